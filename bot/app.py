@@ -1,0 +1,80 @@
+"""The app factory: one AsyncApp, its dependencies built once, every handler registered."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+import handlers
+from bot import __version__
+from bot.settings import Settings
+from handlers.context import Deps, TaskTracker
+from ops.backends.container import Backends, BackendUrls, build_backends
+from ops.backends.db import migrate
+
+log = structlog.get_logger(__name__)
+# Socket Mode needs no signing secret; Bolt still wants a non-empty one to construct.
+_NO_SIGNING_SECRET = "socket-mode-has-no-signing-secret"
+
+
+@dataclass
+class Runtime:
+    """Everything one bot process holds; `start()` once, `stop()` once."""
+
+    settings: Settings
+    backends: Backends
+    deps: Deps
+    app: AsyncApp
+    client: AsyncWebClient
+
+    async def start(self) -> None:
+        await self.backends.open()
+        applied = await migrate(self.backends.db)
+        log.info("started", migrations_applied=applied, version=__version__)
+
+    async def stop(self) -> None:
+        try:
+            await self.deps.tasks.drain(timeout=10)
+        except TimeoutError:
+            await self.deps.tasks.cancel_all()
+        await self.backends.close()
+
+
+def create_runtime(
+    settings: Settings, *, backends: Backends | None = None, retries: int = 2
+) -> Runtime:
+    secrets = settings.secrets
+    backends = backends or build_backends(
+        settings.config,
+        BackendUrls(secrets.database_url, secrets.hub_database_url, secrets.redis_url),
+        retries=retries,
+    )
+    client = AsyncWebClient(token=secrets.slack_bot_token, base_url=settings.config.slack_api_url)
+    deps = Deps(settings.config, backends, TaskTracker(), __version__)
+    return Runtime(settings, backends, deps, create_app(settings, deps, client), client)
+
+
+def create_app(settings: Settings, deps: Deps, client: AsyncWebClient) -> AsyncApp:
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.secrets.slack_signing_secret or _NO_SIGNING_SECRET,
+        # The ack is the listener's return: listeners only ack and hand off (TESTING.md).
+        process_before_response=True,
+    )
+
+    async def inject_deps(context: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
+        context["deps"] = deps
+        await next()
+
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("unhandled error in a listener", exc_info=error, type=body.get("type"))
+
+    app.middleware(inject_deps)
+    app.error(on_error)
+    handlers.register(app)
+    return app

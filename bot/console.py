@@ -1,0 +1,242 @@
+"""`rtb-bot shell`: the bot's text backend.
+
+Lines typed here become the very requests Slack would send (signed slash commands and
+block_actions payloads) and go through the same Bolt app, handlers, policy and approvals.
+What the bot sends to Slack lands in an embedded fake Slack Web API and is printed as text:
+answers, messages to other channels (approval cards, alerts), updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from contextlib import ExitStack
+from typing import Any, TextIO
+
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.app import Runtime, create_runtime
+from bot.console_text import ButtonRef, render_message
+from bot.logs import configure_logging
+from bot.settings import ConfigError, Settings, load_settings
+from sandbox.fake_slack import FakeSlackAPI, ResponsePost, SlackCall
+from sandbox.slack_payloads import (
+    block_actions,
+    form_body,
+    interaction_body,
+    signed_headers,
+    slash_command,
+)
+
+CONSOLE_SIGNING_SECRET = "console-signing-secret"
+CONSOLE_CHANNEL = "C_CONSOLE"
+_POSTS = (
+    "chat.postMessage",
+    "chat.update",
+    "chat.postEphemeral",
+    "views.open",
+    "files.completeUploadExternal",
+)
+HELP = """Console commands:
+  /rtb <command>   what you would type in Slack (try /rtb help)
+  /click <n>       click button [n] of the latest output
+  /as <user>       act as another user ({users})
+  /whoami          show the acting user
+  /quit            leave (end of input does the same)"""
+
+
+class Console:
+    def __init__(
+        self, runtime: Runtime, slack: FakeSlackAPI, users: dict[str, str], user: str, out: TextIO
+    ) -> None:
+        self.runtime, self.slack, self.users, self.out = runtime, slack, users, out
+        self.user_id = users.get(user, user)
+        self.buttons: list[ButtonRef] = []
+        self._seen_calls = 0
+        self._seen_responses = 0
+
+    @property
+    def user_name(self) -> str:
+        return next((n for n, i in self.users.items() if i == self.user_id), self.user_id)
+
+    async def execute(self, line: str) -> bool:
+        """Run one line; False when the console should stop."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        word, _, rest = line.partition(" ")
+        if word in ("/quit", "/exit"):
+            return False
+        if word == "/rtb":
+            await self._dispatch(
+                form_body(
+                    slash_command(
+                        rest,
+                        user_id=self.user_id,
+                        user_name=self.user_name,
+                        channel_id=CONSOLE_CHANNEL,
+                        response_url=self.slack.response_url(),
+                    )
+                )
+            )
+        elif word == "/click":
+            await self._click(rest.strip())
+        elif word == "/as":
+            self._switch(rest.strip())
+        elif word == "/whoami":
+            self._print(f"acting as {self.user_name} ({self.user_id})")
+        else:
+            self._print(HELP.format(users=", ".join(self.users) or "Slack user ids"))
+        return True
+
+    def _switch(self, name: str) -> None:
+        if not name:
+            self._print("usage: /as <user>")
+            return
+        self.user_id = self.users.get(name, name)
+        self._print(f"now acting as {self.user_name} ({self.user_id})")
+
+    async def _click(self, number: str) -> None:
+        if not number.isdigit() or not 1 <= int(number) <= len(self.buttons):
+            self._print(f"no button [{number}] (there are {len(self.buttons)})")
+            return
+        ref = self.buttons[int(number) - 1]
+        payload = block_actions(
+            user_id=self.user_id,
+            action_id=ref.action_id,
+            value=ref.value,
+            block_id=ref.block_id,
+            channel_id=ref.channel,
+            message_ts=ref.ts or "0",
+            message=ref.message,
+            response_url=self.slack.response_url(),
+        )
+        await self._dispatch(interaction_body(payload))
+
+    async def _dispatch(self, body: str) -> None:
+        headers: dict[str, str | Sequence[str]] = {**signed_headers(body, CONSOLE_SIGNING_SECRET)}
+        response = await self.runtime.app.async_dispatch(
+            AsyncBoltRequest(body=body, headers=headers)
+        )
+        if response.status != 200:
+            self._print(f"(Slack would have seen HTTP {response.status})")
+        await self.runtime.deps.tasks.drain(timeout=120)
+        self._show_new_output()
+
+    def _show_new_output(self) -> None:
+        self.buttons = []
+        for item in self._new_items():
+            self._show(item)
+
+    def _new_items(self) -> list[SlackCall | ResponsePost]:
+        calls = self.slack.calls[self._seen_calls :]
+        responses = self.slack.responses[self._seen_responses :]
+        self._seen_calls += len(calls)
+        self._seen_responses += len(responses)
+        items: list[SlackCall | ResponsePost] = [
+            c for c in calls if c.method in _POSTS and not c.error
+        ]
+        items.extend(responses)
+        return sorted(items, key=lambda item: item.at)
+
+    def _show(self, item: SlackCall | ResponsePost) -> None:
+        if isinstance(item, ResponsePost):
+            title = "(only you)" if item.body.get("response_type") == "ephemeral" else "(reply)"
+            self._print_message(title, item.body, CONSOLE_CHANNEL, None)
+            return
+        args = item.args
+        if item.method == "views.open":
+            view = args.get("view") or {}
+            self._print_message("[modal]", view, CONSOLE_CHANNEL, None)
+        elif item.method == "files.completeUploadExternal":
+            self._print(f"[file uploaded to {args.get('channel_id', '?')}]")
+        else:
+            channel = str(args.get("channel", "?"))
+            verb = {"chat.update": "updated in", "chat.postEphemeral": "only you, in"}.get(
+                item.method, "posted to"
+            )
+            ts = args.get("ts") or self.slack.last_ts(channel)
+            thread = " (in thread)" if args.get("thread_ts") else ""
+            self._print_message(f"[{verb} {channel}{thread}]", args, channel, ts)
+
+    def _print_message(
+        self, title: str, message: dict[str, Any], channel: str, ts: str | None
+    ) -> None:
+        text, refs = render_message(
+            message, channel=channel, ts=ts, first_button=len(self.buttons) + 1
+        )
+        self.buttons.extend(refs)
+        self._print(f"{title}\n{text}\n")
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+
+async def run_lines(console: Console, lines: Any, *, interactive: bool) -> None:
+    while True:
+        line = await asyncio.to_thread(_read_line, lines, interactive, console.user_name)
+        if line is None or not await console.execute(line):
+            return
+
+
+def _read_line(lines: Any, interactive: bool, user: str) -> str | None:
+    if interactive:
+        try:
+            return input(f"{user}> ")
+        except EOFError:
+            return None
+    line = lines.readline()
+    if not line:
+        return None
+    print(f"{user}> {line.rstrip()}", flush=True)
+    return str(line)
+
+
+def run_console(config_path: str, *, sandbox: bool, user: str) -> int:
+    with ExitStack() as stack:
+        environ = dict(os.environ)
+        users: dict[str, str] = {}
+        if sandbox:
+            from sandbox.stack import SandboxStack
+
+            print(
+                "starting the sandbox (Redis, PostgreSQL, moto, 3 Kubernetes API servers)…",
+                file=sys.stderr,
+                flush=True,
+            )
+            started = stack.enter_context(SandboxStack())
+            environ.update(started.environ)
+            os.environ.update(started.environ)  # boto3 reads the sandbox's fake credentials
+            config_path, users = str(started.config_path), started.users
+        slack = stack.enter_context(FakeSlackAPI())
+        environ["SLACK_SIGNING_SECRET"] = CONSOLE_SIGNING_SECRET
+        environ.setdefault("SLACK_BOT_TOKEN", "xoxb-console")
+        try:
+            settings = load_settings(config_path, environ)
+        except ConfigError as exc:
+            print("\n".join([f"{exc.path}: invalid configuration", *exc.problems]), file=sys.stderr)
+            return 1
+        return asyncio.run(_console_main(settings, slack, users, user))
+
+
+async def _console_main(
+    settings: Settings, slack: FakeSlackAPI, users: dict[str, str], user: str
+) -> int:
+    log_path = os.path.join(tempfile.gettempdir(), "rtb-console.log")
+    with open(log_path, "a", encoding="utf-8") as log_file:  # noqa: ASYNC230 - once, at start
+        configure_logging(secrets=settings.secrets.values(), stream=log_file)
+        config = settings.config.model_copy(update={"slack_api_url": slack.base_url})
+        runtime = create_runtime(Settings(config, settings.secrets), retries=0)
+        await runtime.start()
+        interactive = sys.stdin.isatty()
+        if interactive:
+            print(f"rtb-ops-bot console — logs in {log_path}. /help for console commands.")
+        console = Console(runtime, slack, users, user, sys.stdout)
+        try:
+            await run_lines(console, sys.stdin, interactive=interactive)
+        finally:
+            await runtime.stop()
+        return 1 if runtime.deps.unexpected_errors else 0

@@ -1,0 +1,131 @@
+"""Settings: secrets from the environment, everything else from one YAML file."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from ops.config import Config
+
+SECRET_VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "DATABASE_URL",
+    "HUB_DATABASE_URL",
+    "REDIS_URL",
+)
+DEFAULT_CONFIG_PATH = "config.yml"
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Values that never go into the YAML file (or a log line)."""
+
+    slack_bot_token: str = ""
+    slack_app_token: str = ""
+    slack_signing_secret: str = ""
+    database_url: str = ""
+    hub_database_url: str = ""
+    redis_url: str = ""
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, str] | None = None) -> Secrets:
+        env = os.environ if environ is None else environ
+        return cls(*(env.get(name, "") for name in SECRET_VARIABLES))
+
+    def values(self) -> list[str]:
+        return [v for v in vars(self).values() if v]
+
+    def missing(self, *, socket_mode: bool) -> list[str]:
+        needed = ["SLACK_BOT_TOKEN", "DATABASE_URL", "HUB_DATABASE_URL", "REDIS_URL"]
+        needed.append("SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET")
+        return [name for name in needed if not getattr(self, name.lower())]
+
+
+@dataclass(frozen=True)
+class Settings:
+    config: Config
+    secrets: Secrets
+
+
+class ConfigError(Exception):
+    """The configuration file is invalid; `problems` holds one line per mistake."""
+
+    def __init__(self, path: str, problems: list[str]) -> None:
+        super().__init__(f"{path}: {len(problems)} problem(s)")
+        self.path = path
+        self.problems = problems
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate the YAML file, or raise ConfigError naming every mistake."""
+    text = _read(path)
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "somewhere"
+        raise ConfigError(str(path), [f"not valid YAML ({where})"]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), ["the file must hold a mapping of settings at the top"])
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(str(path), describe_errors(exc)) from None
+
+
+def _read(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found (copy config.example.yml)"]) from None
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read it ({exc.strerror})"]) from None
+
+
+def describe_errors(exc: ValidationError) -> list[str]:
+    """One line per pydantic error: field path, what is wrong, what is expected."""
+    return [_describe(error) for error in exc.errors()]
+
+
+def _describe(error: Any) -> str:
+    loc = [str(part) for part in error["loc"]]
+    path = ".".join(loc) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"{path}: unknown field{_suggestion(loc)}"
+    if error["type"] == "missing":
+        return f"{path}: required field is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{path}: {message} (got {error.get('input')!r})"
+
+
+def _suggestion(loc: list[str]) -> str:
+    known = _fields_at(loc[:-1])
+    close = difflib.get_close_matches(loc[-1], known, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f" (expected one of: {', '.join(known)})"
+
+
+def _fields_at(parents: list[str]) -> list[str]:
+    model: type[BaseModel] = Config
+    for part in parents:
+        field = model.model_fields.get(part)
+        if field is None:
+            continue  # a dict key such as an env name: stay on the value model
+        candidates = (field.annotation, *getattr(field.annotation, "__args__", ()))
+        model = next((c for c in candidates if _is_model(c)), model)
+    return list(model.model_fields)
+
+
+def _is_model(candidate: Any) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, BaseModel)
+
+
+def load_settings(path: str | Path, environ: dict[str, str] | None = None) -> Settings:
+    return Settings(config=load_config(path), secrets=Secrets.from_environ(environ))

@@ -1,0 +1,11 @@
+"""Slack glue: one module per command group; `register(app)` wires them all."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from handlers import slash
+
+
+def register(app: AsyncApp) -> None:
+    slash.register(app)

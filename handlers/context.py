@@ -1,0 +1,75 @@
+"""What a handler gets: the shared dependencies and, per command, who asked what."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from ops.backends.container import Backends
+from ops.config import Config
+
+if TYPE_CHECKING:
+    from handlers.spec import Command
+
+log = structlog.get_logger(__name__)
+
+
+class TaskTracker:
+    """Background work started after an ack; tracked so shutdown (and the console) can wait."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", task=task.get_name(), exc_info=task.exception())
+
+    @property
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait until no task is running (tasks may start more tasks)."""
+        async with asyncio.timeout(timeout):
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def cancel_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+@dataclass
+class Deps:
+    """Built once by the app factory; every listener finds it in `context["deps"]`."""
+
+    config: Config
+    backends: Backends
+    tasks: TaskTracker
+    version: str
+    unexpected_errors: int = 0  # answered with a correlation id; the console exits non-zero
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommandCall:
+    """One parsed `/rtb` command on its way to an operation."""
+
+    deps: Deps
+    user_id: str
+    channel_id: str
+    values: dict[str, Any]
+    correlation_id: str
+    table: Mapping[str, Command]

@@ -1,0 +1,49 @@
+"""`/rtb help` and `/rtb ping`."""
+
+from __future__ import annotations
+
+from handlers.context import CommandCall
+from handlers.parse import unknown_verb
+from handlers.render.general import render_command_help, render_help, render_ping
+from handlers.render.message import Message
+from handlers.spec import Arg, Command, text_arg
+from ops import health
+
+
+async def run_help(call: CommandCall) -> Message:
+    """With a verb: that command's usage; without: every command, grouped."""
+    verb = (call.values["command"] or "").lower().strip()
+    if not verb:
+        return render_help(call.table.values())
+    if verb in call.table:
+        return render_command_help(call.table[verb])
+    raise unknown_verb(verb, call.table)
+
+
+async def run_ping(call: CommandCall) -> Message:
+    report = await health.ping(call.deps.backends, call.deps.version)
+    return render_ping(report)
+
+
+COMMANDS = (
+    Command(
+        "help",
+        "List the commands, or explain one.",
+        run_help,
+        args=(
+            Arg(
+                "command",
+                "a command, e.g. `status` or `queue pause`",
+                text_arg(40),
+                optional=True,
+                rest=True,
+            ),
+        ),
+        examples=("/rtb help", "/rtb help pods"),
+    ),
+    Command(
+        "ping",
+        "Bot version and, per env, whether each backend is configured and reachable.",
+        run_ping,
+    ),
+)

@@ -1,0 +1,109 @@
+"""The `/rtb` slash command: ack at once, then parse → run → render → respond in the background."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.context import CommandCall, Deps
+from handlers.parse import parse
+from handlers.render.general import (
+    render_backend_unavailable,
+    render_internal_error,
+    render_user_error,
+)
+from handlers.render.message import Message
+from handlers.spec import Command
+from handlers.table import TABLE
+from ops.errors import BackendUnavailable, UserError
+
+log = structlog.get_logger(__name__)
+
+
+def register(app: AsyncApp, table: Mapping[str, Command] = TABLE) -> None:
+    async def on_rtb(
+        ack: AsyncAck,
+        body: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: dict[str, Any],
+    ) -> None:
+        await ack()  # first, always: Slack gives 3 s and backends are slowest during incidents
+        deps: Deps = context["deps"]
+        work = run_slash(deps, body, table, respond, client)
+        deps.tasks.spawn(work, name=f"rtb {body.get('text', '')[:40]}")
+
+    app.command("/rtb")(on_rtb)
+
+
+async def run_slash(
+    deps: Deps,
+    body: dict[str, Any],
+    table: Mapping[str, Command],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
+    correlation_id = uuid.uuid4().hex[:12]
+    text = (body.get("text") or "").strip() or "help"
+    user_id, channel_id = body.get("user_id", ""), body.get("channel_id", "")
+    with structlog.contextvars.bound_contextvars(
+        user=user_id, command=text.split(" ", 1)[0], correlation_id=correlation_id
+    ):
+        log.info("command received", channel=channel_id)
+        message = await answer(
+            deps,
+            lambda: _run(deps, text, user_id, channel_id, correlation_id, table),
+            correlation_id,
+        )
+        await deliver(message, respond, client, channel_id)
+
+
+async def _run(
+    deps: Deps,
+    text: str,
+    user_id: str,
+    channel_id: str,
+    correlation_id: str,
+    table: Mapping[str, Command],
+) -> Message:
+    parsed = parse(text, table)
+    call = CommandCall(deps, user_id, channel_id, parsed.values, correlation_id, table)
+    return await parsed.command.run(call)
+
+
+async def answer(
+    deps: Deps, work: Callable[[], Awaitable[Message]], correlation_id: str
+) -> Message:
+    """Run `work`; every failure becomes a message that is safe to show (STYLE rule 6)."""
+    try:
+        return await work()
+    except UserError as exc:
+        return render_user_error(exc)
+    except BackendUnavailable as exc:
+        log.warning("backend unavailable", backend=exc.backend, reason=exc.reason)
+        return render_backend_unavailable(exc)
+    except Exception:
+        deps.unexpected_errors += 1
+        log.exception("command failed")
+        return render_internal_error(correlation_id)
+
+
+async def deliver(
+    message: Message, respond: AsyncRespond, client: AsyncWebClient, channel_id: str
+) -> None:
+    try:
+        await respond(
+            text=message.text,
+            blocks=message.blocks_json(),
+            response_type="ephemeral" if message.ephemeral else "in_channel",
+            replace_original=False,
+        )
+        for filename, content in message.files:
+            await client.files_upload_v2(channel=channel_id, filename=filename, content=content)
+    except Exception:
+        log.exception("could not deliver the answer")

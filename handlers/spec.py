@@ -1,0 +1,129 @@
+"""The shape of a command table entry: data, from which parsing, help and usage are derived."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from ops.errors import UserError
+
+if TYPE_CHECKING:
+    from handlers.context import CommandCall
+    from handlers.render.message import Message
+
+Runner = Callable[["CommandCall"], Awaitable["Message"]]
+Parser = Callable[[str], Any]
+
+_DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DURATION = re.compile(r"^(\d{1,4})([smhdw])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def kube_name(text: str) -> str:
+    """A DNS-1123 label (namespace, deployment, pod names)."""
+    if len(text) > 63 or not _DNS1123.match(text):
+        raise ValueError("must be a Kubernetes name: lowercase letters, digits and '-', at most 63")
+    return text
+
+
+def duration(text: str) -> timedelta:
+    """30m, 1h, 24h, 7d …"""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError("must be a duration like 30m, 1h, 24h or 7d")
+    seconds = int(match[1]) * _UNIT_SECONDS[match[2]]
+    if not 0 < seconds <= 90 * 86400:
+        raise ValueError("must be more than 0 and at most 90d")
+    return timedelta(seconds=seconds)
+
+
+def bounded_int(low: int, high: int) -> Parser:
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"-?\d{1,9}", text):
+            raise ValueError("must be a whole number")
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+def choice(*options: str) -> Parser:
+    def parse(text: str) -> str:
+        if text not in options:
+            raise ValueError(f"must be one of: {', '.join(options)}")
+        return text
+
+    return parse
+
+
+def text_arg(max_length: int = 500) -> Parser:
+    def parse(text: str) -> str:
+        if len(text) > max_length:
+            raise ValueError(f"must be at most {max_length} characters")
+        return text
+
+    return parse
+
+
+ENV = choice("int", "stg", "prd")
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A positional argument."""
+
+    name: str
+    help: str
+    parse: Parser = text_arg()
+    optional: bool = False
+    default: Any = None
+    rest: bool = False  # takes every remaining word (free text)
+
+    def usage(self) -> str:
+        text = f"<{self.name}>" + ("…" if self.rest else "")
+        return f"[{text}]" if self.optional else text
+
+
+@dataclass(frozen=True)
+class Flag:
+    """`--name value`, or `--name` alone when `is_switch`."""
+
+    name: str
+    help: str
+    parse: Parser = text_arg()
+    default: Any = None
+    is_switch: bool = False
+    metavar: str = "value"
+
+    def usage(self) -> str:
+        return f"[--{self.name}]" if self.is_switch else f"[--{self.name} {self.metavar}]"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One `/rtb <verb>` (or `/rtb <verb> <sub>`) entry of the command table."""
+
+    verb: str
+    summary: str
+    run: Runner
+    args: tuple[Arg, ...] = ()
+    flags: tuple[Flag, ...] = ()
+    mutating: bool = False
+    group: str = "General"
+    examples: tuple[str, ...] = field(default=())
+
+    def usage(self) -> str:
+        parts = [
+            f"/rtb {self.verb}",
+            *(a.usage() for a in self.args),
+            *(f.usage() for f in self.flags),
+        ]
+        return " ".join(parts)
+
+    def usage_error(self, message: str) -> UserError:
+        return UserError(message, usage=self.usage())

@@ -1,0 +1,20 @@
+"""The command table: every `/rtb` verb, as data (see handlers.spec.Command)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from handlers import general
+from handlers.spec import Command
+
+
+def build_table(*groups: Iterable[Command]) -> dict[str, Command]:
+    table: dict[str, Command] = {}
+    for command in (c for group in groups for c in group):
+        if command.verb in table:
+            raise ValueError(f"duplicate command {command.verb!r}")
+        table[command.verb] = command
+    return table
+
+
+TABLE = build_table(general.COMMANDS)

@@ -1,0 +1,109 @@
+"""Per-env AWS sessions: STS AssumeRole into the env's role, traceable to the Slack user.
+
+One session per (env, actor), cached until shortly before its credentials expire. The
+RoleSessionName and SourceIdentity name the Slack user, so CloudTrail in stg/prd shows who asked;
+for an approved action the session tags also carry the approver.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import botocore.config
+
+from ops.config import Config, EnvName
+
+_REFRESH_MARGIN_SECONDS = 300
+_SESSION_NAME_CHARS = re.compile(r"[^\w+=,.@-]")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who an AWS call is made for: the Slack user, and the approver of an approved action."""
+
+    user: str = "rtb-bot"
+    approver: str | None = None
+
+    def session_name(self) -> str:
+        name = f"rtb-bot.{self.user}" + (f".by.{self.approver}" if self.approver else "")
+        return _SESSION_NAME_CHARS.sub("-", name)[:64]
+
+    def tags(self) -> list[dict[str, str]]:
+        tags = [{"Key": "slack-user", "Value": self.user}]
+        if self.approver:
+            tags.append({"Key": "slack-approver", "Value": self.approver})
+        return tags
+
+
+BOT = Actor()
+
+
+class AwsSessions:
+    """boto3 sessions per (env, actor); clients built from them on demand (thread-safe)."""
+
+    def __init__(self, config: Config, *, max_attempts: int = 3) -> None:
+        self._config = config
+        self._base = boto3.session.Session()
+        self._cache: dict[tuple[str, Actor], tuple[boto3.session.Session, float]] = {}
+        self._lock = threading.Lock()
+        self._botocore = botocore.config.Config(
+            retries={"max_attempts": max_attempts, "mode": "standard"},
+            connect_timeout=3,
+            read_timeout=config.timeouts.backend_seconds,
+        )
+
+    def client(self, env: EnvName, service: str, actor: Actor = BOT) -> Any:
+        """A boto3 client for `service` in `env`, acting for `actor`. Blocking: call in a thread."""
+        session = self.session(env, actor)
+        return session.client(
+            service,
+            region_name=self._config.environments[env].region,
+            endpoint_url=self._config.aws.endpoint_url,
+            config=self._botocore,
+        )
+
+    def session(self, env: EnvName, actor: Actor = BOT) -> boto3.session.Session:
+        role_arn = self._config.environments[env].role_arn
+        if role_arn is None:
+            return self._base
+        with self._lock:
+            cached = self._cache.get((env, actor))
+            if cached and cached[1] - time.time() > _REFRESH_MARGIN_SECONDS:
+                return cached[0]
+        session, expires = self._assume(env, role_arn, actor)
+        with self._lock:
+            self._cache[(env, actor)] = (session, expires)
+        return session
+
+    def _assume(
+        self, env: EnvName, role_arn: str, actor: Actor
+    ) -> tuple[boto3.session.Session, float]:
+        sts = self._base.client(
+            "sts",
+            region_name=self._config.environments[env].region,
+            endpoint_url=self._config.aws.endpoint_url,
+            config=self._botocore,
+        )
+        answer = sts.assume_role(
+            RoleArn=role_arn,
+            RoleSessionName=actor.session_name(),
+            SourceIdentity=_SESSION_NAME_CHARS.sub("-", actor.user)[:64],
+            Tags=actor.tags(),
+            DurationSeconds=self._config.aws.session_seconds,
+        )
+        creds = answer["Credentials"]
+        session = boto3.session.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+        return session, creds["Expiration"].timestamp()
+
+    def caller_account(self, env: EnvName, actor: Actor = BOT) -> str:
+        """The account the env's credentials land in (sts:GetCallerIdentity). Blocking."""
+        return str(self.client(env, "sts", actor).get_caller_identity()["Account"])

@@ -1,0 +1,42 @@
+"""Synchronous client libraries (kubernetes, boto3) run here, never on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+from ops.backends.faults import describe_failure
+from ops.errors import BackendUnavailable
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class BlockingCalls:
+    """A bounded thread pool; every call has a timeout and a backend name for its errors."""
+
+    def __init__(self, max_workers: int = 32) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="backend")
+
+    async def run(
+        self, backend: str, timeout: float, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise BackendUnavailable(backend, f"timed out after {timeout:g} s") from None
+        except BackendUnavailable:
+            raise
+        except Exception as exc:
+            reason = describe_failure(exc)
+            if reason is None:
+                raise
+            raise BackendUnavailable(backend, reason) from exc
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,59 @@
+"""Every backend client, built once at start and closed once at shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from ops.backends.aws import AwsSessions
+from ops.backends.blocking import BlockingCalls
+from ops.backends.db import Database
+from ops.backends.kube import Kube
+from ops.backends.redis_client import connect_redis
+from ops.config import Config
+
+
+@dataclass(frozen=True)
+class BackendUrls:
+    database: str
+    hub_database: str
+    redis: str
+
+
+@dataclass
+class Backends:
+    config: Config
+    blocking: BlockingCalls
+    db: Database
+    hub_db: Database
+    redis: aioredis.Redis
+    aws: AwsSessions
+    kube: Kube
+
+    async def open(self) -> None:
+        await self.db.open()
+        await self.hub_db.open()
+
+    async def close(self) -> None:
+        await self.db.close()
+        await self.hub_db.close()
+        await self.redis.aclose()
+        self.kube.close()
+        self.blocking.close()
+
+
+def build_backends(config: Config, urls: BackendUrls, *, retries: int = 2) -> Backends:
+    """`retries` applies to AWS and Kubernetes calls (tests use 0: faults must show at once)."""
+    timeout = config.timeouts.backend_seconds
+    blocking = BlockingCalls()
+    aws = AwsSessions(config, max_attempts=retries + 1)
+    return Backends(
+        config=config,
+        blocking=blocking,
+        db=Database("PostgreSQL (bot)", urls.database, timeout=timeout),
+        hub_db=Database("PostgreSQL (hub)", urls.hub_database, timeout=timeout),
+        redis=connect_redis(urls.redis, timeout),
+        aws=aws,
+        kube=Kube(config, aws, blocking, retries=retries),
+    )

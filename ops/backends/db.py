@@ -1,0 +1,117 @@
+"""PostgreSQL: the bot's own schema (`rtb_bot`) and read-only access to the hub's tables."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from ops.backends.faults import describe_failure
+from ops.errors import BackendUnavailable
+
+SCHEMA = "rtb_bot"
+_MIGRATION_LOCK = 0x52_54_42_00  # pg_advisory_lock key: "RTB\0"
+
+Row = dict[str, Any]
+
+
+class Database:
+    """A small pool; every query has a timeout and fails as BackendUnavailable(name, reason)."""
+
+    def __init__(self, name: str, url: str, *, timeout: float = 5.0, max_size: int = 8) -> None:
+        self.name = name
+        self.timeout = timeout
+        self._pool = AsyncConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            open=False,
+            timeout=timeout,
+            kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": 3},
+        )
+
+    async def open(self) -> None:
+        await self._pool.open(wait=False)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
+        try:
+            async with self._pool.connection(timeout=self.timeout) as conn:
+                yield conn  # type: ignore[misc]  # rows are dicts: row_factory=dict_row
+        except Exception as exc:
+            reason = describe_failure(exc)
+            if reason is None:
+                raise
+            raise BackendUnavailable(self.name, reason) from exc
+
+    async def fetch(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+        async with self.connection() as conn:
+            cursor = await asyncio.wait_for(conn.execute(sql, params), self.timeout)
+            return await cursor.fetchall()
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
+        rows = await self.fetch(sql, params)
+        return rows[0] if rows else None
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        async with self.connection() as conn:
+            cursor = await asyncio.wait_for(conn.execute(sql, params), self.timeout)
+            return cursor.rowcount
+
+    async def ping(self) -> None:
+        await self.fetch("SELECT 1")
+
+
+def migration_files() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration shipped in ops/backends/migrations, in order."""
+    folder = resources.files("ops.backends") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        if entry.name.endswith(".sql"):
+            found.append((int(entry.name.split("_", 1)[0]), entry.name, entry.read_text("utf-8")))
+    return sorted(found)
+
+
+async def migrate(db: Database) -> list[str]:
+    """Apply pending migrations under an advisory lock; returns the names applied here.
+
+    Several replicas may start at once: the lock serialises them, and the second one finds
+    every version already recorded and applies nothing.
+    """
+    async with db.connection() as conn:
+        await conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+        try:
+            return await _apply_pending(conn)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+
+
+async def _apply_pending(conn: psycopg.AsyncConnection[Row]) -> list[str]:
+    await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    await conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_migrations ("
+        "version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz DEFAULT now())"
+    )
+    cursor = await conn.execute(f"SELECT version FROM {SCHEMA}.schema_migrations")
+    done = {row["version"] for row in await cursor.fetchall()}
+    applied = []
+    for version, name, sql in migration_files():
+        if version in done:
+            continue
+        async with conn.transaction():
+            await conn.execute(sql.encode())  # our own files, not user input
+            await conn.execute(
+                f"INSERT INTO {SCHEMA}.schema_migrations (version, name) VALUES (%s, %s)",
+                (version, name),
+            )
+        applied.append(name)
+    return applied

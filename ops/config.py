@@ -1,0 +1,206 @@
+"""The bot's configuration schema: one YAML file, validated at start (`rtb-bot check-config`).
+
+It lives in `ops/` rather than `bot/` because every layer reads its own group of it (handlers
+read channels, approvals the policy, ops the thresholds) and layers may only import downwards.
+Loading the file and the secrets from the environment is `bot.settings`' job.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+EnvName = Literal["int", "stg", "prd"]
+ENV_NAMES: tuple[EnvName, ...] = ("int", "stg", "prd")
+_ROLE_ARN = re.compile(r"^arn:aws:iam::\d{12}:role/[\w+=,.@/-]+$")
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Environment(Strict):
+    """One AWS account / EKS cluster."""
+
+    account_id: str = Field(pattern=r"^\d{12}$", description="12-digit AWS account id.")
+    region: str = Field("ap-northeast-2", description="AWS region of the account and cluster.")
+    role_arn: str | None = Field(
+        None,
+        description="Role assumed for this env (rtb-hub-deployer). None: the bot's own "
+        "credentials (int, where the bot runs).",
+    )
+    eks_cluster: str | None = Field(
+        None, description="EKS cluster name (describe_cluster + token)."
+    )
+    kube_context: str | None = Field(
+        None, description="Local development alternative to eks_cluster: a kubeconfig context."
+    )
+    kube_server: str | None = Field(
+        None, description="Direct API server URL without auth (sandbox and tests only)."
+    )
+    hub_api_url: str | None = Field(
+        None, description="rtb-ai-hub API base, e.g. http://rtb-hub.internal"
+    )
+
+    @field_validator("role_arn")
+    @classmethod
+    def _arn_shape(cls, value: str | None) -> str | None:
+        if value is not None and not _ROLE_ARN.match(value):
+            raise ValueError("expected arn:aws:iam::<12 digits>:role/<name>")
+        return value
+
+    @model_validator(mode="after")
+    def _one_cluster_source(self) -> Environment:
+        sources = [s for s in (self.eks_cluster, self.kube_context, self.kube_server) if s]
+        if len(sources) > 1:
+            raise ValueError("set only one of eks_cluster, kube_context, kube_server")
+        return self
+
+
+class Channels(Strict):
+    """Where the bot posts. Channel names (#rtb-alerts) or ids (C0123)."""
+
+    alerts: str = Field("#rtb-alerts", description="Alerts and the daily/weekly digests.")
+    costs: str = Field("#rtb-costs", description="Cost alerts (AI cost over the daily threshold).")
+    incidents: str = Field("#rtb-incidents", description="CloudWatch alarms arriving over SNS.")
+    approvals: str = Field(
+        "#rtb-approvals",
+        description="Where approval cards go: a channel, or 'dm' to send each team lead a DM.",
+    )
+
+
+class Members(Strict):
+    """A set of Slack users: explicit ids and/or a user group (resolved with a short TTL)."""
+
+    users: tuple[str, ...] = Field((), description="Slack user ids (U0123ABC).")
+    usergroup: str | None = Field(None, description="Slack user group id (S0123ABC).")
+
+    @field_validator("users")
+    @classmethod
+    def _user_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [u for u in value if not _SLACK_USER.match(u)]
+        if bad:
+            raise ValueError(f"not Slack user ids: {', '.join(bad)} (expected e.g. U0123ABC)")
+        return value
+
+
+class Roles(Strict):
+    """Who is who. Anyone not listed is a viewer when `everyone_can_view` is true."""
+
+    leads: Members = Field(default_factory=Members, description="Team leads: approve prd changes.")
+    operators: Members = Field(default_factory=Members, description="May request mutations.")
+    viewers: Members = Field(default_factory=Members, description="Read-only users.")
+    everyone_can_view: bool = Field(True, description="Unlisted workspace members are viewers.")
+    usergroup_cache_seconds: int = Field(300, ge=0, description="TTL of user group memberships.")
+
+
+class Thresholds(Strict):
+    """Runbook §3.1 / §3.2 thresholds. A value above its threshold is red."""
+
+    webhook_p99_seconds: float = Field(3.0, gt=0, description="webhook-listener P99 latency.")
+    waiting_jobs: int = Field(
+        50, ge=0, description="BullMQ waiting + prioritized jobs, all queues."
+    )
+    error_rate_percent: float = Field(5.0, ge=0, le=100, description="workflow-engine error rate.")
+    ai_cost_daily_usd: float = Field(100.0, ge=0, description="AI token cost since local midnight.")
+    active_previews: int = Field(15, ge=0, description="Active preview environments, all envs.")
+    pod_start_seconds: float = Field(60.0, gt=0, description="Fargate cold start, creation→Ready.")
+    preview_expiry_notice_hours: float = Field(2.0, gt=0, description="Notice before TTL expiry.")
+
+
+class LatencyMetric(Strict):
+    """The CloudWatch metric behind the webhook-listener P99 indicator."""
+
+    namespace: str = Field("RTBHub/WebhookListener", description="CloudWatch namespace.")
+    metric: str = Field("Latency", description="Metric name (milliseconds).")
+    dimensions: dict[str, str] = Field(
+        default_factory=lambda: {"Service": "webhook-listener"}, description="Metric dimensions."
+    )
+    period_seconds: int = Field(300, ge=60, description="Statistic period.")
+
+
+class Hub(Strict):
+    """The rtb-ai-hub application the bot operates."""
+
+    namespace: str = Field("rtb-ai-hub", description="Namespace of the hub's deployments.")
+    deployments: tuple[str, ...] = Field(
+        ("webhook-listener", "workflow-engine", "auth-service"), description="Hub deployments."
+    )
+    queue_prefix: str = Field("bull", description="BullMQ key prefix.")
+    queues: tuple[str, ...] = Field(("jira-queue",), description="BullMQ queues to watch.")
+    ecr_repository: str = Field("rtb-hub", description="int ECR repository of the hub's images.")
+    dashboard_url: str | None = Field(None, description="Hub dashboard, for links.")
+    error_rate_window_minutes: int = Field(15, ge=1, description="Window of the error rate.")
+    service_account: str = Field(
+        "system:serviceaccount:rtb-ai-hub:rtb-hub-sa", description="Default subject of can-i."
+    )
+
+
+class Approvals(Strict):
+    """The team-lead approval flow."""
+
+    expiry_minutes: int = Field(30, ge=1, le=24 * 60, description="A pending request expires.")
+    required: int = Field(1, ge=1, le=3, description="Distinct leads needed to approve.")
+
+
+class Schedules(Strict):
+    """Digests, as cron expressions in `timezone`."""
+
+    daily_digest: str = Field("0 9 * * *", description="Daily checklist (§6.1).")
+    weekly_digest: str = Field("0 9 * * mon", description="Weekly checklist (§6.2).")
+
+
+class Timeouts(Strict):
+    """Every backend call has one; a fan-out answers with what arrived in time."""
+
+    backend_seconds: float = Field(5.0, gt=0, le=60, description="Per backend call.")
+    fanout_seconds: float = Field(
+        8.0, gt=0, le=60, description="A whole fan-out (status, digests)."
+    )
+
+
+class Aws(Strict):
+    """How the bot reaches AWS."""
+
+    endpoint_url: str | None = Field(None, description="Override endpoint (sandbox/tests: moto).")
+    session_seconds: int = Field(3600, ge=900, le=43200, description="AssumeRole duration.")
+
+
+class Config(Strict):
+    """The whole configuration file."""
+
+    timezone: str = Field("Asia/Seoul", description="IANA time zone of schedules and times shown.")
+    environments: dict[EnvName, Environment] = Field(description="int, stg, prd.")
+    channels: Channels = Field(default_factory=Channels)
+    roles: Roles = Field(default_factory=Roles)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    latency_metric: LatencyMetric = Field(default_factory=LatencyMetric)
+    hub: Hub = Field(default_factory=Hub)
+    approvals: Approvals = Field(default_factory=Approvals)
+    schedules: Schedules = Field(default_factory=Schedules)
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    aws: Aws = Field(default_factory=Aws)
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Slack Web API base (GovSlack: slack-gov.com)."
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone (expected an IANA name like Asia/Seoul)") from None
+        return value
+
+    @field_validator("environments")
+    @classmethod
+    def _int_present(cls, value: dict[EnvName, Environment]) -> dict[EnvName, Environment]:
+        if "int" not in value:
+            raise ValueError("the int environment is required (the bot runs there)")
+        return value

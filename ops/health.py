@@ -1,0 +1,75 @@
+"""`/rtb ping` and `/readyz`: which backends are configured and reachable, per env."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass
+
+from ops.backends.container import Backends
+from ops.backends.redis_client import ping_redis
+from ops.config import EnvName
+from ops.fanout import Part, gather_parts
+
+
+@dataclass(frozen=True)
+class BackendCheck:
+    name: str  # "PostgreSQL (bot)", "AWS stg", …
+    configured: bool
+    reachable: bool
+    detail: str  # account id, server version, or the failure reason
+
+
+@dataclass(frozen=True)
+class PingReport:
+    version: str
+    checks: tuple[BackendCheck, ...]
+
+
+async def check_ready(backends: Backends) -> list[BackendCheck]:
+    """The checks /readyz needs: the bot's database and Redis."""
+    parts = await gather_parts(
+        {"PostgreSQL (bot)": _ok(backends.db.ping()), "Redis": _ok(ping_redis(backends.redis))},
+        backends.config.timeouts.backend_seconds,
+    )
+    return [_check(name, part, "ok") for name, part in parts.items()]
+
+
+async def ping(backends: Backends, version: str) -> PingReport:
+    timeout = backends.config.timeouts.backend_seconds
+    calls = {
+        "PostgreSQL (bot)": _ok(backends.db.ping()),
+        "PostgreSQL (hub)": _ok(backends.hub_db.ping()),
+        "Redis": _ok(ping_redis(backends.redis)),
+    }
+    for env in backends.config.environments:
+        calls[f"AWS {env}"] = _aws_account(backends, env)
+        calls[f"Kubernetes {env}"] = _kube_version(backends, env)
+    parts = await gather_parts(calls, timeout)
+    return PingReport(
+        version, tuple(_check(name, part, part.value or "") for name, part in parts.items())
+    )
+
+
+def _check(name: str, part: Part[str], detail: str) -> BackendCheck:
+    if part.failure is not None:
+        configured = "not configured" not in part.failure.reason
+        return BackendCheck(name, configured, False, part.failure.reason)
+    return BackendCheck(name, True, True, detail)
+
+
+async def _ok(awaitable: Awaitable[None]) -> str:
+    await awaitable
+    return "ok"
+
+
+async def _aws_account(backends: Backends, env: EnvName) -> str:
+    account = await backends.blocking.run(
+        f"AWS {env}", backends.config.timeouts.backend_seconds, backends.aws.caller_account, env
+    )
+    expected = backends.config.environments[env].account_id
+    return f"account {account}" + ("" if account == expected else f" (config says {expected}!)")
+
+
+async def _kube_version(backends: Backends, env: EnvName) -> str:
+    version = await backends.kube.call(env, "version", "get_code")
+    return f"server {version.get('gitVersion', '?')}"

@@ -1,0 +1,67 @@
+"""Signed Slack requests over HTTP to the running app; answers read from the fake Slack API."""
+
+import time
+
+from handlers.context import Deps, TaskTracker
+from handlers.slash import answer
+from sandbox.slack_payloads import form_body, signed_headers, slash_command
+from tests.fixtures.bot import SIGNING_SECRET, answer_text
+
+
+async def test_help_lists_commands_from_the_table(slack):
+    answer_ = await slack.ask("help")
+    assert answer_["response_type"] == "ephemeral"
+    assert "/rtb ping" in answer_text(answer_)
+
+
+async def test_empty_text_is_help(slack):
+    assert "/rtb help" in answer_text(await slack.ask(""))
+
+
+async def test_help_for_one_command_and_unknown_verb(slack):
+    assert "`/rtb help [<command>…]`" in answer_text(await slack.ask("help help"))
+    assert "Did you mean `ping`?" in answer_text(await slack.ask("pnig"))
+
+
+async def test_ping_reports_every_backend_per_env(slack):
+    answer_ = await slack.ask("ping")
+    text = answer_text(answer_)
+    assert answer_["response_type"] == "in_channel"
+    for name in ("PostgreSQL (bot)", "PostgreSQL (hub)", "Redis", "AWS stg", "Kubernetes prd"):
+        assert name in text
+    assert "account 222222222222" in text and "account 333333333333" in text
+    assert "all backends reachable" in text
+
+
+async def test_ping_names_the_backend_that_fails(slack, kube):
+    kube["prd"].inject_fault(method="GET", path_regex="/version", status=403, count=None)
+    text = answer_text(await slack.ask("ping"))
+    assert "some backends are not reachable" in text
+    assert "HTTP 403" in text and "Kubernetes prd" in text
+
+
+async def test_bad_signature_and_stale_timestamp_are_401(slack):
+    body = form_body(slash_command("ping", user_id="U1", response_url=slack.api.response_url()))
+    headers = signed_headers(body, "wrong-secret")
+    assert (await slack.http.post("/slack/events", data=body, headers=headers)).status == 401
+    stale = signed_headers(body, SIGNING_SECRET, timestamp=int(time.time()) - 600)
+    assert (await slack.http.post("/slack/events", data=body, headers=stale)).status == 401
+    await slack.settle()
+    assert slack.api.responses == []
+
+
+async def test_health_endpoints(slack, redis_server):
+    assert (await slack.http.get("/healthz")).status == 200
+    ready = await slack.http.get("/readyz")
+    assert ready.status == 200 and (await ready.json())["ready"] is True
+
+
+async def test_unexpected_errors_show_only_a_correlation_id(runtime):
+    async def explode():
+        raise RuntimeError("token xoxb-secret leaked in a message")
+
+    deps = Deps(runtime.deps.config, runtime.backends, TaskTracker(), "t")
+    message = await answer(deps, explode, "corr123")
+    text = str(message.to_json())
+    assert "corr123" in text and "xoxb" not in text and "RuntimeError" not in text
+    assert deps.unexpected_errors == 1
