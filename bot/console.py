@@ -12,15 +12,13 @@ import asyncio
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import Any, TextIO
-
-from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import Runtime, create_runtime
 from bot.console_text import ButtonRef, render_message
 from bot.logs import configure_logging
+from bot.requests import bolt_request
 from bot.settings import ConfigError, Settings, load_settings
 from sandbox.fake_slack import FakeSlackAPI, ResponsePost, SlackCall
 from sandbox.slack_payloads import (
@@ -117,10 +115,8 @@ class Console:
         await self._dispatch(interaction_body(payload))
 
     async def _dispatch(self, body: str) -> None:
-        headers: dict[str, str | Sequence[str]] = {**signed_headers(body, CONSOLE_SIGNING_SECRET)}
-        response = await self.runtime.app.async_dispatch(
-            AsyncBoltRequest(body=body, headers=headers)
-        )
+        headers = signed_headers(body, CONSOLE_SIGNING_SECRET)
+        response = await self.runtime.app.async_dispatch(bolt_request(body, headers))
         if response.status != 200:
             self._print(f"(Slack would have seen HTTP {response.status})")
         await self.runtime.deps.tasks.drain(timeout=120)
@@ -158,7 +154,7 @@ class Console:
             verb = {"chat.update": "updated in", "chat.postEphemeral": "only you, in"}.get(
                 item.method, "posted to"
             )
-            ts = args.get("ts") or self.slack.last_ts(channel)
+            ts = args.get("ts") or _latest_ts(self.slack, channel)
             thread = " (in thread)" if args.get("thread_ts") else ""
             self._print_message(f"[{verb} {channel}{thread}]", args, channel, ts)
 
@@ -173,6 +169,11 @@ class Console:
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
+
+
+def _latest_ts(slack: FakeSlackAPI, channel: str) -> str | None:
+    messages = slack.messages(channel)
+    return str(messages[-1].get("ts")) if messages else None
 
 
 async def run_lines(console: Console, lines: Any, *, interactive: bool) -> None:

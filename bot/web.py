@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
 from bot.app import Runtime
+from bot.requests import bolt_request
 from ops.health import check_ready
 
 
 def build_web_app(runtime: Runtime, *, serve_slack: bool) -> web.Application:
     async def slack_events(request: web.Request) -> web.Response:
-        response = await runtime.app.async_dispatch(await to_bolt_request(request))
+        headers = {k: v for k, v in request.headers.items()}
+        slack_request = bolt_request(await request.text(), headers, request.query_string)
+        response = await runtime.app.async_dispatch(slack_request)
         return await to_aiohttp_response(response)
 
     async def healthz(_: web.Request) -> web.Response:

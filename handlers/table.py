@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from handlers import general
+from handlers import cloud, cluster, general, hub
 from handlers.spec import Command
 
 
@@ -17,4 +17,4 @@ def build_table(*groups: Iterable[Command]) -> dict[str, Command]:
     return table
 
 
-TABLE = build_table(general.COMMANDS)
+TABLE = build_table(general.COMMANDS, hub.COMMANDS, cluster.COMMANDS, cloud.COMMANDS)

@@ -1,0 +1,82 @@
+"""Access reviews answered from rules registered with `FakeKubeServer.allow()`.
+
+Nothing else is authorised: the fake serves every request; only the review endpoints
+(`selfsubjectaccessreviews`, `subjectaccessreviews`, `localsubjectaccessreviews`) consult rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.fake_kube.kinds import default_group
+
+SUPERUSER = "admin"
+
+
+@dataclass(frozen=True)
+class Rule:
+    user: str
+    verb: str
+    resource: str  # "deployments", "deployments/scale", "pods/*" or "*"
+    namespace: str | None  # None: every namespace and cluster-scoped objects
+    group: str  # "" means the resource's own group ("deployments" -> "apps"); "*" any
+
+    def matches(self, user: str, attrs: dict[str, Any]) -> bool:
+        resource = attrs.get("resource", "")
+        target = f"{resource}/{attrs['subresource']}" if attrs.get("subresource") else resource
+        group = self.group or default_group(self.resource.split("/")[0])
+        return (
+            self.user in ("*", user)
+            and self.verb in ("*", attrs.get("verb"))
+            and _resource_matches(self.resource, target)
+            and self.namespace in (None, attrs.get("namespace") or None)
+            and group in ("*", attrs.get("group", ""))
+        )
+
+
+def _resource_matches(rule: str, target: str) -> bool:
+    if rule in ("*", target):
+        return True
+    return rule.endswith("/*") and target.startswith(rule[:-1])
+
+
+class AccessRules:
+    def __init__(self) -> None:
+        self.rules: list[Rule] = []
+
+    def allow(self, user: str, verb: str, resource: str, namespace: str | None = None,
+              group: str = "") -> None:
+        self.rules.append(Rule(user, verb, resource, namespace, group))
+
+    def decide(self, user: str, attrs: dict[str, Any]) -> tuple[bool, str]:
+        if user == SUPERUSER:
+            return True, "superuser"
+        for rule in self.rules:
+            if rule.matches(user, attrs):
+                return True, f"allowed by fake rule {rule}"
+        return False, f'no rule allows user "{user}" to {attrs.get("verb")} ' \
+                      f'{attrs.get("resource", "")}'
+
+    def review(self, plural: str, body: dict[str, Any], requester: str | None,
+               namespace: str | None) -> dict[str, Any]:
+        """Answer a (Self|Local)SubjectAccessReview body with its status filled in."""
+        spec = body.get("spec") or {}
+        attrs = dict(spec.get("resourceAttributes") or spec.get("nonResourceAttributes") or {})
+        if namespace:  # LocalSubjectAccessReview is scoped by its URL
+            attrs["namespace"] = namespace
+        if plural == "selfsubjectaccessreviews":
+            user = requester or SUPERUSER
+        else:
+            user = spec.get("user", "")
+        allowed, reason = self.decide(user, attrs)
+        kind = body.get("kind") or _review_kind(plural)
+        return {"kind": kind, "apiVersion": "authorization.k8s.io/v1",
+                "metadata": body.get("metadata") or {}, "spec": spec,
+                "status": {"allowed": allowed, "reason": reason}}
+
+
+def _review_kind(plural: str) -> str:
+    return {"selfsubjectaccessreviews": "SelfSubjectAccessReview",
+            "localsubjectaccessreviews": "LocalSubjectAccessReview"}.get(
+        plural, "SubjectAccessReview")

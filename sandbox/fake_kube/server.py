@@ -1,0 +1,214 @@
+"""FakeKubeServer: the Kubernetes API over HTTP (aiohttp, in a daemon thread).
+
+The official `kubernetes` client talks to it like to a real API server; tests and the local
+console sandbox seed and inspect state through the methods below. All state sits behind one
+lock because the server thread and the caller's thread both touch it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.fake_kube.api import ApiRequest, ApiResponse, handle
+from sandbox.fake_kube.cluster import Cluster
+from sandbox.fake_kube.errors import KubeError
+from sandbox.fake_kube.faults import Faults
+from sandbox.fake_kube.kinds import default_group
+
+log = logging.getLogger(__name__)
+
+RequestRecord = tuple[str, str, str | None]  # method, path (no query), user
+
+
+def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.Response(status=status, text=json.dumps(body), headers=headers,
+                        content_type="application/json")
+
+
+def _error(exc: KubeError) -> web.Response:
+    headers = {"Retry-After": "1"} if exc.code == 429 else None
+    return _json(exc.code, exc.status(), headers)
+
+
+def _decode(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise KubeError(400, f"request body is not JSON: {exc}") from exc
+
+
+def _to_http(resp: ApiResponse) -> web.Response:
+    if resp.content_type == "application/json":
+        return _json(resp.status, resp.body, resp.headers)
+    return web.Response(status=resp.status, text=resp.body, headers=resp.headers,
+                        content_type=resp.content_type)
+
+
+class FakeKubeServer:
+    def __init__(self, token_users: Mapping[str, str] | None = None,
+                 host: str = "127.0.0.1") -> None:
+        """`token_users` maps bearer tokens to user names; when given, unknown tokens get 401."""
+        self.token_users = dict(token_users or {})
+        self.host = host
+        self.url = ""
+        self.requests: list[RequestRecord] = []
+        self._lock = threading.RLock()
+        self._cluster = Cluster()
+        self._faults = Faults()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> str:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind((self.host, 0))
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(sock, ready),
+                                        name="fake-kube", daemon=True)
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("fake kube server did not start")
+        self.url = f"http://{self.host}:{sock.getsockname()[1]}"
+        return self.url
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        self._loop = self._thread = None
+
+    def __enter__(self) -> FakeKubeServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _serve(self, sock: socket.socket, ready: threading.Event) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.SockSite(runner, sock).start())
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self._shutdown(runner))
+            loop.close()
+
+    @staticmethod
+    async def _shutdown(runner: web.AppRunner) -> None:
+        await runner.cleanup()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:  # e.g. handlers still sleeping in an injected delay
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        try:
+            return await self._respond(request)
+        except KubeError as exc:
+            return _error(exc)
+        except Exception as exc:  # the fake must keep serving whatever a request does
+            log.exception("fake kube: %s %s failed", request.method, request.path)
+            return _error(KubeError(500, f"fake kube internal error: {exc!r}"))
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        user, known_caller = self._caller(request)
+        with self._lock:
+            self.requests.append((request.method, request.path, user))
+            fault = self._faults.take(request.method, request.path)
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.status:
+            raise KubeError(fault.status, f"injected fault ({fault.status})")
+        if not known_caller:
+            raise KubeError(401, "Unauthorized")
+        req = ApiRequest(request.method, request.path, dict(request.query), _decode(raw),
+                         request.content_type, user)
+        with self._lock:
+            return _to_http(handle(self._cluster, req))
+
+    def _caller(self, request: web.Request) -> tuple[str | None, bool]:
+        """(user, authenticated). Impersonate-User wins; tokens map through token_users."""
+        auth = request.headers.get("Authorization", "")
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        token_user = self.token_users.get(token) if token else None
+        known = token is None or not self.token_users or token_user is not None
+        return request.headers.get("Impersonate-User") or token_user, known
+
+    # -- seeding and inspection (called from the test thread) --------------------------------
+
+    def reset(self) -> None:
+        """Drop all objects, faults, access rules, pod logs and the request log."""
+        with self._lock:
+            self._cluster = Cluster()
+            self._faults.clear()
+            self.requests.clear()
+
+    def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Create or replace an object as given (namespace auto-created); returns it stored."""
+        with self._lock:
+            return self._cluster.apply(dict(obj))
+
+    def get(self, kind_plural: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """`kind_plural` is "deployments" or, for custom resources, "scaledobjects[.keda.sh]"."""
+        with self._lock:
+            group, plural = self._resolve(kind_plural)
+            return self._cluster.store.get((group, plural, namespace or "", name))
+
+    def list(self, kind_plural: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            group, plural = self._resolve(kind_plural)
+            return self._cluster.store.items(group, plural, namespace)
+
+    def inject_fault(self, method: str = "*", path_regex: str = ".*", status: int | None = 500,
+                     delay: float = 0.0, count: int | None = 1) -> None:
+        with self._lock:
+            self._faults.add(method, path_regex, status, delay, count)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def allow(self, user: str, verb: str, resource: str, namespace: str | None = None,
+              group: str = "") -> None:
+        with self._lock:
+            self._cluster.rules.allow(user, verb, resource, namespace, group)
+
+    def set_pod_logs(self, namespace: str, pod: str, text: str,
+                     container: str | None = None) -> None:
+        with self._lock:
+            self._cluster.logs[(namespace, pod, container)] = text
+
+    @property
+    def rollout_delay_seconds(self) -> float:
+        return self._cluster.controller.rollout_delay_seconds
+
+    @rollout_delay_seconds.setter
+    def rollout_delay_seconds(self, seconds: float) -> None:
+        with self._lock:
+            self._cluster.controller.rollout_delay_seconds = seconds
+
+    def _resolve(self, kind_plural: str) -> tuple[str, str]:
+        plural, _, group = kind_plural.partition(".")
+        if group or default_group(plural):
+            return group or default_group(plural), plural
+        stored = {k[0] for k in self._cluster.store.all_keys() if k[1] == plural}
+        return (min(stored) if stored else ""), plural

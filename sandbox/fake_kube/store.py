@@ -1,0 +1,103 @@
+"""The object store: keyed objects, server-set metadata, the resourceVersion counter."""
+
+from __future__ import annotations
+
+import copy
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from sandbox.fake_kube.errors import KubeError, invalid
+
+Obj = dict[str, Any]
+Key = tuple[str, str, str, str]  # group, plural, namespace ("" when cluster-scoped), name
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_NAMED = {"namespaces", "services"}
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def validate_name(group: str, plural: str, name: str) -> None:
+    """Namespaces and services need a DNS-1123 label, everything else a subdomain."""
+    as_label = plural in _LABEL_NAMED
+    pattern, limit = (_DNS_LABEL, 63) if as_label else (_DNS_SUBDOMAIN, 253)
+    if not name:
+        raise KubeError(422, "name or generateName is required")
+    if len(name) > limit or not pattern.match(name):
+        what = "DNS-1123 label" if as_label else "DNS-1123 subdomain"
+        raise invalid(group, plural, name, f"metadata.name: Invalid value: {name!r}: "
+                      f"a lowercase RFC 1123 {what} must consist of lower case alphanumeric "
+                      "characters, '-' or '.', and must start and end with an alphanumeric")
+
+
+def meta(obj: Obj) -> dict[str, Any]:
+    m: dict[str, Any] = obj.setdefault("metadata", {})
+    return m
+
+
+def key_of(group: str, plural: str, namespace: str | None, name: str) -> Key:
+    return (group, plural, namespace or "", name)
+
+
+class ObjectStore:
+    """Plain dict storage. Callers hold the server lock; objects handed out are copies."""
+
+    def __init__(self) -> None:
+        self._objects: dict[Key, Obj] = {}
+        self.resource_version = 0
+
+    def _next_rv(self) -> str:
+        self.resource_version += 1
+        return str(self.resource_version)
+
+    def get(self, key: Key) -> Obj | None:
+        obj = self._objects.get(key)
+        return copy.deepcopy(obj) if obj is not None else None
+
+    def items(self, group: str, plural: str, namespace: str | None = None) -> list[Obj]:
+        keys = sorted(k for k in self._objects if k[:2] == (group, plural)
+                      and (namespace is None or k[2] == namespace))
+        return [copy.deepcopy(self._objects[k]) for k in keys]
+
+    def all_keys(self) -> Iterator[Key]:
+        return iter(list(self._objects))
+
+    def uids(self) -> set[str]:
+        return {o["metadata"].get("uid", "") for o in self._objects.values()}
+
+    def insert(self, key: Key, obj: Obj) -> Obj:
+        """Store a new object, setting the metadata only the server sets."""
+        obj = copy.deepcopy(obj)
+        m = meta(obj)
+        m.update(name=key[3], uid=m.get("uid") or str(uuid.uuid4()),
+                 creationTimestamp=now_iso(), generation=1, resourceVersion=self._next_rv())
+        if key[2]:
+            m["namespace"] = key[2]
+        self._objects[key] = obj
+        return copy.deepcopy(obj)
+
+    def update(self, key: Key, obj: Obj) -> Obj:
+        """Replace an object; a no-op write keeps its resourceVersion, as the API server does."""
+        old = self._objects[key]
+        obj = copy.deepcopy(obj)
+        m, old_m = meta(obj), old["metadata"]
+        for field in ("uid", "creationTimestamp", "name", "namespace"):
+            if field in old_m:
+                m[field] = old_m[field]
+        spec_changed = obj.get("spec") != old.get("spec")
+        m["generation"] = old_m.get("generation", 1) + (1 if spec_changed else 0)
+        m["resourceVersion"] = old_m["resourceVersion"]
+        if obj == old:
+            return copy.deepcopy(old)
+        m["resourceVersion"] = self._next_rv()
+        self._objects[key] = obj
+        return copy.deepcopy(obj)
+
+    def remove(self, key: Key) -> Obj | None:
+        return self._objects.pop(key, None)

@@ -1,0 +1,567 @@
+"""The fake Kubernetes API server, exercised only through the official client."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import urllib3
+from kubernetes import client
+from kubernetes.client import ApiClient, ApiException, Configuration
+
+from sandbox.fake_kube import FakeKubeServer
+
+NS = "rtb-ai-hub"
+REVISION = "deployment.kubernetes.io/revision"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeKubeServer]:
+    fake = FakeKubeServer()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def kube(server: FakeKubeServer) -> FakeKubeServer:
+    server.reset()
+    return server
+
+
+def make_client(url: str, impersonate: str | None = None, token: str | None = None) -> ApiClient:
+    cfg = Configuration(host=url)
+    cfg.retries = 0
+    if token:
+        cfg.api_key = {"BearerToken": token}
+        cfg.api_key_prefix = {"BearerToken": "Bearer"}
+    api = ApiClient(cfg)
+    if impersonate:
+        api.set_default_header("Impersonate-User", impersonate)
+    return api
+
+
+@pytest.fixture
+def api(kube: FakeKubeServer) -> Iterator[ApiClient]:
+    with make_client(kube.url) as api_client:
+        yield api_client
+
+
+@pytest.fixture
+def core(api: ApiClient) -> client.CoreV1Api:
+    return client.CoreV1Api(api)
+
+
+@pytest.fixture
+def apps(api: ApiClient) -> client.AppsV1Api:
+    return client.AppsV1Api(api)
+
+
+@pytest.fixture
+def ns(core: client.CoreV1Api) -> str:
+    core.create_namespace({"metadata": {"name": NS}})
+    return NS
+
+
+def deployment(name: str = "workflow-engine", replicas: int = 2, image: str = "engine:1",
+               sidecar: bool = False) -> dict[str, Any]:
+    containers = [{"name": "app", "image": image}]
+    if sidecar:
+        containers.append({"name": "proxy", "image": "envoy:1"})
+    return {
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}},
+                         "spec": {"containers": containers}},
+        },
+    }
+
+
+def pod(name: str, labels: dict[str, str] | None = None, phase: str = "Running",
+        namespace: str = NS) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
+        "spec": {"containers": [{"name": "app", "image": "busybox"}]},
+        "status": {"phase": phase},
+    }
+
+
+def error_of(exc_info: pytest.ExceptionInfo[ApiException]) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(exc_info.value.body)
+    return body
+
+
+def pods_of(core: client.CoreV1Api, name: str) -> list[client.V1Pod]:
+    return core.list_namespaced_pod(NS, label_selector=f"app={name}").items
+
+
+# -- CRUD ------------------------------------------------------------------------------------
+
+
+def test_namespace_crud(core: client.CoreV1Api) -> None:
+    created = core.create_namespace({"metadata": {"name": "team-a"}})
+    assert created.status.phase == "Active"
+    assert created.metadata.uid and created.metadata.resource_version.isdigit()
+    assert [n.metadata.name for n in core.list_namespace().items] == ["team-a"]
+    core.patch_namespace("team-a", {"metadata": {"labels": {"owner": "ops"}}})
+    assert core.read_namespace("team-a").metadata.labels == {"owner": "ops"}
+    core.delete_namespace("team-a")
+    with pytest.raises(ApiException) as exc:
+        core.read_namespace("team-a")
+    assert exc.value.status == 404
+
+
+def test_pod_crud_and_replace(core: client.CoreV1Api, ns: str) -> None:
+    core.create_namespaced_pod(ns, pod("worker-0", {"app": "worker"}))
+    read = core.read_namespaced_pod("worker-0", ns)
+    assert read.kind == "Pod" and read.metadata.namespace == ns
+    read.metadata.labels["tier"] = "batch"
+    replaced = core.replace_namespaced_pod("worker-0", ns, read)
+    assert replaced.metadata.labels == {"app": "worker", "tier": "batch"}
+    assert int(replaced.metadata.resource_version) > int(read.metadata.resource_version)
+    deleted = core.delete_namespaced_pod("worker-0", ns)
+    assert deleted.metadata.deletion_timestamp is not None
+    assert core.list_namespaced_pod(ns).items == []
+
+
+def test_deployment_crud_and_generation(apps: client.AppsV1Api, core: client.CoreV1Api,
+                                        ns: str) -> None:
+    created = apps.create_namespaced_deployment(ns, deployment(replicas=3))
+    assert created.metadata.generation == 1
+    assert created.status.ready_replicas == 3 and created.status.observed_generation == 1
+    assert len(pods_of(core, "workflow-engine")) == 3
+    current = apps.read_namespaced_deployment("workflow-engine", ns)
+    current.spec.replicas = 1
+    replaced = apps.replace_namespaced_deployment("workflow-engine", ns, current)
+    assert replaced.metadata.generation == 2 and replaced.status.replicas == 1
+    apps.delete_namespaced_deployment("workflow-engine", ns)
+    assert apps.list_namespaced_replica_set(ns).items == []
+    assert core.list_namespaced_pod(ns).items == []
+
+
+# -- selectors -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("selector", "expected"), [
+    ("app=web", ["a", "b"]),
+    ("app==web", ["a", "b"]),
+    ("app!=web", ["c", "d"]),
+    ("tier in (front,cache)", ["a", "c"]),
+    ("tier notin (front)", ["b", "c", "d"]),
+    ("canary", ["b"]),
+    ("!canary", ["a", "c", "d"]),
+    ("app=web,tier in (front, back)", ["a"]),
+])
+def test_label_selectors(kube: FakeKubeServer, core: client.CoreV1Api, selector: str,
+                         expected: list[str]) -> None:
+    kube.apply(pod("a", {"app": "web", "tier": "front"}))
+    kube.apply(pod("b", {"app": "web", "canary": "true"}))
+    kube.apply(pod("c", {"app": "redis", "tier": "cache"}))
+    kube.apply(pod("d", {}))
+    found = core.list_namespaced_pod(NS, label_selector=selector).items
+    assert [p.metadata.name for p in found] == expected
+
+
+def test_bad_label_selector_is_400(core: client.CoreV1Api, ns: str) -> None:
+    with pytest.raises(ApiException) as exc:
+        core.list_namespaced_pod(ns, label_selector="app in web")
+    assert exc.value.status == 400
+
+
+def test_field_selectors_and_all_namespaces(kube: FakeKubeServer, core: client.CoreV1Api,
+                                            apps: client.AppsV1Api) -> None:
+    kube.apply(pod("ok", phase="Running"))
+    kube.apply(pod("broken", phase="Failed"))
+    kube.apply(pod("other", phase="Failed", namespace="rtb-jobs"))
+    failed = core.list_pod_for_all_namespaces(field_selector="status.phase=Failed").items
+    assert sorted(p.metadata.name for p in failed) == ["broken", "other"]
+    named = core.list_pod_for_all_namespaces(field_selector="metadata.name=ok").items
+    assert [p.metadata.name for p in named] == ["ok"]
+    scoped = core.list_pod_for_all_namespaces(
+        field_selector="metadata.namespace=rtb-jobs,status.phase!=Running").items
+    assert [p.metadata.name for p in scoped] == ["other"]
+    kube.apply({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {
+        "name": "api", "namespace": "rtb-jobs"}, **{"spec": deployment("api")["spec"]}})
+    listed = apps.list_deployment_for_all_namespaces()
+    assert [d.metadata.namespace for d in listed.items] == ["rtb-jobs"]
+    assert listed.kind == "DeploymentList" and listed.metadata.resource_version
+
+
+# -- patches ---------------------------------------------------------------------------------
+
+
+def test_json_patch(apps: client.AppsV1Api, ns: str) -> None:
+    apps.create_namespaced_deployment(ns, deployment())
+    ops = [
+        {"op": "test", "path": "/spec/replicas", "value": 2},
+        {"op": "replace", "path": "/spec/replicas", "value": 4},
+        {"op": "add", "path": "/metadata/labels", "value": {"team": "ops"}},
+        {"op": "copy", "from": "/metadata/labels/team", "path": "/metadata/labels/owner"},
+        {"op": "move", "from": "/metadata/labels/team", "path": "/metadata/labels/squad"},
+        {"op": "add", "path": "/spec/template/spec/containers/-",
+         "value": {"name": "proxy", "image": "envoy:1"}},
+        {"op": "remove", "path": "/spec/template/spec/containers/0"},
+    ]
+    patched = apps.patch_namespaced_deployment("workflow-engine", ns, ops)
+    assert patched.spec.replicas == 4 and patched.status.ready_replicas == 4
+    assert patched.metadata.labels == {"owner": "ops", "squad": "ops"}
+    assert [c.name for c in patched.spec.template.spec.containers] == ["proxy"]
+    with pytest.raises(ApiException) as exc:
+        apps.patch_namespaced_deployment(
+            "workflow-engine", ns, [{"op": "test", "path": "/spec/replicas", "value": 9}])
+    assert exc.value.status == 422
+
+
+def test_merge_patch(apps: client.AppsV1Api, ns: str) -> None:
+    body = deployment(sidecar=True)
+    body["metadata"]["annotations"] = {"keep": "1", "drop": "1"}
+    apps.create_namespaced_deployment(ns, body)
+    patch = {"metadata": {"annotations": {"drop": None, "new": "2"}},
+             "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "x:2"}]}}}}
+    patched = apps.patch_namespaced_deployment(
+        "workflow-engine", ns, patch, _content_type="application/merge-patch+json")
+    assert {"keep": "1", "new": "2"}.items() <= patched.metadata.annotations.items()
+    assert "drop" not in patched.metadata.annotations
+    # merge patch replaces lists wholesale: the sidecar is gone
+    assert [c.name for c in patched.spec.template.spec.containers] == ["app"]
+
+
+def test_strategic_merge_merges_containers_by_name(apps: client.AppsV1Api, ns: str) -> None:
+    apps.create_namespaced_deployment(ns, deployment(sidecar=True))
+    patch = {"spec": {"template": {"spec": {"containers": [
+        {"name": "app", "image": "engine:2", "env": [{"name": "MODE", "value": "fast"}]}]}}}}
+    patched = apps.patch_namespaced_deployment("workflow-engine", ns, patch)
+    containers = {c.name: c for c in patched.spec.template.spec.containers}
+    assert containers["app"].image == "engine:2" and containers["proxy"].image == "envoy:1"
+    delete_sidecar = {"spec": {"template": {"spec": {"containers": [
+        {"name": "proxy", "$patch": "delete"}]}}}}
+    patched = apps.patch_namespaced_deployment("workflow-engine", ns, delete_sidecar)
+    assert [c.name for c in patched.spec.template.spec.containers] == ["app"]
+    assert patched.spec.template.spec.containers[0].env[0].value == "fast"
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+def test_stale_put_is_409(apps: client.AppsV1Api, ns: str) -> None:
+    apps.create_namespaced_deployment(ns, deployment())
+    stale = apps.read_namespaced_deployment("workflow-engine", ns)
+    apps.patch_namespaced_deployment("workflow-engine", ns, {"spec": {"replicas": 5}})
+    stale.spec.replicas = 1
+    with pytest.raises(ApiException) as exc:
+        apps.replace_namespaced_deployment("workflow-engine", ns, stale)
+    assert exc.value.status == 409 and error_of(exc)["reason"] == "Conflict"
+
+
+def test_status_errors(core: client.CoreV1Api, ns: str) -> None:
+    with pytest.raises(ApiException) as exc:
+        core.read_namespaced_config_map("missing", ns)
+    status = error_of(exc)
+    assert exc.value.status == 404
+    assert (status["kind"], status["reason"], status["code"]) == ("Status", "NotFound", 404)
+    assert status["details"]["name"] == "missing"
+
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "cfg"}, "data": {"a": "1"}})
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_config_map(ns, {"metadata": {"name": "cfg"}})
+    assert exc.value.status == 409 and error_of(exc)["reason"] == "AlreadyExists"
+
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_config_map(ns, {"metadata": {"name": "Bad_Name"}})
+    assert exc.value.status == 422 and error_of(exc)["reason"] == "Invalid"
+
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_service("nowhere", {"metadata": {"name": "svc"}})
+    assert exc.value.status == 404 and error_of(exc)["details"]["kind"] == "namespaces"
+
+
+def test_unknown_route_is_404_status_json(kube: FakeKubeServer) -> None:
+    # raw HTTP: the client has no call for a path that does not exist
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(f"{kube.url}/not/an/api")
+    assert exc.value.code == 404
+    assert json.loads(exc.value.read())["reason"] == "NotFound"
+
+
+# -- subresources ----------------------------------------------------------------------------
+
+
+def test_scale_subresource(apps: client.AppsV1Api, core: client.CoreV1Api, ns: str) -> None:
+    apps.create_namespaced_deployment(ns, deployment(replicas=2))
+    scale = apps.read_namespaced_deployment_scale("workflow-engine", ns)
+    assert (scale.spec.replicas, scale.status.replicas) == (2, 2)
+    assert scale.status.selector == "app=workflow-engine"
+    apps.patch_namespaced_deployment_scale("workflow-engine", ns, {"spec": {"replicas": 4}})
+    assert len(pods_of(core, "workflow-engine")) == 4
+    scale = apps.read_namespaced_deployment_scale("workflow-engine", ns)
+    scale.spec.replicas = 0
+    apps.replace_namespaced_deployment_scale("workflow-engine", ns, scale)
+    assert pods_of(core, "workflow-engine") == []
+    assert apps.read_namespaced_deployment("workflow-engine", ns).spec.replicas == 0
+
+
+def test_status_subresource(apps: client.AppsV1Api, ns: str) -> None:
+    apps.create_namespaced_deployment(ns, deployment(replicas=2))
+    status = apps.read_namespaced_deployment_status("workflow-engine", ns)
+    assert status.status.available_replicas == 2
+
+
+def test_pod_logs(kube: FakeKubeServer, core: client.CoreV1Api) -> None:
+    kube.apply(pod("worker-0"))
+    kube.set_pod_logs(NS, "worker-0", "one\ntwo\nthree\n")
+    assert core.read_namespaced_pod_log("worker-0", NS) == "one\ntwo\nthree\n"
+    assert core.read_namespaced_pod_log("worker-0", NS, tail_lines=2) == "two\nthree\n"
+    assert core.read_namespaced_pod_log("worker-0", NS, container="app", tail_lines=1) \
+        == "three\n"
+    with pytest.raises(ApiException) as exc:
+        core.read_namespaced_pod_log("worker-9", NS)
+    assert exc.value.status == 404
+
+
+def test_pod_logs_per_container(kube: FakeKubeServer, core: client.CoreV1Api) -> None:
+    two = pod("worker-0")
+    two["spec"]["containers"].append({"name": "proxy", "image": "envoy"})
+    kube.apply(two)
+    kube.set_pod_logs(NS, "worker-0", "proxy line\n", container="proxy")
+    assert core.read_namespaced_pod_log("worker-0", NS, container="proxy") == "proxy line\n"
+    with pytest.raises(ApiException) as exc:
+        core.read_namespaced_pod_log("worker-0", NS)
+    assert exc.value.status == 400
+
+
+# -- controller ------------------------------------------------------------------------------
+
+
+def replicasets_by_revision(apps: client.AppsV1Api) -> dict[str, client.V1ReplicaSet]:
+    items = apps.list_namespaced_replica_set(NS).items
+    return {rs.metadata.annotations[REVISION]: rs for rs in items}
+
+
+def test_revisions_and_rollout_undo(api: ApiClient, apps: client.AppsV1Api,
+                                    core: client.CoreV1Api, ns: str) -> None:
+    body = deployment()
+    body["metadata"]["annotations"] = {"kubernetes.io/change-cause": "first"}
+    apps.create_namespaced_deployment(ns, body)
+    first_pods = {p.metadata.name for p in pods_of(core, "workflow-engine")}
+    apps.patch_namespaced_deployment("workflow-engine", ns, {"spec": {"template": {"spec": {
+        "containers": [{"name": "app", "image": "engine:2"}]}}}})
+    dep = apps.read_namespaced_deployment("workflow-engine", ns)
+    assert dep.metadata.annotations[REVISION] == "2"
+    revisions = replicasets_by_revision(apps)
+    assert sorted(revisions) == ["1", "2"]
+    assert (revisions["1"].spec.replicas, revisions["2"].spec.replicas) == (0, 2)
+    assert revisions["1"].metadata.owner_references[0].uid == dep.metadata.uid
+    assert revisions["1"].metadata.annotations["kubernetes.io/change-cause"] == "first"
+    new_pods = pods_of(core, "workflow-engine")
+    assert first_pods.isdisjoint(p.metadata.name for p in new_pods)
+    assert {p.spec.containers[0].image for p in new_pods} == {"engine:2"}
+
+    # kubectl rollout undo: take revision 1's template, drop the hash label, patch it back
+    template = api.sanitize_for_serialization(revisions["1"].spec.template)
+    del template["metadata"]["labels"]["pod-template-hash"]
+    apps.patch_namespaced_deployment(
+        "workflow-engine", ns, [{"op": "replace", "path": "/spec/template", "value": template}])
+    dep = apps.read_namespaced_deployment("workflow-engine", ns)
+    assert dep.metadata.annotations[REVISION] == "3"
+    revisions = replicasets_by_revision(apps)
+    assert sorted(revisions) == ["2", "3"]
+    assert revisions["3"].metadata.name == revisions_name(apps, "engine:1")
+    assert {p.spec.containers[0].image for p in pods_of(core, "workflow-engine")} == {"engine:1"}
+    assert dep.status.updated_replicas == 2
+
+
+def revisions_name(apps: client.AppsV1Api, image: str) -> str:
+    items = apps.list_namespaced_replica_set(NS).items
+    return next(rs.metadata.name for rs in items
+                if rs.spec.template.spec.containers[0].image == image)
+
+
+def test_controller_pods_look_running(apps: client.AppsV1Api, core: client.CoreV1Api,
+                                      ns: str) -> None:
+    apps.create_namespaced_deployment(ns, deployment(replicas=1))
+    (only,) = pods_of(core, "workflow-engine")
+    rs_name = apps.list_namespaced_replica_set(ns).items[0].metadata.name
+    assert only.metadata.name.startswith(rs_name + "-") and len(only.metadata.name) == \
+        len(rs_name) + 6
+    assert only.metadata.labels["pod-template-hash"] == rs_name.rsplit("-", 1)[1]
+    assert only.status.phase == "Running" and only.status.start_time is not None
+    ready = {c.type: c.status for c in only.status.conditions}["Ready"]
+    assert ready == "True"
+    assert only.status.container_statuses[0].restart_count == 0
+    # deleting a managed pod gets it replaced, as a ReplicaSet would
+    core.delete_namespaced_pod(only.metadata.name, ns)
+    (replacement,) = pods_of(core, "workflow-engine")
+    assert replacement.metadata.name != only.metadata.name
+
+
+def test_seeded_pods_are_left_alone(kube: FakeKubeServer, core: client.CoreV1Api) -> None:
+    crashing = pod("engine-crash", {"app": "workflow-engine"})
+    crashing["status"]["containerStatuses"] = [{
+        "name": "app", "image": "busybox", "imageID": "", "ready": False, "restartCount": 7,
+        "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+        "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]
+    kube.apply(crashing)
+    read = core.read_namespaced_pod("engine-crash", NS)
+    assert read.status.container_statuses[0].state.waiting.reason == "CrashLoopBackOff"
+    assert read.status.container_statuses[0].last_state.terminated.reason == "OOMKilled"
+
+
+def test_rollout_delay(kube: FakeKubeServer, apps: client.AppsV1Api, ns: str) -> None:
+    kube.rollout_delay_seconds = 0.3
+    created = apps.create_namespaced_deployment(ns, deployment(replicas=2))
+    assert (created.status.ready_replicas, created.status.updated_replicas) == (0, 0)
+    time.sleep(0.35)
+    status = apps.read_namespaced_deployment_status("workflow-engine", ns).status
+    assert (status.ready_replicas, status.updated_replicas, status.available_replicas) \
+        == (2, 2, 2)
+    progressing = {c.type: c.reason for c in status.conditions}["Progressing"]
+    assert progressing == "NewReplicaSetAvailable"
+
+
+def test_namespace_delete_cascades(kube: FakeKubeServer, core: client.CoreV1Api,
+                                   apps: client.AppsV1Api, ns: str) -> None:
+    apps.create_namespaced_deployment(ns, deployment())
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "cfg"}})
+    kube.apply(pod("loose", namespace="other"))
+    deleted = core.delete_namespace(ns)
+    assert deleted["status"]["phase"] == "Terminating"  # the client reads it as a plain dict
+    assert core.list_namespaced_pod(ns).items == []
+    assert apps.list_deployment_for_all_namespaces().items == []
+    assert [p.metadata.name for p in core.list_pod_for_all_namespaces().items] == ["loose"]
+    assert kube.get("namespaces", None, ns) is None
+
+
+# -- access reviews --------------------------------------------------------------------------
+
+
+def ssar_body(verb: str, resource: str, namespace: str, group: str = "") -> dict[str, Any]:
+    return {"spec": {"resourceAttributes": {
+        "verb": verb, "resource": resource, "namespace": namespace, "group": group}}}
+
+
+def test_self_subject_access_review(kube: FakeKubeServer) -> None:
+    kube.allow("alice", "patch", "deployments", namespace=NS)
+    with make_client(kube.url) as admin_api:
+        admin = client.AuthorizationV1Api(admin_api)
+        assert admin.create_self_subject_access_review(
+            ssar_body("delete", "namespaces", "")).status.allowed
+    with make_client(kube.url, impersonate="alice") as alice_api:
+        alice = client.AuthorizationV1Api(alice_api)
+        allowed = alice.create_self_subject_access_review(
+            ssar_body("patch", "deployments", NS, "apps"))
+        denied = alice.create_self_subject_access_review(
+            ssar_body("patch", "deployments", "kube-system", "apps"))
+    assert allowed.status.allowed and not denied.status.allowed
+    assert ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", "alice") \
+        in kube.requests
+
+
+def test_subject_access_review_for_service_account(kube: FakeKubeServer,
+                                                   api: ApiClient) -> None:
+    sa = "system:serviceaccount:rtb-ai-hub:rtb-hub-sa"
+    kube.allow(sa, "get", "pods/log", namespace=NS)
+    kube.allow(sa, "*", "configmaps")
+    authz = client.AuthorizationV1Api(api)
+
+    def review(verb: str, resource: str, sub: str | None = None) -> bool:
+        attrs = {"verb": verb, "resource": resource, "namespace": NS}
+        if sub:
+            attrs["subresource"] = sub
+        body = {"spec": {"user": sa, "resourceAttributes": attrs}}
+        return bool(authz.create_subject_access_review(body).status.allowed)
+
+    assert review("get", "pods", "log")
+    assert review("update", "configmaps")
+    assert not review("get", "pods")
+    assert not review("delete", "pods")
+
+
+def test_bearer_tokens_map_to_users() -> None:
+    with FakeKubeServer(token_users={"tok-bob": "bob"}) as fake:
+        with make_client(fake.url, token="tok-bob") as bob_api:
+            client.CoreV1Api(bob_api).list_namespace()
+            review = client.AuthorizationV1Api(bob_api).create_self_subject_access_review(
+                ssar_body("get", "pods", NS))
+        assert not review.status.allowed
+        assert fake.requests[0] == ("GET", "/api/v1/namespaces", "bob")
+        with make_client(fake.url, token="wrong") as stranger, \
+                pytest.raises(ApiException) as exc:
+            client.CoreV1Api(stranger).list_namespace()
+        assert exc.value.status == 401
+
+
+# -- faults ----------------------------------------------------------------------------------
+
+
+def test_fault_once_then_ok(kube: FakeKubeServer, core: client.CoreV1Api, ns: str) -> None:
+    kube.inject_fault(method="GET", path_regex=r"/pods$", status=403, count=1)
+    with pytest.raises(ApiException) as exc:
+        core.list_namespaced_pod(ns)
+    assert exc.value.status == 403 and error_of(exc)["reason"] == "Forbidden"
+    assert core.list_namespaced_pod(ns).items == []
+
+
+def test_429_fault_has_retry_after(kube: FakeKubeServer, core: client.CoreV1Api) -> None:
+    kube.inject_fault(status=429, count=None)
+    for _ in range(2):
+        with pytest.raises(ApiException) as exc:
+            core.list_namespace()
+        assert exc.value.status == 429 and exc.value.headers["Retry-After"] == "1"
+    kube.clear_faults()
+    core.list_namespace()
+
+
+def test_delay_fault_times_out_while_server_keeps_serving(kube: FakeKubeServer,
+                                                          core: client.CoreV1Api) -> None:
+    kube.inject_fault(method="GET", path_regex="/namespaces$", status=None, delay=1.0)
+    started = time.monotonic()
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        core.list_namespace(_request_timeout=0.2)
+    assert core.get_api_resources().group_version == "v1"  # answered during the delay
+    assert time.monotonic() - started < 0.9
+
+
+# -- custom resources ------------------------------------------------------------------------
+
+
+def test_custom_objects_crud(core: client.CoreV1Api, api: ApiClient, ns: str) -> None:
+    custom = client.CustomObjectsApi(api)
+    args = ("keda.sh", "v1alpha1", ns, "scaledobjects")
+    body = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+            "metadata": {"name": "engine-scaler"},
+            "spec": {"scaleTargetRef": {"name": "workflow-engine"}, "maxReplicaCount": 10}}
+    created = custom.create_namespaced_custom_object(*args, body)
+    assert created["metadata"]["uid"] and created["metadata"]["namespace"] == ns
+    patched = custom.patch_namespaced_custom_object(
+        *args, "engine-scaler",
+        {"metadata": {"annotations": {"autoscaling.keda.sh/paused-replicas": "0"}}})
+    assert patched["metadata"]["annotations"] == {"autoscaling.keda.sh/paused-replicas": "0"}
+    assert patched["spec"]["maxReplicaCount"] == 10
+    listed = custom.list_namespaced_custom_object(*args)
+    assert [o["metadata"]["name"] for o in listed["items"]] == ["engine-scaler"]
+    assert listed["kind"] == "ScaledObjectList"
+    custom.delete_namespaced_custom_object(*args, "engine-scaler")
+    with pytest.raises(ApiException) as exc:
+        custom.get_namespaced_custom_object(*args, "engine-scaler")
+    assert exc.value.status == 404
+
+
+def test_direct_seeding_and_inspection(kube: FakeKubeServer, apps: client.AppsV1Api) -> None:
+    kube.apply({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "workflow-engine", "namespace": NS},
+                "spec": deployment()["spec"]})
+    assert kube.get("namespaces", None, NS) is not None
+    assert kube.get("deployments", NS, "workflow-engine")["status"]["readyReplicas"] == 2
+    assert len(kube.list("pods", NS)) == 2
+    kube.apply({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+                "metadata": {"name": "s", "namespace": NS}, "spec": {}})
+    assert kube.get("scaledobjects", NS, "s") == kube.get("scaledobjects.keda.sh", NS, "s")
+    assert apps.read_namespaced_deployment("workflow-engine", NS).status.replicas == 2
