@@ -1,0 +1,185 @@
+"""The whole sandbox world in one object: servers, seeded data and a config file for the bot.
+
+    with SandboxStack() as stack:
+        os.environ.update(stack.environ)   # DATABASE_URL, REDIS_URL, RTB_CONFIG, ...
+        print(stack.describe())
+
+Starts Redis, PostgreSQL (databases `rtb_bot` and `rtb_hub`), moto and one fake Kubernetes API
+server per env (int, stg, prd), seeds them (sandbox/seed_*.py) and writes `config.yml` into
+its temp dir. `stop()` stops whatever was started, also after a failed `start()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import yaml
+
+from ops.config import ENV_NAMES, Config
+from sandbox.fake_kube import FakeKubeServer
+from sandbox.seed_aws import REGION, role_arn, seed_aws
+from sandbox.seed_hub import HubSeedSummary, seed_hub
+from sandbox.seed_kube import seed_cluster
+from sandbox.seed_queues import seed_queues
+from sandbox.servers import MotoServer, PostgresServer, RedisServer
+
+ACCOUNTS = {"int": "111111111111", "stg": "222222222222", "prd": "333333333333"}
+USERS = {"viewer1": "UVIEWER1", "operator1": "UOPERATOR1", "operator2": "UOPERATOR2",
+         "lead1": "ULEAD1", "lead2": "ULEAD2"}
+QUEUES = ("jira-queue", "pr-review-queue", "preview-queue")
+BOT_DB, HUB_DB = "rtb_bot", "rtb_hub"
+FIXED_ENVIRON = {
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": REGION, "SLACK_BOT_TOKEN": "xoxb-sandbox",
+    "SLACK_SIGNING_SECRET": "sandbox-signing-secret",
+}
+
+
+def _role_members(*names: str) -> dict[str, list[str]]:
+    return {"users": [USERS[name] for name in names]}
+
+
+class SandboxStack:
+    def __init__(self, *, now: datetime | None = None) -> None:
+        self.now = now
+        self.redis = RedisServer()
+        self.postgres = PostgresServer()
+        self.moto = MotoServer()
+        self.kube: dict[str, FakeKubeServer] = {env: FakeKubeServer() for env in ENV_NAMES}
+        self.users = dict(USERS)
+        self.environ: dict[str, str] = {}
+        self.hub_summary: HubSeedSummary | None = None
+        self.queue_counts: dict[str, dict[str, int]] = {}
+        self._dir: Path | None = None
+
+    @property
+    def config_path(self) -> Path:
+        if self._dir is None:
+            raise RuntimeError("SandboxStack is not running; call start() first")
+        return self._dir / "config.yml"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
+        now = self.now = self.now or datetime.now(UTC)
+        try:
+            self._dir = Path(tempfile.mkdtemp(prefix="rtb-sandbox-"))
+            self._start_servers()
+            bot_url = self.postgres.create_database(BOT_DB)
+            hub_url = self.postgres.create_database(HUB_DB)
+            self._seed(hub_url, now)
+            self._write_config()
+            self.environ = {"DATABASE_URL": bot_url, "HUB_DATABASE_URL": hub_url,
+                            "REDIS_URL": self.redis.url, **FIXED_ENVIRON,
+                            "RTB_CONFIG": str(self.config_path)}
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_servers(self) -> None:
+        """PostgreSQL's initdb is the slow one: start everything side by side."""
+        starters = [self.postgres.start, self.redis.start, self.moto.start,
+                    *(server.start for server in self.kube.values())]
+        with ThreadPoolExecutor(len(starters)) as pool:
+            for future in [pool.submit(start) for start in starters]:
+                future.result()
+
+    def _seed(self, hub_url: str, now: datetime) -> None:
+        """Seeds side by side; the async ones get their own loop in a worker thread, so
+        start() also works when the caller's thread already runs an event loop."""
+        with ThreadPoolExecutor(3) as pool:
+            aws = pool.submit(seed_aws, self.moto.url, ACCOUNTS, now=now)
+            kube = pool.submit(self._seed_kube, now)
+            stores = pool.submit(asyncio.run, self._seed_async(hub_url, now))
+            self.hub_summary, self.queue_counts = stores.result()
+            aws.result()
+            kube.result()
+
+    def _seed_kube(self, now: datetime) -> None:
+        for env, server in self.kube.items():
+            seed_cluster(server, env, now=now)
+
+    async def _seed_async(self, hub_url: str,
+                          now: datetime) -> tuple[HubSeedSummary, dict[str, dict[str, int]]]:
+        return await asyncio.gather(seed_hub(hub_url, now=now), seed_queues(self.redis.url))
+
+    def stop(self) -> None:
+        """Stop everything started (idempotent; never raises for a half-started stack)."""
+        stoppers = [*(server.stop for server in self.kube.values()),
+                    self.moto.stop, self.redis.stop, self.postgres.stop]
+        for stop in stoppers:
+            with contextlib.suppress(Exception):
+                stop()
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+        self.environ = {}
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # -- the bot's configuration -----------------------------------------------------------
+
+    def config_data(self) -> dict[str, Any]:
+        """Every setting of the sandbox's config.yml (validated by ops.config.Config)."""
+        environments = {env: {"account_id": ACCOUNTS[env], "region": REGION,
+                              "role_arn": role_arn(ACCOUNTS[env]),
+                              "kube_server": self.kube[env].url} for env in ENV_NAMES}
+        raw = {"environments": environments,
+               "roles": {"leads": _role_members("lead1", "lead2"),
+                         "operators": _role_members("operator1", "operator2"),
+                         "viewers": _role_members("viewer1"), "everyone_can_view": True},
+               "hub": {"queues": list(QUEUES)},
+               "aws": {"endpoint_url": self.moto.url}}
+        data: dict[str, Any] = Config.model_validate(raw).model_dump(mode="json", exclude_none=True)
+        return data
+
+    def _write_config(self) -> None:
+        from bot.settings import load_config  # the loader `rtb-bot check-config` uses
+
+        header = "# rtb-ops-bot sandbox configuration (written by sandbox/stack.py)\n"
+        text = yaml.safe_dump(self.config_data(), sort_keys=False, allow_unicode=True)
+        self.config_path.write_text(header + text, encoding="utf-8")
+        load_config(self.config_path)
+
+    # -- for `rtb-bot sandbox` -------------------------------------------------------------
+
+    def describe(self) -> str:
+        lines = ["rtb-ops-bot sandbox", f"  config file   {self.config_path}",
+                 f"  PostgreSQL    {self.postgres.url} (databases {BOT_DB}, {HUB_DB})",
+                 f"  Redis         {self.redis.url} (BullMQ prefix bull: {', '.join(QUEUES)})",
+                 f"  AWS (moto)    {self.moto.url} region {REGION}"]
+        lines += [f"  kube {env:<8} {server.url} (account {ACCOUNTS[env]}, "
+                  f"role {role_arn(ACCOUNTS[env])})" for env, server in self.kube.items()]
+        lines += ["  Slack users   " + ", ".join(f"{k}={v}" for k, v in self.users.items())]
+        lines += ["  environment:"] + [f"    {k}={v}" for k, v in self.environ.items()]
+        lines += ["  seeded:"] + [f"    {line}" for line in self._seed_facts()]
+        return "\n".join(lines)
+
+    def _seed_facts(self) -> list[str]:
+        facts = []
+        if self.hub_summary is not None:
+            s = self.hub_summary
+            facts.append(f"AI cost today ${s.today_cost_usd:.2f} (spike: {s.spike_model} in "
+                         f"{s.spike_env} ${s.spike_cost_usd:.2f} in the last hour); "
+                         f"workflow error rate 15 min {s.window_error_rate_percent:.0f}%")
+        for queue, counts in self.queue_counts.items():
+            facts.append(f"{queue}: waiting {counts['waiting']} prioritized "
+                         f"{counts['prioritized']} delayed {counts['delayed']} failed "
+                         f"{counts['failed']} completed {counts['completed']}")
+        return facts

@@ -1,0 +1,209 @@
+"""SandboxStack starts every server, seeds the runbook's world and writes a valid config."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import boto3
+import psycopg
+import pytest
+from bullmq import Queue
+from kubernetes import client as k8s
+
+from bot.settings import load_config
+from sandbox.stack import ACCOUNTS, SandboxStack
+
+STATES = ("waiting", "active", "delayed", "failed", "completed", "paused", "prioritized",
+          "waiting-children")
+EXPECTED_QUEUES = {
+    "jira-queue": {"waiting": 38, "prioritized": 17, "delayed": 4, "failed": 6, "completed": 24},
+    "pr-review-queue": {"waiting": 3, "prioritized": 0, "delayed": 0, "failed": 1,
+                        "completed": 10},
+    "preview-queue": {"waiting": 0, "prioritized": 0, "delayed": 0, "failed": 0, "completed": 5},
+}
+EXPECTED_PREVIEWS = {
+    "int": {"preview-PROJ-123", "preview-PROJ-130", "preview-PROJ-141"},
+    "stg": {"preview-PROJ-118", "preview-PROJ-125"},
+    "prd": {"preview-PROJ-101", "preview-PROJ-109"},
+}
+SA = "system:serviceaccount:rtb-ai-hub:rtb-hub-sa"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[SandboxStack]:
+    with SandboxStack() as running:
+        yield running
+
+
+def kube_api(stack: SandboxStack, env: str) -> k8s.ApiClient:
+    configuration = k8s.Configuration()
+    configuration.host = stack.kube[env].url
+    configuration.retries = 0
+    return k8s.ApiClient(configuration)
+
+
+def aws_session(stack: SandboxStack, env: str) -> boto3.Session:
+    sts = boto3.client("sts", endpoint_url=stack.moto.url, region_name="ap-northeast-2",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    role = f"arn:aws:iam::{ACCOUNTS[env]}:role/rtb-hub-deployer"
+    creds = sts.assume_role(RoleArn=role, RoleSessionName="test-stack")["Credentials"]
+    return boto3.Session(aws_access_key_id=creds["AccessKeyId"],
+                         aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"], region_name="ap-northeast-2")
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+
+
+def test_hub_tables_have_a_week_and_today_is_over_budget(stack: SandboxStack) -> None:
+    with psycopg.connect(stack.environ["HUB_DATABASE_URL"]) as conn:
+        costs, runs = conn.execute(
+            "select (select count(*) from ai_costs), (select count(*) from workflow_executions)"
+        ).fetchone()
+        today = conn.execute(
+            "select sum(total_cost_usd) from ai_costs where created_at >= "
+            "date_trunc('day', %s at time zone 'Asia/Seoul') at time zone 'Asia/Seoul'",
+            (stack.now,)).fetchone()[0]
+        failed, finished = conn.execute(
+            "select count(*) filter (where status = 'failed'), count(*) from workflow_executions "
+            "where status <> 'running' and started_at >= %s - interval '15 minutes'",
+            (stack.now,)).fetchone()
+    assert costs > 2000 and runs > 1900
+    assert today > 100
+    assert (failed, finished) == (6, 50)
+
+
+def test_bot_database_exists_and_is_empty(stack: SandboxStack) -> None:
+    with psycopg.connect(stack.environ["DATABASE_URL"]) as conn:
+        tables = conn.execute(
+            "select count(*) from information_schema.tables where table_schema = 'public'"
+        ).fetchone()
+    assert tables == (0,)
+
+
+# -- Redis / BullMQ --------------------------------------------------------------------------
+
+
+async def test_queue_counts_match_the_seed(stack: SandboxStack) -> None:
+    for name, expected in EXPECTED_QUEUES.items():
+        queue = Queue(name, {"connection": stack.environ["REDIS_URL"], "prefix": "bull"})
+        try:
+            counts = await queue.getJobCounts(*STATES)
+        finally:
+            await queue.close()
+        assert {k: counts[k] for k in expected} == expected, name
+        assert counts == stack.queue_counts[name]
+
+
+# -- Kubernetes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ["int", "stg", "prd"])
+def test_each_cluster_has_its_previews_and_the_hub(stack: SandboxStack, env: str) -> None:
+    with kube_api(stack, env) as api:
+        namespaces = k8s.CoreV1Api(api).list_namespace(label_selector="rtb.io/preview=true")
+        deployments = k8s.AppsV1Api(api).list_namespaced_deployment("rtb-ai-hub")
+    assert {ns.metadata.name for ns in namespaces.items} == EXPECTED_PREVIEWS[env]
+    assert {d.metadata.name: d.spec.replicas for d in deployments.items} == {
+        "webhook-listener": 2, "workflow-engine": 1, "auth-service": 1}
+
+
+def test_workflow_engine_has_three_revisions_and_pino_logs(stack: SandboxStack) -> None:
+    with kube_api(stack, "int") as api:
+        core = k8s.CoreV1Api(api)
+        sets = k8s.AppsV1Api(api).list_namespaced_replica_set("rtb-ai-hub")
+        pod = core.list_namespaced_pod("rtb-ai-hub", label_selector="app=workflow-engine").items[0]
+        log = core.read_namespaced_pod_log(pod.metadata.name, "rtb-ai-hub", tail_lines=50)
+    revisions = sorted(int(rs.metadata.annotations["deployment.kubernetes.io/revision"])
+                       for rs in sets.items if rs.metadata.name.startswith("workflow-engine-"))
+    assert revisions == [1, 2, 3]
+    assert pod.spec.containers[0].image.endswith("rtb-hub:v1.42.0")
+    assert '"msg":"Claude API 529 overloaded"' in log
+    assert stack.kube["int"].get("scaledobjects.keda.sh", "rtb-ai-hub", "workflow-engine")
+
+
+def test_expired_preview_oomkilled_pod_and_slow_start(stack: SandboxStack) -> None:
+    expired = stack.kube["int"].get("namespaces", None, "preview-PROJ-130")
+    expires = datetime.fromisoformat(expired["metadata"]["annotations"]["rtb.io/expires-at"])
+    assert expires < stack.now
+    with kube_api(stack, "stg") as api:
+        worker = k8s.CoreV1Api(api).read_namespaced_pod("worker", "preview-PROJ-118")
+    status = worker.status.container_statuses[0]
+    assert status.last_state.terminated.reason == "OOMKilled"
+    assert (status.restart_count, status.state.waiting.reason) == (3, "CrashLoopBackOff")
+    with kube_api(stack, "prd") as api:
+        app = k8s.CoreV1Api(api).list_namespaced_pod("preview-PROJ-101").items[0]
+    ready = next(c for c in app.status.conditions if c.type == "Ready")
+    assert (ready.last_transition_time - app.metadata.creation_timestamp).total_seconds() == 95
+
+
+@pytest.mark.parametrize(("env", "allowed"), [("int", True), ("stg", True), ("prd", False)])
+def test_service_account_may_create_namespaces_except_in_prd(
+        stack: SandboxStack, env: str, allowed: bool) -> None:
+    review = k8s.V1SubjectAccessReview(spec=k8s.V1SubjectAccessReviewSpec(
+        user=SA, resource_attributes=k8s.V1ResourceAttributes(verb="create",
+                                                              resource="namespaces")))
+    with kube_api(stack, env) as api:
+        answer = k8s.AuthorizationV1Api(api).create_subject_access_review(review)
+    assert answer.status.allowed is allowed
+
+
+# -- AWS (moto) ------------------------------------------------------------------------------
+
+
+def test_int_account_has_images_alarms_and_latency(stack: SandboxStack) -> None:
+    session = aws_session(stack, "int")
+    ecr = session.client("ecr", endpoint_url=stack.moto.url)
+    images = ecr.describe_images(repositoryName="rtb-hub")["imageDetails"]
+    assert sorted(t for image in images for t in image["imageTags"]) == [
+        "v1.40.0", "v1.41.0", "v1.41.1", "v1.42.0"]
+    cloudwatch = session.client("cloudwatch", endpoint_url=stack.moto.url)
+    alarms = {a["AlarmName"]: a["StateValue"]
+              for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+    assert alarms == {"rtb-hub-bullmq-queue-depth": "ALARM", "rtb-hub-webhook-p99": "OK"}
+    metrics = cloudwatch.list_metrics(Namespace="RTBHub/WebhookListener")["Metrics"]
+    assert [m["MetricName"] for m in metrics] == ["Latency"]
+
+
+def test_accounts_are_apart_and_reached_through_assume_role(stack: SandboxStack) -> None:
+    stg = aws_session(stack, "stg")
+    identity = stg.client("sts", endpoint_url=stack.moto.url).get_caller_identity()
+    assert identity["Account"] == "222222222222"
+    alarms = stg.client("cloudwatch", endpoint_url=stack.moto.url).describe_alarms()
+    assert [a["StateValue"] for a in alarms["MetricAlarms"]] == ["INSUFFICIENT_DATA"]
+    prd_ecr = aws_session(stack, "prd").client("ecr", endpoint_url=stack.moto.url)
+    assert prd_ecr.describe_repositories()["repositories"] == []
+
+
+def test_cost_explorer_answers_per_account(stack: SandboxStack) -> None:
+    ce = aws_session(stack, "prd").client("ce", endpoint_url=stack.moto.url,
+                                          region_name="us-east-1")
+    result = ce.get_cost_and_usage(TimePeriod={"Start": "2026-01-01", "End": "2026-01-08"},
+                                   Granularity="DAILY", Metrics=["UnblendedCost"])
+    assert len(result["ResultsByTime"]) == 7
+    assert all(float(day["Total"]["UnblendedCost"]["Amount"]) > 0
+               for day in result["ResultsByTime"])
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+def test_config_file_validates_and_points_at_the_servers(stack: SandboxStack) -> None:
+    config = load_config(stack.environ["RTB_CONFIG"])
+    assert config.aws.endpoint_url == stack.moto.url
+    for env, server in stack.kube.items():
+        environment = config.environments[env]
+        assert environment.kube_server == server.url
+        assert environment.role_arn == f"arn:aws:iam::{ACCOUNTS[env]}:role/rtb-hub-deployer"
+    assert config.roles.leads.users == ("ULEAD1", "ULEAD2")
+    assert config.hub.queues == ("jira-queue", "pr-review-queue", "preview-queue")
+    assert set(stack.users.values()) == {"UVIEWER1", "UOPERATOR1", "UOPERATOR2", "ULEAD1",
+                                         "ULEAD2"}
+    assert "config file" in stack.describe()
+
+
+def test_stop_is_idempotent_and_safe_before_start() -> None:
+    never_started = SandboxStack()
+    never_started.stop()
+    never_started.stop()
