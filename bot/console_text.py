@@ -20,6 +20,7 @@ _EMOJI = {
 }
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 _MENTION = re.compile(r"<[@#!]([^>|]+)(?:\|[^>]*)?>")
+_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ def mrkdwn_to_text(text: str) -> str:
         text = text.replace(emoji, plain)
     text = _LINK.sub(r"\2 (\1)", text)
     text = _MENTION.sub(r"@\1", text)
+    text = _BOLD.sub(r"\1", text)
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return text.replace("```", "")
 

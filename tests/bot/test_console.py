@@ -1,0 +1,49 @@
+"""The console is a scriptable text backend: piped lines in, readable answers out."""
+
+import subprocess
+import sys
+
+from bot.console_text import mrkdwn_to_text, render_message
+
+DRILL = """\
+# comments and blank lines are skipped
+
+/rtb ping
+/rtb pnig
+/as lead1
+/whoami
+/click 3
+"""
+
+
+def test_scripted_drill_against_the_sandbox():
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
+        input=DRILL, capture_output=True, text=True, timeout=180,
+    )
+    out = done.stdout
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "operator1> /rtb ping" in out
+    assert "all backends reachable" in out and "AWS prd — account 333333333333" in out
+    assert "Did you mean `ping`?" in out
+    assert "now acting as lead1 (ULEAD1)" in out and "acting as lead1 (ULEAD1)" in out
+    assert "no button [3]" in out
+    assert "Traceback" not in out + done.stderr
+
+
+def test_blocks_become_text_with_numbered_buttons():
+    message = {"blocks": [
+        {"type": "header", "text": {"type": "plain_text", "text": "Card"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*scale* <@ULEAD1> &lt;x&gt;"}},
+        {"type": "actions", "block_id": "b1", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "Approve"},
+             "action_id": "approve", "value": "AR-1"},
+            {"type": "button", "text": {"type": "plain_text", "text": "Reject"},
+             "action_id": "reject", "value": "AR-1"},
+        ]},
+    ]}
+    text, buttons = render_message(message, channel="C1", ts="1.0", first_button=4)
+    assert text == "== Card ==\nscale @ULEAD1 <x>\n[4] Approve  [5] Reject"
+    assert [(b.action_id, b.value, b.channel) for b in buttons] == [
+        ("approve", "AR-1", "C1"), ("reject", "AR-1", "C1")]
+    assert mrkdwn_to_text(":red_circle: <https://x.io|dash>") == "[RED] dash (https://x.io)"
