@@ -1,7 +1,197 @@
-"""Command group: filled in by the investigate issue (placeholder so the table can list it)."""
+"""Investigate, Kubernetes: pods, logs, rollout history/status, can-i, previews (all read-only)."""
 
 from __future__ import annotations
 
-from handlers.spec import Command
+from zoneinfo import ZoneInfo
 
-COMMANDS: tuple[Command, ...] = ()
+from handlers.context import CommandCall
+from handlers.render.cluster import (
+    render_can_i,
+    render_history,
+    render_logs,
+    render_pods,
+    render_previews,
+    render_rollout_status,
+)
+from handlers.render.message import Message
+from handlers.spec import ENV, Arg, Command, Flag, bounded_int, duration, kube_name
+from ops import cluster, previews
+from ops.config import ENV_NAMES, EnvName
+from ops.errors import UserError
+
+GROUP = "Investigate"
+_NAMESPACE = Flag("namespace", "namespace (default: the hub's)", kube_name, metavar="N")
+
+
+def _env(call: CommandCall) -> EnvName:
+    env: EnvName = call.values["env"]
+    if env not in call.deps.config.environments:
+        raise UserError(f"`{env}` is not configured in this bot (environments in its config).")
+    return env
+
+
+def _namespace(call: CommandCall) -> str:
+    return str(call.values["namespace"] or call.deps.config.hub.namespace)
+
+
+def _zone(call: CommandCall) -> ZoneInfo:
+    return ZoneInfo(call.deps.config.timezone)
+
+
+async def run_pods(call: CommandCall) -> Message:
+    """Phase, ready, restarts, age, start duration and last termination of each pod."""
+    env = _env(call)
+    pods = await cluster.list_pods(
+        call.deps.backends, env, _namespace(call), call.values["selector"]
+    )
+    return render_pods(pods, _zone(call))
+
+
+async def run_logs(call: CommandCall) -> Message:
+    """The newest pod of a deployment, or a pod by name; long output comes as a file."""
+    env, values = _env(call), call.values
+    logs = await cluster.pod_logs(
+        call.deps.backends,
+        env,
+        _namespace(call),
+        values["target"],
+        tail=values["tail"],
+        since=values["since"],
+    )
+    return render_logs(logs, _zone(call))
+
+
+async def run_history(call: CommandCall) -> Message:
+    env = _env(call)
+    history = await cluster.rollout_history(
+        call.deps.backends, env, _namespace(call), call.values["deployment"]
+    )
+    return render_history(history, _zone(call))
+
+
+async def run_rollout_status(call: CommandCall) -> Message:
+    env = _env(call)
+    status = await cluster.rollout_status(
+        call.deps.backends, env, _namespace(call), call.values["deployment"]
+    )
+    return render_rollout_status(status)
+
+
+async def run_can_i(call: CommandCall) -> Message:
+    env, values, config = _env(call), call.values, call.deps.config
+    resource: cluster.ResourceRef = values["resource"]
+    subject = values["as"] or cluster.parse_subject(config.hub.service_account)
+    namespace = cluster.review_namespace(resource, values["namespace"], config.hub.namespace)
+    review = await cluster.can_i(
+        call.deps.backends, env, values["verb"], resource, subject, namespace
+    )
+    return render_can_i(review)
+
+
+async def run_previews(call: CommandCall) -> Message:
+    configured = call.deps.config.environments
+    envs = (_env(call),) if call.values["env"] else tuple(e for e in ENV_NAMES if e in configured)
+    report = await previews.list_previews(call.deps.backends, envs)
+    return render_previews(report, _zone(call))
+
+
+COMMANDS = (
+    Command(
+        "pods",
+        "Pods of a namespace: ready, restarts, age, start time, OOMKilled / CrashLoopBackOff.",
+        run_pods,
+        args=(
+            Arg("env", "int, stg or prd", ENV),
+            Arg("namespace", "namespace (default: the hub's)", kube_name, optional=True),
+        ),
+        flags=(
+            Flag(
+                "selector",
+                "label selector, e.g. app=web,tier!=db",
+                cluster.check_label_selector,
+                metavar="k=v",
+            ),
+        ),
+        group=GROUP,
+        examples=(
+            "/rtb pods int",
+            "/rtb pods stg preview-proj-118",
+            "/rtb pods prd --selector app=web",
+        ),
+    ),
+    Command(
+        "logs",
+        "Recent log lines of a deployment's newest pod or of a pod (long output as a file).",
+        run_logs,
+        args=(
+            Arg("env", "int, stg or prd", ENV),
+            Arg("target", "a deployment or a pod name", kube_name),
+        ),
+        flags=(
+            _NAMESPACE,
+            Flag(
+                "tail",
+                "lines from the end, 1 to 5000 (default 100)",
+                bounded_int(1, 5000),
+                default=100,
+                metavar="N",
+            ),
+            Flag("since", "only lines newer than this, e.g. 30m, 2h", duration, metavar="30m"),
+        ),
+        group=GROUP,
+        examples=(
+            "/rtb logs int workflow-engine --tail 200",
+            "/rtb logs prd webhook-listener --since 30m",
+        ),
+    ),
+    Command(
+        "history",
+        "Rollout history of a deployment: revisions with image, time and change cause.",
+        run_history,
+        args=(Arg("env", "int, stg or prd", ENV), Arg("deployment", "deployment name", kube_name)),
+        flags=(_NAMESPACE,),
+        group=GROUP,
+        examples=("/rtb history int workflow-engine",),
+    ),
+    Command(
+        "rollout-status",
+        "Whether a deployment's rollout is complete, in progress or failed (one look).",
+        run_rollout_status,
+        args=(Arg("env", "int, stg or prd", ENV), Arg("deployment", "deployment name", kube_name)),
+        flags=(_NAMESPACE,),
+        group=GROUP,
+        examples=("/rtb rollout-status int workflow-engine",),
+    ),
+    Command(
+        "can-i",
+        "Ask the cluster whether a subject (default: the hub's service account) may do something.",
+        run_can_i,
+        args=(
+            Arg("env", "int, stg or prd", ENV),
+            Arg("verb", ", ".join(cluster.VERBS), cluster.check_verb),
+            Arg("resource", "lowercase plural, e.g. namespaces, pods/log", cluster.parse_resource),
+        ),
+        flags=(
+            _NAMESPACE,
+            Flag(
+                "as",
+                "user or system:serviceaccount:<ns>:<name>",
+                cluster.parse_subject,
+                metavar="SUBJECT",
+            ),
+        ),
+        group=GROUP,
+        examples=(
+            "/rtb can-i prd create namespaces",
+            "/rtb can-i int patch deployments --as system:serviceaccount:rtb-ai-hub:rtb-hub-sa",
+        ),
+    ),
+    Command(
+        "previews",
+        "Preview environments in every env: issue, age, expiry, pod state, cleanup failures.",
+        run_previews,
+        args=(Arg("env", "int, stg or prd (default: all)", ENV, optional=True),),
+        group=GROUP,
+        examples=("/rtb previews", "/rtb previews stg"),
+    ),
+)

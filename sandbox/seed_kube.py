@@ -3,7 +3,7 @@
 Every cluster has the hub's namespace `rtb-ai-hub` (in int it is the hub itself, in stg/prd it
 is core infrastructure) with webhook-listener (2 replicas), workflow-engine (1, KEDA-driven, 3
 revisions: v1.41.0 -> v1.41.1 -> v1.42.0) and auth-service (1), plus preview namespaces
-`preview-PROJ-<n>`:
+`preview-proj-<n>`:
 
 * int: PROJ-123 expires in 1 h 30 min (inside the 2 h notice), PROJ-130 expired 5 h ago but is
   still there (a `cleanupExpired()` failure), PROJ-141 expires in 20 h.
@@ -194,10 +194,13 @@ def pino_line(env: str, now: datetime, seconds_ago: int, level: str, issue: str,
 
 
 def seed_preview(server: FakeKubeServer, preview: Preview, now: datetime) -> None:
-    ns = f"preview-{preview.issue}"
+    ns = f"preview-{preview.issue.lower()}"  # DNS-1123 names are lowercase; the label keeps the key
     labels = {PREVIEW_LABEL: "true", ISSUE_LABEL: preview.issue}
     annotations = {EXPIRES_AT: iso(now + preview.expires_in), REQUESTED_BY: preview.requested_by}
-    server.apply(namespace(ns, labels, annotations))
+    created = min(now - timedelta(hours=1), now + preview.expires_in - timedelta(hours=24))
+    ns_obj = namespace(ns, labels, annotations)
+    ns_obj["metadata"]["creationTimestamp"] = iso(created)
+    server.apply(ns_obj)
     container = {"name": "app", "image": f"{IMAGE_REPO}:preview-{preview.issue.lower()}",
                  "resources": {"requests": {"cpu": "250m", "memory": "512Mi"},
                                "limits": {"memory": "512Mi"}}}

@@ -75,8 +75,10 @@ class ObjectStore:
         """Store a new object, setting the metadata only the server sets."""
         obj = copy.deepcopy(obj)
         m = meta(obj)
+        # A given creationTimestamp is kept (a real server ignores it) so seeds can back-date.
         m.update(name=key[3], uid=m.get("uid") or str(uuid.uuid4()),
-                 creationTimestamp=now_iso(), generation=1, resourceVersion=self._next_rv())
+                 creationTimestamp=m.get("creationTimestamp") or now_iso(), generation=1,
+                 resourceVersion=self._next_rv())
         if key[2]:
             m["namespace"] = key[2]
         self._objects[key] = obj

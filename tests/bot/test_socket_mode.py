@@ -9,7 +9,9 @@ async def test_slash_command_over_socket_mode_is_acked_and_answered(runtime, fak
     handler = AsyncSocketModeHandler(runtime.app, "xapp-1-test")
     await handler.connect_async()
     try:
-        payload = slash_command("ping", user_id="UOPERATOR1", response_url=fake_slack.response_url())
+        payload = slash_command(
+            "ping", user_id="UOPERATOR1", response_url=fake_slack.response_url()
+        )
         envelope_id = fake_slack.socket_send("slash_commands", payload)
         ack = await fake_slack.await_ack(envelope_id)
         assert ack["envelope_id"] == envelope_id

@@ -23,9 +23,9 @@ EXPECTED_QUEUES = {
     "preview-queue": {"waiting": 0, "prioritized": 0, "delayed": 0, "failed": 0, "completed": 5},
 }
 EXPECTED_PREVIEWS = {
-    "int": {"preview-PROJ-123", "preview-PROJ-130", "preview-PROJ-141"},
-    "stg": {"preview-PROJ-118", "preview-PROJ-125"},
-    "prd": {"preview-PROJ-101", "preview-PROJ-109"},
+    "int": {"preview-proj-123", "preview-proj-130", "preview-proj-141"},
+    "stg": {"preview-proj-118", "preview-proj-125"},
+    "prd": {"preview-proj-101", "preview-proj-109"},
 }
 SA = "system:serviceaccount:rtb-ai-hub:rtb-hub-sa"
 
@@ -124,16 +124,16 @@ def test_workflow_engine_has_three_revisions_and_pino_logs(stack: SandboxStack) 
 
 
 def test_expired_preview_oomkilled_pod_and_slow_start(stack: SandboxStack) -> None:
-    expired = stack.kube["int"].get("namespaces", None, "preview-PROJ-130")
+    expired = stack.kube["int"].get("namespaces", None, "preview-proj-130")
     expires = datetime.fromisoformat(expired["metadata"]["annotations"]["rtb.io/expires-at"])
     assert expires < stack.now
     with kube_api(stack, "stg") as api:
-        worker = k8s.CoreV1Api(api).read_namespaced_pod("worker", "preview-PROJ-118")
+        worker = k8s.CoreV1Api(api).read_namespaced_pod("worker", "preview-proj-118")
     status = worker.status.container_statuses[0]
     assert status.last_state.terminated.reason == "OOMKilled"
     assert (status.restart_count, status.state.waiting.reason) == (3, "CrashLoopBackOff")
     with kube_api(stack, "prd") as api:
-        app = k8s.CoreV1Api(api).list_namespaced_pod("preview-PROJ-101").items[0]
+        app = k8s.CoreV1Api(api).list_namespaced_pod("preview-proj-101").items[0]
     ready = next(c for c in app.status.conditions if c.type == "Ready")
     assert (ready.last_transition_time - app.metadata.creation_timestamp).total_seconds() == 95
 
