@@ -29,6 +29,14 @@ def _kube(exc: BaseException) -> str:
     return f"HTTP {exc.status} {exc.reason or ''}".strip()
 
 
+def _retry_reason(exc: BaseException) -> str:
+    """urllib3 wraps the real cause (a read timeout, a refused connection) in MaxRetryError."""
+    cause = getattr(exc, "reason", None)
+    if isinstance(cause, http_errors.ReadTimeoutError | http_errors.ConnectTimeoutError):
+        return "timed out"
+    return "cannot connect"
+
+
 def _aws_client(exc: BaseException) -> str:
     assert isinstance(exc, aws_errors.ClientError)
     error = exc.response.get("Error", {})
@@ -45,7 +53,7 @@ _DESCRIBERS: tuple[tuple[type[BaseException], Describer], ...] = (
     (aws_errors.ReadTimeoutError, lambda _: "read timed out"),
     (aws_errors.NoCredentialsError, lambda _: "no AWS credentials"),
     (aws_errors.BotoCoreError, lambda e: type(e).__name__),
-    (http_errors.MaxRetryError, lambda _: "cannot connect"),
+    (http_errors.MaxRetryError, lambda e: _retry_reason(e)),
     (http_errors.ReadTimeoutError, lambda _: "read timed out"),
     (http_errors.HTTPError, lambda _: "connection failed"),
     (redis_errors.TimeoutError, lambda _: "timed out"),
