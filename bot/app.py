@@ -7,12 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+from approvals.gate import Gate
+from approvals.roles import RoleResolver
 from bot import __version__
 from bot.settings import Settings
+from handlers.approval_cards import SlackApprovalNotifier, usergroup_members
 from handlers.context import Deps, TaskTracker
 from ops.backends.container import Backends, BackendUrls, build_backends
 from ops.backends.db import migrate
@@ -32,12 +36,24 @@ class Runtime:
     app: AsyncApp
     client: AsyncWebClient
 
+    scheduler: AsyncIOScheduler | None = None
+
     async def start(self) -> None:
         await self.backends.open()
         applied = await migrate(self.backends.db)
+        gate = self.deps.require_gate()
+        await gate.sweep()  # requests orphaned by a stopped replica: surfaced, never re-run
+        self.scheduler = AsyncIOScheduler()
+        seconds = self.settings.config.approvals.housekeeping_seconds
+        self.scheduler.add_job(
+            gate.sweep, "interval", seconds=seconds, id="approvals-housekeeping", coalesce=True
+        )
+        self.scheduler.start()
         log.info("started", migrations_applied=applied, version=__version__)
 
     async def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         try:
             await self.deps.tasks.drain(timeout=10)
         except TimeoutError:
@@ -55,7 +71,10 @@ def create_runtime(
         retries=retries,
     )
     client = AsyncWebClient(token=secrets.slack_bot_token, base_url=settings.config.slack_api_url)
-    deps = Deps(settings.config, backends, TaskTracker(), __version__)
+    roles = RoleResolver(settings.config.roles, usergroup_members(client))
+    notifier = SlackApprovalNotifier(client, settings.config, roles)
+    gate = Gate(settings.config, backends, roles, notifier)
+    deps = Deps(settings.config, backends, TaskTracker(), __version__, gate=gate)
     return Runtime(settings, backends, deps, create_app(settings, deps, client), client)
 
 

@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("sandbox", help="start the local sandbox and print its settings")
     check = commands.add_parser("check-config", help="validate a configuration file")
     check.add_argument("file", nargs="?", help="the file (default: --config)")
+    audit = commands.add_parser("audit", help="the bot's audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser(
+        "verify", help="check the hash chain ($DATABASE_URL); exit 1 if a row was edited/removed"
+    )
     return parser
 
 
@@ -50,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.sandbox import run_sandbox_forever
 
         return run_sandbox_forever()
+    if args.command == "audit":
+        from bot.audit_cli import verify_audit_log
+
+        return verify_audit_log(os.environ.get("DATABASE_URL", ""))
     settings = _settings_or_exit(args.config)
     configure_logging(secrets=settings.secrets.values())
     if args.command == "serve":

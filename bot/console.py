@@ -25,8 +25,10 @@ from sandbox.slack_payloads import (
     block_actions,
     form_body,
     interaction_body,
+    plain_text_value,
     signed_headers,
     slash_command,
+    view_submission,
 )
 
 CONSOLE_SIGNING_SECRET = "console-signing-secret"
@@ -41,6 +43,7 @@ _POSTS = (
 HELP = """Console commands:
   /rtb <command>   what you would type in Slack (try /rtb help)
   /click <n>       click button [n] of the latest output
+  /submit <text>   answer the open modal (e.g. the reason a prd change needs)
   /as <user>       act as another user ({users})
   /whoami          show the acting user
   /quit            leave (end of input does the same)"""
@@ -53,6 +56,7 @@ class Console:
         self.runtime, self.slack, self.users, self.out = runtime, slack, users, out
         self.user_id = users.get(user, user)
         self.buttons: list[ButtonRef] = []
+        self.modal: dict[str, Any] | None = None  # the latest views.open, until submitted
         self._seen_calls = 0
         self._seen_responses = 0
 
@@ -82,6 +86,8 @@ class Console:
             )
         elif word == "/click":
             await self._click(rest.strip())
+        elif word == "/submit":
+            await self._submit(rest.strip())
         elif word == "/as":
             self._switch(rest.strip())
         elif word == "/whoami":
@@ -114,6 +120,21 @@ class Console:
         )
         await self._dispatch(interaction_body(payload))
 
+    async def _submit(self, text: str) -> None:
+        """A view_submission of the open modal, its single text input answered with `text`."""
+        field = modal_text_input(self.modal) if self.modal else None
+        if self.modal is None or field is None:
+            self._print("no open form to submit (a command that needs one opens it)")
+            return
+        payload = view_submission(
+            user_id=self.user_id,
+            callback_id=str(self.modal.get("callback_id", "")),
+            private_metadata=str(self.modal.get("private_metadata", "")),
+            values={field[0]: {field[1]: plain_text_value(text)}},
+        )
+        self.modal = None
+        await self._dispatch(interaction_body(payload))
+
     async def _dispatch(self, body: str) -> None:
         headers = signed_headers(body, CONSOLE_SIGNING_SECRET)
         response = await self.runtime.app.async_dispatch(bolt_request(body, headers))
@@ -123,9 +144,13 @@ class Console:
         self._show_new_output()
 
     def _show_new_output(self) -> None:
-        self.buttons = []
+        """Buttons are numbered per output; an output without buttons keeps the previous ones
+        (a refusal of `/click 1` must not take the card's buttons away)."""
+        previous, self.buttons = self.buttons, []
         for item in self._new_items():
             self._show(item)
+        if not self.buttons:
+            self.buttons = previous
 
     def _new_items(self) -> list[SlackCall | ResponsePost]:
         calls = self.slack.calls[self._seen_calls :]
@@ -146,7 +171,8 @@ class Console:
         args = item.args
         if item.method == "views.open":
             view = args.get("view") or {}
-            self._print_message("[modal]", view, CONSOLE_CHANNEL, None)
+            self.modal = view
+            self._print_message("[modal] (answer with /submit <text>)", view, CONSOLE_CHANNEL, None)
         elif item.method == "files.completeUploadExternal":
             self._print(f"[file uploaded to {args.get('channel_id', '?')}]")
         else:
@@ -169,6 +195,15 @@ class Console:
 
     def _print(self, text: str) -> None:
         print(text, file=self.out, flush=True)
+
+
+def modal_text_input(view: dict[str, Any]) -> tuple[str, str] | None:
+    """(block_id, action_id) of the modal's first plain-text input."""
+    for block in view.get("blocks") or []:
+        element = block.get("element") or {}
+        if block.get("type") == "input" and element.get("type") == "plain_text_input":
+            return str(block.get("block_id", "")), str(element.get("action_id", ""))
+    return None
 
 
 def _latest_ts(slack: FakeSlackAPI, channel: str) -> str | None:

@@ -17,6 +17,10 @@ _EMOJI = {
     ":hourglass:": "(wait)",
     ":white_check_mark:": "(done)",
     ":no_entry:": "(refused)",
+    ":memo:": "(form)",
+    ":gear:": "(running)",
+    ":ballot_box_with_check:": "(counted)",
+    ":heavy_minus_sign:": "(cancelled)",
 }
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 _MENTION = re.compile(r"<[@#!]([^>|]+)(?:\|[^>]*)?>")
@@ -65,6 +69,8 @@ def block_lines(block: dict[str, Any]) -> list[str]:
         return ["-" * 40]
     if kind == "rich_text":
         return ["(rich text)"]
+    if kind == "input":
+        return [f"{_text_of(block.get('label'))}: ____"]
     return []
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import slash
+from handlers import approval_actions, slash
 
 
 def register(app: AsyncApp) -> None:
     slash.register(app)
+    approval_actions.register(app)

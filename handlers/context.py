@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import structlog
+from slack_sdk.web.async_client import AsyncWebClient
 
+from approvals.gate import Gate
 from ops.backends.container import Backends
 from ops.config import Config
 
@@ -61,6 +63,12 @@ class Deps:
     version: str
     unexpected_errors: int = 0  # answered with a correlation id; the console exits non-zero
     extras: dict[str, Any] = field(default_factory=dict)
+    gate: Gate | None = None  # the policy gate and approvals (built by bot.app)
+
+    def require_gate(self) -> Gate:
+        if self.gate is None:
+            raise RuntimeError("the policy gate is not configured (bot.app.create_runtime)")
+        return self.gate
 
 
 @dataclass(frozen=True)
@@ -73,3 +81,5 @@ class CommandCall:
     values: dict[str, Any]
     correlation_id: str
     table: Mapping[str, Command]
+    trigger_id: str = ""  # from the slash command: opens a modal within 3 s
+    client: AsyncWebClient | None = None  # Bolt's client, for modals

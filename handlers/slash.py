@@ -57,7 +57,7 @@ async def run_slash(
         log.info("command received", channel=channel_id)
         message = await answer(
             deps,
-            lambda: _run(deps, text, user_id, channel_id, correlation_id, table),
+            lambda: _run(deps, text, user_id, channel_id, correlation_id, table, body, client),
             correlation_id,
         )
         await deliver(message, respond, client, channel_id)
@@ -70,9 +70,20 @@ async def _run(
     channel_id: str,
     correlation_id: str,
     table: Mapping[str, Command],
+    body: dict[str, Any],
+    client: AsyncWebClient,
 ) -> Message:
     parsed = parse(text, table)
-    call = CommandCall(deps, user_id, channel_id, parsed.values, correlation_id, table)
+    call = CommandCall(
+        deps,
+        user_id,
+        channel_id,
+        parsed.values,
+        correlation_id,
+        table,
+        trigger_id=body.get("trigger_id", ""),  # a modal (the approval reason) needs it
+        client=client,
+    )
     return await parsed.command.run(call)
 
 

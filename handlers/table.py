@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from handlers import cloud, cluster, general, hub
+from handlers import approvals, audit, cloud, cluster, general, hub, mutations, policy
 from handlers.spec import Command
 
 
@@ -17,4 +17,13 @@ def build_table(*groups: Iterable[Command]) -> dict[str, Command]:
     return table
 
 
-TABLE = build_table(general.COMMANDS, hub.COMMANDS, cluster.COMMANDS, cloud.COMMANDS)
+TABLE = build_table(
+    general.COMMANDS,
+    hub.COMMANDS,
+    cluster.COMMANDS,
+    cloud.COMMANDS,
+    mutations.COMMANDS,
+    approvals.COMMANDS,
+    policy.COMMANDS,
+    audit.COMMANDS,
+)

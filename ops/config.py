@@ -7,6 +7,7 @@ Loading the file and the secrets from the environment is `bot.settings`' job.
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Literal
 
@@ -16,6 +17,33 @@ EnvName = Literal["int", "stg", "prd"]
 ENV_NAMES: tuple[EnvName, ...] = ("int", "stg", "prd")
 _ROLE_ARN = re.compile(r"^arn:aws:iam::\d{12}:role/[\w+=,.@/-]+$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+PolicyOutcome = Literal["allow", "approval", "deny"]
+HUB_ACTIONS = ("hub.scale", "hub.rollback", "hub.set-image", "hub.queue")
+PREVIEW_ACTIONS = ("preview.create", "preview.delete", "preview.workload")
+# Every mutation the policy can name (runbook §8). `hub.queue` is pause/resume/retry;
+# `preview.workload` is scale/restart/set image inside a preview-* namespace.
+MUTATION_ACTIONS: tuple[str, ...] = HUB_ACTIONS + PREVIEW_ACTIONS
+
+
+def default_policy() -> dict[str, dict[EnvName, PolicyOutcome]]:
+    """The runbook §8 access matrix. The hub outside int is core infrastructure: never."""
+    hub: dict[EnvName, PolicyOutcome] = {"int": "allow", "stg": "deny", "prd": "deny"}
+    return {
+        **{action: dict(hub) for action in HUB_ACTIONS},
+        "preview.create": {"int": "allow", "stg": "allow", "prd": "approval"},
+        "preview.delete": {"int": "allow", "stg": "allow", "prd": "allow"},
+        "preview.workload": {"int": "allow", "stg": "allow", "prd": "approval"},
+    }
+
+
+def _check_action_names(names: list[str]) -> None:
+    for name in names:
+        if name not in MUTATION_ACTIONS:
+            close = difflib.get_close_matches(name, MUTATION_ACTIONS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            known = ", ".join(MUTATION_ACTIONS)
+            raise ValueError(f"unknown action {name!r} ({hint}known actions: {known})")
 
 
 class Strict(BaseModel):
@@ -144,6 +172,13 @@ class Approvals(Strict):
 
     expiry_minutes: int = Field(30, ge=1, le=24 * 60, description="A pending request expires.")
     required: int = Field(1, ge=1, le=3, description="Distinct leads needed to approve.")
+    housekeeping_seconds: int = Field(
+        30,
+        ge=5,
+        le=3600,
+        description="How often expired requests are closed (and their cards updated), and "
+        "requests orphaned by a stopped replica are surfaced.",
+    )
 
 
 class Schedules(Strict):
@@ -167,6 +202,11 @@ class Aws(Strict):
 
     endpoint_url: str | None = Field(None, description="Override endpoint (sandbox/tests: moto).")
     session_seconds: int = Field(3600, ge=900, le=43200, description="AssumeRole duration.")
+    service_endpoints: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per-service endpoint overrides (e.g. VPC endpoints; tests: a wire-level "
+        "fake for cloudtrail/logs).",
+    )
 
 
 class Config(Strict):
@@ -186,6 +226,40 @@ class Config(Strict):
     slack_api_url: str = Field(
         "https://slack.com/api/", description="Slack Web API base (GovSlack: slack-gov.com)."
     )
+    policy: dict[str, dict[EnvName, PolicyOutcome]] = Field(
+        default_factory=default_policy,
+        description="The access matrix: action -> env -> allow | approval | deny. Cells given "
+        "here replace the runbook §8 default's; anything not listed is denied.",
+    )
+    channels_only: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Actions that may only be requested from these channel ids, e.g. "
+        "{preview.create: [C0123OPS]}.",
+    )
+
+    @field_validator("policy")
+    @classmethod
+    def _policy_over_default(
+        cls, value: dict[str, dict[EnvName, PolicyOutcome]]
+    ) -> dict[str, dict[EnvName, PolicyOutcome]]:
+        _check_action_names(list(value))
+        merged = default_policy()
+        for action, cells in value.items():
+            merged[action].update(cells)
+        for action in HUB_ACTIONS:
+            for env in ("stg", "prd"):
+                if merged[action][env] != "deny":
+                    raise ValueError(
+                        f"{action} in {env}: {env} core infrastructure is never modified from "
+                        "the bot (runbook §8); only 'deny' is accepted there"
+                    )
+        return merged
+
+    @field_validator("channels_only")
+    @classmethod
+    def _restricted_actions(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        _check_action_names(list(value))
+        return value
 
     @field_validator("timezone")
     @classmethod

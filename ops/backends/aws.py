@@ -63,7 +63,9 @@ class AwsSessions:
         return session.client(
             service,
             region_name=self._config.environments[env].region,
-            endpoint_url=self._config.aws.endpoint_url,
+            endpoint_url=self._config.aws.service_endpoints.get(
+                service, self._config.aws.endpoint_url
+            ),
             config=self._botocore,
         )
 

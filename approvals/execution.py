@@ -1,0 +1,84 @@
+"""Running a change: at once when the policy allows it, or an approved request exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import structlog
+
+from approvals.catalog import rebuild
+from approvals.events import request_event
+from approvals.mutations import MutationSpec
+from approvals.outcomes import RunResult, RunStatus
+from approvals.parts import GateParts
+from approvals.requests import ApprovalRequest
+from approvals.sql import Connection
+from approvals.store import Transition
+from ops.backends.aws import Actor
+from ops.backends.container import Backends
+from ops.errors import BackendUnavailable, UserError
+
+log = structlog.get_logger(__name__)
+
+
+async def run_spec(backends: Backends, spec: MutationSpec, actor: Actor) -> RunResult:
+    """Execute; every failure becomes a result that is safe to show and to store."""
+    try:
+        result = await spec.execute(backends, actor)
+    except BackendUnavailable as exc:
+        # The server answered with an error: nothing was applied. No answer: it may have been.
+        status: RunStatus = "failed" if exc.reason.startswith("HTTP ") else "unknown"
+        return RunResult(status, {"error": f"{exc.backend}: {exc.reason}"})
+    except UserError as exc:
+        return RunResult("failed", {"error": exc.message})
+    except Exception:
+        log.exception("mutation failed", mutation=spec.mutation, env=spec.env)
+        return RunResult("unknown", {"error": "unexpected error (see the bot's log)"})
+    return RunResult("succeeded", result)
+
+
+async def run_approved(
+    parts: GateParts, conn: Connection, approved: ApprovalRequest, correlation_id: str
+) -> ApprovalRequest:
+    """`approved → executing → succeeded | failed | unknown`, on the leased connection."""
+    executing = await parts.store.transition(
+        approved.id,
+        Transition(("approved",), "executing"),
+        lambda r: request_event(r, r.approver or "?", "executing", correlation_id),
+        conn,
+    )
+    if executing is None:  # cannot happen while we hold the lease; never run twice anyway
+        return await parts.store.get(approved.id, conn) or approved
+    run = await checked_run(parts, executing)
+    try:
+        finished = await parts.store.transition(
+            executing.id,
+            Transition(("executing",), run.status, result=run.result),
+            lambda r: request_event(r, "rtb-bot", r.status, correlation_id, result=run.result),
+            conn,
+        )
+    except BackendUnavailable:
+        # Ran, but the database went away: the card still tells the truth; the row stays
+        # `executing` until housekeeping finds its lease free and marks it `unknown`.
+        log.error("could not record an approved action's result", approval_id=executing.id)
+        return replace(executing, status=run.status, result={**run.result, "unrecorded": True})
+    return finished or executing
+
+
+async def checked_run(parts: GateParts, request: ApprovalRequest) -> RunResult:
+    """Run the stored parameters, unless they, the policy or the cluster changed since."""
+    spec = rebuild(parts.config, request.mutation, request.env, request.params)
+    if spec.digest != request.digest:
+        return RunResult("failed", {"error": "the stored parameters do not match their digest"})
+    if parts.policy.cell_decision(spec.action, spec.env).outcome == "deny":
+        return RunResult("failed", {"error": "the policy no longer allows this change"})
+    try:
+        now = await spec.preflight(parts.backends)
+    except BackendUnavailable as exc:
+        return RunResult("failed", {"error": f"{exc.backend}: {exc.reason}"})
+    except UserError as exc:
+        return RunResult("failed", {"error": exc.message})
+    if now != request.preflight:
+        was, is_now = spec.describe_state(request.preflight), spec.describe_state(now)
+        return RunResult("failed", {"drift": {"was": was, "now": is_now}})
+    return await run_spec(parts.backends, spec, Actor(request.requester, request.approver))

@@ -1,0 +1,217 @@
+"""The one gate in front of every mutation: policy, then run / refuse / ask a team lead.
+
+    outcome = await gate.submit(spec, Requester(user, channel, correlation_id), reason)
+
+- deny: an audited refusal naming the rule;
+- allow: run at once (request and result audited);
+- approval without a reason: a draft is stored and its token returned; the handler asks for the
+  reason in a modal and calls `submit_reason(token, …)`;
+- approval with a reason: an approval request (exact parameters, digest, pre-flight state) and a
+  card for the leads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from approvals import decisions, housekeeping
+from approvals.audit import AuditLog
+from approvals.catalog import rebuild
+from approvals.events import request_event, spec_event
+from approvals.execution import run_spec
+from approvals.mutations import MutationSpec
+from approvals.notifier import ApprovalNotifier
+from approvals.outcomes import (
+    ApprovalRequested,
+    DecisionOutcome,
+    GateOutcome,
+    Ran,
+    ReasonNeeded,
+    Refused,
+)
+from approvals.parts import GateParts
+from approvals.policy import Decision, Policy
+from approvals.requests import ApprovalRequest
+from approvals.roles import RoleResolver
+from approvals.store import ApprovalStore, NewRequest
+from ops.backends.aws import Actor
+from ops.backends.container import Backends
+from ops.config import Config
+from ops.errors import UserError
+
+MAX_REASON_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class Requester:
+    user: str
+    channel: str
+    correlation_id: str
+
+
+class Gate:
+    def __init__(
+        self,
+        config: Config,
+        backends: Backends,
+        roles: RoleResolver,
+        notifier: ApprovalNotifier,
+    ) -> None:
+        audit = AuditLog(backends.db)
+        self.timezone = ZoneInfo(config.timezone)  # for the times on cards and lists
+        self.parts = GateParts(
+            config=config,
+            backends=backends,
+            roles=roles,
+            policy=Policy(config),
+            audit=audit,
+            store=ApprovalStore(backends.db, audit),
+            notifier=notifier,
+        )
+
+    @property
+    def policy(self) -> Policy:
+        return self.parts.policy
+
+    @property
+    def roles(self) -> RoleResolver:
+        return self.parts.roles
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.parts.audit
+
+    # -- mutations arriving ----------------------------------------------------------------------
+
+    async def submit(
+        self, spec: MutationSpec, requester: Requester, reason: str | None = None
+    ) -> GateOutcome:
+        parts = self.parts
+        role = await parts.roles.role_of(requester.user)
+        decision = parts.policy.decide(spec.action, spec.env, role, requester.channel)
+        if decision.outcome == "deny":
+            return await self._refuse(spec, requester, decision)
+        preflight = await spec.preflight(parts.backends)  # UserError when the target is missing
+        if decision.outcome == "allow":
+            return await self._run_now(spec, requester, decision, preflight)
+        if reason is None:
+            token = await parts.store.save_draft(spec, requester.user, requester.channel)
+            return ReasonNeeded(spec, decision, spec.describe_change(preflight), token)
+        return await self._request_approval(spec, requester, decision, preflight, reason)
+
+    async def submit_reason(
+        self, token: str, user: str, reason: str, correlation_id: str
+    ) -> GateOutcome:
+        """The modal's answer: the stored draft goes through the whole gate again."""
+        draft = await self.parts.store.take_draft(token, user)
+        if draft is None:
+            raise UserError(
+                "That form is no longer valid (expired, already sent, or not yours). "
+                "Run the command again."
+            )
+        spec = rebuild(self.parts.config, draft.mutation, draft.env, draft.params)
+        return await self.submit(spec, Requester(user, draft.channel or "", correlation_id), reason)
+
+    async def _refuse(
+        self, spec: MutationSpec, requester: Requester, decision: Decision
+    ) -> Refused:
+        event = spec_event(
+            spec,
+            requester.user,
+            "refused",
+            requester.correlation_id,
+            rule=decision.rule,
+            reason=decision.reason,
+        )
+        await self.parts.audit.append(event)
+        return Refused(spec, decision)
+
+    async def _run_now(
+        self,
+        spec: MutationSpec,
+        requester: Requester,
+        decision: Decision,
+        preflight: dict[str, Any],
+    ) -> Ran:
+        audit, corr = self.parts.audit, requester.correlation_id
+        await audit.append(spec_event(spec, requester.user, "requested", corr, rule=decision.rule))
+        run = await run_spec(self.parts.backends, spec, Actor(user=requester.user))
+        await audit.append(spec_event(spec, "rtb-bot", run.status, corr, result=run.result))
+        return Ran(spec, decision, spec.describe_change(preflight), run)
+
+    async def _request_approval(
+        self,
+        spec: MutationSpec,
+        requester: Requester,
+        decision: Decision,
+        preflight: dict[str, Any],
+        reason: str,
+    ) -> ApprovalRequested:
+        reason = _checked_reason(reason)
+        settings = self.parts.config.approvals
+        new = NewRequest(
+            spec=spec,
+            preflight=preflight,
+            change=spec.describe_change(preflight),
+            requester=requester.user,
+            reason=reason,
+            channel=requester.channel or None,
+            required_approvals=settings.required,
+            expiry_minutes=settings.expiry_minutes,
+        )
+        request = await self.parts.store.create(
+            new,
+            lambda r: request_event(
+                r,
+                requester.user,
+                "requested",
+                requester.correlation_id,
+                rule=decision.rule,
+                reason=reason,
+            ),
+        )
+        return ApprovalRequested(spec, decision, await self._with_cards(request))
+
+    async def _with_cards(self, request: ApprovalRequest) -> ApprovalRequest:
+        cards = await self.parts.notifier.post_card(request)
+        if cards:
+            await self.parts.store.attach_cards(request.id, cards)
+        return replace(request, cards=tuple(cards))
+
+    # -- decisions on requests -----------------------------------------------------------------
+
+    async def approve(self, request_id: str, lead: str, correlation_id: str) -> DecisionOutcome:
+        return await decisions.approve(self.parts, request_id, lead, correlation_id)
+
+    async def reject(
+        self, request_id: str, lead: str, note: str | None, correlation_id: str
+    ) -> DecisionOutcome:
+        return await decisions.reject(self.parts, request_id, lead, note, correlation_id)
+
+    async def cancel(self, request_id: str, user: str, correlation_id: str) -> DecisionOutcome:
+        return await decisions.cancel(self.parts, request_id, user, correlation_id)
+
+    async def open_requests(self) -> list[ApprovalRequest]:
+        return await self.parts.store.in_status("pending", "approved", "executing")
+
+    # -- housekeeping --------------------------------------------------------------------------
+
+    async def expire_due(self) -> list[ApprovalRequest]:
+        return await housekeeping.expire_due(self.parts)
+
+    async def recover_orphans(self) -> list[ApprovalRequest]:
+        return await housekeeping.recover_orphans(self.parts)
+
+    async def sweep(self) -> None:
+        await housekeeping.sweep(self.parts)
+
+
+def _checked_reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise UserError("A reason is required: what is this change for (e.g. an incident id)?")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise UserError(f"The reason is too long (at most {MAX_REASON_LENGTH} characters).")
+    return reason

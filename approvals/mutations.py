@@ -1,0 +1,90 @@
+"""A mutation as data: what would change, where, with exactly which parameters.
+
+Everything the gate needs to decide, ask, store, re-check and run a change is here, so adding a
+mutation is one small class (see approvals/workload_mutations.py) plus one line in
+approvals/catalog.py:
+
+- `mutation`: the stored name (`scale`); `action`: the policy action it is (`preview.workload`);
+- `params`: exactly what `execute` runs: stored with the request, digested, never re-typed;
+- `preflight(backends)`: the state read just now; compared again right before running;
+- `describe_state` / `describe_change`: short texts for the card;
+- `execute(backends, actor)`: do it, as `actor` (requester and approver reach CloudTrail);
+- `from_params(config, env, params)`: rebuild a stored request on any replica.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
+
+from ops.backends.aws import Actor
+from ops.backends.container import Backends
+from ops.config import Config, EnvName
+
+
+@dataclass(frozen=True)
+class Target:
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Change:
+    before: str
+    after: str
+
+
+def canonical_json(value: Any) -> str:
+    """One text per value: sorted keys, no spaces (digests and the audit hash chain)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def params_digest(action: str, mutation: str, env: str, params: dict[str, Any]) -> str:
+    document = {"action": action, "mutation": mutation, "env": env, "params": params}
+    return hashlib.sha256(canonical_json(document).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class MutationSpec(ABC):
+    env: EnvName
+    action: str
+    target: Target
+    params: dict[str, Any] = field(default_factory=dict)
+
+    mutation: ClassVar[str] = ""
+    summary: ClassVar[str] = ""  # e.g. "scale a deployment", for help and lists
+
+    @classmethod
+    @abstractmethod
+    def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
+        """The spec of a stored request (raises UserError/KeyError for unusable params)."""
+
+    @abstractmethod
+    async def preflight(self, backends: Backends) -> dict[str, Any]:
+        """The state this change starts from, as plain JSON (compared before running)."""
+
+    @abstractmethod
+    def describe_state(self, state: dict[str, Any]) -> str:
+        """A preflight state in a few words: `3 replicas (app=repo:v1)`."""
+
+    @abstractmethod
+    def describe_change(self, preflight: dict[str, Any]) -> Change:
+        """From the preflight state to what `execute` will leave."""
+
+    @abstractmethod
+    async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
+        """Run exactly `params`; the result as plain JSON."""
+
+    @property
+    def digest(self) -> str:
+        return params_digest(self.action, self.mutation, self.env, self.params)
+
+    def headline(self) -> str:
+        """`scale preview-PROJ-7/app in prd`."""
+        return f"{self.mutation} {self.target} in {self.env}"

@@ -1,0 +1,89 @@
+"""What the gate answers; the handler layer renders each kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from approvals.mutations import Change, MutationSpec
+from approvals.policy import Decision
+from approvals.requests import ApprovalRequest
+
+RunStatus = Literal["succeeded", "failed", "unknown"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a change went. `result` is plain JSON (stored with the request)."""
+
+    status: RunStatus
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+# -- submit(): a mutation at the gate -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refused:
+    spec: MutationSpec
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class Ran:
+    """Allowed by the policy and run at once."""
+
+    spec: MutationSpec
+    decision: Decision
+    change: Change
+    run: RunResult
+
+
+@dataclass(frozen=True)
+class ReasonNeeded:
+    """Needs approval; the requester must give a reason first (the modal carries `token`)."""
+
+    spec: MutationSpec
+    decision: Decision
+    change: Change
+    token: str
+
+
+@dataclass(frozen=True)
+class ApprovalRequested:
+    spec: MutationSpec
+    decision: Decision
+    request: ApprovalRequest
+
+
+GateOutcome = Refused | Ran | ReasonNeeded | ApprovalRequested
+
+
+# -- approve() / reject() / cancel(): a decision on a request ------------------------------
+
+
+@dataclass(frozen=True)
+class DecisionRefused:
+    """Nothing changed; `code` says why (approvals.decisions.RefusalCode; the renderer words it).
+
+    `request` is the request as it stands, when the id was known."""
+
+    code: str
+    request: ApprovalRequest | None = None
+
+
+@dataclass(frozen=True)
+class VoteCounted:
+    """An approval counted, more leads still needed."""
+
+    request: ApprovalRequest
+
+
+@dataclass(frozen=True)
+class Decided:
+    """The request moved: rejected, cancelled, or approved and run (see request.status)."""
+
+    request: ApprovalRequest
+
+
+DecisionOutcome = DecisionRefused | VoteCounted | Decided

@@ -1,0 +1,138 @@
+"""CloudWatch alarms that need a look (ALARM, INSUFFICIENT_DATA), in every env's account at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ops.backends.container import Backends
+from ops.config import EnvName
+from ops.errors import UserError
+from ops.fanout import Failed, gather_parts
+
+STATES = ("ALARM", "INSUFFICIENT_DATA")
+ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
+PAGE_SIZE = 100
+MAX_PAGES = 5  # per state and account: 500 alarms is far beyond a sane account
+
+
+@dataclass(frozen=True)
+class Alarm:
+    env: EnvName
+    name: str
+    state: str  # ALARM | INSUFFICIENT_DATA
+    reason: str
+    since: datetime | None  # when it entered this state (StateUpdatedTimestamp)
+    description: str
+    metric: str  # "Namespace/MetricName", "composite", or "" for metric-math alarms
+
+
+@dataclass(frozen=True)
+class AlarmReport:
+    envs: tuple[EnvName, ...]
+    checked_at: datetime
+    alarms: tuple[Alarm, ...]  # ALARM first, then INSUFFICIENT_DATA; newest change first
+    failures: tuple[Failed, ...]  # accounts that did not answer
+    truncated: tuple[EnvName, ...] = ()  # accounts with more alarms than were read
+
+
+def configured_envs(backends: Backends, env: EnvName | None) -> tuple[EnvName, ...]:
+    """The env asked for, or every configured env; an unconfigured env is the user's mistake."""
+    environments = backends.config.environments
+    if env is None:
+        return tuple(environments)
+    if env not in environments:
+        raise UserError(f"`{env}` is not configured here (known: {', '.join(environments)}).")
+    return (env,)
+
+
+async def active_alarms(
+    backends: Backends, envs: Sequence[EnvName], *, now: datetime | None = None
+) -> AlarmReport:
+    parts = await gather_parts(
+        {f"AWS {env} cloudwatch": _env_alarms(backends, env) for env in envs},
+        backends.config.timeouts.fanout_seconds,
+    )
+    found: list[Alarm] = []
+    truncated: list[EnvName] = []
+    failures: list[Failed] = []
+    for env, part in zip(envs, parts.values(), strict=True):
+        if part.failure is not None:
+            failures.append(part.failure)
+        elif part.value is not None:
+            alarms, complete = part.value
+            found.extend(alarms)
+            truncated.extend(() if complete else (env,))
+    return AlarmReport(
+        envs=tuple(envs),
+        checked_at=now or datetime.now(UTC),
+        alarms=tuple(sorted_alarms(found)),
+        failures=tuple(failures),
+        truncated=tuple(truncated),
+    )
+
+
+def sorted_alarms(alarms: Iterable[Alarm]) -> list[Alarm]:
+    """ALARM before INSUFFICIENT_DATA; within a state the newest state change first."""
+    oldest = datetime.min.replace(tzinfo=UTC)
+    by_time = sorted(alarms, key=lambda a: a.since or oldest, reverse=True)
+    return sorted(by_time, key=lambda a: STATES.index(a.state) if a.state in STATES else 99)
+
+
+async def _env_alarms(backends: Backends, env: EnvName) -> tuple[list[Alarm], bool]:
+    """(alarms, complete) of one account: every state in STATES, page by page."""
+    name, timeout = f"AWS {env} cloudwatch", backends.config.timeouts.backend_seconds
+    client = await backends.blocking.run(name, timeout, backends.aws.client, env, "cloudwatch")
+    alarms: list[Alarm] = []
+    complete = True
+    for state in STATES:
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            page = await backends.blocking.run(
+                name, timeout, client.describe_alarms, **_page_args(state, token)
+            )
+            alarms.extend(parse_alarms(env, page))
+            token = page.get("NextToken")
+            if not token:
+                break
+        complete = complete and not token
+    return alarms, complete
+
+
+def _page_args(state: str, token: str | None) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "StateValue": state,
+        "AlarmTypes": ALARM_TYPES,
+        "MaxRecords": PAGE_SIZE,
+    }
+    if token:
+        args["NextToken"] = token
+    return args
+
+
+def parse_alarms(env: EnvName, page: dict[str, Any]) -> list[Alarm]:
+    """Metric and composite alarms of one DescribeAlarms answer."""
+    alarms = [_alarm(env, raw, _metric(raw)) for raw in page.get("MetricAlarms", [])]
+    alarms += [_alarm(env, raw, "composite") for raw in page.get("CompositeAlarms", [])]
+    return alarms
+
+
+def _alarm(env: EnvName, raw: dict[str, Any], metric: str) -> Alarm:
+    since = raw.get("StateUpdatedTimestamp")
+    return Alarm(
+        env=env,
+        name=str(raw.get("AlarmName", "?")),
+        state=str(raw.get("StateValue", "?")),
+        reason=str(raw.get("StateReason", "")),
+        since=since.astimezone(UTC) if isinstance(since, datetime) else None,
+        description=str(raw.get("AlarmDescription") or ""),
+        metric=metric,
+    )
+
+
+def _metric(raw: dict[str, Any]) -> str:
+    if raw.get("MetricName"):
+        return f"{raw.get('Namespace', '')}/{raw['MetricName']}"
+    return ""

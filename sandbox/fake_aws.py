@@ -1,0 +1,755 @@
+"""FakeAws: the AWS calls moto 5.2 cannot do, over HTTP (aiohttp, in a daemon thread).
+
+boto3 talks to it through `aws.service_endpoints` like to the real service (AWS JSON 1.1):
+
+* CloudTrail `LookupEvents`: events seeded per account, real filtering on the lookup attribute
+  and the time range, newest first, paged with NextToken.
+* CloudWatch Logs Insights `StartQuery` / `GetQueryResults` / `StopQuery` over seeded Pino
+  lines. The query is tokenised and evaluated, not pattern-matched: the grammar the bot emits
+  (`fields`, `filter` with `like`/`=` on string literals joined by `and`, `sort`, `limit`),
+  anything else is a MalformedQueryException as the real service would answer. So hostile
+  search text is checked end to end: a quote in it must match a quote, not end the literal.
+
+Every other request is forwarded unchanged to `upstream` (moto), so a service that moto does
+serve can be routed through here to get fault injection (`inject_fault`) for one account.
+The caller's account is found from the SigV4 access key id (`bind_account`, or moto's
+sts:GetCallerIdentity for that key when `upstream` is set).
+
+    fake = FakeAws(upstream=moto_url)
+    url = fake.start()
+    fake.add_trail_event("222222222222", {"eventName": "AssumeRole", "errorCode": "AccessDenied"})
+    fake.add_log_line("/rtb-ai-hub/workflow-engine", {"level": "error", "msg": "boom", ...})
+    fake.inject_fault("LookupEvents", account="333333333333", error="AccessDeniedException")
+    ...
+    fake.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+CLOUDTRAIL_PREFIX = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
+LOGS_PREFIX = "Logs_20140328."
+JSON_11 = "application/x-amz-json-1.1"
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
+_LOOKUP_KEYS = {
+    "EventId": lambda e: [e["EventId"]],
+    "EventName": lambda e: [e["EventName"]],
+    "ReadOnly": lambda e: [e["ReadOnly"]],
+    "Username": lambda e: [e.get("Username", "")],
+    "EventSource": lambda e: [e["EventSource"]],
+    "AccessKeyId": lambda e: [e.get("AccessKeyId", "")],
+    "ResourceType": lambda e: [r.get("ResourceType", "") for r in e["Resources"]],
+    "ResourceName": lambda e: [r.get("ResourceName", "") for r in e["Resources"]],
+}
+_HOP_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+_MESSAGES = {
+    "ThrottlingException": "Rate exceeded",
+    "AccessDeniedException": "User is not authorized to perform this operation",
+}
+
+
+@dataclass(frozen=True)
+class AwsCall:
+    """One request as the fake received it."""
+
+    service: str  # from the SigV4 credential scope: cloudtrail, logs, monitoring, …
+    operation: str  # LookupEvents, StartQuery, … (from X-Amz-Target)
+    access_key_id: str | None
+    region: str | None
+    account: str | None  # resolved from the access key id (None: unknown)
+    body: dict[str, Any]
+    at: float
+    proxied: bool = False
+
+
+@dataclass
+class _Fault:
+    operation: str  # "*" or an operation name
+    account: str | None
+    error: str | None
+    status: int
+    delay: float
+    remaining: int | None
+
+    def matches(self, operation: str, account: str | None) -> bool:
+        wanted_op = self.operation in ("*", operation)
+        return wanted_op and (self.account is None or self.account == account)
+
+
+@dataclass
+class _LogLine:
+    timestamp_ms: int
+    fields: dict[str, Any]
+    raw: str
+
+
+@dataclass
+class _Query:
+    query_id: str
+    groups: tuple[str, ...]
+    start_ms: int
+    end_ms: int
+    program: InsightsQuery
+    running_polls: int
+    status: str = "Running"
+
+
+class AwsError(Exception):
+    """Answered as HTTP `status` with `{"__type": code, "message": message}`."""
+
+    def __init__(self, code: str, message: str, status: int = 400, **extra: Any) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status, self.extra = code, message, status, extra
+
+    def response(self) -> web.Response:
+        body = {"__type": self.code, "message": self.message, **self.extra}
+        return web.Response(status=self.status, text=json.dumps(body), content_type=JSON_11)
+
+
+# -- Logs Insights: the subset of the query language the bot emits ---------------------------
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+      | (?P<number>\d+)
+      | (?P<ident>[@A-Za-z_][\w.@]*)
+      | (?P<punct>[|,=])
+    )""",
+    re.VERBOSE | re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # string | number | ident | punct
+    value: str  # a string token's value is unescaped
+    offset: int
+
+
+def tokenize(query: str) -> list[Token]:
+    """Tokens of `query`; an unclosed string or an unknown character is a compile error."""
+    tokens: list[Token] = []
+    position = 0
+    while position < len(query):
+        if query[position:].strip() == "":
+            break
+        match = _TOKEN.match(query, position)
+        if match is None or match.lastgroup is None:
+            offset = len(query) - len(query[position:].lstrip())
+            raise _compile_error(f"unexpected character at {offset}", offset)
+        text = match.group(match.lastgroup)
+        value = _unquote(text) if match.lastgroup == "string" else text
+        tokens.append(Token(match.lastgroup, value, match.start(match.lastgroup)))
+        position = match.end()
+    return tokens
+
+
+def _unquote(literal: str) -> str:
+    return re.sub(r"\\(.)", r"\1", literal[1:-1], flags=re.DOTALL)
+
+
+def _compile_error(message: str, offset: int = 0) -> AwsError:
+    location = {"startCharOffset": offset, "endCharOffset": offset + 1}
+    return AwsError(
+        "MalformedQueryException",
+        message,
+        queryCompileError={"location": location, "message": message},
+    )
+
+
+@dataclass(frozen=True)
+class Condition:
+    field: str
+    operator: str  # like | =
+    value: str
+
+    def holds(self, fields: Mapping[str, Any]) -> bool:
+        if self.field not in fields or fields[self.field] is None:
+            return False
+        actual = _as_text(fields[self.field])
+        return self.value in actual if self.operator == "like" else actual == self.value
+
+
+@dataclass(frozen=True)
+class InsightsQuery:
+    """A parsed query: each command as the fake understood it (tests inspect `commands`)."""
+
+    commands: tuple[str, ...]  # command names in order: fields, filter, sort, limit
+    fields: tuple[str, ...] = ()
+    filters: tuple[tuple[Condition, ...], ...] = ()  # each filter command: a conjunction
+    sort: tuple[str, bool] | None = None  # (field, descending)
+    limit: int | None = None
+
+    @classmethod
+    def parse(cls, query: str) -> InsightsQuery:
+        commands: list[list[Token]] = [[]]
+        for token in tokenize(query):
+            if token.kind == "punct" and token.value == "|":
+                commands.append([])
+            else:
+                commands[-1].append(token)
+        parsed: dict[str, Any] = {"commands": [], "filters": []}
+        for tokens in commands:
+            _parse_command(tokens, parsed)
+        return cls(
+            commands=tuple(parsed["commands"]),
+            fields=tuple(parsed.get("fields", ())),
+            filters=tuple(parsed["filters"]),
+            sort=parsed.get("sort"),
+            limit=parsed.get("limit"),
+        )
+
+
+def _parse_command(tokens: list[Token], parsed: dict[str, Any]) -> None:
+    if not tokens or tokens[0].kind != "ident":
+        offset = tokens[0].offset if tokens else 0
+        raise _compile_error("expected a command", offset)
+    name, args = tokens[0].value, tokens[1:]
+    parsers = {
+        "fields": _parse_fields,
+        "filter": _parse_filter,
+        "sort": _parse_sort,
+        "limit": _parse_limit,
+    }
+    if name not in parsers:
+        raise _compile_error(f"unsupported command {name!r} (fake)", tokens[0].offset)
+    parsed["commands"].append(name)
+    parsers[name](args, parsed, tokens[0].offset)
+
+
+def _parse_fields(args: list[Token], parsed: dict[str, Any], offset: int) -> None:
+    names = [t for i, t in enumerate(args) if i % 2 == 0]
+    commas = [t for i, t in enumerate(args) if i % 2 == 1]
+    if not names or any(t.kind != "ident" for t in names) or any(t.value != "," for t in commas):
+        raise _compile_error("fields: expected field names separated by commas", offset)
+    if len(args) % 2 == 0:
+        raise _compile_error("fields: trailing comma", offset)
+    parsed["fields"] = [*parsed.get("fields", ()), *(t.value for t in names)]
+
+
+def _parse_filter(args: list[Token], parsed: dict[str, Any], offset: int) -> None:
+    conditions = []
+    rest = list(args)
+    while True:
+        if not _is_condition(rest[:3]):
+            raise _compile_error('filter: expected <field> like|= "string" [and ...]', offset)
+        conditions.append(Condition(rest[0].value, rest[1].value, rest[2].value))
+        rest = rest[3:]
+        if not rest:
+            break
+        if (rest[0].kind, rest[0].value) != ("ident", "and"):
+            raise _compile_error("filter: expected 'and' between conditions", rest[0].offset)
+        rest = rest[1:]
+    parsed["filters"].append(tuple(conditions))
+
+
+def _is_condition(tokens: list[Token]) -> bool:
+    if len(tokens) != 3:
+        return False
+    name, operator, value = tokens
+    return (
+        name.kind == "ident"
+        and (operator.kind, operator.value) in (("ident", "like"), ("punct", "="))
+        and value.kind == "string"
+    )
+
+
+def _parse_sort(args: list[Token], parsed: dict[str, Any], offset: int) -> None:
+    if not 1 <= len(args) <= 2 or args[0].kind != "ident":
+        raise _compile_error("sort: expected <field> [asc|desc]", offset)
+    direction = args[1].value if len(args) == 2 else "asc"
+    if direction not in ("asc", "desc"):
+        raise _compile_error("sort: expected asc or desc", offset)
+    parsed["sort"] = (args[0].value, direction == "desc")
+
+
+def _parse_limit(args: list[Token], parsed: dict[str, Any], offset: int) -> None:
+    if len(args) != 1 or args[0].kind != "number" or not 1 <= int(args[0].value) <= 10000:
+        raise _compile_error("limit: expected a number from 1 to 10000", offset)
+    parsed["limit"] = int(args[0].value)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+
+def _insights_time(ms: int) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}"
+
+
+def _flatten(obj: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Insights names nested JSON fields with dots (`err.message`)."""
+    flat: dict[str, Any] = {}
+    for key, value in obj.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def run_query(program: InsightsQuery, lines: list[tuple[str, _LogLine]]) -> list[dict[str, Any]]:
+    """Evaluate a parsed query over (group, line) pairs; rows as {field: value}."""
+    rows = []
+    for group, line in lines:
+        fields = {
+            **_flatten(line.fields),
+            "@timestamp": _insights_time(line.timestamp_ms),
+            "@message": line.raw,
+            "@log": group,
+            "_ms": line.timestamp_ms,
+        }
+        if all(all(c.holds(fields) for c in conj) for conj in program.filters):
+            rows.append(fields)
+    if program.sort is not None:
+        name, descending = program.sort
+        key = "_ms" if name == "@timestamp" else name
+        rows.sort(key=lambda r: (r.get(key) is not None, r.get(key, 0)), reverse=descending)
+    return rows[: program.limit or 10000]
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+class FakeAws:
+    def __init__(self, upstream: str | None = None, host: str = "127.0.0.1") -> None:
+        """`upstream`: moto's URL, for forwarding other calls and resolving access keys."""
+        self.upstream = upstream.rstrip("/") if upstream else None
+        self.host = host
+        self.url = ""
+        self.requests: list[AwsCall] = []
+        self.query_polls = 0  # GetQueryResults answers "Running" this many times first
+        self._lock = threading.RLock()
+        self._accounts: dict[str, str] = {}
+        self._trail: dict[str, list[dict[str, Any]]] = {}
+        self._groups: dict[str, list[_LogLine]] = {}
+        self._queries: dict[str, _Query] = {}
+        self._faults: list[_Fault] = []
+        self._ids = itertools.count(1)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._http: aiohttp.ClientSession | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> str:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind((self.host, 0))
+        ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._serve, args=(sock, ready), name="fake-aws", daemon=True
+        )
+        self._thread.start()
+        if not ready.wait(10):
+            raise RuntimeError("fake AWS server did not start")
+        self.url = f"http://{self.host}:{sock.getsockname()[1]}"
+        return self.url
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        self._loop = self._thread = None
+
+    def __enter__(self) -> FakeAws:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _serve(self, sock: socket.socket, ready: threading.Event) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.SockSite(runner, sock).start())
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self._shutdown(runner))
+            loop.close()
+
+    async def _shutdown(self, runner: web.AppRunner) -> None:
+        await runner.cleanup()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:  # e.g. handlers still sleeping in an injected delay
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    # -- seeding and inspection (called from the test thread) --------------------------------
+
+    def reset(self) -> None:
+        """Forget events, log lines, queries, faults, bindings and the request log."""
+        with self._lock:
+            self.requests.clear()
+            self._accounts.clear()
+            self._trail.clear()
+            self._groups.clear()
+            self._queries.clear()
+            self._faults.clear()
+            self.query_polls = 0
+
+    def bind_account(self, access_key_id: str, account: str) -> None:
+        """Say which account an access key belongs to (otherwise asked of moto's STS)."""
+        with self._lock:
+            self._accounts[access_key_id] = account
+
+    def add_trail_event(self, account: str, record: Mapping[str, Any]) -> str:
+        """Store a CloudTrail record (the JSON of `CloudTrailEvent`) in `account`; its EventId.
+
+        `eventName` is required; `eventTime` (ISO 8601 or datetime) defaults to now, and the
+        usual record fields get defaults (eventSource sts.amazonaws.com, eventID, …).
+        """
+        record = dict(record)
+        moment = _event_time(record.get("eventTime")).replace(microsecond=0)  # as CloudTrail
+        record["eventTime"] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        record.setdefault("eventVersion", "1.08")
+        record.setdefault("eventSource", "sts.amazonaws.com")
+        record.setdefault("eventType", "AwsApiCall")
+        record.setdefault("eventID", str(uuid.uuid4()))
+        record.setdefault("awsRegion", "ap-northeast-2")
+        record.setdefault("recipientAccountId", account)
+        record.setdefault("readOnly", False)
+        with self._lock:
+            self._trail.setdefault(account, []).append(_lookup_event(record, moment))
+        return str(record["eventID"])
+
+    def add_log_group(self, group: str) -> None:
+        """Make a log group exist (StartQuery on an unknown group is ResourceNotFound)."""
+        with self._lock:
+            self._groups.setdefault(group, [])
+
+    def add_log_line(
+        self, group: str, line: Mapping[str, Any] | str, *, timestamp: datetime | None = None
+    ) -> None:
+        """One log event (a Pino JSON object, or its text). Its time: `timestamp`, else the
+        line's `time` (epoch ms), else now."""
+        text = line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)
+        fields = json.loads(text) if text.lstrip().startswith("{") else {}
+        if timestamp is not None:
+            ms = int(timestamp.timestamp() * 1000)
+        elif isinstance(fields.get("time"), int | float):
+            ms = int(fields["time"])
+        else:
+            ms = int(time.time() * 1000)
+        with self._lock:
+            self._groups.setdefault(group, []).append(_LogLine(ms, fields, text))
+
+    def inject_fault(
+        self,
+        operation: str = "*",
+        *,
+        account: str | None = None,
+        error: str | None = "ThrottlingException",
+        status: int = 400,
+        delay: float = 0.0,
+        count: int | None = 1,
+    ) -> None:
+        """The next `count` matching calls (None: all) wait `delay` s, then answer `error`
+        (None: answer normally). `operation` is e.g. LookupEvents, StartQuery, DescribeAlarms."""
+        with self._lock:
+            self._faults.append(_Fault(operation, account, error, status, delay, count))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def calls(self, operation: str) -> list[AwsCall]:
+        with self._lock:
+            return [c for c in self.requests if c.operation == operation]
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self._respond(request)
+        except AwsError as exc:
+            return exc.response()
+        except Exception:  # the fake must keep serving whatever a request does
+            log.exception("fake AWS: %s %s failed", request.method, request.path)
+            return AwsError("InternalFailure", "fake AWS internal error", 500).response()
+
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        target = request.headers.get("X-Amz-Target", "")
+        operation = target.rsplit(".", 1)[-1] if target else ""
+        key, region, service = _credential(request.headers.get("Authorization", ""))
+        account = await self._account(key)
+        body = _json_body(raw)
+        handler = self._handler(target)
+        with self._lock:
+            self.requests.append(
+                AwsCall(
+                    service,
+                    operation,
+                    key,
+                    region,
+                    account,
+                    body,
+                    time.time(),
+                    proxied=handler is None,
+                )
+            )
+            fault = self._take_fault(operation, account)
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.error:
+            raise AwsError(
+                fault.error, _MESSAGES.get(fault.error, f"injected {fault.error}"), fault.status
+            )
+        if handler is None:
+            return await self._forward(request, raw)
+        with self._lock:
+            answer = handler(body, account)
+        return web.Response(text=json.dumps(answer), content_type=JSON_11)
+
+    def _handler(self, target: str) -> Any:
+        handlers = {
+            CLOUDTRAIL_PREFIX + "LookupEvents": self._lookup_events,
+            LOGS_PREFIX + "StartQuery": self._start_query,
+            LOGS_PREFIX + "GetQueryResults": self._get_query_results,
+            LOGS_PREFIX + "StopQuery": self._stop_query,
+        }
+        return handlers.get(target)
+
+    def _take_fault(self, operation: str, account: str | None) -> _Fault | None:
+        for fault in self._faults:
+            if fault.matches(operation, account) and fault.remaining != 0:
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                return fault
+        return None
+
+    async def _account(self, key: str | None) -> str | None:
+        if key is None:
+            return None
+        with self._lock:
+            if key in self._accounts:
+                return self._accounts[key]
+        account = await self._ask_sts(key) if self.upstream else None
+        if account is not None:
+            with self._lock:
+                self._accounts[key] = account
+        return account
+
+    async def _ask_sts(self, key: str) -> str | None:
+        """moto finds the account of an access key from the Authorization header alone."""
+        auth = (
+            f"AWS4-HMAC-SHA256 Credential={key}/20240101/us-east-1/sts/aws4_request, "
+            "SignedHeaders=host, Signature=0"
+        )
+        headers = {"Authorization": auth, "Content-Type": "application/x-www-form-urlencoded"}
+        for _ in range(3):  # moto's werkzeug server sometimes drops a connection under load
+            try:
+                async with self._client().post(
+                    f"{self.upstream}/",
+                    data="Action=GetCallerIdentity&Version=2011-06-15",
+                    headers=headers,
+                ) as response:
+                    text = await response.text()
+            except aiohttp.ClientError:
+                continue
+            match = re.search(r"<Account>(\d{12})</Account>", text)
+            return match[1] if match else None
+        return None
+
+    async def _forward(self, request: web.Request, raw: bytes) -> web.Response:
+        if self.upstream is None:
+            raise AwsError("UnknownOperationException", "not served by the fake (no upstream)")
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
+        async with self._client().request(
+            request.method, f"{self.upstream}{request.path_qs}", data=raw, headers=headers
+        ) as response:
+            body = await response.read()
+            kept = {k: v for k, v in response.headers.items() if k.lower() not in _HOP_HEADERS}
+            return web.Response(status=response.status, body=body, headers=kept)
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            # No keep-alive: werkzeug (moto) closes idle connections, aiohttp would reuse them.
+            self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(force_close=True),
+                timeout=aiohttp.ClientTimeout(total=30),
+            )
+        return self._http
+
+    # -- CloudTrail --------------------------------------------------------------------------
+
+    def _lookup_events(self, body: dict[str, Any], account: str | None) -> dict[str, Any]:
+        attributes = body.get("LookupAttributes") or []
+        if len(attributes) > 1:
+            raise AwsError("InvalidLookupAttributesException", "only one lookup attribute")
+        start = body.get("StartTime", 0.0)
+        end = body.get("EndTime", time.time())
+        if start > end:
+            raise AwsError("InvalidTimeRangeException", "StartTime is after EndTime")
+        events = [e for e in self._trail.get(account or "", []) if start <= e["EventTime"] <= end]
+        for attribute in attributes:
+            values = _LOOKUP_KEYS.get(attribute.get("AttributeKey", ""))
+            if values is None:
+                raise AwsError("InvalidLookupAttributesException", "unknown attribute key")
+            wanted = attribute.get("AttributeValue")
+            events = [e for e in events if wanted in values(e)]
+        events.sort(key=lambda e: e["EventTime"], reverse=True)
+        offset = _offset(body.get("NextToken"), "InvalidNextTokenException")
+        size = int(body.get("MaxResults") or 50)
+        answer: dict[str, Any] = {"Events": events[offset : offset + size]}
+        if offset + size < len(events):
+            answer["NextToken"] = f"page-{offset + size}"
+        return answer
+
+    # -- Logs Insights -----------------------------------------------------------------------
+
+    def _start_query(self, body: dict[str, Any], account: str | None) -> dict[str, Any]:
+        groups = _query_groups(body)
+        unknown = [g for g in groups if g not in self._groups]
+        if unknown:
+            raise AwsError("ResourceNotFoundException", f"Log group does not exist: {unknown[0]}")
+        program = InsightsQuery.parse(str(body.get("queryString", "")))
+        query_id = f"{uuid.UUID(int=next(self._ids))}"
+        self._queries[query_id] = _Query(
+            query_id,
+            tuple(groups),
+            int(body["startTime"]) * 1000,
+            int(body["endTime"]) * 1000 + 999,
+            program,
+            self.query_polls,
+        )
+        return {"queryId": query_id}
+
+    def _get_query_results(self, body: dict[str, Any], account: str | None) -> dict[str, Any]:
+        query = self._query(body)
+        scanned = [
+            (g, line)
+            for g in query.groups
+            for line in self._groups.get(g, [])
+            if query.start_ms <= line.timestamp_ms <= query.end_ms
+        ]
+        if query.status == "Running" and query.running_polls > 0:
+            query.running_polls -= 1
+            rows: list[dict[str, Any]] = []
+        else:
+            query.status = "Complete" if query.status == "Running" else query.status
+            rows = run_query(query.program, scanned)
+        return {
+            "results": [_result_row(query.program, row) for row in rows],
+            "statistics": {
+                "recordsMatched": float(len(rows)),
+                "recordsScanned": float(len(scanned)),
+                "bytesScanned": float(sum(len(line.raw) for _, line in scanned)),
+            },
+            "status": query.status,
+        }
+
+    def _stop_query(self, body: dict[str, Any], account: str | None) -> dict[str, Any]:
+        query = self._query(body)
+        stopped = query.status == "Running"
+        query.status = "Cancelled" if stopped else query.status
+        return {"success": stopped}
+
+    def _query(self, body: dict[str, Any]) -> _Query:
+        query = self._queries.get(str(body.get("queryId")))
+        if query is None:
+            raise AwsError("ResourceNotFoundException", "Query does not exist")
+        return query
+
+
+def _credential(authorization: str) -> tuple[str | None, str | None, str]:
+    match = _CREDENTIAL.search(authorization)
+    return (match[1], match[2], match[3]) if match else (None, None, "")
+
+
+def _json_body(raw: bytes) -> dict[str, Any]:
+    try:
+        body = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _offset(token: Any, error: str) -> int:
+    if token is None:
+        return 0
+    match = re.fullmatch(r"page-(\d+)", str(token))
+    if match is None:
+        raise AwsError(error, "invalid NextToken")
+    return int(match[1])
+
+
+def _event_time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    if isinstance(value, str):
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    return datetime.now(UTC)
+
+
+def _lookup_event(record: dict[str, Any], moment: datetime) -> dict[str, Any]:
+    """The LookupEvents shape of a CloudTrail record."""
+    identity = record.get("userIdentity") or {}
+    issuer = (identity.get("sessionContext") or {}).get("sessionIssuer") or {}
+    username = identity.get("userName") or issuer.get("userName") or identity.get("principalId")
+    event: dict[str, Any] = {
+        "EventId": record["eventID"],
+        "EventName": record["eventName"],
+        "ReadOnly": "true" if record.get("readOnly") else "false",
+        "EventTime": moment.timestamp(),
+        "EventSource": record["eventSource"],
+        "Resources": [
+            {"ResourceType": r.get("type", ""), "ResourceName": r.get("ARN", "")}
+            for r in record.get("resources") or []
+        ],
+        "CloudTrailEvent": json.dumps(record),
+    }
+    if identity.get("accessKeyId"):
+        event["AccessKeyId"] = identity["accessKeyId"]
+    if username:
+        event["Username"] = username
+    return event
+
+
+def _query_groups(body: dict[str, Any]) -> list[str]:
+    """Log group names from logGroupName / logGroupNames / logGroupIdentifiers (names or ARNs)."""
+    given = [k for k in ("logGroupName", "logGroupNames", "logGroupIdentifiers") if body.get(k)]
+    if len(given) != 1:
+        raise AwsError("InvalidParameterException", "give exactly one way to name log groups")
+    value = body[given[0]]
+    names = [value] if isinstance(value, str) else list(value)
+    return [n.split(":log-group:", 1)[1] if n.startswith("arn:") else n for n in names]
+
+
+def _result_row(program: InsightsQuery, row: dict[str, Any]) -> list[dict[str, str]]:
+    """Insights leaves out fields a log event does not have, and adds @ptr."""
+    names = program.fields or ("@timestamp", "@message")
+    cells = [
+        {"field": n, "value": _as_text(row[n])} for n in names if n in row and row[n] is not None
+    ]
+    cells.append({"field": "@ptr", "value": f"ptr-{row['_ms']}"})
+    return cells

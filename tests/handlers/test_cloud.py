@@ -1,0 +1,479 @@
+"""`/rtb alarms | trail | search`: renderer goldens, then signed slash commands end to end
+against moto (alarms) and the wire-level fake AWS (CloudTrail, Logs Insights, faults)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from handlers.render.cloud import render_alarms, render_search, render_trail
+from ops.alarms import Alarm, AlarmReport
+from ops.cloudtrail import TrailEvent, TrailReport
+from ops.config import Config
+from ops.fanout import Failed
+from ops.logs import LogLine, LogSearch
+from sandbox.fake_aws import FakeAws
+from sandbox.fake_kube import FakeKubeServer
+from sandbox.fake_slack import FakeSlackAPI
+from sandbox.servers import MotoServer
+from tests.fixtures.bot import ACCOUNTS, answer_text, make_config
+from tests.golden import assert_golden
+
+TZ = "Asia/Seoul"
+AT = datetime(2025, 3, 10, 5, 30, tzinfo=UTC)  # 14:30 in Seoul
+DEPLOYER = "arn:aws:iam::{}:role/rtb-hub-deployer"
+HUB_SA = f"arn:aws:sts::{ACCOUNTS['int']}:assumed-role/rtb-hub-sa/botocore-session-1741580000"
+
+
+# -- renderer goldens -------------------------------------------------------------------------
+
+
+def alarm(env, name, state, minutes_ago, reason="", description="", metric="") -> Alarm:
+    since = AT - timedelta(minutes=minutes_ago)
+    return Alarm(env, name, state, reason, since, description, metric)
+
+
+ALARMS = (
+    alarm(
+        "prd",
+        "rtb-hub-prd-5xx",
+        "ALARM",
+        7,
+        "Threshold Crossed: 1 datapoint [12.0] > 5.0",
+        "webhook-listener 5xx > 5/min",
+        "RTBHub/WebhookListener/Errors5xx",
+    ),
+    alarm(
+        "int",
+        "rtb-hub-bullmq-queue-depth",
+        "ALARM",
+        190,
+        "Threshold Crossed: 1 out of the last 1 datapoints [55.0] was greater than the "
+        "threshold (50.0).",
+        "BullMQ jira-queue waiting + prioritized jobs > 50",
+        "RTBHub/BullMQ/WaitingJobs",
+    ),
+    alarm(
+        "stg",
+        "rtb-hub-stg-preview-pod-restarts",
+        "INSUFFICIENT_DATA",
+        60 * 26 + 5,
+        "Insufficient Data: 3 datapoints were unknown.",
+        "preview pods restarting in stg",
+        "ContainerInsights/pod_number_of_container_restarts",
+    ),
+)
+
+
+def test_render_alarms_golden():
+    report = AlarmReport(("int", "stg", "prd"), AT, ALARMS, ())
+    assert_golden("cloud_alarms", render_alarms(report, TZ))
+
+
+def test_render_alarms_with_a_failed_account_golden():
+    failure = Failed("AWS prd cloudwatch", "AccessDeniedException (HTTP 400)")
+    report = AlarmReport(("int", "stg", "prd"), AT, ALARMS[1:2], (failure,))
+    assert_golden("cloud_alarms_partial", render_alarms(report, TZ))
+
+
+def test_render_no_alarms_golden():
+    assert_golden("cloud_alarms_none", render_alarms(AlarmReport(("prd",), AT, (), ()), TZ))
+
+
+def test_render_alarms_keeps_to_slack_limits():
+    many = tuple(alarm("int", f"a-{n}", "ALARM", n, "r" * 2000) for n in range(80))
+    message = render_alarms(AlarmReport(("int",), AT, many, ()), TZ)
+    assert len(message.blocks) <= 50
+    assert "… and 50 more not shown." in str(message.to_json())
+
+
+def trail_event(minutes_ago, env="int", error="", user="UOPERATOR1", target="stg") -> TrailEvent:
+    return TrailEvent(
+        env=env,
+        time=AT - timedelta(minutes=minutes_ago),
+        name="AssumeRole",
+        source="sts.amazonaws.com",
+        error_code=error,
+        error_message=(
+            f"User: {HUB_SA} is not authorized to perform: sts:AssumeRole on resource: "
+            f"{DEPLOYER.format(ACCOUNTS[target])}"
+            if error
+            else ""
+        ),
+        source_ip="10.0.12.34",
+        principal=HUB_SA
+        if error
+        else f"arn:aws:sts::{ACCOUNTS['int']}:assumed-role/rtb-bot/rtb-bot.{user}",
+        source_identity="" if error else user,
+        target_role=DEPLOYER.format(ACCOUNTS[target]),
+        session_name=f"rtb-bot.{user}",
+    )
+
+
+def trail_report(events, **changes: Any) -> TrailReport:
+    base: dict[str, Any] = dict(
+        envs=("int",),
+        event="AssumeRole",
+        since=timedelta(hours=24),
+        errors_only=False,
+        checked_at=AT,
+        events=tuple(events),
+        read=len(events),
+        failed=sum(1 for e in events if e.failed),
+        capped=(),
+        failures=(),
+    )
+    return TrailReport(**{**base, **changes})
+
+
+def test_render_trail_golden():
+    events = [
+        trail_event(42, error="AccessDenied", target="prd"),
+        trail_event(3, user="ULEAD1", target="prd"),
+        trail_event(15),
+        trail_event(60 * 5, user="UOPERATOR2"),
+    ]
+    assert_golden("cloud_trail", render_trail(trail_report(events), TZ))
+
+
+def test_render_trail_all_envs_with_a_failed_account_golden():
+    events = [trail_event(5, env="stg"), trail_event(9, env="int")]
+    failure = Failed("AWS prd cloudtrail", "AccessDeniedException (HTTP 400)")
+    report = trail_report(events, envs=("int", "stg", "prd"), failures=(failure,), capped=("int",))
+    assert_golden("cloud_trail_partial", render_trail(report, TZ))
+
+
+def test_render_trail_no_errors_golden():
+    report = trail_report([], errors_only=True, read=57, since=timedelta(days=7))
+    assert_golden("cloud_trail_no_errors", render_trail(report, TZ))
+
+
+def log_line(seconds_ago, msg, level="error", issue="PROJ-123", duration=12400) -> LogLine:
+    return LogLine(
+        AT - timedelta(seconds=seconds_ago), level, msg, issue, "jira-auto-dev", duration, "stg"
+    )
+
+
+def search_result(lines, **changes: Any) -> LogSearch:
+    base: dict[str, Any] = dict(
+        service="workflow-engine",
+        log_group="/rtb-ai-hub/workflow-engine",
+        text='timeout "Jira" <b>',
+        level="error",
+        env="stg",
+        since=timedelta(hours=1),
+        limit=50,
+        lines=tuple(lines),
+        complete=True,
+        matched=len(lines),
+        scanned=3400,
+    )
+    return LogSearch(**{**base, **changes})
+
+
+def test_render_search_golden():
+    lines = [
+        log_line(30, "Workflow failed: timeout calling Jira <!channel> ```x```"),
+        log_line(95, "Workflow failed: timeout calling Jira", issue="PROJ-7", duration=300),
+        log_line(400, "Retrying Jira call", level="warn", issue="", duration=None),
+    ]
+    message = render_search(search_result(lines), TZ)
+    assert message.files == ()
+    assert "<!channel>" not in str(message.to_json())
+    assert_golden("cloud_search", message)
+
+
+def test_render_search_many_lines_go_up_as_a_file_golden():
+    lines = [log_line(n * 10, f"timeout #{n}", duration=n) for n in range(50)]
+    message = render_search(search_result(lines, complete=False, matched=50), TZ)
+    assert_golden("cloud_search_file", message)
+    [(name, content)] = message.files
+    assert name == "search-workflow-engine.log"
+    assert content.count("\n") == 50 and "timeout #49" in content
+
+
+def test_render_search_nothing_found_golden():
+    result = search_result(
+        [],
+        service="preview",
+        log_group="/rtb-ai-hub/preview/prd",
+        env="prd",
+        level=None,
+        text="OOMKilled",
+    )
+    assert_golden("cloud_search_none", render_search(result, TZ))
+
+
+# -- end to end -------------------------------------------------------------------------------
+
+GENEROUS = {"backend_seconds": 10.0, "fanout_seconds": 15.0}
+SHORT = {"backend_seconds": 2.0, "fanout_seconds": 6.0}
+
+
+@pytest.fixture(scope="module")
+def fake_aws_server(moto_server: MotoServer) -> Iterator[FakeAws]:
+    with FakeAws(upstream=moto_server.url) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_aws(fake_aws_server: FakeAws) -> FakeAws:
+    fake_aws_server.reset()
+    return fake_aws_server
+
+
+@pytest.fixture
+def timeouts(request: pytest.FixtureRequest) -> dict[str, float]:
+    return dict(getattr(request, "param", GENEROUS))
+
+
+@pytest.fixture
+def bot_config(
+    kube: dict[str, FakeKubeServer],
+    aws_endpoint: str,
+    aws_env: None,
+    fake_slack: FakeSlackAPI,
+    fake_aws: FakeAws,
+    timeouts: dict[str, float],
+) -> Config:
+    """The bot's usual test config; cloudtrail, logs and cloudwatch go through the fake AWS
+    (which forwards cloudwatch to moto, so one account can be made to fail)."""
+    return make_config(
+        kube_urls={env: server.url for env, server in kube.items()},
+        aws_endpoint=aws_endpoint,
+        slack_api_url=fake_slack.base_url,
+        timeouts=timeouts,
+        aws={
+            "endpoint_url": aws_endpoint,
+            "service_endpoints": {s: fake_aws.url for s in ("cloudtrail", "logs", "cloudwatch")},
+        },
+    )
+
+
+def put_alarm(runtime, env: str, name: str, state: str) -> None:
+    cloudwatch = runtime.backends.aws.client(env, "cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace="RTBHub/BullMQ",
+        MetricName="WaitingJobs",
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=50,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=f"{name} reason")
+
+
+def assume_role(minutes_ago: float, target: str, error: str | None = None) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "eventName": "AssumeRole",
+        "eventTime": datetime.now(UTC) - timedelta(minutes=minutes_ago),
+        "sourceIPAddress": "10.0.12.34",
+        "userIdentity": {"type": "AssumedRole", "arn": HUB_SA},
+        "requestParameters": {
+            "roleArn": DEPLOYER.format(ACCOUNTS[target]),
+            "roleSessionName": "rtb-bot.UOPERATOR1",
+            "sourceIdentity": "UOPERATOR1",
+        },
+    }
+    if error:
+        record.update(errorCode=error, errorMessage="not authorized to perform: sts:AssumeRole")
+    return record
+
+
+def pino(msg: str, *, level: str = "error", minutes_ago: float = 2, env: str = "int") -> dict:
+    moment = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    return {
+        "level": level,
+        "time": int(moment.timestamp() * 1000),
+        "env": env,
+        "service": "workflow-engine",
+        "issueKey": "PROJ-123",
+        "workflowType": "jira-auto-dev",
+        "durationMs": 12400,
+        "msg": msg,
+    }
+
+
+async def test_help_lists_the_investigate_commands(slack):
+    text = answer_text(await slack.ask("help"))
+    assert "*Investigate*" in text
+    for verb in ("alarms", "trail", "search"):
+        assert f"`/rtb {verb}`" in text
+    usage = answer_text(await slack.ask("help search"))
+    assert "/rtb search <service> <text>… [--env env] [--since 1h] [--level error]" in usage
+
+
+async def test_alarms_end_to_end(slack, runtime, fake_aws):
+    put_alarm(runtime, "int", "rtb-hub-bullmq-queue-depth", "ALARM")
+    put_alarm(runtime, "stg", "rtb-hub-stg-preview-pod-restarts", "INSUFFICIENT_DATA")
+    put_alarm(runtime, "prd", "rtb-hub-prd-fine", "OK")
+    answer = await slack.ask("alarms")
+    text = answer_text(answer)
+    assert answer["response_type"] == "in_channel"
+    assert "*1 in ALARM*, 1 with insufficient data — int, stg, prd" in text
+    assert text.index("rtb-hub-bullmq-queue-depth") < text.index("rtb-hub-stg-preview")
+    assert "rtb-hub-prd-fine" not in text
+    assert "rtb-hub-bullmq-queue-depth reason" in text
+    stg_key = runtime.backends.aws.session("stg").get_credentials().access_key
+    stg_calls = [c for c in fake_aws.calls("DescribeAlarms") if c.account == ACCOUNTS["stg"]]
+    assert stg_calls and {c.access_key_id for c in stg_calls} == {stg_key}
+
+
+async def test_alarms_names_the_account_that_refused(slack, runtime, fake_aws):
+    put_alarm(runtime, "int", "int-alarm", "ALARM")
+    fake_aws.inject_fault(
+        "DescribeAlarms", account=ACCOUNTS["prd"], error="AccessDeniedException", count=None
+    )
+    text = answer_text(await slack.ask("alarms"))
+    assert "int-alarm" in text
+    assert "*AWS prd cloudwatch*: AccessDeniedException (HTTP 400)" in text
+
+
+async def test_alarms_bad_env_is_a_usage_error(slack):
+    answer = await slack.ask("alarms qa")
+    text = answer_text(answer)
+    assert answer["response_type"] == "ephemeral"
+    assert "`qa` is not a valid <env>: must be one of: int, stg, prd" in text
+    assert "Usage: `/rtb alarms [<env>]`" in text
+
+
+async def test_trail_end_to_end_errors_first(slack, fake_aws, runtime):
+    int_account = ACCOUNTS["int"]
+    fake_aws.add_trail_event(int_account, assume_role(3, "stg"))
+    fake_aws.add_trail_event(int_account, assume_role(40, "prd", error="AccessDenied"))
+    fake_aws.add_trail_event(int_account, assume_role(60 * 30, "prd", error="AccessDenied"))
+    answer = await slack.ask("trail")
+    text = answer_text(answer)
+    assert answer["response_type"] == "in_channel"
+    assert "*1 failed* of 2" in text and "last 24h" in text
+    assert text.index("AccessDenied") < text.index("*Succeeded*")
+    assert DEPLOYER.format(ACCOUNTS["prd"]) in text and "UOPERATOR1" in text
+    [call] = fake_aws.calls("LookupEvents")
+    assert call.account == int_account
+    assert call.access_key_id == runtime.backends.aws.session("int").get_credentials().access_key
+
+
+async def test_trail_all_names_the_account_that_refused(slack, fake_aws):
+    for env in ("int", "stg", "prd"):
+        fake_aws.add_trail_event(ACCOUNTS[env], assume_role(5, env, error="AccessDenied"))
+    fake_aws.inject_fault(
+        "LookupEvents", account=ACCOUNTS["prd"], error="AccessDeniedException", count=None
+    )
+    text = answer_text(await slack.ask("trail all --errors --since 1h"))
+    assert "*AWS prd cloudtrail*: AccessDeniedException (HTTP 400)" in text
+    assert "`int`" in text and "`stg`" in text
+    assert "*2 failed* of 2" in text
+
+
+@pytest.mark.parametrize("timeouts", [SHORT], indirect=True)
+async def test_trail_slow_account_times_out(slack, fake_aws):
+    await slack.ask("trail stg")  # warm up: the stg session and the service model
+    fake_aws.inject_fault("LookupEvents", account=ACCOUNTS["stg"], error=None, delay=4.0)
+    text = answer_text(await slack.ask("trail stg"))
+    assert "*AWS stg cloudtrail*: timed out after 2 s" in text
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("trail --event Assume;Role", "not a valid --event: must be a CloudTrail event name"),
+        ("trail --since 2y", "not a valid --since: must be a duration like 30m"),
+        ("trail dev", "not a valid <env>: must be one of: int, stg, prd, all"),
+        ("trail --errors=yes --event", "`--event` needs a value."),
+    ],
+)
+async def test_trail_bad_input(slack, command, expected):
+    answer = await slack.ask(command)
+    assert expected in answer_text(answer) and answer["response_type"] == "ephemeral"
+
+
+async def test_search_end_to_end(slack, fake_aws):
+    group = "/rtb-ai-hub/workflow-engine"
+    fake_aws.add_log_line(group, pino("Workflow failed: timeout calling Jira"))
+    fake_aws.add_log_line(group, pino("Workflow failed: timeout calling Jira", level="info"))
+    fake_aws.add_log_line(group, pino("Workflow failed: timeout calling Jira", env="stg"))
+    fake_aws.add_log_line(group, pino("timeout long ago", minutes_ago=120))
+    answer = await slack.ask("search workflow-engine timeout calling --level error --env int")
+    text = answer_text(answer)
+    assert answer["response_type"] == "in_channel"
+    assert "*1 line*" in text and "Workflow failed: timeout calling Jira" in text
+    [start] = fake_aws.calls("StartQuery")
+    assert start.account == ACCOUNTS["int"]
+    assert (
+        'filter msg like "timeout calling" and level = "error" and env = "int"'
+        in (start.body["queryString"])
+    )
+
+
+async def test_search_hostile_text_is_matched_literally(slack, fake_aws):
+    group = "/rtb-ai-hub/auth-service"
+    fake_aws.add_log_line(group, pino('token "abc" | stats count(*) rejected'))
+    fake_aws.add_log_line(group, pino("token rejected"))
+    text = answer_text(await slack.ask('search auth-service "\\"abc\\" | stats"'))
+    assert "*1 line*" in text and "count(*) rejected" in text
+    assert "token rejected" not in text.replace("count(*) rejected", "")
+    # Slack sends & < > as entities: the search is for the characters the user typed
+    fake_aws.add_log_line(group, pino("header <x-api-key> & friends"))
+    text = answer_text(await slack.ask("search auth-service &lt;x-api-key&gt; &amp;"))
+    assert "*1 line*" in text and "header &lt;x-api-key&gt; &amp; friends" in text
+
+
+async def test_search_many_lines_are_uploaded_as_a_file(slack, fake_aws):
+    group = "/rtb-ai-hub/webhook-listener"
+    for n in range(30):
+        fake_aws.add_log_line(group, pino(f"slow webhook #{n}", minutes_ago=n / 10))
+    answer = await slack.ask("search webhook-listener slow --limit 30")
+    assert "all of them are in the attached file" in answer_text(answer)
+    slack.api.wait_for(lambda: any(u.content for u in slack.api.uploads))
+    [upload] = slack.api.uploads
+    assert upload.filename == "search-webhook-listener.log"
+    assert upload.content is not None and upload.content.count(b"slow webhook #") == 30
+
+
+async def test_search_preview_of_an_env(slack, fake_aws):
+    fake_aws.add_log_line("/rtb-ai-hub/preview/prd", pino("OOMKilled", env="prd"))
+    text = answer_text(await slack.ask("search preview OOMKilled --env prd --since 24h"))
+    assert "/rtb-ai-hub/preview/prd" in text and "*1 line*" in text
+    [start] = fake_aws.calls("StartQuery")
+    assert start.body["logGroupIdentifiers"] == [
+        f"arn:aws:logs:ap-northeast-2:{ACCOUNTS['prd']}:log-group:/rtb-ai-hub/preview/prd"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("search billing x", "not a valid <service>: must be one of: webhook-listener"),
+        ("search workflow-engine", "Missing <text>"),
+        ("search workflow-engine " + "x" * 201, "must be at most 200 characters"),
+        ("search workflow-engine x --limit 0", "not a valid --limit: must be between 1 and 200"),
+        ("search workflow-engine x --level loud", "not a valid --level: must be one of: trace"),
+        ("search workflow-engine x --since forever", "not a valid --since"),
+        ("search workflow-engine " + "y" * 10_000, "too long"),
+    ],
+)
+async def test_search_bad_input(slack, command, expected):
+    answer = await slack.ask(command)
+    assert expected in answer_text(answer) and answer["response_type"] == "ephemeral"
+
+
+async def test_search_throttled_names_the_backend(slack, fake_aws):
+    fake_aws.add_log_group("/rtb-ai-hub/workflow-engine")
+    fake_aws.inject_fault("StartQuery", error="ThrottlingException", count=None)
+    answer = await slack.ask("search workflow-engine boom")
+    text = answer_text(answer)
+    assert "*AWS int logs* is not answering: ThrottlingException (HTTP 400)" in text
+
+
+@pytest.mark.parametrize("timeouts", [SHORT], indirect=True)
+async def test_search_slow_backend_times_out_and_the_bot_keeps_answering(slack, fake_aws):
+    fake_aws.add_log_group("/rtb-ai-hub/workflow-engine")
+    fake_aws.inject_fault("GetQueryResults", error=None, delay=4.0)
+    text = answer_text(await slack.ask("search workflow-engine boom"))
+    assert "*AWS int logs* is not answering: timed out after 2 s" in text
+    assert "/rtb ping" in answer_text(await slack.ask("help"))

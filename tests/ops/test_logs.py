@@ -1,0 +1,313 @@
+"""Logs Insights search: the query builder against hostile text, and the whole search against
+the wire-level fake (which tokenises and evaluates the query the way the service would)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ops import logs
+from ops.backends.container import Backends, BackendUrls, build_backends
+from ops.errors import BackendUnavailable, UserError
+from sandbox.fake_aws import FakeAws, InsightsQuery, tokenize
+from sandbox.servers import MotoServer
+from tests.fixtures.bot import ACCOUNTS, make_config
+
+NOW = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
+GROUP = "/rtb-ai-hub/workflow-engine"
+HOSTILE = [
+    'say "hi"',
+    '" | stats count(*) by level | filter msg like "',
+    "a | b",
+    "/regex/i",
+    "back\\slash\\",
+    '\\" | display @message #',
+    "it's ' single",
+    "한국어 로그 검색 ✓",
+    "x" * 200,
+    "# not a comment",
+    "`backtick` & <b>",
+]
+
+
+def pino(
+    msg: str,
+    *,
+    level: str = "error",
+    minutes_ago: int = 5,
+    env: str = "int",
+    issue: str = "PROJ-1",
+    **extra: object,
+) -> dict[str, object]:
+    moment = NOW - timedelta(minutes=minutes_ago)
+    return {
+        "level": level,
+        "time": int(moment.timestamp() * 1000),
+        "service": "workflow-engine",
+        "env": env,
+        "issueKey": issue,
+        "workflowType": "jira-auto-dev",
+        "durationMs": 1200,
+        "msg": msg,
+        **extra,
+    }
+
+
+def commands_of(query: str) -> list[str]:
+    return [c for c in InsightsQuery.parse(query).commands]
+
+
+# -- the query builder -------------------------------------------------------------------------
+
+
+def test_query_shape_with_every_option():
+    query = logs.build_query("timeout", level="error", env="stg", limit=50)
+    assert query == (
+        "fields @timestamp, level, msg, issueKey, workflowType, durationMs, env\n"
+        '| filter msg like "timeout" and level = "error" and env = "stg"\n'
+        "| sort @timestamp desc\n"
+        "| limit 50"
+    )
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_stays_one_string_literal(text):
+    query = logs.build_query(text, level="error", env=None, limit=20)
+    parsed = InsightsQuery.parse(query)
+    assert parsed.commands == ("fields", "filter", "sort", "limit")
+    assert len(parsed.filters) == 1
+    like, level = parsed.filters[0]
+    assert (like.field, like.operator, like.value) == ("msg", "like", text)
+    assert (level.field, level.value) == ("level", "error")
+    pipes = [t for t in tokenize(query) if t.kind == "punct" and t.value == "|"]
+    assert len(pipes) == 3
+    assert parsed.limit == 20
+
+
+def test_string_literal_escapes_backslash_before_quote():
+    assert logs.string_literal('a\\"b') == '"a\\\\\\"b"'
+    assert logs.string_literal("plain") == '"plain"'
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("x" * 201, "at most 200"),
+        ("x" * 10_000, "at most 200"),
+        ("line\nbreak", "control"),
+        ("tab\there", "control"),
+        ("nul\x00", "control"),
+        ("rtl\u202eoverride", "control"),
+        ("zero\u200bwidth", "control"),
+        ("sep\u2028line", "control"),
+    ],
+)
+def test_search_text_refuses(text, reason):
+    with pytest.raises(ValueError, match=reason):
+        logs.search_text(text)
+
+
+def test_build_query_refuses_unknown_level_and_huge_limit():
+    with pytest.raises(ValueError):
+        logs.build_query("x", level='error" or level = "info', env=None, limit=10)
+    with pytest.raises(ValueError):
+        logs.build_query("x", level=None, env=None, limit=100_000)
+
+
+def test_log_groups():
+    assert logs.log_group("workflow-engine", "stg") == GROUP
+    assert logs.log_group("preview", "prd") == "/rtb-ai-hub/preview/prd"
+    assert logs.log_group("preview", None) == "/rtb-ai-hub/preview/int"
+
+
+def test_parse_row_reads_pino_fields():
+    row = [
+        {"field": "@timestamp", "value": "2026-03-02 04:55:00.123"},
+        {"field": "level", "value": "error"},
+        {"field": "msg", "value": "boom"},
+        {"field": "durationMs", "value": "1200"},
+        {"field": "@ptr", "value": "x"},
+    ]
+    line = logs.parse_row(row)
+    assert line.time == datetime(2026, 3, 2, 4, 55, 0, 123000, tzinfo=UTC)
+    assert (line.level, line.msg, line.duration_ms, line.issue_key) == ("error", "boom", 1200, "")
+    assert logs.parse_row([{"field": "durationMs", "value": "nan"}]).duration_ms is None
+
+
+# -- against the fake ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fake_aws_server(moto_server: MotoServer) -> Iterator[FakeAws]:
+    with FakeAws(upstream=moto_server.url) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_aws(fake_aws_server: FakeAws) -> FakeAws:
+    fake_aws_server.reset()
+    return fake_aws_server
+
+
+# Generous by default (a loaded CI machine must not turn a slow answer into a failure);
+# tests of slow backends ask for SHORT with `@pytest.mark.parametrize("timeouts", [SHORT],
+# indirect=True)`: each call gets 2 s, well inside the 6 s fan-out, so the per-call timeout fires.
+GENEROUS = {"backend_seconds": 10.0, "fanout_seconds": 15.0}
+SHORT = {"backend_seconds": 2.0, "fanout_seconds": 6.0}
+
+
+@pytest.fixture
+def timeouts(request: pytest.FixtureRequest) -> dict[str, float]:
+    return dict(getattr(request, "param", GENEROUS))
+
+
+@pytest.fixture
+async def backends(
+    aws_endpoint: str, aws_env: None, fake_aws: FakeAws, timeouts: dict[str, float]
+) -> AsyncIterator[Backends]:
+    config = make_config(
+        kube_urls=dict.fromkeys(ACCOUNTS, "http://127.0.0.1:9"),
+        aws_endpoint=aws_endpoint,
+        slack_api_url="http://127.0.0.1:9/api/",
+        timeouts=timeouts,
+        aws={
+            "endpoint_url": aws_endpoint,
+            "service_endpoints": {s: fake_aws.url for s in ("cloudtrail", "logs", "cloudwatch")},
+        },
+    )
+    unused = "postgresql://127.0.0.1:9/unused"
+    built = build_backends(config, BackendUrls(unused, unused, "redis://127.0.0.1:9/0"), retries=0)
+    yield built
+    built.blocking.close()
+    await built.redis.aclose()
+
+
+def seed(fake: FakeAws) -> None:
+    fake.add_log_line(GROUP, pino("Workflow failed: timeout calling Jira", minutes_ago=3))
+    fake.add_log_line(
+        GROUP,
+        pino("Workflow failed: timeout calling GitHub", minutes_ago=10, env="stg", issue="PROJ-2"),
+    )
+    fake.add_log_line(GROUP, pino("Workflow completed successfully", level="info"))
+    fake.add_log_line(GROUP, pino("old timeout", minutes_ago=300))
+    fake.add_log_line(GROUP, pino('quoted "timeout" | stats count(*)', minutes_ago=20))
+    fake.add_log_line(GROUP, pino("back\\slash timeout", minutes_ago=25))
+
+
+async def test_search_finds_matching_lines_newest_first_in_int(backends, fake_aws):
+    seed(fake_aws)
+    result = await logs.search(backends, "workflow-engine", "timeout", now=NOW)
+    assert result.complete
+    assert [line.msg for line in result.lines] == [
+        "Workflow failed: timeout calling Jira",
+        "Workflow failed: timeout calling GitHub",
+        'quoted "timeout" | stats count(*)',
+        "back\\slash timeout",
+    ]
+    first = result.lines[0]
+    assert (first.level, first.issue_key, first.workflow_type, first.duration_ms) == (
+        "error",
+        "PROJ-1",
+        "jira-auto-dev",
+        1200,
+    )
+    assert first.time == NOW - timedelta(minutes=3)
+    assert result.matched == 4 and result.scanned == 5
+    start = fake_aws.calls("StartQuery")[0]
+    assert start.account == ACCOUNTS["int"]
+    assert start.body["logGroupIdentifiers"] == [
+        f"arn:aws:logs:ap-northeast-2:{ACCOUNTS['int']}:log-group:{GROUP}"
+    ]
+    assert start.body["endTime"] - start.body["startTime"] == 3600
+    int_key = (await backends.blocking.run("t", 5, backends.aws.session, "int")).get_credentials()
+    assert start.access_key_id == int_key.access_key
+
+
+async def test_hostile_text_is_matched_literally_end_to_end(backends, fake_aws):
+    seed(fake_aws)
+    quote = await logs.search(backends, "workflow-engine", '"timeout" | stats', now=NOW)
+    assert [line.msg for line in quote.lines] == ['quoted "timeout" | stats count(*)']
+    slash = await logs.search(backends, "workflow-engine", "back\\slash", now=NOW)
+    assert [line.msg for line in slash.lines] == ["back\\slash timeout"]
+    breakout = await logs.search(backends, "workflow-engine", '" | filter msg like "', now=NOW)
+    assert breakout.lines == ()
+
+
+async def test_level_env_and_limit_filters(backends, fake_aws):
+    seed(fake_aws)
+    stg = await logs.search(backends, "workflow-engine", "Workflow", env="stg", now=NOW)
+    assert [line.issue_key for line in stg.lines] == ["PROJ-2"]
+    info = await logs.search(backends, "workflow-engine", "Workflow", level="info", now=NOW)
+    assert [line.msg for line in info.lines] == ["Workflow completed successfully"]
+    one = await logs.search(backends, "workflow-engine", "timeout", limit=1, now=NOW)
+    assert len(one.lines) == 1
+    day = await logs.search(backends, "workflow-engine", "old", since=timedelta(hours=6), now=NOW)
+    assert [line.msg for line in day.lines] == ["old timeout"]
+
+
+async def test_preview_queries_the_envs_preview_group_by_arn(backends, fake_aws):
+    fake_aws.add_log_line("/rtb-ai-hub/preview/stg", pino("pod OOMKilled", env="stg"))
+    result = await logs.search(backends, "preview", "OOMKilled", env="stg", now=NOW)
+    assert result.log_group == "/rtb-ai-hub/preview/stg"
+    assert [line.msg for line in result.lines] == ["pod OOMKilled"]
+    start = fake_aws.calls("StartQuery")[0]
+    assert start.account == ACCOUNTS["int"]  # queried in int, the group named in stg's account
+    assert start.body["logGroupIdentifiers"] == [
+        f"arn:aws:logs:ap-northeast-2:{ACCOUNTS['stg']}:log-group:/rtb-ai-hub/preview/stg"
+    ]
+    assert 'env = "stg"' not in start.body["queryString"]
+
+
+async def test_polls_until_complete(backends, fake_aws):
+    seed(fake_aws)
+    fake_aws.query_polls = 2
+    result = await logs.search(backends, "workflow-engine", "Jira", now=NOW)
+    assert result.complete and len(result.lines) == 1
+    assert len(fake_aws.calls("GetQueryResults")) == 3
+    assert fake_aws.calls("StopQuery") == []
+
+
+async def test_a_query_still_running_at_the_deadline_is_stopped(backends, fake_aws):
+    seed(fake_aws)
+    fake_aws.query_polls = 1_000_000
+    started = asyncio.get_running_loop().time()
+    result = await logs.search(backends, "workflow-engine", "Jira", wait_seconds=0.6, now=NOW)
+    assert asyncio.get_running_loop().time() - started < 5.0  # 0.6 s, plus a loaded machine
+    assert not result.complete and result.lines == ()
+    assert len(fake_aws.calls("StopQuery")) == 1
+
+
+async def test_unknown_log_group_names_the_backend(backends, fake_aws):
+    with pytest.raises(BackendUnavailable) as caught:
+        await logs.search(backends, "auth-service", "x", now=NOW)
+    assert caught.value.backend == "AWS int logs"
+    assert caught.value.reason == "ResourceNotFoundException (HTTP 400)"
+
+
+@pytest.mark.parametrize("error", ["ThrottlingException", "AccessDeniedException"])
+async def test_faults_name_the_backend(backends, fake_aws, error):
+    seed(fake_aws)
+    fake_aws.inject_fault("StartQuery", error=error, count=None)  # (botocore may retry once)
+    with pytest.raises(BackendUnavailable) as caught:
+        await logs.search(backends, "workflow-engine", "x", now=NOW)
+    assert (caught.value.backend, caught.value.reason) == ("AWS int logs", f"{error} (HTTP 400)")
+
+
+@pytest.mark.parametrize("timeouts", [SHORT], indirect=True)
+async def test_a_slow_call_times_out(backends, fake_aws):
+    seed(fake_aws)
+    fake_aws.inject_fault("GetQueryResults", error=None, delay=4.0)
+    with pytest.raises(BackendUnavailable) as caught:
+        await logs.search(backends, "workflow-engine", "x", now=NOW)
+    assert (caught.value.backend, caught.value.reason) == ("AWS int logs", "timed out after 2 s")
+
+
+async def test_bad_text_is_a_user_error(backends, fake_aws):
+    with pytest.raises(UserError, match="control characters"):
+        await logs.search(backends, "workflow-engine", "a\nb", now=NOW)
+    assert fake_aws.calls("StartQuery") == []
