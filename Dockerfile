@@ -1,0 +1,70 @@
+# syntax=docker/dockerfile:1
+#
+# rtb-ops-bot image: the project built as a wheel, installed into a venv on python:3.11-slim,
+# run as a non-root user.
+#
+#   docker build -t rtb-ops-bot .
+#   docker run --env-file bot.env -v "$PWD/config.yml:/etc/rtb-bot/config.yml:ro" rtb-ops-bot
+#       → Socket Mode (the default: no ingress needed); /healthz and /readyz on :8080
+#   docker run --env-file bot.env -v "$PWD/config.yml:/etc/rtb-bot/config.yml:ro" \
+#       -p 8080:8080 rtb-ops-bot serve --http
+#       → HTTP mode: POST /slack/events on :8080, behind a load balancer
+#   docker run -v "$PWD/config.yml:/etc/rtb-bot/config.yml:ro" rtb-ops-bot check-config
+#
+# Secrets come from the environment (SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET,
+# DATABASE_URL, HUB_DATABASE_URL, REDIS_URL), never from the image or the config file.
+# On shutdown the bot waits up to 10 s for running commands: give it a longer grace period
+# (`docker run --stop-timeout 20`, Kubernetes terminationGracePeriodSeconds: 20).
+# With a read-only root filesystem, mount a writable /tmp (EKS CA bundles are written there).
+
+ARG PYTHON_IMAGE=python:3.11-slim
+
+# ---- build: the project as one wheel --------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot/ bot/
+COPY handlers/ handlers/
+COPY approvals/ approvals/
+COPY ops/ ops/
+COPY sandbox/ sandbox/
+RUN pip wheel --no-deps --wheel-dir /wheels .
+
+# ---- runtime: a venv holding the wheel and its dependencies, nothing else --------------------
+FROM ${PYTHON_IMAGE}
+LABEL org.opencontainers.image.title="rtb-ops-bot" \
+      org.opencontainers.image.description="Slack ChatOps bot: the rtb-ai-hub operations runbook"
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH=/opt/rtb-bot/bin:$PATH \
+    RTB_CONFIG=/etc/rtb-bot/config.yml \
+    PORT=8080
+
+# The wheel is bind-mounted from the build stage, so it never becomes a layer. pip compiles the
+# bytecode at install time (a faster cold start); the venv stays root-owned and read-only to
+# the bot. The venv has no pip of its own: the base image's pip installs into it.
+RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
+    python -m venv --without-pip /opt/rtb-bot \
+    && pip --python /opt/rtb-bot/bin/python install --no-cache-dir /wheels/*.whl \
+    && groupadd --system --gid 10001 rtb \
+    && useradd --system --uid 10001 --gid rtb --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin rtb \
+    && mkdir -p /etc/rtb-bot
+
+# Numeric, so Kubernetes' runAsNonRoot can verify it.
+USER 10001:10001
+WORKDIR /tmp
+
+# /healthz and /readyz in both modes; /slack/events too with `serve --http`. The port is $PORT.
+EXPOSE 8080
+
+# /healthz answers while the event loop runs (liveness); /readyz also checks PostgreSQL and
+# Redis, which is for a load balancer or a Kubernetes readinessProbe, not for restarting.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8080'), timeout=4)"]
+
+ENTRYPOINT ["rtb-bot"]
+CMD ["serve"]
