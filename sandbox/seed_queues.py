@@ -12,6 +12,7 @@ raises for the jobs meant to fail) and is closed before the pending jobs are add
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,7 +93,10 @@ async def _run_finished_jobs(queue: Queue, redis_url: str, seed: QueueSeed) -> N
     try:
         await _wait_for(queue, completed=seed.completed, failed=len(seed.failures))
     finally:
-        await worker.close()
+        # bullmq 3.4's graceful close can wait forever on its blocking fetch; every job we
+        # need is already settled here, so close by force and never hang the sandbox.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(worker.close(force=True), 5)
 
 
 async def _wait_for(queue: Queue, *, completed: int, failed: int) -> None:
