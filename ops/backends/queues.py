@@ -1,0 +1,109 @@
+"""BullMQ queues over the shared Redis client, through the `bullmq` package (BullMQ's own Lua).
+
+The only module that imports `bullmq`. Hand-written Redis commands are wrong for BullMQ 6
+(prioritized jobs live in a zset, pause is a flag in the `meta` hash), so counts, the paused
+flag and job listings all go through `bullmq.Queue`; the one raw command is the existence
+check of a queue's `meta`/`id` keys.
+
+`Queue` objects are cached per name: building one reads and registers every Lua script
+(~1 ms). They are never closed: `Queue.close()` would close the shared client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import redis.asyncio as aioredis
+from bullmq import Queue
+
+from ops.backends.faults import describe_failure
+from ops.errors import BackendUnavailable
+
+REDIS = "Redis"
+COUNT_STATES = (
+    "waiting",
+    "prioritized",
+    "delayed",
+    "active",
+    "failed",
+    "completed",
+    "waiting-children",
+    "paused",  # the pre-5.0 `paused` list; BullMQ 6 keeps paused jobs in `wait`
+)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RawFailedJob:
+    """A failed job as BullMQ stores it (times in ms since the epoch, 0 when unknown)."""
+
+    id: str
+    name: str
+    failed_reason: str
+    attempts_made: int
+    finished_on_ms: int
+    timestamp_ms: int
+
+
+class BullQueues:
+    """Read access to the queues under `prefix` (mutations come with their own issue)."""
+
+    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._queues: dict[str, Queue] = {}
+
+    @property
+    def prefix(self) -> str:
+        return self._prefix
+
+    def queue(self, name: str) -> Queue:
+        cached = self._queues.get(name)
+        if cached is None:
+            cached = Queue(name, {"connection": self._client, "prefix": self._prefix})
+            self._queues[name] = cached
+        return cached
+
+    async def counts(self, name: str) -> dict[str, int]:
+        """Every state's count (`COUNT_STATES`), O(1) each, in one Lua call."""
+        raw = await _redis(self.queue(name).getJobCounts(*COUNT_STATES))
+        return {state: int(raw.get(state) or 0) for state in COUNT_STATES}
+
+    async def is_paused(self, name: str) -> bool:
+        return bool(await _redis(self.queue(name).isPaused()))
+
+    async def exists(self, name: str) -> bool:
+        """True when BullMQ has ever written the queue (its `meta` or `id` key exists)."""
+        keys = [f"{self._prefix}:{name}:meta", f"{self._prefix}:{name}:id"]
+        return bool(await _redis(self._client.exists(*keys)))
+
+    async def newest_failed(self, name: str, limit: int) -> list[RawFailedJob]:
+        """The `limit` most recently failed jobs, newest first."""
+        if limit <= 0:
+            return []
+        jobs = await _redis(self.queue(name).getFailed(0, limit - 1))
+        return [_failed_job(job) for job in jobs]
+
+
+def _failed_job(job: Any) -> RawFailedJob:
+    return RawFailedJob(
+        id=str(job.id),
+        name=str(job.name or ""),
+        failed_reason=str(job.failedReason or ""),
+        attempts_made=int(job.attemptsMade or 0),
+        finished_on_ms=int(job.finishedOn or 0),
+        timestamp_ms=int(job.timestamp or 0),
+    )
+
+
+async def _redis(awaitable: Awaitable[T]) -> T:
+    """Await a Redis call; a recognised failure becomes BackendUnavailable("Redis", reason)."""
+    try:
+        return await awaitable
+    except Exception as exc:
+        reason = describe_failure(exc)
+        if reason is None:
+            raise
+        raise BackendUnavailable(REDIS, reason) from exc

@@ -1,0 +1,353 @@
+"""`/rtb status | queues | queue | executions | costs`: renderer goldens, then signed slash
+commands end to end against real Redis, PostgreSQL, moto and the fake clusters."""
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import create_runtime
+from bot.settings import Settings
+from bot.web import build_web_app
+from handlers.render.hub import (
+    render_costs,
+    render_executions,
+    render_queue,
+    render_queues,
+    render_status,
+)
+from ops.costs import AiCosts, CostLine, CostReport, DailyCost, FargateCost
+from ops.executions import ErrorRate, ExecutionFailure, ExecutionGroup, ExecutionsReport
+from ops.fanout import Failed, Part
+from ops.queues import FailedJob, QueueCounts, QueueDetail, QueuesOverview
+from ops.status import Indicator, LatencyP99, PreviewCounts, StatusReport
+from tests.fixtures.bot import SlackDriver, answer_text
+from tests.golden import assert_golden
+from tests.ops.test_executions import table_names
+from tests.ops.test_status import seed_world
+
+TZ = "Asia/Seoul"
+AT = datetime(2025, 3, 10, 5, 30, tzinfo=UTC)  # 14:30 in Seoul
+
+
+# -- renderer goldens -------------------------------------------------------------------------
+
+
+def counts(
+    name, waiting=0, prioritized=0, delayed=0, active=0, failed=0, completed=0, paused=False
+):
+    return QueueCounts(name, waiting, prioritized, delayed, active, failed, completed, 0, 0, paused)
+
+
+JIRA = counts("jira-queue", 38, 17, 4, 2, 6, 24_000)
+REVIEW = counts("pr-review-queue", 3, paused=True, failed=1, completed=10)
+PREVIEW = counts("preview-queue", completed=5)
+OVERVIEW = QueuesOverview((JIRA, REVIEW, PREVIEW))
+
+
+def status_report(**changes):
+    base = dict(
+        env=None,
+        checked_at=AT,
+        indicators=(
+            Indicator("webhook_p99", 3.0, 4.21),
+            Indicator("waiting_jobs", 50, 58),
+            Indicator("error_rate", 5.0, 12.0),
+            Indicator("ai_cost_today", 100.0, 120.5),
+            Indicator("active_previews", 15, 4),
+        ),
+        latency=LatencyP99(4.21, AT - timedelta(minutes=5), 300),
+        queues=OVERVIEW,
+        error_rate=ErrorRate(timedelta(minutes=15), 50, 6),
+        cost_today=DailyCost(datetime(2025, 3, 9, 15, tzinfo=UTC), Decimal("120.5"), 220),
+        previews=PreviewCounts((("int", 2), ("stg", 1), ("prd", 1))),
+    )
+    return StatusReport(**{**base, **changes})
+
+
+def test_render_status_golden():
+    assert_golden("hub_status", render_status(status_report(), TZ))
+
+
+def test_render_status_with_failed_sources_golden():
+    cloudwatch = Failed("AWS int CloudWatch", "500 (HTTP 500)")
+    hub = Failed("PostgreSQL (hub)", "cannot connect")
+    report = status_report(
+        indicators=(
+            Indicator("webhook_p99", 3.0, None, (cloudwatch,)),
+            Indicator("waiting_jobs", 50, 12),
+            Indicator("error_rate", 5.0, None, (hub,)),
+            Indicator("ai_cost_today", 100.0, None, (hub,)),
+            Indicator("active_previews", 15, 3, (Failed("Kubernetes prd", "HTTP 500"),)),
+        ),
+        latency=None,
+        queues=QueuesOverview((counts("jira-queue", 12),)),
+        error_rate=None,
+        cost_today=None,
+        previews=PreviewCounts((("int", 2), ("stg", 1))),
+    )
+    message = render_status(report, TZ)
+    assert_golden("hub_status_partial", message)
+    assert message.text == "rtb-ai-hub status: 0 red, 1 green, 4 unknown"
+
+
+def test_render_queues_golden():
+    message = render_queues(OVERVIEW)
+    assert_golden("hub_queues", message)
+    assert message.text == "BullMQ queues: 3 queues, 58 waiting, 1 paused"
+
+
+def test_render_queue_golden():
+    jobs = (
+        FailedJob("41", "jira-auto-dev", "Claude API 529 overloaded", 3, AT),
+        FailedJob("40", "jira-auto-dev", "git push rejected:\n  non-fast-forward <main>", 1, None),
+        FailedJob("39", "jira-auto-dev", "", 3, AT - timedelta(hours=2)),
+    )
+    assert_golden("hub_queue", render_queue(QueueDetail(JIRA, jobs, True), TZ))
+
+
+def test_render_unwatched_queue_without_failures_golden():
+    detail = QueueDetail(counts("billing-queue", 2, paused=True), (), False)
+    assert_golden("hub_queue_unwatched", render_queue(detail, TZ))
+
+
+def test_render_executions_golden():
+    report = ExecutionsReport(
+        timedelta(hours=24),
+        None,
+        None,
+        (
+            ExecutionGroup("jira-auto-dev", "completed", 812, 21_300.0, 44_000.0),
+            ExecutionGroup("pr-review", "completed", 540, 11_050.5, 19_050.0),
+            ExecutionGroup("jira-auto-dev", "failed", 31, 35_000.0, 58_500.0),
+            ExecutionGroup("preview-deploy", "completed", 260, 26_400.0, 140_000.0),
+            ExecutionGroup("jira-auto-dev", "running", 3, None, None),
+            ExecutionGroup("incident-summary", "completed", 120, 640.0, 900.0),
+        ),
+        (
+            ExecutionFailure(
+                "jira-auto-dev",
+                "PROJ-123",
+                "int",
+                AT,
+                AT + timedelta(seconds=40),
+                40_000,
+                "Claude API 529 overloaded",
+            ),
+            ExecutionFailure(
+                "preview-deploy",
+                None,
+                "prd",
+                AT - timedelta(hours=1),
+                None,
+                None,
+                "namespaces is forbidden: User <rtb-hub-sa> cannot create resource",
+            ),
+        ),
+    )
+    message = render_executions(report, TZ, "https://rtb-hub.internal/")
+    assert_golden("hub_executions", message)
+
+
+def test_render_executions_empty_with_hostile_filter_golden():
+    report = ExecutionsReport(
+        timedelta(hours=1), "failed", "x'; DROP TABLE ai_costs; -- `<@U123>`" + "A" * 300, (), ()
+    )
+    assert_golden("hub_executions_empty", render_executions(report, TZ))
+
+
+def test_render_costs_golden():
+    lines = (
+        CostLine("claude-sonnet-4", "int", Decimal("45.123456"), 120),
+        CostLine("claude-sonnet-4", "stg", Decimal("20.5"), 80),
+        CostLine("gpt-4.1", "prd", Decimal("3.25"), 1_250),
+    )
+    days = tuple((date(2025, 3, d), Decimal("7.80")) for d in range(3, 10))
+    report = CostReport(
+        timedelta(hours=24),
+        100.0,
+        Part(value=AiCosts(timedelta(hours=24), None, lines)),
+        Part(value=DailyCost(datetime(2025, 3, 9, 15, tzinfo=UTC), Decimal("120.5"), 220)),
+        (
+            (
+                "int",
+                Part(
+                    value=FargateCost(
+                        "int", "111111111111", date(2025, 3, 3), date(2025, 3, 10), days
+                    )
+                ),
+            ),
+            (
+                "stg",
+                Part(
+                    value=FargateCost(
+                        "stg", "222222222222", date(2025, 3, 3), date(2025, 3, 10), ()
+                    )
+                ),
+            ),
+            (
+                "prd",
+                Part(failure=Failed("AWS prd Cost Explorer", "AccessDeniedException (HTTP 400)")),
+            ),
+        ),
+    )
+    assert_golden("hub_costs", render_costs(report, TZ))
+
+
+def test_render_costs_by_env_with_the_hub_database_down_golden():
+    down = Failed("PostgreSQL (hub)", "cannot connect")
+    report = CostReport(
+        timedelta(days=7),
+        100.0,
+        Part(failure=down),
+        Part(failure=down),
+        (
+            (
+                "int",
+                Part(
+                    value=FargateCost(
+                        "int", "111111111111", date(2025, 3, 3), date(2025, 3, 10), ()
+                    )
+                ),
+            ),
+        ),
+    )
+    assert_golden("hub_costs_partial", render_costs(report, TZ))
+
+
+def test_render_costs_by_model_golden():
+    lines = (
+        CostLine("claude-sonnet-4", None, Decimal("30"), 40),
+        CostLine("gpt-4.1", None, Decimal("0.5"), 2),
+    )
+    report = CostReport(
+        timedelta(hours=1),
+        100.0,
+        Part(value=AiCosts(timedelta(hours=1), "model", lines)),
+        Part(value=DailyCost(datetime(2025, 3, 9, 15, tzinfo=UTC), Decimal("12"), 20)),
+        (),
+    )
+    assert_golden("hub_costs_by_model", render_costs(report, TZ))
+
+
+# -- end to end -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def world(redis_url, pg_url, kube, aws_endpoint, runtime):
+    await seed_world(redis_url, pg_url, kube, aws_endpoint)
+
+
+async def test_status_end_to_end(slack, world):
+    answer = await slack.ask("status")
+    text = answer_text(answer)
+    assert answer["response_type"] == "in_channel"
+    assert "3 red, 1 green, 1 unknown" in text
+    assert "*AWS int CloudWatch*: 500 (HTTP 500)" in text  # moto cannot compute p99
+    assert "`58`  (threshold 50)" in text and "`12.0 %`" in text and "`$120.00`" in text
+    assert "Paused: `pr-review-queue`" in text and "int 2 · stg 1 · prd 1" in text
+
+
+async def test_status_for_one_env_and_with_a_failing_cluster(slack, world, kube):
+    kube["prd"].inject_fault(
+        method="GET", path_regex="^/api/v1/namespaces$", status=403, count=None
+    )
+    text = answer_text(await slack.ask("status prd"))
+    assert "previews in prd" in text and "prd 1" not in text
+    assert "*Kubernetes prd*: HTTP 403 Forbidden" in text
+    assert "`58`" in text  # the other indicators are still there
+
+
+async def test_status_rejects_an_unknown_env(slack):
+    text = answer_text(await slack.ask("status qa"))
+    assert "`qa` is not a valid <env>: must be one of: int, stg, prd." in text
+    assert "Usage: `/rtb status [<env>]`" in text
+
+
+async def test_queues_end_to_end(slack, world):
+    answer = await slack.ask("queues")
+    text = answer_text(answer)
+    assert answer["response_type"] == "in_channel"
+    assert "jira-queue" in text and "pr-review-queue" in text
+    assert "Paused:* `pr-review-queue`" in text and "58 waiting in total" in text
+
+
+async def test_queue_end_to_end_and_bad_names(slack, world):
+    text = answer_text(await slack.ask("queue jira-queue --failed 3"))
+    assert (
+        "Queue jira-queue" in text and "55 (17 prioritized)" in text and "No failed jobs." in text
+    )
+    assert "Did you mean `jira-queue`?" in answer_text(await slack.ask("queue jira-queu"))
+    assert "is not a valid <name>" in answer_text(await slack.ask("queue 'x;FLUSHALL'"))
+    assert "must be between 0 and 50" in answer_text(
+        await slack.ask("queue jira-queue --failed 999")
+    )
+
+
+async def test_executions_end_to_end(slack, world):
+    text = answer_text(await slack.ask("executions --status failed --since 1h"))
+    assert "Workflow executions — last 1h" in text
+    assert "Claude API 529 overloaded" in text and "*6 runs*" in text
+
+
+async def test_executions_hostile_type_reaches_no_query_unescaped(slack, world, pg_url):
+    text = answer_text(await slack.ask("""executions --type "x'; DROP TABLE ai_costs; --" """))
+    assert "No executions" in text
+    assert await table_names(pg_url) == ["ai_costs", "workflow_executions"]
+    long_type = "executions --type " + "A" * 3_900
+    assert "at most 200 characters" in answer_text(await slack.ask(long_type))
+    assert "too long" in answer_text(await slack.ask("executions --type " + "A" * 10_000))
+
+
+async def test_executions_bad_flags_are_usage_errors(slack):
+    assert "must be one of: running, completed, failed" in answer_text(
+        await slack.ask("executions --status broken")
+    )
+    assert "must be a duration like 30m" in answer_text(
+        await slack.ask("executions --since forever")
+    )
+
+
+async def test_costs_end_to_end(slack, world):
+    text = answer_text(await slack.ask("costs --since 1h --by model"))
+    assert "Costs — last 1h" in text and "AI API cost by model, last 1h" in text
+    assert "claude-sonnet-4" in text and "$120.00" in text
+    for env in ("int", "stg", "prd"):
+        assert f"• *{env}* (" in text  # Cost Explorer answered in each account
+    assert "must be one of: model, env" in answer_text(await slack.ask("costs --by team"))
+
+
+# -- with a backend down ------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def broken_slack(bot_settings, fake_slack):
+    """A second bot whose Redis and hub PostgreSQL point at closed ports."""
+    secrets = replace(
+        bot_settings.secrets,
+        redis_url="redis://127.0.0.1:1/0",
+        hub_database_url="postgresql://postgres@127.0.0.1:1/hub",
+    )
+    runtime = create_runtime(Settings(bot_settings.config, secrets), retries=0)
+    await runtime.start()
+    client = TestClient(TestServer(build_web_app(runtime, serve_slack=True)))
+    await client.start_server()
+    try:
+        yield SlackDriver(client, fake_slack, runtime)
+    finally:
+        await client.close()
+        await runtime.stop()
+
+
+async def test_redis_and_hub_database_down_are_named_and_the_bot_keeps_answering(broken_slack):
+    assert "*Redis* is not answering: cannot connect" in answer_text(
+        await broken_slack.ask("queues")
+    )
+    hub_down = answer_text(await broken_slack.ask("executions"))
+    assert "*PostgreSQL (hub)* is not answering" in hub_down
+    status = answer_text(await broken_slack.ask("status"))
+    assert "*Redis*: cannot connect" in status and "*PostgreSQL (hub)*:" in status
+    assert "previews in every env" in status
+    assert "/rtb help" in answer_text(await broken_slack.ask("help"))
