@@ -92,7 +92,7 @@ async def test_a_slow_env_fails_within_its_timeout(runtime, kube):
     assert time.monotonic() - started < 4.5  # the fault delays 5 s; backend timeout is 2 s
     assert [f.env for f in report.failures] == ["stg"]
     # the read timeout of urllib3 (MaxRetryError) and our own wait_for race at 2 s
-    assert report.failures[0].reason in ("timed out after 2 s", "cannot connect")
+    assert report.failures[0].reason.startswith(("timed out", "cannot connect"))
     assert {p.env for p in report.previews} == {"int"}
 
 
