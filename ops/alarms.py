@@ -10,7 +10,7 @@ from typing import Any
 from ops.backends.container import Backends
 from ops.config import EnvName
 from ops.errors import UserError
-from ops.fanout import Failed, gather_parts
+from ops.fanout import Failed, gather_parts, split_parts
 
 STATES = ("ALARM", "INSUFFICIENT_DATA")
 ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
@@ -55,16 +55,9 @@ async def active_alarms(
         {f"AWS {env} cloudwatch": _env_alarms(backends, env) for env in envs},
         backends.config.timeouts.fanout_seconds,
     )
-    found: list[Alarm] = []
-    truncated: list[EnvName] = []
-    failures: list[Failed] = []
-    for env, part in zip(envs, parts.values(), strict=True):
-        if part.failure is not None:
-            failures.append(part.failure)
-        elif part.value is not None:
-            alarms, complete = part.value
-            found.extend(alarms)
-            truncated.extend(() if complete else (env,))
+    answered, failures = split_parts(envs, parts)
+    found = [alarm for _, (alarms, _) in answered for alarm in alarms]
+    truncated = [env for env, (_, complete) in answered if not complete]
     return AlarmReport(
         envs=tuple(envs),
         checked_at=now or datetime.now(UTC),

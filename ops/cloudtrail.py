@@ -16,7 +16,7 @@ from typing import Any
 
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.fanout import Failed, gather_parts
+from ops.fanout import Failed, gather_parts, split_parts
 
 MAX_EVENTS = 200
 PAGE_SIZE = 50  # the API's maximum
@@ -82,16 +82,9 @@ async def lookup(
         },
         backends.config.timeouts.fanout_seconds,
     )
-    events: list[TrailEvent] = []
-    capped: list[EnvName] = []
-    failures: list[Failed] = []
-    for env, part in zip(envs, parts.values(), strict=True):
-        if part.failure is not None:
-            failures.append(part.failure)
-        elif part.value is not None:
-            found, complete = part.value
-            events.extend(found)
-            capped.extend(() if complete else (env,))
+    answered, failures = split_parts(envs, parts)
+    events = [event for _, (found, _) in answered for event in found]
+    capped = [env for env, (_, complete) in answered if not complete]
     failed = [e for e in events if e.failed]
     shown = failed if errors_only else events
     return TrailReport(

@@ -9,18 +9,16 @@ columns come from a fixed table, never from user text. Fargate preview cost is C
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.backends.db import Database
 from ops.config import EnvName
-from ops.errors import BackendUnavailable
 from ops.fanout import Part, gather_parts
 
 Grouping = Literal["model", "env"]
@@ -28,8 +26,6 @@ FARGATE_DAYS = 7
 PREVIEW_TAG = {"Key": "env", "Values": ["preview"]}
 MAX_LINES = 100
 HUB_DB = "PostgreSQL (hub)"
-T = TypeVar("T")
-_ABANDONED: set[asyncio.Future[Any]] = set()
 
 _GROUP_COLUMNS: dict[Grouping | None, str] = {None: "model, env", "model": "model", "env": "env"}
 _SELECT_COLUMNS: dict[Grouping | None, str] = {
@@ -176,10 +172,7 @@ async def cost_report(
     Parts are named after their backend, so a part that times out names what was slow.
     """
     config = backends.config
-    timeout = config.timeouts.backend_seconds
-    calls: dict[str, Any] = {
-        HUB_DB: abandon_after(timeout, HUB_DB, _hub_costs(backends, since, by))
-    }
+    calls: dict[str, Any] = {HUB_DB: _hub_costs(backends, since, by)}
     for env in config.environments:
         calls[_ce_name(env)] = fargate_preview_cost(backends, env, actor=actor)
     parts = await gather_parts(calls, config.timeouts.backend_seconds)
@@ -207,35 +200,3 @@ def _split(part: Part[tuple[AiCosts, DailyCost]]) -> tuple[Part[AiCosts], Part[D
 
 def _ce_name(env: EnvName) -> str:
     return f"AWS {env} Cost Explorer"
-
-
-async def abandon_after(timeout: float, backend: str, work: Awaitable[T]) -> T:
-    """`work` within `timeout`, without waiting for its cancellation to finish.
-
-    psycopg cancels a query on a hung server by asking the server (up to 5 s), then waiting
-    for the query to end (up to 5 s more); `asyncio.wait_for` (and so `gather_parts`) would
-    wait for all of it, turning a 5 s timeout into 15 s. Here the cancelled work winds down
-    in the background and its outcome is dropped.
-    """
-    task = asyncio.ensure_future(work)
-    try:
-        done, _ = await asyncio.wait({task}, timeout=timeout)
-    except asyncio.CancelledError:
-        _abandon(task)
-        raise
-    if not done:
-        _abandon(task)
-        raise BackendUnavailable(backend, f"no answer within {timeout:g} s")
-    return task.result()
-
-
-def _abandon(task: asyncio.Future[Any]) -> None:
-    task.cancel()
-    _ABANDONED.add(task)  # a strong reference until it is done: the loop keeps only weak ones
-    task.add_done_callback(_forget)
-
-
-def _forget(task: asyncio.Future[Any]) -> None:
-    _ABANDONED.discard(task)
-    if not task.cancelled():
-        task.exception()  # retrieved, so asyncio does not log it as never retrieved

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import structlog
 
@@ -13,7 +13,11 @@ from ops.backends.faults import describe_failure
 from ops.errors import BackendUnavailable, UserError
 
 T = TypeVar("T")
+K = TypeVar("K")
 log = structlog.get_logger(__name__)
+# Parts given up on but still winding down: a strong reference until they are done (the event
+# loop keeps only weak references to tasks).
+_abandoned: set[asyncio.Future[Any]] = set()
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,23 @@ async def gather_parts(parts: Mapping[str, Awaitable[T]], timeout: float) -> dic
     return dict(zip(names, results, strict=True))
 
 
+def split_parts(
+    keys: Sequence[K], parts: Mapping[str, Part[T]]
+) -> tuple[list[tuple[K, T]], list[Failed]]:
+    """Pair each key with its part (same order): (key, value) of those that answered, failures."""
+    answered: list[tuple[K, T]] = []
+    failures: list[Failed] = []
+    for key, part in zip(keys, parts.values(), strict=True):
+        if part.failure is not None:
+            failures.append(part.failure)
+        elif part.value is not None:
+            answered.append((key, part.value))
+    return answered, failures
+
+
 async def _one(name: str, awaitable: Awaitable[T], timeout: float) -> Part[T]:
     try:
-        return Part(value=await asyncio.wait_for(awaitable, timeout))
+        return Part(value=await _within(timeout, awaitable))
     except TimeoutError:
         return Part(failure=Failed(name, f"no answer within {timeout:g} s"))
     except BackendUnavailable as exc:
@@ -56,3 +74,35 @@ async def _one(name: str, awaitable: Awaitable[T], timeout: float) -> Part[T]:
             log.exception("fan-out part failed", part=name)
             reason = "unexpected error (see the bot's log)"
         return Part(failure=Failed(name, reason))
+
+
+async def _within(timeout: float, awaitable: Awaitable[T]) -> T:
+    """`awaitable` within `timeout`, without waiting for its cancellation to finish.
+
+    `asyncio.wait_for` waits until a cancelled part has wound down. psycopg cancels a query on
+    a hung server by asking the server (up to 5 s) and then waiting for the query to end (up to
+    5 s more), which would turn a 2 s timeout into 12 s. A part that is too late is cancelled
+    and left to wind down in the background; its outcome is dropped.
+    """
+    task = asyncio.ensure_future(awaitable)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    except asyncio.CancelledError:
+        _abandon(task)
+        raise
+    if not done:
+        _abandon(task)
+        raise TimeoutError
+    return task.result()
+
+
+def _abandon(task: asyncio.Future[Any]) -> None:
+    task.cancel()
+    _abandoned.add(task)
+    task.add_done_callback(_forget)
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    _abandoned.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log it as never retrieved

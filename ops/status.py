@@ -17,7 +17,7 @@ from typing import Any, Literal
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.costs import HUB_DB, DailyCost, abandon_after, ai_cost_today
+from ops.costs import HUB_DB, DailyCost, ai_cost_today
 from ops.errors import BackendUnavailable
 from ops.executions import ErrorRate, error_rate
 from ops.fanout import Failed, Part, gather_parts
@@ -86,7 +86,7 @@ async def status(
     calls: dict[str, Awaitable[Any]] = {
         CLOUDWATCH: webhook_p99(backends, actor=actor),
         REDIS: all_queue_counts(bull_queues(backends), config.hub.queues),
-        HUB_DB: abandon_after(timeout, HUB_DB, _hub_numbers(backends)),
+        HUB_DB: _hub_numbers(backends),
     }
     for name in envs:
         calls[_kube_name(name)] = count_preview_namespaces(backends, name, actor=actor)

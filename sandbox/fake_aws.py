@@ -31,7 +31,6 @@ import itertools
 import json
 import logging
 import re
-import socket
 import threading
 import time
 import uuid
@@ -42,6 +41,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from sandbox.threaded_http import ThreadedHttpServer
 
 log = logging.getLogger(__name__)
 
@@ -347,30 +348,19 @@ class FakeAws:
         self._queries: dict[str, _Query] = {}
         self._faults: list[_Fault] = []
         self._ids = itertools.count(1)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._server = ThreadedHttpServer(
+            self._handle, name="fake-aws", host=host, on_shutdown=self._close_http
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> str:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind((self.host, 0))
-        ready = threading.Event()
-        self._thread = threading.Thread(
-            target=self._serve, args=(sock, ready), name="fake-aws", daemon=True
-        )
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("fake AWS server did not start")
-        self.url = f"http://{self.host}:{sock.getsockname()[1]}"
+        self.url = self._server.start()
         return self.url
 
     def stop(self) -> None:
-        if self._loop is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
-        self._loop = self._thread = None
+        self._server.stop()
 
     def __enter__(self) -> FakeAws:
         self.start()
@@ -379,26 +369,7 @@ class FakeAws:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _serve(self, sock: socket.socket, ready: threading.Event) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        app = web.Application(client_max_size=16 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.SockSite(runner, sock).start())
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(self._shutdown(runner))
-            loop.close()
-
-    async def _shutdown(self, runner: web.AppRunner) -> None:
-        await runner.cleanup()
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:  # e.g. handlers still sleeping in an injected delay
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async def _close_http(self) -> None:
         if self._http is not None:
             await self._http.close()
             self._http = None

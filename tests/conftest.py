@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.bot"]
+pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.bot", "tests.fixtures.aws"]

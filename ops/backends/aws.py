@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import botocore.config
+import botocore.session
 
 from ops.config import Config, EnvName
 
@@ -44,15 +45,23 @@ BOT = Actor()
 
 
 class AwsSessions:
-    """boto3 sessions per (env, actor); clients built from them on demand (thread-safe)."""
+    """boto3 sessions and clients per (env, actor), built once and reused (thread-safe).
+
+    Building a boto3 client is costly (it copies botocore's event hooks) and so is a session
+    (it loads the service models): clients are cached per (env, service, actor) until their
+    session is refreshed, and every assumed-role session shares the base session's models.
+    """
 
     def __init__(self, config: Config, *, max_attempts: int = 3) -> None:
         self._config = config
-        self._base = boto3.session.Session()
-        self._cache: dict[tuple[str, Actor], tuple[boto3.session.Session, float]] = {}
+        self._core = botocore.session.get_session()
+        self._base = boto3.session.Session(botocore_session=self._core)
+        self._sessions: dict[tuple[str, Actor], tuple[boto3.session.Session, float]] = {}
+        self._clients: dict[tuple[str, str, Actor], tuple[Any, boto3.session.Session]] = {}
         self._lock = threading.Lock()
+        self._assume_locks: dict[tuple[str, Actor], threading.Lock] = {}
         self._botocore = botocore.config.Config(
-            retries={"max_attempts": max_attempts, "mode": "standard"},
+            retries={"total_max_attempts": max_attempts, "mode": "standard"},
             connect_timeout=3,
             read_timeout=config.timeouts.backend_seconds,
         )
@@ -60,7 +69,11 @@ class AwsSessions:
     def client(self, env: EnvName, service: str, actor: Actor = BOT) -> Any:
         """A boto3 client for `service` in `env`, acting for `actor`. Blocking: call in a thread."""
         session = self.session(env, actor)
-        return session.client(
+        with self._lock:
+            cached = self._clients.get((env, service, actor))
+        if cached is not None and cached[1] is session:
+            return cached[0]
+        client = session.client(
             service,
             region_name=self._config.environments[env].region,
             endpoint_url=self._config.aws.service_endpoints.get(
@@ -68,29 +81,29 @@ class AwsSessions:
             ),
             config=self._botocore,
         )
+        with self._lock:
+            self._clients[(env, service, actor)] = (client, session)
+        return client
 
     def session(self, env: EnvName, actor: Actor = BOT) -> boto3.session.Session:
         role_arn = self._config.environments[env].role_arn
         if role_arn is None:
             return self._base
+        key = (env, actor)
         with self._lock:
-            cached = self._cache.get((env, actor))
+            assume_lock = self._assume_locks.setdefault(key, threading.Lock())
+        with assume_lock:  # commands arriving together assume the role once, not once each
+            cached = self._sessions.get(key)
             if cached and cached[1] - time.time() > _REFRESH_MARGIN_SECONDS:
                 return cached[0]
-        session, expires = self._assume(env, role_arn, actor)
-        with self._lock:
-            self._cache[(env, actor)] = (session, expires)
-        return session
+            session, expires = self._assume(env, role_arn, actor)
+            self._sessions[key] = (session, expires)
+            return session
 
     def _assume(
         self, env: EnvName, role_arn: str, actor: Actor
     ) -> tuple[boto3.session.Session, float]:
-        sts = self._base.client(
-            "sts",
-            region_name=self._config.environments[env].region,
-            endpoint_url=self._config.aws.endpoint_url,
-            config=self._botocore,
-        )
+        sts = self._base_sts(env)
         answer = sts.assume_role(
             RoleArn=role_arn,
             RoleSessionName=actor.session_name(),
@@ -99,12 +112,28 @@ class AwsSessions:
             DurationSeconds=self._config.aws.session_seconds,
         )
         creds = answer["Credentials"]
-        session = boto3.session.Session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
+        core = botocore.session.Session()
+        core.register_component("data_loader", self._core.get_component("data_loader"))
+        core.set_credentials(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+        return boto3.session.Session(botocore_session=core), creds["Expiration"].timestamp()
+
+    def _base_sts(self, env: EnvName) -> Any:
+        """STS with the bot's own credentials, in the env's region (the role is assumed there)."""
+        region = self._config.environments[env].region
+        key = (f"base:{region}", "sts", BOT)
+        with self._lock:
+            cached = self._clients.get(key)
+        if cached is not None:
+            return cached[0]
+        sts = self._base.client(
+            "sts",
+            region_name=region,
+            endpoint_url=self._config.aws.endpoint_url,
+            config=self._botocore,
         )
-        return session, creds["Expiration"].timestamp()
+        with self._lock:
+            self._clients[key] = (sts, self._base)
+        return sts
 
     def caller_account(self, env: EnvName, actor: Actor = BOT) -> str:
         """The account the env's credentials land in (sts:GetCallerIdentity). Blocking."""

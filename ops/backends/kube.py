@@ -26,12 +26,14 @@ from ops.config import Config, EnvName
 from ops.errors import UserError
 
 _TOKEN_LIFETIME_SECONDS = 14 * 60  # EKS accepts a token for 15 minutes; refresh before
-_APIS: dict[str, type] = {
-    "core": k8s.CoreV1Api,
-    "apps": k8s.AppsV1Api,
-    "auth": k8s.AuthorizationV1Api,
-    "custom": k8s.CustomObjectsApi,
-    "version": k8s.VersionApi,
+# Looked up by name on first use: the kubernetes package loads its API classes (and ~300 model
+# modules with them) lazily, and touching them all at import costs ~28 MB and ~0.5 s of start.
+_APIS = {
+    "core": "CoreV1Api",
+    "apps": "AppsV1Api",
+    "auth": "AuthorizationV1Api",
+    "custom": "CustomObjectsApi",
+    "version": "VersionApi",
 }
 
 
@@ -97,7 +99,8 @@ class Kube:
         kwargs: dict[str, Any],
     ) -> Any:
         client = self.client(env, actor)
-        result = getattr(_APIS[api](client), method)(**kwargs, _request_timeout=limit)
+        api_class = getattr(k8s, _APIS[api])
+        result = getattr(api_class(client), method)(**kwargs, _request_timeout=limit)
         return client.sanitize_for_serialization(result)
 
     def client(self, env: EnvName, actor: Actor = BOT) -> k8s.ApiClient:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +21,7 @@ from sandbox.fake_kube.cluster import Cluster
 from sandbox.fake_kube.errors import KubeError
 from sandbox.fake_kube.faults import Faults
 from sandbox.fake_kube.kinds import default_group
+from sandbox.threaded_http import ThreadedHttpServer
 
 log = logging.getLogger(__name__)
 
@@ -65,28 +65,18 @@ class FakeKubeServer:
         self._lock = threading.RLock()
         self._cluster = Cluster()
         self._faults = Faults()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._server = ThreadedHttpServer(
+            self._handle, name="fake-kube", host=host, client_max_size=64 * 1024 * 1024
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> str:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind((self.host, 0))
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(sock, ready),
-                                        name="fake-kube", daemon=True)
-        self._thread.start()
-        if not ready.wait(10):
-            raise RuntimeError("fake kube server did not start")
-        self.url = f"http://{self.host}:{sock.getsockname()[1]}"
+        self.url = self._server.start()
         return self.url
 
     def stop(self) -> None:
-        if self._loop is not None and self._thread is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
-        self._loop = self._thread = None
+        self._server.stop()
 
     def __enter__(self) -> FakeKubeServer:
         self.start()
@@ -94,28 +84,6 @@ class FakeKubeServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def _serve(self, sock: socket.socket, ready: threading.Event) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.SockSite(runner, sock).start())
-        ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(self._shutdown(runner))
-            loop.close()
-
-    @staticmethod
-    async def _shutdown(runner: web.AppRunner) -> None:
-        await runner.cleanup()
-        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in tasks:  # e.g. handlers still sleeping in an injected delay
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
     # -- HTTP ------------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@ against moto (alarms) and the wire-level fake AWS (CloudTrail, Logs Insights, fa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +17,7 @@ from ops.logs import LogLine, LogSearch
 from sandbox.fake_aws import FakeAws
 from sandbox.fake_kube import FakeKubeServer
 from sandbox.fake_slack import FakeSlackAPI
-from sandbox.servers import MotoServer
+from tests.fixtures.aws import SHORT, aws_through_fake
 from tests.fixtures.bot import ACCOUNTS, answer_text, make_config
 from tests.golden import assert_golden
 
@@ -209,26 +208,6 @@ def test_render_search_nothing_found_golden():
 
 # -- end to end -------------------------------------------------------------------------------
 
-GENEROUS = {"backend_seconds": 10.0, "fanout_seconds": 15.0}
-SHORT = {"backend_seconds": 2.0, "fanout_seconds": 6.0}
-
-
-@pytest.fixture(scope="module")
-def fake_aws_server(moto_server: MotoServer) -> Iterator[FakeAws]:
-    with FakeAws(upstream=moto_server.url) as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake_aws(fake_aws_server: FakeAws) -> FakeAws:
-    fake_aws_server.reset()
-    return fake_aws_server
-
-
-@pytest.fixture
-def timeouts(request: pytest.FixtureRequest) -> dict[str, float]:
-    return dict(getattr(request, "param", GENEROUS))
-
 
 @pytest.fixture
 def bot_config(
@@ -246,10 +225,7 @@ def bot_config(
         aws_endpoint=aws_endpoint,
         slack_api_url=fake_slack.base_url,
         timeouts=timeouts,
-        aws={
-            "endpoint_url": aws_endpoint,
-            "service_endpoints": {s: fake_aws.url for s in ("cloudtrail", "logs", "cloudwatch")},
-        },
+        aws=aws_through_fake(aws_endpoint, fake_aws),
     )
 
 

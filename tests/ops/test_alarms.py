@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,48 +10,13 @@ import pytest
 from ops import alarms
 from ops.backends.container import Backends, BackendUrls, build_backends
 from ops.errors import UserError
-from sandbox.fake_aws import FakeAws
-from sandbox.servers import MotoServer
+from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import ACCOUNTS, make_config
 
-GENEROUS = {"backend_seconds": 10.0, "fanout_seconds": 15.0}
-SHORT = {"backend_seconds": 2.0, "fanout_seconds": 6.0}
-
-
-@pytest.fixture(scope="module")
-def fake_aws_server(moto_server: MotoServer) -> Iterator[FakeAws]:
-    with FakeAws(upstream=moto_server.url) as fake:
-        yield fake
-
 
 @pytest.fixture
-def fake_aws(fake_aws_server: FakeAws) -> FakeAws:
-    fake_aws_server.reset()
-    return fake_aws_server
-
-
-@pytest.fixture
-def timeouts(request: pytest.FixtureRequest) -> dict[str, float]:
-    return dict(getattr(request, "param", GENEROUS))
-
-
-@pytest.fixture
-async def backends(
-    aws_endpoint: str, aws_env: None, fake_aws: FakeAws, timeouts: dict[str, float]
-) -> AsyncIterator[Backends]:
-    """cloudwatch goes through the fake, which forwards to moto (and can fail one account)."""
-    config = make_config(
-        kube_urls=dict.fromkeys(ACCOUNTS, "http://127.0.0.1:9"),
-        aws_endpoint=aws_endpoint,
-        slack_api_url="http://127.0.0.1:9/api/",
-        timeouts=timeouts,
-        aws={"endpoint_url": aws_endpoint, "service_endpoints": {"cloudwatch": fake_aws.url}},
-    )
-    unused = "postgresql://127.0.0.1:9/unused"
-    built = build_backends(config, BackendUrls(unused, unused, "redis://127.0.0.1:9/0"), retries=0)
-    yield built
-    built.blocking.close()
-    await built.redis.aclose()
+def backends(aws_backends: Backends) -> Backends:
+    return aws_backends
 
 
 def put_alarm(

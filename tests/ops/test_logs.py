@@ -4,17 +4,16 @@ the wire-level fake (which tokenises and evaluates the query the way the service
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from ops import logs
-from ops.backends.container import Backends, BackendUrls, build_backends
+from ops.backends.container import Backends
 from ops.errors import BackendUnavailable, UserError
 from sandbox.fake_aws import FakeAws, InsightsQuery, tokenize
-from sandbox.servers import MotoServer
-from tests.fixtures.bot import ACCOUNTS, make_config
+from tests.fixtures.aws import SHORT
+from tests.fixtures.bot import ACCOUNTS
 
 NOW = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
 GROUP = "/rtb-ai-hub/workflow-engine"
@@ -142,49 +141,9 @@ def test_parse_row_reads_pino_fields():
 # -- against the fake ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def fake_aws_server(moto_server: MotoServer) -> Iterator[FakeAws]:
-    with FakeAws(upstream=moto_server.url) as fake:
-        yield fake
-
-
 @pytest.fixture
-def fake_aws(fake_aws_server: FakeAws) -> FakeAws:
-    fake_aws_server.reset()
-    return fake_aws_server
-
-
-# Generous by default (a loaded CI machine must not turn a slow answer into a failure);
-# tests of slow backends ask for SHORT with `@pytest.mark.parametrize("timeouts", [SHORT],
-# indirect=True)`: each call gets 2 s, well inside the 6 s fan-out, so the per-call timeout fires.
-GENEROUS = {"backend_seconds": 10.0, "fanout_seconds": 15.0}
-SHORT = {"backend_seconds": 2.0, "fanout_seconds": 6.0}
-
-
-@pytest.fixture
-def timeouts(request: pytest.FixtureRequest) -> dict[str, float]:
-    return dict(getattr(request, "param", GENEROUS))
-
-
-@pytest.fixture
-async def backends(
-    aws_endpoint: str, aws_env: None, fake_aws: FakeAws, timeouts: dict[str, float]
-) -> AsyncIterator[Backends]:
-    config = make_config(
-        kube_urls=dict.fromkeys(ACCOUNTS, "http://127.0.0.1:9"),
-        aws_endpoint=aws_endpoint,
-        slack_api_url="http://127.0.0.1:9/api/",
-        timeouts=timeouts,
-        aws={
-            "endpoint_url": aws_endpoint,
-            "service_endpoints": {s: fake_aws.url for s in ("cloudtrail", "logs", "cloudwatch")},
-        },
-    )
-    unused = "postgresql://127.0.0.1:9/unused"
-    built = build_backends(config, BackendUrls(unused, unused, "redis://127.0.0.1:9/0"), retries=0)
-    yield built
-    built.blocking.close()
-    await built.redis.aclose()
+def backends(aws_backends: Backends) -> Backends:
+    return aws_backends
 
 
 def seed(fake: FakeAws) -> None:
