@@ -7,11 +7,20 @@ import redis.asyncio as aioredis
 from ops.backends.faults import describe_failure
 from ops.errors import BackendUnavailable
 
+MAX_CONNECTIONS = 32
+
 
 def connect_redis(url: str, timeout: float) -> aioredis.Redis:
-    return aioredis.Redis.from_url(
-        url, socket_timeout=timeout, socket_connect_timeout=min(timeout, 3.0), decode_responses=True
+    """A bounded pool: a burst of commands waits for a connection instead of opening hundreds."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=MAX_CONNECTIONS,
+        timeout=timeout,
+        socket_timeout=timeout,
+        socket_connect_timeout=min(timeout, 3.0),
+        decode_responses=True,
     )
+    return aioredis.Redis(connection_pool=pool)
 
 
 async def ping_redis(client: aioredis.Redis) -> None:
