@@ -26,6 +26,14 @@ _PATTERNS = (
     re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),  # AWS secret keys
     re.compile(r"k8s-aws-v1\.[A-Za-z0-9_-]+"),  # EKS bearer tokens
 )
+# Credentials inside STS answers (XML or JSON), as a DEBUG-level library would print them.
+_FIELDS = (
+    re.compile(r"(<(?:SecretAccessKey|SessionToken)>)[^<]+"),
+    re.compile(r'(?i)("(?:secretaccesskey|sessiontoken)"\s*:\s*")[^"]+'),
+)
+# Libraries that log whole request/response bodies at DEBUG (credentials, log lines, user data):
+# never below INFO, whatever the bot's own level.
+_CHATTY_LIBRARIES = ("botocore", "boto3", "urllib3", "s3transfer", "kubernetes")
 
 
 class Redactor:
@@ -39,6 +47,8 @@ class Redactor:
             text = text.replace(secret, REDACTED)
         for pattern in _PATTERNS:
             text = pattern.sub(REDACTED, text)
+        for pattern in _FIELDS:
+            text = pattern.sub(rf"\1{REDACTED}", text)
         return text
 
     def __call__(
@@ -106,4 +116,6 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in _CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.getLevelName(level), logging.INFO))
     return redactor

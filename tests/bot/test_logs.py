@@ -34,3 +34,19 @@ def test_stdlib_loggers_go_through_the_same_redaction():
     line = json.loads(stream.getvalue().strip())
     assert "xapp-1" not in line["msg"] and "another-secret-1" not in line["msg"]
     assert line["level"] == "warning"
+
+
+def test_credentials_inside_sts_answers_are_redacted():
+    from bot.logs import Redactor
+
+    body = '<SessionToken>FQo/abc=</SessionToken> {"SecretAccessKey": "k3y"}'
+    assert Redactor().redact(body) == (
+        f'<SessionToken>{REDACTED}</SessionToken> {{"SecretAccessKey": "{REDACTED}"}}'
+    )
+
+
+def test_chatty_libraries_stay_at_info_even_when_the_bot_debugs():
+    import logging
+
+    configure_logging(level="DEBUG", stream=io.StringIO())
+    assert logging.getLogger("botocore").getEffectiveLevel() == logging.INFO
