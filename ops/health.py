@@ -41,19 +41,21 @@ async def ping(backends: Backends, version: str) -> PingReport:
         "PostgreSQL (hub)": _ok(backends.hub_db.ping()),
         "Redis": _ok(ping_redis(backends.redis)),
     }
-    for env in backends.config.environments:
+    unconfigured = []
+    for env, settings in backends.config.environments.items():
         calls[f"AWS {env}"] = _aws_account(backends, env)
-        calls[f"Kubernetes {env}"] = _kube_version(backends, env)
+        if settings.eks_cluster or settings.kube_context or settings.kube_server:
+            calls[f"Kubernetes {env}"] = _kube_version(backends, env)
+        else:
+            unconfigured.append(BackendCheck(f"Kubernetes {env}", False, False, "not configured"))
     parts = await gather_parts(calls, timeout)
-    return PingReport(
-        version, tuple(_check(name, part, part.value or "") for name, part in parts.items())
-    )
+    checks = [_check(name, part, part.value or "") for name, part in parts.items()]
+    return PingReport(version, (*checks, *unconfigured))
 
 
 def _check(name: str, part: Part[str], detail: str) -> BackendCheck:
     if part.failure is not None:
-        configured = "not configured" not in part.failure.reason
-        return BackendCheck(name, configured, False, part.failure.reason)
+        return BackendCheck(name, True, False, part.failure.reason)
     return BackendCheck(name, True, True, detail)
 
 

@@ -70,3 +70,15 @@ async def test_unexpected_errors_show_only_a_correlation_id(runtime):
     text = str(message.to_json())
     assert "corr123" in text and "xoxb" not in text and "RuntimeError" not in text
     assert deps.unexpected_errors == 1
+
+
+async def test_ping_says_which_env_has_no_cluster_configured(runtime):
+    from ops import health
+
+    envs = dict(runtime.deps.config.environments)
+    envs["stg"] = envs["stg"].model_copy(update={"kube_server": None})
+    config = runtime.deps.config.model_copy(update={"environments": envs})
+    runtime.backends.config = config
+    report = await health.ping(runtime.backends, "t")
+    stg = next(c for c in report.checks if c.name == "Kubernetes stg")
+    assert (stg.configured, stg.reachable, stg.detail) == (False, False, "not configured")
