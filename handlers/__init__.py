@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import approval_actions, slash
+from handlers import approval_actions, home, slash
 
 
 def register(app: AsyncApp) -> None:
     slash.register(app)
+    home.register(app)
     approval_actions.register(app)

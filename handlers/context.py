@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -79,7 +79,6 @@ class Deps:
     tasks: TaskTracker
     version: str
     unexpected_errors: int = 0  # answered with a correlation id; the console exits non-zero
-    extras: dict[str, Any] = field(default_factory=dict)
     gate: Gate | None = None  # the policy gate and approvals (built by bot.app)
 
     def require_gate(self) -> Gate:

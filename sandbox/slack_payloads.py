@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import time
 import uuid
 from typing import Any
@@ -201,6 +202,38 @@ def new_trigger_id() -> str:
     return f"{digits[:13]}.{digits[13:23]}.{uuid.uuid4().hex}"
 
 
+def event_callback(event: dict[str, Any], *, team_id: str = TEAM_ID) -> dict[str, Any]:
+    """The Events API envelope Slack POSTs as JSON (e.g. event = app_home_opened)."""
+    return {
+        "token": "legacy-verification-token",
+        "team_id": team_id,
+        "api_app_id": API_APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": "Ev" + secrets.token_hex(5).upper(),
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "team_id": team_id,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+    }
+
+
+def app_home_opened(user_id: str, tab: str = "home") -> dict[str, Any]:
+    return {
+        "type": "app_home_opened",
+        "user": user_id,
+        "channel": "D" + user_id,
+        "tab": tab,
+        "event_ts": f"{time.time():.6f}",
+    }
+
+
 def form_body(fields: dict[str, str]) -> str:
     """URL-encoded exactly as Slack posts a slash command (spaces as `+`)."""
     return urlencode(fields)
@@ -220,7 +253,9 @@ def signed_headers(body: str, signing_secret: str, timestamp: int | None = None)
     """The headers Slack sends with `body`; pass an old `timestamp` to test replay protection."""
     ts = int(time.time()) if timestamp is None else timestamp
     return {
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": "application/json"
+        if body.startswith("{")
+        else "application/x-www-form-urlencoded",
         "X-Slack-Request-Timestamp": str(ts),
         "X-Slack-Signature": signature(body, signing_secret, ts),
     }
