@@ -17,6 +17,7 @@ import boto3
 import botocore.config
 import botocore.session
 
+from ops.backends.blocking import LIBRARY_TIMEOUT_SLACK_SECONDS
 from ops.config import Config, EnvName
 
 _REFRESH_MARGIN_SECONDS = 300
@@ -63,7 +64,7 @@ class AwsSessions:
         self._botocore = botocore.config.Config(
             retries={"total_max_attempts": max_attempts, "mode": "standard"},
             connect_timeout=3,
-            read_timeout=config.timeouts.backend_seconds,
+            read_timeout=config.timeouts.backend_seconds + LIBRARY_TIMEOUT_SLACK_SECONDS,
         )
 
     def client(self, env: EnvName, service: str, actor: Actor = BOT) -> Any:

@@ -21,7 +21,7 @@ import kubernetes.config
 from botocore.signers import RequestSigner
 
 from ops.backends.aws import BOT, Actor, AwsSessions
-from ops.backends.blocking import BlockingCalls
+from ops.backends.blocking import LIBRARY_TIMEOUT_SLACK_SECONDS, BlockingCalls
 from ops.config import Config, EnvName
 from ops.errors import UserError
 
@@ -100,7 +100,8 @@ class Kube:
     ) -> Any:
         client = self.client(env, actor)
         api_class = getattr(k8s, _APIS[api])
-        result = getattr(api_class(client), method)(**kwargs, _request_timeout=limit)
+        timeout = limit + LIBRARY_TIMEOUT_SLACK_SECONDS
+        result = getattr(api_class(client), method)(**kwargs, _request_timeout=timeout)
         return client.sanitize_for_serialization(result)
 
     def client(self, env: EnvName, actor: Actor = BOT) -> k8s.ApiClient:
