@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from approvals.mutations import MutationSpec
-from approvals.workload_mutations import ScaleDeployment
+from approvals.preview_mutations import PREVIEW_MUTATIONS
+from approvals.queue_mutations import QUEUE_MUTATIONS
+from approvals.rollout_mutations import ROLLOUT_MUTATIONS
+from approvals.workload_mutations import ResumeAutoscaling, ScaleDeployment
 from ops.config import Config, EnvName
 
+WORKLOAD_MUTATIONS: tuple[type[MutationSpec], ...] = (ScaleDeployment, ResumeAutoscaling)
 MUTATIONS: dict[str, type[MutationSpec]] = {
-    spec.mutation: spec
-    for spec in (ScaleDeployment,)  # the mutations issue adds rollback, set-image, queues …
+    spec.mutation: spec for spec in (*WORKLOAD_MUTATIONS, *ROLLOUT_MUTATIONS)
 }
+MUTATIONS.update({spec.mutation: spec for spec in (*QUEUE_MUTATIONS, *PREVIEW_MUTATIONS)})
 
 
 def rebuild(config: Config, mutation: str, env: EnvName, params: dict[str, Any]) -> MutationSpec:

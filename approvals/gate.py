@@ -7,7 +7,10 @@
 - approval without a reason: a draft is stored and its token returned; the handler asks for the
   reason in a modal and calls `submit_reason(token, …)`;
 - approval with a reason: an approval request (exact parameters, digest, pre-flight state) and a
-  card for the leads.
+  card for the leads;
+- allow, but the change asks for confirmation (scaling to 0, an emergency rollback): a draft is
+  stored and its token returned; the requester's Confirm button calls `confirm(token, …)`, which
+  sends it through the whole gate again (policy re-checked, state read again).
 """
 
 from __future__ import annotations
@@ -25,11 +28,14 @@ from approvals.mutations import MutationSpec
 from approvals.notifier import ApprovalNotifier
 from approvals.outcomes import (
     ApprovalRequested,
+    ConfirmNeeded,
     DecisionOutcome,
     GateOutcome,
     Ran,
     ReasonNeeded,
     Refused,
+    RunResult,
+    combined_run,
 )
 from approvals.parts import GateParts
 from approvals.policy import Decision, Policy
@@ -42,6 +48,7 @@ from ops.config import Config
 from ops.errors import UserError
 
 MAX_REASON_LENGTH = 500
+OFFER_MINUTES = 24 * 60  # a "Roll this back" button stays usable this long
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,12 @@ class Gate:
     # -- mutations arriving ----------------------------------------------------------------------
 
     async def submit(
-        self, spec: MutationSpec, requester: Requester, reason: str | None = None
+        self,
+        spec: MutationSpec,
+        requester: Requester,
+        reason: str | None = None,
+        *,
+        confirmed: bool = False,
     ) -> GateOutcome:
         parts = self.parts
         role = await parts.roles.role_of(requester.user)
@@ -95,6 +107,10 @@ class Gate:
             return await self._refuse(spec, requester, decision)
         preflight = await spec.preflight(parts.backends)  # UserError when the target is missing
         if decision.outcome == "allow":
+            why = None if confirmed else spec.confirmation(preflight, parts.config)
+            if why is not None:
+                token = await parts.store.save_draft(spec, requester.user, requester.channel)
+                return ConfirmNeeded(spec, decision, spec.describe_change(preflight), token, why)
             return await self._run_now(spec, requester, decision, preflight)
         if reason is None:
             token = await parts.store.save_draft(spec, requester.user, requester.channel)
@@ -113,6 +129,36 @@ class Gate:
             )
         spec = rebuild(self.parts.config, draft.mutation, draft.env, draft.params)
         return await self.submit(spec, Requester(user, draft.channel or "", correlation_id), reason)
+
+    async def confirm(self, token: str, user: str, correlation_id: str) -> GateOutcome:
+        """The Confirm button: only the requester's own draft, and through the whole gate again."""
+        draft = await self.parts.store.take_draft(token, user)
+        if draft is None:
+            raise UserError(
+                "That confirmation is no longer valid (expired, already answered, or not "
+                "yours: only the person who asked can confirm it). Nothing was changed."
+            )
+        spec = rebuild(self.parts.config, draft.mutation, draft.env, draft.params)
+        requester = Requester(user, draft.channel or "", correlation_id)
+        return await self.submit(spec, requester, confirmed=True)
+
+    async def drop_confirmation(self, token: str, user: str) -> bool:
+        """The Cancel button: False when the draft is not `user`'s (or gone already)."""
+        return await self.parts.store.take_draft(token, user) is not None
+
+    async def offer(self, spec: MutationSpec, user: str, channel: str | None) -> str:
+        """Keep `spec` for a button ("Roll this back"); whoever clicks it submits it later."""
+        return await self.parts.store.save_draft(spec, user, channel, OFFER_MINUTES)
+
+    async def submit_offered(
+        self, token: str, requester: Requester, reason: str | None = None
+    ) -> GateOutcome:
+        """An offered change, requested by whoever clicked (the gate decides for them)."""
+        draft = await self.parts.store.read_draft(token)
+        if draft is None:
+            raise UserError("That button has expired. Run the command again.")
+        spec = rebuild(self.parts.config, draft.mutation, draft.env, draft.params)
+        return await self.submit(spec, requester, reason)
 
     async def _refuse(
         self, spec: MutationSpec, requester: Requester, decision: Decision
@@ -136,9 +182,16 @@ class Gate:
         preflight: dict[str, Any],
     ) -> Ran:
         audit, corr = self.parts.audit, requester.correlation_id
-        await audit.append(spec_event(spec, requester.user, "requested", corr, rule=decision.rule))
-        run = await run_spec(self.parts.backends, spec, Actor(user=requester.user))
-        await audit.append(spec_event(spec, "rtb-bot", run.status, corr, result=run.result))
+        runs: list[RunResult] = []
+        pieces = spec.parts()  # each audited on its own (an emergency rollback: per deployment)
+        for part in pieces:
+            await audit.append(
+                spec_event(part, requester.user, "requested", corr, rule=decision.rule)
+            )
+            run = await run_spec(self.parts.backends, part, Actor(user=requester.user))
+            await audit.append(spec_event(part, "rtb-bot", run.status, corr, result=run.result))
+            runs.append(run)
+        run = runs[0] if pieces == (spec,) else combined_run(pieces, runs)
         return Ran(spec, decision, spec.describe_change(preflight), run)
 
     async def _request_approval(

@@ -10,6 +10,10 @@ approvals/catalog.py:
 - `describe_state` / `describe_change`: short texts for the card;
 - `execute(backends, actor)`: do it, as `actor` (requester and approver reach CloudTrail);
 - `from_params(config, env, params)`: rebuild a stored request on any replica.
+
+Optional hooks (defaults: none of it): `confirmation` (ask "are you sure?" even where the policy
+allows it at once), `parts` (one change made of several, audited one by one), `rollouts` (the
+deployments to follow afterwards) and `undo` (the change that takes this one back).
 """
 
 from __future__ import annotations
@@ -88,3 +92,19 @@ class MutationSpec(ABC):
     def headline(self) -> str:
         """`scale preview-PROJ-7/app in prd`."""
         return f"{self.mutation} {self.target} in {self.env}"
+
+    def confirmation(self, preflight: dict[str, Any], config: Config) -> str | None:
+        """Why the requester must confirm first even when the policy allows it; None: no need."""
+        return None
+
+    def parts(self) -> tuple[MutationSpec, ...]:
+        """The changes this one is made of, each run and audited on its own."""
+        return (self,)
+
+    def rollouts(self) -> tuple[Target, ...]:
+        """Deployments whose rollout this change starts (followed once it succeeded)."""
+        return ()
+
+    def undo(self, result: dict[str, Any], config: Config) -> MutationSpec | None:
+        """The change that takes this one back, from its result; None when there is none."""
+        return None

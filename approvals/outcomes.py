@@ -50,13 +50,38 @@ class ReasonNeeded:
 
 
 @dataclass(frozen=True)
+class ConfirmNeeded:
+    """Allowed, but the requester must confirm first (`why`); the buttons carry `token`."""
+
+    spec: MutationSpec
+    decision: Decision
+    change: Change
+    token: str
+    why: str
+
+
+@dataclass(frozen=True)
 class ApprovalRequested:
     spec: MutationSpec
     decision: Decision
     request: ApprovalRequest
 
 
-GateOutcome = Refused | Ran | ReasonNeeded | ApprovalRequested
+GateOutcome = Refused | Ran | ReasonNeeded | ConfirmNeeded | ApprovalRequested
+
+
+def combined_run(parts: tuple[MutationSpec, ...], runs: list[RunResult]) -> RunResult:
+    """One result for a change made of parts: succeeded only when every part did; `unknown`
+    when any part may or may not have been applied. Each part's own result is kept."""
+    statuses = {run.status for run in runs}
+    status: RunStatus = (
+        "unknown" if "unknown" in statuses else "failed" if "failed" in statuses else "succeeded"
+    )
+    results = [
+        {"target": str(part.target), "status": run.status, **run.result}
+        for part, run in zip(parts, runs, strict=True)
+    ]
+    return RunResult(status, {"parts": results})
 
 
 # -- approve() / reject() / cancel(): a decision on a request ------------------------------

@@ -25,7 +25,7 @@ from approvals.sql import Connection, as_json, fetch_all, fetch_one
 from ops.backends.db import Database
 
 EventFor = Callable[[ApprovalRequest], AuditEvent]
-DRAFT_MINUTES = 15  # the modal asking for the reason
+DRAFT_MINUTES = 15  # the modal asking for the reason, the Confirm button
 _LEASE_NAMESPACE = 0x52_54_42_02  # first key of pg_try_advisory_lock(int, int): "RTB\2"
 _ID_ATTEMPTS = 5
 _RETURNING = (
@@ -82,7 +82,13 @@ class ApprovalStore:
 
     # -- drafts: a change waiting for its reason ---------------------------------------------
 
-    async def save_draft(self, spec: MutationSpec, requester: str, channel: str | None) -> str:
+    async def save_draft(
+        self,
+        spec: MutationSpec,
+        requester: str,
+        channel: str | None,
+        minutes: int = DRAFT_MINUTES,
+    ) -> str:
         token = "D-" + secrets.token_urlsafe(12)
         await self.db.execute(
             "INSERT INTO rtb_bot.approval_drafts"
@@ -95,10 +101,20 @@ class ApprovalStore:
                 as_json(spec.params),
                 requester,
                 channel,
-                DRAFT_MINUTES,
+                minutes,
             ),
         )
         return token
+
+    async def read_draft(self, token: str) -> Draft | None:
+        """An unexpired draft, left in place, whoever asks (a "Roll this back" button's change:
+        whoever clicks it submits it to the gate as their own request)."""
+        row = await self.db.fetch_one(
+            "SELECT token, mutation, env, params, requester, channel FROM rtb_bot.approval_drafts"
+            " WHERE token = %s AND expires_at > now()",
+            (token,),
+        )
+        return Draft(**row) if row else None
 
     async def take_draft(self, token: str, requester: str) -> Draft | None:
         """`requester`'s draft, removed (a second submit of the same modal finds nothing)."""

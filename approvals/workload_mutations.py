@@ -1,4 +1,9 @@
-"""Changes to workloads (deployments): which policy action they are depends on the namespace."""
+"""Changes to workloads (deployments): which policy action they are depends on the namespace.
+
+Scaling a deployment that a KEDA ScaledObject drives pauses KEDA at the new count in the same
+execution (the `autoscaling.keda.sh/paused-replicas` annotation), or KEDA would undo it at its
+next poll; `autoscale resume` (approvals/rollout_mutations.py) hands it back to KEDA.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ from typing import Any, ClassVar, Self
 
 from approvals.mutations import Change, MutationSpec, Target
 from approvals.policy import CORE_INFRASTRUCTURE
-from ops import workloads
+from ops import rollouts, workloads
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
+from ops.errors import BackendUnavailable, UserError
+from ops.kube_writes import answered
 
 PREVIEW_PREFIX = "preview-"
 MAX_REPLICAS = 50
@@ -23,6 +30,34 @@ def workload_action(config: Config, namespace: str, hub_action: str) -> str:
     if namespace.startswith(PREVIEW_PREFIX) and len(namespace) > len(PREVIEW_PREFIX):
         return "preview.workload"
     return CORE_INFRASTRUCTURE
+
+
+def short_image(image: str) -> str:
+    """`repository:tag` without the registry (what fits on a card)."""
+    return image.rsplit("/", 1)[-1]
+
+
+def describe_images(images: dict[str, str]) -> str:
+    """One container: its image; several: `name=image, …` (registries left out)."""
+    if len(images) == 1:
+        return short_image(next(iter(images.values())))
+    return ", ".join(f"{c}={short_image(i)}" for c, i in sorted(images.items()))
+
+
+async def no_clear_answer(
+    backends: Backends, env: EnvName, target: Target, exc: BackendUnavailable
+) -> BackendUnavailable:
+    """A write without an answer (timeout, lost connection) may or may not have been applied:
+    the error says so with the state read again now (or that it could not be read either)."""
+    if answered(exc):
+        return exc
+    try:
+        state = await workloads.read_deployment(backends, env, target.namespace, target.name)
+        revision = f"revision {state.revision}, " if state.revision is not None else ""
+        now = f"{revision}{_replicas(state.replicas)} ({describe_images(dict(state.images))})"
+    except (BackendUnavailable, UserError):
+        now = "unknown (it could not be read either)"
+    return BackendUnavailable(exc.backend, f"{exc.reason}; current state: {now}")
 
 
 @dataclass(frozen=True)
@@ -54,29 +89,147 @@ class ScaleDeployment(MutationSpec):
         return int(self.params["replicas"])
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
-        state = await workloads.read_deployment(
-            backends, self.env, self.target.namespace, self.target.name
-        )
-        return {"replicas": state.replicas, "images": dict(state.images)}
+        namespace, name = self.target.namespace, self.target.name
+        state = await workloads.read_deployment(backends, self.env, namespace, name)
+        found: dict[str, Any] = {"replicas": state.replicas, "images": dict(state.images)}
+        keda = await rollouts.find_scaled_object(backends, self.env, namespace, name)
+        if keda is not None:
+            found["keda"] = {"scaled_object": keda.name, "paused_replicas": keda.paused_replicas}
+        return found
 
     def describe_state(self, state: dict[str, Any]) -> str:
         images = ", ".join(f"{c}={i}" for c, i in sorted(state.get("images", {}).items()))
-        return f"{_replicas(state.get('replicas'))}" + (f" ({images})" if images else "")
+        text = f"{_replicas(state.get('replicas'))}" + (f" ({images})" if images else "")
+        return text + _keda_now(state.get("keda"))
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
-        return Change(_replicas(preflight.get("replicas")), _replicas(self.replicas))
+        keda = preflight.get("keda")
+        before = _replicas(preflight.get("replicas")) + _keda_now(keda)
+        after = _replicas(self.replicas)
+        if keda:
+            after += f" (KEDA ScaledObject `{keda['scaled_object']}` paused at {self.replicas})"
+        return Change(before, after)
+
+    def confirmation(self, preflight: dict[str, Any], config: Config) -> str | None:
+        if self.replicas == 0:
+            return (
+                f"Scaling to 0 stops `{self.target.name}`: it serves nothing until it is "
+                "scaled up again."
+            )
+        if self.replicas > config.hub.max_replicas:
+            return (
+                f"{self.replicas} replicas is more than the configured maximum of "
+                f"{config.hub.max_replicas} (hub.max_replicas)."
+            )
+        return None
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
-        scaled = await workloads.scale_deployment(
-            backends,
-            self.env,
-            self.target.namespace,
-            self.target.name,
-            self.replicas,
-            actor=actor,
+        namespace, name = self.target.namespace, self.target.name
+        keda = await rollouts.find_scaled_object(backends, self.env, namespace, name)
+        try:
+            if keda is not None:  # first, or KEDA scales it back at its next poll
+                await rollouts.set_keda_pause(
+                    backends, self.env, namespace, keda.name, self.replicas, actor=actor
+                )
+            scaled = await workloads.scale_deployment(
+                backends, self.env, namespace, name, self.replicas, actor=actor
+            )
+        except BackendUnavailable as exc:
+            raise await no_clear_answer(backends, self.env, self.target, exc) from None
+        return {
+            "replicas": scaled.replicas,
+            "previous_replicas": scaled.previous,
+            "scaled_object": keda.name if keda else None,
+            "keda_paused_before": keda.paused_replicas if keda else None,
+        }
+
+    def rollouts(self) -> tuple[Target, ...]:
+        return (self.target,)
+
+    def undo(self, result: dict[str, Any], config: Config) -> MutationSpec | None:
+        """Back to KEDA when it was autoscaling before, else back to the previous count."""
+        if result.get("scaled_object") and result.get("keda_paused_before") is None:
+            return ResumeAutoscaling.build(
+                config, self.env, self.target.namespace, self.target.name
+            )
+        previous = result.get("previous_replicas")
+        if not isinstance(previous, int) or previous == self.replicas:
+            return None
+        return ScaleDeployment.build(
+            config, self.env, self.target.namespace, self.target.name, previous
         )
-        return {"replicas": scaled.replicas}
+
+
+@dataclass(frozen=True)
+class ResumeAutoscaling(MutationSpec):
+    """`/rtb autoscale resume`: the paused-replicas annotation removed; KEDA scales again."""
+
+    mutation: ClassVar[str] = "autoscale-resume"
+    summary: ClassVar[str] = "resume KEDA autoscaling of a deployment"
+
+    @classmethod
+    def build(cls, config: Config, env: EnvName, namespace: str, deployment: str) -> Self:
+        return cls(
+            env=env,
+            action=workload_action(config, namespace, "hub.scale"),
+            target=Target(namespace, deployment),
+            params={"namespace": namespace, "deployment": deployment},
+        )
+
+    @classmethod
+    def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
+        return cls.build(config, env, params["namespace"], params["deployment"])
+
+    async def preflight(self, backends: Backends) -> dict[str, Any]:
+        namespace, name = self.target.namespace, self.target.name
+        state = await workloads.read_deployment(backends, self.env, namespace, name)
+        keda = await rollouts.find_scaled_object(backends, self.env, namespace, name)
+        where = f"`{name}` in `{namespace}` ({self.env})"
+        if keda is None:
+            raise UserError(
+                f"{where} is not driven by a KEDA ScaledObject: there is no autoscaling to resume."
+            )
+        if keda.paused_replicas is None:
+            raise UserError(
+                f"KEDA autoscaling of {where} is not paused (ScaledObject `{keda.name}`): "
+                "nothing to resume."
+            )
+        return {
+            "replicas": state.replicas,
+            "keda": {"scaled_object": keda.name, "paused_replicas": keda.paused_replicas},
+        }
+
+    def describe_state(self, state: dict[str, Any]) -> str:
+        return _replicas(state.get("replicas")) + _keda_now(state.get("keda"))
+
+    def describe_change(self, preflight: dict[str, Any]) -> Change:
+        keda = preflight.get("keda") or {}
+        return Change(
+            f"KEDA paused at {keda.get('paused_replicas')}",
+            f"autoscaled by KEDA ScaledObject `{keda.get('scaled_object')}` again",
+        )
+
+    async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
+        namespace, name = self.target.namespace, self.target.name
+        keda = await rollouts.find_scaled_object(backends, self.env, namespace, name)
+        if keda is None:
+            raise UserError(f"`{name}` is no longer driven by a KEDA ScaledObject.")
+        try:
+            await rollouts.set_keda_pause(
+                backends, self.env, namespace, keda.name, None, actor=actor
+            )
+        except BackendUnavailable as exc:
+            raise await no_clear_answer(backends, self.env, self.target, exc) from None
+        return {"scaled_object": keda.name, "resumed_from": keda.paused_replicas}
 
 
 def _replicas(count: Any) -> str:
     return "1 replica" if count == 1 else f"{count} replicas"
+
+
+def _keda_now(keda: Any) -> str:
+    if not isinstance(keda, dict):
+        return ""
+    if keda.get("paused_replicas") is not None:
+        return f" (KEDA paused at {keda['paused_replicas']})"
+    return f" (autoscaled by KEDA ScaledObject `{keda.get('scaled_object')}`)"

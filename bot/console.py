@@ -26,6 +26,7 @@ from sandbox.slack_payloads import (
     form_body,
     interaction_body,
     plain_text_value,
+    selected_option_value,
     signed_headers,
     slash_command,
     view_submission,
@@ -43,7 +44,7 @@ _POSTS = (
 HELP = """Console commands:
   /rtb <command>   what you would type in Slack (try /rtb help)
   /click <n>       click button [n] of the latest output
-  /submit <text>   answer the open modal (e.g. the reason a prd change needs)
+  /submit <text>   answer the open modal (the reason a prd change needs, or an option's value)
   /as <user>       act as another user ({users})
   /whoami          show the acting user
   /quit            leave (end of input does the same)"""
@@ -121,16 +122,27 @@ class Console:
         await self._dispatch(interaction_body(payload))
 
     async def _submit(self, text: str) -> None:
-        """A view_submission of the open modal, its single text input answered with `text`."""
+        """A view_submission of the open modal, its single text input answered with `text`
+        (or its single select, with the option whose value is `text`)."""
         field = modal_text_input(self.modal) if self.modal else None
-        if self.modal is None or field is None:
+        select = modal_select(self.modal) if self.modal else None
+        if self.modal is None or (field is None and select is None):
             self._print("no open form to submit (a command that needs one opens it)")
             return
+        if field is not None:
+            value: dict[str, Any] = {field[0]: {field[1]: plain_text_value(text)}}
+        else:
+            assert select is not None
+            block_id, action_id, options = select
+            if text not in options:
+                self._print(f"no option `{text}`; choose one of: {', '.join(options)}")
+                return
+            value = {block_id: {action_id: selected_option_value(text, options[text])}}
         payload = view_submission(
             user_id=self.user_id,
             callback_id=str(self.modal.get("callback_id", "")),
             private_metadata=str(self.modal.get("private_metadata", "")),
-            values={field[0]: {field[1]: plain_text_value(text)}},
+            values=value,
         )
         self.modal = None
         await self._dispatch(interaction_body(payload))
@@ -173,6 +185,9 @@ class Console:
             view = args.get("view") or {}
             self.modal = view
             self._print_message("[modal] (answer with /submit <text>)", view, CONSOLE_CHANNEL, None)
+            choices = modal_select(view)
+            if choices is not None:
+                self._print("options: " + ", ".join(choices[2]) + "\n")
         elif item.method == "files.completeUploadExternal":
             self._print(f"[file uploaded to {args.get('channel_id', '?')}]")
         else:
@@ -203,6 +218,21 @@ def modal_text_input(view: dict[str, Any]) -> tuple[str, str] | None:
         element = block.get("element") or {}
         if block.get("type") == "input" and element.get("type") == "plain_text_input":
             return str(block.get("block_id", "")), str(element.get("action_id", ""))
+    return None
+
+
+def modal_select(view: dict[str, Any]) -> tuple[str, str, dict[str, str]] | None:
+    """(block_id, action_id, {option value: text}) of the modal's first static select."""
+    for block in view.get("blocks") or []:
+        element = block.get("element") or {}
+        if block.get("type") == "input" and element.get("type") == "static_select":
+            groups = element.get("option_groups") or [{"options": element.get("options") or []}]
+            options = {
+                str(o.get("value", "")): str((o.get("text") or {}).get("text", ""))
+                for group in groups
+                for o in group.get("options") or []
+            }
+            return str(block.get("block_id", "")), str(element.get("action_id", "")), options
     return None
 
 

@@ -21,6 +21,8 @@ _EMOJI = {
     ":gear:": "(running)",
     ":ballot_box_with_check:": "(counted)",
     ":heavy_minus_sign:": "(cancelled)",
+    ":eyes:": "(following)",
+    ":hourglass_flowing_sand:": "(rolling out)",
 }
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 _MENTION = re.compile(r"<[@#!]([^>|]+)(?:\|[^>]*)?>")

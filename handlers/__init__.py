@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import approval_actions, home, slash
+from handlers import approval_actions, home, rollout_actions, slash
 
 
 def register(app: AsyncApp) -> None:
     slash.register(app)
     home.register(app)
     approval_actions.register(app)
+    rollout_actions.register(app)

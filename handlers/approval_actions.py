@@ -29,6 +29,7 @@ from handlers.render.approvals import (
     render_gate_outcome,
 )
 from handlers.render.message import Message
+from handlers.rollout_follow import follow_decided
 from handlers.slash import answer
 from ops.errors import BackendUnavailable
 
@@ -82,6 +83,7 @@ async def run_click(
 
         async def work() -> Message:
             outcome = await decide(gate, request_id, user, correlation_id)
+            follow_decided(deps, outcome, client)  # a rollout it started: in the card's thread
             return render_decision_outcome(outcome, gate.timezone)
 
         message = await answer(deps, lambda: _unless_db_down(deps, work), correlation_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from handlers.context import CommandCall
 from handlers.render.approvals import render_decision_outcome, render_open_requests
 from handlers.render.message import Message
+from handlers.rollout_follow import follow_decided
 from handlers.spec import Arg, Command, text_arg
 
 GROUP = "Approvals"
@@ -20,6 +21,7 @@ async def run_approvals(call: CommandCall) -> Message:
 async def run_approve(call: CommandCall) -> Message:
     gate = call.deps.require_gate()
     outcome = await gate.approve(call.values["id"], call.user_id, call.correlation_id)
+    follow_decided(call.deps, outcome, call.client)  # a rollout it started: in the card's thread
     return render_decision_outcome(outcome, gate.timezone)
 
 

@@ -15,6 +15,8 @@ from ops.backends.container import Backends
 from ops.config import Config
 
 if TYPE_CHECKING:
+    from slack_bolt.async_app import AsyncRespond
+
     from handlers.spec import Command
 
 log = structlog.get_logger(__name__)
@@ -30,7 +32,7 @@ class TaskTracker:
     `limited=False`.
     """
 
-    def __init__(self, max_running: int = 4) -> None:
+    def __init__(self, max_running: int = 8) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._slots = asyncio.Semaphore(max_running)
 
@@ -99,3 +101,4 @@ class CommandCall:
     table: Mapping[str, Command]
     trigger_id: str = ""  # from the slash command: opens a modal within 3 s
     client: AsyncWebClient | None = None  # Bolt's client, for modals
+    respond: AsyncRespond | None = None  # Bolt's respond, for follow-ups (a rollout's progress)

@@ -5,11 +5,13 @@ There is no permission check here: the gate decides (allow / approval / deny) an
 
 from __future__ import annotations
 
+import asyncio
+
 import structlog
 
 from approvals.gate import Requester
 from approvals.mutations import MutationSpec
-from approvals.outcomes import ReasonNeeded
+from approvals.outcomes import Ran, ReasonNeeded
 from approvals.workload_mutations import MAX_REPLICAS, ScaleDeployment
 from handlers.context import CommandCall
 from handlers.render.approvals import (
@@ -19,6 +21,8 @@ from handlers.render.approvals import (
     render_reason_modal,
 )
 from handlers.render.message import Message
+from handlers.render.rollouts import with_following_note
+from handlers.rollout_follow import RESPONSE_URL_USES, RespondSink, rolled_out, start_following
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, kube_name, text_arg
 
 GROUP = "Change"
@@ -31,14 +35,28 @@ def namespace_name(text: str) -> str:
 
 
 async def submit_mutation(call: CommandCall, spec: MutationSpec) -> Message:
-    """The gate decides; a change that needs approval first asks for a reason (a modal)."""
+    """The gate decides; a change that needs approval first asks for a reason (a modal), one
+    that needs confirming answers with Confirm / Cancel; a rollout that started is followed."""
     gate = call.deps.require_gate()
     requester = Requester(call.user_id, call.channel_id, call.correlation_id)
     outcome = await gate.submit(spec, requester, call.values.get("reason"))
     if isinstance(outcome, ReasonNeeded):
         return await ask_for_reason(call, outcome)
     config = call.deps.config
-    return render_gate_outcome(outcome, config.channels.approvals, gate.timezone)
+    message = render_gate_outcome(outcome, config.channels.approvals, gate.timezone)
+    changes = rolled_out(outcome.spec, outcome.run) if isinstance(outcome, Ran) else []
+    if changes and call.respond is not None:
+        sink = RespondSink(call.respond, RESPONSE_URL_USES - 1)  # one use is this answer
+        start_following(
+            call.deps,
+            changes,
+            sink,
+            requester=call.user_id,
+            channel=call.channel_id,
+            after=asyncio.current_task(),  # this answer goes out first
+        )
+        message = with_following_note(message, "below")
+    return message
 
 
 async def ask_for_reason(call: CommandCall, asked: ReasonNeeded) -> Message:
@@ -75,7 +93,8 @@ REASON = Flag(
 COMMANDS = (
     Command(
         "scale",
-        "Scale a deployment (prd preview namespaces need a team lead's approval).",
+        "Scale a deployment; a KEDA-driven one has KEDA paused at that count. 0, or more "
+        "than hub.max_replicas, asks you to confirm; prd preview namespaces need a team lead.",
         run_scale,
         args=(
             Arg("env", "int, stg or prd", ENV),

@@ -57,7 +57,9 @@ async def run_slash(
         log.info("command received", channel=channel_id)
         message = await answer(
             deps,
-            lambda: _run(deps, text, user_id, channel_id, correlation_id, table, body, client),
+            lambda: _run(
+                deps, text, user_id, channel_id, correlation_id, table, body, client, respond
+            ),
             correlation_id,
         )
         await deliver(message, respond, client, channel_id)
@@ -72,6 +74,7 @@ async def _run(
     table: Mapping[str, Command],
     body: dict[str, Any],
     client: AsyncWebClient,
+    respond: AsyncRespond,
 ) -> Message:
     parsed = parse(text, table)
     call = CommandCall(
@@ -83,6 +86,7 @@ async def _run(
         table,
         trigger_id=body.get("trigger_id", ""),  # a modal (the approval reason) needs it
         client=client,
+        respond=respond,  # follow-ups after the answer (a rollout's progress)
     )
     return await parsed.command.run(call)
 

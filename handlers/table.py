@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from handlers import approvals, audit, cloud, cluster, general, hub, mutations, policy
+from handlers import (
+    approvals,
+    audit,
+    cloud,
+    cluster,
+    diagnose,
+    general,
+    hub,
+    mutations,
+    policy,
+    preview_mutations,
+    queue_mutations,
+    rollouts,
+)
 from handlers.spec import Command
 
 
@@ -22,7 +35,11 @@ TABLE = build_table(
     hub.COMMANDS,
     cluster.COMMANDS,
     cloud.COMMANDS,
+    diagnose.COMMANDS,
     mutations.COMMANDS,
+    rollouts.COMMANDS,
+    queue_mutations.COMMANDS,
+    preview_mutations.COMMANDS,
     approvals.COMMANDS,
     policy.COMMANDS,
     audit.COMMANDS,

@@ -160,6 +160,13 @@ class Hub(Strict):
     queue_prefix: str = Field("bull", description="BullMQ key prefix.")
     queues: tuple[str, ...] = Field(("jira-queue",), description="BullMQ queues to watch.")
     ecr_repository: str = Field("rtb-hub", description="int ECR repository of the hub's images.")
+    max_replicas: int = Field(
+        10,
+        ge=1,
+        le=50,
+        description="Scaling above this many replicas (or to 0) asks the requester to confirm "
+        "first, even where the policy allows it at once.",
+    )
     dashboard_url: str | None = Field(None, description="Hub dashboard, for links.")
     error_rate_window_minutes: int = Field(15, ge=1, description="Window of the error rate.")
     service_account: str = Field(
@@ -194,6 +201,23 @@ class Timeouts(Strict):
     backend_seconds: float = Field(5.0, gt=0, le=60, description="Per backend call.")
     fanout_seconds: float = Field(
         8.0, gt=0, le=60, description="A whole fan-out (status, digests)."
+    )
+    rollout_seconds: float = Field(
+        300.0,
+        gt=0,
+        le=3600,
+        description="How long the bot follows a rollout after a change (scale, rollback, set "
+        "image) before it reports a timeout.",
+    )
+    rollout_poll_seconds: float = Field(
+        2.0, gt=0, le=60, description="How often a followed rollout is looked at."
+    )
+    rollout_progress_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=600,
+        description="At most one progress message per this many seconds while following a "
+        "rollout (Slack allows about one message per second per channel).",
     )
 
 

@@ -159,3 +159,63 @@ def _failure(row: dict[str, Any]) -> ExecutionFailure:
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+# -- runs per type: the last window against the usual rate (runbook §5.3 "AI cost spike") ----
+
+# The runbook's "which workflow type runs too often" query, with the baseline beside it: runs
+# started within `recent`, and runs started in the `baseline` before that.
+_TYPE_RATES_SQL = """
+SELECT workflow_type,
+       count(*) FILTER (WHERE started_at > now() - %(recent)s::interval) AS recent_runs,
+       count(*) FILTER (WHERE started_at <= now() - %(recent)s::interval) AS earlier_runs,
+       (avg(duration_ms) FILTER (WHERE started_at > now() - %(recent)s::interval))::float8
+           AS recent_avg_ms
+FROM workflow_executions
+WHERE started_at > now() - %(recent)s::interval - %(baseline)s::interval
+GROUP BY workflow_type
+ORDER BY recent_runs DESC, earlier_runs DESC, workflow_type
+LIMIT %(limit)s
+"""
+
+
+@dataclass(frozen=True)
+class TypeRate:
+    workflow_type: str
+    recent_runs: int  # started within the recent window
+    usual_runs: float  # runs per recent window, averaged over the baseline before it
+    recent_avg_ms: float | None
+
+    @property
+    def ratio(self) -> float | None:
+        """How many times the usual rate; None when the type never ran in the baseline."""
+        return self.recent_runs / self.usual_runs if self.usual_runs else None
+
+
+@dataclass(frozen=True)
+class TypeRates:
+    recent: timedelta
+    baseline: timedelta
+    rates: tuple[TypeRate, ...]  # most recent runs first
+
+
+async def type_rates(
+    db: Database,
+    recent: timedelta = timedelta(hours=1),
+    baseline: timedelta = timedelta(days=7),
+) -> TypeRates:
+    """Runs per workflow type within `recent`, beside the usual rate over `baseline` before it."""
+    rows = await db.fetch(
+        _TYPE_RATES_SQL, {"recent": recent, "baseline": baseline, "limit": MAX_GROUPS}
+    )
+    share = recent / baseline
+    rates = tuple(
+        TypeRate(
+            workflow_type=row["workflow_type"],
+            recent_runs=int(row["recent_runs"]),
+            usual_runs=int(row["earlier_runs"]) * share,
+            recent_avg_ms=_float(row["recent_avg_ms"]),
+        )
+        for row in rows
+    )
+    return TypeRates(recent, baseline, rates)

@@ -22,9 +22,11 @@ from ops.fanout import gather_parts
 
 Obj = dict[str, Any]
 
-PREVIEW_SELECTOR = "rtb.io/preview=true"
+PREVIEW_LABEL = "rtb.io/preview"  # "true" on every preview namespace
+PREVIEW_SELECTOR = f"{PREVIEW_LABEL}=true"
 ISSUE_LABEL = "rtb.io/issue-key"
 EXPIRES_AT = "rtb.io/expires-at"
+REQUESTED_BY = "rtb.io/requested-by"  # the Slack user id of whoever asked for it
 NAME_PREFIX = "preview-"
 
 

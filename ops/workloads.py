@@ -9,6 +9,9 @@ from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.config import EnvName
 from ops.errors import BackendUnavailable, UserError
+from ops.kube_writes import Permission, retry_conflicts, write
+
+REVISION = "deployment.kubernetes.io/revision"
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,8 @@ class DeploymentState:
     replicas: int  # desired (spec.replicas)
     ready_replicas: int
     images: tuple[tuple[str, str], ...]  # (container, image), in pod-template order
+    revision: int | None = None  # deployment.kubernetes.io/revision: the current ReplicaSet's
+    resource_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -27,14 +32,24 @@ class ScaledDeployment:
     namespace: str
     name: str
     replicas: int  # desired replicas the API server answered with
+    previous: int | None = None  # desired replicas read right before the change
 
 
 async def read_deployment(
     backends: Backends, env: EnvName, namespace: str, name: str
 ) -> DeploymentState:
     """The deployment's desired replicas and images; UserError when it does not exist."""
+    return _state(
+        env, namespace, name, await read_deployment_object(backends, env, namespace, name)
+    )
+
+
+async def read_deployment_object(
+    backends: Backends, env: EnvName, namespace: str, name: str
+) -> dict[str, Any]:
+    """The Deployment as the API server has it; UserError when it does not exist."""
     try:
-        body = await backends.kube.call(
+        body: dict[str, Any] = await backends.kube.call(
             env, "apps", "read_namespaced_deployment", name=name, namespace=namespace
         )
     except BackendUnavailable as exc:
@@ -43,12 +58,13 @@ async def read_deployment(
                 f"{env}: there is no deployment `{name}` in namespace `{namespace}`."
             ) from None
         raise
-    return _state(env, namespace, name, body)
+    return body
 
 
 def _state(env: EnvName, namespace: str, name: str, body: dict[str, Any]) -> DeploymentState:
-    spec = body.get("spec") or {}
+    spec, meta = body.get("spec") or {}, body.get("metadata") or {}
     containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
+    revision = str((meta.get("annotations") or {}).get(REVISION, ""))
     return DeploymentState(
         env=env,
         namespace=namespace,
@@ -56,6 +72,8 @@ def _state(env: EnvName, namespace: str, name: str, body: dict[str, Any]) -> Dep
         replicas=int(spec.get("replicas", 1)),
         ready_replicas=int((body.get("status") or {}).get("readyReplicas") or 0),
         images=tuple((c.get("name", "?"), c.get("image", "?")) for c in containers),
+        revision=int(revision) if revision.isdigit() else None,
+        resource_version=str(meta.get("resourceVersion") or ""),
     )
 
 
@@ -68,15 +86,31 @@ async def scale_deployment(
     *,
     actor: Actor = BOT,
 ) -> ScaledDeployment:
-    """PATCH the scale subresource, as `actor` (requester and approver reach CloudTrail)."""
-    body = await backends.kube.call(
-        env,
-        "apps",
-        "patch_namespaced_deployment_scale",
-        name=name,
-        namespace=namespace,
-        body={"spec": {"replicas": replicas}},
-        actor=actor,
-    )
-    now = int((body.get("spec") or {}).get("replicas", replicas))
-    return ScaledDeployment(env, namespace, name, now)
+    """PATCH the scale subresource, as `actor` (requester and approver reach CloudTrail).
+
+    The patch carries the resourceVersion just read: a concurrent change makes it a 409, and it
+    is tried again on a fresh read (ops.kube_writes)."""
+    needs = Permission("patch", "deployments/scale", namespace)
+
+    async def attempt() -> ScaledDeployment:
+        before = await read_deployment(backends, env, namespace, name)
+        body = await write(
+            backends,
+            env,
+            "apps",
+            "patch_namespaced_deployment_scale",
+            needs,
+            actor=actor,
+            name=name,
+            namespace=namespace,
+            body=precondition(before.resource_version) | {"spec": {"replicas": replicas}},
+        )
+        now = int((body.get("spec") or {}).get("replicas", replicas))
+        return ScaledDeployment(env, namespace, name, now, before.replicas)
+
+    return await retry_conflicts(attempt)
+
+
+def precondition(resource_version: str) -> dict[str, Any]:
+    """A patch's part that makes it fail with 409 when the object changed since it was read."""
+    return {"metadata": {"resourceVersion": resource_version}} if resource_version else {}

@@ -9,6 +9,10 @@ boto3 talks to it through `aws.service_endpoints` like to the real service (AWS 
   (`fields`, `filter` with `like`/`=` on string literals joined by `and`, `sort`, `limit`),
   anything else is a MalformedQueryException as the real service would answer. So hostile
   search text is checked end to end: a quote in it must match a quote, not end the literal.
+* CloudWatch `GetMetricData` for queries with a percentile statistic (`p99`, `p95.5` …, which
+  moto answers with HTTP 500), over datapoints seeded with `add_metric_points`: CloudWatch's
+  own arithmetic per period (nearest-rank percentiles, Average, Sum, Minimum, Maximum,
+  SampleCount). Every other GetMetricData (and every other CloudWatch call) goes to moto.
 
 Every other request is forwarded unchanged to `upstream` (moto), so a service that moto does
 serve can be routed through here to get fault injection (`inject_fault`) for one account.
@@ -19,6 +23,8 @@ sts:GetCallerIdentity for that key when `upstream` is set).
     url = fake.start()
     fake.add_trail_event("222222222222", {"eventName": "AssumeRole", "errorCode": "AccessDenied"})
     fake.add_log_line("/rtb-ai-hub/workflow-engine", {"level": "error", "msg": "boom", ...})
+    fake.add_metric_points("111111111111", "RTBHub/WebhookListener", "Latency",
+                           {"Service": "webhook-listener"}, [(moment, 4210.0), ...])
     fake.inject_fault("LookupEvents", account="333333333333", error="AccessDeniedException")
     ...
     fake.stop()
@@ -30,11 +36,12 @@ import asyncio
 import itertools
 import json
 import logging
+import math
 import re
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -48,7 +55,10 @@ log = logging.getLogger(__name__)
 
 CLOUDTRAIL_PREFIX = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
 LOGS_PREFIX = "Logs_20140328."
+CLOUDWATCH_PREFIX = "GraniteServiceVersion20100801."  # CloudWatch over AWS JSON 1.0
 JSON_11 = "application/x-amz-json-1.1"
+JSON_10 = "application/x-amz-json-1.0"
+_PERCENTILE = re.compile(r"^p(\d{1,2}(?:\.\d+)?|100)$")
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _LOOKUP_KEYS = {
     "EventId": lambda e: [e["EventId"]],
@@ -346,6 +356,7 @@ class FakeAws:
         self._trail: dict[str, list[dict[str, Any]]] = {}
         self._groups: dict[str, list[_LogLine]] = {}
         self._queries: dict[str, _Query] = {}
+        self._metrics: dict[_MetricKey, list[tuple[float, float]]] = {}
         self._faults: list[_Fault] = []
         self._ids = itertools.count(1)
         self._http: aiohttp.ClientSession | None = None
@@ -384,6 +395,7 @@ class FakeAws:
             self._trail.clear()
             self._groups.clear()
             self._queries.clear()
+            self._metrics.clear()
             self._faults.clear()
             self.query_polls = 0
 
@@ -433,6 +445,21 @@ class FakeAws:
         with self._lock:
             self._groups.setdefault(group, []).append(_LogLine(ms, fields, text))
 
+    def add_metric_points(
+        self,
+        account: str,
+        namespace: str,
+        metric: str,
+        dimensions: Mapping[str, str],
+        points: Iterable[tuple[datetime, float]],
+    ) -> None:
+        """Raw datapoints of one metric (exactly these dimensions) in `account`, for the
+        GetMetricData percentile queries moto cannot answer."""
+        key = _metric_key(account, namespace, metric, dimensions.items())
+        stamped = [(moment.timestamp(), float(value)) for moment, value in points]
+        with self._lock:
+            self._metrics.setdefault(key, []).extend(stamped)
+
     def inject_fault(
         self,
         operation: str = "*",
@@ -474,7 +501,7 @@ class FakeAws:
         key, region, service = _credential(request.headers.get("Authorization", ""))
         account = await self._account(key)
         body = _json_body(raw)
-        handler = self._handler(target)
+        handler = self._handler(target, body)
         with self._lock:
             self.requests.append(
                 AwsCall(
@@ -499,9 +526,13 @@ class FakeAws:
             return await self._forward(request, raw)
         with self._lock:
             answer = handler(body, account)
-        return web.Response(text=json.dumps(answer), content_type=JSON_11)
+        kind = JSON_10 if target.startswith(CLOUDWATCH_PREFIX) else JSON_11
+        return web.Response(text=json.dumps(answer), content_type=kind)
 
-    def _handler(self, target: str) -> Any:
+    def _handler(self, target: str, body: dict[str, Any]) -> Any:
+        """The fake's own answer to this call, or None: forward it to moto."""
+        if target == CLOUDWATCH_PREFIX + "GetMetricData":
+            return self._get_metric_data if _asks_percentile(body) else None
         handlers = {
             CLOUDTRAIL_PREFIX + "LookupEvents": self._lookup_events,
             LOGS_PREFIX + "StartQuery": self._start_query,
@@ -650,6 +681,87 @@ class FakeAws:
         if query is None:
             raise AwsError("ResourceNotFoundException", "Query does not exist")
         return query
+
+    # -- CloudWatch GetMetricData (percentiles) ----------------------------------------------
+
+    def _get_metric_data(self, body: dict[str, Any], account: str | None) -> dict[str, Any]:
+        start, end = float(body.get("StartTime", 0)), float(body.get("EndTime", 0))
+        if start >= end:
+            raise AwsError(
+                "InvalidParameterValue",
+                "The parameter StartTime must be less than the parameter EndTime.",
+            )
+        descending = body.get("ScanBy", "TimestampDescending") == "TimestampDescending"
+        results = []
+        for query in body.get("MetricDataQueries") or []:
+            if "MetricStat" not in query:
+                raise AwsError(
+                    "InvalidParameterValue", "metric math is not served by the fake (moto's job)"
+                )
+            if query.get("ReturnData", True):
+                results.append(self._metric_result(query, account, start, end, descending))
+        return {"MetricDataResults": results, "Messages": []}
+
+    def _metric_result(
+        self, query: dict[str, Any], account: str | None, start: float, end: float, desc: bool
+    ) -> dict[str, Any]:
+        stat, metric = query["MetricStat"], query["MetricStat"]["Metric"]
+        dimensions = ((d["Name"], d["Value"]) for d in metric.get("Dimensions") or [])
+        key = _metric_key(account or "", metric["Namespace"], metric["MetricName"], dimensions)
+        period = int(stat["Period"])
+        buckets: dict[int, list[float]] = {}
+        for moment, value in self._metrics.get(key, []):
+            if start <= moment < end:
+                buckets.setdefault(int(moment // period * period), []).append(value)
+        compute = _statistic(str(stat["Stat"]))
+        stamps = sorted(buckets, reverse=desc)
+        return {
+            "Id": query["Id"],
+            "Label": query.get("Label") or metric["MetricName"],
+            "Timestamps": [float(stamp) for stamp in stamps],
+            "Values": [compute(buckets[stamp]) for stamp in stamps],
+            "StatusCode": "Complete",
+        }
+
+
+_MetricKey = tuple[str, str, str, frozenset[tuple[str, str]]]
+
+
+def _metric_key(
+    account: str, namespace: str, metric: str, dimensions: Iterable[tuple[str, str]]
+) -> _MetricKey:
+    return account, namespace, metric, frozenset(dimensions)
+
+
+def _asks_percentile(body: dict[str, Any]) -> bool:
+    queries = body.get("MetricDataQueries") or []
+    stats = (str((q.get("MetricStat") or {}).get("Stat", "")) for q in queries)
+    return any(_PERCENTILE.match(stat) for stat in stats)
+
+
+_STATISTICS: dict[str, Callable[[Sequence[float]], float]] = {
+    "Average": lambda v: sum(v) / len(v),
+    "Sum": lambda v: float(sum(v)),
+    "Minimum": lambda v: min(v),
+    "Maximum": lambda v: max(v),
+    "SampleCount": lambda v: float(len(v)),
+}
+
+
+def _statistic(stat: str) -> Callable[[Sequence[float]], float]:
+    match = _PERCENTILE.match(stat)
+    if match:
+        return lambda values: percentile(values, float(match[1]))
+    if stat not in _STATISTICS:
+        raise AwsError("InvalidParameterValue", f"The statistic {stat} is not valid (fake).")
+    return _STATISTICS[stat]
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile: the smallest value with at least p % of the values at or below."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[rank - 1]
 
 
 def _credential(authorization: str) -> tuple[str | None, str | None, str]:

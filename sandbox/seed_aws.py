@@ -69,22 +69,42 @@ class Alarm:
 
 ALARMS: dict[str, tuple[Alarm, ...]] = {
     "int": (
-        Alarm("rtb-hub-bullmq-queue-depth", "RTBHub/BullMQ", "WaitingJobs",
-              {"Queue": "jira-queue"}, 50, "ALARM",
-              "Threshold Crossed: 1 out of the last 1 datapoints [55.0] was greater than the "
-              "threshold (50.0) (minimum 1 datapoint for OK -> ALARM transition).",
-              description="BullMQ jira-queue waiting + prioritized jobs > 50"),
-        Alarm("rtb-hub-webhook-p99", LATENCY_NAMESPACE, LATENCY_METRIC, LATENCY_DIMENSIONS,
-              3000, "OK",
-              "Threshold Crossed: 3 out of the last 3 datapoints were not greater than the "
-              "threshold (3000.0).",
-              statistic="p99", description="webhook-listener P99 latency > 3 s"),
+        Alarm(
+            "rtb-hub-bullmq-queue-depth",
+            "RTBHub/BullMQ",
+            "WaitingJobs",
+            {"Queue": "jira-queue"},
+            50,
+            "ALARM",
+            "Threshold Crossed: 1 out of the last 1 datapoints [55.0] was greater than the "
+            "threshold (50.0) (minimum 1 datapoint for OK -> ALARM transition).",
+            description="BullMQ jira-queue waiting + prioritized jobs > 50",
+        ),
+        Alarm(
+            "rtb-hub-webhook-p99",
+            LATENCY_NAMESPACE,
+            LATENCY_METRIC,
+            LATENCY_DIMENSIONS,
+            3000,
+            "OK",
+            "Threshold Crossed: 3 out of the last 3 datapoints were not greater than the "
+            "threshold (3000.0).",
+            statistic="p99",
+            description="webhook-listener P99 latency > 3 s",
+        ),
     ),
     "stg": (
-        Alarm("rtb-hub-stg-preview-pod-restarts", "ContainerInsights",
-              "pod_number_of_container_restarts", {"ClusterName": "rtb-stg"}, 3,
-              "INSUFFICIENT_DATA", "Insufficient Data: 3 datapoints were unknown.",
-              notify=False, description="preview pods restarting in stg"),
+        Alarm(
+            "rtb-hub-stg-preview-pod-restarts",
+            "ContainerInsights",
+            "pod_number_of_container_restarts",
+            {"ClusterName": "rtb-stg"},
+            3,
+            "INSUFFICIENT_DATA",
+            "Insufficient Data: 3 datapoints were unknown.",
+            notify=False,
+            description="preview pods restarting in stg",
+        ),
     ),
 }
 
@@ -110,9 +130,12 @@ def assumed_session(endpoint_url: str, account: str) -> boto3.Session:
     sts = boto3.client("sts", region_name=REGION, endpoint_url=endpoint_url, **BASE_CREDENTIALS)
     creds = sts.assume_role(RoleArn=role_arn(account), RoleSessionName=SESSION_NAME)
     c = creds["Credentials"]
-    return boto3.Session(aws_access_key_id=c["AccessKeyId"],
-                         aws_secret_access_key=c["SecretAccessKey"],
-                         aws_session_token=c["SessionToken"], region_name=REGION)
+    return boto3.Session(
+        aws_access_key_id=c["AccessKeyId"],
+        aws_secret_access_key=c["SecretAccessKey"],
+        aws_session_token=c["SessionToken"],
+        region_name=REGION,
+    )
 
 
 def seed_topic(session: boto3.Session, endpoint_url: str) -> str:
@@ -120,26 +143,41 @@ def seed_topic(session: boto3.Session, endpoint_url: str) -> str:
     return str(sns.create_topic(Name=TOPIC_NAME)["TopicArn"])
 
 
-def seed_alarms(session: boto3.Session, endpoint_url: str, alarms: Sequence[Alarm],
-                topic_arn: str | None) -> None:
+def seed_alarms(
+    session: boto3.Session, endpoint_url: str, alarms: Sequence[Alarm], topic_arn: str | None
+) -> None:
     cloudwatch = session.client("cloudwatch", endpoint_url=endpoint_url)
     for alarm in alarms:
         cloudwatch.put_metric_alarm(**alarm_args(alarm, topic_arn))
-        cloudwatch.set_alarm_state(AlarmName=alarm.name, StateValue=alarm.state,
-                                   StateReason=alarm.reason)
+        cloudwatch.set_alarm_state(
+            AlarmName=alarm.name, StateValue=alarm.state, StateReason=alarm.reason
+        )
 
 
 def alarm_args(alarm: Alarm, topic_arn: str | None) -> dict[str, Any]:
-    stat = ({"Statistic": alarm.statistic} if not alarm.statistic.startswith("p")
-            else {"ExtendedStatistic": alarm.statistic})
+    stat = (
+        {"Statistic": alarm.statistic}
+        if not alarm.statistic.startswith("p")
+        else {"ExtendedStatistic": alarm.statistic}
+    )
     actions = [topic_arn] if alarm.notify and topic_arn else []
-    return {"AlarmName": alarm.name, "AlarmDescription": alarm.description,
-            "Namespace": alarm.namespace, "MetricName": alarm.metric,
-            "Dimensions": [{"Name": k, "Value": v} for k, v in alarm.dimensions.items()],
-            "Period": 60, "EvaluationPeriods": 3, "DatapointsToAlarm": 1,
-            "Threshold": alarm.threshold, "ComparisonOperator": "GreaterThanThreshold",
-            "TreatMissingData": "missing", "AlarmActions": actions, "OKActions": actions,
-            **stat, **alarm.extra}
+    return {
+        "AlarmName": alarm.name,
+        "AlarmDescription": alarm.description,
+        "Namespace": alarm.namespace,
+        "MetricName": alarm.metric,
+        "Dimensions": [{"Name": k, "Value": v} for k, v in alarm.dimensions.items()],
+        "Period": 60,
+        "EvaluationPeriods": 3,
+        "DatapointsToAlarm": 1,
+        "Threshold": alarm.threshold,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "TreatMissingData": "missing",
+        "AlarmActions": actions,
+        "OKActions": actions,
+        **stat,
+        **alarm.extra,
+    }
 
 
 def latency_points(now: datetime, rng: random.Random) -> list[tuple[datetime, float]]:
@@ -156,32 +194,56 @@ def seed_latency(session: boto3.Session, endpoint_url: str, now: datetime) -> No
     cloudwatch = session.client("cloudwatch", endpoint_url=endpoint_url)
     dims = [{"Name": k, "Value": v} for k, v in LATENCY_DIMENSIONS.items()]
     rng = random.Random(11)  # noqa: S311 (deterministic fixture data)
-    data = [{"MetricName": LATENCY_METRIC, "Dimensions": dims, "Timestamp": at, "Value": value,
-             "Unit": "Milliseconds"} for at, value in latency_points(now, rng)]
+    data = [
+        {
+            "MetricName": LATENCY_METRIC,
+            "Dimensions": dims,
+            "Timestamp": at,
+            "Value": value,
+            "Unit": "Milliseconds",
+        }
+        for at, value in latency_points(now, rng)
+    ]
     for start in range(0, len(data), METRIC_BATCH):
-        cloudwatch.put_metric_data(Namespace=LATENCY_NAMESPACE,
-                                   MetricData=data[start:start + METRIC_BATCH])
+        cloudwatch.put_metric_data(
+            Namespace=LATENCY_NAMESPACE, MetricData=data[start : start + METRIC_BATCH]
+        )
 
 
 def manifest(tag: str) -> str:
     def digest(kind: str) -> str:
         return "sha256:" + hashlib.sha256(f"rtb-hub:{tag}:{kind}".encode()).hexdigest()
 
-    return json.dumps({
-        "schemaVersion": 2, "mediaType": MANIFEST_TYPE,
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
-                   "size": 7023, "digest": digest("config")},
-        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                    "size": 32_654_321, "digest": digest("layer")}],
-    })
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_TYPE,
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 7023,
+                "digest": digest("config"),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 32_654_321,
+                    "digest": digest("layer"),
+                }
+            ],
+        }
+    )
 
 
 def seed_ecr(session: boto3.Session, endpoint_url: str) -> None:
     ecr = session.client("ecr", endpoint_url=endpoint_url)
     ecr.create_repository(repositoryName=ECR_REPOSITORY)
     for tag in ECR_TAGS:
-        ecr.put_image(repositoryName=ECR_REPOSITORY, imageManifest=manifest(tag), imageTag=tag,
-                      imageManifestMediaType=MANIFEST_TYPE)
+        ecr.put_image(
+            repositoryName=ECR_REPOSITORY,
+            imageManifest=manifest(tag),
+            imageTag=tag,
+            imageManifestMediaType=MANIFEST_TYPE,
+        )
 
 
 def cost_result(daily_usd: float, now: datetime) -> dict[str, Any]:
@@ -191,22 +253,31 @@ def cost_result(daily_usd: float, now: datetime) -> dict[str, Any]:
     by_time = []
     for day, factor in zip(days, FARGATE_DAY_FACTORS, strict=True):
         amount = f"{daily_usd * factor:.4f}"
-        by_time.append({
-            "TimePeriod": {"Start": day.isoformat(), "End": (day + timedelta(days=1)).isoformat()},
-            "Total": {metric: {"Amount": amount, "Unit": "USD"} for metric in CE_METRICS},
-            "Groups": [], "Estimated": False})
+        by_time.append(
+            {
+                "TimePeriod": {
+                    "Start": day.isoformat(),
+                    "End": (day + timedelta(days=1)).isoformat(),
+                },
+                "Total": {metric: {"Amount": amount, "Unit": "USD"} for metric in CE_METRICS},
+                "Groups": [],
+                "Estimated": False,
+            }
+        )
     return {"ResultsByTime": by_time, "DimensionValueAttributes": []}
 
 
-def seed_cost_explorer(endpoint_url: str, account: str, daily_usd: float,
-                       now: datetime) -> None:
-    body = {"account_id": account,
-            "results": [cost_result(daily_usd, now)] * CE_RESULT_COPIES}
+def seed_cost_explorer(endpoint_url: str, account: str, daily_usd: float, now: datetime) -> None:
+    body = {"account_id": account, "results": [cost_result(daily_usd, now)] * CE_RESULT_COPIES}
     url = urlsplit(endpoint_url)
     conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=10)
     try:
-        conn.request("POST", "/moto-api/static/ce/cost-and-usage-results", json.dumps(body),
-                     {"Content-Type": "application/json"})
+        conn.request(
+            "POST",
+            "/moto-api/static/ce/cost-and-usage-results",
+            json.dumps(body),
+            {"Content-Type": "application/json"},
+        )
         response = conn.getresponse()
         response.read()
     finally:

@@ -49,18 +49,54 @@ ENVS: tuple[tuple[str, float], ...] = (("int", 0.5), ("stg", 0.3), ("prd", 0.2))
 
 # workflow type -> (share of traffic, median duration s, failure messages)
 WORKFLOWS: dict[str, tuple[float, float, tuple[str, ...]]] = {
-    "jira-auto-dev": (0.45, 20.0, ("Claude API 529 overloaded",
-                                   "git push rejected: non-fast-forward",
-                                   "Jira API 429 rate limited")),
+    "jira-auto-dev": (
+        0.45,
+        20.0,
+        (
+            "Claude API 529 overloaded",
+            "git push rejected: non-fast-forward",
+            "Jira API 429 rate limited",
+        ),
+    ),
     "pr-review": (0.30, 11.0, ("GitHub API 502 Bad Gateway", "Claude API 529 overloaded")),
-    "preview-deploy": (0.15, 26.0, ("kubectl apply timed out after 60s",
-                                    "namespaces is forbidden: User cannot create resource")),
+    "preview-deploy": (
+        0.15,
+        26.0,
+        (
+            "kubectl apply timed out after 60s",
+            "namespaces is forbidden: User cannot create resource",
+        ),
+    ),
     "incident-summary": (0.10, 6.0, ("OpenAI API 500 internal error",)),
 }
 
 # Relative activity by local hour (Asia/Seoul): quiet nights, busy 9–18.
-HOUR_WEIGHTS = (0.15, 0.1, 0.1, 0.1, 0.1, 0.15, 0.2, 0.35, 0.6, 1.0, 1.0, 1.0,
-                0.7, 0.9, 1.0, 1.0, 1.0, 0.9, 0.7, 0.5, 0.4, 0.3, 0.25, 0.2)
+HOUR_WEIGHTS = (
+    0.15,
+    0.1,
+    0.1,
+    0.1,
+    0.1,
+    0.15,
+    0.2,
+    0.35,
+    0.6,
+    1.0,
+    1.0,
+    1.0,
+    0.7,
+    0.9,
+    1.0,
+    1.0,
+    1.0,
+    0.9,
+    0.7,
+    0.5,
+    0.4,
+    0.3,
+    0.25,
+    0.2,
+)
 
 AI_ROWS_PER_DAY = 420
 AI_ROWS_TODAY = 180
@@ -90,8 +126,11 @@ BURST: tuple[tuple[str, int, int], ...] = (
     ("preview-deploy", 8, 0),
     ("incident-summary", 5, 0),
 )
-BURST_ERRORS = ("Claude API 529 overloaded", "Claude API 529 overloaded",
-                "git push rejected: non-fast-forward")
+BURST_ERRORS = (
+    "Claude API 529 overloaded",
+    "Claude API 529 overloaded",
+    "git push rejected: non-fast-forward",
+)
 # Still running: (workflow type, started this long ago).
 RUNNING: tuple[tuple[str, timedelta], ...] = (
     ("jira-auto-dev", timedelta(seconds=40)),
@@ -99,10 +138,26 @@ RUNNING: tuple[tuple[str, timedelta], ...] = (
     ("preview-deploy", timedelta(minutes=3, seconds=30)),
 )
 
-AI_COLUMNS = ("model", "env", "workflow_type", "issue_key", "input_tokens", "output_tokens",
-              "total_cost_usd", "created_at")
-WF_COLUMNS = ("workflow_type", "status", "issue_key", "env", "started_at", "finished_at",
-              "duration_ms", "error_message")
+AI_COLUMNS = (
+    "model",
+    "env",
+    "workflow_type",
+    "issue_key",
+    "input_tokens",
+    "output_tokens",
+    "total_cost_usd",
+    "created_at",
+)
+WF_COLUMNS = (
+    "workflow_type",
+    "status",
+    "issue_key",
+    "env",
+    "started_at",
+    "finished_at",
+    "duration_ms",
+    "error_message",
+)
 
 
 @dataclass(frozen=True)
@@ -145,8 +200,9 @@ async def seed_hub(url: str, *, now: datetime | None = None, rng_seed: int = 7) 
     return summarize(costs, runs, now)
 
 
-async def _copy(conn: psycopg.AsyncConnection[Any], table: str, columns: Sequence[str],
-                rows: Sequence[Row]) -> None:
+async def _copy(
+    conn: psycopg.AsyncConnection[Any], table: str, columns: Sequence[str], rows: Sequence[Row]
+) -> None:
     statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
     async with conn.cursor() as cur, cur.copy(statement) as copy:
         for row in rows:
@@ -197,17 +253,22 @@ def ai_cost_rows(rng: random.Random, now: datetime) -> list[Row]:
     return rows + spike_rows(rng, now, today)
 
 
-def cost_batch(rng: random.Random, count: int, target: Decimal, start: datetime,
-               end: datetime) -> list[Row]:
+def cost_batch(
+    rng: random.Random, count: int, target: Decimal, start: datetime, end: datetime
+) -> list[Row]:
     """`count` calls spread over [start, end) whose costs add up to about `target`."""
     models = [(m, m.weight) for m in MODELS]
     types = [(name, share) for name, (share, _, _) in WORKFLOWS.items()]
-    drafts = [(pick(rng, models), pick(rng, ENVS), pick(rng, types), *draw_tokens(rng))
-              for _ in range(count)]
+    drafts = [
+        (pick(rng, models), pick(rng, ENVS), pick(rng, types), *draw_tokens(rng))
+        for _ in range(count)
+    ]
     raw = sum(price(m, i, o) for m, _, _, i, o in drafts)
     factor = target / raw
-    rows = [cost_row(m, env, wf, issue_key(rng), i * factor, o * factor,
-                     business_time(rng, start, end)) for m, env, wf, i, o in drafts]
+    rows = [
+        cost_row(m, env, wf, issue_key(rng), i * factor, o * factor, business_time(rng, start, end))
+        for m, env, wf, i, o in drafts
+    ]
     return sorted(rows, key=lambda r: r[-1])
 
 
@@ -217,9 +278,18 @@ def spike_rows(rng: random.Random, now: datetime, today: datetime) -> list[Row]:
     drafts = [draw_tokens(rng, heavy=True) for _ in range(SPIKE.rows)]
     factor = SPIKE.usd / sum(price(model, i, o) for i, o in drafts)
     span = (now - start).total_seconds()
-    return [cost_row(model, SPIKE.env, SPIKE.workflow_type, issue_key(rng), i * factor,
-                     o * factor, start + timedelta(seconds=span * (n + rng.random()) / SPIKE.rows))
-            for n, (i, o) in enumerate(drafts)]
+    return [
+        cost_row(
+            model,
+            SPIKE.env,
+            SPIKE.workflow_type,
+            issue_key(rng),
+            i * factor,
+            o * factor,
+            start + timedelta(seconds=span * (n + rng.random()) / SPIKE.rows),
+        )
+        for n, (i, o) in enumerate(drafts)
+    ]
 
 
 def draw_tokens(rng: random.Random, *, heavy: bool = False) -> tuple[Decimal, Decimal]:
@@ -233,8 +303,15 @@ def price(model: Model, tokens_in: Decimal, tokens_out: Decimal) -> Decimal:
     return (tokens_in * model.usd_per_mtok_in + tokens_out * model.usd_per_mtok_out) / _MTOK
 
 
-def cost_row(model: Model, env: str, workflow_type: str, issue: str, tokens_in: Decimal,
-             tokens_out: Decimal, created_at: datetime) -> Row:
+def cost_row(
+    model: Model,
+    env: str,
+    workflow_type: str,
+    issue: str,
+    tokens_in: Decimal,
+    tokens_out: Decimal,
+    created_at: datetime,
+) -> Row:
     t_in, t_out = max(1, int(tokens_in)), max(1, int(tokens_out))
     cost = price(model, Decimal(t_in), Decimal(t_out)).quantize(_CENT)
     return (model.name, env, workflow_type, issue, t_in, t_out, cost, created_at)
@@ -245,13 +322,20 @@ def cost_row(model: Model, env: str, workflow_type: str, issue: str, tokens_in: 
 
 def workflow_rows(rng: random.Random, now: datetime) -> list[Row]:
     quiet_until = now - ERROR_WINDOW - timedelta(minutes=1)  # background ends before the window
-    background = [execution(rng, business_time(rng, now - timedelta(days=7), quiet_until))
-                  for _ in range(WORKFLOW_ROWS)]
+    background = [
+        execution(rng, business_time(rng, now - timedelta(days=7), quiet_until))
+        for _ in range(WORKFLOW_ROWS)
+    ]
     return sorted(background, key=lambda r: r[4]) + burst_rows(rng, now) + running_rows(rng, now)
 
 
-def execution(rng: random.Random, started: datetime, workflow_type: str | None = None,
-              failed: bool | None = None, error: str | None = None) -> Row:
+def execution(
+    rng: random.Random,
+    started: datetime,
+    workflow_type: str | None = None,
+    failed: bool | None = None,
+    error: str | None = None,
+) -> Row:
     types = [(name, share) for name, (share, _, _) in WORKFLOWS.items()]
     wf = workflow_type or pick(rng, types)
     _, median, errors = WORKFLOWS[wf]
@@ -259,8 +343,16 @@ def execution(rng: random.Random, started: datetime, workflow_type: str | None =
     duration_ms = int(1000 * min(60.0, max(2.0, rng.lognormvariate(0, 0.45) * median)))
     finished = started + timedelta(milliseconds=duration_ms)
     message = (error or rng.choice(errors)) if failed else None
-    return (wf, "failed" if failed else "completed", issue_key(rng), pick(rng, ENVS), started,
-            finished, duration_ms, message)
+    return (
+        wf,
+        "failed" if failed else "completed",
+        issue_key(rng),
+        pick(rng, ENVS),
+        started,
+        finished,
+        duration_ms,
+        message,
+    )
 
 
 def burst_rows(rng: random.Random, now: datetime) -> list[Row]:
@@ -276,8 +368,9 @@ def burst_rows(rng: random.Random, now: datetime) -> list[Row]:
 
 
 def running_rows(rng: random.Random, now: datetime) -> list[Row]:
-    return [(wf, "running", issue_key(rng), "int", now - ago, None, None, None)
-            for wf, ago in RUNNING]
+    return [
+        (wf, "running", issue_key(rng), "int", now - ago, None, None, None) for wf, ago in RUNNING
+    ]
 
 
 # -- summary ---------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """Each env's fake EKS cluster, in the state the runbook's checks expect to find.
 
 Every cluster has the hub's namespace `rtb-ai-hub` (in int it is the hub itself, in stg/prd it
-is core infrastructure) with webhook-listener (2 replicas), workflow-engine (1, KEDA-driven, 3
-revisions: v1.41.0 -> v1.41.1 -> v1.42.0) and auth-service (1), plus preview namespaces
-`preview-proj-<n>`:
+is core infrastructure) with webhook-listener (2 replicas, 2 revisions: v1.41.1 -> v1.42.0),
+workflow-engine (1, KEDA-driven, 3 revisions: v1.41.0 -> v1.41.1 -> v1.42.0) and auth-service
+(1), plus preview namespaces `preview-proj-<n>`. Images come from int's ECR repository (account
+111111111111, as seeded by sandbox/seed_aws.py), so the §7 emergency rollback and set-image
+have something to go back to:
 
 * int: PROJ-123 expires in 1 h 30 min (inside the 2 h notice), PROJ-130 expired 5 h ago but is
   still there (a `cleanupExpired()` failure), PROJ-141 expires in 20 h.
@@ -28,7 +30,7 @@ from sandbox.fake_kube import FakeKubeServer
 Obj = dict[str, Any]
 
 HUB_NAMESPACE = "rtb-ai-hub"
-IMAGE_REPO = "123456789012.dkr.ecr.ap-northeast-2.amazonaws.com/rtb-hub"
+IMAGE_REPO = "111111111111.dkr.ecr.ap-northeast-2.amazonaws.com/rtb-hub"  # int's repository
 SERVICE_ACCOUNT = "rtb-hub-sa"
 SA_USER = f"system:serviceaccount:{HUB_NAMESPACE}:{SERVICE_ACCOUNT}"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
@@ -40,12 +42,15 @@ SLOW_START = timedelta(seconds=95)
 
 # deployment -> (replicas, image history oldest first: (tag, change cause)).
 HUB_DEPLOYMENTS: dict[str, tuple[int, tuple[tuple[str, str], ...]]] = {
-    "webhook-listener": (2, (("v1.42.0", "release v1.42.0"),)),
-    "workflow-engine": (1, (
-        ("v1.41.0", "release v1.41.0"),
-        ("v1.41.1", "hotfix v1.41.1: back off on Claude 529"),
-        ("v1.42.0", "release v1.42.0"),
-    )),
+    "webhook-listener": (2, (("v1.41.1", "release v1.41.1"), ("v1.42.0", "release v1.42.0"))),
+    "workflow-engine": (
+        1,
+        (
+            ("v1.41.0", "release v1.41.0"),
+            ("v1.41.1", "hotfix v1.41.1: back off on Claude 529"),
+            ("v1.42.0", "release v1.42.0"),
+        ),
+    ),
     "auth-service": (1, (("v1.42.0", "release v1.42.0"),)),
 }
 KEDA_TARGET = "workflow-engine"
@@ -77,12 +82,23 @@ PREVIEWS: dict[str, tuple[Preview, ...]] = {
 
 # (verb, resource, namespace or None for all) granted to the hub's service account.
 SA_RULES: dict[str, tuple[tuple[str, str, str | None], ...]] = {
-    "int": (("create", "namespaces", None), ("delete", "namespaces", None),
-            ("create", "deployments", None), ("list", "pods", None)),
-    "stg": (("create", "namespaces", None), ("delete", "namespaces", None),
-            ("create", "deployments", None), ("list", "pods", None)),
-    "prd": (("delete", "namespaces", None), ("create", "deployments", None),
-            ("list", "pods", None)),
+    "int": (
+        ("create", "namespaces", None),
+        ("delete", "namespaces", None),
+        ("create", "deployments", None),
+        ("list", "pods", None),
+    ),
+    "stg": (
+        ("create", "namespaces", None),
+        ("delete", "namespaces", None),
+        ("create", "deployments", None),
+        ("list", "pods", None),
+    ),
+    "prd": (
+        ("delete", "namespaces", None),
+        ("create", "deployments", None),
+        ("list", "pods", None),
+    ),
 }
 
 # Pino lines of workflow-engine: (seconds before now, level, issue, workflow, ms, message).
@@ -104,8 +120,10 @@ ENGINE_LOG: tuple[tuple[int, str, str, str, int | None, str], ...] = (
     (60, "warn", "PROJ-131", "jira-auto-dev", None, "Claude API slow response (8.2 s)"),
     (20, "info", "PROJ-132", "pr-review", 10900, "workflow completed"),
 )
-OOM_LOG = ("<--- Last few GCs --->\n"
-           "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n")
+OOM_LOG = (
+    "<--- Last few GCs --->\n"
+    "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n"
+)
 
 
 def seed_cluster(server: FakeKubeServer, env: str, *, now: datetime) -> None:
@@ -124,8 +142,13 @@ def seed_cluster(server: FakeKubeServer, env: str, *, now: datetime) -> None:
 
 def seed_hub_namespace(server: FakeKubeServer) -> None:
     server.apply(namespace(HUB_NAMESPACE, {"app.kubernetes.io/part-of": "rtb-ai-hub"}))
-    server.apply({"apiVersion": "v1", "kind": "ServiceAccount",
-                  "metadata": {"name": SERVICE_ACCOUNT, "namespace": HUB_NAMESPACE}})
+    server.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": SERVICE_ACCOUNT, "namespace": HUB_NAMESPACE},
+        }
+    )
     for name, (replicas, history) in HUB_DEPLOYMENTS.items():
         for tag, cause in history:  # each apply is a rollout: a new ReplicaSet revision
             server.apply(hub_deployment(name, replicas, tag, cause))
@@ -137,39 +160,72 @@ def hub_deployment(name: str, replicas: int, tag: str, cause: str) -> Obj:
     annotations = {CHANGE_CAUSE: cause}
     if name == KEDA_TARGET:
         annotations |= {"rtb.io/autoscaler": "keda", "rtb.io/scaled-object": KEDA_TARGET}
-    container = {"name": name, "image": f"{IMAGE_REPO}:{tag}",
-                 "ports": [{"containerPort": 3000}],
-                 "env": [{"name": "NODE_ENV", "value": "production"}],
-                 "resources": {"requests": {"cpu": "250m", "memory": "512Mi"},
-                               "limits": {"memory": "1Gi"}}}
-    return deployment(name, HUB_NAMESPACE, replicas, container, annotations,
-                      {"app.kubernetes.io/part-of": "rtb-ai-hub"}, SERVICE_ACCOUNT)
+    container = {
+        "name": name,
+        "image": f"{IMAGE_REPO}:{tag}",
+        "ports": [{"containerPort": 3000}],
+        "env": [{"name": "NODE_ENV", "value": "production"}],
+        "resources": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}},
+    }
+    return deployment(
+        name,
+        HUB_NAMESPACE,
+        replicas,
+        container,
+        annotations,
+        {"app.kubernetes.io/part-of": "rtb-ai-hub"},
+        SERVICE_ACCOUNT,
+    )
 
 
 def scaled_object(target: str) -> Obj:
-    trigger = {"type": "redis", "metadata": {
-        "address": "redis.rtb-ai-hub.svc:6379", "listName": "bull:jira-queue:wait",
-        "listLength": "5"}}
-    return {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-            "metadata": {"name": target, "namespace": HUB_NAMESPACE},
-            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
-                                        "name": target},
-                     "minReplicaCount": 0, "maxReplicaCount": 10, "pollingInterval": 15,
-                     "cooldownPeriod": 300, "triggers": [trigger]},
-            "status": {"scaleTargetKind": "apps/v1.Deployment",
-                       "hpaName": f"keda-hpa-{target}",
-                       "conditions": [{"type": "Ready", "status": "True"},
-                                      {"type": "Active", "status": "True"}]}}
+    trigger = {
+        "type": "redis",
+        "metadata": {
+            "address": "redis.rtb-ai-hub.svc:6379",
+            "listName": "bull:jira-queue:wait",
+            "listLength": "5",
+        },
+    }
+    return {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": target, "namespace": HUB_NAMESPACE},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+            "minReplicaCount": 0,
+            "maxReplicaCount": 10,
+            "pollingInterval": 15,
+            "cooldownPeriod": 300,
+            "triggers": [trigger],
+        },
+        "status": {
+            "scaleTargetKind": "apps/v1.Deployment",
+            "hpaName": f"keda-hpa-{target}",
+            "conditions": [
+                {"type": "Ready", "status": "True"},
+                {"type": "Active", "status": "True"},
+            ],
+        },
+    }
 
 
 def keda_hpa(target: str) -> Obj:
-    return {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-            "metadata": {"name": f"keda-hpa-{target}", "namespace": HUB_NAMESPACE,
-                         "labels": {"scaledobject.keda.sh/name": target}},
-            "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
-                                        "name": target},
-                     "minReplicas": 1, "maxReplicas": 10},
-            "status": {"currentReplicas": 1, "desiredReplicas": 1}}
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {
+            "name": f"keda-hpa-{target}",
+            "namespace": HUB_NAMESPACE,
+            "labels": {"scaledobject.keda.sh/name": target},
+        },
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+            "minReplicas": 1,
+            "maxReplicas": 10,
+        },
+        "status": {"currentReplicas": 1, "desiredReplicas": 1},
+    }
 
 
 def set_engine_logs(server: FakeKubeServer, env: str, now: datetime) -> None:
@@ -178,12 +234,25 @@ def set_engine_logs(server: FakeKubeServer, env: str, now: datetime) -> None:
         server.set_pod_logs(HUB_NAMESPACE, pod["metadata"]["name"], text)
 
 
-def pino_line(env: str, now: datetime, seconds_ago: int, level: str, issue: str,
-              workflow: str, duration_ms: int | None, msg: str) -> str:
+def pino_line(
+    env: str,
+    now: datetime,
+    seconds_ago: int,
+    level: str,
+    issue: str,
+    workflow: str,
+    duration_ms: int | None,
+    msg: str,
+) -> str:
     moment = now - timedelta(seconds=seconds_ago)
-    line: Obj = {"level": level, "time": int(moment.timestamp() * 1000),
-                 "service": KEDA_TARGET, "env": env, "issueKey": issue,
-                 "workflowType": workflow}
+    line: Obj = {
+        "level": level,
+        "time": int(moment.timestamp() * 1000),
+        "service": KEDA_TARGET,
+        "env": env,
+        "issueKey": issue,
+        "workflowType": workflow,
+    }
     if duration_ms is not None:
         line["durationMs"] = duration_ms
     line["msg"] = msg
@@ -201,9 +270,14 @@ def seed_preview(server: FakeKubeServer, preview: Preview, now: datetime) -> Non
     ns_obj = namespace(ns, labels, annotations)
     ns_obj["metadata"]["creationTimestamp"] = iso(created)
     server.apply(ns_obj)
-    container = {"name": "app", "image": f"{IMAGE_REPO}:preview-{preview.issue.lower()}",
-                 "resources": {"requests": {"cpu": "250m", "memory": "512Mi"},
-                               "limits": {"memory": "512Mi"}}}
+    container = {
+        "name": "app",
+        "image": f"{IMAGE_REPO}:preview-{preview.issue.lower()}",
+        "resources": {
+            "requests": {"cpu": "250m", "memory": "512Mi"},
+            "limits": {"memory": "512Mi"},
+        },
+    }
     server.apply(deployment("app", ns, 1, container, {}, labels))
     if preview.extra == "oom-pod":
         server.apply(oom_pod(ns, labels, now))
@@ -214,26 +288,60 @@ def seed_preview(server: FakeKubeServer, preview: Preview, now: datetime) -> Non
 
 
 def oom_pod(ns: str, labels: dict[str, str], now: datetime) -> Obj:
-    last_run = {"terminated": {"reason": "OOMKilled", "exitCode": 137,
-                               "startedAt": iso(now - timedelta(seconds=95)),
-                               "finishedAt": iso(now - timedelta(seconds=40))}}
-    waiting = {"waiting": {"reason": "CrashLoopBackOff",
-                           "message": "back-off 40s restarting failed container=worker"}}
+    last_run = {
+        "terminated": {
+            "reason": "OOMKilled",
+            "exitCode": 137,
+            "startedAt": iso(now - timedelta(seconds=95)),
+            "finishedAt": iso(now - timedelta(seconds=40)),
+        }
+    }
+    waiting = {
+        "waiting": {
+            "reason": "CrashLoopBackOff",
+            "message": "back-off 40s restarting failed container=worker",
+        }
+    }
     image = f"{IMAGE_REPO}:preview-{labels[ISSUE_LABEL].lower()}"
-    status = {"name": "worker", "image": image, "imageID": "", "ready": False,
-              "started": False, "restartCount": 3, "state": waiting, "lastState": last_run}
-    conditions = [{"type": "Initialized", "status": "True"},
-                  {"type": "Ready", "status": "False", "reason": "ContainersNotReady"},
-                  {"type": "ContainersReady", "status": "False", "reason": "ContainersNotReady"},
-                  {"type": "PodScheduled", "status": "True"}]
-    spec = {"containers": [{"name": "worker", "image": image, "command": ["node", "worker.js"],
-                            "resources": {"limits": {"memory": "256Mi"}}}],
-            "restartPolicy": "Always"}
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "worker", "namespace": ns, "labels": {**labels, "app": "worker"}},
-            "spec": spec,
-            "status": {"phase": "Running", "conditions": conditions,
-                       "containerStatuses": [status], "startTime": iso(now - timedelta(minutes=6))}}
+    status = {
+        "name": "worker",
+        "image": image,
+        "imageID": "",
+        "ready": False,
+        "started": False,
+        "restartCount": 3,
+        "state": waiting,
+        "lastState": last_run,
+    }
+    conditions = [
+        {"type": "Initialized", "status": "True"},
+        {"type": "Ready", "status": "False", "reason": "ContainersNotReady"},
+        {"type": "ContainersReady", "status": "False", "reason": "ContainersNotReady"},
+        {"type": "PodScheduled", "status": "True"},
+    ]
+    spec = {
+        "containers": [
+            {
+                "name": "worker",
+                "image": image,
+                "command": ["node", "worker.js"],
+                "resources": {"limits": {"memory": "256Mi"}},
+            }
+        ],
+        "restartPolicy": "Always",
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "worker", "namespace": ns, "labels": {**labels, "app": "worker"}},
+        "spec": spec,
+        "status": {
+            "phase": "Running",
+            "conditions": conditions,
+            "containerStatuses": [status],
+            "startTime": iso(now - timedelta(minutes=6)),
+        },
+    }
 
 
 def slow_started(pod: Obj) -> Obj:
@@ -254,26 +362,47 @@ def slow_started(pod: Obj) -> Obj:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def namespace(name: str, labels: dict[str, str],
-              annotations: dict[str, str] | None = None) -> Obj:
+def namespace(name: str, labels: dict[str, str], annotations: dict[str, str] | None = None) -> Obj:
     meta: Obj = {"name": name, "labels": {"kubernetes.io/metadata.name": name, **labels}}
     if annotations:
         meta["annotations"] = annotations
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta,
-            "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": meta,
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    }
 
 
-def deployment(name: str, ns: str, replicas: int, container: Obj, annotations: dict[str, str],
-               labels: dict[str, str], service_account: str | None = None) -> Obj:
+def deployment(
+    name: str,
+    ns: str,
+    replicas: int,
+    container: Obj,
+    annotations: dict[str, str],
+    labels: dict[str, str],
+    service_account: str | None = None,
+) -> Obj:
     pod_labels = {"app": name, **labels}
     pod_spec: Obj = {"containers": [container]}
     if service_account:
         pod_spec["serviceAccountName"] = service_account
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "namespace": ns, "labels": pod_labels,
-                         "annotations": annotations},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "labels": pod_labels,
+            "annotations": annotations,
+        },
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec},
+        },
+    }
 
 
 def pods_of(server: FakeKubeServer, ns: str, app: str) -> Iterator[Obj]:

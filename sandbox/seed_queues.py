@@ -19,8 +19,16 @@ from typing import Any
 from bullmq import Job, Queue, Worker
 
 PREFIX = "bull"
-STATES = ("waiting", "active", "delayed", "failed", "completed", "paused", "prioritized",
-          "waiting-children")
+STATES = (
+    "waiting",
+    "active",
+    "delayed",
+    "failed",
+    "completed",
+    "paused",
+    "prioritized",
+    "waiting-children",
+)
 ATTEMPTS = 3
 WORKER_TIMEOUT_SECONDS = 10.0
 
@@ -37,20 +45,40 @@ class QueueSeed:
 
 
 QUEUES = (
-    QueueSeed("jira-queue", "jira-auto-dev", waiting=38, prioritized=17, delayed=4, completed=24,
-              failures=("Claude API 529 overloaded", "Claude API 529 overloaded",
-                        "Claude API 529 overloaded", "git push rejected: non-fast-forward",
-                        "Claude API 529 overloaded", "git push rejected: non-fast-forward")),
-    QueueSeed("pr-review-queue", "pr-review", waiting=3, completed=10,
-              failures=("GitHub API 502 Bad Gateway",)),
+    QueueSeed(
+        "jira-queue",
+        "jira-auto-dev",
+        waiting=38,
+        prioritized=17,
+        delayed=4,
+        completed=24,
+        failures=(
+            "Claude API 529 overloaded",
+            "Claude API 529 overloaded",
+            "Claude API 529 overloaded",
+            "git push rejected: non-fast-forward",
+            "Claude API 529 overloaded",
+            "git push rejected: non-fast-forward",
+        ),
+    ),
+    QueueSeed(
+        "pr-review-queue",
+        "pr-review",
+        waiting=3,
+        completed=10,
+        failures=("GitHub API 502 Bad Gateway",),
+    ),
     QueueSeed("preview-queue", "preview-deploy", completed=5),
 )
 
 
-
 def job_data(job_name: str, n: int) -> dict[str, Any]:
-    return {"issueKey": f"PROJ-{100 + n % 100}", "workflowType": job_name, "env": "int",
-            "webhookId": f"wh-{n:06d}"}
+    return {
+        "issueKey": f"PROJ-{100 + n % 100}",
+        "workflowType": job_name,
+        "env": "int",
+        "webhookId": f"wh-{n:06d}",
+    }
 
 
 async def seed_queues(redis_url: str) -> dict[str, dict[str, int]]:
@@ -78,8 +106,10 @@ async def _run_finished_jobs(queue: Queue, redis_url: str, seed: QueueSeed) -> N
     if not seed.completed and not seed.failures:
         return
     opts = {"attempts": ATTEMPTS, "removeOnComplete": False, "removeOnFail": False}
-    jobs = [{"name": seed.job_name, "data": job_data(seed.job_name, n), "opts": opts}
-            for n in range(seed.completed + len(seed.failures))]
+    jobs = [
+        {"name": seed.job_name, "data": job_data(seed.job_name, n), "opts": opts}
+        for n in range(seed.completed + len(seed.failures))
+    ]
     added = await queue.addBulk(jobs)
     reasons = {job.id: reason for job, reason in zip(added[::-1], seed.failures, strict=False)}
 
@@ -88,8 +118,9 @@ async def _run_finished_jobs(queue: Queue, redis_url: str, seed: QueueSeed) -> N
             raise RuntimeError(reasons[job.id])
         return {"status": "done", "issueKey": job.data["issueKey"]}
 
-    worker = Worker(seed.name, process,
-                    {"connection": redis_url, "prefix": PREFIX, "concurrency": 8})
+    worker = Worker(
+        seed.name, process, {"connection": redis_url, "prefix": PREFIX, "concurrency": 8}
+    )
     try:
         await _wait_for(queue, completed=seed.completed, failed=len(seed.failures))
     finally:
@@ -115,6 +146,13 @@ async def _add_pending_jobs(queue: Queue, seed: QueueSeed) -> None:
     plans += [{"delay": (10 + 10 * n) * 60_000} for n in range(seed.delayed)]
     first = seed.completed + len(seed.failures)
     if plans:
-        await queue.addBulk([{"name": seed.job_name, "data": job_data(seed.job_name, first + n),
-                              "opts": {"attempts": ATTEMPTS, **plan}}
-                             for n, plan in enumerate(plans)])
+        await queue.addBulk(
+            [
+                {
+                    "name": seed.job_name,
+                    "data": job_data(seed.job_name, first + n),
+                    "opts": {"attempts": ATTEMPTS, **plan},
+                }
+                for n, plan in enumerate(plans)
+            ]
+        )

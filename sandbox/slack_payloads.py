@@ -130,6 +130,12 @@ def plain_text_value(value: str) -> dict[str, str]:
     return {"type": "plain_text_input", "value": value}
 
 
+def selected_option_value(value: str, text: str | None = None) -> dict[str, Any]:
+    """One `static_select` entry of `view.state.values` (the option chosen)."""
+    option = {"text": {"type": "plain_text", "text": text or value, "emoji": True}, "value": value}
+    return {"type": "static_select", "selected_option": option}
+
+
 def user_object(user_id: str, user_name: str | None, team_id: str = TEAM_ID) -> dict[str, str]:
     name = user_name or user_id.lower()
     return {"id": user_id, "username": name, "name": name, "team_id": team_id}

@@ -25,21 +25,32 @@ from typing import Any, Self
 import yaml
 
 from ops.config import ENV_NAMES, Config
+from sandbox.fake_aws import FakeAws
 from sandbox.fake_kube import FakeKubeServer
+from sandbox.queue_traffic import QueueTraffic
 from sandbox.seed_aws import REGION, role_arn, seed_aws
 from sandbox.seed_hub import HubSeedSummary, seed_hub
 from sandbox.seed_kube import seed_cluster
 from sandbox.seed_queues import seed_queues
+from sandbox.seed_trail_logs import seed_trail_logs
 from sandbox.servers import MotoServer, PostgresServer, RedisServer
 
 ACCOUNTS = {"int": "111111111111", "stg": "222222222222", "prd": "333333333333"}
-USERS = {"viewer1": "UVIEWER1", "operator1": "UOPERATOR1", "operator2": "UOPERATOR2",
-         "lead1": "ULEAD1", "lead2": "ULEAD2"}
+USERS = {
+    "viewer1": "UVIEWER1",
+    "operator1": "UOPERATOR1",
+    "operator2": "UOPERATOR2",
+    "lead1": "ULEAD1",
+    "lead2": "ULEAD2",
+}
 QUEUES = ("jira-queue", "pr-review-queue", "preview-queue")
+FAKED_AWS = ("cloudtrail", "logs", "cloudwatch")  # via FakeAws: what moto cannot do
 BOT_DB, HUB_DB = "rtb_bot", "rtb_hub"
 FIXED_ENVIRON = {
-    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": REGION, "SLACK_BOT_TOKEN": "xoxb-sandbox",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "SLACK_BOT_TOKEN": "xoxb-sandbox",
     "SLACK_SIGNING_SECRET": "sandbox-signing-secret",
 }
 
@@ -49,16 +60,20 @@ def _role_members(*names: str) -> dict[str, list[str]]:
 
 
 class SandboxStack:
-    def __init__(self, *, now: datetime | None = None) -> None:
+    def __init__(self, *, now: datetime | None = None, queue_traffic: bool = True) -> None:
+        """`queue_traffic`: a live producer and worker on preview-queue (sandbox/queue_traffic)."""
         self.now = now
         self.redis = RedisServer()
         self.postgres = PostgresServer()
         self.moto = MotoServer()
         self.kube: dict[str, FakeKubeServer] = {env: FakeKubeServer() for env in ENV_NAMES}
+        self.fake_aws: FakeAws | None = None  # started once moto is (it forwards to moto)
         self.users = dict(USERS)
         self.environ: dict[str, str] = {}
         self.hub_summary: HubSeedSummary | None = None
         self.queue_counts: dict[str, dict[str, int]] = {}
+        self.traffic: QueueTraffic | None = None
+        self._queue_traffic = queue_traffic
         self._dir: Path | None = None
 
     @property
@@ -75,13 +90,22 @@ class SandboxStack:
         try:
             self._dir = Path(tempfile.mkdtemp(prefix="rtb-sandbox-"))
             self._start_servers()
+            self.fake_aws = FakeAws(upstream=self.moto.url)
+            self.fake_aws.start()
             bot_url = self.postgres.create_database(BOT_DB)
             hub_url = self.postgres.create_database(HUB_DB)
             self._seed(hub_url, now)
+            seed_trail_logs(self.fake_aws, ACCOUNTS, now=now, kube=self.kube)
             self._write_config()
-            self.environ = {"DATABASE_URL": bot_url, "HUB_DATABASE_URL": hub_url,
-                            "REDIS_URL": self.redis.url, **FIXED_ENVIRON,
-                            "RTB_CONFIG": str(self.config_path)}
+            if self._queue_traffic:
+                self.traffic = QueueTraffic(self.redis.url).start()
+            self.environ = {
+                "DATABASE_URL": bot_url,
+                "HUB_DATABASE_URL": hub_url,
+                "REDIS_URL": self.redis.url,
+                **FIXED_ENVIRON,
+                "RTB_CONFIG": str(self.config_path),
+            }
         except BaseException:
             self.stop()
             raise
@@ -89,8 +113,12 @@ class SandboxStack:
 
     def _start_servers(self) -> None:
         """PostgreSQL's initdb is the slow one: start everything side by side."""
-        starters = [self.postgres.start, self.redis.start, self.moto.start,
-                    *(server.start for server in self.kube.values())]
+        starters = [
+            self.postgres.start,
+            self.redis.start,
+            self.moto.start,
+            *(server.start for server in self.kube.values()),
+        ]
         with ThreadPoolExecutor(len(starters)) as pool:
             for future in [pool.submit(start) for start in starters]:
                 future.result()
@@ -110,14 +138,26 @@ class SandboxStack:
         for env, server in self.kube.items():
             seed_cluster(server, env, now=now)
 
-    async def _seed_async(self, hub_url: str,
-                          now: datetime) -> tuple[HubSeedSummary, dict[str, dict[str, int]]]:
+    async def _seed_async(
+        self, hub_url: str, now: datetime
+    ) -> tuple[HubSeedSummary, dict[str, dict[str, int]]]:
         return await asyncio.gather(seed_hub(hub_url, now=now), seed_queues(self.redis.url))
 
     def stop(self) -> None:
         """Stop everything started (idempotent; never raises for a half-started stack)."""
-        stoppers = [*(server.stop for server in self.kube.values()),
-                    self.moto.stop, self.redis.stop, self.postgres.stop]
+        if self.traffic is not None:  # before Redis goes away under its worker
+            self.traffic.stop()
+            self.traffic = None
+        if self.fake_aws is not None:
+            with contextlib.suppress(Exception):
+                self.fake_aws.stop()
+            self.fake_aws = None
+        stoppers = [
+            *(server.stop for server in self.kube.values()),
+            self.moto.stop,
+            self.redis.stop,
+            self.postgres.stop,
+        ]
         for stop in stoppers:
             with contextlib.suppress(Exception):
                 stop()
@@ -129,23 +169,43 @@ class SandboxStack:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     # -- the bot's configuration -----------------------------------------------------------
 
     def config_data(self) -> dict[str, Any]:
         """Every setting of the sandbox's config.yml (validated by ops.config.Config)."""
-        environments = {env: {"account_id": ACCOUNTS[env], "region": REGION,
-                              "role_arn": role_arn(ACCOUNTS[env]),
-                              "kube_server": self.kube[env].url} for env in ENV_NAMES}
-        raw = {"environments": environments,
-               "roles": {"leads": _role_members("lead1", "lead2"),
-                         "operators": _role_members("operator1", "operator2"),
-                         "viewers": _role_members("viewer1"), "everyone_can_view": True},
-               "hub": {"queues": list(QUEUES)},
-               "aws": {"endpoint_url": self.moto.url}}
+        environments = {
+            env: {
+                "account_id": ACCOUNTS[env],
+                "region": REGION,
+                "role_arn": role_arn(ACCOUNTS[env]),
+                "kube_server": self.kube[env].url,
+            }
+            for env in ENV_NAMES
+        }
+        raw = {
+            "environments": environments,
+            "roles": {
+                "leads": _role_members("lead1", "lead2"),
+                "operators": _role_members("operator1", "operator2"),
+                "viewers": _role_members("viewer1"),
+                "everyone_can_view": True,
+            },
+            "hub": {"queues": list(QUEUES)},
+            "aws": {
+                "endpoint_url": self.moto.url,
+                "service_endpoints": dict.fromkeys(FAKED_AWS, self.fake_aws.url)
+                if self.fake_aws
+                else {},
+            },
+        }
         data: dict[str, Any] = Config.model_validate(raw).model_dump(mode="json", exclude_none=True)
         return data
 
@@ -160,13 +220,27 @@ class SandboxStack:
     # -- for `rtb-bot sandbox` -------------------------------------------------------------
 
     def describe(self) -> str:
-        lines = ["rtb-ops-bot sandbox", f"  config file   {self.config_path}",
-                 f"  PostgreSQL    {self.postgres.url} (databases {BOT_DB}, {HUB_DB})",
-                 f"  Redis         {self.redis.url} (BullMQ prefix bull: {', '.join(QUEUES)})",
-                 f"  AWS (moto)    {self.moto.url} region {REGION}"]
-        lines += [f"  kube {env:<8} {server.url} (account {ACCOUNTS[env]}, "
-                  f"role {role_arn(ACCOUNTS[env])})" for env, server in self.kube.items()]
+        lines = [
+            "rtb-ops-bot sandbox",
+            f"  config file   {self.config_path}",
+            f"  PostgreSQL    {self.postgres.url} (databases {BOT_DB}, {HUB_DB})",
+            f"  Redis         {self.redis.url} (BullMQ prefix bull: {', '.join(QUEUES)})",
+            f"  AWS (moto)    {self.moto.url} region {REGION}",
+            f"  AWS (fake)    {self.fake_aws.url if self.fake_aws else '-'} "
+            "CloudTrail, Logs Insights, CloudWatch p99",
+        ]
+        lines += [
+            f"  kube {env:<8} {server.url} (account {ACCOUNTS[env]}, "
+            f"role {role_arn(ACCOUNTS[env])})"
+            for env, server in self.kube.items()
+        ]
         lines += ["  Slack users   " + ", ".join(f"{k}={v}" for k, v in self.users.items())]
+        if self.traffic is not None:
+            traffic = self.traffic
+            lines += [
+                f"  live queue    {traffic.queue}: a job every {traffic.interval:g} s, "
+                "and a worker completing them"
+            ]
         lines += ["  environment:"] + [f"    {k}={v}" for k, v in self.environ.items()]
         lines += ["  seeded:"] + [f"    {line}" for line in self._seed_facts()]
         return "\n".join(lines)
@@ -175,11 +249,15 @@ class SandboxStack:
         facts = []
         if self.hub_summary is not None:
             s = self.hub_summary
-            facts.append(f"AI cost today ${s.today_cost_usd:.2f} (spike: {s.spike_model} in "
-                         f"{s.spike_env} ${s.spike_cost_usd:.2f} in the last hour); "
-                         f"workflow error rate 15 min {s.window_error_rate_percent:.0f}%")
+            facts.append(
+                f"AI cost today ${s.today_cost_usd:.2f} (spike: {s.spike_model} in "
+                f"{s.spike_env} ${s.spike_cost_usd:.2f} in the last hour); "
+                f"workflow error rate 15 min {s.window_error_rate_percent:.0f}%"
+            )
         for queue, counts in self.queue_counts.items():
-            facts.append(f"{queue}: waiting {counts['waiting']} prioritized "
-                         f"{counts['prioritized']} delayed {counts['delayed']} failed "
-                         f"{counts['failed']} completed {counts['completed']}")
+            facts.append(
+                f"{queue}: waiting {counts['waiting']} prioritized "
+                f"{counts['prioritized']} delayed {counts['delayed']} failed "
+                f"{counts['failed']} completed {counts['completed']}"
+            )
         return facts

@@ -12,6 +12,7 @@ from slack_sdk.models.views import View
 from approvals.mutations import MutationSpec
 from approvals.outcomes import (
     ApprovalRequested,
+    ConfirmNeeded,
     Decided,
     DecisionOutcome,
     DecisionRefused,
@@ -40,6 +41,8 @@ REJECT_ACTION = "approval_reject"
 REASON_CALLBACK = "approval_reason"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason_input"
+CONFIRM_ACTION = "mutation_confirm"
+CANCEL_ACTION = "mutation_cancel"
 
 
 def when(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -238,19 +241,55 @@ def render_gate_outcome(outcome: GateOutcome, approvals_channel: str, tz: ZoneIn
         return render_ran(outcome)
     if isinstance(outcome, ReasonNeeded):
         return render_reason_asked(outcome)
+    if isinstance(outcome, ConfirmNeeded):
+        return render_confirmation(outcome)
     return render_request_sent(outcome, approvals_channel, tz)
+
+
+def render_confirmation(asked: ConfirmNeeded) -> Message:
+    """Only the requester sees it; Confirm sends the change through the gate again."""
+    change = f"{escape(asked.change.before)} → {escape(asked.change.after)}"
+    text = (
+        f":warning: {_spec_what(asked.spec)}: {change}\n{escape(asked.why)} "
+        f"Confirm to go ahead ({asked.decision.reason})."
+    )
+    actions = buttons(
+        button("Confirm", CONFIRM_ACTION, asked.token, style="danger"),
+        button("Cancel", CANCEL_ACTION, asked.token),
+        block_id="mutation_confirmation",
+    )
+    fallback = f"Confirm {asked.spec.headline()}: {asked.change.before} → {asked.change.after}"
+    return Message(text=fallback, blocks=(section(text), actions), ephemeral=True)
 
 
 def render_ran(ran: Ran) -> Message:
     what, run = _spec_what(ran.spec), ran.run
     change = f"{escape(ran.change.before)} → {escape(ran.change.after)}"
+    if isinstance(run.result.get("parts"), list):
+        return _render_ran_parts(ran, what, change)
     if run.status == "succeeded":
         return simple(f":white_check_mark: {what}: {change}. ({ran.decision.reason})")
     return simple(f":x: {what} {_run_problem(run)}", ephemeral=False)
 
 
+_PART_MARK = {"succeeded": ":white_check_mark:", "failed": ":x:", "unknown": ":warning:"}
+
+
+def _render_ran_parts(ran: Ran, what: str, change: str) -> Message:
+    """A change made of parts (an emergency rollback): one line per part, as each went."""
+    lines = [f"{_PART_MARK.get(ran.run.status, '')} {what}: {change}. ({ran.decision.reason})"]
+    for part in ran.run.result["parts"]:
+        status = part.get("status")
+        if status == "succeeded":
+            outcome = "done"
+        else:
+            outcome = _run_problem(RunResult("unknown" if status == "unknown" else "failed", part))
+        lines.append(f"• `{escape(str(part.get('target')))}`: {outcome}")
+    return simple("\n".join(lines))
+
+
 def _run_problem(run: RunResult) -> str:
-    error = escape(str(run.result.get("error", "error")))
+    error = escape(str(run.result.get("error", "error"))).rstrip(".")
     if run.status == "unknown":
         return f"got no clear answer ({error}): it may or may not have been applied; check it."
     return f"failed: {error}. Nothing was changed."

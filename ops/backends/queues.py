@@ -47,8 +47,14 @@ class RawFailedJob:
     timestamp_ms: int
 
 
+@dataclass(frozen=True)
+class RetriedJobs:
+    retried: tuple[str, ...]  # job ids moved back to wait
+    skipped: tuple[str, ...]  # job ids no longer in `failed` when their turn came
+
+
 class BullQueues:
-    """Read access to the queues under `prefix` (mutations come with their own issue)."""
+    """The queues under `prefix`: counts and listings, and pause / resume / retry."""
 
     def __init__(self, client: aioredis.Redis, prefix: str) -> None:
         self._client = client
@@ -85,6 +91,46 @@ class BullQueues:
             return []
         jobs = await _redis(self.queue(name).getFailed(0, limit - 1))
         return [_failed_job(job) for job in jobs]
+
+    # -- changes (the caller decides whether it may: approvals' queue mutations) ---------------
+
+    async def pause(self, name: str) -> None:
+        """BullMQ's pause: the `paused` flag in `meta`; workers take no new job, jobs stay."""
+        await _redis(self.queue(name).pause())
+
+    async def resume(self, name: str) -> int:
+        """Resume; the number of calls it took.
+
+        bullmq's resume moves at most 7,000 jobs of a pre-BullMQ-5 `paused` list per call and
+        returns how many are left there, so it is called until nothing is left.
+        """
+        calls = 1
+        while await _redis(self.queue(name).resume()):
+            calls += 1
+        return calls
+
+    async def retry_all_failed(self, name: str) -> None:
+        """Every failed job back to `wait` (bullmq loops the Lua script in batches itself)."""
+        await _redis(self.queue(name).retryJobs({"state": "failed"}))
+
+    async def retry_newest_failed(self, name: str, limit: int) -> RetriedJobs:
+        """The `limit` most recently failed jobs back to `wait`, one by one (newest first).
+
+        `retryJobs(count=…)` is a batch size, not a limit: it always retries every failed job.
+        A job that left `failed` in the meantime (retried or removed by someone else) is skipped.
+        """
+        retried: list[str] = []
+        skipped: list[str] = []
+        if limit <= 0:
+            return RetriedJobs((), ())
+        for job in await _redis(self.queue(name).getFailed(0, limit - 1)):
+            try:
+                await _redis(job.retry("failed"))
+            except TypeError:  # bullmq's "job is not in the failed state" / "missing key"
+                skipped.append(str(job.id))
+            else:
+                retried.append(str(job.id))
+        return RetriedJobs(tuple(retried), tuple(skipped))
 
 
 def _failed_job(job: Any) -> RawFailedJob:

@@ -110,8 +110,10 @@ def handle(cluster: Cluster, req: ApiRequest) -> ApiResponse:
         return _ok(cluster.rules.review(route.plural, req.body, req.user, route.namespace), 201)
     handler = _HANDLERS.get((_shape(route), req.method))
     if handler is None:
-        raise KubeError(405 if _shape(route) in ("collection", "item") else 404,
-                        f"{req.method} is not supported on {req.path}")
+        raise KubeError(
+            405 if _shape(route) in ("collection", "item") else 404,
+            f"{req.method} is not supported on {req.path}",
+        )
     if cluster.controller.pending():
         cluster.controller.reconcile()  # let delayed pods turn Ready before anyone looks
     return handler(cluster, route, req)

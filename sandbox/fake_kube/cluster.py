@@ -41,9 +41,12 @@ class Cluster:
     def list(self, r: Route, labels: str = "", fields: str = "") -> Obj:
         items = select(self.store.items(r.group, r.plural, r.scope), labels, fields)
         kind = items[0]["kind"] if items else kind_for(r.group, r.plural)
-        return {"kind": f"{kind}List", "apiVersion": r.api_version,
-                "metadata": {"resourceVersion": str(self.store.resource_version)},
-                "items": items}
+        return {
+            "kind": f"{kind}List",
+            "apiVersion": r.api_version,
+            "metadata": {"resourceVersion": str(self.store.resource_version)},
+            "items": items,
+        }
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -73,11 +76,15 @@ class Cluster:
 
     def patch(self, r: Route, patch: Any, content_type: str, dry_run: bool = False) -> Obj:
         builtin = is_builtin_group(r.group)
-        if content_type not in PATCH_TYPES or (content_type == STRATEGIC_MERGE_PATCH
-                                               and not builtin):
-            raise KubeError(415, f"the body of the request was in an unknown format - accepted "
-                            f"media types include: application/json-patch+json, "
-                            f"application/merge-patch+json (not {content_type})")
+        if content_type not in PATCH_TYPES or (
+            content_type == STRATEGIC_MERGE_PATCH and not builtin
+        ):
+            raise KubeError(
+                415,
+                f"the body of the request was in an unknown format - accepted "
+                f"media types include: application/json-patch+json, "
+                f"application/merge-patch+json (not {content_type})",
+            )
         current = self.read(r)
         return self._update(r, current, self._patched(r, current, patch, content_type), dry_run)
 
@@ -93,9 +100,13 @@ class Cluster:
             obj["metadata"]["deletionTimestamp"] = now_iso()
             return obj
         m = obj["metadata"]
-        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                "details": {"name": m["name"], "group": r.group, "kind": r.plural,
-                            "uid": m["uid"]}}
+        return {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "details": {"name": m["name"], "group": r.group, "kind": r.plural, "uid": m["uid"]},
+        }
 
     def delete_collection(self, r: Route, labels: str, fields: str) -> Obj:
         doomed = self.list(r, labels, fields)
@@ -129,12 +140,18 @@ class Cluster:
         m = obj["metadata"]
         replicas = obj.get("spec", {}).get("replicas", 1)
         selector = match_labels_to_selector(obj.get("spec", {}).get("selector") or {})
-        meta = {k: m[k] for k in ("name", "namespace", "uid", "resourceVersion",
-                                  "creationTimestamp") if k in m}
-        return {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": meta,
-                "spec": {"replicas": replicas},
-                "status": {"replicas": obj.get("status", {}).get("replicas", 0),
-                           "selector": selector}}
+        meta = {
+            k: m[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in m
+        }
+        return {
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": meta,
+            "spec": {"replicas": replicas},
+            "status": {"replicas": obj.get("status", {}).get("replicas", 0), "selector": selector},
+        }
 
     def write_scale(self, r: Route, scale: Obj) -> Obj:
         current = self.read(r.parent())
@@ -152,15 +169,19 @@ class Cluster:
         current = self.read(r.parent())
         if patch_type:
             body = self._patched(r, current, body, patch_type)
-        return self._update(r.parent(), current, {**current, "status": body.get("status")},
-                            dry_run=False)
+        return self._update(
+            r.parent(), current, {**current, "status": body.get("status")}, dry_run=False
+        )
 
     def pod_log(self, r: Route, container: str | None, tail_lines: int | None) -> str:
         pod = self.read(r.parent())
         names = [c["name"] for c in pod.get("spec", {}).get("containers", [])]
         if container is None and len(names) > 1:
-            raise KubeError(400, f"a container name must be specified for pod {r.name}, "
-                            f"choose one of: [{' '.join(names)}]")
+            raise KubeError(
+                400,
+                f"a container name must be specified for pod {r.name}, "
+                f"choose one of: [{' '.join(names)}]",
+            )
         if container is not None and names and container not in names:
             raise KubeError(400, f"container {container} is not valid for pod {r.name}")
         ns, name = r.namespace or "", r.name or ""
@@ -180,8 +201,11 @@ class Cluster:
         body.setdefault("kind", kind_for(r.group, r.plural))
         meta = body.setdefault("metadata", {})
         if r.scope and meta.setdefault("namespace", r.scope) != r.scope:
-            raise KubeError(400, "the namespace of the provided object does not match the "
-                            "namespace sent on the request")
+            raise KubeError(
+                400,
+                "the namespace of the provided object does not match the "
+                "namespace sent on the request",
+            )
         return body
 
     def _patched(self, r: Route, current: Obj, patch: Any, content_type: str) -> Obj:
@@ -214,8 +238,15 @@ class Cluster:
     def _ensure_namespace(self, name: str) -> None:
         key = key_of("", "namespaces", None, name)
         if self.store.get(key) is None:
-            self.store.insert(key, {"apiVersion": "v1", "kind": "Namespace",
-                                    "metadata": {"name": name}, "status": {"phase": "Active"}})
+            self.store.insert(
+                key,
+                {
+                    "apiVersion": "v1",
+                    "kind": "Namespace",
+                    "metadata": {"name": name},
+                    "status": {"phase": "Active"},
+                },
+            )
 
     def _delete_namespace(self, ns: Obj, dry_run: bool) -> Obj:
         name = ns["metadata"]["name"]

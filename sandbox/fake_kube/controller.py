@@ -36,8 +36,14 @@ def random_suffix(length: int = 5) -> str:
 
 def owner_ref(owner: Obj) -> dict[str, Any]:
     m = owner["metadata"]
-    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": m["name"],
-            "uid": m["uid"], "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": m["name"],
+        "uid": m["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
 def owned_by(obj: Obj, uid: str) -> bool:
@@ -54,18 +60,39 @@ def pod_ready(pod: Obj) -> bool:
 
 
 def pod_status(spec: dict[str, Any], ready: bool, started: str) -> dict[str, Any]:
-    state = {"running": {"startedAt": started}} if ready else {
-        "waiting": {"reason": "ContainerCreating"}}
-    statuses = [{"name": c["name"], "image": c.get("image", ""), "imageID": "", "ready": ready,
-                 "started": ready, "restartCount": 0, "state": copy.deepcopy(state)}
-                for c in spec.get("containers", [])]
+    state = (
+        {"running": {"startedAt": started}}
+        if ready
+        else {"waiting": {"reason": "ContainerCreating"}}
+    )
+    statuses = [
+        {
+            "name": c["name"],
+            "image": c.get("image", ""),
+            "imageID": "",
+            "ready": ready,
+            "started": ready,
+            "restartCount": 0,
+            "state": copy.deepcopy(state),
+        }
+        for c in spec.get("containers", [])
+    ]
     flag = "True" if ready else "False"
-    conditions = [{"type": "Initialized", "status": "True"}, {"type": "Ready", "status": flag},
-                  {"type": "ContainersReady", "status": flag},
-                  {"type": "PodScheduled", "status": "True"}]
-    return {"phase": "Running" if ready else "Pending", "conditions": conditions,
-            "containerStatuses": statuses, "startTime": started, "hostIP": "10.0.0.10",
-            "podIP": "10.244.0.10", "qosClass": "BestEffort"}
+    conditions = [
+        {"type": "Initialized", "status": "True"},
+        {"type": "Ready", "status": flag},
+        {"type": "ContainersReady", "status": flag},
+        {"type": "PodScheduled", "status": "True"},
+    ]
+    return {
+        "phase": "Running" if ready else "Pending",
+        "conditions": conditions,
+        "containerStatuses": statuses,
+        "startTime": started,
+        "hostIP": "10.0.0.10",
+        "podIP": "10.244.0.10",
+        "qosClass": "BestEffort",
+    }
 
 
 def new_replicaset(dep: Obj, pod_hash: str, rev: int) -> Obj:
@@ -74,19 +101,31 @@ def new_replicaset(dep: Obj, pod_hash: str, rev: int) -> Obj:
     template["metadata"]["labels"] = labels
     selector = copy.deepcopy(dep["spec"].get("selector") or {"matchLabels": dict(labels)})
     selector.setdefault("matchLabels", {})[HASH_LABEL] = pod_hash
-    meta = {"name": f"{dep['metadata']['name']}-{pod_hash}", "labels": labels,
-            "namespace": dep["metadata"]["namespace"], "annotations": {REVISION: str(rev)},
-            "ownerReferences": [owner_ref(dep)]}
-    return {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": meta,
-            "spec": {"replicas": 0, "selector": selector, "template": template},
-            "status": {"replicas": 0}}
+    meta = {
+        "name": f"{dep['metadata']['name']}-{pod_hash}",
+        "labels": labels,
+        "namespace": dep["metadata"]["namespace"],
+        "annotations": {REVISION: str(rev)},
+        "ownerReferences": [owner_ref(dep)],
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": meta,
+        "spec": {"replicas": 0, "selector": selector, "template": template},
+        "status": {"replicas": 0},
+    }
 
 
-def deployment_conditions(old: list[dict[str, Any]], available: bool,
-                          complete: bool) -> list[dict[str, Any]]:
+def deployment_conditions(
+    old: list[dict[str, Any]], available: bool, complete: bool
+) -> list[dict[str, Any]]:
     wanted = [
-        ("Available", "True" if available else "False",
-         "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable"),
+        (
+            "Available",
+            "True" if available else "False",
+            "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
+        ),
         ("Progressing", "True", "NewReplicaSetAvailable" if complete else "ReplicaSetUpdated"),
     ]
     out = []
@@ -96,8 +135,16 @@ def deployment_conditions(old: list[dict[str, Any]], available: bool,
             out.append(prev)
             continue
         stamp = now_iso()
-        out.append({"type": kind, "status": status, "reason": reason, "message": reason,
-                    "lastUpdateTime": stamp, "lastTransitionTime": stamp})
+        out.append(
+            {
+                "type": kind,
+                "status": status,
+                "reason": reason,
+                "message": reason,
+                "lastUpdateTime": stamp,
+                "lastTransitionTime": stamp,
+            }
+        )
     return out
 
 
@@ -132,8 +179,10 @@ class Controller:
     def _sync_replicasets(self, dep: Obj) -> None:
         owned = self._owned("apps", "replicasets", dep)
         pod_hash = template_hash(dep["spec"].get("template", {}))
-        current = next((rs for rs in owned
-                        if rs["metadata"].get("labels", {}).get(HASH_LABEL) == pod_hash), None)
+        current = next(
+            (rs for rs in owned if rs["metadata"].get("labels", {}).get(HASH_LABEL) == pod_hash),
+            None,
+        )
         top = max((revision(rs) for rs in owned), default=0)
         if current is None:
             current = self._put(new_replicaset(dep, pod_hash, top + 1), "apps", "replicasets")
@@ -159,25 +208,38 @@ class Controller:
         want = rs["spec"].get("replicas", 1)
         for pod in pods[want:]:
             self._ready_at.pop(pod["metadata"]["uid"], None)
-            self.store.remove(key_of("", "pods", pod["metadata"]["namespace"],
-                                     pod["metadata"]["name"]))
+            self.store.remove(
+                key_of("", "pods", pod["metadata"]["namespace"], pod["metadata"]["name"])
+            )
         pods = [self._refresh_readiness(p) for p in pods[:want]]
         pods += [self._create_pod(rs) for _ in range(want - len(pods))]
         ready = sum(pod_ready(p) for p in pods)
-        rs["status"] = {"replicas": len(pods), "fullyLabeledReplicas": len(pods),
-                        "readyReplicas": ready, "availableReplicas": ready,
-                        "observedGeneration": rs["metadata"].get("generation", 1)}
+        rs["status"] = {
+            "replicas": len(pods),
+            "fullyLabeledReplicas": len(pods),
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "observedGeneration": rs["metadata"].get("generation", 1),
+        }
         self._put(rs, "apps", "replicasets")
 
     def _create_pod(self, rs: Obj) -> Obj:
         template = rs["spec"]["template"]
         meta = copy.deepcopy(template.get("metadata", {}))
-        meta.update(name=f"{rs['metadata']['name']}-{random_suffix()}",
-                    namespace=rs["metadata"]["namespace"], ownerReferences=[owner_ref(rs)])
+        meta.update(
+            name=f"{rs['metadata']['name']}-{random_suffix()}",
+            namespace=rs["metadata"]["namespace"],
+            ownerReferences=[owner_ref(rs)],
+        )
         spec = {**copy.deepcopy(template.get("spec", {})), "nodeName": "fake-node-1"}
         ready = self.rollout_delay_seconds <= 0
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec,
-               "status": pod_status(spec, ready, now_iso())}
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": meta,
+            "spec": spec,
+            "status": pod_status(spec, ready, now_iso()),
+        }
         pod = self._put(pod, "", "pods")
         if not ready:
             self._ready_at[pod["metadata"]["uid"]] = time.monotonic() + self.rollout_delay_seconds
@@ -194,15 +256,21 @@ class Controller:
 
     def _sync_deployment_status(self, dep: Obj) -> None:
         pod_hash = template_hash(dep["spec"].get("template", {}))
-        pods = [(rs["metadata"].get("labels", {}).get(HASH_LABEL) == pod_hash, p)
-                for rs in self._owned("apps", "replicasets", dep)
-                for p in self._owned("", "pods", rs)]
+        pods = [
+            (rs["metadata"].get("labels", {}).get(HASH_LABEL) == pod_hash, p)
+            for rs in self._owned("apps", "replicasets", dep)
+            for p in self._owned("", "pods", rs)
+        ]
         ready = sum(pod_ready(p) for _, p in pods)
         updated = sum(is_new and pod_ready(p) for is_new, p in pods)
         want = dep["spec"].get("replicas", 1)
-        status = {"observedGeneration": dep["metadata"].get("generation", 1),
-                  "replicas": len(pods), "updatedReplicas": updated, "readyReplicas": ready,
-                  "availableReplicas": ready}
+        status = {
+            "observedGeneration": dep["metadata"].get("generation", 1),
+            "replicas": len(pods),
+            "updatedReplicas": updated,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+        }
         if want > ready:
             status["unavailableReplicas"] = want - ready
         old = dep.get("status", {}).get("conditions", [])

@@ -23,7 +23,10 @@ REASONS = {
 
 class KubeError(Exception):
     def __init__(
-        self, code: int, message: str, reason: str | None = None,
+        self,
+        code: int,
+        message: str,
+        reason: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
@@ -40,8 +43,13 @@ def status_body(
     code: int, reason: str, message: str, details: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": message, "reason": reason, "code": code,
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
     }
     if details:
         body["details"] = details
@@ -73,5 +81,6 @@ def conflict(group: str, plural: str, name: str) -> KubeError:
 
 def invalid(group: str, plural: str, name: str, message: str) -> KubeError:
     details = {"name": name, "group": group, "kind": plural}
-    return KubeError(422, f'{resource_label(group, plural)} "{name}" is invalid: {message}',
-                     details=details)
+    return KubeError(
+        422, f'{resource_label(group, plural)} "{name}" is invalid: {message}', details=details
+    )

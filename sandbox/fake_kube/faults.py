@@ -22,8 +22,9 @@ class Faults:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
 
-    def add(self, method: str, path_regex: str, status: int | None, delay: float,
-            count: int | None) -> None:
+    def add(
+        self, method: str, path_regex: str, status: int | None, delay: float, count: int | None
+    ) -> None:
         fault = Fault(method.upper(), re.compile(path_regex), status, delay, count)
         self._faults.append(fault)
 

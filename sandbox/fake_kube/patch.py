@@ -13,9 +13,14 @@ PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH)
 
 # Lists merged element-wise by key in strategic merge (the Kubernetes patchMergeKey tags).
 _MERGE_KEYS = {
-    "containers": "name", "initContainers": "name", "ephemeralContainers": "name",
-    "env": "name", "volumes": "name", "imagePullSecrets": "name",
-    "volumeMounts": "mountPath", "conditions": "type",
+    "containers": "name",
+    "initContainers": "name",
+    "ephemeralContainers": "name",
+    "env": "name",
+    "volumes": "name",
+    "imagePullSecrets": "name",
+    "volumeMounts": "mountPath",
+    "conditions": "type",
 }
 
 
@@ -54,8 +59,9 @@ def _merge_list(current: list[Any], patch: list[Any], key: str) -> list[Any]:
         if not isinstance(item, dict) or key not in item:
             out.append(_strip_directives(item))
             continue
-        idx = next((i for i, c in enumerate(out)
-                    if isinstance(c, dict) and c.get(key) == item[key]), None)
+        idx = next(
+            (i for i, c in enumerate(out) if isinstance(c, dict) and c.get(key) == item[key]), None
+        )
         if item.get("$patch") == "delete":
             if idx is not None:
                 out.pop(idx)

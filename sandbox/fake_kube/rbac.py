@@ -45,8 +45,9 @@ class AccessRules:
     def __init__(self) -> None:
         self.rules: list[Rule] = []
 
-    def allow(self, user: str, verb: str, resource: str, namespace: str | None = None,
-              group: str = "") -> None:
+    def allow(
+        self, user: str, verb: str, resource: str, namespace: str | None = None, group: str = ""
+    ) -> None:
         self.rules.append(Rule(user, verb, resource, namespace, group))
 
     def decide(self, user: str, attrs: dict[str, Any]) -> tuple[bool, str]:
@@ -55,11 +56,14 @@ class AccessRules:
         for rule in self.rules:
             if rule.matches(user, attrs):
                 return True, f"allowed by fake rule {rule}"
-        return False, f'no rule allows user "{user}" to {attrs.get("verb")} ' \
-                      f'{attrs.get("resource", "")}'
+        return (
+            False,
+            f'no rule allows user "{user}" to {attrs.get("verb")} {attrs.get("resource", "")}',
+        )
 
-    def review(self, plural: str, body: dict[str, Any], requester: str | None,
-               namespace: str | None) -> dict[str, Any]:
+    def review(
+        self, plural: str, body: dict[str, Any], requester: str | None, namespace: str | None
+    ) -> dict[str, Any]:
         """Answer a (Self|Local)SubjectAccessReview body with its status filled in."""
         spec = body.get("spec") or {}
         attrs = dict(spec.get("resourceAttributes") or spec.get("nonResourceAttributes") or {})
@@ -71,12 +75,17 @@ class AccessRules:
             user = spec.get("user", "")
         allowed, reason = self.decide(user, attrs)
         kind = body.get("kind") or _review_kind(plural)
-        return {"kind": kind, "apiVersion": "authorization.k8s.io/v1",
-                "metadata": body.get("metadata") or {}, "spec": spec,
-                "status": {"allowed": allowed, "reason": reason}}
+        return {
+            "kind": kind,
+            "apiVersion": "authorization.k8s.io/v1",
+            "metadata": body.get("metadata") or {},
+            "spec": spec,
+            "status": {"allowed": allowed, "reason": reason},
+        }
 
 
 def _review_kind(plural: str) -> str:
-    return {"selfsubjectaccessreviews": "SelfSubjectAccessReview",
-            "localsubjectaccessreviews": "LocalSubjectAccessReview"}.get(
-        plural, "SubjectAccessReview")
+    return {
+        "selfsubjectaccessreviews": "SelfSubjectAccessReview",
+        "localsubjectaccessreviews": "LocalSubjectAccessReview",
+    }.get(plural, "SubjectAccessReview")

@@ -55,9 +55,17 @@ def parse_route(path: str) -> Route | None:
 def discovery(path: str) -> dict[str, Any] | None:
     path = path.rstrip("/")
     if path == "/version":
-        return {"major": "1", "minor": "31", "gitVersion": "v1.31.0-fake", "gitCommit": "fake",
-                "gitTreeState": "clean", "buildDate": "2024-08-13T00:00:00Z",
-                "goVersion": "go1.22.5", "compiler": "gc", "platform": "linux/amd64"}
+        return {
+            "major": "1",
+            "minor": "31",
+            "gitVersion": "v1.31.0-fake",
+            "gitCommit": "fake",
+            "gitTreeState": "clean",
+            "buildDate": "2024-08-13T00:00:00Z",
+            "goVersion": "go1.22.5",
+            "compiler": "gc",
+            "platform": "linux/amd64",
+        }
     if path == "/api":
         return {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}
     if path == "/apis":
@@ -82,10 +90,20 @@ def _group_list() -> dict[str, Any]:
 
 def _resource_list(group: str, version: str) -> dict[str, Any]:
     resources = [
-        {"name": rt.plural, "singularName": rt.kind.lower(), "namespaced": rt.namespaced,
-         "kind": rt.kind, "verbs": ["create", "delete", "get", "list", "patch", "update"]}
-        for rt in KNOWN.values() if (rt.group, rt.version) == (group, version)
+        {
+            "name": rt.plural,
+            "singularName": rt.kind.lower(),
+            "namespaced": rt.namespaced,
+            "kind": rt.kind,
+            "verbs": ["create", "delete", "get", "list", "patch", "update"],
+        }
+        for rt in KNOWN.values()
+        if (rt.group, rt.version) == (group, version)
     ]
     gv = f"{group}/{version}" if group else version
-    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
-            "resources": resources}
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": gv,
+        "resources": resources,
+    }

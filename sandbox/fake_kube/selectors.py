@@ -68,6 +68,9 @@ def match_labels_to_selector(selector: Mapping[str, Any]) -> str:
 
 def select(objs: list[dict[str, Any]], labels: str, fields: str) -> list[dict[str, Any]]:
     reqs = parse_label_selector(labels)
-    return [o for o in objs
-            if all(r(o.get("metadata", {}).get("labels") or {}) for r in reqs)
-            and fields_match(fields, o)]
+    return [
+        o
+        for o in objs
+        if all(r(o.get("metadata", {}).get("labels") or {}) for r in reqs)
+        and fields_match(fields, o)
+    ]

@@ -29,8 +29,9 @@ RequestRecord = tuple[str, str, str | None]  # method, path (no query), user
 
 
 def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, text=json.dumps(body), headers=headers,
-                        content_type="application/json")
+    return web.Response(
+        status=status, text=json.dumps(body), headers=headers, content_type="application/json"
+    )
 
 
 def _error(exc: KubeError) -> web.Response:
@@ -50,13 +51,15 @@ def _decode(raw: bytes) -> Any:
 def _to_http(resp: ApiResponse) -> web.Response:
     if resp.content_type == "application/json":
         return _json(resp.status, resp.body, resp.headers)
-    return web.Response(status=resp.status, text=resp.body, headers=resp.headers,
-                        content_type=resp.content_type)
+    return web.Response(
+        status=resp.status, text=resp.body, headers=resp.headers, content_type=resp.content_type
+    )
 
 
 class FakeKubeServer:
-    def __init__(self, token_users: Mapping[str, str] | None = None,
-                 host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, token_users: Mapping[str, str] | None = None, host: str = "127.0.0.1"
+    ) -> None:
         """`token_users` maps bearer tokens to user names; when given, unknown tokens get 401."""
         self.token_users = dict(token_users or {})
         self.host = host
@@ -108,15 +111,21 @@ class FakeKubeServer:
             raise KubeError(fault.status, f"injected fault ({fault.status})")
         if not known_caller:
             raise KubeError(401, "Unauthorized")
-        req = ApiRequest(request.method, request.path, dict(request.query), _decode(raw),
-                         request.content_type, user)
+        req = ApiRequest(
+            request.method,
+            request.path,
+            dict(request.query),
+            _decode(raw),
+            request.content_type,
+            user,
+        )
         with self._lock:
             return _to_http(handle(self._cluster, req))
 
     def _caller(self, request: web.Request) -> tuple[str | None, bool]:
         """(user, authenticated). Impersonate-User wins; tokens map through token_users."""
         auth = request.headers.get("Authorization", "")
-        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
         token_user = self.token_users.get(token) if token else None
         known = token is None or not self.token_users or token_user is not None
         return request.headers.get("Impersonate-User") or token_user, known
@@ -146,8 +155,14 @@ class FakeKubeServer:
             group, plural = self._resolve(kind_plural)
             return self._cluster.store.items(group, plural, namespace)
 
-    def inject_fault(self, method: str = "*", path_regex: str = ".*", status: int | None = 500,
-                     delay: float = 0.0, count: int | None = 1) -> None:
+    def inject_fault(
+        self,
+        method: str = "*",
+        path_regex: str = ".*",
+        status: int | None = 500,
+        delay: float = 0.0,
+        count: int | None = 1,
+    ) -> None:
         with self._lock:
             self._faults.add(method, path_regex, status, delay, count)
 
@@ -155,13 +170,15 @@ class FakeKubeServer:
         with self._lock:
             self._faults.clear()
 
-    def allow(self, user: str, verb: str, resource: str, namespace: str | None = None,
-              group: str = "") -> None:
+    def allow(
+        self, user: str, verb: str, resource: str, namespace: str | None = None, group: str = ""
+    ) -> None:
         with self._lock:
             self._cluster.rules.allow(user, verb, resource, namespace, group)
 
-    def set_pod_logs(self, namespace: str, pod: str, text: str,
-                     container: str | None = None) -> None:
+    def set_pod_logs(
+        self, namespace: str, pod: str, text: str, container: str | None = None
+    ) -> None:
         with self._lock:
             self._cluster.logs[(namespace, pod, container)] = text
 

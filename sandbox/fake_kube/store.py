@@ -31,9 +31,14 @@ def validate_name(group: str, plural: str, name: str) -> None:
         raise KubeError(422, "name or generateName is required")
     if len(name) > limit or not pattern.match(name):
         what = "DNS-1123 label" if as_label else "DNS-1123 subdomain"
-        raise invalid(group, plural, name, f"metadata.name: Invalid value: {name!r}: "
-                      f"a lowercase RFC 1123 {what} must consist of lower case alphanumeric "
-                      "characters, '-' or '.', and must start and end with an alphanumeric")
+        raise invalid(
+            group,
+            plural,
+            name,
+            f"metadata.name: Invalid value: {name!r}: "
+            f"a lowercase RFC 1123 {what} must consist of lower case alphanumeric "
+            "characters, '-' or '.', and must start and end with an alphanumeric",
+        )
 
 
 def meta(obj: Obj) -> dict[str, Any]:
@@ -61,8 +66,11 @@ class ObjectStore:
         return copy.deepcopy(obj) if obj is not None else None
 
     def items(self, group: str, plural: str, namespace: str | None = None) -> list[Obj]:
-        keys = sorted(k for k in self._objects if k[:2] == (group, plural)
-                      and (namespace is None or k[2] == namespace))
+        keys = sorted(
+            k
+            for k in self._objects
+            if k[:2] == (group, plural) and (namespace is None or k[2] == namespace)
+        )
         return [copy.deepcopy(self._objects[k]) for k in keys]
 
     def all_keys(self) -> Iterator[Key]:
@@ -76,9 +84,13 @@ class ObjectStore:
         obj = copy.deepcopy(obj)
         m = meta(obj)
         # A given creationTimestamp is kept (a real server ignores it) so seeds can back-date.
-        m.update(name=key[3], uid=m.get("uid") or str(uuid.uuid4()),
-                 creationTimestamp=m.get("creationTimestamp") or now_iso(), generation=1,
-                 resourceVersion=self._next_rv())
+        m.update(
+            name=key[3],
+            uid=m.get("uid") or str(uuid.uuid4()),
+            creationTimestamp=m.get("creationTimestamp") or now_iso(),
+            generation=1,
+            resourceVersion=self._next_rv(),
+        )
         if key[2]:
             m["namespace"] = key[2]
         self._objects[key] = obj

@@ -19,7 +19,10 @@ DRILL = """\
 def test_scripted_drill_against_the_sandbox():
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
-        input=DRILL, capture_output=True, text=True, timeout=180,
+        input=DRILL,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     out = done.stdout
     assert done.returncode == 0, done.stderr[-2000:]
@@ -32,18 +35,34 @@ def test_scripted_drill_against_the_sandbox():
 
 
 def test_blocks_become_text_with_numbered_buttons():
-    message = {"blocks": [
-        {"type": "header", "text": {"type": "plain_text", "text": "Card"}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "*scale* <@ULEAD1> &lt;x&gt;"}},
-        {"type": "actions", "block_id": "b1", "elements": [
-            {"type": "button", "text": {"type": "plain_text", "text": "Approve"},
-             "action_id": "approve", "value": "AR-1"},
-            {"type": "button", "text": {"type": "plain_text", "text": "Reject"},
-             "action_id": "reject", "value": "AR-1"},
-        ]},
-    ]}
+    message = {
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": "Card"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "*scale* <@ULEAD1> &lt;x&gt;"}},
+            {
+                "type": "actions",
+                "block_id": "b1",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Approve"},
+                        "action_id": "approve",
+                        "value": "AR-1",
+                    },
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Reject"},
+                        "action_id": "reject",
+                        "value": "AR-1",
+                    },
+                ],
+            },
+        ]
+    }
     text, buttons = render_message(message, channel="C1", ts="1.0", first_button=4)
     assert text == "== Card ==\nscale @ULEAD1 <x>\n[4] Approve  [5] Reject"
     assert [(b.action_id, b.value, b.channel) for b in buttons] == [
-        ("approve", "AR-1", "C1"), ("reject", "AR-1", "C1")]
+        ("approve", "AR-1", "C1"),
+        ("reject", "AR-1", "C1"),
+    ]
     assert mrkdwn_to_text(":red_circle: <https://x.io|dash>") == "[RED] dash (https://x.io)"

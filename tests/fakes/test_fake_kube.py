@@ -68,8 +68,9 @@ def ns(core: client.CoreV1Api) -> str:
     return NS
 
 
-def deployment(name: str = "workflow-engine", replicas: int = 2, image: str = "engine:1",
-               sidecar: bool = False) -> dict[str, Any]:
+def deployment(
+    name: str = "workflow-engine", replicas: int = 2, image: str = "engine:1", sidecar: bool = False
+) -> dict[str, Any]:
     containers = [{"name": "app", "image": image}]
     if sidecar:
         containers.append({"name": "proxy", "image": "envoy:1"})
@@ -78,16 +79,17 @@ def deployment(name: str = "workflow-engine", replicas: int = 2, image: str = "e
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": {"app": name}},
-                         "spec": {"containers": containers}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": containers}},
         },
     }
 
 
-def pod(name: str, labels: dict[str, str] | None = None, phase: str = "Running",
-        namespace: str = NS) -> dict[str, Any]:
+def pod(
+    name: str, labels: dict[str, str] | None = None, phase: str = "Running", namespace: str = NS
+) -> dict[str, Any]:
     return {
-        "apiVersion": "v1", "kind": "Pod",
+        "apiVersion": "v1",
+        "kind": "Pod",
         "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
         "spec": {"containers": [{"name": "app", "image": "busybox"}]},
         "status": {"phase": phase},
@@ -132,8 +134,9 @@ def test_pod_crud_and_replace(core: client.CoreV1Api, ns: str) -> None:
     assert core.list_namespaced_pod(ns).items == []
 
 
-def test_deployment_crud_and_generation(apps: client.AppsV1Api, core: client.CoreV1Api,
-                                        ns: str) -> None:
+def test_deployment_crud_and_generation(
+    apps: client.AppsV1Api, core: client.CoreV1Api, ns: str
+) -> None:
     created = apps.create_namespaced_deployment(ns, deployment(replicas=3))
     assert created.metadata.generation == 1
     assert created.status.ready_replicas == 3 and created.status.observed_generation == 1
@@ -150,18 +153,22 @@ def test_deployment_crud_and_generation(apps: client.AppsV1Api, core: client.Cor
 # -- selectors -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("selector", "expected"), [
-    ("app=web", ["a", "b"]),
-    ("app==web", ["a", "b"]),
-    ("app!=web", ["c", "d"]),
-    ("tier in (front,cache)", ["a", "c"]),
-    ("tier notin (front)", ["b", "c", "d"]),
-    ("canary", ["b"]),
-    ("!canary", ["a", "c", "d"]),
-    ("app=web,tier in (front, back)", ["a"]),
-])
-def test_label_selectors(kube: FakeKubeServer, core: client.CoreV1Api, selector: str,
-                         expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ("app=web", ["a", "b"]),
+        ("app==web", ["a", "b"]),
+        ("app!=web", ["c", "d"]),
+        ("tier in (front,cache)", ["a", "c"]),
+        ("tier notin (front)", ["b", "c", "d"]),
+        ("canary", ["b"]),
+        ("!canary", ["a", "c", "d"]),
+        ("app=web,tier in (front, back)", ["a"]),
+    ],
+)
+def test_label_selectors(
+    kube: FakeKubeServer, core: client.CoreV1Api, selector: str, expected: list[str]
+) -> None:
     kube.apply(pod("a", {"app": "web", "tier": "front"}))
     kube.apply(pod("b", {"app": "web", "canary": "true"}))
     kube.apply(pod("c", {"app": "redis", "tier": "cache"}))
@@ -176,8 +183,9 @@ def test_bad_label_selector_is_400(core: client.CoreV1Api, ns: str) -> None:
     assert exc.value.status == 400
 
 
-def test_field_selectors_and_all_namespaces(kube: FakeKubeServer, core: client.CoreV1Api,
-                                            apps: client.AppsV1Api) -> None:
+def test_field_selectors_and_all_namespaces(
+    kube: FakeKubeServer, core: client.CoreV1Api, apps: client.AppsV1Api
+) -> None:
     kube.apply(pod("ok", phase="Running"))
     kube.apply(pod("broken", phase="Failed"))
     kube.apply(pod("other", phase="Failed", namespace="rtb-jobs"))
@@ -186,10 +194,17 @@ def test_field_selectors_and_all_namespaces(kube: FakeKubeServer, core: client.C
     named = core.list_pod_for_all_namespaces(field_selector="metadata.name=ok").items
     assert [p.metadata.name for p in named] == ["ok"]
     scoped = core.list_pod_for_all_namespaces(
-        field_selector="metadata.namespace=rtb-jobs,status.phase!=Running").items
+        field_selector="metadata.namespace=rtb-jobs,status.phase!=Running"
+    ).items
     assert [p.metadata.name for p in scoped] == ["other"]
-    kube.apply({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {
-        "name": "api", "namespace": "rtb-jobs"}, **{"spec": deployment("api")["spec"]}})
+    kube.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "api", "namespace": "rtb-jobs"},
+            **{"spec": deployment("api")["spec"]},
+        }
+    )
     listed = apps.list_deployment_for_all_namespaces()
     assert [d.metadata.namespace for d in listed.items] == ["rtb-jobs"]
     assert listed.kind == "DeploymentList" and listed.metadata.resource_version
@@ -206,8 +221,11 @@ def test_json_patch(apps: client.AppsV1Api, ns: str) -> None:
         {"op": "add", "path": "/metadata/labels", "value": {"team": "ops"}},
         {"op": "copy", "from": "/metadata/labels/team", "path": "/metadata/labels/owner"},
         {"op": "move", "from": "/metadata/labels/team", "path": "/metadata/labels/squad"},
-        {"op": "add", "path": "/spec/template/spec/containers/-",
-         "value": {"name": "proxy", "image": "envoy:1"}},
+        {
+            "op": "add",
+            "path": "/spec/template/spec/containers/-",
+            "value": {"name": "proxy", "image": "envoy:1"},
+        },
         {"op": "remove", "path": "/spec/template/spec/containers/0"},
     ]
     patched = apps.patch_namespaced_deployment("workflow-engine", ns, ops)
@@ -216,7 +234,8 @@ def test_json_patch(apps: client.AppsV1Api, ns: str) -> None:
     assert [c.name for c in patched.spec.template.spec.containers] == ["proxy"]
     with pytest.raises(ApiException) as exc:
         apps.patch_namespaced_deployment(
-            "workflow-engine", ns, [{"op": "test", "path": "/spec/replicas", "value": 9}])
+            "workflow-engine", ns, [{"op": "test", "path": "/spec/replicas", "value": 9}]
+        )
     assert exc.value.status == 422
 
 
@@ -224,10 +243,13 @@ def test_merge_patch(apps: client.AppsV1Api, ns: str) -> None:
     body = deployment(sidecar=True)
     body["metadata"]["annotations"] = {"keep": "1", "drop": "1"}
     apps.create_namespaced_deployment(ns, body)
-    patch = {"metadata": {"annotations": {"drop": None, "new": "2"}},
-             "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "x:2"}]}}}}
+    patch = {
+        "metadata": {"annotations": {"drop": None, "new": "2"}},
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "x:2"}]}}},
+    }
     patched = apps.patch_namespaced_deployment(
-        "workflow-engine", ns, patch, _content_type="application/merge-patch+json")
+        "workflow-engine", ns, patch, _content_type="application/merge-patch+json"
+    )
     assert {"keep": "1", "new": "2"}.items() <= patched.metadata.annotations.items()
     assert "drop" not in patched.metadata.annotations
     # merge patch replaces lists wholesale: the sidecar is gone
@@ -236,13 +258,27 @@ def test_merge_patch(apps: client.AppsV1Api, ns: str) -> None:
 
 def test_strategic_merge_merges_containers_by_name(apps: client.AppsV1Api, ns: str) -> None:
     apps.create_namespaced_deployment(ns, deployment(sidecar=True))
-    patch = {"spec": {"template": {"spec": {"containers": [
-        {"name": "app", "image": "engine:2", "env": [{"name": "MODE", "value": "fast"}]}]}}}}
+    patch = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "app",
+                            "image": "engine:2",
+                            "env": [{"name": "MODE", "value": "fast"}],
+                        }
+                    ]
+                }
+            }
+        }
+    }
     patched = apps.patch_namespaced_deployment("workflow-engine", ns, patch)
     containers = {c.name: c for c in patched.spec.template.spec.containers}
     assert containers["app"].image == "engine:2" and containers["proxy"].image == "envoy:1"
-    delete_sidecar = {"spec": {"template": {"spec": {"containers": [
-        {"name": "proxy", "$patch": "delete"}]}}}}
+    delete_sidecar = {
+        "spec": {"template": {"spec": {"containers": [{"name": "proxy", "$patch": "delete"}]}}}
+    }
     patched = apps.patch_namespaced_deployment("workflow-engine", ns, delete_sidecar)
     assert [c.name for c in patched.spec.template.spec.containers] == ["app"]
     assert patched.spec.template.spec.containers[0].env[0].value == "fast"
@@ -319,8 +355,7 @@ def test_pod_logs(kube: FakeKubeServer, core: client.CoreV1Api) -> None:
     kube.set_pod_logs(NS, "worker-0", "one\ntwo\nthree\n")
     assert core.read_namespaced_pod_log("worker-0", NS) == "one\ntwo\nthree\n"
     assert core.read_namespaced_pod_log("worker-0", NS, tail_lines=2) == "two\nthree\n"
-    assert core.read_namespaced_pod_log("worker-0", NS, container="app", tail_lines=1) \
-        == "three\n"
+    assert core.read_namespaced_pod_log("worker-0", NS, container="app", tail_lines=1) == "three\n"
     with pytest.raises(ApiException) as exc:
         core.read_namespaced_pod_log("worker-9", NS)
     assert exc.value.status == 404
@@ -345,14 +380,18 @@ def replicasets_by_revision(apps: client.AppsV1Api) -> dict[str, client.V1Replic
     return {rs.metadata.annotations[REVISION]: rs for rs in items}
 
 
-def test_revisions_and_rollout_undo(api: ApiClient, apps: client.AppsV1Api,
-                                    core: client.CoreV1Api, ns: str) -> None:
+def test_revisions_and_rollout_undo(
+    api: ApiClient, apps: client.AppsV1Api, core: client.CoreV1Api, ns: str
+) -> None:
     body = deployment()
     body["metadata"]["annotations"] = {"kubernetes.io/change-cause": "first"}
     apps.create_namespaced_deployment(ns, body)
     first_pods = {p.metadata.name for p in pods_of(core, "workflow-engine")}
-    apps.patch_namespaced_deployment("workflow-engine", ns, {"spec": {"template": {"spec": {
-        "containers": [{"name": "app", "image": "engine:2"}]}}}})
+    apps.patch_namespaced_deployment(
+        "workflow-engine",
+        ns,
+        {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "engine:2"}]}}}},
+    )
     dep = apps.read_namespaced_deployment("workflow-engine", ns)
     assert dep.metadata.annotations[REVISION] == "2"
     revisions = replicasets_by_revision(apps)
@@ -368,7 +407,8 @@ def test_revisions_and_rollout_undo(api: ApiClient, apps: client.AppsV1Api,
     template = api.sanitize_for_serialization(revisions["1"].spec.template)
     del template["metadata"]["labels"]["pod-template-hash"]
     apps.patch_namespaced_deployment(
-        "workflow-engine", ns, [{"op": "replace", "path": "/spec/template", "value": template}])
+        "workflow-engine", ns, [{"op": "replace", "path": "/spec/template", "value": template}]
+    )
     dep = apps.read_namespaced_deployment("workflow-engine", ns)
     assert dep.metadata.annotations[REVISION] == "3"
     revisions = replicasets_by_revision(apps)
@@ -380,17 +420,20 @@ def test_revisions_and_rollout_undo(api: ApiClient, apps: client.AppsV1Api,
 
 def revisions_name(apps: client.AppsV1Api, image: str) -> str:
     items = apps.list_namespaced_replica_set(NS).items
-    return next(rs.metadata.name for rs in items
-                if rs.spec.template.spec.containers[0].image == image)
+    return next(
+        rs.metadata.name for rs in items if rs.spec.template.spec.containers[0].image == image
+    )
 
 
-def test_controller_pods_look_running(apps: client.AppsV1Api, core: client.CoreV1Api,
-                                      ns: str) -> None:
+def test_controller_pods_look_running(
+    apps: client.AppsV1Api, core: client.CoreV1Api, ns: str
+) -> None:
     apps.create_namespaced_deployment(ns, deployment(replicas=1))
     (only,) = pods_of(core, "workflow-engine")
     rs_name = apps.list_namespaced_replica_set(ns).items[0].metadata.name
-    assert only.metadata.name.startswith(rs_name + "-") and len(only.metadata.name) == \
-        len(rs_name) + 6
+    assert (
+        only.metadata.name.startswith(rs_name + "-") and len(only.metadata.name) == len(rs_name) + 6
+    )
     assert only.metadata.labels["pod-template-hash"] == rs_name.rsplit("-", 1)[1]
     assert only.status.phase == "Running" and only.status.start_time is not None
     ready = {c.type: c.status for c in only.status.conditions}["Ready"]
@@ -404,10 +447,17 @@ def test_controller_pods_look_running(apps: client.AppsV1Api, core: client.CoreV
 
 def test_seeded_pods_are_left_alone(kube: FakeKubeServer, core: client.CoreV1Api) -> None:
     crashing = pod("engine-crash", {"app": "workflow-engine"})
-    crashing["status"]["containerStatuses"] = [{
-        "name": "app", "image": "busybox", "imageID": "", "ready": False, "restartCount": 7,
-        "state": {"waiting": {"reason": "CrashLoopBackOff"}},
-        "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]
+    crashing["status"]["containerStatuses"] = [
+        {
+            "name": "app",
+            "image": "busybox",
+            "imageID": "",
+            "ready": False,
+            "restartCount": 7,
+            "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+            "lastState": {"terminated": {"reason": "OOMKilled", "exitCode": 137}},
+        }
+    ]
     kube.apply(crashing)
     read = core.read_namespaced_pod("engine-crash", NS)
     assert read.status.container_statuses[0].state.waiting.reason == "CrashLoopBackOff"
@@ -420,14 +470,14 @@ def test_rollout_delay(kube: FakeKubeServer, apps: client.AppsV1Api, ns: str) ->
     assert (created.status.ready_replicas, created.status.updated_replicas) == (0, 0)
     time.sleep(0.35)
     status = apps.read_namespaced_deployment_status("workflow-engine", ns).status
-    assert (status.ready_replicas, status.updated_replicas, status.available_replicas) \
-        == (2, 2, 2)
+    assert (status.ready_replicas, status.updated_replicas, status.available_replicas) == (2, 2, 2)
     progressing = {c.type: c.reason for c in status.conditions}["Progressing"]
     assert progressing == "NewReplicaSetAvailable"
 
 
-def test_namespace_delete_cascades(kube: FakeKubeServer, core: client.CoreV1Api,
-                                   apps: client.AppsV1Api, ns: str) -> None:
+def test_namespace_delete_cascades(
+    kube: FakeKubeServer, core: client.CoreV1Api, apps: client.AppsV1Api, ns: str
+) -> None:
     apps.create_namespaced_deployment(ns, deployment())
     core.create_namespaced_config_map(ns, {"metadata": {"name": "cfg"}})
     kube.apply(pod("loose", namespace="other"))
@@ -443,8 +493,16 @@ def test_namespace_delete_cascades(kube: FakeKubeServer, core: client.CoreV1Api,
 
 
 def ssar_body(verb: str, resource: str, namespace: str, group: str = "") -> dict[str, Any]:
-    return {"spec": {"resourceAttributes": {
-        "verb": verb, "resource": resource, "namespace": namespace, "group": group}}}
+    return {
+        "spec": {
+            "resourceAttributes": {
+                "verb": verb,
+                "resource": resource,
+                "namespace": namespace,
+                "group": group,
+            }
+        }
+    }
 
 
 def test_self_subject_access_review(kube: FakeKubeServer) -> None:
@@ -452,20 +510,25 @@ def test_self_subject_access_review(kube: FakeKubeServer) -> None:
     with make_client(kube.url) as admin_api:
         admin = client.AuthorizationV1Api(admin_api)
         assert admin.create_self_subject_access_review(
-            ssar_body("delete", "namespaces", "")).status.allowed
+            ssar_body("delete", "namespaces", "")
+        ).status.allowed
     with make_client(kube.url, impersonate="alice") as alice_api:
         alice = client.AuthorizationV1Api(alice_api)
         allowed = alice.create_self_subject_access_review(
-            ssar_body("patch", "deployments", NS, "apps"))
+            ssar_body("patch", "deployments", NS, "apps")
+        )
         denied = alice.create_self_subject_access_review(
-            ssar_body("patch", "deployments", "kube-system", "apps"))
+            ssar_body("patch", "deployments", "kube-system", "apps")
+        )
     assert allowed.status.allowed and not denied.status.allowed
-    assert ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", "alice") \
-        in kube.requests
+    assert (
+        "POST",
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        "alice",
+    ) in kube.requests
 
 
-def test_subject_access_review_for_service_account(kube: FakeKubeServer,
-                                                   api: ApiClient) -> None:
+def test_subject_access_review_for_service_account(kube: FakeKubeServer, api: ApiClient) -> None:
     sa = "system:serviceaccount:rtb-ai-hub:rtb-hub-sa"
     kube.allow(sa, "get", "pods/log", namespace=NS)
     kube.allow(sa, "*", "configmaps")
@@ -489,11 +552,11 @@ def test_bearer_tokens_map_to_users() -> None:
         with make_client(fake.url, token="tok-bob") as bob_api:
             client.CoreV1Api(bob_api).list_namespace()
             review = client.AuthorizationV1Api(bob_api).create_self_subject_access_review(
-                ssar_body("get", "pods", NS))
+                ssar_body("get", "pods", NS)
+            )
         assert not review.status.allowed
         assert fake.requests[0] == ("GET", "/api/v1/namespaces", "bob")
-        with make_client(fake.url, token="wrong") as stranger, \
-                pytest.raises(ApiException) as exc:
+        with make_client(fake.url, token="wrong") as stranger, pytest.raises(ApiException) as exc:
             client.CoreV1Api(stranger).list_namespace()
         assert exc.value.status == 401
 
@@ -519,8 +582,9 @@ def test_429_fault_has_retry_after(kube: FakeKubeServer, core: client.CoreV1Api)
     core.list_namespace()
 
 
-def test_delay_fault_times_out_while_server_keeps_serving(kube: FakeKubeServer,
-                                                          core: client.CoreV1Api) -> None:
+def test_delay_fault_times_out_while_server_keeps_serving(
+    kube: FakeKubeServer, core: client.CoreV1Api
+) -> None:
     kube.inject_fault(method="GET", path_regex="/namespaces$", status=None, delay=1.0)
     started = time.monotonic()
     with pytest.raises(urllib3.exceptions.HTTPError):
@@ -535,14 +599,19 @@ def test_delay_fault_times_out_while_server_keeps_serving(kube: FakeKubeServer,
 def test_custom_objects_crud(core: client.CoreV1Api, api: ApiClient, ns: str) -> None:
     custom = client.CustomObjectsApi(api)
     args = ("keda.sh", "v1alpha1", ns, "scaledobjects")
-    body = {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-            "metadata": {"name": "engine-scaler"},
-            "spec": {"scaleTargetRef": {"name": "workflow-engine"}, "maxReplicaCount": 10}}
+    body = {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {"name": "engine-scaler"},
+        "spec": {"scaleTargetRef": {"name": "workflow-engine"}, "maxReplicaCount": 10},
+    }
     created = custom.create_namespaced_custom_object(*args, body)
     assert created["metadata"]["uid"] and created["metadata"]["namespace"] == ns
     patched = custom.patch_namespaced_custom_object(
-        *args, "engine-scaler",
-        {"metadata": {"annotations": {"autoscaling.keda.sh/paused-replicas": "0"}}})
+        *args,
+        "engine-scaler",
+        {"metadata": {"annotations": {"autoscaling.keda.sh/paused-replicas": "0"}}},
+    )
     assert patched["metadata"]["annotations"] == {"autoscaling.keda.sh/paused-replicas": "0"}
     assert patched["spec"]["maxReplicaCount"] == 10
     listed = custom.list_namespaced_custom_object(*args)
@@ -555,13 +624,24 @@ def test_custom_objects_crud(core: client.CoreV1Api, api: ApiClient, ns: str) ->
 
 
 def test_direct_seeding_and_inspection(kube: FakeKubeServer, apps: client.AppsV1Api) -> None:
-    kube.apply({"apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": {"name": "workflow-engine", "namespace": NS},
-                "spec": deployment()["spec"]})
+    kube.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "workflow-engine", "namespace": NS},
+            "spec": deployment()["spec"],
+        }
+    )
     assert kube.get("namespaces", None, NS) is not None
     assert kube.get("deployments", NS, "workflow-engine")["status"]["readyReplicas"] == 2
     assert len(kube.list("pods", NS)) == 2
-    kube.apply({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-                "metadata": {"name": "s", "namespace": NS}, "spec": {}})
+    kube.apply(
+        {
+            "apiVersion": "keda.sh/v1alpha1",
+            "kind": "ScaledObject",
+            "metadata": {"name": "s", "namespace": NS},
+            "spec": {},
+        }
+    )
     assert kube.get("scaledobjects", NS, "s") == kube.get("scaledobjects.keda.sh", NS, "s")
     assert apps.read_namespaced_deployment("workflow-engine", NS).status.replicas == 2

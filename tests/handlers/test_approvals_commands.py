@@ -74,8 +74,9 @@ async def test_stg_preview_workloads_scale_at_once_and_are_audited(slack, kube):
 async def test_a_kubernetes_refusal_is_a_failed_change_not_a_crash(slack, kube):
     seed_deployment(kube["int"], "rtb-ai-hub", "workflow-engine")
     kube["int"].inject_fault(method="PATCH", path_regex="/scale", status=403)
-    text = answer_text(await slack.ask("scale int workflow-engine 0"))
-    assert "failed: kubernetes int: HTTP 403" in text and "Nothing was changed" in text
+    text = answer_text(await slack.ask("scale int workflow-engine 2"))
+    assert "failed: Kubernetes denied patch deployments/scale in rtb-ai-hub (HTTP 403)" in text
+    assert "Nothing was changed" in text
     assert slack.runtime.deps.unexpected_errors == 0
 
 

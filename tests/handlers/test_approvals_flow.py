@@ -93,7 +93,8 @@ async def test_a_lead_approves_and_the_result_lands_in_the_thread(slack, kube):
     assert buttons_of(message) == []
     assert "Succeeded" in text_of(message) and "approved by <@ULEAD1>" in text_of(message)
     thread = slack.api.thread(APPROVALS, message["ts"])
-    assert len(thread) == 1 and "succeeded: 2 replicas → 0 replicas" in text_of(thread[0])
+    assert "succeeded: 2 replicas → 0 replicas" in text_of(thread[0])
+    assert len(thread) == 2 and "is rolled out: 0/0 available" in text_of(thread[1])  # followed
     assert (await request_row(slack, request_id))["status"] == "succeeded"
     assert await audit_outcomes(slack, request_id) == [
         "requested",

@@ -5,11 +5,16 @@ from tests.golden import assert_golden
 
 
 def test_ping_golden():
-    report = PingReport("1.2.3", (
-        BackendCheck("PostgreSQL (bot)", True, True, "ok"),
-        BackendCheck("AWS prd", True, False, "AccessDenied (HTTP 403)"),
-        BackendCheck("Kubernetes stg", False, False, "stg: no Kubernetes cluster is configured"),
-    ))
+    report = PingReport(
+        "1.2.3",
+        (
+            BackendCheck("PostgreSQL (bot)", True, True, "ok"),
+            BackendCheck("AWS prd", True, False, "AccessDenied (HTTP 403)"),
+            BackendCheck(
+                "Kubernetes stg", False, False, "stg: no Kubernetes cluster is configured"
+            ),
+        ),
+    )
     assert_golden("ping", render_ping(report))
 
 

@@ -14,12 +14,19 @@ from kubernetes import client as k8s
 from bot.settings import load_config
 from sandbox.stack import ACCOUNTS, SandboxStack
 
-STATES = ("waiting", "active", "delayed", "failed", "completed", "paused", "prioritized",
-          "waiting-children")
+STATES = (
+    "waiting",
+    "active",
+    "delayed",
+    "failed",
+    "completed",
+    "paused",
+    "prioritized",
+    "waiting-children",
+)
 EXPECTED_QUEUES = {
     "jira-queue": {"waiting": 38, "prioritized": 17, "delayed": 4, "failed": 6, "completed": 24},
-    "pr-review-queue": {"waiting": 3, "prioritized": 0, "delayed": 0, "failed": 1,
-                        "completed": 10},
+    "pr-review-queue": {"waiting": 3, "prioritized": 0, "delayed": 0, "failed": 1, "completed": 10},
     "preview-queue": {"waiting": 0, "prioritized": 0, "delayed": 0, "failed": 0, "completed": 5},
 }
 EXPECTED_PREVIEWS = {
@@ -32,7 +39,7 @@ SA = "system:serviceaccount:rtb-ai-hub:rtb-hub-sa"
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[SandboxStack]:
-    with SandboxStack() as running:
+    with SandboxStack(queue_traffic=False) as running:  # the seed exactly (no live jobs)
         yield running
 
 
@@ -44,13 +51,21 @@ def kube_api(stack: SandboxStack, env: str) -> k8s.ApiClient:
 
 
 def aws_session(stack: SandboxStack, env: str) -> boto3.Session:
-    sts = boto3.client("sts", endpoint_url=stack.moto.url, region_name="ap-northeast-2",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    sts = boto3.client(
+        "sts",
+        endpoint_url=stack.moto.url,
+        region_name="ap-northeast-2",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     role = f"arn:aws:iam::{ACCOUNTS[env]}:role/rtb-hub-deployer"
     creds = sts.assume_role(RoleArn=role, RoleSessionName="test-stack")["Credentials"]
-    return boto3.Session(aws_access_key_id=creds["AccessKeyId"],
-                         aws_secret_access_key=creds["SecretAccessKey"],
-                         aws_session_token=creds["SessionToken"], region_name="ap-northeast-2")
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name="ap-northeast-2",
+    )
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------
@@ -64,11 +79,13 @@ def test_hub_tables_have_a_week_and_today_is_over_budget(stack: SandboxStack) ->
         today = conn.execute(
             "select sum(total_cost_usd) from ai_costs where created_at >= "
             "date_trunc('day', %s at time zone 'Asia/Seoul') at time zone 'Asia/Seoul'",
-            (stack.now,)).fetchone()[0]
+            (stack.now,),
+        ).fetchone()[0]
         failed, finished = conn.execute(
             "select count(*) filter (where status = 'failed'), count(*) from workflow_executions "
             "where status <> 'running' and started_at >= %s - interval '15 minutes'",
-            (stack.now,)).fetchone()
+            (stack.now,),
+        ).fetchone()
     assert costs > 2000 and runs > 1900
     assert today > 100
     assert (failed, finished) == (6, 50)
@@ -106,7 +123,10 @@ def test_each_cluster_has_its_previews_and_the_hub(stack: SandboxStack, env: str
         deployments = k8s.AppsV1Api(api).list_namespaced_deployment("rtb-ai-hub")
     assert {ns.metadata.name for ns in namespaces.items} == EXPECTED_PREVIEWS[env]
     assert {d.metadata.name: d.spec.replicas for d in deployments.items} == {
-        "webhook-listener": 2, "workflow-engine": 1, "auth-service": 1}
+        "webhook-listener": 2,
+        "workflow-engine": 1,
+        "auth-service": 1,
+    }
 
 
 def test_workflow_engine_has_three_revisions_and_pino_logs(stack: SandboxStack) -> None:
@@ -115,8 +135,11 @@ def test_workflow_engine_has_three_revisions_and_pino_logs(stack: SandboxStack) 
         sets = k8s.AppsV1Api(api).list_namespaced_replica_set("rtb-ai-hub")
         pod = core.list_namespaced_pod("rtb-ai-hub", label_selector="app=workflow-engine").items[0]
         log = core.read_namespaced_pod_log(pod.metadata.name, "rtb-ai-hub", tail_lines=50)
-    revisions = sorted(int(rs.metadata.annotations["deployment.kubernetes.io/revision"])
-                       for rs in sets.items if rs.metadata.name.startswith("workflow-engine-"))
+    revisions = sorted(
+        int(rs.metadata.annotations["deployment.kubernetes.io/revision"])
+        for rs in sets.items
+        if rs.metadata.name.startswith("workflow-engine-")
+    )
     assert revisions == [1, 2, 3]
     assert pod.spec.containers[0].image.endswith("rtb-hub:v1.42.0")
     assert '"msg":"Claude API 529 overloaded"' in log
@@ -140,10 +163,14 @@ def test_expired_preview_oomkilled_pod_and_slow_start(stack: SandboxStack) -> No
 
 @pytest.mark.parametrize(("env", "allowed"), [("int", True), ("stg", True), ("prd", False)])
 def test_service_account_may_create_namespaces_except_in_prd(
-        stack: SandboxStack, env: str, allowed: bool) -> None:
-    review = k8s.V1SubjectAccessReview(spec=k8s.V1SubjectAccessReviewSpec(
-        user=SA, resource_attributes=k8s.V1ResourceAttributes(verb="create",
-                                                              resource="namespaces")))
+    stack: SandboxStack, env: str, allowed: bool
+) -> None:
+    review = k8s.V1SubjectAccessReview(
+        spec=k8s.V1SubjectAccessReviewSpec(
+            user=SA,
+            resource_attributes=k8s.V1ResourceAttributes(verb="create", resource="namespaces"),
+        )
+    )
     with kube_api(stack, env) as api:
         answer = k8s.AuthorizationV1Api(api).create_subject_access_review(review)
     assert answer.status.allowed is allowed
@@ -157,10 +184,13 @@ def test_int_account_has_images_alarms_and_latency(stack: SandboxStack) -> None:
     ecr = session.client("ecr", endpoint_url=stack.moto.url)
     images = ecr.describe_images(repositoryName="rtb-hub")["imageDetails"]
     assert sorted(t for image in images for t in image["imageTags"]) == [
-        "v1.40.0", "v1.41.0", "v1.41.1", "v1.42.0"]
+        "v1.40.0",
+        "v1.41.0",
+        "v1.41.1",
+        "v1.42.0",
+    ]
     cloudwatch = session.client("cloudwatch", endpoint_url=stack.moto.url)
-    alarms = {a["AlarmName"]: a["StateValue"]
-              for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+    alarms = {a["AlarmName"]: a["StateValue"] for a in cloudwatch.describe_alarms()["MetricAlarms"]}
     assert alarms == {"rtb-hub-bullmq-queue-depth": "ALARM", "rtb-hub-webhook-p99": "OK"}
     metrics = cloudwatch.list_metrics(Namespace="RTBHub/WebhookListener")["Metrics"]
     assert [m["MetricName"] for m in metrics] == ["Latency"]
@@ -177,13 +207,73 @@ def test_accounts_are_apart_and_reached_through_assume_role(stack: SandboxStack)
 
 
 def test_cost_explorer_answers_per_account(stack: SandboxStack) -> None:
-    ce = aws_session(stack, "prd").client("ce", endpoint_url=stack.moto.url,
-                                          region_name="us-east-1")
-    result = ce.get_cost_and_usage(TimePeriod={"Start": "2026-01-01", "End": "2026-01-08"},
-                                   Granularity="DAILY", Metrics=["UnblendedCost"])
+    ce = aws_session(stack, "prd").client(
+        "ce", endpoint_url=stack.moto.url, region_name="us-east-1"
+    )
+    result = ce.get_cost_and_usage(
+        TimePeriod={"Start": "2026-01-01", "End": "2026-01-08"},
+        Granularity="DAILY",
+        Metrics=["UnblendedCost"],
+    )
     assert len(result["ResultsByTime"]) == 7
-    assert all(float(day["Total"]["UnblendedCost"]["Amount"]) > 0
-               for day in result["ResultsByTime"])
+    assert all(
+        float(day["Total"]["UnblendedCost"]["Amount"]) > 0 for day in result["ResultsByTime"]
+    )
+
+
+# -- the fake AWS (what moto cannot do) -----------------------------------------------------
+
+
+def test_fake_aws_has_the_trail_the_logs_and_a_p99(stack: SandboxStack) -> None:
+    import json  # local: this block is the fake AWS's alone
+    from datetime import UTC, timedelta
+
+    assert stack.fake_aws is not None
+    session, url = aws_session(stack, "int"), stack.fake_aws.url
+    events = session.client("cloudtrail", endpoint_url=url).lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}]
+    )["Events"]
+    denied = [
+        json.loads(e["CloudTrailEvent"])
+        for e in events
+        if "errorCode" in json.loads(e["CloudTrailEvent"])
+    ]
+    assert [d["errorCode"] for d in denied] == ["AccessDenied", "AccessDenied"]
+    assert all("assumed-role/rtb-hub-sa/" in d["userIdentity"]["arn"] for d in denied)
+    assert all(
+        d["requestParameters"]["roleArn"].startswith("arn:aws:iam::333333333333:") for d in denied
+    )
+    logs = session.client("logs", endpoint_url=url)
+    now = datetime.now(UTC)
+    query = logs.start_query(
+        logGroupName="/rtb-ai-hub/workflow-engine",
+        startTime=int((now - timedelta(hours=4)).timestamp()),
+        endTime=int(now.timestamp()) + 60,
+        queryString='fields @timestamp, msg | filter msg like "529"',
+    )
+    assert len(logs.get_query_results(queryId=query["queryId"])["results"]) >= 3
+    cloudwatch = session.client("cloudwatch", endpoint_url=url)
+    answer = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "p99",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "RTBHub/WebhookListener",
+                        "MetricName": "Latency",
+                        "Dimensions": [{"Name": "Service", "Value": "webhook-listener"}],
+                    },
+                    "Period": 300,
+                    "Stat": "p99",
+                },
+            }
+        ],
+        StartTime=now - timedelta(minutes=15),
+        EndTime=now + timedelta(minutes=1),
+    )
+    assert answer["MetricDataResults"][0]["Values"][0] > 3900  # the last 12 minutes are slow
+    config = load_config(stack.environ["RTB_CONFIG"])
+    assert config.aws.service_endpoints == dict.fromkeys(("cloudtrail", "logs", "cloudwatch"), url)
 
 
 # -- configuration ---------------------------------------------------------------------------
@@ -198,8 +288,7 @@ def test_config_file_validates_and_points_at_the_servers(stack: SandboxStack) ->
         assert environment.role_arn == f"arn:aws:iam::{ACCOUNTS[env]}:role/rtb-hub-deployer"
     assert config.roles.leads.users == ("ULEAD1", "ULEAD2")
     assert config.hub.queues == ("jira-queue", "pr-review-queue", "preview-queue")
-    assert set(stack.users.values()) == {"UVIEWER1", "UOPERATOR1", "UOPERATOR2", "ULEAD1",
-                                         "ULEAD2"}
+    assert set(stack.users.values()) == {"UVIEWER1", "UOPERATOR1", "UOPERATOR2", "ULEAD1", "ULEAD2"}
     assert "config file" in stack.describe()
 
 

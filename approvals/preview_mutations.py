@@ -1,0 +1,226 @@
+"""Preview namespaces through the gate: create, delete, delete the expired ones (cleanup).
+
+Policy actions `preview.create` (prd: a team lead's approval) and `preview.delete`. A delete
+asked for by any name that is not a preview's (`rtb-ai-hub`, `kube-system` …) is the action
+`core.modify`, which the policy refuses in every env; a namespace that has a preview's name
+but not the `rtb.io/preview=true` label is refused when it is read (pre-flight) and again right
+before the delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, ClassVar, Self, TypeVar
+
+from approvals.mutations import Change, MutationSpec
+from approvals.policy import CORE_INFRASTRUCTURE
+from approvals.queue_mutations import NamedTarget
+from ops import preview_namespaces as previews
+from ops.backends.aws import Actor
+from ops.backends.container import Backends
+from ops.cluster import parse_time
+from ops.config import Config, EnvName
+from ops.errors import UserError
+
+CREATE_ACTION = "preview.create"
+DELETE_ACTION = "preview.delete"
+T = TypeVar("T")
+MAX_CLEANUP = 200  # namespaces in one cleanup request (a card and an audit row stay readable)
+
+
+def _checked(parse: Callable[[str], T], text: str, what: str) -> T:
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise UserError(f"`{text[:60]}` is not a valid {what}: it {exc}.") from None
+
+
+def _when(text: str | None) -> str:
+    moment = parse_time(text)
+    return f"expires {moment:%Y-%m-%d %H:%M} UTC" if moment else "no expiry"
+
+
+def _ttl_text(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    if rest:
+        return f"{seconds // 60}m"
+    return f"{hours // 24}d" if hours % 24 == 0 else f"{hours}h"
+
+
+@dataclass(frozen=True)
+class CreatePreview(MutationSpec):
+    mutation: ClassVar[str] = "preview-create"
+    summary: ClassVar[str] = "create a preview namespace"
+
+    @classmethod
+    def build(cls, env: EnvName, key: str, ttl: timedelta, requested_by: str) -> Self:
+        key = _checked(previews.issue_key, key, "issue key")
+        if not previews.MIN_TTL <= ttl <= previews.MAX_TTL:
+            raise UserError("The TTL must be between 1h and 7d.")
+        namespace = previews.preview_namespace(key)
+        return cls(
+            env=env,
+            action=CREATE_ACTION,
+            target=NamedTarget("", namespace),
+            params={
+                "issue_key": key,
+                "ttl_seconds": int(ttl.total_seconds()),
+                "requested_by": requested_by,
+            },
+        )
+
+    @classmethod
+    def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
+        ttl = timedelta(seconds=int(params["ttl_seconds"]))
+        return cls.build(env, params["issue_key"], ttl, str(params["requested_by"]))
+
+    @property
+    def namespace(self) -> str:
+        return self.target.name
+
+    async def preflight(self, backends: Backends) -> dict[str, Any]:
+        state = await previews.read_namespace(backends, self.env, self.namespace)
+        if state is not None:
+            until = f" (expires {state.expires_at:%Y-%m-%d %H:%M} UTC)" if state.expires_at else ""
+            raise UserError(f"{self.env}: `{self.namespace}` already exists{until}.")
+        return {"namespace": self.namespace, "exists": False}
+
+    def describe_state(self, state: dict[str, Any]) -> str:
+        return f"{state.get('namespace')} {'exists' if state.get('exists') else 'does not exist'}"
+
+    def describe_change(self, preflight: dict[str, Any]) -> Change:
+        ttl = _ttl_text(int(self.params["ttl_seconds"]))
+        return Change(
+            "no preview namespace",
+            f"{self.namespace} ({self.params['issue_key']}, expires {ttl} after creation)",
+        )
+
+    async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
+        created = await previews.create_preview(
+            backends,
+            self.env,
+            self.params["issue_key"],
+            timedelta(seconds=int(self.params["ttl_seconds"])),
+            str(self.params["requested_by"]),
+            actor=actor,
+        )
+        return {
+            "namespace": created.namespace,
+            "issue_key": created.issue_key,
+            "expires_at": previews.iso_utc(created.expires_at),
+            "requested_by": created.requested_by,
+        }
+
+
+@dataclass(frozen=True)
+class DeletePreview(MutationSpec):
+    mutation: ClassVar[str] = "preview-delete"
+    summary: ClassVar[str] = "delete a preview namespace"
+
+    @classmethod
+    def build(cls, env: EnvName, target: str) -> Self:
+        ref = _checked(previews.namespace_ref, target, "preview (issue key)")
+        return cls(
+            env=env,
+            action=DELETE_ACTION if ref.issue_key else CORE_INFRASTRUCTURE,
+            target=NamedTarget("", ref.namespace),
+            params={"namespace": ref.namespace},
+        )
+
+    @classmethod
+    def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
+        return cls.build(env, params["namespace"])
+
+    @property
+    def namespace(self) -> str:
+        return self.target.name
+
+    async def preflight(self, backends: Backends) -> dict[str, Any]:
+        state = await previews.require_preview(backends, self.env, self.namespace)
+        expires = previews.iso_utc(state.expires_at) if state.expires_at else None
+        return {
+            "namespace": state.name,
+            "uid": state.uid,
+            "issue_key": state.issue_key,
+            "expires_at": expires,
+        }
+
+    def describe_state(self, state: dict[str, Any]) -> str:
+        key = state.get("issue_key") or "?"
+        return f"{state.get('namespace')} ({key}, {_when(state.get('expires_at'))})"
+
+    def describe_change(self, preflight: dict[str, Any]) -> Change:
+        return Change(self.describe_state(preflight), "deleted, with everything in it")
+
+    async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
+        state = await previews.delete_preview(backends, self.env, self.namespace, actor=actor)
+        return {"namespace": state.name, "issue_key": state.issue_key, "deleted": True}
+
+
+@dataclass(frozen=True)
+class CleanupPreviews(MutationSpec):
+    """Runbook §5.1 step 4 (`cleanupExpired()` by hand): delete the expired previews of an env.
+
+    `params` names the namespaces found expired when it was asked for; the pre-flight state is
+    every expired preview now, so one more expiring (or one going) before an approved cleanup
+    runs is drift. Each is re-read right before its delete and deleted only if it is still a
+    preview past its TTL.
+    """
+
+    mutation: ClassVar[str] = "preview-cleanup"
+    summary: ClassVar[str] = "delete the expired preview namespaces of an env"
+
+    @classmethod
+    def build(cls, env: EnvName, namespaces: Sequence[str]) -> Self:
+        names = sorted(set(namespaces))
+        if not names:
+            raise UserError(f"{env}: no preview namespace has expired; there is nothing to delete.")
+        if len(names) > MAX_CLEANUP:
+            raise UserError(f"{env}: {len(names)} expired previews, at most {MAX_CLEANUP} at once.")
+        for name in names:
+            _checked(previews.namespace_ref, name, "namespace name")
+        return cls(
+            env=env,
+            action=DELETE_ACTION,
+            target=NamedTarget("", "expired previews"),
+            params={"namespaces": names},
+        )
+
+    @classmethod
+    def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
+        return cls.build(env, list(params["namespaces"]))
+
+    @property
+    def namespaces(self) -> list[str]:
+        return list(self.params["namespaces"])
+
+    async def preflight(self, backends: Backends) -> dict[str, Any]:
+        expired = await previews.expired_previews(backends, self.env)
+        return {"expired": [p.namespace for p in expired]}
+
+    def describe_state(self, state: dict[str, Any]) -> str:
+        names = list(state.get("expired") or [])
+        return f"{len(names)} expired: {', '.join(names)}" if names else "none expired"
+
+    def describe_change(self, preflight: dict[str, Any]) -> Change:
+        return Change(self.describe_state({"expired": self.namespaces}), "deleted")
+
+    async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
+        outcomes = await previews.delete_expired(backends, self.env, self.namespaces, actor=actor)
+        result = {
+            kind: [
+                {"namespace": o.namespace, "reason": o.reason}
+                for o in outcomes
+                if o.outcome == kind
+            ]
+            for kind in ("deleted", "failed", "skipped")
+        }
+        if result["failed"] and not result["deleted"]:
+            failures = "; ".join(f"{f['namespace']}: {f['reason']}" for f in result["failed"])
+            raise UserError(f"no expired preview was deleted ({failures})")
+        return result
+
+
+PREVIEW_MUTATIONS: tuple[type[MutationSpec], ...] = (CreatePreview, DeletePreview, CleanupPreviews)

@@ -1,0 +1,161 @@
+"""BullMQ queue changes through the gate: pause, resume, retry failed jobs (policy `hub.queue`).
+
+The queues are the hub's, on the Redis the bot is given (int). The env is still part of every
+request, so a queue change asked for stg or prd is refused by the policy with its reason (the
+hub outside int is core infrastructure) instead of silently acting on int.
+
+The pre-flight state is the paused flag plus the count the change acts on (waiting jobs for
+pause/resume, failed jobs for a retry): counts that a running worker moves all the time
+(active, completed) are left out, so an approval is not stopped by them; a change in what
+the lead approved (someone resumed it, new jobs failed) is drift and stops it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from approvals.mutations import Change, MutationSpec, Target
+from ops import queue_control
+from ops.backends.aws import Actor
+from ops.backends.container import Backends
+from ops.config import Config, EnvName
+from ops.errors import UserError
+from ops.queues import QueueCounts, bull_queues, queue_counts, queue_name
+
+QUEUE_ACTION = "hub.queue"
+MAX_RETRY_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class NamedTarget(Target):
+    """A target that is not a namespaced object (a queue, a namespace): shown by its name."""
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class QueueMutation(MutationSpec):
+    @classmethod
+    def build(cls, env: EnvName, queue: str, **extra: Any) -> Self:
+        try:
+            queue_name(queue)
+        except ValueError as exc:
+            raise UserError(f"`{queue[:60]}` is not a valid queue name: it {exc}.") from None
+        return cls(
+            env=env,
+            action=QUEUE_ACTION,
+            target=NamedTarget("", queue),
+            params={"queue": queue, **extra},
+        )
+
+    @classmethod
+    def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
+        return cls.build(env, params["queue"])
+
+    @property
+    def queue(self) -> str:
+        return str(self.params["queue"])
+
+    async def current(self, backends: Backends) -> QueueCounts:
+        """The queue's counts; UserError (with a did-you-mean) when there is no such queue."""
+        queues = bull_queues(backends)
+        await queue_control.known_queue(queues, self.queue, backends.config.hub.queues)
+        return await queue_counts(queues, self.queue)
+
+    def describe_state(self, state: dict[str, Any]) -> str:
+        parts = ["paused" if state.get("paused") else "running"]
+        if "pending" in state:
+            parts.append(f"{state['pending']:,} waiting")
+        if "failed" in state:
+            parts.append(f"{state['failed']:,} failed")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class PauseQueue(QueueMutation):
+    mutation: ClassVar[str] = "queue-pause"
+    summary: ClassVar[str] = "pause a BullMQ queue"
+
+    async def preflight(self, backends: Backends) -> dict[str, Any]:
+        counts = await self.current(backends)
+        if counts.paused:
+            raise UserError(
+                f"`{self.queue}` is already paused. `/rtb queue resume {self.queue}` resumes it."
+            )
+        return {"paused": False, "pending": counts.pending}
+
+    def describe_change(self, preflight: dict[str, Any]) -> Change:
+        waiting = int(preflight.get("pending", 0))
+        return Change("running", f"paused ({waiting:,} waiting stay queued)")
+
+    async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
+        change = await queue_control.pause_queue(bull_queues(backends), self.queue)
+        return change.to_json()
+
+
+@dataclass(frozen=True)
+class ResumeQueue(QueueMutation):
+    mutation: ClassVar[str] = "queue-resume"
+    summary: ClassVar[str] = "resume a paused BullMQ queue"
+
+    async def preflight(self, backends: Backends) -> dict[str, Any]:
+        counts = await self.current(backends)
+        if not counts.paused and not counts.paused_list:
+            raise UserError(f"`{self.queue}` is not paused: its workers are taking jobs.")
+        return {"paused": True, "pending": counts.pending}
+
+    def describe_change(self, preflight: dict[str, Any]) -> Change:
+        waiting = int(preflight.get("pending", 0))
+        return Change(f"paused ({waiting:,} waiting)", "running (workers take jobs again)")
+
+    async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
+        change = await queue_control.resume_queue(bull_queues(backends), self.queue)
+        return change.to_json()
+
+
+@dataclass(frozen=True)
+class RetryFailedJobs(QueueMutation):
+    mutation: ClassVar[str] = "queue-retry-failed"
+    summary: ClassVar[str] = "retry a BullMQ queue's failed jobs"
+
+    @classmethod
+    def build_retry(cls, env: EnvName, queue: str, limit: int | None) -> Self:
+        if limit is not None and not 1 <= limit <= MAX_RETRY_LIMIT:
+            raise UserError(f"The limit must be between 1 and {MAX_RETRY_LIMIT:,}.")
+        return cls.build(env, queue, limit=limit)
+
+    @classmethod
+    def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
+        limit = params.get("limit")
+        return cls.build_retry(env, params["queue"], None if limit is None else int(limit))
+
+    @property
+    def limit(self) -> int | None:
+        limit = self.params.get("limit")
+        return None if limit is None else int(limit)
+
+    async def preflight(self, backends: Backends) -> dict[str, Any]:
+        counts = await self.current(backends)
+        if not counts.failed:
+            raise UserError(f"`{self.queue}` has no failed jobs: nothing to retry.")
+        return {"paused": counts.paused, "failed": counts.failed}
+
+    def describe_change(self, preflight: dict[str, Any]) -> Change:
+        failed = int(preflight.get("failed", 0))
+        retried = failed if self.limit is None else min(self.limit, failed)
+        which = "all" if retried == failed else f"the {retried:,} newest"
+        after = f"{which} retried, {failed - retried:,} failed"
+        if preflight.get("paused"):
+            after += " (the queue is paused: they wait until it is resumed)"
+        return Change(f"{failed:,} failed", after)
+
+    async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
+        change = await queue_control.retry_failed_jobs(
+            bull_queues(backends), self.queue, self.limit
+        )
+        return change.to_json()
+
+
+QUEUE_MUTATIONS: tuple[type[MutationSpec], ...] = (PauseQueue, ResumeQueue, RetryFailedJobs)

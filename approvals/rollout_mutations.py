@@ -1,0 +1,316 @@
+"""Rollout changes: rollback (`kubectl rollout undo`), set image (a tag of the int ECR repository),
+and the runbook §7 emergency rollback of the hub's two front deployments together.
+
+Each rolls a deployment out; the handler layer follows the rollout once it succeeded and offers
+`undo(result)` ("Roll this back": back to the revision that ran before the change).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Self
+
+from approvals.mutations import Change, MutationSpec, Target
+from approvals.workload_mutations import describe_images, no_clear_answer, workload_action
+from ops import images, rollouts, workloads
+from ops.backends.aws import Actor
+from ops.backends.container import Backends
+from ops.config import Config, EnvName
+from ops.errors import BackendUnavailable, UserError
+
+EMERGENCY_DEPLOYMENTS = ("workflow-engine", "webhook-listener")  # runbook §7
+
+
+def _revision(number: Any, images_now: Any) -> str:
+    shown = describe_images(images_now) if isinstance(images_now, dict) and images_now else "?"
+    return f"revision {number if number is not None else '?'} ({shown})"
+
+
+@dataclass(frozen=True)
+class RollbackDeployment(MutationSpec):
+    mutation: ClassVar[str] = "rollback"
+    summary: ClassVar[str] = "roll a deployment back to a previous revision"
+
+    @classmethod
+    def build(
+        cls,
+        config: Config,
+        env: EnvName,
+        namespace: str,
+        deployment: str,
+        to_revision: int | None = None,
+    ) -> Self:
+        if to_revision is not None and to_revision < 1:
+            raise ValueError("revisions are numbered from 1")
+        return cls(
+            env=env,
+            action=workload_action(config, namespace, "hub.rollback"),
+            target=Target(namespace, deployment),
+            params={"namespace": namespace, "deployment": deployment, "to_revision": to_revision},
+        )
+
+    @classmethod
+    def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
+        to = params.get("to_revision")
+        return cls.build(
+            config, env, params["namespace"], params["deployment"], int(to) if to else None
+        )
+
+    @property
+    def to_revision(self) -> int | None:
+        value = self.params.get("to_revision")
+        return int(value) if value is not None else None
+
+    async def preflight(self, backends: Backends) -> dict[str, Any]:
+        found = await rollouts.read_revisions(
+            backends, self.env, self.target.namespace, self.target.name
+        )
+        target = found.target(self.to_revision)  # UserError: no such revision, nothing to undo
+        return {
+            "revision": found.current,
+            "images": found.images,
+            "to_revision": target.number,
+            "to_images": target.images,
+        }
+
+    def describe_state(self, state: dict[str, Any]) -> str:
+        return _revision(state.get("revision"), state.get("images"))
+
+    def describe_change(self, preflight: dict[str, Any]) -> Change:
+        return Change(
+            _revision(preflight.get("revision"), preflight.get("images")),
+            _revision(preflight.get("to_revision"), preflight.get("to_images")),
+        )
+
+    async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
+        try:
+            done = await rollouts.rollback_deployment(
+                backends,
+                self.env,
+                self.target.namespace,
+                self.target.name,
+                self.to_revision,
+                actor=actor,
+            )
+        except BackendUnavailable as exc:
+            raise await no_clear_answer(backends, self.env, self.target, exc) from None
+        return {
+            "from_revision": done.from_revision,
+            "from_images": done.from_images,
+            "to_revision": done.to_revision,
+            "images": done.images,
+        }
+
+    def rollouts(self) -> tuple[Target, ...]:
+        return (self.target,)
+
+    def undo(self, result: dict[str, Any], config: Config) -> MutationSpec | None:
+        return _back_to(config, self.env, self.target, result.get("from_revision"))
+
+
+def _back_to(config: Config, env: EnvName, target: Target, revision: Any) -> MutationSpec | None:
+    """A rollback to the revision that ran before a change (which keeps its number)."""
+    if not isinstance(revision, int):
+        return None
+    return RollbackDeployment.build(config, env, target.namespace, target.name, revision)
+
+
+@dataclass(frozen=True)
+class SetImage(MutationSpec):
+    mutation: ClassVar[str] = "set-image"
+    summary: ClassVar[str] = "set a deployment's image to a tag of the int ECR repository"
+
+    @classmethod
+    def build(
+        cls,
+        config: Config,
+        env: EnvName,
+        namespace: str,
+        deployment: str,
+        tag: str,
+        container: str | None = None,
+    ) -> Self:
+        images.check_tag(tag)  # ValueError for anything the OCI tag grammar does not allow
+        return cls(
+            env=env,
+            action=workload_action(config, namespace, "hub.set-image"),
+            target=Target(namespace, deployment),
+            params={
+                "namespace": namespace,
+                "deployment": deployment,
+                "container": container,
+                "tag": tag,
+                "image": images.hub_image(config, tag),
+            },
+        )
+
+    @classmethod
+    def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
+        return cls.build(
+            config,
+            env,
+            params["namespace"],
+            params["deployment"],
+            params["tag"],
+            params.get("container"),
+        )
+
+    @property
+    def image(self) -> str:
+        return str(self.params["image"])
+
+    async def preflight(self, backends: Backends) -> dict[str, Any]:
+        namespace, name = self.target.namespace, self.target.name
+        state = await workloads.read_deployment(backends, self.env, namespace, name)
+        current = dict(state.images)
+        container = rollouts.pick_container(current, name, self.params.get("container"))
+        pushed = await images.find_tag(backends, str(self.params["tag"]))  # UserError: no tag
+        return {
+            "revision": state.revision,
+            "container": container,
+            "image": current[container],
+            "tag_digest": pushed.digest,  # a tag pushed again since is drift, not the same change
+        }
+
+    def describe_state(self, state: dict[str, Any]) -> str:
+        image = describe_images({str(state.get("container")): str(state.get("image"))})
+        return f"revision {state.get('revision')}: {state.get('container')}={image}"
+
+    def describe_change(self, preflight: dict[str, Any]) -> Change:
+        container = preflight.get("container")
+        before = describe_images({str(container): str(preflight.get("image"))})
+        return Change(f"{container}: {before}", f"{container}: {describe_images({'': self.image})}")
+
+    async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
+        tag = self.params["tag"]
+        approved = f", approved by {actor.approver}" if actor.approver else ""
+        try:
+            done = await rollouts.set_image(
+                backends,
+                self.env,
+                self.target.namespace,
+                self.target.name,
+                self.params.get("container"),
+                self.image,
+                change_cause=f"rtb-bot set-image {tag} (asked by {actor.user}{approved})",
+                actor=actor,
+            )
+        except BackendUnavailable as exc:
+            raise await no_clear_answer(backends, self.env, self.target, exc) from None
+        return {
+            "from_revision": done.from_revision,
+            "container": done.container,
+            "from_image": done.from_image,
+            "image": done.image,
+        }
+
+    def rollouts(self) -> tuple[Target, ...]:
+        return (self.target,)
+
+    def undo(self, result: dict[str, Any], config: Config) -> MutationSpec | None:
+        return _back_to(config, self.env, self.target, result.get("from_revision"))
+
+
+@dataclass(frozen=True)
+class EmergencyRollback(MutationSpec):
+    """Runbook §7: workflow-engine and webhook-listener rolled back together, one confirmation,
+    each deployment run and audited on its own (`parts`)."""
+
+    mutation: ClassVar[str] = "emergency-rollback"
+    summary: ClassVar[str] = "roll workflow-engine and webhook-listener back together (§7)"
+
+    @classmethod
+    def build(cls, config: Config, env: EnvName) -> Self:
+        namespace = config.hub.namespace
+        return cls(
+            env=env,
+            action=workload_action(config, namespace, "hub.rollback"),
+            target=Target(namespace, "+".join(EMERGENCY_DEPLOYMENTS)),
+            params={"namespace": namespace, "deployments": list(EMERGENCY_DEPLOYMENTS)},
+        )
+
+    @classmethod
+    def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
+        built = cls.build(config, env)
+        if params != built.params:
+            raise UserError("an emergency rollback always covers the configured hub deployments")
+        return built
+
+    def parts(self) -> tuple[MutationSpec, ...]:
+        namespace = str(self.params["namespace"])
+        return tuple(
+            RollbackDeployment(
+                env=self.env,
+                action=self.action,
+                target=Target(namespace, name),
+                params={"namespace": namespace, "deployment": name, "to_revision": None},
+            )
+            for name in self.params["deployments"]
+        )
+
+    async def preflight(self, backends: Backends) -> dict[str, Any]:
+        """Each deployment's state; one that cannot be rolled back says why (the others can)."""
+        found: dict[str, Any] = {}
+        for part in self.parts():
+            try:
+                found[part.target.name] = await part.preflight(backends)
+            except UserError as exc:
+                found[part.target.name] = {"unavailable": exc.message}
+        if all("unavailable" in state for state in found.values()):
+            raise UserError(" ".join(state["unavailable"] for state in found.values()))
+        return found
+
+    def describe_state(self, state: dict[str, Any]) -> str:
+        return "; ".join(f"{name}: {_part_state(part)}" for name, part in state.items())
+
+    def describe_change(self, preflight: dict[str, Any]) -> Change:
+        before, after = [], []
+        for name, part in preflight.items():
+            if "unavailable" in part:
+                before.append(f"{name}: {part['unavailable']}")
+                after.append(f"{name}: unchanged")
+                continue
+            before.append(f"{name} {_revision(part.get('revision'), part.get('images'))}")
+            after.append(f"{name} {_revision(part.get('to_revision'), part.get('to_images'))}")
+        return Change("; ".join(before), "; ".join(after))
+
+    def confirmation(self, preflight: dict[str, Any], config: Config) -> str | None:
+        names = " and ".join(f"`{name}`" for name in self.params["deployments"])
+        return f"An emergency rollback rolls {names} back at once."
+
+    async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
+        """As one approved request (the gate's own path for an allowed change runs and audits
+        the parts one by one): every part is tried; a failure after a success is reported as
+        partly applied, never as "nothing changed"."""
+        results, lines, failed = [], [], False
+        for part in self.parts():
+            try:
+                result = await part.execute(backends, actor)
+            except (UserError, BackendUnavailable) as exc:
+                text = exc.message if isinstance(exc, UserError) else f"{exc.backend}: {exc.reason}"
+                lines.append(f"{part.target.name}: {text}")
+                failed = True
+                continue
+            lines.append(f"{part.target.name}: rolled back to revision {result['to_revision']}")
+            results.append({"target": str(part.target), "status": "succeeded", **result})
+        if failed and results:
+            raise BackendUnavailable(
+                f"kubernetes {self.env}", "partly applied: " + "; ".join(lines)
+            )
+        if failed:
+            raise UserError("; ".join(lines))
+        return {"parts": results}
+
+    def rollouts(self) -> tuple[Target, ...]:
+        return tuple(part.target for part in self.parts())
+
+
+def _part_state(part: dict[str, Any]) -> str:
+    return str(part.get("unavailable") or _revision(part.get("revision"), part.get("images")))
+
+
+ROLLOUT_MUTATIONS: tuple[type[MutationSpec], ...] = (
+    RollbackDeployment,
+    SetImage,
+    EmergencyRollback,
+)

@@ -1,0 +1,150 @@
+"""Change, preview namespaces: create, delete, clean up the expired ones — through the gate."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from zoneinfo import ZoneInfo
+
+from approvals.gate import Requester
+from approvals.outcomes import GateOutcome, ReasonNeeded
+from approvals.preview_mutations import CleanupPreviews, CreatePreview, DeletePreview
+from handlers.context import CommandCall
+from handlers.mutations import REASON, ask_for_reason
+from handlers.queue_mutations import submit_change
+from handlers.render.message import Message
+from handlers.render.preview_mutations import (
+    EnvCleanup,
+    render_cleanup,
+    render_preview_created,
+    render_preview_deleted,
+)
+from handlers.spec import ENV, Arg, Command, Flag
+from ops import preview_namespaces
+from ops.cluster import now_utc
+from ops.config import ENV_NAMES, EnvName
+from ops.errors import UserError
+from ops.fanout import gather_parts
+
+GROUP = "Change"
+# Per env: list, pre-flight list, then a read and a delete per namespace (side by side), plus
+# the audit rows. Generous: a part given up on is reported "no answer", its outcome unknown.
+_CLEANUP_BACKEND_CALLS = 4
+
+
+def _env(call: CommandCall) -> EnvName:
+    env: EnvName = call.values["env"]
+    if env not in call.deps.config.environments:
+        raise UserError(f"`{env}` is not configured in this bot (environments in its config).")
+    return env
+
+
+async def run_preview_create(call: CommandCall) -> Message:
+    values = call.values
+    spec = CreatePreview.build(_env(call), values["issue"], values["ttl"], call.user_id)
+    tz = ZoneInfo(call.deps.config.timezone)
+    return await submit_change(call, spec, lambda ran: render_preview_created(ran, tz, now_utc()))
+
+
+async def run_preview_delete(call: CommandCall) -> Message:
+    spec = DeletePreview.build(_env(call), call.values["preview"].namespace)
+    return await submit_change(call, spec, render_preview_deleted)
+
+
+async def run_preview_cleanup(call: CommandCall) -> Message:
+    """Every env at once: list the expired previews, then (unless --dry-run) delete them."""
+    config = call.deps.config
+    configured = tuple(e for e in ENV_NAMES if e in config.environments)
+    envs = (_env(call),) if call.values["env"] else configured
+    backends = call.deps.backends
+    listed = await gather_parts(
+        {env: preview_namespaces.expired_previews(backends, env) for env in envs},
+        config.timeouts.fanout_seconds,
+    )
+    found = [
+        EnvCleanup(env, part.value or (), part.failure)
+        for env, part in zip(envs, listed.values(), strict=True)
+    ]
+    if not call.values["dry-run"]:
+        found = await _clean(call, found)
+        asked = [e.outcome for e in found if isinstance(e.outcome, ReasonNeeded)]
+        if len(envs) == 1 and asked:
+            return await ask_for_reason(call, asked[0])
+    return render_cleanup(
+        found,
+        dry_run=call.values["dry-run"],
+        now=now_utc(),
+        tz=ZoneInfo(config.timezone),
+        approvals=config.channels.approvals,
+    )
+
+
+async def _clean(call: CommandCall, found: list[EnvCleanup]) -> list[EnvCleanup]:
+    gate = call.deps.require_gate()
+    requester = Requester(call.user_id, call.channel_id, call.correlation_id)
+
+    async def submit(item: EnvCleanup) -> GateOutcome:
+        spec = CleanupPreviews.build(item.env, [p.namespace for p in item.expired])
+        return await gate.submit(spec, requester, call.values.get("reason"))
+
+    timeouts = call.deps.config.timeouts
+    todo = [item for item in found if item.expired]
+    outcomes = await gather_parts(
+        {item.env: submit(item) for item in todo},
+        timeouts.fanout_seconds + _CLEANUP_BACKEND_CALLS * timeouts.backend_seconds,
+    )
+    by_env = {
+        env: replace(item, outcome=part.value, run_failure=part.failure)
+        for item, (env, part) in zip(todo, outcomes.items(), strict=True)
+    }
+    return [by_env.get(item.env, item) for item in found]
+
+
+_ENV = Arg("env", "int, stg or prd", ENV)
+
+COMMANDS = (
+    Command(
+        "preview create",
+        "Create a preview namespace for an issue, with a TTL (prd: a team lead's approval).",
+        run_preview_create,
+        args=(_ENV, Arg("issue", "a Jira issue key, e.g. PROJ-123", preview_namespaces.issue_key)),
+        flags=(
+            Flag(
+                "ttl",
+                "how long it lives, 1h to 7d (default 8h)",
+                preview_namespaces.preview_ttl,
+                preview_namespaces.DEFAULT_TTL,
+                metavar="8h",
+            ),
+            REASON,
+        ),
+        mutating=True,
+        group=GROUP,
+        examples=("/rtb preview create int PROJ-200", "/rtb preview create prd PROJ-200 --ttl 2d"),
+    ),
+    Command(
+        "preview delete",
+        "Delete a preview namespace (only namespaces labelled rtb.io/preview=true, ever).",
+        run_preview_delete,
+        args=(
+            _ENV,
+            Arg("preview", "its issue key, e.g. PROJ-123", preview_namespaces.namespace_ref),
+        ),
+        flags=(REASON,),
+        mutating=True,
+        group=GROUP,
+        examples=("/rtb preview delete stg PROJ-118",),
+    ),
+    Command(
+        "preview cleanup",
+        "Delete every expired preview namespace (cleanupExpired by hand, §5.1); --dry-run lists.",
+        run_preview_cleanup,
+        args=(Arg("env", "int, stg or prd (default: all)", ENV, optional=True),),
+        flags=(
+            Flag("dry-run", "only list what would be deleted", is_switch=True),
+            REASON,
+        ),
+        mutating=True,
+        group=GROUP,
+        examples=("/rtb preview cleanup --dry-run", "/rtb preview cleanup int"),
+    ),
+)

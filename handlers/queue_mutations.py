@@ -1,0 +1,109 @@
+"""Change, BullMQ queues: pause, resume, retry failed jobs — each through the policy gate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from approvals.gate import Requester
+from approvals.mutations import MutationSpec
+from approvals.outcomes import Ran, ReasonNeeded
+from approvals.queue_mutations import MAX_RETRY_LIMIT, PauseQueue, ResumeQueue, RetryFailedJobs
+from handlers.context import CommandCall
+from handlers.mutations import REASON, ask_for_reason
+from handlers.render.approvals import render_gate_outcome
+from handlers.render.message import Message
+from handlers.render.queue_mutations import render_queue_change
+from handlers.spec import ENV, Arg, Command, Flag, bounded_int
+from ops.config import EnvName
+from ops.queues import queue_name
+
+GROUP = "Change"
+
+
+async def submit_change(
+    call: CommandCall, spec: MutationSpec, render_ran: Callable[[Ran], Message]
+) -> Message:
+    """The gate decides; `render_ran` words a change that ran at once (with its result)."""
+    gate = call.deps.require_gate()
+    requester = Requester(call.user_id, call.channel_id, call.correlation_id)
+    outcome = await gate.submit(spec, requester, call.values.get("reason"))
+    if isinstance(outcome, Ran):
+        return render_ran(outcome)
+    if isinstance(outcome, ReasonNeeded):
+        return await ask_for_reason(call, outcome)
+    return render_gate_outcome(outcome, call.deps.config.channels.approvals, gate.timezone)
+
+
+def _env(call: CommandCall) -> EnvName:
+    env: EnvName = call.values["env"]
+    return env
+
+
+async def run_queue_pause(call: CommandCall) -> Message:
+    spec = PauseQueue.build(_env(call), call.values["name"])
+    return await submit_change(call, spec, render_queue_change)
+
+
+async def run_queue_resume(call: CommandCall) -> Message:
+    spec = ResumeQueue.build(_env(call), call.values["name"])
+    return await submit_change(call, spec, render_queue_change)
+
+
+async def run_queue_retry_failed(call: CommandCall) -> Message:
+    spec = RetryFailedJobs.build_retry(_env(call), call.values["name"], call.values["limit"])
+    return await submit_change(call, spec, render_queue_change)
+
+
+_NAME = Arg("name", "a queue name, e.g. jira-queue", queue_name)
+_ENV = Flag(
+    "env",
+    "the hub's queues are in int (stg/prd: core infrastructure, always refused)",
+    ENV,
+    "int",
+    metavar="int",
+)
+
+COMMANDS = (
+    Command(
+        "queue pause",
+        "Pause a BullMQ queue: workers finish what they hold and take no new job (§5.1 isolate).",
+        run_queue_pause,
+        args=(_NAME,),
+        flags=(_ENV, REASON),
+        mutating=True,
+        group=GROUP,
+        examples=("/rtb queue pause jira-queue",),
+    ),
+    Command(
+        "queue resume",
+        "Resume a paused BullMQ queue: workers take its waiting jobs again.",
+        run_queue_resume,
+        args=(_NAME,),
+        flags=(_ENV, REASON),
+        mutating=True,
+        group=GROUP,
+        examples=("/rtb queue resume jira-queue",),
+    ),
+    Command(
+        "queue retry-failed",
+        "Retry a queue's failed jobs (all, or the newest N), with counts before and after.",
+        run_queue_retry_failed,
+        args=(_NAME,),
+        flags=(
+            Flag(
+                "limit",
+                f"only the N most recently failed (1 to {MAX_RETRY_LIMIT:,})",
+                bounded_int(1, MAX_RETRY_LIMIT),
+                metavar="N",
+            ),
+            _ENV,
+            REASON,
+        ),
+        mutating=True,
+        group=GROUP,
+        examples=(
+            "/rtb queue retry-failed jira-queue",
+            "/rtb queue retry-failed jira-queue --limit 5",
+        ),
+    ),
+)

@@ -1,0 +1,209 @@
+"""After a rollout change succeeded: follow it (`kubectl rollout status`) in the background and
+post its progress and final state, with a "Roll this back" button.
+
+Where the posts go (a sink): the thread of the result when it has one (an approval card, the
+set-image modal's result), else follow-ups through the command's `response_url`, which Slack
+takes 5 times within 30 minutes: one is the result, so at most two progress posts and always
+the final one. Progress is posted at most once per `timeouts.rollout_progress_seconds` (Slack:
+about one message per second per channel) and only when it changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import structlog
+from slack_bolt.async_app import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from approvals.catalog import rebuild
+from approvals.mutations import MutationSpec
+from approvals.outcomes import Decided, DecisionOutcome, RunResult
+from handlers.context import Deps
+from handlers.render.message import Message
+from handlers.render.rollouts import (
+    UndoButton,
+    describe_undo,
+    render_rollout_final,
+    render_rollout_progress,
+)
+from ops import rollouts
+from ops.errors import UserError
+
+log = structlog.get_logger(__name__)
+RESPONSE_URL_USES = 5
+Change = tuple[MutationSpec, dict[str, Any]]  # a (part of a) change that ran, and its result
+
+
+class Sink(Protocol):
+    async def post(self, message: Message, *, final: bool) -> None: ...
+
+
+class RespondSink:
+    """Follow-ups through a response_url, keeping one use for the final state."""
+
+    def __init__(self, respond: AsyncRespond, uses_left: int) -> None:
+        self._respond = respond
+        self._left = uses_left
+
+    async def post(self, message: Message, *, final: bool) -> None:
+        if self._left <= 0 or (not final and self._left <= 1):
+            return
+        self._left -= 1
+        try:
+            await self._respond(
+                text=message.text,
+                blocks=message.blocks_json(),
+                response_type="in_channel",
+                replace_original=False,
+            )
+        except Exception:
+            log.warning("could not post rollout progress through the response_url")
+
+
+class ThreadSink:
+    """Replies in the thread of a message (an approval card, a posted result)."""
+
+    def __init__(self, client: AsyncWebClient, threads: Sequence[tuple[str, str]]) -> None:
+        self._client = client
+        self._threads = list(threads)  # (channel, thread ts)
+
+    async def post(self, message: Message, *, final: bool) -> None:
+        for channel, ts in self._threads:
+            try:
+                await self._client.chat_postMessage(
+                    channel=channel, thread_ts=ts, text=message.text, blocks=message.blocks_json()
+                )
+            except Exception:
+                log.warning("could not post rollout progress in a thread", channel=channel)
+
+
+def rolled_out(spec: MutationSpec, run: RunResult) -> list[Change]:
+    """The (parts of the) change that succeeded and roll a deployment out."""
+    parts = run.result.get("parts")
+    if isinstance(parts, list):
+        pairs: list[Change] = [
+            (part, result)
+            for part, result in zip(spec.parts(), parts, strict=False)
+            if isinstance(result, dict) and result.get("status") == "succeeded"
+        ]
+    elif run.status == "succeeded":
+        pairs = [(spec, run.result)]
+    else:
+        pairs = []
+    return [(part, result) for part, result in pairs if part.rollouts()]
+
+
+def start_following(
+    deps: Deps,
+    changes: list[Change],
+    sink: Sink,
+    *,
+    requester: str,
+    channel: str | None,
+    after: asyncio.Task[Any] | None = None,
+) -> None:
+    """Follow in a tracked background task (not a command slot: it mostly waits)."""
+    if not changes:
+        return
+    work = follow(deps, changes, sink, requester=requester, channel=channel, after=after)
+    deps.tasks.spawn(work, name="follow rollout", limited=False)
+
+
+async def follow(
+    deps: Deps,
+    changes: list[Change],
+    sink: Sink,
+    *,
+    requester: str,
+    channel: str | None,
+    after: asyncio.Task[Any] | None = None,
+) -> None:
+    if after is not None:  # the result is delivered first (it is that task's last step)
+        await asyncio.wait({after})
+    timeouts = deps.config.timeouts
+    env = changes[0][0].env
+    targets = [(t.namespace, t.name) for spec, _ in changes for t in spec.rollouts()]
+    throttle = _Throttle(timeouts.rollout_progress_seconds)
+
+    async def report(looked: rollouts.FollowedRollouts) -> None:
+        if throttle.ready(_summary(looked)):
+            await sink.post(render_rollout_progress(looked), final=False)
+
+    with structlog.contextvars.bound_contextvars(env=env, deployments=[t[1] for t in targets]):
+        try:
+            followed = await rollouts.follow_rollouts(
+                deps.backends,
+                env,
+                targets,
+                poll_seconds=timeouts.rollout_poll_seconds,
+                timeout_seconds=timeouts.rollout_seconds,
+                report=report,
+            )
+        except Exception:
+            log.exception("following a rollout failed")
+            return
+        log.info("rollout followed", done=followed.done, timed_out=followed.timed_out)
+        offers = await _undo_buttons(deps, changes, requester, channel)
+        await sink.post(render_rollout_final(followed, offers), final=True)
+
+
+class _Throttle:
+    """At most one progress post per `seconds`, and only when something changed."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._last_at = time.monotonic()  # nothing in the first interval: the result just went
+        self._last: str | None = None
+
+    def ready(self, summary: str) -> bool:
+        now = time.monotonic()
+        if now - self._last_at < self._seconds or summary == self._last:
+            return False
+        self._last_at, self._last = now, summary
+        return True
+
+
+def _summary(looked: rollouts.FollowedRollouts) -> str:
+    return ";".join(
+        f"{o.deployment}:{o.status.state if o.status else o.error}:"
+        f"{(o.status.updated, o.status.available, o.status.total) if o.status else ''}"
+        for o in looked.observations
+    )
+
+
+async def _undo_buttons(
+    deps: Deps, changes: list[Change], requester: str, channel: str | None
+) -> list[UndoButton]:
+    gate, offers = deps.require_gate(), []
+    for spec, result in changes:
+        undo = spec.undo(result, deps.config)
+        if undo is None:
+            continue
+        try:
+            token = await gate.offer(undo, requester, channel)
+        except Exception:  # no button rather than no final state (the database may be down)
+            log.warning("could not keep the undo of a change", mutation=spec.mutation)
+            continue
+        offers.append(UndoButton(spec.target.name, describe_undo(undo), token))
+    return offers
+
+
+def follow_decided(deps: Deps, outcome: DecisionOutcome, client: AsyncWebClient | None) -> None:
+    """An approved request that ran: follow its rollout in the thread of its card(s)."""
+    if not isinstance(outcome, Decided) or client is None:
+        return
+    request = outcome.request
+    if request.status != "succeeded" or not request.cards:
+        return
+    try:
+        spec = rebuild(deps.config, request.mutation, request.env, request.params)
+    except (KeyError, ValueError, UserError):
+        return
+    changes = rolled_out(spec, RunResult(request.status, request.result))
+    threads = [(card.channel, card.ts) for card in request.cards]
+    sink = ThreadSink(client, threads)
+    start_following(deps, changes, sink, requester=request.requester, channel=request.channel)

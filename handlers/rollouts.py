@@ -1,0 +1,228 @@
+"""Recover: rollback, set image (a tag, or a modal to pick one), the §7 emergency rollback,
+and handing a deployment back to KEDA. Each builds a MutationSpec for the gate
+(handlers.mutations.submit_mutation); the rollout is followed once it started."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from approvals.rollout_mutations import EmergencyRollback, RollbackDeployment, SetImage
+from approvals.workload_mutations import ResumeAutoscaling
+from handlers.context import CommandCall
+from handlers.mutations import REASON, namespace_name, submit_mutation
+from handlers.render.message import Message, simple
+from handlers.render.rollouts import ImageChoices, render_set_image_modal
+from handlers.spec import ENV, Arg, Command, Flag, bounded_int, kube_name
+from ops import images, rollouts
+from ops.config import EnvName
+from ops.errors import BackendUnavailable, UserError
+
+GROUP = "Change"
+PICKER_SECONDS = 2.0  # the modal must open within Slack's 3 s of the command
+PICKER_TAGS = 10
+log = structlog.get_logger(__name__)
+
+
+def _env(call: CommandCall) -> EnvName:
+    env: EnvName = call.values["env"] or "int"
+    if env not in call.deps.config.environments:
+        raise UserError(f"`{env}` is not configured in this bot (environments in its config).")
+    return env
+
+
+def _namespace(call: CommandCall) -> str:
+    return str(call.values["namespace"] or call.deps.config.hub.namespace)
+
+
+async def run_rollback(call: CommandCall) -> Message:
+    spec = RollbackDeployment.build(
+        call.deps.config,
+        _env(call),
+        _namespace(call),
+        call.values["deployment"],
+        call.values["to-revision"],
+    )
+    return await submit_mutation(call, spec)
+
+
+async def run_set_image(call: CommandCall) -> Message:
+    if call.values["tag"] is None:
+        return await open_image_picker(call)
+    spec = SetImage.build(
+        call.deps.config,
+        _env(call),
+        _namespace(call),
+        call.values["deployment"],
+        call.values["tag"],
+        call.values["container"],
+    )
+    return await submit_mutation(call, spec)
+
+
+async def run_emergency_rollback(call: CommandCall) -> Message:
+    return await submit_mutation(call, EmergencyRollback.build(call.deps.config, _env(call)))
+
+
+async def run_autoscale_resume(call: CommandCall) -> Message:
+    spec = ResumeAutoscaling.build(
+        call.deps.config, _env(call), _namespace(call), call.values["deployment"]
+    )
+    return await submit_mutation(call, spec)
+
+
+# -- the set-image modal ---------------------------------------------------------------------
+
+
+async def open_image_picker(call: CommandCall) -> Message:
+    """A modal offering previous revisions' tags and the last pushed ones (within 2 s: the
+    trigger id is valid for 3)."""
+    env, namespace, deployment = _env(call), _namespace(call), call.values["deployment"]
+    try:
+        choices = await asyncio.wait_for(
+            _image_choices(call, env, namespace, deployment), PICKER_SECONDS
+        )
+    except TimeoutError:
+        raise UserError(
+            "Listing the tags took too long for Slack's form (3 s). Give the tag: "
+            f"`/rtb set-image {env} {deployment} <tag>`."
+        ) from None
+    if not choices.revisions and not choices.pushed:
+        raise UserError(
+            f"There is no tag to offer for `{deployment}`: give one, "
+            f"`/rtb set-image {env} {deployment} <tag>`."
+        )
+    metadata = json.dumps(
+        {
+            "env": env,
+            "namespace": namespace,
+            "deployment": deployment,
+            "container": call.values["container"],
+            "channel": call.channel_id,
+        }
+    )
+    view = render_set_image_modal(choices, metadata, ZoneInfo(call.deps.config.timezone))
+    try:
+        assert call.client is not None, "slash commands carry Bolt's client"
+        await call.client.views_open(trigger_id=call.trigger_id, view=view.to_dict())
+    except Exception:
+        log.warning("could not open the set-image modal", exc_info=True)
+        return simple(
+            ":warning: The form to choose a tag did not open (Slack allows 3 s). Give the tag: "
+            f"`/rtb set-image {env} {deployment} <tag>`.",
+            ephemeral=True,
+        )
+    return simple(":memo: Choose the tag in the form that opened.", ephemeral=True)
+
+
+async def _image_choices(
+    call: CommandCall, env: EnvName, namespace: str, deployment: str
+) -> ImageChoices:
+    config, backends = call.deps.config, call.deps.backends
+    found, pushed = await asyncio.gather(
+        rollouts.read_revisions(backends, env, namespace, deployment),
+        images.recent_tags(backends, PICKER_TAGS),
+        return_exceptions=True,
+    )
+    if isinstance(found, BaseException):
+        raise found  # no deployment: nothing to set an image of
+    if isinstance(pushed, BackendUnavailable):  # ECR is down: previous revisions still help
+        log.warning("could not list the pushed tags", reason=pushed.reason)
+        pushed = []
+    elif isinstance(pushed, BaseException):
+        raise pushed
+    container = rollouts.pick_container(found.images, deployment, call.values["container"])
+    previous: dict[str, int] = {}
+    for revision in found.revisions:
+        tag = images.tag_of(config, revision.images.get(container, ""))
+        if tag and revision.number != found.current and tag not in previous:
+            previous[tag] = revision.number
+    return ImageChoices(
+        env=env,
+        namespace=namespace,
+        deployment=deployment,
+        container=container,
+        current_tag=images.tag_of(config, found.images.get(container, "")),
+        revisions=tuple((number, tag) for tag, number in previous.items()),
+        pushed=tuple(pushed),
+    )
+
+
+_NAMESPACE = Flag("namespace", "the namespace (default: the hub's)", namespace_name, metavar="N")
+_DEPLOYMENT = Arg("deployment", "the deployment's name", kube_name)
+
+COMMANDS = (
+    Command(
+        "rollback",
+        "Roll a deployment back to its previous revision (or --to-revision N), as "
+        "`kubectl rollout undo` does; the rollout is followed.",
+        run_rollback,
+        args=(Arg("env", "int, stg or prd", ENV), _DEPLOYMENT),
+        flags=(
+            Flag(
+                "to-revision",
+                "the revision to go back to (see /rtb history)",
+                bounded_int(1, 1_000_000),
+                metavar="N",
+            ),
+            _NAMESPACE,
+            REASON,
+        ),
+        mutating=True,
+        group=GROUP,
+        examples=(
+            "/rtb rollback int workflow-engine",
+            "/rtb rollback int workflow-engine --to-revision 1",
+        ),
+    ),
+    Command(
+        "set-image",
+        "Set a deployment's image to a tag of the int ECR repository (without a tag: a form "
+        "offers the last pushed tags and the previous revisions).",
+        run_set_image,
+        args=(
+            Arg("env", "int, stg or prd", ENV),
+            _DEPLOYMENT,
+            Arg(
+                "tag",
+                "an image tag in the repository, e.g. v1.41.1",
+                images.check_tag,
+                optional=True,
+            ),
+        ),
+        flags=(
+            Flag("container", "the container (default: the only one)", kube_name, metavar="C"),
+            _NAMESPACE,
+            REASON,
+        ),
+        mutating=True,
+        group=GROUP,
+        examples=(
+            "/rtb set-image int workflow-engine v1.41.1",
+            "/rtb set-image int webhook-listener",
+        ),
+    ),
+    Command(
+        "emergency-rollback",
+        "Runbook §7: roll workflow-engine and webhook-listener back together (one confirmation).",
+        run_emergency_rollback,
+        args=(Arg("env", "int, stg or prd (default: int)", ENV, optional=True),),
+        flags=(REASON,),
+        mutating=True,
+        group=GROUP,
+        examples=("/rtb emergency-rollback",),
+    ),
+    Command(
+        "autoscale resume",
+        "Hand a deployment back to its KEDA ScaledObject (after /rtb scale paused it).",
+        run_autoscale_resume,
+        args=(Arg("env", "int, stg or prd", ENV), _DEPLOYMENT),
+        flags=(_NAMESPACE, REASON),
+        mutating=True,
+        group=GROUP,
+        examples=("/rtb autoscale resume int workflow-engine",),
+    ),
+)

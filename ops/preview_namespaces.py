@@ -1,0 +1,323 @@
+"""Preview namespaces changed: create one, delete one, delete the expired ones (cleanupExpired).
+
+A preview namespace is `preview-<issue key, lowercased>` (namespaces are DNS-1123 labels) with
+the labels and annotations `ops.previews` reads and the hub writes: `rtb.io/preview=true`,
+`rtb.io/issue-key`, `rtb.io/expires-at` (ISO 8601 UTC) and `rtb.io/requested-by`. Only a
+namespace carrying `rtb.io/preview=true` is ever deleted here, whatever name it was asked by:
+everything else is core infrastructure. Whether a change may run is decided by the policy gate
+(approvals' preview mutations), not here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ops.backends.aws import Actor
+from ops.backends.container import Backends
+from ops.cluster import now_utc, parse_time
+from ops.config import EnvName
+from ops.errors import BackendUnavailable, UserError
+from ops.previews import (
+    EXPIRES_AT,
+    ISSUE_LABEL,
+    NAME_PREFIX,
+    PREVIEW_LABEL,
+    REQUESTED_BY,
+    preview_from,
+)
+
+Obj = dict[str, Any]
+
+_ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9]+-\d+$")
+MAX_ISSUE_KEY = 63 - len(NAME_PREFIX)  # the namespace name is a DNS-1123 label (≤ 63)
+_NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_TTL = re.compile(r"^(\d{1,4})([mhdw])$")
+_TTL_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+MIN_TTL = timedelta(hours=1)
+MAX_TTL = timedelta(days=7)
+DEFAULT_TTL = timedelta(hours=8)
+
+
+# -- names -----------------------------------------------------------------------------------
+
+
+def issue_key(text: str) -> str:
+    """`proj-123` → `PROJ-123` (a command-table parser: raises ValueError)."""
+    key = text.strip().upper()
+    if len(key) > MAX_ISSUE_KEY or not _ISSUE_KEY.match(key):
+        raise ValueError("must be a Jira issue key like PROJ-123")
+    return key
+
+
+def preview_namespace(key: str) -> str:
+    """`PROJ-123` → `preview-proj-123`."""
+    return NAME_PREFIX + key.lower()
+
+
+@dataclass(frozen=True)
+class NamespaceRef:
+    """What a delete was asked for: a preview's namespace, or any other namespace by name."""
+
+    namespace: str
+    issue_key: str | None  # None: not a preview name (core infrastructure)
+
+
+def namespace_ref(text: str) -> NamespaceRef:
+    """An issue key (`PROJ-7`), a preview namespace (`preview-proj-7`) or any namespace name.
+
+    Anything but a preview is kept as a plain name, so the policy can refuse it with its reason
+    instead of a parse error hiding what was asked for.
+    """
+    try:
+        key = issue_key(text)
+    except ValueError:
+        pass
+    else:
+        return NamespaceRef(preview_namespace(key), key)
+    name = text.strip().lower()
+    if len(name) > 63 or not _NAMESPACE.match(name):
+        raise ValueError("must be a Jira issue key like PROJ-123 (or a preview namespace name)")
+    if name.startswith(NAME_PREFIX):
+        try:
+            return NamespaceRef(name, issue_key(name[len(NAME_PREFIX) :]))
+        except ValueError:
+            pass
+    return NamespaceRef(name, None)
+
+
+def preview_ttl(text: str) -> timedelta:
+    """`8h`, `90m`, `2d` … between 1 hour and 7 days (a command-table parser)."""
+    match = _TTL.match(text.strip().lower())
+    if not match:
+        raise ValueError("must be a duration like 8h, 90m or 2d")
+    ttl = timedelta(seconds=int(match[1]) * _TTL_SECONDS[match[2]])
+    if not MIN_TTL <= ttl <= MAX_TTL:
+        raise ValueError("must be between 1h and 7d")
+    return ttl
+
+
+def iso_utc(moment: datetime) -> str:
+    """The annotation's format, as seeded and as the hub writes it: `2025-03-14T09:30:00Z`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NamespaceState:
+    env: EnvName
+    name: str
+    uid: str
+    is_preview: bool  # labelled rtb.io/preview=true
+    issue_key: str | None
+    expires_at: datetime | None
+    requested_by: str | None
+    terminating: bool
+
+
+async def read_namespace(backends: Backends, env: EnvName, name: str) -> NamespaceState | None:
+    """The namespace, or None when it does not exist."""
+    try:
+        body = await backends.kube.call(env, "core", "read_namespace", name=name)
+    except BackendUnavailable as exc:
+        if exc.reason.startswith("HTTP 404"):
+            return None
+        raise
+    return _state(env, body)
+
+
+def _state(env: EnvName, body: Obj) -> NamespaceState:
+    meta = body.get("metadata") or {}
+    labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
+    return NamespaceState(
+        env=env,
+        name=str(meta.get("name", "?")),
+        uid=str(meta.get("uid", "")),
+        is_preview=labels.get(PREVIEW_LABEL) == "true",
+        issue_key=labels.get(ISSUE_LABEL),
+        expires_at=parse_time(annotations.get(EXPIRES_AT)),
+        requested_by=annotations.get(REQUESTED_BY),
+        terminating=bool(meta.get("deletionTimestamp"))
+        or (body.get("status") or {}).get("phase") == "Terminating",
+    )
+
+
+def not_a_preview(env: EnvName, name: str) -> UserError:
+    return UserError(
+        f"{env}: `{name}` is not a preview namespace (it has no `{PREVIEW_LABEL}=true` label): "
+        f"it is core infrastructure, and {env} core infrastructure is never modified from the bot."
+    )
+
+
+async def require_preview(backends: Backends, env: EnvName, name: str) -> NamespaceState:
+    """The preview namespace as it is now; UserError when missing, not a preview, or going."""
+    state = await read_namespace(backends, env, name)
+    if state is None:
+        raise UserError(
+            f"{env}: there is no preview namespace `{name}`. `/rtb previews {env}` lists them."
+        )
+    if not state.is_preview:
+        raise not_a_preview(env, name)
+    if state.terminating:
+        raise UserError(f"{env}: `{name}` is already being deleted.")
+    return state
+
+
+@dataclass(frozen=True)
+class ExpiredPreview:
+    namespace: str
+    issue_key: str
+    expires_at: datetime
+
+
+async def expired_previews(
+    backends: Backends, env: EnvName, *, now: datetime | None = None
+) -> tuple[ExpiredPreview, ...]:
+    """Preview namespaces past their `rtb.io/expires-at` and not being deleted, by name."""
+    moment = now or now_utc()
+    listed = await backends.kube.call(
+        env, "core", "list_namespace", label_selector=f"{PREVIEW_LABEL}=true"
+    )
+    found = []
+    for ns in listed.get("items") or []:
+        preview = preview_from(env, ns, (), moment, timedelta(0))
+        if preview.expired and preview.expires_at is not None:
+            found.append(ExpiredPreview(preview.namespace, preview.issue_key, preview.expires_at))
+    return tuple(sorted(found, key=lambda p: p.namespace))
+
+
+# -- changing --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatedPreview:
+    env: EnvName
+    namespace: str
+    issue_key: str
+    expires_at: datetime
+    requested_by: str
+
+
+def preview_namespace_body(key: str, expires_at: datetime, requested_by: str) -> dict[str, Any]:
+    name = preview_namespace(key)
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": name,
+            "labels": {PREVIEW_LABEL: "true", ISSUE_LABEL: key},
+            "annotations": {EXPIRES_AT: iso_utc(expires_at), REQUESTED_BY: requested_by},
+        },
+    }
+
+
+async def create_preview(
+    backends: Backends,
+    env: EnvName,
+    key: str,
+    ttl: timedelta,
+    requested_by: str,
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+) -> CreatedPreview:
+    """Create `preview-<key>` expiring `ttl` from now; UserError when it already exists."""
+    expires_at = (now or now_utc()) + ttl
+    body = preview_namespace_body(key, expires_at, requested_by)
+    name = body["metadata"]["name"]
+    try:
+        await backends.kube.call(env, "core", "create_namespace", body=body, actor=actor)
+    except BackendUnavailable as exc:
+        if exc.reason.startswith("HTTP 409"):
+            raise UserError(f"{env}: `{name}` already exists.") from None
+        raise _forbidden(backends, env, exc, "create", "namespaces") from None
+    return CreatedPreview(env, name, key, expires_at.replace(microsecond=0), requested_by)
+
+
+async def delete_preview(
+    backends: Backends, env: EnvName, name: str, *, actor: Actor
+) -> NamespaceState:
+    """Delete a preview namespace: re-read right before, only if it is labelled a preview.
+
+    The delete carries the uid just read as a precondition, so a namespace re-created under the
+    same name in between (by anyone, with any labels) is never the one deleted.
+    """
+    state = await require_preview(backends, env, name)
+    try:
+        await backends.kube.call(
+            env,
+            "core",
+            "delete_namespace",
+            name=name,
+            body={"preconditions": {"uid": state.uid}},
+            actor=actor,
+        )
+    except BackendUnavailable as exc:
+        if exc.reason.startswith("HTTP 404"):
+            raise UserError(f"{env}: `{name}` was deleted by someone else meanwhile.") from None
+        raise _forbidden(backends, env, exc, "delete", "namespaces") from None
+    return state
+
+
+@dataclass(frozen=True)
+class CleanupOutcome:
+    namespace: str
+    outcome: str  # "deleted" | "failed" | "skipped"
+    reason: str = ""  # why it failed or was skipped
+
+
+async def delete_expired(
+    backends: Backends,
+    env: EnvName,
+    names: Sequence[str],
+    *,
+    actor: Actor,
+    now: datetime | None = None,
+) -> tuple[CleanupOutcome, ...]:
+    """Delete each named namespace that is still an expired preview (all at once)."""
+    moment = now or now_utc()
+    outcomes = await asyncio.gather(
+        *(_delete_if_expired(backends, env, name, actor, moment) for name in names)
+    )
+    return tuple(outcomes)
+
+
+async def _delete_if_expired(
+    backends: Backends, env: EnvName, name: str, actor: Actor, now: datetime
+) -> CleanupOutcome:
+    try:
+        state = await read_namespace(backends, env, name)
+        if state is None:
+            return CleanupOutcome(name, "skipped", "already gone")
+        if not state.is_preview:
+            return CleanupOutcome(name, "failed", "not a preview namespace (core infrastructure)")
+        if state.expires_at is None or state.expires_at > now:
+            return CleanupOutcome(name, "skipped", "no longer expired (its TTL was extended)")
+        if state.terminating:
+            return CleanupOutcome(name, "skipped", "already being deleted")
+        await delete_preview(backends, env, name, actor=actor)
+    except UserError as exc:
+        return CleanupOutcome(name, "failed", exc.message)
+    except BackendUnavailable as exc:
+        return CleanupOutcome(name, "failed", f"{exc.backend}: {exc.reason}")
+    return CleanupOutcome(name, "deleted")
+
+
+def _forbidden(
+    backends: Backends, env: EnvName, exc: BackendUnavailable, verb: str, resource: str
+) -> Exception:
+    """A 403 names the role that lacks the permission; anything else stays as it was."""
+    if not exc.reason.startswith("HTTP 403"):
+        return exc
+    arn = backends.config.environments[env].role_arn
+    who = f"role `{arn.rsplit('/', 1)[-1]}`" if arn else "identity"
+    return UserError(
+        f"{env}: the bot's {who} may not {verb} {resource} (HTTP 403 from the cluster). "
+        f"Its RBAC needs `{verb}` on `{resource}`."
+    )

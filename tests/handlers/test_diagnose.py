@@ -1,0 +1,232 @@
+"""`/rtb diagnose`: renderer goldens, then signed slash commands end to end against the
+sandbox's world (fake clusters, fake AWS in front of moto, real Redis and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from handlers.render.diagnose import render_diagnosis
+from ops.config import Config
+from ops.diagnose import Check, Diagnosis
+from sandbox.fake_aws import FakeAws
+from sandbox.fake_kube import FakeKubeServer
+from sandbox.fake_slack import FakeSlackAPI
+from sandbox.seed_kube import seed_cluster
+from sandbox.seed_trail_logs import seed_engine_pod_log, seed_trail
+from tests.fixtures.aws import aws_through_fake
+from tests.fixtures.bot import ACCOUNTS, answer_text, make_config
+from tests.golden import assert_golden
+from tests.ops.test_diagnose import seed_spend
+from tests.ops.test_executions import create_hub_tables
+from tests.ops.test_status import seed_hub_rows, seed_queues
+
+TZ = "Asia/Seoul"
+AT = datetime(2025, 3, 10, 5, 30, tzinfo=UTC)  # 14:30 in Seoul
+
+# -- renderer goldens -------------------------------------------------------------------------
+
+PREVIEW = Diagnosis(
+    title="preview PROJ-300",
+    checks=(
+        Check("Namespace preview-proj-300", "fail", "Not in int, stg or prd."),
+        Check(
+            "workflow-engine log (int) about PROJ-300",
+            "fail",
+            "6 of its last 22 lines mention PROJ-300, 3 errors; newest error at 14:08: "
+            "preview-deploy failed: cannot reach the prd cluster.",
+        ),
+        Check(
+            "Failed AssumeRole calls (CloudTrail, 24 h)",
+            "fail",
+            "2 failed: rtb-hub-sa → prd's rtb-hub-deployer: AccessDenied ×2, newest 14:08 in "
+            "int's trail (session names PROJ-300).",
+        ),
+        Check("rtb-hub-sa may create namespaces", "fail", "int yes · stg yes · prd NO."),
+    ),
+    likely_cause="rtb-hub-sa may not assume prd's rtb-hub-deployer (AccessDenied 2× in 24 h); "
+    "prd: rtb-hub-sa may not create namespaces",
+    next_commands=(
+        "/rtb trail int --errors",
+        "/rtb can-i prd create namespaces",
+        "/rtb logs int workflow-engine --since 1h",
+    ),
+    checked_at=AT,
+)
+
+BACKLOG_PARTIAL = Diagnosis(
+    title="BullMQ backlog",
+    checks=(
+        Check("BullMQ waiting jobs", "unknown", "Could not check (Redis: cannot connect)."),
+        Check("Paused queues", "unknown", "Could not check (Redis: cannot connect)."),
+        Check(
+            "workflow-engine error rate",
+            "fail",
+            "12.0 % (6 of 50 runs that finished in 15 min; threshold 5 %).",
+        ),
+        Check(
+            "Failed runs, last hour",
+            "warn",
+            "6 failed: jira-auto-dev 6; newest: Claude API 529 overloaded <!channel>.",
+        ),
+        Check(
+            "workflow-engine in int",
+            "ok",
+            "1 of 1 replicas ready (1 available), rollout complete.",
+        ),
+        Check("KEDA ScaledObject", "ok", "workflow-engine: 0–10 replicas, Ready yes, Active yes."),
+    ),
+    likely_cause="workflow-engine runs are failing: 12.0 % in 15 min (threshold 5 %), mostly "
+    "jira-auto-dev (Claude API 529 overloaded); failed jobs retry and pile up",
+    next_commands=("/rtb executions --status failed --since 1h", "/rtb queues"),
+    checked_at=AT,
+)
+
+COSTS = Diagnosis(
+    title="AI cost",
+    checks=(
+        Check(
+            "AI cost, last hour",
+            "fail",
+            "$34.12 in 61 calls, 16× the usual ($2.17/h, 7-day average).",
+        ),
+        Check(
+            "AI cost by model and env",
+            "fail",
+            "claude-sonnet-4 int $31.02 (40 calls, 49× its usual) · gpt-4.1 stg $1.60 "
+            "(9 calls, 1.1× its usual).",
+        ),
+        Check(
+            "Workflow runs by type, last hour",
+            "warn",
+            "jira-auto-dev 29 vs 5.2/h usual (5.6×) · pr-review 4 vs 3.4/h usual (1.2×).",
+        ),
+        Check(
+            "AI cost today",
+            "fail",
+            "$120.00 since 00:00 (Asia/Seoul), 220 calls; threshold $100.00/day.",
+        ),
+    ),
+    likely_cause="claude-sonnet-4 in int: $31.02 in the last hour, 49× its usual; "
+    "jira-auto-dev ran 29 times vs 5/h usual",
+    next_commands=(
+        "/rtb costs --since 1h",
+        "/rtb executions --type jira-auto-dev --since 1h",
+        "/rtb costs --since 24h --by model",
+        "/rtb costs --since 7d --by env",
+    ),
+    checked_at=AT,
+)
+
+
+def test_render_preview_golden():
+    assert_golden("diagnose_preview", render_diagnosis(PREVIEW, TZ))
+
+
+def test_render_backlog_with_a_source_down_golden():
+    message = render_diagnosis(BACKLOG_PARTIAL, TZ)
+    assert "<!channel>" not in str(message.to_json())  # backend text is escaped
+    assert_golden("diagnose_backlog_partial", message)
+
+
+def test_render_costs_golden():
+    assert_golden("diagnose_costs", render_diagnosis(COSTS, TZ))
+
+
+def test_render_keeps_to_slack_limits():
+    many = tuple(Check(f"check {n}", "warn", "x" * 5000) for n in range(80))
+    message = render_diagnosis(Diagnosis("many", many, "c" * 5000, ("/rtb `x`",) * 3, AT), TZ)
+    assert len(message.blocks) <= 50
+    for block in message.blocks_json():
+        assert len((block.get("text") or {}).get("text", "")) <= 3000
+    assert "`/rtb 'x'`" in str(message.to_json())
+
+
+# -- end to end -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bot_config(
+    kube: dict[str, FakeKubeServer],
+    aws_endpoint: str,
+    aws_env: None,
+    fake_slack: FakeSlackAPI,
+    fake_aws: FakeAws,
+    timeouts: dict[str, float],
+) -> Config:
+    """The usual test bot, with CloudTrail, Logs and CloudWatch through the fake AWS."""
+    return make_config(
+        kube_urls={env: server.url for env, server in kube.items()},
+        aws_endpoint=aws_endpoint,
+        slack_api_url=fake_slack.base_url,
+        timeouts=timeouts,
+        aws=aws_through_fake(aws_endpoint, fake_aws),
+    )
+
+
+@pytest.fixture
+async def world(runtime, kube, fake_aws, redis_url, pg_url):
+    now = datetime.now(UTC)
+    for env, server in kube.items():
+        seed_cluster(server, env, now=now)
+    seed_engine_pod_log(kube["int"], now)
+    seed_trail(fake_aws, ACCOUNTS, now)
+    await create_hub_tables(pg_url)
+
+
+async def test_diagnose_preview_end_to_end(slack, world):
+    answer = await slack.ask("diagnose preview proj-300")
+    text = answer_text(answer)
+    assert answer["response_type"] == "in_channel"
+    assert "Diagnose: preview PROJ-300" in text
+    assert "*Namespace preview-proj-300* — Not in int, stg or prd." in text
+    assert "rtb-hub-sa may not assume prd's rtb-hub-deployer" in text
+    assert "`/rtb can-i prd create namespaces`" in text and "`/rtb trail int --errors`" in text
+
+
+async def test_diagnose_preview_with_a_forbidden_cluster_names_it(slack, world, kube):
+    kube["prd"].inject_fault(method="*", status=403, count=None)
+    text = answer_text(await slack.ask("diagnose preview PROJ-101"))
+    assert "unknown in prd (kubernetes prd: HTTP 403 Forbidden)" in text
+    assert "prd unknown (HTTP 403 Forbidden)" in text
+    assert "*Likely cause*" in text  # still one answer
+
+
+async def test_diagnose_backlog_end_to_end(slack, world, redis_url, pg_url):
+    await seed_queues(redis_url)
+    await seed_hub_rows(pg_url)
+    text = answer_text(await slack.ask("diagnose backlog"))
+    assert "Diagnose: BullMQ backlog" in text
+    assert "pr-review-queue is paused with 3 jobs waiting" in text
+    assert "`/rtb queue resume pr-review-queue`" in text
+
+
+async def test_diagnose_costs_end_to_end(slack, world, pg_url):
+    await seed_spend(pg_url)
+    text = answer_text(await slack.ask("diagnose costs"))
+    assert "claude-sonnet-4 in int: $30.00 in the last hour, 60× its usual" in text
+    assert "`/rtb executions --type jira-auto-dev --since 1h`" in text
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("diagnose", "Missing <playbook>: preview, backlog or costs."),
+        ("diagnose later", "`later` is not a valid <playbook>: must be one of: preview, backlog"),
+        ("diagnose preview", "Which preview? Give its Jira issue key, e.g. PROJ-123."),
+        ("diagnose preview proj_1", "`proj_1` is not a valid <issue>: must be a Jira issue key"),
+        ('diagnose preview "PROJ-1\'; DROP TABLE ai_costs; --"', "is not a valid <issue>"),
+        ("diagnose backlog PROJ-1", "`/rtb diagnose backlog` takes no issue key."),
+        ("diagnose costs PROJ-1 extra", "Unexpected `extra`."),
+    ],
+)
+async def test_bad_input_is_a_usage_error(slack, command, expected):
+    text = answer_text(await slack.ask(command))
+    assert expected in text
+    assert "Usage: `/rtb diagnose" in text
+
+
+async def test_help_lists_diagnose(slack):
+    text = answer_text(await slack.ask("help diagnose"))
+    assert "/rtb diagnose preview PROJ-123" in text and "/rtb diagnose backlog" in text
