@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from approvals.gate import Gate
 from approvals.outcomes import ApprovalRequested, DecisionOutcome, GateOutcome
 from handlers.context import Deps
+from handlers.listeners import Listener, ack_then
 from handlers.render.approvals import (
     APPROVE_ACTION,
     REASON_BLOCK,
@@ -51,19 +52,13 @@ def register(app: AsyncApp) -> None:
     app.view(REASON_CALLBACK)(on_reason_submitted)
 
 
-def _button(decide: Decide) -> Callable[..., Awaitable[None]]:
-    async def on_click(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: dict[str, Any],
+def _button(decide: Decide) -> Listener:
+    async def work(
+        deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        await ack()
-        deps: Deps = context["deps"]
-        deps.tasks.spawn(run_click(deps, body, respond, client, decide), name="approval click")
+        await run_click(deps, body, respond, client, decide)
 
-    return on_click
+    return ack_then(work, name=lambda _: "approval click")
 
 
 async def run_click(

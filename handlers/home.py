@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
+from handlers.listeners import ack_then
 from handlers.render.approvals import render_open_requests
 from handlers.render.home import render_home
 from handlers.render.policy import render_whoami
@@ -18,15 +19,12 @@ log = structlog.get_logger(__name__)
 
 
 def register(app: AsyncApp) -> None:
-    async def on_home_opened(
-        event: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
-    ) -> None:
-        if event.get("tab") != "home":
-            return
-        deps: Deps = context["deps"]
-        deps.tasks.spawn(publish_home(deps, client, event["user"]), name="app home")
+    async def work(deps: Deps, body: dict[str, Any], _: Any, client: AsyncWebClient) -> None:
+        event = body.get("event") or {}
+        if event.get("tab") == "home":
+            await publish_home(deps, client, str(event.get("user", "")))
 
-    app.event("app_home_opened")(on_home_opened)
+    app.event("app_home_opened")(ack_then(work, name=lambda _: "app home"))
 
 
 async def publish_home(deps: Deps, client: AsyncWebClient, user_id: str) -> None:

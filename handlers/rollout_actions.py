@@ -23,6 +23,7 @@ from approvals.gate import Requester
 from approvals.outcomes import GateOutcome, Ran, ReasonNeeded
 from approvals.rollout_mutations import SetImage
 from handlers.context import Deps
+from handlers.listeners import Listener, ack_then
 from handlers.render.approvals import (
     CANCEL_ACTION,
     CONFIRM_ACTION,
@@ -90,16 +91,10 @@ def register(app: AsyncApp) -> None:
     app.view(SET_IMAGE_CALLBACK)(on_image_picked)
 
 
-def _button(work: Work) -> Callable[..., Awaitable[None]]:
-    async def on_click(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: dict[str, Any],
+def _button(work: Work) -> Listener:
+    async def run(
+        deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        await ack()
-        deps: Deps = context["deps"]
         action = (body.get("actions") or [{}])[0]
         click = Click(
             deps=deps,
@@ -110,9 +105,9 @@ def _button(work: Work) -> Callable[..., Awaitable[None]]:
             channel=str((body.get("channel") or {}).get("id", "")),
             trigger_id=str(body.get("trigger_id", "")),
         )
-        deps.tasks.spawn(_bound(click, work), name=str(action.get("action_id", "click")))
+        await _bound(click, work)
 
-    return on_click
+    return ack_then(run, name=lambda body: str((body.get("actions") or [{}])[0].get("action_id")))
 
 
 async def _bound(click: Click, work: Work) -> None:

@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import structlog
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import CommandCall, Deps
+from handlers.listeners import ack_then
 from handlers.parse import parse
 from handlers.render.general import (
     render_backend_unavailable,
@@ -26,19 +27,12 @@ log = structlog.get_logger(__name__)
 
 
 def register(app: AsyncApp, table: Mapping[str, Command] = TABLE) -> None:
-    async def on_rtb(
-        ack: AsyncAck,
-        body: dict[str, Any],
-        respond: AsyncRespond,
-        client: AsyncWebClient,
-        context: dict[str, Any],
+    async def work(
+        deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        await ack()  # first, always: Slack gives 3 s and backends are slowest during incidents
-        deps: Deps = context["deps"]
-        work = run_slash(deps, body, table, respond, client)
-        deps.tasks.spawn(work, name=f"rtb {body.get('text', '')[:40]}")
+        await run_slash(deps, body, table, respond, client)
 
-    app.command("/rtb")(on_rtb)
+    app.command("/rtb")(ack_then(work, name=lambda body: f"rtb {body.get('text', '')[:40]}"))
 
 
 async def run_slash(
