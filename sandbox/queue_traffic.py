@@ -4,8 +4,8 @@ With it, `/rtb queue preview-queue` shows `completed` growing; after `/rtb queue
 preview-queue` it stops growing and `waiting` grows instead, until `/rtb queue resume`.
 
 Both run on their own event loop in a daemon thread, so the sandbox works whatever the caller's
-thread does. `stop()` never hangs: the worker is closed by force with a timeout (bullmq 3.4's
-graceful close can wait forever on its blocking fetch) and the thread is joined with one.
+thread does. `stop()` never hangs: the worker is closed by `sandbox.bull_workers.close_worker`
+and the thread is joined with a timeout.
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import logging
 import threading
 from typing import Any
 
-from bullmq import Job, Queue, Worker
+from bullmq import Job, Queue
 
+from sandbox.bull_workers import close_worker, sandbox_worker
 from sandbox.seed_queues import PREFIX, job_data
 
 log = logging.getLogger(__name__)
@@ -73,13 +74,13 @@ class QueueTraffic:
         self._loop, self._stopping = asyncio.get_running_loop(), asyncio.Event()
         options = {"connection": self.redis_url, "prefix": PREFIX}
         queue = Queue(self.queue, options)
-        worker = Worker(self.queue, _complete, options)
+        worker = sandbox_worker(self.queue, _complete, options)
         self._ready.set()
         try:
             await self._produce(queue, self._stopping)
         finally:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(worker.close(force=True), CLOSE_TIMEOUT_SECONDS)
+                await close_worker(worker)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(queue.close(), CLOSE_TIMEOUT_SECONDS)
 

@@ -12,11 +12,12 @@ raises for the jobs meant to fail) and is closed before the pending jobs are add
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from typing import Any
 
-from bullmq import Job, Queue, Worker
+from bullmq import Job, Queue
+
+from sandbox.bull_workers import close_worker, sandbox_worker
 
 PREFIX = "bull"
 STATES = (
@@ -118,16 +119,13 @@ async def _run_finished_jobs(queue: Queue, redis_url: str, seed: QueueSeed) -> N
             raise RuntimeError(reasons[job.id])
         return {"status": "done", "issueKey": job.data["issueKey"]}
 
-    worker = Worker(
+    worker = sandbox_worker(
         seed.name, process, {"connection": redis_url, "prefix": PREFIX, "concurrency": 8}
     )
     try:
         await _wait_for(queue, completed=seed.completed, failed=len(seed.failures))
     finally:
-        # bullmq 3.4's graceful close can wait forever on its blocking fetch; every job we
-        # need is already settled here, so close by force and never hang the sandbox.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(worker.close(force=True), 5)
+        await close_worker(worker)
 
 
 async def _wait_for(queue: Queue, *, completed: int, failed: int) -> None:
