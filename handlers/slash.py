@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -49,40 +50,24 @@ async def run_slash(
         user=user_id, command=text.split(" ", 1)[0], correlation_id=correlation_id
     ):
         log.info("command received", channel=channel_id)
-        message = await answer(
+        call = CommandCall(
             deps,
-            lambda: _run(
-                deps, text, user_id, channel_id, correlation_id, table, body, client, respond
-            ),
+            user_id,
+            channel_id,
+            {},
             correlation_id,
+            table,
+            trigger_id=body.get("trigger_id", ""),  # a modal (the approval reason) needs it
+            client=client,
+            respond=respond,  # follow-ups after the answer (a rollout's progress)
         )
+        message = await answer(deps, lambda: _run(call, text), correlation_id)
         await deliver(message, respond, client, channel_id)
 
 
-async def _run(
-    deps: Deps,
-    text: str,
-    user_id: str,
-    channel_id: str,
-    correlation_id: str,
-    table: Mapping[str, Command],
-    body: dict[str, Any],
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-) -> Message:
-    parsed = parse(text, table)
-    call = CommandCall(
-        deps,
-        user_id,
-        channel_id,
-        parsed.values,
-        correlation_id,
-        table,
-        trigger_id=body.get("trigger_id", ""),  # a modal (the approval reason) needs it
-        client=client,
-        respond=respond,  # follow-ups after the answer (a rollout's progress)
-    )
-    return await parsed.command.run(call)
+async def _run(call: CommandCall, text: str) -> Message:
+    parsed = parse(text, call.table)
+    return await parsed.command.run(replace(call, values=parsed.values))
 
 
 async def answer(
