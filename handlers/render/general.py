@@ -14,9 +14,11 @@ from ops.health import PingReport
 
 
 def render_user_error(error: UserError) -> Message:
-    text = f":warning: {error.message}"
+    # escaped: the message may echo what the user typed (`<!channel>` must stay text), and
+    # usage lines hold `<env>`-style placeholders that Slack would otherwise read as links
+    text = f":warning: {escape(error.message)}"
     if error.usage:
-        text += f"\nUsage: `{error.usage}`"
+        text += f"\nUsage: `{escape(error.usage)}`"
     return simple(text, ephemeral=True)
 
 
@@ -52,8 +54,8 @@ def render_help(commands: Iterable[Command]) -> Message:
 
 
 def render_command_help(command: Command) -> Message:
-    lines = [f"*/rtb {command.verb}* — {command.summary}", f"`{command.usage()}`"]
-    lines += [f"• `<{a.name}>` {a.help}" for a in command.args]
+    lines = [f"*/rtb {command.verb}* — {command.summary}", f"`{escape(command.usage())}`"]
+    lines += [f"• `&lt;{a.name}&gt;` {a.help}" for a in command.args]
     lines += [f"• `--{f.name}` {f.help}" for f in command.flags]
     if command.examples:
         lines.append("Examples: " + ", ".join(f"`{e}`" for e in command.examples))

@@ -3,6 +3,7 @@ against moto (alarms) and the wire-level fake AWS (CloudTrail, Logs Insights, fa
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -395,8 +396,8 @@ async def test_search_hostile_text_is_matched_literally(slack, fake_aws):
     assert "token rejected" not in text.replace("count(*) rejected", "")
     # Slack sends & < > as entities: the search is for the characters the user typed
     fake_aws.add_log_line(group, pino("header <x-api-key> & friends"))
-    text = answer_text(await slack.ask("search auth-service &lt;x-api-key&gt; &amp;"))
-    assert "*1 line*" in text and "header &lt;x-api-key&gt; &amp; friends" in text
+    raw = json.dumps(await slack.ask("search auth-service &lt;x-api-key&gt; &amp;"))  # as sent
+    assert "*1 line*" in raw and "header &lt;x-api-key&gt; &amp; friends" in raw
 
 
 async def test_search_many_lines_are_uploaded_as_a_file(slack, fake_aws):
