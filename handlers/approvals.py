@@ -44,6 +44,7 @@ COMMANDS = (
         "Approval requests waiting for a team lead (or running).",
         run_approvals,
         group=GROUP,
+        light=True,
     ),
     Command(
         "approve",

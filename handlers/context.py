@@ -25,31 +25,26 @@ log = structlog.get_logger(__name__)
 class TaskTracker:
     """Background work started after an ack; tracked so shutdown (and the console) can wait.
 
-    At most `max_running` commands do their work at once; the rest wait their turn. Acks never
-    wait (they happen before spawn), but unbounded work would starve the event loop that acks:
-    at 50 commands in flight the ack p99 went from tens of milliseconds to seconds
-    (bench/ack.py). Long waits that are not command work (following a rollout) pass
-    `limited=False`.
+    `slot()` bounds how many heavy commands (fan-outs to the backends) do their work at once;
+    the rest wait their turn. Acks never wait (they happen before spawn), but unbounded work
+    starves the event loop that acks: at 50 commands in flight the ack p99 went from ~50 ms
+    to seconds (bench/ack.py). Light commands, clicks and long waits (following a rollout)
+    take no slot, so they never queue behind a slow fan-out.
     """
 
-    def __init__(self, max_running: int = 8) -> None:
+    def __init__(self, heavy_at_once: int = 4) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._slots = asyncio.Semaphore(max_running)
+        self._slots = asyncio.Semaphore(heavy_at_once)
 
-    def spawn(
-        self, work: Coroutine[Any, Any, Any], *, name: str, limited: bool = True
-    ) -> asyncio.Task[Any]:
-        task = asyncio.create_task(self._in_slot(work) if limited else work, name=name)
+    def spawn(self, work: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
 
-    async def _in_slot(self, work: Coroutine[Any, Any, Any]) -> Any:
-        try:
-            async with self._slots:
-                return await work
-        finally:
-            work.close()  # a no-op once it ran; closes it if cancelled while waiting its turn
+    def slot(self) -> asyncio.Semaphore:
+        """`async with tasks.slot():` around heavy work."""
+        return self._slots
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

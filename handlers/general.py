@@ -40,6 +40,7 @@ COMMANDS = (
             ),
         ),
         examples=("/rtb help", "/rtb help pods"),
+        light=True,
     ),
     Command(
         "ping",

@@ -22,6 +22,18 @@ async def run_policy(call: CommandCall) -> Message:
 
 
 COMMANDS = (
-    Command("whoami", "Your role, and what you may change in each env.", run_whoami, group=GROUP),
-    Command("policy", "The access policy: who may change what, where.", run_policy, group=GROUP),
+    Command(
+        "whoami",
+        "Your role, and what you may change in each env.",
+        run_whoami,
+        group=GROUP,
+        light=True,
+    ),
+    Command(
+        "policy",
+        "The access policy: who may change what, where.",
+        run_policy,
+        group=GROUP,
+        light=True,
+    ),
 )

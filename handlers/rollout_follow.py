@@ -110,7 +110,7 @@ def start_following(
     if not changes:
         return
     work = follow(deps, changes, sink, requester=requester, channel=channel, after=after)
-    deps.tasks.spawn(work, name="follow rollout", limited=False)
+    deps.tasks.spawn(work, name="follow rollout")
 
 
 async def follow(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -13,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import CommandCall, Deps
 from handlers.listeners import ack_then
-from handlers.parse import parse
+from handlers.parse import find_command, parse, tokenize
 from handlers.render.general import (
     render_backend_unavailable,
     render_internal_error,
@@ -61,13 +62,23 @@ async def run_slash(
             client=client,
             respond=respond,  # follow-ups after the answer (a rollout's progress)
         )
-        message = await answer(deps, lambda: _run(call, text), correlation_id)
-        await deliver(message, respond, client, channel_id)
+        # heavy work, answer included, takes turns (see TaskTracker); light commands never wait
+        async with nullcontext() if _light(text, table) else deps.tasks.slot():
+            message = await answer(deps, lambda: _run(call, text), correlation_id)
+            await deliver(message, respond, client, channel_id)
 
 
 async def _run(call: CommandCall, text: str) -> Message:
     parsed = parse(text, call.table)
     return await parsed.command.run(replace(call, values=parsed.values))
+
+
+def _light(text: str, table: Mapping[str, Command]) -> bool:
+    """A light command, or one that will only get its usage back."""
+    try:
+        return find_command(tokenize(text), table)[0].light
+    except UserError:
+        return True
 
 
 async def answer(

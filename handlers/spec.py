@@ -114,6 +114,9 @@ class Command:
     args: tuple[Arg, ...] = ()
     flags: tuple[Flag, ...] = ()
     mutating: bool = False
+    # answers from the table, the config or the bot's own database (help, whoami, policy):
+    # runs at once instead of taking a turn behind fan-outs to slow backends
+    light: bool = False
     group: str = "General"
     examples: tuple[str, ...] = field(default=())
 

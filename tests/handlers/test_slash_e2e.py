@@ -82,3 +82,17 @@ async def test_ping_says_which_env_has_no_cluster_configured(runtime):
     report = await health.ping(runtime.backends, "t")
     stg = next(c for c in report.checks if c.name == "Kubernetes stg")
     assert (stg.configured, stg.reachable, stg.detail) == (False, False, "not configured")
+
+
+async def test_a_light_command_never_queues_behind_slow_fan_outs(slack, kube):
+    kube["prd"].inject_fault(method="GET", path_regex="/pods", delay=1.5, count=None)
+    for _ in range(6):  # more heavy commands than there are turns for them
+        assert await slack.command("pods prd") == 200
+    assert await slack.command("help") == 200
+
+    def answered(word: str) -> int:
+        return sum(word in str(r.body) for r in slack.api.responses)
+
+    await slack.api.await_for(lambda: answered("rtb-ops-bot commands"), timeout=5)
+    assert len(slack.api.responses) == 1, "help answered first, while the pods still wait"
+    await slack.settle()
