@@ -340,8 +340,8 @@ def print_table(idle: Phase, hung: Phase, config: Config, elapsed: float) -> Non
     if helps:
         print(
             f"`/rtb help` answers (not acks) during the run: median "
-            f"{statistics.median(helps):.1f} s, max {helps[-1]:.1f} s — command work waits for "
-            "a slot in the bot's task tracker behind the statuses; acks do not."
+            f"{statistics.median(helps):.1f} s, max {helps[-1]:.1f} s (a light command: it "
+            "never waits for a turn behind the statuses' heavy work)."
         )
     timeouts = config.timeouts
     print(
