@@ -26,8 +26,19 @@ def _revision(number: Any, images_now: Any) -> str:
     return f"revision {number if number is not None else '?'} ({shown})"
 
 
+class RevisionChange(MutationSpec):
+    """A change that makes a new revision of one deployment: followed, and undone by going back
+    to the revision that ran before it."""
+
+    def rollouts(self) -> tuple[Target, ...]:
+        return (self.target,)
+
+    def undo(self, result: dict[str, Any], config: Config) -> MutationSpec | None:
+        return _back_to(config, self.env, self.target, result.get("from_revision"))
+
+
 @dataclass(frozen=True)
-class RollbackDeployment(MutationSpec):
+class RollbackDeployment(RevisionChange):
     mutation: ClassVar[str] = "rollback"
     summary: ClassVar[str] = "roll a deployment back to a previous revision"
 
@@ -101,12 +112,6 @@ class RollbackDeployment(MutationSpec):
             "images": done.images,
         }
 
-    def rollouts(self) -> tuple[Target, ...]:
-        return (self.target,)
-
-    def undo(self, result: dict[str, Any], config: Config) -> MutationSpec | None:
-        return _back_to(config, self.env, self.target, result.get("from_revision"))
-
 
 def _back_to(config: Config, env: EnvName, target: Target, revision: Any) -> MutationSpec | None:
     """A rollback to the revision that ran before a change (which keeps its number)."""
@@ -116,7 +121,7 @@ def _back_to(config: Config, env: EnvName, target: Target, revision: Any) -> Mut
 
 
 @dataclass(frozen=True)
-class SetImage(MutationSpec):
+class SetImage(RevisionChange):
     mutation: ClassVar[str] = "set-image"
     summary: ClassVar[str] = "set a deployment's image to a tag of the int ECR repository"
 
@@ -203,12 +208,6 @@ class SetImage(MutationSpec):
             "from_image": done.from_image,
             "image": done.image,
         }
-
-    def rollouts(self) -> tuple[Target, ...]:
-        return (self.target,)
-
-    def undo(self, result: dict[str, Any], config: Config) -> MutationSpec | None:
-        return _back_to(config, self.env, self.target, result.get("from_revision"))
 
 
 @dataclass(frozen=True)
