@@ -105,8 +105,11 @@ class FakeKubeServer:
         with self._lock:
             self.requests.append((request.method, request.path, user))
             fault = self._faults.take(request.method, request.path)
+            arrived_in = self._cluster
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
+            if self._cluster is not arrived_in:  # a test's late write must not reach the next
+                raise KubeError(503, "the cluster was reset while this request waited")
         if fault is not None and fault.status:
             raise KubeError(fault.status, f"injected fault ({fault.status})")
         if not known_caller:
