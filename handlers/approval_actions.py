@@ -30,6 +30,7 @@ from handlers.render.approvals import (
     render_gate_outcome,
 )
 from handlers.render.message import Message
+from handlers.replies import post_privately
 from handlers.rollout_follow import follow_decided
 from handlers.slash import answer
 from ops.errors import BackendUnavailable
@@ -112,24 +113,7 @@ async def _reply_privately(
         )
     except Exception:  # no response_url: an ephemeral message in the card's channel instead
         channel = str((body.get("channel") or {}).get("id", ""))
-        await _post_ephemeral(client, channel, user, message)
-
-
-async def _post_ephemeral(
-    client: AsyncWebClient, channel: str | None, user: str, message: Message
-) -> None:
-    """Ephemeral where the user is; a DM when we do not know where that is."""
-    try:
-        if channel:
-            await client.chat_postEphemeral(
-                channel=channel, user=user, text=message.text, blocks=message.blocks_json()
-            )
-        else:
-            await client.chat_postMessage(
-                channel=user, text=message.text, blocks=message.blocks_json()
-            )
-    except Exception:
-        log.exception("could not answer the user")
+        await post_privately(client, channel, user, message)
 
 
 # -- the reason modal ------------------------------------------------------------------------
@@ -160,7 +144,7 @@ async def run_reason_submitted(deps: Deps, body: dict[str, Any], client: AsyncWe
             return render_gate_outcome(outcome, approvals, gate.timezone)
 
         message = await answer(deps, lambda: _unless_db_down(deps, work), correlation_id)
-        await _post_ephemeral(client, _requested_in(outcome), user, message)
+        await post_privately(client, _requested_in(outcome), user, message)
 
 
 def _submitted_reason(view: dict[str, Any]) -> str:

@@ -40,6 +40,7 @@ from handlers.render.rollouts import (
     SET_IMAGE_SELECT,
     with_following_note,
 )
+from handlers.replies import post_privately
 from handlers.rollout_follow import (
     RESPONSE_URL_USES,
     RespondSink,
@@ -264,7 +265,7 @@ async def run_image_picked(deps: Deps, body: dict[str, Any], client: AsyncWebCli
         if isinstance(outcome, Ran):
             await _post_result(deps, client, outcome, message, user, channel)
         else:
-            await _post_privately(client, channel, user, message)
+            await post_privately(client, channel, user, message)
 
 
 async def _post_result(
@@ -288,19 +289,3 @@ async def _post_result(
         sink = ThreadSink(client, [(str(posted["channel"]), str(posted["ts"]))])
         start_following(deps, changes, sink, requester=user, channel=channel or None)
         return
-
-
-async def _post_privately(
-    client: AsyncWebClient, channel: str, user: str, message: Message
-) -> None:
-    try:
-        if channel:
-            await client.chat_postEphemeral(
-                channel=channel, user=user, text=message.text, blocks=message.blocks_json()
-            )
-        else:
-            await client.chat_postMessage(
-                channel=user, text=message.text, blocks=message.blocks_json()
-            )
-    except Exception:
-        log.exception("could not answer the user")
