@@ -25,6 +25,7 @@ import logging
 import statistics
 import sys
 import time
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,9 +40,10 @@ from approvals.gate import Requester  # noqa: E402
 from approvals.outcomes import ApprovalRequested  # noqa: E402
 from approvals.workload_mutations import ScaleDeployment  # noqa: E402
 from bot.app import Runtime, create_runtime  # noqa: E402
+from bot.front import start_site  # noqa: E402
 from bot.logs import configure_logging  # noqa: E402
 from bot.settings import Secrets, Settings  # noqa: E402
-from bot.web import build_web_app, start_site  # noqa: E402
+from bot.worker import in_process_front  # noqa: E402
 from ops.config import Config  # noqa: E402
 from sandbox.fake_kube import FakeKubeServer  # noqa: E402
 from sandbox.fake_slack import FakeSlackAPI  # noqa: E402
@@ -58,7 +60,6 @@ CONCURRENT_CLICKS = 20
 class Replica:
     runtime: Runtime
     url: str
-    site: Any
 
 
 def bot_config(kube_url: str, slack_url: str) -> Config:
@@ -95,12 +96,16 @@ def seed(kube: FakeKubeServer) -> None:
     )
 
 
-async def start_replica(settings: Settings) -> Replica:
+async def start_replica(settings: Settings, stack: AsyncExitStack) -> Replica:
+    """A bot behind its ack front (in one process), stopped when `stack` closes."""
     runtime = create_runtime(settings, retries=0)
     await runtime.start()
+    stack.push_async_callback(runtime.stop)
+    web_app, _ = await stack.enter_async_context(in_process_front(runtime))
     port = free_port()
-    site = await start_site(build_web_app(runtime, serve_slack=True), "127.0.0.1", port)
-    return Replica(runtime, f"http://127.0.0.1:{port}/slack/events", site)
+    site = await start_site(web_app, "127.0.0.1", port)
+    stack.push_async_callback(site.cleanup)
+    return Replica(runtime, f"http://127.0.0.1:{port}/slack/events")
 
 
 async def new_request(replica: Replica, replicas: int) -> str:
@@ -196,17 +201,16 @@ async def run(requests: int, warmup: int) -> int:
             redis_url="redis://127.0.0.1:1/0",  # never contacted by this flow
         )
         settings = Settings(bot_config(kube.url, slack.base_url), secrets)
-        replicas = (await start_replica(settings), await start_replica(settings))
-        try:
+        async with AsyncExitStack() as stack:
+            replicas = (
+                await start_replica(settings, stack),
+                await start_replica(settings, stack),
+            )
             async with aiohttp.ClientSession() as http:
                 for n in range(warmup):
                     await one_latency(http, replicas[0], n)
                 samples = [await one_latency(http, replicas[0], n) for n in range(requests)]
                 once = await exactly_once(http, replicas, kube)
-        finally:
-            for replica in replicas:
-                await replica.site.cleanup()
-                await replica.runtime.stop()
     return report(samples, once)
 
 

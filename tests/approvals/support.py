@@ -8,15 +8,12 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from aiohttp.test_utils import TestClient, TestServer
-
 from bot.app import create_runtime
 from bot.settings import Settings
-from bot.web import build_web_app
 from sandbox.fake_kube import FakeKubeServer
 from sandbox.fake_slack import FakeSlackAPI
 from sandbox.slack_payloads import block_actions, interaction_body
-from tests.fixtures.bot import SlackDriver, answer_text
+from tests.fixtures.bot import SlackDriver, answer_text, serving
 
 APPROVALS = "#rtb-approvals"
 PREVIEW = "preview-proj-7"
@@ -114,12 +111,10 @@ async def running_bot(settings: Settings, api: FakeSlackAPI) -> AsyncIterator[Sl
     """Another bot instance (a replica, or the bot after a restart) with its own HTTP server."""
     runtime = create_runtime(settings, retries=0)
     await runtime.start()
-    client = TestClient(TestServer(build_web_app(runtime, serve_slack=True)))
-    await client.start_server()
     try:
-        yield SlackDriver(client, api, runtime)
+        async with serving(runtime, api) as driver:
+            yield driver
     finally:
-        await client.close()
         await runtime.stop()
 
 

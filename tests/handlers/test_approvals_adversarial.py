@@ -4,11 +4,9 @@ import asyncio
 from dataclasses import replace
 
 import psycopg
-from aiohttp.test_utils import TestClient, TestServer
 
 from approvals.audit import verify_chain
 from bot.app import create_runtime
-from bot.web import build_web_app
 from ops.config import Approvals, Channels, Members, Roles
 from sandbox.servers import free_port
 from sandbox.slack_payloads import interaction_body
@@ -29,7 +27,7 @@ from tests.approvals.support import (
     text_of,
     with_config,
 )
-from tests.fixtures.bot import SlackDriver, answer_text
+from tests.fixtures.bot import answer_text, serving
 
 SCALE_TO_ZERO = f"scale prd app 0 --namespace {PREVIEW}"
 LEASE_NAMESPACE = 0x52_54_42_02
@@ -75,12 +73,10 @@ async def test_the_database_down_at_click_time_changes_nothing(
     )
     cut_off = create_runtime(replace(bot_settings, secrets=secrets), retries=0)
     await cut_off.backends.open()  # no start(): it could not migrate either
-    http = TestClient(TestServer(build_web_app(cut_off, serve_slack=True)))
-    await http.start_server()
     try:
-        answer = await click_card(SlackDriver(http, fake_slack, cut_off), request_id, user="ULEAD1")
+        async with serving(cut_off, fake_slack) as cut_off_slack:
+            answer = await click_card(cut_off_slack, request_id, user="ULEAD1")
     finally:
-        await http.close()
         await cut_off.stop()
     assert "cannot reach the approvals database, so nothing was changed" in answer
     assert "Try again" in answer

@@ -6,11 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_runtime
 from bot.settings import Settings
-from bot.web import build_web_app
 from handlers.render.hub import (
     render_costs,
     render_executions,
@@ -23,7 +21,7 @@ from ops.executions import ErrorRate, ExecutionFailure, ExecutionGroup, Executio
 from ops.fanout import Failed, Part
 from ops.queues import FailedJob, QueueCounts, QueueDetail, QueuesOverview
 from ops.status import Indicator, LatencyP99, PreviewCounts, StatusReport
-from tests.fixtures.bot import SlackDriver, answer_text
+from tests.fixtures.bot import answer_text, serving
 from tests.golden import assert_golden
 from tests.ops.test_executions import table_names
 from tests.ops.test_status import seed_world
@@ -332,12 +330,10 @@ async def broken_slack(bot_settings, fake_slack):
     )
     runtime = create_runtime(Settings(bot_settings.config, secrets), retries=0)
     await runtime.start()
-    client = TestClient(TestServer(build_web_app(runtime, serve_slack=True)))
-    await client.start_server()
     try:
-        yield SlackDriver(client, fake_slack, runtime)
+        async with serving(runtime, fake_slack) as driver:
+            yield driver
     finally:
-        await client.close()
         await runtime.stop()
 
 

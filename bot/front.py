@@ -1,0 +1,173 @@
+"""The ack front: the small process that faces Slack, so an ack never waits for the bot's work.
+
+`rtb-bot serve` runs two processes (see bot/cli.py). This one holds the Slack side: in HTTP
+mode `POST /slack/events`, in Socket Mode the websocket; in both, `/healthz` and `/readyz`.
+For each Slack request it checks the signature (HTTP), answers Slack at once, and forwards
+the request over the link (bot/link.py) to the worker, which runs it through the Bolt app.
+
+Why a process of its own: the work behind a command (Bolt, rendering, boto3 and kubernetes
+in threads) is Python code holding the GIL. In one process an ack waited for it: at 50
+commands in flight the ack p99 was ~100 ms, at 1 in flight the p50 12× a bare aiohttp handler
+(bench/ack.py). Here the ack path is aiohttp, an HMAC and a buffered write; nothing else runs.
+
+What the front decides alone: a bad signature or stale timestamp → 401; Slack's `ssl_check`
+and `url_verification` handshakes; a worker that is gone or not taking requests → 503, so
+Slack tells the user the command failed rather than the bot acking work that will not run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+import structlog
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+from bot.link import WorkerLink
+
+if TYPE_CHECKING:
+    from slack_sdk.socket_mode.aiohttp import SocketModeClient
+    from slack_sdk.socket_mode.request import SocketModeRequest
+
+log = structlog.get_logger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+READY_TIMEOUT_SECONDS = 5.0  # the worker's check has its own per-backend timeouts below this
+
+
+@dataclass(frozen=True)
+class FrontOptions:
+    host: str
+    port: int
+    http: bool  # serve /slack/events; otherwise connect to Slack in Socket Mode
+    signing_secret: str
+    app_token: str
+    slack_api_url: str
+
+
+def build_front_app(link: WorkerLink, signing_secret: str, *, serve_slack: bool) -> web.Application:
+    verifier = SignatureVerifier(signing_secret)
+
+    async def slack_events(request: web.Request) -> web.Response:
+        body = await request.read()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not verifier.is_valid(body, timestamp, signature):
+            return web.json_response({"error": "invalid request"}, status=401)
+        text = body.decode("utf-8", errors="replace")
+        handshake = _handshake(text)
+        if handshake is not None:
+            return handshake
+        forwarded = link.forward(
+            {"body": text, "headers": dict(request.headers), "query": request.query_string}
+        )
+        return web.Response() if forwarded else _worker_unavailable()
+
+    async def healthz(_: web.Request) -> web.Response:
+        if link.alive:
+            return web.json_response({"status": "alive"})
+        return web.json_response({"status": "worker gone"}, status=503)
+
+    async def readyz(_: web.Request) -> web.Response:
+        answer = await link.ask("ready", READY_TIMEOUT_SECONDS)
+        if answer is None:
+            body = {"ready": False, "checks": {"worker": "not answering (starting, or gone)"}}
+            return web.json_response(body, status=503)
+        return web.json_response(answer.get("body"), status=int(answer.get("status", 503)))
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    if serve_slack:
+        app.router.add_post("/slack/events", slack_events)
+    return app
+
+
+def _handshake(body: str) -> web.Response | None:
+    """Slack's own checks, answered here: `ssl_check` (slash commands) and `url_verification`
+    (Events API request URL); None for everything else."""
+    if body.startswith("{"):
+        with contextlib.suppress(ValueError):
+            event = json.loads(body)
+            if isinstance(event, dict) and event.get("type") == "url_verification":
+                return web.json_response({"challenge": str(event.get("challenge", ""))})
+        return None
+    if "ssl_check=" in body and parse_qs(body).get("ssl_check") == ["1"]:
+        return web.Response()
+    return None
+
+
+def _worker_unavailable() -> web.Response:
+    return web.json_response({"error": "the bot cannot take requests right now"}, status=503)
+
+
+async def connect_socket_mode(
+    link: WorkerLink, app_token: str, slack_api_url: str
+) -> SocketModeClient:
+    """Socket Mode: each envelope is forwarded, then acked on the websocket."""
+    # imported here: an HTTP-mode front never loads the websocket client
+    from slack_sdk.socket_mode.aiohttp import SocketModeClient
+    from slack_sdk.socket_mode.response import SocketModeResponse
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    client = SocketModeClient(app_token, web_client=AsyncWebClient(base_url=slack_api_url))
+
+    async def on_request(client: SocketModeClient, req: SocketModeRequest) -> None:
+        headers: dict[str, Any] = {}
+        if req.retry_attempt is not None:
+            headers["x-slack-retry-num"] = str(req.retry_attempt)
+        if req.retry_reason is not None:
+            headers["x-slack-retry-reason"] = req.retry_reason
+        if link.forward({"mode": "socket_mode", "payload": req.payload, "headers": headers}):
+            await client.send_socket_mode_response(SocketModeResponse(req.envelope_id))
+        # not acked when the worker cannot take it: Slack then tells the user it failed
+
+    client.socket_mode_request_listeners.append(on_request)  # type: ignore[arg-type]
+    await client.connect()
+    return client
+
+
+async def start_site(web_app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+async def run_front(sock: socket.socket, options: FrontOptions) -> int:
+    """Serve until SIGTERM/SIGINT (0) or until the worker goes away (1)."""
+    link = await WorkerLink.open(sock)
+    app = build_front_app(link, options.signing_secret, serve_slack=options.http)
+    runner = await start_site(app, options.host, options.port)
+    socket_mode = None
+    if not options.http:
+        socket_mode = await connect_socket_mode(link, options.app_token, options.slack_api_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stopped, worker_gone = asyncio.create_task(stop.wait()), asyncio.create_task(link.gone())
+    await asyncio.wait({stopped, worker_gone}, return_when=asyncio.FIRST_COMPLETED)
+    if socket_mode is not None:
+        await socket_mode.close()
+    await runner.cleanup()  # no new requests; those already acked are handed over below
+    await link.close()
+    stopped.cancel()
+    if worker_gone.done() and not stop.is_set():
+        log.error("the worker went away; the front stops too")
+        return 1
+    return 0
+
+
+def front_main(sock: socket.socket, worker_end: socket.socket, options: FrontOptions) -> None:
+    """The front process's entry (forked by `rtb-bot serve`)."""
+    worker_end.close()  # or the worker's exit would never look like the end of the link
+    structlog.contextvars.bind_contextvars(process="front")
+    raise SystemExit(asyncio.run(run_front(sock, options)))
