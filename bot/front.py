@@ -147,7 +147,9 @@ async def run_front(sock: socket.socket, options: FrontOptions) -> int:
     app = build_front_app(link, options.signing_secret, serve_slack=options.http)
     runner = await start_site(app, options.host, options.port)
     socket_mode = None
-    if not options.http:
+    # Socket Mode: Slack delivers as soon as we connect, so connect once the worker can take
+    # requests (over HTTP, /readyz keeps a load balancer away until then).
+    if not options.http and await link.started():
         socket_mode = await connect_socket_mode(link, options.app_token, options.slack_api_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -90,7 +90,7 @@ class WorkerLink:
         self.forwarded += 1
         return True
 
-    async def ask(self, question: str, timeout: float) -> dict[str, Any] | None:
+    async def ask(self, question: str, timeout: float | None) -> dict[str, Any] | None:
         """The worker's answer (`{"status": ..., "body": ...}`), or None if none came in time."""
         if not self.alive:
             return None
@@ -109,6 +109,11 @@ class WorkerLink:
         """Return once the worker has read every request forwarded so far."""
         if await self.ask("sync", timeout) is None:
             raise TimeoutError(f"the worker did not read its requests within {timeout:g} s")
+
+    async def started(self) -> bool:
+        """Wait until the worker reads the link (it starts reading once it has started up);
+        False if it went away first."""
+        return await self.ask("sync", None) is not None
 
     async def gone(self) -> None:
         """Wait until the worker's end closes."""

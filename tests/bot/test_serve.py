@@ -27,7 +27,7 @@ from sandbox.slack_payloads import form_body, signed_headers, slash_command
 from tests.fixtures.bot import BOT_TOKEN, SIGNING_SECRET, raw_config
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVE = [sys.executable, "-m", "bot.cli", "serve", "--http", "--host", "127.0.0.1"]
+SERVE = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
 
 
 @dataclass
@@ -68,8 +68,9 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, log: Pa
         time.sleep(0.05)
 
 
-@pytest.fixture
+@pytest.fixture(params=["http"])
 def served(
+    request: pytest.FixtureRequest,
     tmp_path: Path,
     kube: dict[str, FakeKubeServer],
     aws_endpoint: str,
@@ -92,11 +93,12 @@ def served(
         "DATABASE_URL": pg_url,
         "HUB_DATABASE_URL": pg_url,
         "REDIS_URL": redis_url,
+        "SLACK_APP_TOKEN": "xapp-1-test",
     }
     port, log = free_port(), tmp_path / "bot.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [*SERVE, "--port", str(port)],
+            [*SERVE, *(["--http"] if request.param == "http" else []), "--port", str(port)],
             env=env,
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
@@ -124,6 +126,18 @@ def test_serve_acks_and_answers_then_stops_both_processes_on_sigterm(served, fak
     assert served.proc.wait(30) == 0
     assert served.get("/healthz") is None
     assert _gone(front_pid)
+
+
+@pytest.mark.parametrize("served", ["socket"], indirect=True)
+def test_socket_mode_serve_acks_envelopes_and_answers(served, fake_slack):
+    wait_until(lambda: fake_slack.socket_connections >= 1, 15, "connected", served.log)
+    ping = slash_command("ping", user_id="UOPERATOR1", response_url=fake_slack.response_url())
+    envelope_id = fake_slack.socket_send("slash_commands", ping)
+    assert fake_slack.wait_for_ack(envelope_id, timeout=10)["envelope_id"] == envelope_id
+    wait_until(lambda: bool(fake_slack.responses), 15, "answered", served.log)
+    assert "pong" in fake_slack.responses[-1].body["text"]
+    served.proc.send_signal(signal.SIGTERM)
+    assert served.proc.wait(30) == 0
 
 
 def test_the_worker_stops_with_an_error_when_the_front_dies(served):
