@@ -143,26 +143,34 @@ async def start_site(web_app: web.Application, host: str, port: int) -> web.AppR
 
 async def run_front(sock: socket.socket, options: FrontOptions) -> int:
     """Serve until SIGTERM/SIGINT (0) or until the worker goes away (1)."""
-    link = await WorkerLink.open(sock)
-    app = build_front_app(link, options.signing_secret, serve_slack=options.http)
-    runner = await start_site(app, options.host, options.port)
-    socket_mode = None
-    # Socket Mode: Slack delivers as soon as we connect, so connect once the worker can take
-    # requests (over HTTP, /readyz keeps a load balancer away until then).
-    if not options.http and await link.started():
-        socket_mode = await connect_socket_mode(link, options.app_token, options.slack_api_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    stopped, worker_gone = asyncio.create_task(stop.wait()), asyncio.create_task(link.gone())
+    stopped = asyncio.create_task(stop.wait())
+    link = await WorkerLink.open(sock)
+    runner = await start_site(
+        build_front_app(link, options.signing_secret, serve_slack=options.http),
+        options.host,
+        options.port,
+    )
+    socket_mode = None
+    if not options.http:
+        # Slack delivers as soon as we connect, so connect once the worker can take requests
+        # (over HTTP, /readyz keeps a load balancer away until then).
+        started = asyncio.create_task(link.started())
+        await asyncio.wait({started, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if started.done() and started.result():
+            socket_mode = await connect_socket_mode(link, options.app_token, options.slack_api_url)
+        started.cancel()
+    worker_gone = asyncio.create_task(link.gone())
     await asyncio.wait({stopped, worker_gone}, return_when=asyncio.FIRST_COMPLETED)
     if socket_mode is not None:
         await socket_mode.close()
     await runner.cleanup()  # no new requests; those already acked are handed over below
     await link.close()
     stopped.cancel()
-    if worker_gone.done() and not stop.is_set():
+    if not stop.is_set():
         log.error("the worker went away; the front stops too")
         return 1
     return 0
