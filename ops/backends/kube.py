@@ -37,9 +37,8 @@ _APIS = {
 }
 
 
-def eks_token(session: Any, cluster: str, region: str) -> str:
+def eks_token(sts: Any, session: Any, cluster: str, region: str) -> str:
     """A bearer token for EKS: a presigned sts:GetCallerIdentity URL naming the cluster."""
-    sts = session.client("sts", region_name=region)
     signer = RequestSigner(
         sts.meta.service_model.service_id,
         region,
@@ -73,6 +72,7 @@ class Kube:
         self._retries = retries
         self._clients: dict[tuple[str, Actor], k8s.ApiClient] = {}
         self._lock = threading.Lock()
+        self._build_locks: dict[tuple[str, Actor], threading.Lock] = {}
 
     async def call(
         self,
@@ -105,12 +105,21 @@ class Kube:
         return client.sanitize_for_serialization(result)
 
     def client(self, env: EnvName, actor: Actor = BOT) -> k8s.ApiClient:
+        """The cached client for (env, actor); calls arriving together build it once (building
+        an EKS client calls describe_cluster, so each env and actor has its own lock)."""
+        key = (env, actor)
         with self._lock:
-            cached = self._clients.get((env, actor))
-        if cached is None:
-            cached = self._build(env, actor)
+            cached = self._clients.get(key)
+            build_lock = self._build_locks.setdefault(key, threading.Lock())
+        if cached is not None:
+            return cached
+        with build_lock:
             with self._lock:
-                self._clients[(env, actor)] = cached
+                cached = self._clients.get(key)
+            if cached is None:
+                cached = self._build(env, actor)
+                with self._lock:
+                    self._clients[key] = cached
         return cached
 
     def _build(self, env: EnvName, actor: Actor) -> k8s.ApiClient:
@@ -140,7 +149,8 @@ class Kube:
 
         def refresh(conf: Any) -> None:
             if time.time() - issued[0] > _TOKEN_LIFETIME_SECONDS:
-                token = eks_token(self._aws.session(env, actor), cluster, region)
+                sts = self._aws.client(env, "sts", actor)
+                token = eks_token(sts, self._aws.session(env, actor), cluster, region)
                 conf.api_key = {"authorization": token}
                 conf.api_key_prefix = {"authorization": "Bearer"}
                 issued[0] = time.time()
