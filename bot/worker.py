@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from multiprocessing.process import BaseProcess
@@ -18,15 +19,23 @@ from typing import Any
 import structlog
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.app import Runtime, create_runtime
 from bot.front import build_front_app
 from bot.link import WorkerLink, encode, open_stream, read_frames
 from bot.requests import bolt_request
 from bot.settings import Settings
+from handlers.render.message import simple
 from ops.health import check_ready
 
 log = structlog.get_logger(__name__)
+
+NOT_HANDLED = (
+    "rtb-ops-bot could not handle that: perhaps a button from an older version of the bot. "
+    "Run the command again; if it keeps happening, give the bot's maintainers this id: "
+    "`{correlation_id}`."
+)
 
 
 async def run_worker(settings: Settings, sock: socket.socket, front: BaseProcess, mode: str) -> int:
@@ -74,9 +83,37 @@ def as_bolt_request(frame: dict[str, Any]) -> AsyncBoltRequest:
 
 
 async def _dispatch(runtime: Runtime, frame: dict[str, Any]) -> None:
-    response = await runtime.app.async_dispatch(as_bolt_request(frame))
-    if response.status != 200:  # the front acked already; only the log can say it
-        log.warning("request not handled", status=response.status)
+    request = as_bolt_request(frame)
+    response = await runtime.app.async_dispatch(request)
+    if response.status == 200:
+        return
+    # Bolt found no listener (a button from an older version of the bot) or failed before one
+    # ran. The front has acked, so Slack shows the user nothing: say it here where we can.
+    correlation_id = uuid.uuid4().hex[:12]
+    body = request.body
+    log.warning(
+        "request not handled",
+        status=response.status,
+        kind=body.get("type") or body.get("command"),
+        actions=[a.get("action_id") for a in body.get("actions") or [] if isinstance(a, dict)],
+        correlation_id=correlation_id,
+    )
+    response_url = body.get("response_url")
+    if isinstance(response_url, str) and response_url:
+        await _say_not_handled(response_url, correlation_id)
+
+
+async def _say_not_handled(response_url: str, correlation_id: str) -> None:
+    message = simple(NOT_HANDLED.format(correlation_id=correlation_id), ephemeral=True)
+    try:
+        await AsyncWebhookClient(response_url).send(
+            text=message.text,
+            blocks=message.blocks_json(),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+    except Exception:
+        log.exception("could not tell the user", correlation_id=correlation_id)
 
 
 def _answer(runtime: Runtime, writer: asyncio.StreamWriter, frame: dict[str, Any]) -> None:

@@ -55,6 +55,20 @@ async def test_bad_signature_and_stale_timestamp_are_401(slack):
     assert slack.api.responses == []
 
 
+async def test_a_slash_command_the_bot_has_no_listener_for_is_answered_not_dropped(slack):
+    # e.g. a second command added to the app manifest but not to the bot: the front has acked,
+    # so without this the user would see nothing at all
+    fields = slash_command(
+        "ping", user_id="U1", command="/rtb-old", response_url=slack.api.response_url()
+    )
+    assert await slack.send(form_body(fields)) == 200
+    await slack.settle()
+    told = slack.api.responses[-1].body
+    assert told["response_type"] == "ephemeral"
+    assert "could not handle that" in answer_text(dict(told))
+    assert "pong" not in answer_text(dict(told))
+
+
 async def test_health_endpoints(slack, redis_server):
     assert (await slack.http.get("/healthz")).status == 200
     ready = await slack.http.get("/readyz")
