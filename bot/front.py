@@ -22,6 +22,7 @@ import contextlib
 import json
 import signal
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -53,22 +54,8 @@ class FrontOptions:
 
 
 def build_front_app(link: WorkerLink, signing_secret: str, *, serve_slack: bool) -> web.Application:
-    verifier = SignatureVerifier(signing_secret)
-
-    async def slack_events(request: web.Request) -> web.Response:
-        body = await request.read()
-        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        signature = request.headers.get("X-Slack-Signature", "")
-        if not verifier.is_valid(body, timestamp, signature):
-            return web.json_response({"error": "invalid request"}, status=401)
-        text = body.decode("utf-8", errors="replace")
-        handshake = _handshake(text)
-        if handshake is not None:
-            return handshake
-        forwarded = link.forward(
-            {"body": text, "headers": dict(request.headers), "query": request.query_string}
-        )
-        return web.Response() if forwarded else _worker_unavailable()
+    """`/healthz`, `/readyz`, and with `serve_slack` (HTTP mode) `POST /slack/events`. Socket
+    Mode needs no signing secret (Slack's websocket is the trust), so it may be empty there."""
 
     async def healthz(_: web.Request) -> web.Response:
         if link.alive:
@@ -86,8 +73,29 @@ def build_front_app(link: WorkerLink, signing_secret: str, *, serve_slack: bool)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     if serve_slack:
-        app.router.add_post("/slack/events", slack_events)
+        app.router.add_post("/slack/events", _slack_events(link, SignatureVerifier(signing_secret)))
     return app
+
+
+def _slack_events(
+    link: WorkerLink, verifier: SignatureVerifier
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def slack_events(request: web.Request) -> web.Response:
+        body = await request.read()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not verifier.is_valid(body, timestamp, signature):
+            return web.json_response({"error": "invalid request"}, status=401)
+        text = body.decode("utf-8", errors="replace")
+        handshake = _handshake(text)
+        if handshake is not None:
+            return handshake
+        forwarded = link.forward(
+            {"body": text, "headers": dict(request.headers), "query": request.query_string}
+        )
+        return web.Response() if forwarded else _worker_unavailable()
+
+    return slack_events
 
 
 def _handshake(body: str) -> web.Response | None:
