@@ -23,7 +23,10 @@ _PATTERNS = (
     re.compile(r"xapp-[A-Za-z0-9-]+"),
     re.compile(r"(?<=://)[^:/@\s]+:[^@/\s]+(?=@)"),  # user:password@ in URLs
     re.compile(r"(?i)(?<=password=)[^&\s]+"),
-    re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"),  # AWS secret keys
+    # AWS secret keys: 40 base64 characters — not 40 hex digits (a git SHA, e.g. an image tag)
+    re.compile(
+        r"(?<![A-Za-z0-9/+=])(?![0-9a-f]{40}(?![A-Za-z0-9/+=]))[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"
+    ),
     re.compile(r"k8s-aws-v1\.[A-Za-z0-9_-]+"),  # EKS bearer tokens
 )
 # Credentials inside STS answers (XML or JSON), as a DEBUG-level library would print them.
@@ -74,7 +77,7 @@ def _pino_fields(env: str) -> structlog.types.Processor:
         event.setdefault("level", method if method != "exception" else "error")
         event["time"] = int(time.time() * 1000)
         event["service"] = SERVICE
-        event["env"] = env
+        event.setdefault("env", env)  # the env a line is about (bound), else the bot's own
         return event
 
     return add
@@ -82,7 +85,7 @@ def _pino_fields(env: str) -> structlog.types.Processor:
 
 def configure_logging(
     *,
-    env: str = "int",
+    env: str = "int",  # where the bot runs (MISSION: int); a bound `env` names the one acted on
     secrets: Iterable[str] = (),
     level: str = "INFO",
     stream: TextIO | None = None,

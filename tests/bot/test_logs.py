@@ -50,3 +50,33 @@ def test_chatty_libraries_stay_at_info_even_when_the_bot_debugs():
 
     configure_logging(level="DEBUG", stream=io.StringIO())
     assert logging.getLogger("botocore").getEffectiveLevel() == logging.INFO
+
+
+def test_a_line_about_one_env_says_that_env_not_the_bots_own():
+    stream = io.StringIO()
+    configure_logging(stream=stream)
+    log = structlog.get_logger("t")
+    with structlog.contextvars.bound_contextvars(env="prd"):
+        log.info("rollout finished")
+    log.info("idle")
+    about_prd, idle = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert about_prd["env"] == "prd" and idle["env"] == "int"
+
+
+def test_a_git_sha_stays_readable_and_a_secret_key_does_not():
+    from bot.logs import Redactor
+
+    sha = "3f786850e387550fdab836ed7e6dc881de23001b"
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    assert Redactor().redact(f"image rtb-hub:{sha}") == f"image rtb-hub:{sha}"
+    assert Redactor().redact(f"key {secret}") == f"key {REDACTED}"
+    assert Redactor().redact(f"key {sha.upper()}") == f"key {REDACTED}"  # not a git SHA's shape
+
+
+def test_an_eks_bearer_token_is_redacted():
+    from bot.logs import Redactor
+
+    token = "k8s-aws-v1.aHR0cHM6Ly9zdHMuYXAtbm9ydGhlYXN0LTIuYW1hem9uYXdzLmNvbS8_QWN0aW9u"
+    assert (
+        Redactor().redact(f"Authorization: Bearer {token}") == f"Authorization: Bearer {REDACTED}"
+    )
