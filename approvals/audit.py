@@ -1,7 +1,8 @@
 """The bot's own audit log: every request, refusal, decision, execution and result.
 
-Rows are append-only (a trigger refuses UPDATE and DELETE) and hash-chained, so whoever can get
-past the trigger still cannot edit or remove a row unnoticed:
+Rows are append-only (triggers refuse UPDATE, DELETE and TRUNCATE) and hash-chained, so whoever
+can get past the triggers still cannot edit or remove a row unnoticed — except the newest rows:
+cutting the tail leaves a shorter chain that is still valid (nothing anchors its end).
 
     hash = sha256(prev_hash + canonical JSON of the row's content, `at` in ISO UTC)
 

@@ -34,5 +34,8 @@ async def test_audit_events_are_append_only(pg_url):
             await db.execute("UPDATE rtb_bot.audit_events SET outcome = 'forged'")
         with pytest.raises(psycopg.errors.RaiseException):
             await db.execute("DELETE FROM rtb_bot.audit_events")
+        with pytest.raises(psycopg.errors.RaiseException):
+            await db.execute("TRUNCATE rtb_bot.audit_events")
+        assert len(await db.fetch("SELECT id FROM rtb_bot.audit_events")) == 1
     finally:
         await db.close()
