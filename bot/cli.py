@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the bot (Socket Mode unless --http)")
     serve.add_argument("--http", action="store_true", help="serve /slack/events over HTTP")
     serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
+    serve.add_argument("--port", type=int, default=os.environ.get("PORT", "8080"))
     shell = commands.add_parser("shell", help="the local console: type /rtb commands")
     shell.add_argument("--sandbox", action="store_true", help="start a local sandbox first")
     shell.add_argument("--as", dest="user", default="operator1", help="acting user (sandbox name)")
@@ -98,9 +98,11 @@ def serve(settings: Settings, *, http: bool, host: str, port: int) -> int:
     from bot.front import FrontOptions, front_main
 
     secrets = settings.secrets
-    missing = secrets.missing(socket_mode=not http)
-    if missing:
-        print(f"missing environment variables: {', '.join(missing)}", file=sys.stderr)
+    problems = secrets.problems(socket_mode=not http)
+    if problems:
+        print("cannot start: environment variables", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
         return 1
     options = FrontOptions(
         host=host,

@@ -22,6 +22,14 @@ SECRET_VARIABLES = (
     "REDIS_URL",
 )
 DEFAULT_CONFIG_PATH = "config.yml"
+# What each variable must start with, and an example of the whole.
+_SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
+    "SLACK_BOT_TOKEN": (("xoxb-",), "the bot token, xoxb-…"),
+    "SLACK_APP_TOKEN": (("xapp-",), "an app-level token with connections:write, xapp-…"),
+    "DATABASE_URL": (("postgresql://", "postgres://"), "postgresql://user@host:5432/rtb_bot"),
+    "HUB_DATABASE_URL": (("postgresql://", "postgres://"), "postgresql://user@host:5432/hub"),
+    "REDIS_URL": (("redis://", "rediss://", "unix://"), "redis://host:6379/0"),
+}
 
 
 @dataclass(frozen=True)
@@ -43,10 +51,21 @@ class Secrets:
     def values(self) -> list[str]:
         return [v for v in vars(self).values() if v]
 
-    def missing(self, *, socket_mode: bool) -> list[str]:
+    def problems(self, *, socket_mode: bool) -> list[str]:
+        """What `serve` cannot start with: unset or malformed variables, named, never echoed."""
         needed = ["SLACK_BOT_TOKEN", "DATABASE_URL", "HUB_DATABASE_URL", "REDIS_URL"]
         needed.append("SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET")
-        return [name for name in needed if not getattr(self, name.lower())]
+        found = []
+        for name in needed:
+            value = getattr(self, name.lower())
+            if not value:
+                found.append(f"{name} is not set")
+            elif name in _SHAPES and not value.startswith(_SHAPES[name][0]):
+                found.append(
+                    f"{name} does not start with {' or '.join(_SHAPES[name][0])}: "
+                    f"expected {_SHAPES[name][1]}"
+                )
+        return found
 
 
 @dataclass(frozen=True)
