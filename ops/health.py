@@ -48,6 +48,10 @@ async def ping(backends: Backends, version: str) -> PingReport:
             calls[f"Kubernetes {env}"] = _kube_version(backends, env)
         else:
             unconfigured.append(BackendCheck(f"Kubernetes {env}", False, False, "not configured"))
+        if settings.hub_api_url:
+            calls[f"Hub API {env}"] = backends.hub_api.probe(env)
+        else:
+            unconfigured.append(BackendCheck(f"Hub API {env}", False, False, "not configured"))
     parts = await gather_parts(calls, timeout)
     checks = [_check(name, part, part.value or "") for name, part in parts.items()]
     return PingReport(version, (*checks, *unconfigured))

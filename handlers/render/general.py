@@ -66,8 +66,9 @@ def render_ping(report: PingReport) -> Message:
     rows = [
         f"{_mark(c.reachable, c.configured)} *{c.name}* — {escape(c.detail)}" for c in report.checks
     ]
-    healthy = all(c.reachable for c in report.checks)
-    summary = "all backends reachable" if healthy else "some backends are not reachable"
+    # a backend left out of the config is shown (white) but does not make the bot unhealthy
+    healthy = all(c.reachable for c in report.checks if c.configured)
+    summary = "all configured backends reachable" if healthy else "some backends are not reachable"
     return Message(
         text=f"pong — rtb-ops-bot {report.version}: {summary}",
         blocks=(

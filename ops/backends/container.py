@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from ops.backends.aws import AwsSessions
 from ops.backends.blocking import BlockingCalls
 from ops.backends.db import Database
+from ops.backends.hub_api import HubApi
 from ops.backends.kube import Kube
 from ops.backends.redis_client import connect_redis
 from ops.config import Config
@@ -30,6 +31,7 @@ class Backends:
     redis: aioredis.Redis
     aws: AwsSessions
     kube: Kube
+    hub_api: HubApi
 
     async def open(self) -> None:
         await self.db.open()
@@ -39,6 +41,7 @@ class Backends:
         await self.db.close()
         await self.hub_db.close()
         await self.redis.aclose()
+        await self.hub_api.close()
         self.kube.close()
         self.blocking.close()
 
@@ -56,4 +59,5 @@ def build_backends(config: Config, urls: BackendUrls, *, retries: int = 2) -> Ba
         redis=connect_redis(urls.redis, timeout),
         aws=aws,
         kube=Kube(config, aws, blocking, retries=retries),
+        hub_api=HubApi(config, timeout),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import aiohttp
 import botocore.exceptions as aws_errors
 import kubernetes.client.exceptions as kube_errors
 import psycopg
@@ -62,6 +63,8 @@ _DESCRIBERS: tuple[tuple[type[BaseException], Describer], ...] = (
     (psycopg.errors.QueryCanceled, lambda _: "query cancelled (statement timeout)"),
     (psycopg_pool.PoolTimeout, lambda _: "no connection available (pool timeout)"),
     (psycopg.OperationalError, lambda _: "cannot connect"),
+    (aiohttp.ClientResponseError, lambda e: f"HTTP {getattr(e, 'status', '?')}"),
+    (aiohttp.ClientConnectionError, lambda _: "cannot connect"),
     (ConnectionError, lambda _: "cannot connect"),
     (OSError, lambda e: f"I/O error ({type(e).__name__})"),
 )

@@ -35,7 +35,7 @@ async def test_ping_reports_every_backend_per_env(slack):
     for name in ("PostgreSQL (bot)", "PostgreSQL (hub)", "Redis", "AWS stg", "Kubernetes prd"):
         assert name in text
     assert "account 222222222222" in text and "account 333333333333" in text
-    assert "all backends reachable" in text
+    assert "all configured backends reachable" in text
 
 
 async def test_ping_names_the_backend_that_fails(slack, kube):

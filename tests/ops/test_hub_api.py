@@ -1,0 +1,49 @@
+"""`/rtb ping` asks each env's hub API (GET /api/previews, as the runbook's curl does)."""
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from ops import health
+from ops.backends.hub_api import HubApi
+from sandbox.servers import free_port
+
+
+async def test_ping_probes_each_envs_hub_api(runtime):
+    async def previews(request: web.Request) -> web.Response:
+        if request.match_info["env"] == "stg":
+            return web.json_response({"error": "database down"}, status=500)
+        return web.json_response([{"id": "PROJ-1", "env": "int", "status": "running"}])
+
+    hub = web.Application()
+    hub.router.add_get("/{env}/api/previews", previews)
+    async with TestServer(hub) as server:
+        urls = {
+            "int": str(server.make_url("/int")),
+            "stg": str(server.make_url("/stg/")),
+            "prd": f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        }
+        config = runtime.deps.config
+        envs = {
+            env: settings.model_copy(update={"hub_api_url": urls[env]})
+            for env, settings in config.environments.items()
+        }
+        config = config.model_copy(update={"environments": envs})
+        runtime.backends.config = config
+        runtime.backends.hub_api = HubApi(config, timeout=2)
+        try:
+            report = await health.ping(runtime.backends, "t")
+        finally:
+            await runtime.backends.hub_api.close()
+
+    checks = {c.name: (c.reachable, c.detail) for c in report.checks}
+    assert checks["Hub API int"] == (True, "HTTP 200")
+    assert checks["Hub API stg"] == (False, "HTTP 500")
+    assert checks["Hub API prd"] == (False, "cannot connect")
+
+
+async def test_an_env_without_a_hub_api_url_is_shown_not_configured(runtime):
+    report = await health.ping(runtime.backends, "t")  # the test config sets no hub_api_url
+    unset = [c for c in report.checks if c.name.startswith("Hub API")]
+    assert [(c.name, c.configured, c.detail) for c in unset] == [
+        (f"Hub API {env}", False, "not configured") for env in ("int", "stg", "prd")
+    ]
