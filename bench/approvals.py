@@ -67,7 +67,11 @@ def bot_config(kube_url: str, slack_url: str) -> Config:
     return Config.model_validate(
         {
             "environments": {
-                env: {"account_id": account, "kube_server": kube_url}
+                env: {
+                    "account_id": account,
+                    "role_arn": f"arn:aws:iam::{account}:role/rtb-hub-deployer",
+                    "kube_server": kube_url,
+                }
                 for env, account in envs.items()
             },
             "roles": {

@@ -9,14 +9,31 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 EnvName = Literal["int", "stg", "prd"]
 ENV_NAMES: tuple[EnvName, ...] = ("int", "stg", "prd")
-_ROLE_ARN = re.compile(r"^arn:aws:iam::\d{12}:role/[\w+=,.@/-]+$")
+_ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/[\w+=,.@/-]+$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_SLACK_USERGROUP = re.compile(r"^S[A-Z0-9]+$")
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+# The MISSION: stg and prd are reached only through STS AssumeRole (never the bot's own role).
+ASSUMED_ROLE_ENVS: tuple[EnvName, ...] = ("stg", "prd")
 
 PolicyOutcome = Literal["allow", "approval", "deny"]
 HUB_ACTIONS = ("hub.scale", "hub.rollback", "hub.set-image", "hub.queue")
@@ -37,13 +54,52 @@ def default_policy() -> dict[str, dict[EnvName, PolicyOutcome]]:
     }
 
 
-def _check_action_names(names: list[str]) -> None:
+def _problem(
+    loc: tuple[str | int, ...], message: str, value: Any, kind: str = "config"
+) -> InitErrorDetails:
+    """One named mistake at `loc` below the field being validated."""
+    error = PydanticCustomError(kind, "{problem}", {"problem": message})
+    return InitErrorDetails(type=error, loc=loc, input=value)
+
+
+def _raise_all(problems: list[InitErrorDetails]) -> None:
+    """Report every mistake a validator found, each at its own field path (pydantic nests a
+    ValidationError raised in a validator under the validated field's location)."""
+    if problems:
+        raise ValidationError.from_exception_data("Config", problems)
+
+
+def _validate_also(
+    handler: ValidatorFunctionWrapHandler, value: Any, problems: list[InitErrorDetails]
+) -> Any:
+    """pydantic's own validation of `value`, its mistakes named together with `problems` (found
+    on the raw value), so that one run of check-config names every mistake."""
+    try:
+        validated = handler(value)
+    except ValidationError as exc:
+        own = [_problem(e["loc"], e["msg"], e["input"], e["type"]) for e in exc.errors()]
+        problems, validated = own + problems, None
+    _raise_all(problems)
+    return validated
+
+
+def _as_mapping(value: Any) -> Mapping[str, Any] | None:
+    """The raw mapping a wrap validator is given (a model instance counts by its fields)."""
+    if isinstance(value, BaseModel):
+        return dict(value)
+    return value if isinstance(value, Mapping) else None
+
+
+def _unknown_actions(names: Mapping[str, Any]) -> list[InitErrorDetails]:
+    problems = []
     for name in names:
-        if name not in MUTATION_ACTIONS:
+        if isinstance(name, str) and name not in MUTATION_ACTIONS:  # else pydantic names it
             close = difflib.get_close_matches(name, MUTATION_ACTIONS, n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             known = ", ".join(MUTATION_ACTIONS)
-            raise ValueError(f"unknown action {name!r} ({hint}known actions: {known})")
+            message = f"unknown action {name!r} ({hint}known actions: {known})"
+            problems.append(_problem((name,), message, name))
+    return problems
 
 
 class Strict(BaseModel):
@@ -73,11 +129,27 @@ class Environment(Strict):
         None, description="rtb-ai-hub API base, e.g. http://rtb-hub.internal"
     )
 
+    @field_validator("region")
+    @classmethod
+    def _region_shape(cls, value: str) -> str:
+        if not _AWS_REGION.match(value):
+            raise ValueError("not an AWS region (expected e.g. ap-northeast-2)")
+        return value
+
     @field_validator("role_arn")
     @classmethod
-    def _arn_shape(cls, value: str | None) -> str | None:
-        if value is not None and not _ROLE_ARN.match(value):
+    def _arn_shape(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        shape = _ROLE_ARN.match(value)
+        if not shape:
             raise ValueError("expected arn:aws:iam::<12 digits>:role/<name>")
+        account = info.data.get("account_id")  # absent when account_id itself is wrong
+        if account and shape[1] != account:
+            raise ValueError(
+                f"the role is in account {shape[1]} but account_id is {account} "
+                "(expected the role in this environment's own account)"
+            )
         return value
 
     @model_validator(mode="after")
@@ -99,6 +171,13 @@ class Channels(Strict):
         description="Where approval cards go: a channel, or 'dm' to send each team lead a DM.",
     )
 
+    @field_validator("alerts", "costs", "incidents", "approvals")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("empty (expected a channel name like #rtb-alerts or an id like C0123)")
+        return value
+
 
 class Members(Strict):
     """A set of Slack users: explicit ids and/or a user group (resolved with a short TTL)."""
@@ -112,6 +191,13 @@ class Members(Strict):
         bad = [u for u in value if not _SLACK_USER.match(u)]
         if bad:
             raise ValueError(f"not Slack user ids: {', '.join(bad)} (expected e.g. U0123ABC)")
+        return value
+
+    @field_validator("usergroup")
+    @classmethod
+    def _usergroup_id(cls, value: str | None) -> str | None:
+        if value is not None and not _SLACK_USERGROUP.match(value):
+            raise ValueError("expected a user group id like S0123ABCD (not the @handle)")
         return value
 
 
@@ -189,7 +275,7 @@ class Approvals(Strict):
 
 
 class Schedules(Strict):
-    """Digests, as cron expressions in `timezone`."""
+    """Digests, as cron expressions in `timezone` (checked by `Config._cron_expressions`)."""
 
     daily_digest: str = Field("0 9 * * *", description="Daily checklist (§6.1).")
     weekly_digest: str = Field("0 9 * * mon", description="Weekly checklist (§6.2).")
@@ -261,29 +347,43 @@ class Config(Strict):
         "{preview.create: [C0123OPS]}.",
     )
 
-    @field_validator("policy")
+    @field_validator("slack_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.netloc:
+            raise ValueError("expected an http(s) URL, e.g. https://slack.com/api/")
+        return value
+
+    @field_validator("policy", mode="wrap")
     @classmethod
     def _policy_over_default(
-        cls, value: dict[str, dict[EnvName, PolicyOutcome]]
+        cls, value: Any, handler: ValidatorFunctionWrapHandler
     ) -> dict[str, dict[EnvName, PolicyOutcome]]:
-        _check_action_names(list(value))
-        merged = default_policy()
-        for action, cells in value.items():
-            merged[action].update(cells)
+        raw = _as_mapping(value) or {}  # not a mapping: pydantic's own validation names it
+        problems = _unknown_actions(raw)
         for action in HUB_ACTIONS:
-            for env in ("stg", "prd"):
-                if merged[action][env] != "deny":
-                    raise ValueError(
+            cells = _as_mapping(raw.get(action)) or {}
+            for env in ASSUMED_ROLE_ENVS:
+                if cells.get(env) in ("allow", "approval"):
+                    message = (
                         f"{action} in {env}: {env} core infrastructure is never modified from "
                         "the bot (runbook §8); only 'deny' is accepted there"
                     )
+                    problems.append(_problem((action, env), message, cells[env]))
+        merged = default_policy()
+        for action, given in _validate_also(handler, value, problems).items():
+            merged[action].update(given)
         return merged
 
-    @field_validator("channels_only")
+    @field_validator("channels_only", mode="wrap")
     @classmethod
-    def _restricted_actions(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        _check_action_names(list(value))
-        return value
+    def _restricted_actions(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler
+    ) -> dict[str, tuple[str, ...]]:
+        problems = _unknown_actions(_as_mapping(value) or {})
+        validated: dict[str, tuple[str, ...]] = _validate_also(handler, value, problems)
+        return validated
 
     @field_validator("timezone")
     @classmethod
@@ -296,9 +396,41 @@ class Config(Strict):
             raise ValueError("unknown time zone (expected an IANA name like Asia/Seoul)") from None
         return value
 
-    @field_validator("environments")
+    @field_validator("environments", mode="wrap")
     @classmethod
-    def _int_present(cls, value: dict[EnvName, Environment]) -> dict[EnvName, Environment]:
-        if "int" not in value:
-            raise ValueError("the int environment is required (the bot runs there)")
-        return value
+    def _int_and_assumed_roles(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler
+    ) -> dict[EnvName, Environment]:
+        raw = _as_mapping(value)
+        problems = []
+        if raw is not None and "int" not in raw:
+            message = "the int environment is required (the bot runs there)"
+            problems.append(_problem((), message, value))
+        for env in ASSUMED_ROLE_ENVS:
+            entry = _as_mapping(raw.get(env)) if raw is not None else None
+            if entry is not None and entry.get("role_arn") is None:
+                message = (
+                    f"{env} is reached only through STS AssumeRole (expected the role to assume, "
+                    "e.g. arn:aws:iam::<account_id>:role/rtb-hub-deployer)"
+                )
+                problems.append(_problem((env, "role_arn"), message, None))
+        validated: dict[EnvName, Environment] = _validate_also(handler, value, problems)
+        return validated
+
+    @field_validator("schedules", mode="wrap")
+    @classmethod
+    def _cron_expressions(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Schedules:
+        timezone = info.data.get("timezone", "UTC")  # absent when it is wrong (named there)
+        problems = []
+        for name, expression in (_as_mapping(value) or {}).items():
+            if name not in Schedules.model_fields or not isinstance(expression, str):
+                continue  # pydantic's own validation names it
+            try:
+                CronTrigger.from_crontab(expression, timezone=timezone)
+            except ValueError as exc:
+                message = f"{exc} (expected a 5-field cron expression, e.g. '0 9 * * mon')"
+                problems.append(_problem((name,), message, expression))
+        validated: Schedules = _validate_also(handler, value, problems)
+        return validated

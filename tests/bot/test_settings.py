@@ -6,6 +6,7 @@ from bot.cli import main
 from bot.settings import ConfigError, load_config
 
 REPO = Path(__file__).resolve().parents[2]
+INT = "{account_id: '111111111111'}"
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -56,6 +57,50 @@ def test_check_config_exit_codes(tmp_path, capsys):
         (
             "environments: {int: {account_id: '111111111111'}}\nthresholds: {waiting_jobs: -1}",
             "thresholds.waiting_jobs: Input should be greater than or equal to 0",
+        ),
+        (
+            "environments: {int: {account_id: '111111111111', region: seoul}}",
+            "environments.int.region: not an AWS region (expected e.g. ap-northeast-2)",
+        ),
+        (
+            f"environments: {{int: {INT}, stg: {{account_id: '222222222222',"
+            " role_arn: 'arn:aws:iam::999999999999:role/rtb-hub-deployer'}}",
+            "environments.stg.role_arn: the role is in account 999999999999 but account_id is "
+            "222222222222",
+        ),
+        (
+            f"environments: {{int: {INT}, prd: {{account_id: '333333333333'}}}}",
+            "environments.prd.role_arn: prd is reached only through STS AssumeRole",
+        ),
+        (
+            f"environments: {{int: {INT}}}\nroles: {{leads: {{usergroup: rtb-leads}}}}",
+            "roles.leads.usergroup: expected a user group id like S0123ABCD (not the @handle)"
+            " (got 'rtb-leads')",
+        ),
+        (
+            f"environments: {{int: {INT}}}\nroles: {{operators: {{usergroup: '@rtb-ops'}}}}",
+            "roles.operators.usergroup: expected a user group id like S0123ABCD",
+        ),
+        (
+            f"environments: {{int: {INT}}}\nslack_api_url: slack.com/api/",
+            "slack_api_url: expected an http(s) URL, e.g. https://slack.com/api/",
+        ),
+        (
+            f"environments: {{int: {INT}}}\nslack_api_url: 'ftp://slack.com/api/'",
+            "slack_api_url: expected an http(s) URL",
+        ),
+        (
+            f"environments: {{int: {INT}}}\nchannels: {{approvals: ''}}",
+            "channels.approvals: empty (expected a channel name like #rtb-alerts",
+        ),
+        (
+            f"environments: {{int: {INT}}}\nschedules: {{daily_digest: every morning}}",
+            "schedules.daily_digest: Wrong number of fields; got 2, expected 5 (expected a 5-field"
+            " cron expression, e.g. '0 9 * * mon') (got 'every morning')",
+        ),
+        (
+            f"environments: {{int: {INT}}}\nschedules: {{weekly_digest: '99 99 * * funday'}}",
+            "(expected a 5-field cron expression, e.g. '0 9 * * mon') (got '99 99 * * funday')",
         ),
         ("environments: [", "not valid YAML (line"),
         ("- a\n- b\n", "must hold a mapping"),
