@@ -22,6 +22,7 @@ import contextlib
 import json
 import signal
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -53,14 +54,46 @@ class FrontOptions:
     slack_api_url: str
 
 
-def build_front_app(link: WorkerLink, signing_secret: str, *, serve_slack: bool) -> web.Application:
+class SlackConnection:
+    """Socket Mode's websocket as `/healthz` sees it. Reconnecting is normal (Slack refreshes
+    connections every few hours); down for longer than GRACE_SECONDS is not (a revoked app
+    token never comes back), and /healthz then fails, so the container is restarted and its
+    log says why, instead of a bot that looks alive while Slack cannot reach it."""
+
+    GRACE_SECONDS = 120.0
+
+    def __init__(self, grace_seconds: float = GRACE_SECONDS) -> None:
+        self.client: SocketModeClient | None = None  # set once connected the first time
+        self._grace = grace_seconds
+        self._down_since: float | None = None
+
+    async def healthy(self) -> bool:
+        if self.client is None or await self.client.is_connected():
+            self._down_since = None
+            return True
+        now = time.monotonic()
+        if self._down_since is None:
+            self._down_since = now
+        return now - self._down_since < self._grace
+
+
+def build_front_app(
+    link: WorkerLink,
+    signing_secret: str,
+    *,
+    serve_slack: bool,
+    slack: SlackConnection | None = None,
+) -> web.Application:
     """`/healthz`, `/readyz`, and with `serve_slack` (HTTP mode) `POST /slack/events`. Socket
-    Mode needs no signing secret (Slack's websocket is the trust), so it may be empty there."""
+    Mode needs no signing secret (Slack's websocket is the trust), so it may be empty there;
+    its connection (`slack`) is part of `/healthz`."""
 
     async def healthz(_: web.Request) -> web.Response:
-        if link.alive:
-            return web.json_response({"status": "alive"})
-        return web.json_response({"status": "worker gone"}, status=503)
+        if not link.alive:
+            return web.json_response({"status": "worker gone"}, status=503)
+        if slack is not None and not await slack.healthy():
+            return web.json_response({"status": "not connected to Slack"}, status=503)
+        return web.json_response({"status": "alive"})
 
     async def readyz(_: web.Request) -> web.Response:
         answer = await link.ask("ready", READY_TIMEOUT_SECONDS)
@@ -157,8 +190,9 @@ async def run_front(sock: socket.socket, options: FrontOptions) -> int:
         loop.add_signal_handler(sig, stop.set)
     stopped = asyncio.create_task(stop.wait())
     link = await WorkerLink.open(sock)
+    slack = None if options.http else SlackConnection()
     runner = await start_site(
-        build_front_app(link, options.signing_secret, serve_slack=options.http),
+        build_front_app(link, options.signing_secret, serve_slack=options.http, slack=slack),
         options.host,
         options.port,
     )
@@ -170,6 +204,8 @@ async def run_front(sock: socket.socket, options: FrontOptions) -> int:
         await asyncio.wait({started, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if started.done() and started.result():
             socket_mode = await connect_socket_mode(link, options.app_token, options.slack_api_url)
+            if slack is not None:
+                slack.client = socket_mode
         started.cancel()
     worker_gone = asyncio.create_task(link.gone())
     await asyncio.wait({stopped, worker_gone}, return_when=asyncio.FIRST_COMPLETED)

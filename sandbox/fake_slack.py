@@ -632,6 +632,11 @@ class FakeSlackAPI:
         """Ask the client to reconnect, as Slack does every few hours."""
         self._submit(self._socket_mode.deliver(disconnect_message(reason), 5.0))
 
+    def socket_drop(self) -> None:
+        """Close every Socket Mode connection from Slack's side (a network drop, or a revoked
+        app token when `apps.connections.open` is also made to fail)."""
+        self._submit(self._socket_mode.close_all())
+
     @property
     def socket_acks(self) -> dict[str, dict[str, Any]]:
         return self._socket_mode.acks

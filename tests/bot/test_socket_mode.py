@@ -4,7 +4,9 @@ forwards it to the worker; here against a fake Slack websocket, the worker in th
 import asyncio
 import socket
 
-from bot.front import connect_socket_mode
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.front import SlackConnection, build_front_app, connect_socket_mode
 from bot.link import WorkerLink
 from bot.worker import in_process_front
 from sandbox.slack_payloads import slash_command
@@ -41,3 +43,31 @@ async def test_an_envelope_is_not_acked_when_the_worker_is_gone(fake_slack):
     finally:
         await socket_mode.close()
         await link.close()
+
+
+async def test_healthz_fails_when_slack_stays_unreachable_past_the_grace(fake_slack):
+    front_end, worker_end = socket.socketpair()  # a worker that is there (it reads nothing)
+    link = await WorkerLink.open(front_end)
+    slack = SlackConnection(grace_seconds=1.0)
+    front = build_front_app(link, "", serve_slack=False, slack=slack)
+    async with TestClient(TestServer(front)) as http:
+        assert (await http.get("/healthz")).status == 200  # not connected yet: starting up
+        slack.client = await connect_socket_mode(link, "xapp-1-test", fake_slack.base_url)
+        try:
+            assert (await http.get("/healthz")).status == 200
+            fake_slack.fail_next("apps.connections.open", "invalid_auth", count=1000)
+            fake_slack.socket_drop()  # and it cannot connect again (say, a revoked token)
+            for _ in range(500):
+                if not await slack.client.is_connected():
+                    break
+                await asyncio.sleep(0.02)
+            assert not await slack.client.is_connected()
+            assert (await http.get("/healthz")).status == 200  # reconnecting is normal…
+            await asyncio.sleep(1.2)
+            down = await http.get("/healthz")  # …for so long it is not
+            assert down.status == 503
+            assert (await down.json())["status"] == "not connected to Slack"
+        finally:
+            await slack.client.close()
+    await link.close()
+    worker_end.close()
