@@ -4,6 +4,22 @@ Lines typed here become the very requests Slack would send (signed slash command
 block_actions payloads) and go through the same Bolt app, handlers, policy and approvals.
 What the bot sends to Slack lands in an embedded fake Slack Web API and is printed as text:
 answers, messages to other channels (approval cards, alerts), updates.
+
+Input that is not valid UTF-8 is read with U+FFFD in place of the bad bytes: the line is
+answered as the bot answers that text, and the script goes on.
+
+Piped input runs as a script. Exit status:
+  0    end of input (or /quit), and no command hit an unexpected error;
+  1    some command did: an answer with a correlation id, an error the bot logged (an answer
+       it could not deliver, background work that raised, a scheduled job that failed), a
+       request Slack would have seen answered with an HTTP status other than 200, or a line
+       the console itself failed on;
+  128+n  signal n ended the shell: 130 for Ctrl-C (SIGINT), 143 for SIGTERM, 129 for SIGHUP.
+SIGINT, SIGTERM and SIGHUP end the shell as end of input does, at any time (also while the
+sandbox starts): the line running is given up, the bot stops (its background work gets
+10 s, then is cancelled), and everything the shell started stops (the sandbox's Redis,
+PostgreSQL, moto and Kubernetes servers) and their temp dirs are removed. A signal that was
+ignored when the shell started (`nohup`) stays ignored.
 """
 
 from __future__ import annotations
@@ -12,10 +28,24 @@ import asyncio
 import os
 import sys
 import tempfile
+from collections.abc import Coroutine
 from contextlib import ExitStack
+from functools import partial
 from typing import Any, TextIO
 
+import structlog
+
 from bot.app import Runtime, create_runtime
+from bot.console_io import (
+    FdLines,
+    LoggedErrors,
+    ShellStopped,
+    StopSignals,
+    in_daemon_thread,
+    replace_unencodable_output,
+    say_stopping,
+    valid_text,
+)
 from bot.console_text import ButtonRef, render_message
 from bot.logs import configure_logging
 from bot.requests import bolt_request
@@ -32,6 +62,8 @@ from sandbox.slack_payloads import (
     view_submission,
 )
 
+log = structlog.get_logger(__name__)
+
 CONSOLE_SIGNING_SECRET = "console-signing-secret"
 CONSOLE_CHANNEL = "C_CONSOLE"
 _POSTS = (
@@ -47,26 +79,64 @@ HELP = """Console commands:
   /submit <text>   answer the open modal (the reason a prd change needs, or an option's value)
   /as <user>       act as another user ({users})
   /whoami          show the acting user
-  /quit            leave (end of input does the same)"""
+  /quit            leave (end of input and Ctrl-C do the same)"""
+BACKGROUND_WAIT_SECONDS = 120  # how long a line waits for the work it started
 
 
 class Console:
     def __init__(
-        self, runtime: Runtime, slack: FakeSlackAPI, users: dict[str, str], user: str, out: TextIO
+        self,
+        runtime: Runtime,
+        slack: FakeSlackAPI,
+        users: dict[str, str],
+        user: str,
+        out: TextIO,
+        *,
+        logged: LoggedErrors | None = None,
     ) -> None:
+        """`logged`: the bot's logged errors count as unexpected errors too (exit status)."""
         self.runtime, self.slack, self.users, self.out = runtime, slack, users, out
+        self.logged = logged
         self.user_id = users.get(user, user)
         self.buttons: list[ButtonRef] = []
         self.modal: dict[str, Any] | None = None  # the latest views.open, until submitted
         self._seen_calls = 0
         self._seen_responses = 0
+        self._failures = 0  # seen by the console: non-200 answers to requests, its own errors
+
+    @property
+    def failed(self) -> bool:
+        """Whether any line hit an unexpected error (see the module docstring)."""
+        logged = self.logged.count if self.logged is not None else 0
+        return bool(self._failures or self.runtime.deps.unexpected_errors or logged)
+
+    @property
+    def exit_status(self) -> int:
+        return 1 if self.failed else 0
 
     @property
     def user_name(self) -> str:
         return next((n for n, i in self.users.items() if i == self.user_id), self.user_id)
 
     async def execute(self, line: str) -> bool:
-        """Run one line; False when the console should stop."""
+        """Run one line; False when the console should stop. Never raises (but is cancellable):
+        whatever the line, it gets an answer, and a failure counts (exit status)."""
+        logged_before = self.logged.count if self.logged is not None else 0
+        try:
+            go_on = await self._execute(valid_text(line))
+        except Exception:
+            self._failures += 1
+            log.exception("the console failed on a line")
+            self._print("(the console failed on this line; details in the bot's log)")
+            go_on = True
+        if self.logged is not None and self.logged.count > logged_before:
+            self._print(f"(unexpected error, in the bot's log: {self.logged.last})")
+        return go_on
+
+    def echo(self, text: str) -> None:
+        self._print(text)
+
+    async def _execute(self, line: str) -> bool:
         line = line.strip()
         if not line or line.startswith("#"):
             return True
@@ -151,9 +221,26 @@ class Console:
         headers = signed_headers(body, CONSOLE_SIGNING_SECRET)
         response = await self.runtime.app.async_dispatch(bolt_request(body, headers))
         if response.status != 200:
+            self._failures += 1
             self._print(f"(Slack would have seen HTTP {response.status})")
-        await self.runtime.deps.tasks.drain(timeout=120)
+        if not await self._background_done(BACKGROUND_WAIT_SECONDS):
+            self._print(
+                f"(still working after {BACKGROUND_WAIT_SECONDS} s; "
+                "what it sends later shows after a later line)"
+            )
         self._show_new_output()
+
+    async def _background_done(self, timeout: float) -> bool:
+        """Wait for the work the line started, without cancelling it when the wait ends
+        (`TaskTracker.drain` would: following a rollout may take longer than we wait)."""
+        tasks = self.runtime.deps.tasks
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while tasks.pending:
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return True
 
     def _show_new_output(self) -> None:
         """Buttons are numbered per output; an output without buttons keeps the previous ones
@@ -242,27 +329,56 @@ def _latest_ts(slack: FakeSlackAPI, channel: str) -> str | None:
 
 
 async def run_lines(console: Console, lines: Any, *, interactive: bool) -> None:
+    """Run lines until end of input or /quit. `lines`: `sys.stdin` on a terminal (read with
+    `input()`), or anything with a `readline()` giving bytes or text (FdLines for stdin);
+    not `interactive`, each line is echoed after its prompt, as a script's transcript."""
     while True:
-        line = await asyncio.to_thread(_read_line, lines, interactive, console.user_name)
-        if line is None or not await console.execute(line):
+        prompt = f"{console.user_name}> "
+        line = await in_daemon_thread(partial(_read_line, lines, interactive, prompt))
+        if line is None:
+            return
+        if not interactive:
+            console.echo(prompt + line.rstrip())
+        if not await console.execute(line):
             return
 
 
-def _read_line(lines: Any, interactive: bool, user: str) -> str | None:
-    if interactive:
-        try:
-            return input(f"{user}> ")
-        except EOFError:
-            return None
-    line = lines.readline()
-    if not line:
+def _read_line(lines: Any, interactive: bool, prompt: str) -> str | None:
+    """The next line as text (see valid_text), or None at end of input."""
+    try:
+        if interactive and lines is sys.stdin:
+            return valid_text(input(prompt))  # "" is an empty line; the end is EOFError
+        if interactive:
+            print(prompt, end="", flush=True)
+        raw = lines.readline()  # "" or b"" at the end, an empty line is "\n"
+    except (EOFError, OSError):  # OSError: the terminal went away (hangup)
         return None
-    print(f"{user}> {line.rstrip()}", flush=True)
-    return str(line)
+    if not raw:
+        return None
+    if isinstance(raw, bytes):
+        return raw.decode("utf-8", "replace")
+    return valid_text(str(raw))
 
 
 def run_console(config_path: str, *, sandbox: bool, user: str) -> int:
+    signals = StopSignals()
+    signals.install()
+    try:
+        return _run_console(config_path, sandbox=sandbox, user=user, signals=signals)
+    except ShellStopped as stopped:  # everything started so far is stopped by now
+        say_stopping(stopped.signum)
+        return 128 + stopped.signum
+    finally:
+        signals.restore()
+
+
+def _run_console(config_path: str, *, sandbox: bool, user: str, signals: StopSignals) -> int:
+    replace_unencodable_output()
+    log_path = os.path.join(tempfile.gettempdir(), "rtb-console.log")
     with ExitStack() as stack:
+        # open until the very end: the sandbox's teardown may still log
+        log_file = stack.enter_context(open(log_path, "a", encoding="utf-8"))
+        configure_logging(stream=log_file)  # the sandbox's too; again below with the secrets
         environ = dict(os.environ)
         users: dict[str, str] = {}
         if sandbox:
@@ -279,30 +395,79 @@ def run_console(config_path: str, *, sandbox: bool, user: str) -> int:
             config_path, users = str(started.config_path), started.users
         slack = stack.enter_context(FakeSlackAPI())
         environ["SLACK_SIGNING_SECRET"] = CONSOLE_SIGNING_SECRET
-        environ.setdefault("SLACK_BOT_TOKEN", "xoxb-console")
+        if not environ.get("SLACK_BOT_TOKEN"):  # Bolt refuses an empty one
+            environ["SLACK_BOT_TOKEN"] = "xoxb-console"
         try:
             settings = load_settings(config_path, environ)
         except ConfigError as exc:
             print("\n".join([f"{exc.path}: invalid configuration", *exc.problems]), file=sys.stderr)
             return 1
-        return asyncio.run(_console_main(settings, slack, users, user))
-
-
-async def _console_main(
-    settings: Settings, slack: FakeSlackAPI, users: dict[str, str], user: str
-) -> int:
-    log_path = os.path.join(tempfile.gettempdir(), "rtb-console.log")
-    with open(log_path, "a", encoding="utf-8") as log_file:  # noqa: ASYNC230 - once, at start
         configure_logging(secrets=settings.secrets.values(), stream=log_file)
-        config = settings.config.model_copy(update={"slack_api_url": slack.base_url})
+        session = _Session(settings, slack, users, user, log_path)
+        return asyncio.run(session.run(signals))
+
+
+class _Session:
+    """The bot and a console on the event loop, from start to stop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        slack: FakeSlackAPI,
+        users: dict[str, str],
+        user: str,
+        log_path: str,
+    ) -> None:
+        self.settings, self.slack, self.users, self.user = settings, slack, users, user
+        self.log_path = log_path
+
+    async def run(self, signals: StopSignals) -> int:
+        loop = asyncio.get_running_loop()
+        stopped = asyncio.Event()
+        signals.attach(loop, stopped)
+        try:
+            with LoggedErrors() as logged:
+                console = await self._run(logged, stopped)
+        finally:
+            signals.detach(loop)
+        if signals.received is not None:
+            return 128 + signals.received
+        if console.failed:
+            print(f"unexpected errors: see the bot's log, {self.log_path}", file=sys.stderr)
+        return console.exit_status
+
+    async def _run(self, logged: LoggedErrors, stopped: asyncio.Event) -> Console:
+        settings = self.settings
+        config = settings.config.model_copy(update={"slack_api_url": self.slack.base_url})
         runtime = create_runtime(Settings(config, settings.secrets), retries=0)
         await runtime.start()
         interactive = sys.stdin.isatty()
         if interactive:
-            print(f"rtb-ops-bot console — logs in {log_path}. /help for console commands.")
-        console = Console(runtime, slack, users, user, sys.stdout)
+            print(f"rtb-ops-bot console — logs in {self.log_path}. /help for console commands.")
+        console = Console(runtime, self.slack, self.users, self.user, sys.stdout, logged=logged)
+        # input() reads a terminal through C's stdio (its line editing), holding no lock of
+        # Python's; other input goes through FdLines.
+        terminal = interactive and sys.stdout.isatty()
+        lines = sys.stdin if terminal else FdLines(sys.stdin.fileno())
         try:
-            await run_lines(console, sys.stdin, interactive=interactive)
+            await _unless_stopped(run_lines(console, lines, interactive=interactive), stopped)
         finally:
             await runtime.stop()
-        return 1 if runtime.deps.unexpected_errors else 0
+        return console
+
+
+async def _unless_stopped(work: Coroutine[Any, Any, None], stopped: asyncio.Event) -> None:
+    """Run `work` until it ends or `stopped` is set (then `work` is cancelled)."""
+    if stopped.is_set():  # already during the bot's start
+        work.close()
+        return
+    task = asyncio.ensure_future(work)
+    stop = asyncio.ensure_future(stopped.wait())
+    try:
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in (task, stop):
+            waiting.cancel()
+        await asyncio.gather(task, stop, return_exceptions=True)
+    if not task.cancelled():
+        task.result()  # what went wrong in `work`, if anything

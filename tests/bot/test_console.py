@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+from bot.console_io import valid_text
 from bot.console_text import mrkdwn_to_text, render_message
 
 DRILL = """\
@@ -27,11 +28,32 @@ def test_scripted_drill_against_the_sandbox():
     out = done.stdout
     assert done.returncode == 0, done.stderr[-2000:]
     assert "operator1> /rtb ping" in out
-    assert "all backends reachable" in out and "AWS prd — account 333333333333" in out
+    assert "backends reachable" in out and "AWS prd — account 333333333333" in out
     assert "Did you mean `ping`?" in out
     assert "now acting as lead1 (ULEAD1)" in out and "acting as lead1 (ULEAD1)" in out
     assert "no button [3]" in out
     assert "Traceback" not in out + done.stderr
+
+
+def test_a_line_that_is_not_utf8_is_answered_and_the_script_goes_on():
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
+        input=b"/rtb help \xff\xfe\n/whoami\n",
+        capture_output=True,
+        timeout=180,
+    )
+    out, err = done.stdout.decode("utf-8"), done.stderr.decode("utf-8")  # valid UTF-8 out
+    assert done.returncode == 0, err[-2000:]
+    assert "operator1> /rtb help \ufffd\ufffd\n" in out
+    assert "`\ufffd\ufffd`" in out  # the bot's answer to that text (no such command)
+    assert "acting as operator1 (UOPERATOR1)" in out  # the next line ran
+    assert "Traceback" not in out + err
+
+
+def test_text_that_is_not_utf8_gets_replacement_characters():
+    assert valid_text(b"help \xff\xfe".decode("utf-8", "surrogateescape")) == "help \ufffd\ufffd"
+    assert valid_text("lone \ud800 surrogate") == "lone ? surrogate"
+    assert valid_text("plain — text") == "plain — text"
 
 
 def test_blocks_become_text_with_numbered_buttons():
