@@ -102,12 +102,14 @@ async def deliver(
     message: Message, respond: AsyncRespond, client: AsyncWebClient, channel_id: str
 ) -> None:
     try:
-        await respond(
+        answered = await respond(
             text=message.text,
             blocks=message.blocks_json(),
             response_type="ephemeral" if message.ephemeral else "in_channel",
             replace_original=False,
         )
+        if answered.status_code >= 300:  # e.g. the response_url expired (30 min) or was used up
+            log.error("could not deliver the answer", status=answered.status_code)
         for filename, content in message.files:
             await client.files_upload_v2(channel=channel_id, filename=filename, content=content)
     except Exception:

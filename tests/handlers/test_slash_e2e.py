@@ -1,7 +1,10 @@
 """Signed Slack requests over HTTP to the running app; answers read from the fake Slack API."""
 
+import io
+import json
 import time
 
+from bot.logs import configure_logging
 from handlers.context import Deps, TaskTracker
 from handlers.slash import answer
 from sandbox.slack_payloads import form_body, signed_headers, slash_command
@@ -110,3 +113,14 @@ async def test_a_light_command_never_queues_behind_slow_fan_outs(slack, kube):
     await slack.api.await_for(lambda: answered("rtb-ops-bot commands"), timeout=5)
     assert len(slack.api.responses) == 1, "help answered first, while the pods still wait"
     await slack.settle()
+
+
+async def test_an_answer_slack_refuses_is_logged_as_an_error(slack):
+    stream = io.StringIO()
+    configure_logging(stream=stream)
+    expired = slack.api.response_url().rsplit("/", 1)[0] + "/expired-or-unknown"
+    fields = slash_command("help", user_id="U1", response_url=expired)
+    assert await slack.send(form_body(fields)) == 200
+    await slack.settle()
+    errors = [json.loads(line) for line in stream.getvalue().splitlines() if '"error"' in line]
+    assert [(e["msg"], e["status"]) for e in errors] == [("could not deliver the answer", 404)]
