@@ -11,7 +11,8 @@ def run_sandbox_forever() -> int:
     from sandbox.stack import SandboxStack
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # Ctrl-C: KeyboardInterrupt below
+        signal.signal(stop_signal, lambda *_: stop.set())
     with SandboxStack() as stack:
         print(stack.describe(), flush=True)
         print(
