@@ -5,21 +5,14 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.settings import SECRET_VARIABLES
 
 EXAMPLE = str(Path(__file__).resolve().parents[2] / "config.example.yml")
-VARIABLES = (
-    "SLACK_BOT_TOKEN",
-    "SLACK_APP_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "DATABASE_URL",
-    "HUB_DATABASE_URL",
-    "REDIS_URL",
-)
 
 
 @pytest.fixture
 def environ(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in VARIABLES:
+    for name in SECRET_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
