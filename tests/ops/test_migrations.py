@@ -1,9 +1,15 @@
 import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from ops.backends.db import Database, migrate, migration_files
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_two_processes_starting_together_apply_migrations_once(pg_url):
@@ -39,3 +45,51 @@ async def test_audit_events_are_append_only(pg_url):
         assert len(await db.fetch("SELECT id FROM rtb_bot.audit_events")) == 1
     finally:
         await db.close()
+
+
+# Each process opens its pool, then waits for "go" on stdin, so both ask for the lock together.
+_MIGRATE_ON_GO = """
+import asyncio, json, sys
+from ops.backends.db import Database, migrate
+
+async def main():
+    db = Database("bot", sys.argv[1])
+    await db.open()
+    try:
+        print("ready", flush=True)
+        sys.stdin.readline()
+        print(json.dumps(await migrate(db)), flush=True)
+    finally:
+        await db.close()
+
+asyncio.run(main())
+"""
+
+
+def test_two_real_processes_starting_together_apply_migrations_once(pg_url):
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _MIGRATE_ON_GO, pg_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for process in processes:
+            assert process.stdout is not None and process.stdout.readline() == "ready\n"
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        applied = [json.loads(process.communicate(timeout=60)[0]) for process in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+    assert sorted(len(names) for names in applied) == [0, len(migration_files())]
+    with psycopg.connect(pg_url) as conn:
+        versions = conn.execute("SELECT version FROM rtb_bot.schema_migrations").fetchall()
+    assert len(versions) == len(migration_files())
