@@ -63,9 +63,9 @@ EXPOSE 8080
 
 # `rtb-bot serve` is two processes: the worker (PID 1 here: it gets SIGTERM and stops the front
 # first) and the ack front it forks. /healthz is the front's answer (503 once the worker behind
-# it is gone, or in Socket Mode once Slack's websocket has been down for 2 minutes; either
-# process dying stops the other); /readyz asks the worker, which checks PostgreSQL
-# and Redis: for a load balancer or a Kubernetes readinessProbe, not for restarting.
+# it is gone; either process dying stops the other); /readyz asks the worker, which checks
+# PostgreSQL and Redis, and in Socket Mode whether Slack's websocket is connected: for a load
+# balancer or a Kubernetes readinessProbe (and alerting), not for restarting.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8080'), timeout=4)"]
 

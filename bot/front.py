@@ -22,7 +22,6 @@ import contextlib
 import json
 import signal
 import socket
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,48 +53,34 @@ class FrontOptions:
     slack_api_url: str
 
 
-class SlackConnection:
-    """Socket Mode's websocket as `/healthz` sees it. Reconnecting is normal (Slack refreshes
-    connections every few hours); down for longer than GRACE_SECONDS is not (a revoked app
-    token never comes back), and /healthz then fails, so the container is restarted and its
-    log says why, instead of a bot that looks alive while Slack cannot reach it."""
-
-    GRACE_SECONDS = 120.0
-
-    def __init__(self, grace_seconds: float = GRACE_SECONDS) -> None:
-        self.client: SocketModeClient | None = None  # set once connected the first time
-        self._grace = grace_seconds
-        self._down_since: float | None = None
-
-    async def healthy(self) -> bool:
-        if self.client is None or await self.client.is_connected():
-            self._down_since = None
-            return True
-        now = time.monotonic()
-        if self._down_since is None:
-            self._down_since = now
-        return now - self._down_since < self._grace
-
-
 def build_front_app(
     link: WorkerLink,
     signing_secret: str,
     *,
     serve_slack: bool,
-    slack: SlackConnection | None = None,
+    socket_mode: Callable[[], SocketModeClient | None] | None = None,
 ) -> web.Application:
     """`/healthz`, `/readyz`, and with `serve_slack` (HTTP mode) `POST /slack/events`. Socket
-    Mode needs no signing secret (Slack's websocket is the trust), so it may be empty there;
-    its connection (`slack`) is part of `/healthz`."""
+    Mode needs no signing secret (Slack's websocket is the trust), so it may be empty there.
+
+    `/healthz` is the processes: alive while the front and the worker behind it are. `/readyz`
+    is whether the bot can serve Slack: the worker reaches PostgreSQL and Redis, and in Socket
+    Mode (`socket_mode` gives the client once there is one) the websocket is connected. A
+    revoked app token or a Slack outage shows as not ready, with the reason; it is not a
+    liveness failure, because a restart would not fix it (and would loop during an outage).
+    """
 
     async def healthz(_: web.Request) -> web.Response:
-        if not link.alive:
-            return web.json_response({"status": "worker gone"}, status=503)
-        if slack is not None and not await slack.healthy():
-            return web.json_response({"status": "not connected to Slack"}, status=503)
-        return web.json_response({"status": "alive"})
+        if link.alive:
+            return web.json_response({"status": "alive"})
+        return web.json_response({"status": "worker gone"}, status=503)
 
     async def readyz(_: web.Request) -> web.Response:
+        if socket_mode is not None:
+            client = socket_mode()
+            if client is None or not await client.is_connected():
+                checks = {"slack": "Socket Mode not connected (see the log for why)"}
+                return web.json_response({"ready": False, "checks": checks}, status=503)
         answer = await link.ask("ready", READY_TIMEOUT_SECONDS)
         if answer is None:
             body = {"ready": False, "checks": {"worker": "not answering (starting, or gone)"}}
@@ -149,10 +134,9 @@ def _worker_unavailable() -> web.Response:
     return web.json_response({"error": "the bot cannot take requests right now"}, status=503)
 
 
-async def connect_socket_mode(
-    link: WorkerLink, app_token: str, slack_api_url: str
-) -> SocketModeClient:
-    """Socket Mode: each envelope is forwarded, then acked on the websocket."""
+def socket_mode_client(link: WorkerLink, app_token: str, slack_api_url: str) -> SocketModeClient:
+    """Socket Mode, not connected yet: each envelope is forwarded, then acked on the websocket.
+    (`connect()` retries until it gets a connection: a bad token means it never returns.)"""
     # imported here: an HTTP-mode front never loads the websocket client
     from slack_sdk.socket_mode.aiohttp import SocketModeClient
     from slack_sdk.socket_mode.response import SocketModeResponse
@@ -171,7 +155,6 @@ async def connect_socket_mode(
         # not acked when the worker cannot take it: Slack then tells the user it failed
 
     client.socket_mode_request_listeners.append(on_request)  # type: ignore[arg-type]
-    await client.connect()
     return client
 
 
@@ -190,25 +173,31 @@ async def run_front(sock: socket.socket, options: FrontOptions) -> int:
         loop.add_signal_handler(sig, stop.set)
     stopped = asyncio.create_task(stop.wait())
     link = await WorkerLink.open(sock)
-    slack = None if options.http else SlackConnection()
+    socket_mode: SocketModeClient | None = None
     runner = await start_site(
-        build_front_app(link, options.signing_secret, serve_slack=options.http, slack=slack),
+        build_front_app(
+            link,
+            options.signing_secret,
+            serve_slack=options.http,
+            socket_mode=None if options.http else lambda: socket_mode,
+        ),
         options.host,
         options.port,
     )
-    socket_mode = None
+    connecting: asyncio.Task[None] | None = None
     if not options.http:
         # Slack delivers as soon as we connect, so connect once the worker can take requests
         # (over HTTP, /readyz keeps a load balancer away until then).
         started = asyncio.create_task(link.started())
         await asyncio.wait({started, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if started.done() and started.result():
-            socket_mode = await connect_socket_mode(link, options.app_token, options.slack_api_url)
-            if slack is not None:
-                slack.client = socket_mode
+            socket_mode = socket_mode_client(link, options.app_token, options.slack_api_url)
+            connecting = asyncio.create_task(socket_mode.connect(), name="socket mode connect")
         started.cancel()
     worker_gone = asyncio.create_task(link.gone())
     await asyncio.wait({stopped, worker_gone}, return_when=asyncio.FIRST_COMPLETED)
+    if connecting is not None:
+        connecting.cancel()  # still retrying (a bad token): stop trying
     if socket_mode is not None:
         await socket_mode.close()
     await runner.cleanup()  # no new requests; those already acked are handed over below

@@ -6,7 +6,7 @@ import socket
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.front import SlackConnection, build_front_app, connect_socket_mode
+from bot.front import build_front_app, socket_mode_client
 from bot.link import WorkerLink
 from bot.worker import in_process_front
 from sandbox.slack_payloads import slash_command
@@ -14,7 +14,8 @@ from sandbox.slack_payloads import slash_command
 
 async def test_slash_command_over_socket_mode_is_acked_and_answered(runtime, fake_slack):
     async with in_process_front(runtime) as (_, link):
-        socket_mode = await connect_socket_mode(link, "xapp-1-test", fake_slack.base_url)
+        socket_mode = socket_mode_client(link, "xapp-1-test", fake_slack.base_url)
+        await socket_mode.connect()
         try:
             payload = slash_command(
                 "ping", user_id="UOPERATOR1", response_url=fake_slack.response_url()
@@ -34,7 +35,8 @@ async def test_an_envelope_is_not_acked_when_the_worker_is_gone(fake_slack):
     link = await WorkerLink.open(front_end)
     worker_end.close()
     await asyncio.wait_for(link.gone(), 5)
-    socket_mode = await connect_socket_mode(link, "xapp-1-test", fake_slack.base_url)
+    socket_mode = socket_mode_client(link, "xapp-1-test", fake_slack.base_url)
+    await socket_mode.connect()
     try:
         payload = slash_command("ping", user_id="UOPERATOR1", response_url="http://x/r")
         envelope_id = fake_slack.socket_send("slash_commands", payload)
@@ -45,29 +47,39 @@ async def test_an_envelope_is_not_acked_when_the_worker_is_gone(fake_slack):
         await link.close()
 
 
-async def test_healthz_fails_when_slack_stays_unreachable_past_the_grace(fake_slack):
-    front_end, worker_end = socket.socketpair()  # a worker that is there (it reads nothing)
-    link = await WorkerLink.open(front_end)
-    slack = SlackConnection(grace_seconds=1.0)
-    front = build_front_app(link, "", serve_slack=False, slack=slack)
-    async with TestClient(TestServer(front)) as http:
-        assert (await http.get("/healthz")).status == 200  # not connected yet: starting up
-        slack.client = await connect_socket_mode(link, "xapp-1-test", fake_slack.base_url)
-        try:
-            assert (await http.get("/healthz")).status == 200
+async def test_readyz_is_503_while_socket_mode_is_not_connected(runtime, fake_slack):
+    async with in_process_front(runtime) as (_, link):
+        client = socket_mode_client(link, "xapp-1-test", fake_slack.base_url)
+        front = build_front_app(link, "", serve_slack=False, socket_mode=lambda: client)
+        async with TestClient(TestServer(front)) as http:
+            await client.connect()
+            assert (await http.get("/readyz")).status == 200
             fake_slack.fail_next("apps.connections.open", "invalid_auth", count=1000)
             fake_slack.socket_drop()  # and it cannot connect again (say, a revoked token)
             for _ in range(500):
-                if not await slack.client.is_connected():
+                if not await client.is_connected():
                     break
                 await asyncio.sleep(0.02)
-            assert not await slack.client.is_connected()
-            assert (await http.get("/healthz")).status == 200  # reconnecting is normal…
-            await asyncio.sleep(1.2)
-            down = await http.get("/healthz")  # …for so long it is not
-            assert down.status == 503
-            assert (await down.json())["status"] == "not connected to Slack"
-        finally:
-            await slack.client.close()
-    await link.close()
-    worker_end.close()
+            not_ready = await http.get("/readyz")
+            assert not_ready.status == 503
+            assert "Socket Mode not connected" in (await not_ready.json())["checks"]["slack"]
+            assert (await http.get("/healthz")).status == 200  # a restart would not fix it
+            await client.close()
+
+
+async def test_a_bad_app_token_at_start_is_not_ready_and_stopping_does_not_wait_for_it(
+    runtime, fake_slack
+):
+    fake_slack.fail_next("apps.connections.open", "invalid_auth", count=1000)
+    async with in_process_front(runtime) as (_, link):
+        client = socket_mode_client(link, "xapp-1-revoked", fake_slack.base_url)
+        front = build_front_app(link, "", serve_slack=False, socket_mode=lambda: client)
+        async with TestClient(TestServer(front)) as http:
+            connecting = asyncio.create_task(client.connect())  # retries, never returns
+            await asyncio.sleep(0.5)
+            assert not connecting.done()
+            assert (await http.get("/readyz")).status == 503
+            connecting.cancel()  # what the front does on SIGTERM
+            await asyncio.wait({connecting}, timeout=5)
+            assert connecting.done()
+            await client.close()
