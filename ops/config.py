@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -28,6 +29,16 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 EnvName = Literal["int", "stg", "prd"]
 ENV_NAMES: tuple[EnvName, ...] = ("int", "stg", "prd")
+
+
+def _http_url(value: str) -> str:
+    url = urlsplit(value)
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise ValueError("expected an http(s) URL, e.g. https://slack.com/api/")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]  # checked here, not when a call fails
 _ROLE_ARN = re.compile(r"^arn:aws:iam::(\d{12}):role/[\w+=,.@/-]+$")
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _SLACK_USERGROUP = re.compile(r"^S[A-Z0-9]+$")
@@ -122,10 +133,10 @@ class Environment(Strict):
     kube_context: str | None = Field(
         None, description="Local development alternative to eks_cluster: a kubeconfig context."
     )
-    kube_server: str | None = Field(
+    kube_server: HttpUrl | None = Field(
         None, description="Direct API server URL without auth (sandbox and tests only)."
     )
-    hub_api_url: str | None = Field(
+    hub_api_url: HttpUrl | None = Field(
         None, description="rtb-ai-hub API base, e.g. http://rtb-hub.internal"
     )
 
@@ -253,7 +264,7 @@ class Hub(Strict):
         description="Scaling above this many replicas (or to 0) asks the requester to confirm "
         "first, even where the policy allows it at once.",
     )
-    dashboard_url: str | None = Field(None, description="Hub dashboard, for links.")
+    dashboard_url: HttpUrl | None = Field(None, description="Hub dashboard, for links.")
     error_rate_window_minutes: int = Field(15, ge=1, description="Window of the error rate.")
     service_account: str = Field(
         "system:serviceaccount:rtb-ai-hub:rtb-hub-sa", description="Default subject of can-i."
@@ -310,7 +321,9 @@ class Timeouts(Strict):
 class Aws(Strict):
     """How the bot reaches AWS."""
 
-    endpoint_url: str | None = Field(None, description="Override endpoint (sandbox/tests: moto).")
+    endpoint_url: HttpUrl | None = Field(
+        None, description="Override endpoint (sandbox/tests: moto)."
+    )
     session_seconds: int = Field(3600, ge=900, le=43200, description="AssumeRole duration.")
     service_endpoints: dict[str, str] = Field(
         default_factory=dict,
@@ -333,7 +346,7 @@ class Config(Strict):
     schedules: Schedules = Field(default_factory=Schedules)
     timeouts: Timeouts = Field(default_factory=Timeouts)
     aws: Aws = Field(default_factory=Aws)
-    slack_api_url: str = Field(
+    slack_api_url: HttpUrl = Field(
         "https://slack.com/api/", description="Slack Web API base (GovSlack: slack-gov.com)."
     )
     policy: dict[str, dict[EnvName, PolicyOutcome]] = Field(
@@ -346,14 +359,6 @@ class Config(Strict):
         description="Actions that may only be requested from these channel ids, e.g. "
         "{preview.create: [C0123OPS]}.",
     )
-
-    @field_validator("slack_api_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        url = urlsplit(value)
-        if url.scheme not in ("http", "https") or not url.netloc:
-            raise ValueError("expected an http(s) URL, e.g. https://slack.com/api/")
-        return value
 
     @field_validator("policy", mode="wrap")
     @classmethod

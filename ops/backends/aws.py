@@ -55,8 +55,9 @@ class AwsSessions:
     Clients are built one at a time: built in parallel (a fan-out's first call in every env),
     each thread parsed botocore's endpoint and model files itself before any had cached them —
     for six clients 8–28 MB more memory, kept for good by the worker that runs all day. A build
-    makes no AWS call (the base credentials are looked up once, on the first), so the wait is a
-    few milliseconds.
+    makes no AWS API call, so the wait is a few milliseconds — except the first build of the
+    base session, which resolves its credentials (instance metadata or a pod-identity endpoint
+    may be asked: once, with botocore's own short timeouts).
     """
 
     def __init__(self, config: Config, *, max_attempts: int = 3) -> None:
@@ -107,8 +108,8 @@ class AwsSessions:
             if cached is not None and cached[1] is session:
                 return cached[0]
             client = build()
-        with self._lock:
-            self._clients[key] = (client, session)
+            with self._lock:  # stored before the next builder may look
+                self._clients[key] = (client, session)
         return client
 
     def session(self, env: EnvName, actor: Actor = BOT) -> boto3.session.Session:

@@ -65,6 +65,7 @@ _DESCRIBERS: tuple[tuple[type[BaseException], Describer], ...] = (
     (psycopg.OperationalError, lambda _: "cannot connect"),
     (aiohttp.ClientResponseError, lambda e: f"HTTP {getattr(e, 'status', '?')}"),
     (aiohttp.ClientConnectionError, lambda _: "cannot connect"),
+    (aiohttp.ClientError, lambda e: f"request failed ({type(e).__name__})"),
     (ConnectionError, lambda _: "cannot connect"),
     (OSError, lambda e: f"I/O error ({type(e).__name__})"),
 )

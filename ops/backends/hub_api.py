@@ -30,7 +30,10 @@ class HubApi:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         url = base.rstrip("/") + PROBE_PATH
         async with self._session.get(url, allow_redirects=False) as response:
-            response.raise_for_status()
+            if not 200 <= response.status < 300:  # a redirect (to a login page) is not the hub
+                raise aiohttp.ClientResponseError(
+                    response.request_info, response.history, status=response.status
+                )
             return f"HTTP {response.status}"
 
     async def close(self) -> None:

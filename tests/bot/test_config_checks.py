@@ -188,3 +188,18 @@ def test_the_test_bots_config_obeys_the_rules():
         slack_api_url="http://127.0.0.1:9/api/",
     )
     assert set(Config.model_validate(raw).environments) == {"int", "stg", "prd"}
+
+
+def test_every_url_the_bot_calls_is_checked_for_a_scheme(tmp_path):
+    found = problems(
+        tmp_path,
+        "environments:\n  int: {account_id: '111111111111', hub_api_url: rtb-hub.internal,"
+        " kube_server: 'ftp://k8s'}\n"
+        "aws: {endpoint_url: localhost:5000}\n",
+    )
+    for path in (
+        "environments.int.hub_api_url",
+        "environments.int.kube_server",
+        "aws.endpoint_url",
+    ):
+        assert named(found, path, "expected an http(s) URL"), found

@@ -47,3 +47,24 @@ async def test_an_env_without_a_hub_api_url_is_shown_not_configured(runtime):
     assert [(c.name, c.configured, c.detail) for c in unset] == [
         (f"Hub API {env}", False, "not configured") for env in ("int", "stg", "prd")
     ]
+
+
+async def test_a_redirect_is_not_the_hub_answering(runtime):
+    async def to_login(_: web.Request) -> web.Response:
+        raise web.HTTPFound("https://sso.example/login")
+
+    hub = web.Application()
+    hub.router.add_get("/api/previews", to_login)
+    async with TestServer(hub) as server:
+        config = runtime.deps.config
+        envs = dict(config.environments)
+        envs["int"] = envs["int"].model_copy(update={"hub_api_url": str(server.make_url("/"))})
+        config = config.model_copy(update={"environments": envs})
+        runtime.backends.config = config
+        runtime.backends.hub_api = HubApi(config, timeout=2)
+        try:
+            report = await health.ping(runtime.backends, "t")
+        finally:
+            await runtime.backends.hub_api.close()
+    hub_int = next(c for c in report.checks if c.name == "Hub API int")
+    assert (hub_int.reachable, hub_int.detail) == (False, "HTTP 302")
