@@ -31,11 +31,14 @@ from ops.health import check_ready
 
 log = structlog.get_logger(__name__)
 
-NOT_HANDLED = (
-    "rtb-ops-bot could not handle that: perhaps a button from an older version of the bot. "
-    "Run the command again; if it keeps happening, give the bot's maintainers this id: "
-    "`{correlation_id}`."
-)
+# What the user is told when Bolt did not run a listener to the end (the front has acked, so
+# Slack itself shows nothing): 404 no listener matched; anything else, a listener failed.
+NOT_HANDLED = {
+    404: "rtb-ops-bot has no handler for that: perhaps a button from an older version of the "
+    "bot. Run the command again.",
+    None: "rtb-ops-bot failed on that. Try again; if it keeps failing, give the bot's "
+    "maintainers this id: `{correlation_id}`.",
+}
 
 
 async def run_worker(settings: Settings, sock: socket.socket, front: BaseProcess, mode: str) -> int:
@@ -84,36 +87,38 @@ def as_bolt_request(frame: dict[str, Any]) -> AsyncBoltRequest:
 
 async def _dispatch(runtime: Runtime, frame: dict[str, Any]) -> None:
     request = as_bolt_request(frame)
-    response = await runtime.app.async_dispatch(request)
-    if response.status == 200:
-        return
-    # Bolt found no listener (a button from an older version of the bot) or failed before one
-    # ran. The front has acked, so Slack shows the user nothing: say it here where we can.
-    correlation_id = uuid.uuid4().hex[:12]
-    body = request.body
-    log.warning(
-        "request not handled",
-        status=response.status,
-        kind=body.get("type") or body.get("command"),
-        actions=[a.get("action_id") for a in body.get("actions") or [] if isinstance(a, dict)],
-        correlation_id=correlation_id,
-    )
-    response_url = body.get("response_url")
-    if isinstance(response_url, str) and response_url:
-        await _say_not_handled(response_url, correlation_id)
+    correlation_id = uuid.uuid4().hex[:12]  # bound first: a listener's error log carries it
+    with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+        response = await runtime.app.async_dispatch(request)
+        if response.status == 200:
+            return
+        body = request.body
+        log.warning(
+            "request not handled",
+            status=response.status,
+            kind=body.get("type") or body.get("command"),
+            actions=[a.get("action_id") for a in body.get("actions") or [] if isinstance(a, dict)],
+        )
+        response_url = body.get("response_url")
+        if isinstance(response_url, str) and response_url:
+            text = NOT_HANDLED.get(response.status, NOT_HANDLED[None])
+            await _tell_privately(response_url, text.format(correlation_id=correlation_id))
 
 
-async def _say_not_handled(response_url: str, correlation_id: str) -> None:
-    message = simple(NOT_HANDLED.format(correlation_id=correlation_id), ephemeral=True)
+async def _tell_privately(response_url: str, text: str) -> None:
+    message = simple(text, ephemeral=True)
     try:
-        await AsyncWebhookClient(response_url).send(
+        answered = await AsyncWebhookClient(response_url).send(
             text=message.text,
             blocks=message.blocks_json(),
             response_type="ephemeral",
             replace_original=False,
         )
     except Exception:
-        log.exception("could not tell the user", correlation_id=correlation_id)
+        log.exception("could not tell the user")
+        return
+    if answered.status_code >= 300:
+        log.error("could not tell the user", status=answered.status_code)
 
 
 def _answer(runtime: Runtime, writer: asyncio.StreamWriter, frame: dict[str, Any]) -> None:

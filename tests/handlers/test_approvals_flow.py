@@ -224,7 +224,7 @@ async def test_an_edited_button_value_is_just_another_request_id(slack, kube):
     assert len(slack.api.responses) == before + 1  # and the clicker is told so, privately
     told = slack.api.responses[-1].body
     assert told["response_type"] == "ephemeral" and told["replace_original"] is False
-    assert "could not handle that" in answer_text(dict(told))
+    assert "has no handler for that" in answer_text(dict(told))
     payload["actions"][0]["action_id"] = "approval_approve"
     await slack.send(interaction_body(payload))
     await slack.settle()

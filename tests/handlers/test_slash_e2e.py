@@ -68,7 +68,7 @@ async def test_a_slash_command_the_bot_has_no_listener_for_is_answered_not_dropp
     await slack.settle()
     told = slack.api.responses[-1].body
     assert told["response_type"] == "ephemeral"
-    assert "could not handle that" in answer_text(dict(told))
+    assert "has no handler for that" in answer_text(dict(told))
     assert "pong" not in answer_text(dict(told))
 
 
