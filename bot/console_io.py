@@ -44,10 +44,12 @@ class LoggedErrors(logging.Handler):
             return
         self.count += 1
         event = record.msg
+        # printed in the transcript, which people paste: the bot's own words, never a library's
+        # message (it may quote an exception's text) — for those, only which logger it was
         self.last = (
             str(event.get("msg") or event.get("event") or "")
-            if isinstance(event, dict)  # structlog's event dict, secrets already redacted
-            else record.getMessage()
+            if isinstance(event, dict)
+            else f"an error logged by {record.name}"
         )
 
     def __enter__(self) -> LoggedErrors:

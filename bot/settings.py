@@ -26,8 +26,14 @@ DEFAULT_CONFIG_PATH = "config.yml"
 _SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
     "SLACK_BOT_TOKEN": (("xoxb-",), "the bot token, xoxb-…"),
     "SLACK_APP_TOKEN": (("xapp-",), "an app-level token with connections:write, xapp-…"),
-    "DATABASE_URL": (("postgresql://", "postgres://"), "postgresql://user@host:5432/rtb_bot"),
-    "HUB_DATABASE_URL": (("postgresql://", "postgres://"), "postgresql://user@host:5432/hub"),
+    "DATABASE_URL": (
+        ("postgresql://", "postgres://"),
+        "postgresql://user@host:5432/rtb_bot or host=… dbname=rtb_bot",
+    ),
+    "HUB_DATABASE_URL": (
+        ("postgresql://", "postgres://"),
+        "postgresql://user@host:5432/hub or host=… dbname=hub",
+    ),
     "REDIS_URL": (("redis://", "rediss://", "unix://"), "redis://host:6379/0"),
 }
 
@@ -60,12 +66,19 @@ class Secrets:
             value = getattr(self, name.lower())
             if not value:
                 found.append(f"{name} is not set")
-            elif name in _SHAPES and not value.startswith(_SHAPES[name][0]):
+            elif name in _SHAPES and not _shaped(name, value):
                 found.append(
                     f"{name} does not start with {' or '.join(_SHAPES[name][0])}: "
                     f"expected {_SHAPES[name][1]}"
                 )
         return found
+
+
+def _shaped(name: str, value: str) -> bool:
+    prefixes, _ = _SHAPES[name]
+    if name.endswith("DATABASE_URL") and "=" in value and "://" not in value:
+        return True  # libpq's other form, "host=db dbname=rtb_bot …": psycopg takes it
+    return value.startswith(prefixes)
 
 
 @dataclass(frozen=True)

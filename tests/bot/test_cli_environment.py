@@ -36,14 +36,15 @@ def test_each_missing_or_malformed_variable_is_named_and_nothing_starts(environ,
 
 def test_http_mode_needs_the_signing_secret_not_the_app_token(environ, capsys):
     environ.setenv("SLACK_BOT_TOKEN", "xoxb-1")
-    for name in ("DATABASE_URL", "HUB_DATABASE_URL"):
-        environ.setenv(name, "postgresql://bot@db/x")
+    environ.setenv("DATABASE_URL", "postgresql://bot@db/x")
+    environ.setenv("HUB_DATABASE_URL", "host=hub-db dbname=hub user=reader")  # libpq's other form
     environ.setenv("REDIS_URL", "redis://r:6379/0")
 
     assert main(["--config", EXAMPLE, "serve", "--http"]) == 1
 
     err = capsys.readouterr().err
     assert "SLACK_SIGNING_SECRET is not set" in err and "SLACK_APP_TOKEN" not in err
+    assert "DATABASE_URL" not in err  # both forms of a connection string are fine
 
 
 def test_a_port_that_is_not_a_number_is_a_usage_error(environ, capsys):

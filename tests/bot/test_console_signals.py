@@ -119,6 +119,14 @@ def shell_environ(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "TMPDIR": str(temp)}
 
 
+def default_stop_signals() -> None:
+    """In the child: SIGINT/SIGTERM/SIGHUP as a terminal would give them, whatever this test
+    run inherited (`sh -c 'pytest &'` starts with SIGINT ignored, `nohup` with SIGHUP ignored,
+    and the shell keeps an ignored signal ignored, as it should)."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def assert_all_stopped(servers: dict[int, str], tmp_path: Path) -> None:
     assert not [pid for pid, cmd in servers.items() if alive(pid, cmd)], servers
     assert not postgres_dir(servers).exists()
@@ -133,6 +141,7 @@ def test_a_signal_ends_the_shell_and_stops_the_sandbox(tmp_path, signum):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=shell_environ(tmp_path),
+        preexec_fn=default_stop_signals,
     )
     assert shell.stdin is not None and shell.stdout is not None and shell.stderr is not None
     out, err = Output(shell.stdout.fileno()), Output(shell.stderr.fileno())
@@ -162,6 +171,7 @@ def test_ctrl_c_at_the_interactive_prompt_ends_the_shell(tmp_path):
     controller, terminal = pty.openpty()
 
     def on_its_own_terminal() -> None:
+        default_stop_signals()
         os.setsid()
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
