@@ -16,7 +16,7 @@ from ops.backends.faults import describe_failure
 from ops.errors import BackendUnavailable
 
 SCHEMA = "rtb_bot"
-_MIGRATION_LOCK = 0x52_54_42_00  # pg_advisory_lock key: "RTB\0"
+MIGRATION_LOCK = 0x52_54_42_00  # pg_advisory_lock key: "RTB\0"
 
 Row = dict[str, Any]
 
@@ -88,11 +88,11 @@ async def migrate(db: Database) -> list[str]:
     every version already recorded and applies nothing.
     """
     async with db.connection() as conn:
-        await conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+        await conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
             return await _apply_pending(conn)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+            await conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
 
 async def _apply_pending(conn: psycopg.AsyncConnection[Row]) -> list[str]:

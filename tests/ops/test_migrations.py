@@ -2,12 +2,13 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from ops.backends.db import Database, migrate, migration_files
+from ops.backends.db import MIGRATION_LOCK, Database, migrate, migration_files
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,8 +48,8 @@ async def test_audit_events_are_append_only(pg_url):
         await db.close()
 
 
-# Each process opens its pool, then waits for "go" on stdin, so both ask for the lock together.
-_MIGRATE_ON_GO = """
+# Each process migrates once and prints what it applied.
+_MIGRATE = """
 import asyncio, json, sys
 from ops.backends.db import Database, migrate
 
@@ -56,8 +57,6 @@ async def main():
     db = Database("bot", sys.argv[1])
     await db.open()
     try:
-        print("ready", flush=True)
-        sys.stdin.readline()
         print(json.dumps(await migrate(db)), flush=True)
     finally:
         await db.close()
@@ -67,29 +66,38 @@ asyncio.run(main())
 
 
 def test_two_real_processes_starting_together_apply_migrations_once(pg_url):
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", _MIGRATE_ON_GO, pg_url],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        for _ in range(2)
-    ]
-    try:
-        for process in processes:
-            assert process.stdout is not None and process.stdout.readline() == "ready\n"
-        for process in processes:
-            assert process.stdin is not None
-            process.stdin.write("go\n")
-            process.stdin.flush()
-        applied = [json.loads(process.communicate(timeout=60)[0]) for process in processes]
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
+    with psycopg.connect(pg_url, autocommit=True) as holder:
+        # hold the migrations' lock, so that both processes are certainly waiting for it at once
+        holder.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", _MIGRATE, pg_url],
+                stdout=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+            )
+            for _ in range(2)
+        ]
+        try:
+            deadline = time.monotonic() + 30
+            while waiting_for_the_lock(holder) < 2:
+                assert time.monotonic() < deadline, "both processes should be waiting"
+                time.sleep(0.05)
+            holder.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+            applied = [json.loads(p.communicate(timeout=60)[0]) for p in processes]
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
     assert sorted(len(names) for names in applied) == [0, len(migration_files())]
     with psycopg.connect(pg_url) as conn:
         versions = conn.execute("SELECT version FROM rtb_bot.schema_migrations").fetchall()
     assert len(versions) == len(migration_files())
+
+
+def waiting_for_the_lock(conn: psycopg.Connection) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    ).fetchone()
+    return int(row[0]) if row else 0
