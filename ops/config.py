@@ -437,5 +437,13 @@ class Config(Strict):
             except ValueError as exc:
                 message = f"{exc} (expected a 5-field cron expression, e.g. '0 9 * * mon')"
                 problems.append(_problem((name,), message, expression))
+                continue
+            fields = expression.split()
+            if len(fields) == 5 and any(c.isdigit() for c in fields[4]):
+                message = (
+                    "a weekday given as a number (expected a name, mon..sun: the scheduler "
+                    "counts 0 as Monday, cron as Sunday, so a number would run on another day)"
+                )
+                problems.append(_problem((name,), message, expression))
         validated: Schedules = _validate_also(handler, value, problems)
         return validated

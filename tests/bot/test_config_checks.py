@@ -203,3 +203,10 @@ def test_every_url_the_bot_calls_is_checked_for_a_scheme(tmp_path):
         "aws.endpoint_url",
     ):
         assert named(found, path, "expected an http(s) URL"), found
+
+
+def test_a_weekday_number_is_refused_since_it_would_run_on_another_day(tmp_path):
+    found = problems(
+        tmp_path, "environments:\n" + INT + "schedules: {weekly_digest: '0 9 * * 1'}\n"
+    )
+    assert named(found, "schedules.weekly_digest", "a weekday given as a number"), found
