@@ -26,6 +26,7 @@ import yaml
 
 from ops.config import ENV_NAMES, Config
 from sandbox.fake_aws import FakeAws
+from sandbox.fake_hub_api import FakeHubApi
 from sandbox.fake_kube import FakeKubeServer
 from sandbox.queue_traffic import QueueTraffic
 from sandbox.seed_aws import REGION, role_arn, seed_aws
@@ -68,6 +69,7 @@ class SandboxStack:
         self.moto = MotoServer()
         self.kube: dict[str, FakeKubeServer] = {env: FakeKubeServer() for env in ENV_NAMES}
         self.fake_aws: FakeAws | None = None  # started once moto is (it forwards to moto)
+        self.hub_api = FakeHubApi(self.kube)  # the hub's GET /api/previews, per env
         self.users = dict(USERS)
         self.environ: dict[str, str] = {}
         self.hub_summary: HubSeedSummary | None = None
@@ -118,6 +120,7 @@ class SandboxStack:
             self.redis.start,
             self.moto.start,
             *(server.start for server in self.kube.values()),
+            self.hub_api.start,
         ]
         with ThreadPoolExecutor(len(starters)) as pool:
             for future in [pool.submit(start) for start in starters]:
@@ -153,6 +156,7 @@ class SandboxStack:
                 self.fake_aws.stop()
             self.fake_aws = None
         stoppers = [
+            self.hub_api.stop,
             *(server.stop for server in self.kube.values()),
             self.moto.stop,
             self.redis.stop,
@@ -187,6 +191,7 @@ class SandboxStack:
                 "region": REGION,
                 "role_arn": role_arn(ACCOUNTS[env]),
                 "kube_server": self.kube[env].url,
+                "hub_api_url": self.hub_api.base_url(env),
             }
             for env in ENV_NAMES
         }
@@ -234,6 +239,7 @@ class SandboxStack:
             f"role {role_arn(ACCOUNTS[env])})"
             for env, server in self.kube.items()
         ]
+        lines += [f"  hub API       {self.hub_api.url}/<env>/api/previews (from the fake clusters)"]
         lines += ["  Slack users   " + ", ".join(f"{k}={v}" for k, v in self.users.items())]
         if self.traffic is not None:
             traffic = self.traffic

@@ -28,7 +28,8 @@ def test_scripted_drill_against_the_sandbox():
     out = done.stdout
     assert done.returncode == 0, done.stderr[-2000:]
     assert "operator1> /rtb ping" in out
-    assert "backends reachable" in out and "AWS prd — account 333333333333" in out
+    assert "all configured backends reachable" in out and "AWS prd — account 333333333333" in out
+    assert "Hub API prd — HTTP 200" in out
     assert "Did you mean `ping`?" in out
     assert "now acting as lead1 (ULEAD1)" in out and "acting as lead1 (ULEAD1)" in out
     assert "no button [3]" in out

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -290,6 +293,21 @@ def test_config_file_validates_and_points_at_the_servers(stack: SandboxStack) ->
     assert config.hub.queues == ("jira-queue", "pr-review-queue", "preview-queue")
     assert set(stack.users.values()) == {"UVIEWER1", "UOPERATOR1", "UOPERATOR2", "ULEAD1", "ULEAD2"}
     assert "config file" in stack.describe()
+
+
+def test_the_hub_api_lists_each_envs_previews_as_the_runbooks_curl_reads_them(
+    stack: SandboxStack,
+) -> None:
+    config = load_config(stack.environ["RTB_CONFIG"])
+    for env, namespaces in EXPECTED_PREVIEWS.items():
+        url = f"{config.environments[env].hub_api_url}/api/previews"
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            previews = json.load(answer)
+        assert {f"preview-{p['id'].lower()}" for p in previews} == namespaces
+        assert all(p["env"] == env and p["createdAt"] and p["status"] for p in previews)
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{stack.hub_api.url}/qa/api/previews", timeout=5)
+    assert missing.value.code == 404
 
 
 def test_stop_is_idempotent_and_safe_before_start() -> None:
