@@ -223,24 +223,14 @@ class Console:
         if response.status != 200:
             self._failures += 1
             self._print(f"(Slack would have seen HTTP {response.status})")
-        if not await self._background_done(BACKGROUND_WAIT_SECONDS):
+        try:  # the work goes on if the wait ends (following a rollout may take longer)
+            await self.runtime.deps.tasks.drain(BACKGROUND_WAIT_SECONDS)
+        except TimeoutError:
             self._print(
                 f"(still working after {BACKGROUND_WAIT_SECONDS} s; "
                 "what it sends later shows after a later line)"
             )
         self._show_new_output()
-
-    async def _background_done(self, timeout: float) -> bool:
-        """Wait for the work the line started, without cancelling it when the wait ends
-        (`TaskTracker.drain` would: following a rollout may take longer than we wait)."""
-        tasks = self.runtime.deps.tasks
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while tasks.pending:
-            if loop.time() >= deadline:
-                return False
-            await asyncio.sleep(0.02)
-        return True
 
     def _show_new_output(self) -> None:
         """Buttons are numbered per output; an output without buttons keeps the previous ones

@@ -18,8 +18,8 @@ from typing import Any
 
 import structlog
 from aiohttp import web
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.app import Runtime, create_runtime
 from bot.front import build_front_app
@@ -27,6 +27,7 @@ from bot.link import WorkerLink, encode, open_stream, read_frames
 from bot.requests import bolt_request
 from bot.settings import Settings
 from handlers.render.message import simple
+from handlers.slash import deliver
 from ops.health import check_ready
 
 log = structlog.get_logger(__name__)
@@ -102,23 +103,9 @@ async def _dispatch(runtime: Runtime, frame: dict[str, Any]) -> None:
         response_url = body.get("response_url")
         if isinstance(response_url, str) and response_url:
             text = NOT_HANDLED.get(response.status, NOT_HANDLED[None])
-            await _tell_privately(response_url, text.format(correlation_id=correlation_id))
-
-
-async def _tell_privately(response_url: str, text: str) -> None:
-    message = simple(text, ephemeral=True)
-    try:
-        answered = await AsyncWebhookClient(response_url).send(
-            text=message.text,
-            blocks=message.blocks_json(),
-            response_type="ephemeral",
-            replace_original=False,
-        )
-    except Exception:
-        log.exception("could not tell the user")
-        return
-    if answered.status_code >= 300:
-        log.error("could not tell the user", status=answered.status_code)
+            message = simple(text.format(correlation_id=correlation_id), ephemeral=True)
+            respond = AsyncRespond(response_url=response_url)
+            await deliver(message, respond, runtime.client, "")  # no files: no channel needed
 
 
 def _answer(runtime: Runtime, writer: asyncio.StreamWriter, frame: dict[str, Any]) -> None:

@@ -56,10 +56,15 @@ class TaskTracker:
         return len(self._tasks)
 
     async def drain(self, timeout: float | None = None) -> None:
-        """Wait until no task is running (tasks may start more tasks)."""
-        async with asyncio.timeout(timeout):
-            while self._tasks:
-                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until no task is running (tasks may start more tasks). TimeoutError if some
+        still run after `timeout`; they go on running (the caller decides: `cancel_all`)."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while self._tasks:
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                raise TimeoutError(f"{len(self._tasks)} background task(s) still running")
+            await asyncio.wait(set(self._tasks), timeout=left)
 
     async def cancel_all(self) -> None:
         for task in list(self._tasks):

@@ -8,6 +8,23 @@ from ops.backends.hub_api import HubApi
 from sandbox.servers import free_port
 
 
+async def ping_with_hub_urls(runtime, urls: dict[str, str]) -> dict[str, tuple[bool, str]]:
+    """`/rtb ping`'s checks, by name, with these envs' `hub_api_url` set."""
+    config = runtime.deps.config
+    envs = {
+        env: settings.model_copy(update={"hub_api_url": urls.get(env)})
+        for env, settings in config.environments.items()
+    }
+    config = config.model_copy(update={"environments": envs})
+    runtime.backends.config = config
+    runtime.backends.hub_api = HubApi(config, timeout=2)
+    try:
+        report = await health.ping(runtime.backends, "t")
+    finally:
+        await runtime.backends.hub_api.close()
+    return {c.name: (c.reachable, c.detail) for c in report.checks}
+
+
 async def test_ping_probes_each_envs_hub_api(runtime):
     async def previews(request: web.Request) -> web.Response:
         if request.match_info["env"] == "stg":
@@ -22,20 +39,8 @@ async def test_ping_probes_each_envs_hub_api(runtime):
             "stg": str(server.make_url("/stg/")),
             "prd": f"http://127.0.0.1:{free_port()}",  # nothing listens there
         }
-        config = runtime.deps.config
-        envs = {
-            env: settings.model_copy(update={"hub_api_url": urls[env]})
-            for env, settings in config.environments.items()
-        }
-        config = config.model_copy(update={"environments": envs})
-        runtime.backends.config = config
-        runtime.backends.hub_api = HubApi(config, timeout=2)
-        try:
-            report = await health.ping(runtime.backends, "t")
-        finally:
-            await runtime.backends.hub_api.close()
+        checks = await ping_with_hub_urls(runtime, urls)
 
-    checks = {c.name: (c.reachable, c.detail) for c in report.checks}
     assert checks["Hub API int"] == (True, "HTTP 200")
     assert checks["Hub API stg"] == (False, "HTTP 500")
     assert checks["Hub API prd"] == (False, "cannot connect")
@@ -56,15 +61,5 @@ async def test_a_redirect_is_not_the_hub_answering(runtime):
     hub = web.Application()
     hub.router.add_get("/api/previews", to_login)
     async with TestServer(hub) as server:
-        config = runtime.deps.config
-        envs = dict(config.environments)
-        envs["int"] = envs["int"].model_copy(update={"hub_api_url": str(server.make_url("/"))})
-        config = config.model_copy(update={"environments": envs})
-        runtime.backends.config = config
-        runtime.backends.hub_api = HubApi(config, timeout=2)
-        try:
-            report = await health.ping(runtime.backends, "t")
-        finally:
-            await runtime.backends.hub_api.close()
-    hub_int = next(c for c in report.checks if c.name == "Hub API int")
-    assert (hub_int.reachable, hub_int.detail) == (False, "HTTP 302")
+        checks = await ping_with_hub_urls(runtime, {"int": str(server.make_url("/"))})
+    assert checks["Hub API int"] == (False, "HTTP 302")
