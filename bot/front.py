@@ -20,9 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import signal
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -41,6 +42,7 @@ log = structlog.get_logger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 READY_TIMEOUT_SECONDS = 5.0  # the worker's check has its own per-backend timeouts below this
+_UNIX_TIME = re.compile(r"[0-9]{1,12}")  # Slack's X-Slack-Request-Timestamp (ASCII digits)
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,7 @@ def _slack_events(
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def slack_events(request: web.Request) -> web.Response:
         body = await request.read()
-        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-        signature = request.headers.get("X-Slack-Signature", "")
-        if not verifier.is_valid(body, timestamp, signature):
+        if not signed_by_slack(verifier, body, request.headers):
             return web.json_response({"error": "invalid request"}, status=401)
         text = body.decode("utf-8", errors="replace")
         handshake = _handshake(text)
@@ -114,6 +114,17 @@ def _slack_events(
         return web.Response() if forwarded else _worker_unavailable()
 
     return slack_events
+
+
+def signed_by_slack(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> bool:
+    """Slack's signature over `body`, within its 5-minute window. A missing header or a timestamp
+    that is not Slack's (a Unix time in digits) is simply not signed: slack_sdk's `is_valid`
+    would raise on `int()` of it, and a 500 with a traceback is no answer to a forged request."""
+    timestamp = headers.get("X-Slack-Request-Timestamp")
+    signature = headers.get("X-Slack-Signature")
+    if timestamp is None or signature is None or not _UNIX_TIME.fullmatch(timestamp):
+        return False
+    return verifier.is_valid(body, timestamp, signature)
 
 
 def _handshake(body: str) -> web.Response | None:

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from slack_sdk.signature import SignatureVerifier
 
 from bot.front import build_front_app
 from bot.link import BACKLOG_LIMIT_BYTES, WorkerLink
@@ -77,3 +81,46 @@ async def test_a_worker_that_stops_reading_is_refused_once_the_backlog_is_full()
     assert statuses[acked:] == [503] * (12 - acked), statuses  # acks, then only refusals
     assert BACKLOG_LIMIT_BYTES // len(body) <= acked < 12
     assert link.forwarded == acked
+
+
+def _headers_with(body: str, timestamp: str | None, *, signed: bool = True) -> dict[str, str]:
+    """Slack's headers with `timestamp` as given (signed over it, so only it can be wrong)."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if timestamp is not None:
+        headers["X-Slack-Request-Timestamp"] = timestamp
+    if signed:
+        sign_over = timestamp if timestamp is not None else str(int(time.time()))
+        signature = SignatureVerifier(SIGNING_SECRET).generate_signature(
+            timestamp=sign_over, body=body
+        )
+        headers["X-Slack-Signature"] = str(signature)
+    return headers
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signed"),
+    [
+        (None, False),  # neither header
+        (None, True),  # a signature without its timestamp
+        ("now", False),  # a timestamp without a signature
+        ("", True),
+        ("abc", True),
+        ("12.5", True),
+        ("1e9", True),
+        ("9" * 5000, True),  # more digits than int() converts
+    ],
+)
+async def test_a_request_without_slacks_headers_is_401_without_a_traceback(
+    caplog, timestamp, signed
+):
+    ping = form_body(slash_command("ping", user_id="U1", response_url="http://x/r"))
+    stamp = str(int(time.time())) if timestamp == "now" else timestamp
+    caplog.set_level(logging.DEBUG)
+    async with front_with_raw_worker_end() as (http, link, _worker_end):
+        response = await http.post(
+            "/slack/events", data=ping.encode(), headers=_headers_with(ping, stamp, signed=signed)
+        )
+        assert response.status == 401
+        assert await response.json() == {"error": "invalid request"}
+        assert link.forwarded == 0
+    assert [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
