@@ -11,6 +11,7 @@ from approvals.events import request_event
 from approvals.mutations import MutationSpec
 from approvals.outcomes import RunResult, RunStatus
 from approvals.parts import GateParts
+from approvals.policy import label
 from approvals.requests import ApprovalRequest
 from approvals.sql import Connection
 from approvals.store import Transition
@@ -68,11 +69,11 @@ async def run_approved(
 async def checked_run(parts: GateParts, request: ApprovalRequest) -> RunResult:
     """Run the stored parameters, unless they, the policy or the cluster changed since."""
     spec = rebuild(parts.config, request.mutation, request.env, request.params)
-    if spec.digest != request.digest:
-        return RunResult("failed", {"error": "the stored parameters do not match their digest"})
-    if parts.policy.cell_decision(spec.action, spec.env).outcome == "deny":
-        return RunResult("failed", {"error": "the policy no longer allows this change"})
     try:
+        spec = await spec.classified(parts.backends)  # what its target is now
+        stale = _no_longer_allowed(parts, request, spec)
+        if stale is not None:
+            return RunResult("failed", {"error": stale})
         now = await spec.preflight(parts.backends)
     except BackendUnavailable as exc:
         return RunResult("failed", {"error": f"{exc.backend}: {exc.reason}"})
@@ -82,3 +83,15 @@ async def checked_run(parts: GateParts, request: ApprovalRequest) -> RunResult:
         was, is_now = spec.describe_state(request.preflight), spec.describe_state(now)
         return RunResult("failed", {"drift": {"was": was, "now": is_now}})
     return await run_spec(parts.backends, spec, Actor(request.requester, request.approver))
+
+
+def _no_longer_allowed(
+    parts: GateParts, request: ApprovalRequest, spec: MutationSpec
+) -> str | None:
+    if spec.action != request.action:  # e.g. a preview namespace that lost its label meanwhile
+        return f"the policy no longer allows this change: it is now a {label(spec.action)}"
+    if spec.digest != request.digest:
+        return "the stored parameters do not match their digest"
+    if parts.policy.cell_decision(spec.action, spec.env).outcome == "deny":
+        return "the policy no longer allows this change"
+    return None

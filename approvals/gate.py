@@ -101,6 +101,7 @@ class Gate:
         confirmed: bool = False,
     ) -> GateOutcome:
         parts = self.parts
+        spec = await spec.classified(parts.backends)  # a preview is what its label says, now
         role = await parts.roles.role_of(requester.user)
         decision = parts.policy.decide(spec.action, spec.env, role, requester.channel)
         if decision.outcome == "deny":

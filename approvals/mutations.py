@@ -4,7 +4,8 @@ Everything the gate needs to decide, ask, store, re-check and run a change is he
 mutation is one small class (see approvals/workload_mutations.py) plus one line in
 approvals/catalog.py:
 
-- `mutation`: the stored name (`scale`); `action`: the policy action it is (`preview.workload`);
+- `mutation`: the stored name (`scale`); `action`: the policy action it is (`preview.workload`),
+  settled by `classified(backends)` from what the cluster says (approvals/namespaces.py);
 - `params`: exactly what `execute` runs: stored with the request, digested, never re-typed;
 - `preflight(backends)`: the state read just now; compared again right before running;
 - `describe_state` / `describe_change`: short texts for the card;
@@ -84,6 +85,11 @@ class MutationSpec(ABC):
     @abstractmethod
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         """Run exactly `params`; the result as plain JSON."""
+
+    async def classified(self, backends: Backends) -> Self:
+        """This change with the policy action its target is now, read from the cluster (the gate
+        calls it before deciding, and again before an approved change runs). Default: as built."""
+        return self
 
     @property
     def digest(self) -> str:

@@ -16,7 +16,7 @@ from approvals.roles import Role
 from ops.config import ENV_NAMES, HUB_ACTIONS, Config, EnvName
 
 Outcome = Literal["allow", "approval", "deny"]
-CORE_INFRASTRUCTURE = "core.modify"  # any namespace that is neither the hub's nor preview-*
+CORE_INFRASTRUCTURE = "core.modify"  # any namespace neither the hub's nor labelled a preview
 ACTION_LABELS = {
     "hub.scale": "rtb-ai-hub service scale",
     "hub.rollback": "rtb-ai-hub service rollback",

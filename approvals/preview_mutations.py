@@ -1,20 +1,21 @@
 """Preview namespaces through the gate: create, delete, delete the expired ones (cleanup).
 
-Policy actions `preview.create` (prd: a team lead's approval) and `preview.delete`. A delete
-asked for by any name that is not a preview's (`rtb-ai-hub`, `kube-system` …) is the action
-`core.modify`, which the policy refuses in every env; a namespace that has a preview's name
-but not the `rtb.io/preview=true` label is refused when it is read (pre-flight) and again right
-before the delete.
+Policy actions `preview.create` (prd: a team lead's approval) and `preview.delete`. A delete is
+`preview.delete` only for a namespace the cluster says is a preview (labelled
+`rtb.io/preview=true`, read before the policy decides: approvals/namespaces.py); any other
+(`rtb-ai-hub`, `kube-system`, a `preview-…` name without the label) is `core.modify`, which the
+policy refuses in every env. The label is read again right before the delete.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, ClassVar, Self, TypeVar
 
 from approvals.mutations import Change, MutationSpec
+from approvals.namespaces import namespace_action
 from approvals.policy import CORE_INFRASTRUCTURE
 from approvals.queue_mutations import NamedTarget
 from ops import preview_namespaces as previews
@@ -124,7 +125,7 @@ class DeletePreview(MutationSpec):
         ref = _checked(previews.namespace_ref, target, "preview (issue key)")
         return cls(
             env=env,
-            action=DELETE_ACTION if ref.issue_key else CORE_INFRASTRUCTURE,
+            action=CORE_INFRASTRUCTURE,  # until `classified` has read its label
             target=NamedTarget("", ref.namespace),
             params={"namespace": ref.namespace},
         )
@@ -136,6 +137,19 @@ class DeletePreview(MutationSpec):
     @property
     def namespace(self) -> str:
         return self.target.name
+
+    async def classified(self, backends: Backends) -> Self:
+        """`preview.delete` for a namespace labelled a preview; the hub's and any other are core
+        infrastructure."""
+        action = await namespace_action(
+            backends,
+            self.env,
+            self.namespace,
+            hub=CORE_INFRASTRUCTURE,
+            preview=DELETE_ACTION,
+            missing=previews.no_such_preview(self.env, self.namespace),
+        )
+        return replace(self, action=action)
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         state = await previews.require_preview(backends, self.env, self.namespace)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from approvals.mutations import Change, MutationSpec, Target
-from approvals.workload_mutations import describe_images, no_clear_answer, workload_action
+from approvals.namespaces import action_before_reading
+from approvals.workload_mutations import WorkloadChange, describe_images, no_clear_answer
 from ops import images, rollouts, workloads
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
@@ -26,7 +27,7 @@ def _revision(number: Any, images_now: Any) -> str:
     return f"revision {number if number is not None else '?'} ({shown})"
 
 
-class RevisionChange(MutationSpec):
+class RevisionChange(WorkloadChange):
     """A change that makes a new revision of one deployment: followed, and undone by going back
     to the revision that ran before it."""
 
@@ -41,6 +42,7 @@ class RevisionChange(MutationSpec):
 class RollbackDeployment(RevisionChange):
     mutation: ClassVar[str] = "rollback"
     summary: ClassVar[str] = "roll a deployment back to a previous revision"
+    hub_action: ClassVar[str] = "hub.rollback"
 
     @classmethod
     def build(
@@ -55,7 +57,7 @@ class RollbackDeployment(RevisionChange):
             raise ValueError("revisions are numbered from 1")
         return cls(
             env=env,
-            action=workload_action(config, namespace, "hub.rollback"),
+            action=action_before_reading(config, namespace, cls.hub_action),
             target=Target(namespace, deployment),
             params={"namespace": namespace, "deployment": deployment, "to_revision": to_revision},
         )
@@ -124,6 +126,7 @@ def _back_to(config: Config, env: EnvName, target: Target, revision: Any) -> Mut
 class SetImage(RevisionChange):
     mutation: ClassVar[str] = "set-image"
     summary: ClassVar[str] = "set a deployment's image to a tag of the int ECR repository"
+    hub_action: ClassVar[str] = "hub.set-image"
 
     @classmethod
     def build(
@@ -138,7 +141,7 @@ class SetImage(RevisionChange):
         images.check_tag(tag)  # ValueError for anything the OCI tag grammar does not allow
         return cls(
             env=env,
-            action=workload_action(config, namespace, "hub.set-image"),
+            action=action_before_reading(config, namespace, cls.hub_action),
             target=Target(namespace, deployment),
             params={
                 "namespace": namespace,
@@ -211,19 +214,20 @@ class SetImage(RevisionChange):
 
 
 @dataclass(frozen=True)
-class EmergencyRollback(MutationSpec):
+class EmergencyRollback(WorkloadChange):
     """Runbook §7: workflow-engine and webhook-listener rolled back together, one confirmation,
     each deployment run and audited on its own (`parts`)."""
 
     mutation: ClassVar[str] = "emergency-rollback"
     summary: ClassVar[str] = "roll workflow-engine and webhook-listener back together (§7)"
+    hub_action: ClassVar[str] = "hub.rollback"
 
     @classmethod
     def build(cls, config: Config, env: EnvName) -> Self:
         namespace = config.hub.namespace
         return cls(
             env=env,
-            action=workload_action(config, namespace, "hub.rollback"),
+            action=action_before_reading(config, namespace, cls.hub_action),
             target=Target(namespace, "+".join(EMERGENCY_DEPLOYMENTS)),
             params={"namespace": namespace, "deployments": list(EMERGENCY_DEPLOYMENTS)},
         )

@@ -1,4 +1,5 @@
-"""Changes to workloads (deployments): which policy action they are depends on the namespace.
+"""Changes to workloads (deployments): which policy action they are depends on the namespace
+(the hub's, a preview's by its label, or core infrastructure: approvals/namespaces.py).
 
 Scaling a deployment that a KEDA ScaledObject drives pauses KEDA at the new count in the same
 execution (the `autoscaling.keda.sh/paused-replicas` annotation), or KEDA would undo it at its
@@ -7,11 +8,11 @@ next poll; `autoscale resume` (approvals/rollout_mutations.py) hands it back to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Self
 
 from approvals.mutations import Change, MutationSpec, Target
-from approvals.policy import CORE_INFRASTRUCTURE
+from approvals.namespaces import PREVIEW_WORKLOAD, action_before_reading, namespace_action
 from ops import rollouts, workloads
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
@@ -19,17 +20,24 @@ from ops.config import Config, EnvName
 from ops.errors import BackendUnavailable, UserError
 from ops.kube_writes import answered
 
-PREVIEW_PREFIX = "preview-"
 MAX_REPLICAS = 50
 
 
-def workload_action(config: Config, namespace: str, hub_action: str) -> str:
-    """The hub's namespace → `hub_action`; preview-* → preview.workload; else core infra."""
-    if namespace == config.hub.namespace:
-        return hub_action
-    if namespace.startswith(PREVIEW_PREFIX) and len(namespace) > len(PREVIEW_PREFIX):
-        return "preview.workload"
-    return CORE_INFRASTRUCTURE
+class WorkloadChange(MutationSpec):
+    """A change to deployments in `target.namespace`: `hub_action` in the hub's namespace,
+    `preview.workload` in a namespace labelled a preview, core infrastructure anywhere else."""
+
+    hub_action: ClassVar[str]
+
+    async def classified(self, backends: Backends) -> Self:
+        action = await namespace_action(
+            backends,
+            self.env,
+            self.target.namespace,
+            hub=self.hub_action,
+            preview=PREVIEW_WORKLOAD,
+        )
+        return replace(self, action=action)
 
 
 def short_image(image: str) -> str:
@@ -61,9 +69,10 @@ async def no_clear_answer(
 
 
 @dataclass(frozen=True)
-class ScaleDeployment(MutationSpec):
+class ScaleDeployment(WorkloadChange):
     mutation: ClassVar[str] = "scale"
     summary: ClassVar[str] = "scale a deployment"
+    hub_action: ClassVar[str] = "hub.scale"
 
     @classmethod
     def build(
@@ -73,7 +82,7 @@ class ScaleDeployment(MutationSpec):
             raise ValueError(f"replicas must be between 0 and {MAX_REPLICAS}")
         return cls(
             env=env,
-            action=workload_action(config, namespace, "hub.scale"),
+            action=action_before_reading(config, namespace, cls.hub_action),
             target=Target(namespace, deployment),
             params={"namespace": namespace, "deployment": deployment, "replicas": replicas},
         )
@@ -161,17 +170,18 @@ class ScaleDeployment(MutationSpec):
 
 
 @dataclass(frozen=True)
-class ResumeAutoscaling(MutationSpec):
+class ResumeAutoscaling(WorkloadChange):
     """`/rtb autoscale resume`: the paused-replicas annotation removed; KEDA scales again."""
 
     mutation: ClassVar[str] = "autoscale-resume"
     summary: ClassVar[str] = "resume KEDA autoscaling of a deployment"
+    hub_action: ClassVar[str] = "hub.scale"
 
     @classmethod
     def build(cls, config: Config, env: EnvName, namespace: str, deployment: str) -> Self:
         return cls(
             env=env,
-            action=workload_action(config, namespace, "hub.scale"),
+            action=action_before_reading(config, namespace, cls.hub_action),
             target=Target(namespace, deployment),
             params={"namespace": namespace, "deployment": deployment},
         )

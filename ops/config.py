@@ -50,7 +50,7 @@ PolicyOutcome = Literal["allow", "approval", "deny"]
 HUB_ACTIONS = ("hub.scale", "hub.rollback", "hub.set-image", "hub.queue")
 PREVIEW_ACTIONS = ("preview.create", "preview.delete", "preview.workload")
 # Every mutation the policy can name (runbook §8). `hub.queue` is pause/resume/retry;
-# `preview.workload` is scale/restart/set image inside a preview-* namespace.
+# `preview.workload` is scale/restart/set image in a namespace labelled `rtb.io/preview=true`.
 MUTATION_ACTIONS: tuple[str, ...] = HUB_ACTIONS + PREVIEW_ACTIONS
 
 

@@ -4,8 +4,9 @@ A preview namespace is `preview-<issue key, lowercased>` (namespaces are DNS-112
 the labels and annotations `ops.previews` reads and the hub writes: `rtb.io/preview=true`,
 `rtb.io/issue-key`, `rtb.io/expires-at` (ISO 8601 UTC) and `rtb.io/requested-by`. Only a
 namespace carrying `rtb.io/preview=true` is ever deleted here, whatever name it was asked by:
-everything else is core infrastructure. Whether a change may run is decided by the policy gate
-(approvals' preview mutations), not here.
+everything else is core infrastructure. `namespace_kind` is the one definition of "a preview"
+every change uses (a `preview-…` name proves nothing). Whether a change may run is decided by
+the policy gate (approvals' preview mutations), not here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
@@ -64,14 +65,14 @@ class NamespaceRef:
     """What a delete was asked for: a preview's namespace, or any other namespace by name."""
 
     namespace: str
-    issue_key: str | None  # None: not a preview name (core infrastructure)
+    issue_key: str | None  # the key its name spells, if any (the label decides, not the name)
 
 
 def namespace_ref(text: str) -> NamespaceRef:
     """An issue key (`PROJ-7`), a preview namespace (`preview-proj-7`) or any namespace name.
 
-    Anything but a preview is kept as a plain name, so the policy can refuse it with its reason
-    instead of a parse error hiding what was asked for.
+    Any other name is kept as it is, so the policy can refuse it with its reason instead of a
+    parse error hiding what was asked for.
     """
     try:
         key = issue_key(text)
@@ -148,6 +149,24 @@ def _state(env: EnvName, body: Obj) -> NamespaceState:
     )
 
 
+NamespaceKind = Literal["hub", "preview", "core", "missing"]
+
+
+async def namespace_kind(backends: Backends, env: EnvName, name: str) -> NamespaceKind:
+    """What a namespace is, for the policy: the one definition every change goes by.
+
+    The hub's namespace (config `hub.namespace`) is the hub, whatever its labels; any other is a
+    preview only while the API says it carries `rtb.io/preview=true` (read now, never guessed
+    from a `preview-…` name); every other existing namespace is core infrastructure.
+    """
+    if name == backends.config.hub.namespace:
+        return "hub"
+    state = await read_namespace(backends, env, name)
+    if state is None:
+        return "missing"
+    return "preview" if state.is_preview else "core"
+
+
 def not_a_preview(env: EnvName, name: str) -> UserError:
     return UserError(
         f"{env}: `{name}` is not a preview namespace (it has no `{PREVIEW_LABEL}=true` label): "
@@ -155,13 +174,17 @@ def not_a_preview(env: EnvName, name: str) -> UserError:
     )
 
 
+def no_such_preview(env: EnvName, name: str) -> UserError:
+    return UserError(
+        f"{env}: there is no preview namespace `{name}`. `/rtb previews {env}` lists them."
+    )
+
+
 async def require_preview(backends: Backends, env: EnvName, name: str) -> NamespaceState:
     """The preview namespace as it is now; UserError when missing, not a preview, or going."""
     state = await read_namespace(backends, env, name)
     if state is None:
-        raise UserError(
-            f"{env}: there is no preview namespace `{name}`. `/rtb previews {env}` lists them."
-        )
+        raise no_such_preview(env, name)
     if not state.is_preview:
         raise not_a_preview(env, name)
     if state.terminating:

@@ -22,7 +22,7 @@ from approvals.outcomes import (
     Refused,
     RunResult,
 )
-from approvals.policy import label
+from approvals.policy import CORE_INFRASTRUCTURE, label
 from approvals.requests import ApprovalRequest
 from handlers.render.message import (
     Message,
@@ -35,6 +35,7 @@ from handlers.render.message import (
     section,
     simple,
 )
+from ops.previews import PREVIEW_LABEL
 
 APPROVE_ACTION = "approval_approve"
 REJECT_ACTION = "approval_reject"
@@ -233,10 +234,7 @@ def _spec_what(spec: MutationSpec) -> str:
 
 def render_gate_outcome(outcome: GateOutcome, approvals_channel: str, tz: ZoneInfo) -> Message:
     if isinstance(outcome, Refused):
-        return simple(
-            f":no_entry: Refused: {outcome.decision.reason}.\nRule: `{outcome.decision.rule}`",
-            ephemeral=True,
-        )
+        return render_refused(outcome)
     if isinstance(outcome, Ran):
         return render_ran(outcome)
     if isinstance(outcome, ReasonNeeded):
@@ -244,6 +242,19 @@ def render_gate_outcome(outcome: GateOutcome, approvals_channel: str, tz: ZoneIn
     if isinstance(outcome, ConfirmNeeded):
         return render_confirmation(outcome)
     return render_request_sent(outcome, approvals_channel, tz)
+
+
+def render_refused(refused: Refused) -> Message:
+    """The policy's reason and rule; a change refused as core infrastructure inside a namespace
+    also says why that namespace is not a preview (a `preview-…` name does not make one)."""
+    text = f":no_entry: Refused: {refused.decision.reason}.\nRule: `{refused.decision.rule}`"
+    namespace = refused.spec.params.get("namespace")
+    if refused.spec.action == CORE_INFRASTRUCTURE and isinstance(namespace, str):
+        text += (
+            f"\n`{escape(namespace)}` is not a preview namespace: only a namespace labelled "
+            f"`{PREVIEW_LABEL}=true` is one (`/rtb previews {refused.spec.env}` lists them)."
+        )
+    return simple(text, ephemeral=True)
 
 
 def render_confirmation(asked: ConfirmNeeded) -> Message:

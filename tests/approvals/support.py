@@ -14,6 +14,7 @@ from sandbox.fake_kube import FakeKubeServer
 from sandbox.fake_slack import FakeSlackAPI
 from sandbox.slack_payloads import block_actions, interaction_body
 from tests.fixtures.bot import SlackDriver, answer_text, serving
+from tests.ops.test_previews import preview_namespace
 
 APPROVALS = "#rtb-approvals"
 PREVIEW = "preview-proj-7"
@@ -24,6 +25,11 @@ _REQUEST_ID = re.compile(r"AR-[0-9A-Z]{5}")
 def seed_deployment(
     server: FakeKubeServer, namespace: str, name: str, replicas: int = 1, image: str = IMAGE
 ) -> None:
+    """A deployment; a `preview-…` namespace that does not exist yet is made a preview as the
+    hub makes one (labelled `rtb.io/preview=true`). To seed a namespace that only has the name,
+    apply it first (`bare_namespace`)."""
+    if namespace.startswith("preview-") and server.get("namespaces", None, namespace) is None:
+        server.apply(preview_namespace(namespace))
     labels = {"app": name}
     server.apply(
         {
@@ -40,6 +46,11 @@ def seed_deployment(
             },
         }
     )
+
+
+def bare_namespace(server: FakeKubeServer, name: str) -> None:
+    """A namespace without any label (whatever its name says, it is not a preview)."""
+    server.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
 
 
 def replicas(server: FakeKubeServer, namespace: str, name: str) -> int:

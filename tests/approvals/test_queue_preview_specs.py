@@ -16,7 +16,14 @@ from ops.backends.aws import Actor
 from ops.config import ENV_NAMES, Config, default_policy
 from ops.errors import UserError
 from ops.preview_namespaces import issue_key, namespace_ref, preview_ttl
-from tests.approvals.support import card, click_card, request_id_in, running_bot, with_config
+from tests.approvals.support import (
+    bare_namespace,
+    card,
+    click_card,
+    request_id_in,
+    running_bot,
+    with_config,
+)
 from tests.fixtures.bot import answer_text
 from tests.ops.test_previews import preview_namespace
 
@@ -123,11 +130,23 @@ def test_every_env_and_role_against_the_matrix(role):
     )
 
 
-def test_delete_targets_decide_the_action():
-    assert DeletePreview.build("prd", "PROJ-7").action == "preview.delete"
-    assert DeletePreview.build("prd", "preview-proj-7").action == "preview.delete"
-    for name in ("rtb-ai-hub", "kube-system", "default", "preview-x"):
-        assert DeletePreview.build("int", name).action == CORE_INFRASTRUCTURE
+async def test_the_label_read_now_decides_what_a_delete_is(runtime, kube):
+    """Built, a delete is core infrastructure (a path that never reads the label refuses);
+    classified, it is `preview.delete` only for a namespace labelled a preview."""
+    kube["int"].apply(preview_namespace("preview-proj-7", issue="PROJ-7"))
+    kube["int"].apply(preview_namespace("renamed-later"))  # the label, not the name, decides
+    kube["int"].apply(preview_namespace("rtb-ai-hub"))  # the hub is never a preview
+    for name in ("kube-system", "default", "preview-x", "preview-controller"):
+        bare_namespace(kube["int"], name)
+    for name in ("PROJ-7", "preview-proj-7", "renamed-later"):
+        built = DeletePreview.build("int", name)
+        assert built.action == CORE_INFRASTRUCTURE
+        assert (await built.classified(runtime.backends)).action == "preview.delete", name
+    for name in ("rtb-ai-hub", "kube-system", "default", "preview-x", "preview-controller"):
+        classified = await DeletePreview.build("int", name).classified(runtime.backends)
+        assert classified.action == CORE_INFRASTRUCTURE, name
+    with pytest.raises(UserError, match="int: there is no preview namespace `preview-proj-8`"):
+        await DeletePreview.build("int", "PROJ-8").classified(runtime.backends)
 
 
 # -- texts for cards and answers ------------------------------------------------------------

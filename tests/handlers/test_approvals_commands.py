@@ -5,6 +5,7 @@ import pytest
 from ops.config import Config
 from tests.approvals.support import (
     PREVIEW,
+    bare_namespace,
     replicas,
     request_approval,
     running_bot,
@@ -34,6 +35,8 @@ async def _refusal(slack, text, user="UOPERATOR1"):
 )
 async def test_the_gate_refuses_with_the_rule(slack, kube, text, user, said):
     seed_deployment(kube["int"], "rtb-ai-hub", "workflow-engine")
+    for server in kube.values():
+        bare_namespace(server, "kube-system")  # every cluster has it
     assert said in await _refusal(slack, text, user)
     assert all(r[0] != "PATCH" for server in kube.values() for r in server.requests)
     events = await slack.runtime.backends.db.fetch(
@@ -46,6 +49,9 @@ async def test_the_gate_refuses_with_the_rule(slack, kube, text, user, said):
 async def test_arguments_are_checked_before_the_gate(slack, kube):
     assert "must be between 0 and 50" in await _refusal(slack, "scale int workflow-engine 51")
     assert "must be one of: int, stg, prd" in await _refusal(slack, "scale dev x 1")
+    missing = await _refusal(slack, f"scale prd nope 0 --namespace {PREVIEW}")
+    assert f"prd: there is no namespace `{PREVIEW}`." in missing  # a typo, not a refusal
+    seed_deployment(kube["prd"], PREVIEW, "app")
     missing = await _refusal(slack, f"scale prd nope 0 --namespace {PREVIEW}")
     assert f"prd: there is no deployment `nope` in namespace `{PREVIEW}`" in missing
     assert slack.api.calls_to("views.open") == []

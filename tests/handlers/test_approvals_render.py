@@ -38,7 +38,10 @@ from tests.golden import GOLDEN_DIR, assert_golden
 TZ = ZoneInfo("Asia/Seoul")
 AT = datetime(2025, 3, 14, 1, 30, tzinfo=UTC)
 CONFIG = Config.model_validate({"environments": {"int": {"account_id": "111111111111"}}})
-SPEC = ScaleDeployment.build(CONFIG, "prd", "preview-proj-7", "app", 0)
+# As the gate has classified it (the namespace is labelled a preview).
+SPEC = replace(
+    ScaleDeployment.build(CONFIG, "prd", "preview-proj-7", "app", 0), action="preview.workload"
+)
 DECISION = Policy(CONFIG).decide(SPEC.action, "prd", "operator", "C_OPS")
 LEADS = ["ULEAD1", "ULEAD2"]
 PENDING = ApprovalRequest(

@@ -23,6 +23,7 @@ from ops.preview_namespaces import ExpiredPreview
 from tests.approvals.support import (
     APPROVALS,
     audit_outcomes,
+    bare_namespace,
     buttons_of,
     card,
     click_card,
@@ -307,7 +308,8 @@ async def test_prd_delete_runs_at_once(slack, kube):
 )
 async def test_core_infrastructure_is_never_deleted(slack, kube, text, said):
     for server in kube.values():
-        server.apply(preview_namespace("rtb-ai-hub") | {"metadata": {"name": "rtb-ai-hub"}})
+        server.apply(preview_namespace("rtb-ai-hub"))  # labelled: still the hub, never a preview
+        bare_namespace(server, "kube-system")
     answer = await slack.ask(text)
     assert answer["response_type"] == "ephemeral"
     assert said in answer_text(answer) and "Rule: `§8 core infrastructure`" in answer_text(answer)
@@ -320,9 +322,12 @@ async def test_a_preview_named_namespace_without_the_label_is_not_deleted(slack,
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "preview-proj-8"}}
     )
     answer = answer_text(await slack.ask("preview delete int PROJ-8"))
-    assert "is not a preview namespace" in answer and "core infrastructure" in answer
+    assert "Refused: int core infrastructure is never modified" in answer
+    assert "`preview-proj-8` is not a preview namespace" in answer
+    assert "labelled `rtb.io/preview=true`" in answer
     assert namespace(kube, "int", "preview-proj-8") is not None
     assert all_writes(kube) == []
+    assert [o for _, _, o, _ in await audit_rows(slack)] == ["refused"]  # the policy refused it
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from tests.approvals.support import (
     APPROVALS,
     PREVIEW,
     audit_outcomes,
+    bare_namespace,
     buttons_of,
     card,
     click_card,
@@ -229,6 +230,7 @@ async def test_stg_core_namespace_is_refused_with_the_reason(slack, kube):
         text = answer_text(refused)
         assert "Refused: stg core infrastructure is never modified from the bot" in text, command
         assert "Rule: `policy hub." in text and refused["response_type"] == "ephemeral"
+    bare_namespace(kube["stg"], "kube-system")
     kube_side = answer_text(
         (await answers(slack, "rollback stg coredns --namespace kube-system"))[0]
     )
