@@ -46,6 +46,7 @@ from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config
 from ops.errors import UserError
+from ops.storable_text import unstorable_character
 
 MAX_REASON_LENGTH = 500
 OFFER_MINUTES = 24 * 60  # a "Roll this back" button stays usable this long
@@ -121,7 +122,9 @@ class Gate:
     async def submit_reason(
         self, token: str, user: str, reason: str, correlation_id: str
     ) -> GateOutcome:
-        """The modal's answer: the stored draft goes through the whole gate again."""
+        """The modal's answer: the stored draft goes through the whole gate again (a reason that
+        cannot be stored is refused first, and the draft stays for another try)."""
+        _check_storable(reason, "reason")
         draft = await self.parts.store.take_draft(token, user)
         if draft is None:
             raise UserError(
@@ -242,6 +245,10 @@ class Gate:
     async def reject(
         self, request_id: str, lead: str, note: str | None, correlation_id: str
     ) -> DecisionOutcome:
+        if note is not None:
+            _check_storable(note, "note")
+            if len(note) > MAX_REASON_LENGTH:
+                raise UserError(f"The note is too long (at most {MAX_REASON_LENGTH} characters).")
         return await decisions.reject(self.parts, request_id, lead, note, correlation_id)
 
     async def cancel(self, request_id: str, user: str, correlation_id: str) -> DecisionOutcome:
@@ -262,7 +269,14 @@ class Gate:
         await housekeeping.sweep(self.parts)
 
 
+def _check_storable(text: str, what: str) -> None:
+    bad = unstorable_character(text)
+    if bad is not None:
+        raise UserError(f"The {what} contains {bad}, which cannot be stored. Write it without it.")
+
+
 def _checked_reason(reason: str) -> str:
+    _check_storable(reason, "reason")
     reason = " ".join(reason.split())
     if not reason:
         raise UserError("A reason is required: what is this change for (e.g. an incident id)?")

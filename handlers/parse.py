@@ -10,6 +10,7 @@ from typing import Any
 
 from handlers.spec import Arg, Command, Flag
 from ops.errors import UserError
+from ops.storable_text import unstorable_character
 
 MAX_COMMAND_LENGTH = 4000
 
@@ -23,6 +24,9 @@ class Parsed:
 def tokenize(text: str) -> list[str]:
     if len(text) > MAX_COMMAND_LENGTH:
         raise UserError(f"That command is too long (at most {MAX_COMMAND_LENGTH} characters).")
+    bad = unstorable_character(text)  # a reason or a filter would fail in the database
+    if bad is not None:
+        raise UserError(f"That command contains {bad}. Type it again without it.")
     try:
         return shlex.split(text.replace("\u201c", '"').replace("\u201d", '"'))
     except ValueError:

@@ -1,0 +1,22 @@
+"""Text the bot can store. PostgreSQL's `text` and `jsonb` refuse NUL (U+0000), and UTF-8 has no
+encoding for a lone surrogate (U+D800–U+DFFF, which a JSON `\\ud800` escape in a Slack payload
+can carry). Free text that may reach the database (a reason, a reject note, a filter) is checked
+where it enters, so it is answered as bad input, not as a database error with a correlation id.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_character(text: str) -> str | None:
+    """The first character of `text` the database cannot hold, named for a person; else None."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    code = f"U+{ord(found[0]):04X}"
+    if found[0] == "\x00":
+        return f"a NUL character ({code})"
+    return f"an invalid character ({code}, half of a UTF-16 surrogate pair)"
