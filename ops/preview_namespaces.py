@@ -115,7 +115,7 @@ class NamespaceState:
     env: EnvName
     name: str
     uid: str
-    is_preview: bool  # labelled rtb.io/preview=true
+    is_preview: bool  # labelled rtb.io/preview=true, and not the hub's namespace
     issue_key: str | None
     expires_at: datetime | None
     requested_by: str | None
@@ -130,17 +130,24 @@ async def read_namespace(backends: Backends, env: EnvName, name: str) -> Namespa
         if exc.reason.startswith("HTTP 404"):
             return None
         raise
-    return _state(env, body)
+    return _state(env, body, backends.config.hub.namespace)
 
 
-def _state(env: EnvName, body: Obj) -> NamespaceState:
+def _labelled_preview(body: Obj, hub_namespace: str) -> bool:
+    """What makes a namespace a preview: the label, on any namespace but the hub's."""
+    meta = body.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    return labels.get(PREVIEW_LABEL) == "true" and meta.get("name") != hub_namespace
+
+
+def _state(env: EnvName, body: Obj, hub_namespace: str) -> NamespaceState:
     meta = body.get("metadata") or {}
     labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
     return NamespaceState(
         env=env,
         name=str(meta.get("name", "?")),
         uid=str(meta.get("uid", "")),
-        is_preview=labels.get(PREVIEW_LABEL) == "true",
+        is_preview=_labelled_preview(body, hub_namespace),
         issue_key=labels.get(ISSUE_LABEL),
         expires_at=parse_time(annotations.get(EXPIRES_AT)),
         requested_by=annotations.get(REQUESTED_BY),
@@ -209,6 +216,8 @@ async def expired_previews(
     )
     found = []
     for ns in listed.get("items") or []:
+        if not _labelled_preview(ns, backends.config.hub.namespace):
+            continue
         preview = preview_from(env, ns, (), moment, timedelta(0))
         if preview.expired and preview.expires_at is not None:
             found.append(ExpiredPreview(preview.namespace, preview.issue_key, preview.expires_at))

@@ -15,7 +15,7 @@ from approvals.queue_mutations import PauseQueue, ResumeQueue, RetryFailedJobs
 from ops.backends.aws import Actor
 from ops.config import ENV_NAMES, Config, default_policy
 from ops.errors import UserError
-from ops.preview_namespaces import issue_key, namespace_ref, preview_ttl
+from ops.preview_namespaces import expired_previews, issue_key, namespace_ref, preview_ttl
 from tests.approvals.support import (
     bare_namespace,
     card,
@@ -188,6 +188,18 @@ async def test_delete_re_reads_the_label_right_before_deleting(runtime, kube):
     )  # relabelled (the label dropped) after the pre-flight
     with pytest.raises(UserError, match="is not a preview namespace"):
         await spec.execute(runtime.backends, Actor("UOPERATOR1"))
+    assert [r for r in kube["int"].requests if r[0] == "DELETE"] == []
+
+
+async def test_the_hubs_namespace_is_never_a_preview_even_labelled_and_expired(runtime, kube):
+    kube["int"].apply(preview_namespace("rtb-ai-hub", expires_in=-HOUR))
+    kube["int"].apply(preview_namespace("preview-proj-1", issue="PROJ-1", expires_in=-HOUR))
+    expired = await expired_previews(runtime.backends, "int")
+    assert [p.namespace for p in expired] == ["preview-proj-1"]
+    spec = CleanupPreviews.build("int", ["rtb-ai-hub"])  # asked for by name all the same
+    with pytest.raises(UserError, match="rtb-ai-hub: not a preview namespace"):
+        await spec.execute(runtime.backends, Actor("UOPERATOR1"))
+    assert kube["int"].get("namespaces", None, "rtb-ai-hub") is not None
     assert [r for r in kube["int"].requests if r[0] == "DELETE"] == []
 
 
