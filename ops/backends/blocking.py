@@ -43,5 +43,11 @@ class BlockingCalls:
                 raise
             raise BackendUnavailable(backend, reason) from exc
 
+    async def untimed(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Local work in the pool with no backend's timeout (loading a module on first use):
+        it is this process's time, and a backend that was never asked is not "not answering"."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
