@@ -18,6 +18,7 @@ happened, and the card and its thread are brought up to date. Each kept result i
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -60,7 +61,8 @@ async def record_request_result(
         event = request_event(executing, BOT_ACTOR, run.status, correlation_id, result=run.result)
         recording = await _keep(parts, run, event, exc)
         unrecorded = {**run.result, "unrecorded": recording}
-        return replace(executing, status=run.status, result=unrecorded)
+        now = datetime.now(UTC)
+        return replace(executing, status=run.status, result=unrecorded, finished_at=now)
     return finished or executing
 
 

@@ -95,6 +95,9 @@ class ResultSpool:
             lines = self.path.read_text("utf-8").splitlines()
         except FileNotFoundError:
             return []
+        except OSError as exc:  # logged at every round until someone fixes the volume
+            log.error("cannot read the result spool", path=str(self.path), errno=exc.errno)
+            return []
         entries = []
         for number, line in enumerate(lines, 1):
             try:

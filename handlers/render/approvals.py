@@ -88,6 +88,9 @@ def render_approval_card(request: ApprovalRequest, leads: Sequence[str], tz: Zon
         )
     else:
         blocks.append(section(_status_line(request, tz)))
+    unrecorded = _unrecorded_note(request.result.get("unrecorded"))
+    if unrecorded:
+        blocks.append(context(unrecorded))
     text = f"{request.id}: {request.mutation} {request.target} in {request.env} — {request.status}"
     if request.status == "pending":
         text = f"Approval needed ({request.id}) from {mentions(leads)}: {_plain(request)}"
@@ -191,13 +194,13 @@ def _unrecorded_note(recording: object) -> str | None:
     if recording == "spooled" or recording is True:
         return (
             ":floppy_disk: Recording the result failed: the bot's database (PostgreSQL) stopped "
-            "answering after the change was sent. The result is kept and will be recorded in "
+            "answering before it was written. The result is kept and will be recorded in "
             "the audit log when the database is back."
         )
     if recording == "logged":
         return (
             ":warning: Recording the result failed: the bot's database (PostgreSQL) stopped "
-            "answering after the change was sent, and the result could not be kept on disk "
+            "answering before it was written, and the result could not be kept on disk "
             "either: it is only in the bot's log."
         )
     return None

@@ -7,6 +7,7 @@ answers. The test reads the database directly, past the proxy.
 """
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,13 +18,17 @@ from psycopg.rows import dict_row
 
 from approvals.audit import verify_chain
 from approvals.spool import ResultSpool
+from bot.settings import Settings
 from ops.backends.db import Database
 from ops.config import Approvals
 from ops.errors import BackendUnavailable
+from sandbox.fake_slack import FakeSlackAPI
 from sandbox.tcp_proxy import TcpProxy
+from tests.approvals.rollout_support import ENGINE, LISTENER, seed_hub, writes
 from tests.approvals.support import (
     APPROVALS,
     PREVIEW,
+    buttons_of,
     card,
     click_card,
     replicas,
@@ -84,12 +89,21 @@ def pg_proxy(pg_url: str) -> Iterator[tuple[TcpProxy, str]]:
         proxy.stop()
 
 
+@asynccontextmanager
+async def cut_bot_with(
+    settings: Settings, api: FakeSlackAPI, pg_proxy: tuple[TcpProxy, str], pg_url: str
+) -> AsyncIterator[CutBot]:
+    """A bot whose PostgreSQL is behind the proxy."""
+    proxy, proxied_url = pg_proxy
+    secrets = replace(settings.secrets, database_url=proxied_url)
+    async with running_bot(replace(settings, secrets=secrets), api) as slack:
+        yield CutBot(slack, proxy, pg_url)
+
+
 @pytest.fixture
 async def cut_bot(bot_settings, fake_slack, pg_proxy, pg_url) -> AsyncIterator[CutBot]:
-    proxy, proxied_url = pg_proxy
-    secrets = replace(bot_settings.secrets, database_url=proxied_url)
-    async with running_bot(replace(bot_settings, secrets=secrets), fake_slack) as slack:
-        yield CutBot(slack, proxy, pg_url)
+    async with cut_bot_with(bot_settings, fake_slack, pg_proxy, pg_url) as bot:
+        yield bot
 
 
 def cut_when_applied(server, path_regex: str, bot: CutBot) -> None:
@@ -177,6 +191,49 @@ async def test_an_allowed_change_whose_db_died_before_it_was_sent_says_nothing_r
     assert [r for r in kube["int"].requests if r[0] == "PATCH"] == []
     assert replicas(kube["int"], HUB, "workflow-engine") == 1
     assert await cut_bot.spool.pending() == []
+
+
+async def test_an_emergency_rollback_cut_after_its_first_part_runs_no_part_unaudited(cut_bot, kube):
+    seed_hub(kube["int"])
+    prompt = await cut_bot.slack.ask("emergency-rollback")  # it asks to confirm first
+    token = next(b["value"] for b in buttons_of(prompt) if b["action_id"] == "mutation_confirm")
+    kube["int"].inject_fault("PUT", f"/deployments/{ENGINE}$", status=None, after=cut_bot.proxy.cut)
+
+    before = len(cut_bot.slack.api.responses)
+    assert await cut_bot.slack.click("mutation_confirm", token, user="UOPERATOR1") == 200
+    await cut_bot.slack.settle()
+    confirmed, result, *_followed = cut_bot.slack.api.responses[before:]
+    assert "Confirmed by" in answer_text(dict(confirmed.body))
+    answer = answer_text(dict(result.body))
+
+    assert [m for m, _ in writes(kube["int"], ENGINE)] == ["PUT"]
+    assert writes(kube["int"], LISTENER) == []  # its "requested" could not be audited: not run
+    assert f"`{HUB}/{ENGINE}`: done" in answer
+    assert f"`{HUB}/{LISTENER}`: failed: not run: the audit log stopped answering" in answer
+    assert "Recording the result failed" in answer and KEPT in answer
+
+    await cut_bot.database_back()
+
+    events = await spec_outcomes(cut_bot, "int")
+    assert [(e["outcome"], e["detail"].get("recorded_late")) for e in events] == [
+        ("requested", None),
+        ("succeeded", True),
+    ]
+
+
+async def test_a_result_the_disk_refuses_too_is_said_to_be_only_in_the_log(
+    bot_settings, fake_slack, pg_proxy, pg_url, kube, tmp_path
+):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the spool's folder should be")
+    settings = with_config(bot_settings, approvals=Approvals(spool_file=blocker / "spool.jsonl"))
+    async with cut_bot_with(settings, fake_slack, pg_proxy, pg_url) as bot:
+        seed_deployment(kube["int"], HUB, "workflow-engine", replicas=1)
+        cut_when_applied(kube["int"], "/deployments/workflow-engine", bot)
+        answer = answer_text(await bot.slack.ask("scale int workflow-engine 3"))
+    assert replicas(kube["int"], HUB, "workflow-engine") == 3
+    assert "1 replica → 3 replicas" in answer
+    assert "could not be kept on disk either: it is only in the bot's log" in answer
 
 
 # -- approved by a lead ------------------------------------------------------------------------
