@@ -16,6 +16,8 @@
 # On shutdown the bot waits up to 10 s for running commands: give it a longer grace period
 # (`docker run --stop-timeout 20`, Kubernetes terminationGracePeriodSeconds: 20).
 # With a read-only root filesystem, mount a writable /tmp (EKS CA bundles are written there).
+# /var/lib/rtb-bot holds results of changes that ran while PostgreSQL was down, until they are
+# recorded (approvals.spool_file): mount a volume there that outlives the container.
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
@@ -52,7 +54,7 @@ RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     && groupadd --system --gid 10001 rtb \
     && useradd --system --uid 10001 --gid rtb --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin rtb \
-    && mkdir -p /etc/rtb-bot
+    && mkdir -p /etc/rtb-bot /var/lib/rtb-bot && chown 10001:10001 /var/lib/rtb-bot
 
 # Numeric, so Kubernetes' runAsNonRoot can verify it.
 USER 10001:10001

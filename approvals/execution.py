@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import structlog
 
 from approvals.catalog import rebuild
@@ -12,6 +10,7 @@ from approvals.mutations import MutationSpec
 from approvals.outcomes import RunResult, RunStatus
 from approvals.parts import GateParts
 from approvals.policy import label
+from approvals.recording import record_request_result
 from approvals.requests import ApprovalRequest
 from approvals.sql import Connection
 from approvals.store import Transition
@@ -51,19 +50,9 @@ async def run_approved(
     if executing is None:  # cannot happen while we hold the lease; never run twice anyway
         return await parts.store.get(approved.id, conn) or approved
     run = await checked_run(parts, executing)
-    try:
-        finished = await parts.store.transition(
-            executing.id,
-            Transition(("executing",), run.status, result=run.result),
-            lambda r: request_event(r, "rtb-bot", r.status, correlation_id, result=run.result),
-            conn,
-        )
-    except BackendUnavailable:
-        # Ran, but the database went away: the card still tells the truth; the row stays
-        # `executing` until housekeeping finds its lease free and marks it `unknown`.
-        log.error("could not record an approved action's result", approval_id=executing.id)
-        return replace(executing, status=run.status, result={**run.result, "unrecorded": True})
-    return finished or executing
+    # From here on the change may have been sent: a database failure no longer means "nothing
+    # changed" (approvals.recording keeps the result and says what is known).
+    return await record_request_result(parts, conn, executing, run, correlation_id)
 
 
 async def checked_run(parts: GateParts, request: ApprovalRequest) -> RunResult:

@@ -33,23 +33,29 @@ from approvals.outcomes import (
     GateOutcome,
     Ran,
     ReasonNeeded,
+    Recording,
     Refused,
     RunResult,
     combined_run,
 )
 from approvals.parts import GateParts
 from approvals.policy import Decision, Policy
+from approvals.recording import record_spec_result
 from approvals.requests import ApprovalRequest
 from approvals.roles import RoleResolver
+from approvals.spool import ResultSpool
 from approvals.store import ApprovalStore, NewRequest
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config
-from ops.errors import UserError
+from ops.errors import BackendUnavailable, UserError
 from ops.storable_text import unstorable_character
 
 MAX_REASON_LENGTH = 500
 OFFER_MINUTES = 24 * 60  # a "Roll this back" button stays usable this long
+# A later part of a change whose "requested" event could not be written: not run (nothing runs
+# unaudited), while the parts before it did.
+NOT_AUDITED = RunResult("failed", {"error": "not run: the audit log stopped answering"})
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ class Gate:
             audit=audit,
             store=ApprovalStore(backends.db, audit),
             notifier=notifier,
+            spool=ResultSpool(config.approvals.spool_file),
         )
 
     @property
@@ -185,18 +192,32 @@ class Gate:
         decision: Decision,
         preflight: dict[str, Any],
     ) -> Ran:
-        audit, corr = self.parts.audit, requester.correlation_id
+        """Each part is audited as requested before it runs. When the database fails before
+        the first part was sent, BackendUnavailable says nothing changed; once a part was sent,
+        the answer is a `Ran` (a part that could not be audited is not run, and a result that
+        could not be recorded is kept: `approvals.recording`)."""
+        corr = requester.correlation_id
         runs: list[RunResult] = []
+        recordings: list[Recording] = []
         pieces = spec.parts()  # each audited on its own (an emergency rollback: per deployment)
         for part in pieces:
-            await audit.append(
-                spec_event(part, requester.user, "requested", corr, rule=decision.rule)
-            )
+            try:
+                await self.parts.audit.append(
+                    spec_event(part, requester.user, "requested", corr, rule=decision.rule)
+                )
+            except BackendUnavailable:
+                if not runs:
+                    raise  # nothing was sent
+                runs.append(NOT_AUDITED)
+                continue
             run = await run_spec(self.parts.backends, part, Actor(user=requester.user))
-            await audit.append(spec_event(part, "rtb-bot", run.status, corr, result=run.result))
+            recordings.append(await record_spec_result(self.parts, part, run, corr))
             runs.append(run)
         run = runs[0] if pieces == (spec,) else combined_run(pieces, runs)
-        return Ran(spec, decision, spec.describe_change(preflight), run)
+        recording: Recording = min(
+            recordings, key=_RECORDINGS_WORST_FIRST.index, default="recorded"
+        )
+        return Ran(spec, decision, spec.describe_change(preflight), run, recording)
 
     async def _request_approval(
         self,
@@ -273,6 +294,7 @@ def _check_storable(text: str, what: str) -> None:
     bad = unstorable_character(text)
     if bad is not None:
         raise UserError(f"The {what} contains {bad}, which cannot be stored. Write it without it.")
+_RECORDINGS_WORST_FIRST: tuple[Recording, ...] = ("logged", "spooled", "recorded")
 
 
 def _checked_reason(reason: str) -> str:

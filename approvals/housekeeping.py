@@ -1,4 +1,5 @@
-"""Periodic and start-up work: expire old requests, surface ones orphaned by a stopped replica.
+"""Periodic and start-up work: record results kept while the database was down, expire old
+requests, surface ones orphaned by a stopped replica.
 
 Both are safe on any number of replicas at once: expiry is one conditional UPDATE (each row goes
 to one replica) and an orphan is only touched by whoever gets its free lease.
@@ -11,6 +12,7 @@ import structlog
 from approvals.audit import AuditEvent
 from approvals.events import BOT_ACTOR, request_event
 from approvals.parts import GateParts
+from approvals.recording import record_kept_results
 from approvals.requests import ApprovalRequest
 from approvals.store import Transition
 
@@ -65,6 +67,7 @@ async def _announce_orphan(parts: GateParts, request: ApprovalRequest) -> None:
 async def sweep(parts: GateParts) -> None:
     """The scheduled job: never raises (a database outage must not kill the scheduler)."""
     try:
+        await record_kept_results(parts)  # first: a late result beats closing it as `unknown`
         await expire_due(parts)
         await recover_orphans(parts)
     except Exception:

@@ -10,6 +10,10 @@ from approvals.policy import Decision
 from approvals.requests import ApprovalRequest
 
 RunStatus = Literal["succeeded", "failed", "unknown"]
+# What became of a result after the change ran: written now, kept in the spool to be written when
+# the bot's database is back (approvals.recording), or only in the bot's log (the disk refused
+# it too).
+Recording = Literal["recorded", "spooled", "logged"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Ran:
     decision: Decision
     change: Change
     run: RunResult
+    recording: Recording = "recorded"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from approvals.audit import AuditLog
 from approvals.notifier import ApprovalNotifier
 from approvals.policy import Policy
 from approvals.roles import RoleResolver
+from approvals.spool import ResultSpool
 from approvals.store import ApprovalStore
 from ops.backends.container import Backends
 from ops.config import Config
@@ -22,3 +23,4 @@ class GateParts:
     audit: AuditLog
     store: ApprovalStore
     notifier: ApprovalNotifier
+    spool: ResultSpool  # results that ran while the database was down

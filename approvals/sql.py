@@ -24,6 +24,11 @@ class Connection(Protocol):
 
     async def execute(self, query: str, params: Sequence[Any] | dict[str, Any] = ...) -> Any: ...
 
+    @property
+    def closed(self) -> bool:
+        """True once the connection is lost (or closed): nothing more can run on it."""
+        ...
+
     def transaction(self) -> AbstractAsyncContextManager[Any]: ...
 
 

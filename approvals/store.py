@@ -264,7 +264,8 @@ class ApprovalStore:
             try:
                 yield conn
             finally:
-                await conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
+                if not conn.closed:  # a lost connection took its session's locks with it
+                    await conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
 
 
 def _insert_request(request_id: str, new: NewRequest) -> tuple[str, tuple[Any, ...]]:

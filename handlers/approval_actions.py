@@ -87,7 +87,9 @@ async def run_click(
 
 
 async def _unless_db_down(deps: Deps, work: Callable[[], Awaitable[Message]]) -> Message:
-    """Before anything runs, every state change needs the approvals database."""
+    """Before anything runs, every state change needs the approvals database: a database failure
+    that reaches here came before any change was sent, so "nothing was changed" is true. (Once a
+    change was sent, approvals.recording keeps its result and the outcome says what is known.)"""
     try:
         return await work()
     except BackendUnavailable as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -282,6 +283,12 @@ class Approvals(Strict):
         le=3600,
         description="How often expired requests are closed (and their cards updated), and "
         "requests orphaned by a stopped replica are surfaced.",
+    )
+    spool_file: Path = Field(
+        Path("/var/lib/rtb-bot/unrecorded-results.jsonl"),
+        description="Results of changes that ran while the bot's PostgreSQL stopped answering, "
+        "kept here (append-only JSON lines, fsynced) until they are recorded. One file per "
+        "replica, on a volume that outlives the container.",
     )
 
 

@@ -204,6 +204,7 @@ class SandboxStack:
                 "everyone_can_view": True,
             },
             "hub": {"queues": list(QUEUES)},
+            "approvals": {"spool_file": str(self._state_dir() / "unrecorded-results.jsonl")},
             "aws": {
                 "endpoint_url": self.moto.url,
                 "service_endpoints": dict.fromkeys(FAKED_AWS, self.fake_aws.url)
@@ -213,6 +214,10 @@ class SandboxStack:
         }
         data: dict[str, Any] = Config.model_validate(raw).model_dump(mode="json", exclude_none=True)
         return data
+
+    def _state_dir(self) -> Path:
+        assert self._dir is not None, "start() first"
+        return self._dir
 
     def _write_config(self) -> None:
         from bot.settings import load_config  # the loader `rtb-bot check-config` uses

@@ -89,6 +89,9 @@ def render_approval_card(request: ApprovalRequest, leads: Sequence[str], tz: Zon
         )
     else:
         blocks.append(section(_status_line(request, tz)))
+    unrecorded = _unrecorded_note(request.result.get("unrecorded"))
+    if unrecorded:
+        blocks.append(context(unrecorded))
     text = f"{request.id}: {request.mutation} {request.target} in {request.env} — {request.status}"
     if request.status == "pending":
         text = f"Approval needed ({request.id}) from {mentions(leads)}: {_plain(request)}"
@@ -181,9 +184,27 @@ def render_request_outcome(request: ApprovalRequest) -> Message:
         text = f":no_entry: {head} was rejected by <@{request.decided_by}>{note}"
     else:
         text = f"{head} is {request.status}."
-    if request.result.get("unrecorded"):
-        text += " (The approvals database could not record this outcome.)"
+    unrecorded = _unrecorded_note(request.result.get("unrecorded"))
+    if unrecorded:
+        text += f"\n{unrecorded}"
     return simple(text)
+
+
+def _unrecorded_note(recording: object) -> str | None:
+    """A result the bot's database could not take after the change was sent (Recording)."""
+    if recording == "spooled" or recording is True:
+        return (
+            ":floppy_disk: Recording the result failed: the bot's database (PostgreSQL) stopped "
+            "answering before it was written. The result is kept and will be recorded in "
+            "the audit log when the database is back."
+        )
+    if recording == "logged":
+        return (
+            ":warning: Recording the result failed: the bot's database (PostgreSQL) stopped "
+            "answering before it was written, and the result could not be kept on disk "
+            "either: it is only in the bot's log."
+        )
+    return None
 
 
 def render_unknown_alert(request: ApprovalRequest, leads: Sequence[str]) -> Message:
@@ -274,6 +295,12 @@ def render_confirmation(asked: ConfirmNeeded) -> Message:
 
 
 def render_ran(ran: Ran) -> Message:
+    message = _render_ran_result(ran)
+    note = _unrecorded_note(ran.recording)
+    return simple(f"{message.text}\n{note}", ephemeral=message.ephemeral) if note else message
+
+
+def _render_ran_result(ran: Ran) -> Message:
     what, run = _spec_what(ran.spec), ran.run
     change = f"{escape(ran.change.before)} → {escape(ran.change.after)}"
     if isinstance(run.result.get("parts"), list):
@@ -351,10 +378,22 @@ def render_decision_outcome(outcome: DecisionOutcome, tz: ZoneInfo) -> Message:
     verbs = {"rejected": "rejected", "cancelled": "cancelled"}
     if request.status in verbs:
         return simple(f"You {verbs[request.status]} *{request.id}*.", ephemeral=True)
+    note = _unrecorded_note(request.result.get("unrecorded"))
+    if note:
+        return simple(f"You approved *{request.id}*: {_ran_words(request)}\n{note}", ephemeral=True)
     return simple(
         f"You approved *{request.id}*: {request.status}. The card's thread has the details.",
         ephemeral=True,
     )
+
+
+def _ran_words(request: ApprovalRequest) -> str:
+    """What is known about a change that ran, for a lead who cannot see it recorded."""
+    if request.status == "succeeded":
+        return f"applied ({_change(request)})."
+    if request.status == "failed":
+        return f"not applied: {_failure(request.result)}"
+    return _unknown(request)
 
 
 def render_refusal(refused: DecisionRefused, tz: ZoneInfo) -> str:

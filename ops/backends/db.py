@@ -34,6 +34,9 @@ class Database:
             open=False,
             timeout=timeout,
             kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": 3},
+            # After an outage the idle connections are dead: each is checked (one round trip)
+            # when taken, so the first query after the database returns does not fail.
+            check=AsyncConnectionPool.check_connection,
         )
 
     async def open(self) -> None:
@@ -44,9 +47,16 @@ class Database:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
+        pooled = self._pool.connection(timeout=self.timeout)
+        async with self.failures_as_unavailable(), pooled as conn:
+            yield conn  # type: ignore[misc]  # rows are dicts: row_factory=dict_row
+
+    @asynccontextmanager
+    async def failures_as_unavailable(self) -> AsyncIterator[None]:
+        """A database failure inside the block (on a connection held since earlier, e.g. a
+        lease) surfaces as BackendUnavailable, as it does through `connection()`."""
         try:
-            async with self._pool.connection(timeout=self.timeout) as conn:
-                yield conn  # type: ignore[misc]  # rows are dicts: row_factory=dict_row
+            yield
         except Exception as exc:
             reason = describe_failure(exc)
             if reason is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -13,6 +14,8 @@ class Fault:
     status: int | None  # None: answer normally, only `delay` later
     delay: float
     count: int | None  # hits left; None: forever
+    after: Callable[[], None] | None = None  # called once the request is handled, before the
+    # answer leaves (e.g. cut the bot's database between a change and its answer)
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method.upper()) and bool(self.path.search(path))
@@ -23,9 +26,15 @@ class Faults:
         self._faults: list[Fault] = []
 
     def add(
-        self, method: str, path_regex: str, status: int | None, delay: float, count: int | None
+        self,
+        method: str,
+        path_regex: str,
+        status: int | None,
+        delay: float,
+        count: int | None,
+        after: Callable[[], None] | None = None,
     ) -> None:
-        fault = Fault(method.upper(), re.compile(path_regex), status, delay, count)
+        fault = Fault(method.upper(), re.compile(path_regex), status, delay, count, after)
         self._faults.append(fault)
 
     def clear(self) -> None:

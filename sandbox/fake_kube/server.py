@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -123,7 +123,10 @@ class FakeKubeServer:
             user,
         )
         with self._lock:
-            return _to_http(handle(self._cluster, req))
+            response = _to_http(handle(self._cluster, req))
+        if fault is not None and fault.after is not None:
+            fault.after()
+        return response
 
     def _caller(self, request: web.Request) -> tuple[str | None, bool]:
         """(user, authenticated). Impersonate-User wins; tokens map through token_users."""
@@ -165,9 +168,12 @@ class FakeKubeServer:
         status: int | None = 500,
         delay: float = 0.0,
         count: int | None = 1,
+        after: Callable[[], None] | None = None,
     ) -> None:
+        """`after` (with `status=None`) runs in the server's thread once the request is handled,
+        before its answer is sent: the moment to cut something the caller depends on."""
         with self._lock:
-            self._faults.add(method, path_regex, status, delay, count)
+            self._faults.add(method, path_regex, status, delay, count, after)
 
     def clear_faults(self) -> None:
         with self._lock:

@@ -593,6 +593,20 @@ def test_delay_fault_times_out_while_server_keeps_serving(
     assert time.monotonic() - started < 0.9
 
 
+def test_an_after_hook_runs_once_the_request_is_applied_before_the_answer(
+    kube: FakeKubeServer, core: client.CoreV1Api, ns: str
+) -> None:
+    seen: list[dict[str, str] | None] = []
+
+    def after() -> None:  # e.g. cut the caller's database between a change and its answer
+        seen.append((kube.get("namespaces", None, ns) or {}).get("metadata", {}).get("labels"))
+
+    kube.inject_fault("PATCH", f"/namespaces/{ns}$", status=None, after=after)
+    core.patch_namespace(ns, {"metadata": {"labels": {"team": "rtb"}}})
+    core.patch_namespace(ns, {"metadata": {"labels": {"team": "hub"}}})  # count=1: used up
+    assert seen == [{"team": "rtb"}]
+
+
 # -- custom resources ------------------------------------------------------------------------
 
 
