@@ -294,6 +294,8 @@ def _check_storable(text: str, what: str) -> None:
     bad = unstorable_character(text)
     if bad is not None:
         raise UserError(f"The {what} contains {bad}, which cannot be stored. Write it without it.")
+
+
 _RECORDINGS_WORST_FIRST: tuple[Recording, ...] = ("logged", "spooled", "recorded")
 
 
