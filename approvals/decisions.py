@@ -105,7 +105,7 @@ async def reject(
     moved = await parts.store.transition(
         request.id, move, lambda r: request_event(r, lead, "rejected", correlation_id, note=note)
     )
-    return await _announce(parts, request.id, moved)
+    return await _announce(parts, request.id, moved, lead, correlation_id)
 
 
 async def cancel(
@@ -121,7 +121,7 @@ async def cancel(
     moved = await parts.store.transition(
         request.id, move, lambda r: request_event(r, user, "cancelled", correlation_id)
     )
-    return await _announce(parts, request.id, moved)
+    return await _announce(parts, request.id, moved, user, correlation_id)
 
 
 async def _known(parts: GateParts, request_id: str) -> ApprovalRequest | None:
@@ -131,10 +131,18 @@ async def _known(parts: GateParts, request_id: str) -> ApprovalRequest | None:
 
 
 async def _announce(
-    parts: GateParts, request_id: str, moved: ApprovalRequest | None
+    parts: GateParts,
+    request_id: str,
+    moved: ApprovalRequest | None,
+    actor: str,
+    correlation_id: str,
 ) -> DecisionOutcome:
+    """Announce a decision; one that came too late (already decided) is audited as refused."""
     if moved is None:
-        return DecisionRefused("not_pending", await parts.store.get(request_id))
+        latest = await parts.store.get(request_id)
+        if latest is not None:
+            await _audit_refusal(parts, latest, actor, "not_pending", correlation_id)
+        return DecisionRefused("not_pending", latest)
     await parts.notifier.update_card(moved)
     await parts.notifier.post_outcome(moved)
     return Decided(moved)

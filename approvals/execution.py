@@ -68,7 +68,8 @@ async def run_approved(
 async def checked_run(parts: GateParts, request: ApprovalRequest) -> RunResult:
     """Run the stored parameters, unless they, the policy or the cluster changed since."""
     spec = rebuild(parts.config, request.mutation, request.env, request.params)
-    if spec.digest != request.digest:
+    if parts.audit.keys.check(request.digest_key, spec.document, request.digest) != "ok":
+        # Edited since it was approved (or signed with a key no longer configured): never run.
         return RunResult("failed", {"error": "the stored parameters do not match their digest"})
     if parts.policy.cell_decision(spec.action, spec.env).outcome == "deny":
         return RunResult("failed", {"error": "the policy no longer allows this change"})
