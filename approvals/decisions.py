@@ -64,9 +64,11 @@ async def _approve_leased(
         conn, request.id, lead, lambda r: request_event(r, lead, _vote_outcome(r), correlation_id)
     )
     if voted is None or voted.status not in ("pending", "approved"):
-        latest = await parts.store.get(request.id, conn)
-        still_pending = latest is not None and latest.status == "pending"  # the database's clock
-        return DecisionRefused("expired" if still_pending else "not_pending", latest)
+        # Decided (or expired) between the checks above and the vote: refused, and audited.
+        latest = await parts.store.get(request.id, conn) or request
+        code: RefusalCode = "expired" if latest.status == "pending" else "not_pending"
+        await _audit_refusal(parts, latest, lead, code, correlation_id)
+        return DecisionRefused(code, latest)
     if voted.status == "pending":
         return VoteCounted(voted)
     return Decided(await run_approved(parts, conn, voted, correlation_id))
