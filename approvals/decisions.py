@@ -66,9 +66,9 @@ async def _approve_leased(
     if voted is None or voted.status not in ("pending", "approved"):
         # Decided (or expired) between the checks above and the vote: refused, and audited.
         latest = await parts.store.get(request.id, conn) or request
-        code: RefusalCode = "expired" if latest.status == "pending" else "not_pending"
-        await _audit_refusal(parts, latest, lead, code, correlation_id)
-        return DecisionRefused(code, latest)
+        late: RefusalCode = "expired" if latest.status == "pending" else "not_pending"
+        await _audit_refusal(parts, latest, lead, late, correlation_id)
+        return DecisionRefused(late, latest)
     if voted.status == "pending":
         return VoteCounted(voted)
     return Decided(await run_approved(parts, conn, voted, correlation_id))
