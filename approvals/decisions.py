@@ -64,9 +64,11 @@ async def _approve_leased(
         conn, request.id, lead, lambda r: request_event(r, lead, _vote_outcome(r), correlation_id)
     )
     if voted is None or voted.status not in ("pending", "approved"):
-        latest = await parts.store.get(request.id, conn)
-        still_pending = latest is not None and latest.status == "pending"  # the database's clock
-        return DecisionRefused("expired" if still_pending else "not_pending", latest)
+        # Decided (or expired) between the checks above and the vote: refused, and audited.
+        latest = await parts.store.get(request.id, conn) or request
+        late: RefusalCode = "expired" if latest.status == "pending" else "not_pending"
+        await _audit_refusal(parts, latest, lead, late, correlation_id)
+        return DecisionRefused(late, latest)
     if voted.status == "pending":
         return VoteCounted(voted)
     return Decided(await run_approved(parts, conn, voted, correlation_id))
@@ -105,7 +107,7 @@ async def reject(
     moved = await parts.store.transition(
         request.id, move, lambda r: request_event(r, lead, "rejected", correlation_id, note=note)
     )
-    return await _announce(parts, request.id, moved)
+    return await _announce(parts, request.id, moved, lead, correlation_id)
 
 
 async def cancel(
@@ -121,7 +123,7 @@ async def cancel(
     moved = await parts.store.transition(
         request.id, move, lambda r: request_event(r, user, "cancelled", correlation_id)
     )
-    return await _announce(parts, request.id, moved)
+    return await _announce(parts, request.id, moved, user, correlation_id)
 
 
 async def _known(parts: GateParts, request_id: str) -> ApprovalRequest | None:
@@ -131,10 +133,18 @@ async def _known(parts: GateParts, request_id: str) -> ApprovalRequest | None:
 
 
 async def _announce(
-    parts: GateParts, request_id: str, moved: ApprovalRequest | None
+    parts: GateParts,
+    request_id: str,
+    moved: ApprovalRequest | None,
+    actor: str,
+    correlation_id: str,
 ) -> DecisionOutcome:
+    """Announce a decision; one that came too late (already decided) is audited as refused."""
     if moved is None:
-        return DecisionRefused("not_pending", await parts.store.get(request_id))
+        latest = await parts.store.get(request_id)
+        if latest is not None:
+            await _audit_refusal(parts, latest, actor, "not_pending", correlation_id)
+        return DecisionRefused("not_pending", latest)
     await parts.notifier.update_card(moved)
     await parts.notifier.post_outcome(moved)
     return Decided(moved)

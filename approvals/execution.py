@@ -79,7 +79,8 @@ def _no_longer_allowed(
 ) -> str | None:
     if spec.action != request.action:  # e.g. a preview namespace that lost its label meanwhile
         return f"the policy no longer allows this change: it is now a {label(spec.action)}"
-    if spec.digest != request.digest:
+    if parts.audit.keys.check(request.digest_key, spec.document, request.digest) != "ok":
+        # Edited since it was approved (or signed with a key no longer configured): never run.
         return "the stored parameters do not match their digest"
     if parts.policy.cell_decision(spec.action, spec.env).outcome == "deny":
         return "the policy no longer allows this change"

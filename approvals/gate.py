@@ -43,6 +43,7 @@ from approvals.policy import Decision, Policy
 from approvals.recording import record_spec_result
 from approvals.requests import ApprovalRequest
 from approvals.roles import RoleResolver
+from approvals.signing import SigningKeys
 from approvals.spool import ResultSpool
 from approvals.store import ApprovalStore, NewRequest
 from ops.backends.aws import Actor
@@ -72,8 +73,9 @@ class Gate:
         backends: Backends,
         roles: RoleResolver,
         notifier: ApprovalNotifier,
+        keys: SigningKeys,
     ) -> None:
-        audit = AuditLog(backends.db)
+        audit = AuditLog(backends.db, keys)
         self.timezone = ZoneInfo(config.timezone)  # for the times on cards and lists
         self.parts = GateParts(
             config=config,
@@ -114,7 +116,7 @@ class Gate:
         decision = parts.policy.decide(spec.action, spec.env, role, requester.channel)
         if decision.outcome == "deny":
             return await self._refuse(spec, requester, decision)
-        preflight = await spec.preflight(parts.backends)  # UserError when the target is missing
+        preflight = await self._preflight(spec, requester, decision)
         if decision.outcome == "allow":
             why = None if confirmed else spec.confirmation(preflight, parts.config)
             if why is not None:
@@ -142,7 +144,11 @@ class Gate:
         return await self.submit(spec, Requester(user, draft.channel or "", correlation_id), reason)
 
     async def confirm(self, token: str, user: str, correlation_id: str) -> GateOutcome:
-        """The Confirm button: only the requester's own draft, and through the whole gate again."""
+        """The Confirm button: only the requester's own draft, and through the whole gate again.
+
+        Someone else's click is refused and audited (the draft stays for its requester).
+        """
+        await self._refuse_others_draft(token, user, correlation_id, "confirm")
         draft = await self.parts.store.take_draft(token, user)
         if draft is None:
             raise UserError(
@@ -153,9 +159,43 @@ class Gate:
         requester = Requester(user, draft.channel or "", correlation_id)
         return await self.submit(spec, requester, confirmed=True)
 
-    async def drop_confirmation(self, token: str, user: str) -> bool:
-        """The Cancel button: False when the draft is not `user`'s (or gone already)."""
+    async def drop_confirmation(self, token: str, user: str, correlation_id: str) -> bool:
+        """The Cancel button: False when the draft is not `user`'s (audited) or gone already."""
+        await self._refuse_others_draft(token, user, correlation_id, "cancel")
         return await self.parts.store.take_draft(token, user) is not None
+
+    async def _refuse_others_draft(
+        self, token: str, user: str, correlation_id: str | None, button: str
+    ) -> None:
+        """Audit a click on a confirmation that is someone else's (the caller then refuses)."""
+        draft = await self.parts.store.read_draft(token)
+        if draft is None or draft.requester == user:
+            return
+        spec = rebuild(self.parts.config, draft.mutation, draft.env, draft.params)
+        event = spec_event(
+            spec, user, "refused", correlation_id, refused="not_requester", button=button
+        )
+        await self.parts.audit.append(event)
+
+    async def _preflight(
+        self, spec: MutationSpec, requester: Requester, decision: Decision
+    ) -> dict[str, Any]:
+        """The state read just now; a refusal raised while reading it (the target is missing,
+        core infrastructure, …) is audited before the requester sees it."""
+        try:
+            return await spec.preflight(self.parts.backends)
+        except UserError as exc:
+            event = spec_event(
+                spec,
+                requester.user,
+                "refused",
+                requester.correlation_id,
+                rule=decision.rule,
+                refused="target",
+                reason=exc.message,
+            )
+            await self.parts.audit.append(event)
+            raise
 
     async def offer(self, spec: MutationSpec, user: str, channel: str | None) -> str:
         """Keep `spec` for a button ("Roll this back"); whoever clicks it submits it later."""

@@ -50,9 +50,14 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def digest_document(action: str, mutation: str, env: str, params: dict[str, Any]) -> str:
+    """Exactly what runs, as one text: what a request's digest (an HMAC, approvals/signing.py)
+    and an audit row's unkeyed fingerprint are computed over."""
+    return canonical_json({"action": action, "mutation": mutation, "env": env, "params": params})
+
+
 def params_digest(action: str, mutation: str, env: str, params: dict[str, Any]) -> str:
-    document = {"action": action, "mutation": mutation, "env": env, "params": params}
-    return hashlib.sha256(canonical_json(document).encode()).hexdigest()
+    return hashlib.sha256(digest_document(action, mutation, env, params).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,13 @@ class MutationSpec(ABC):
 
     @property
     def digest(self) -> str:
+        """Unkeyed fingerprint (audit rows of changes run at once; the row itself is signed)."""
         return params_digest(self.action, self.mutation, self.env, self.params)
+
+    @property
+    def document(self) -> str:
+        """What a stored request's keyed digest covers."""
+        return digest_document(self.action, self.mutation, self.env, self.params)
 
     def headline(self) -> str:
         """`scale preview-PROJ-7/app in prd`."""

@@ -75,6 +75,7 @@ class ApprovalRequest:
     finished_at: datetime | None = None
     cards: tuple[CardRef, ...] = ()
     result: dict[str, Any] = field(default_factory=dict)
+    digest_key: str | None = None  # the HMAC key of `digest` (None: stored before the keys)
 
     @property
     def is_final(self) -> bool:
@@ -113,6 +114,7 @@ class ApprovalRequest:
             finished_at=row["finished_at"],
             cards=tuple(CardRef(c["channel"], c["ts"]) for c in row["cards"] or ()),
             result=row["result"] or {},
+            digest_key=row.get("digest_key"),
         )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from approvals.audit import AuditEvent, AuditLog
 from approvals.mutations import Change, MutationSpec
 from approvals.requests import ApprovalRequest, CardRef, Draft, Status, new_request_id
+from approvals.signing import SigningKeys
 from approvals.sql import Connection, as_json, fetch_all, fetch_one
 from ops.backends.db import Database
 
@@ -80,6 +81,10 @@ class ApprovalStore:
         self.db = db
         self.audit = audit
 
+    @property
+    def keys(self) -> SigningKeys:
+        return self.audit.keys
+
     # -- drafts: a change waiting for its reason ---------------------------------------------
 
     async def save_draft(
@@ -131,7 +136,7 @@ class ApprovalStore:
     async def create(self, new: NewRequest, event_for: EventFor) -> ApprovalRequest:
         async with self.db.connection() as conn, conn.transaction():
             for _ in range(_ID_ATTEMPTS):
-                row = await fetch_one(conn, *_insert_request(new_request_id(), new))
+                row = await fetch_one(conn, *_insert_request(new_request_id(), new, self.keys))
                 if row is not None:
                     request = ApprovalRequest.from_row({**row, "approvers": []})
                     await self.audit.append(event_for(request), conn)
@@ -207,8 +212,14 @@ class ApprovalStore:
         """Count `lead`'s approval; `pending → approved` once enough distinct leads voted.
 
         None when the request is no longer pending and unexpired (or the lead already voted).
+        The request's row is locked first: a reject or cancel committed before waits for
+        nothing and is seen (no vote is counted after it), one arriving during the vote waits
+        for it, so a `vote` audit row never follows a `rejected` one.
         """
         async with conn.transaction():
+            await conn.execute(
+                "SELECT 1 FROM rtb_bot.approval_requests WHERE id = %s FOR UPDATE", (request_id,)
+            )
             counted = await fetch_one(
                 conn,
                 "INSERT INTO rtb_bot.approval_votes (request_id, lead)"
@@ -268,12 +279,18 @@ class ApprovalStore:
                     await conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
 
 
-def _insert_request(request_id: str, new: NewRequest) -> tuple[str, tuple[Any, ...]]:
+def _insert_request(
+    request_id: str, new: NewRequest, keys: SigningKeys
+) -> tuple[str, tuple[Any, ...]]:
+    """The request's digest is keyed: whoever edits its stored parameters cannot recompute it
+    without the key (approvals/signing.py), so the execution refuses them."""
     spec = new.spec
+    digest_key, digest = keys.sign(spec.document)
     return (
         "INSERT INTO rtb_bot.approval_requests (id, action, mutation, env, target, params,"
-        " digest, preflight, change, requester, reason, channel, required_approvals, expires_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s,"
+        " digest, digest_key, preflight, change, requester, reason, channel, required_approvals,"
+        " expires_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s::jsonb, %s::jsonb, %s, %s, %s, %s,"
         " now() + make_interval(mins => %s))"
         " ON CONFLICT (id) DO NOTHING RETURNING *",
         (
@@ -283,7 +300,8 @@ def _insert_request(request_id: str, new: NewRequest) -> tuple[str, tuple[Any, .
             spec.env,
             str(spec.target),
             as_json(spec.params),
-            spec.digest,
+            digest,
+            digest_key,
             as_json(new.preflight),
             as_json({"before": new.change.before, "after": new.change.after}),
             new.requester,

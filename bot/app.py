@@ -12,14 +12,16 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
+from approvals.anchoring import ChainAnchor
 from approvals.gate import Gate
 from approvals.roles import RoleResolver
 from bot import __version__
 from bot.settings import Settings
 from handlers.approval_cards import SlackApprovalNotifier, usergroup_members
 from handlers.context import Deps, TaskTracker
+from ops.backends.anchor_stream import AnchorStream
 from ops.backends.container import Backends, BackendUrls, build_backends
-from ops.backends.db import migrate
+from ops.backends.db import Database, migrate, owns_table
 
 log = structlog.get_logger(__name__)
 # Socket Mode needs no signing secret; Bolt still wants a non-empty one to construct.
@@ -36,11 +38,13 @@ class Runtime:
     app: AsyncApp
     client: AsyncWebClient
 
+    anchor: ChainAnchor | None = None
     scheduler: AsyncIOScheduler | None = None
 
     async def start(self) -> None:
         await self.backends.open()
-        applied = await migrate(self.backends.db)
+        applied = await self._migrate()
+        await self._warn_about_trust()
         gate = self.deps.require_gate()
         await gate.sweep()  # requests orphaned by a stopped replica: surfaced, never re-run
         self.scheduler = AsyncIOScheduler()
@@ -48,6 +52,15 @@ class Runtime:
         self.scheduler.add_job(
             gate.sweep, "interval", seconds=seconds, id="approvals-housekeeping", coalesce=True
         )
+        if self.anchor is not None:
+            await self.anchor.sync()
+            self.scheduler.add_job(
+                self.anchor.sync,
+                "interval",
+                seconds=self.anchor.interval_seconds,
+                id="audit-anchor",
+                coalesce=True,
+            )
         self.scheduler.start()
         log.info("started", migrations_applied=applied, version=__version__)
 
@@ -58,7 +71,34 @@ class Runtime:
             await self.deps.tasks.drain(timeout=10)
         except TimeoutError:
             await self.deps.tasks.cancel_all()
+        if self.anchor is not None:
+            await self.anchor.sync()  # the last batch of this replica's rows
         await self.backends.close()
+
+    async def _migrate(self) -> list[str]:
+        """As the owner role when DATABASE_MIGRATION_URL is set (the bot's own role then needs
+        no DDL rights at all), else as DATABASE_URL (and `_warn_about_trust` says so)."""
+        url = self.settings.secrets.database_migration_url
+        if not url:
+            return await migrate(self.backends.db)
+        owner = Database("PostgreSQL (bot, migrations)", url, max_size=1)
+        await owner.open()
+        try:
+            return await migrate(owner)
+        finally:
+            await owner.close()
+
+    async def _warn_about_trust(self) -> None:
+        if await owns_table(self.backends.db, "rtb_bot.audit_events"):
+            log.warning(
+                "the bot runs as the owner of its audit log: it could disable the triggers and"
+                " rewrite it; run it as a member of rtb_bot_runtime (README: Security)"
+            )
+        if self.anchor is None:
+            log.warning(
+                "the audit chain is not anchored (no audit.anchor in the config): rows cut"
+                " from its end would not show (README: Security)"
+            )
 
 
 def create_runtime(
@@ -73,9 +113,19 @@ def create_runtime(
     client = AsyncWebClient(token=secrets.slack_bot_token, base_url=settings.config.slack_api_url)
     roles = RoleResolver(settings.config.roles, usergroup_members(client))
     notifier = SlackApprovalNotifier(client, settings.config, roles)
-    gate = Gate(settings.config, backends, roles, notifier)
+    gate = Gate(settings.config, backends, roles, notifier, secrets.signing_keys())
     deps = Deps(settings.config, backends, TaskTracker(), __version__, gate=gate)
-    return Runtime(settings, backends, deps, create_app(settings, deps, client), client)
+    app = create_app(settings, deps, client)
+    return Runtime(settings, backends, deps, app, client, anchor=_chain_anchor(gate, backends))
+
+
+def _chain_anchor(gate: Gate, backends: Backends) -> ChainAnchor | None:
+    settings = backends.config.audit.anchor
+    if settings is None:
+        return None
+    timeout = backends.config.timeouts.backend_seconds
+    stream = AnchorStream(settings, backends.aws, backends.blocking, timeout)
+    return ChainAnchor(gate.audit, stream, settings.interval_seconds)
 
 
 def create_app(settings: Settings, deps: Deps, client: AsyncWebClient) -> AsyncApp:

@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="the bot's audit log")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser(
-        "verify", help="check the hash chain ($DATABASE_URL); exit 1 if a row was edited/removed"
+        "verify",
+        help="check the keyed chain ($DATABASE_URL, $AUDIT_HMAC_KEYS) and its anchors "
+        "(--config's audit.anchor); exit 1 naming the first bad row and why",
     )
     return parser
 
@@ -57,7 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "audit":
         from bot.audit_cli import verify_audit_log
 
-        return verify_audit_log(os.environ.get("DATABASE_URL", ""))
+        environ = os.environ
+        keys = environ.get("AUDIT_HMAC_KEYS", "")
+        return verify_audit_log(environ.get("DATABASE_URL", ""), keys, args.config)
     settings = _settings_or_exit(args.config)
     configure_logging(secrets=settings.secrets.values())
     if args.command == "serve":

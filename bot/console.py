@@ -35,6 +35,7 @@ from typing import Any, TextIO
 
 import structlog
 
+from approvals.signing import KeysError
 from bot.app import Runtime, create_runtime
 from bot.console_io import (
     FdLines,
@@ -391,6 +392,11 @@ def _run_console(config_path: str, *, sandbox: bool, user: str, signals: StopSig
             settings = load_settings(config_path, environ)
         except ConfigError as exc:
             print("\n".join([f"{exc.path}: invalid configuration", *exc.problems]), file=sys.stderr)
+            return 1
+        try:
+            settings.secrets.signing_keys()
+        except KeysError as exc:
+            print(f"AUDIT_HMAC_KEYS: {exc} (README: Security)", file=sys.stderr)
             return 1
         configure_logging(secrets=settings.secrets.values(), stream=log_file)
         session = _Session(settings, slack, users, user, log_path)

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from approvals.signing import KeysError, SigningKeys
 from ops.config import Config
 
 SECRET_VARIABLES = (
@@ -20,6 +21,8 @@ SECRET_VARIABLES = (
     "DATABASE_URL",
     "HUB_DATABASE_URL",
     "REDIS_URL",
+    "AUDIT_HMAC_KEYS",
+    "DATABASE_MIGRATION_URL",
 )
 DEFAULT_CONFIG_PATH = "config.yml"
 # What each variable must start with, and an example of the whole.
@@ -35,6 +38,10 @@ _SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
         "postgresql://user@host:5432/hub or host=… dbname=hub",
     ),
     "REDIS_URL": (("redis://", "rediss://", "unix://"), "redis://host:6379/0"),
+    "DATABASE_MIGRATION_URL": (
+        ("postgresql://", "postgres://"),
+        "postgresql://rtb_bot_owner@host:5432/rtb_bot (the owner role: README, Security)",
+    ),
 }
 
 
@@ -48,6 +55,8 @@ class Secrets:
     database_url: str = ""
     hub_database_url: str = ""
     redis_url: str = ""
+    audit_hmac_keys: str = ""  # approvals/signing.py: id:secret[,id:secret…], the first signs
+    database_migration_url: str = ""  # the owner role; unset: migrations run as DATABASE_URL
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Secrets:
@@ -55,12 +64,22 @@ class Secrets:
         return cls(*(env.get(name, "") for name in SECRET_VARIABLES))
 
     def values(self) -> list[str]:
-        return [v for v in vars(self).values() if v]
+        """Every secret value, each HMAC key's secret also on its own (for the log redactor)."""
+        found = [v for v in vars(self).values() if v]
+        keys = (part.partition(":")[2] for part in self.audit_hmac_keys.split(","))
+        return found + [key.strip() for key in keys if key.strip()]
+
+    def signing_keys(self) -> SigningKeys:
+        """The parsed AUDIT_HMAC_KEYS (KeysError when malformed: `problems` says so first)."""
+        return SigningKeys.parse(self.audit_hmac_keys)
 
     def problems(self, *, socket_mode: bool) -> list[str]:
         """What `serve` cannot start with: unset or malformed variables, named, never echoed."""
         needed = ["SLACK_BOT_TOKEN", "DATABASE_URL", "HUB_DATABASE_URL", "REDIS_URL"]
         needed.append("SLACK_APP_TOKEN" if socket_mode else "SLACK_SIGNING_SECRET")
+        needed.append("AUDIT_HMAC_KEYS")
+        if self.database_migration_url:
+            needed.append("DATABASE_MIGRATION_URL")
         found = []
         for name in needed:
             value = getattr(self, name.lower())
@@ -71,6 +90,11 @@ class Secrets:
                     f"{name} does not start with {' or '.join(_SHAPES[name][0])}: "
                     f"expected {_SHAPES[name][1]}"
                 )
+        if self.audit_hmac_keys:
+            try:
+                self.signing_keys()
+            except KeysError as exc:
+                found.append(f"AUDIT_HMAC_KEYS: {exc}")
         return found
 
 

@@ -140,7 +140,7 @@ async def run_cancel(click: Click) -> None:
 
     async def work() -> Message:
         nonlocal cancelled
-        cancelled = await gate.drop_confirmation(click.token, click.user)
+        cancelled = await gate.drop_confirmation(click.token, click.user, click.correlation_id)
         if not cancelled:
             raise UserError(
                 "That confirmation is not yours, or it was already answered or has expired."

@@ -339,6 +339,35 @@ class Aws(Strict):
     )
 
 
+class AuditAnchor(Strict):
+    """Where the audit chain's head is copied, outside the database (CloudWatch Logs)."""
+
+    env: EnvName = Field("int", description="The account whose Logs hold the stream.")
+    log_group: str = Field(
+        min_length=1, max_length=512, description="An existing log group (README: Security)."
+    )
+    log_stream: str = Field(
+        "audit-chain-head", min_length=1, max_length=512, description="An existing stream in it."
+    )
+    interval_seconds: int = Field(
+        10,
+        ge=1,
+        le=3600,
+        description="How often the head is copied when it moved (rows newer than the last "
+        "copy are not anchored yet).",
+    )
+
+
+class Audit(Strict):
+    """The audit log."""
+
+    anchor: AuditAnchor | None = Field(
+        None,
+        description="Copy the chain's head to CloudWatch Logs, so `rtb-bot audit verify` "
+        "finds rows cut from the end and a rebuilt chain. Unset: `serve` warns at start.",
+    )
+
+
 class Config(Strict):
     """The whole configuration file."""
 
@@ -350,6 +379,7 @@ class Config(Strict):
     latency_metric: LatencyMetric = Field(default_factory=LatencyMetric)
     hub: Hub = Field(default_factory=Hub)
     approvals: Approvals = Field(default_factory=Approvals)
+    audit: Audit = Field(default_factory=Audit)
     schedules: Schedules = Field(default_factory=Schedules)
     timeouts: Timeouts = Field(default_factory=Timeouts)
     aws: Aws = Field(default_factory=Aws)

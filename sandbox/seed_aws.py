@@ -109,6 +109,10 @@ ALARMS: dict[str, tuple[Alarm, ...]] = {
 }
 
 
+ANCHOR_LOG_GROUP = "/rtb-ops-bot/audit-anchor"
+ANCHOR_LOG_STREAM = "audit-chain-head"
+
+
 def seed_aws(endpoint_url: str, accounts: dict[str, str], *, now: datetime) -> None:
     """Seed every env's account; `accounts` maps env name (int/stg/prd) to account id."""
     now = now.astimezone(UTC)
@@ -119,7 +123,15 @@ def seed_aws(endpoint_url: str, accounts: dict[str, str], *, now: datetime) -> N
         if env == "int":
             seed_latency(session, endpoint_url, now)
             seed_ecr(session, endpoint_url)
+            seed_anchor_stream(session, endpoint_url)
         seed_cost_explorer(endpoint_url, account, FARGATE_DAILY_USD.get(env, 5.0), now)
+
+
+def seed_anchor_stream(session: boto3.Session, endpoint_url: str) -> None:
+    """The audit chain's anchor stream (README: Security), in int as an operator makes it."""
+    logs = session.client("logs", endpoint_url=endpoint_url)
+    logs.create_log_group(logGroupName=ANCHOR_LOG_GROUP)
+    logs.create_log_stream(logGroupName=ANCHOR_LOG_GROUP, logStreamName=ANCHOR_LOG_STREAM)
 
 
 def role_arn(account: str) -> str:

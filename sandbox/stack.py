@@ -22,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+import psycopg
 import yaml
 
 from ops.config import ENV_NAMES, Config
@@ -29,7 +30,7 @@ from sandbox.fake_aws import FakeAws
 from sandbox.fake_hub_api import FakeHubApi
 from sandbox.fake_kube import FakeKubeServer
 from sandbox.queue_traffic import QueueTraffic
-from sandbox.seed_aws import REGION, role_arn, seed_aws
+from sandbox.seed_aws import ANCHOR_LOG_GROUP, ANCHOR_LOG_STREAM, REGION, role_arn, seed_aws
 from sandbox.seed_hub import HubSeedSummary, seed_hub
 from sandbox.seed_kube import seed_cluster
 from sandbox.seed_queues import seed_queues
@@ -53,7 +54,24 @@ FIXED_ENVIRON = {
     "AWS_DEFAULT_REGION": REGION,
     "SLACK_BOT_TOKEN": "xoxb-sandbox",
     "SLACK_SIGNING_SECRET": "sandbox-signing-secret",
+    "AUDIT_HMAC_KEYS": "sandbox:sandbox-audit-key-not-a-secret-0123456789",
 }
+# The two roles of README "Security": the owner runs the migrations, the bot runs as a member
+# of rtb_bot_runtime (append and read on the audit log, nothing more).
+OWNER_ROLE, RUNTIME_GROUP, RUNTIME_ROLE = "rtb_bot_owner", "rtb_bot_runtime", "rtb_bot_app"
+
+
+def set_up_bot_roles(postgres: PostgresServer, database: str) -> tuple[str, str]:
+    """What an operator does once (README: Security); the URLs of the owner and the bot."""
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {OWNER_ROLE} LOGIN")
+        conn.execute(f"CREATE ROLE {RUNTIME_GROUP} NOLOGIN")
+        conn.execute(f"CREATE ROLE {RUNTIME_ROLE} LOGIN IN ROLE {RUNTIME_GROUP}")
+        conn.execute(f"GRANT CREATE ON DATABASE {database} TO {OWNER_ROLE}")
+    admin = postgres.url_for(database)
+    return admin.replace("postgres@", f"{OWNER_ROLE}@", 1), admin.replace(
+        "postgres@", f"{RUNTIME_ROLE}@", 1
+    )
 
 
 def _role_members(*names: str) -> dict[str, list[str]]:
@@ -94,7 +112,8 @@ class SandboxStack:
             self._start_servers()
             self.fake_aws = FakeAws(upstream=self.moto.url)
             self.fake_aws.start()
-            bot_url = self.postgres.create_database(BOT_DB)
+            self.postgres.create_database(BOT_DB)
+            owner_url, runtime_url = set_up_bot_roles(self.postgres, BOT_DB)
             hub_url = self.postgres.create_database(HUB_DB)
             self._seed(hub_url, now)
             seed_trail_logs(self.fake_aws, ACCOUNTS, now=now, kube=self.kube)
@@ -102,7 +121,8 @@ class SandboxStack:
             if self._queue_traffic:
                 self.traffic = QueueTraffic(self.redis.url).start()
             self.environ = {
-                "DATABASE_URL": bot_url,
+                "DATABASE_URL": runtime_url,
+                "DATABASE_MIGRATION_URL": owner_url,
                 "HUB_DATABASE_URL": hub_url,
                 "REDIS_URL": self.redis.url,
                 **FIXED_ENVIRON,
@@ -205,6 +225,7 @@ class SandboxStack:
             },
             "hub": {"queues": list(QUEUES)},
             "approvals": {"spool_file": str(self._state_dir() / "unrecorded-results.jsonl")},
+            "audit": {"anchor": {"log_group": ANCHOR_LOG_GROUP, "log_stream": ANCHOR_LOG_STREAM}},
             "aws": {
                 "endpoint_url": self.moto.url,
                 "service_endpoints": dict.fromkeys(FAKED_AWS, self.fake_aws.url)

@@ -106,17 +106,16 @@ async def migrate(db: Database) -> list[str]:
 
 
 async def _apply_pending(conn: psycopg.AsyncConnection[Row]) -> list[str]:
+    pending = [m for m in migration_files() if m[0] not in await _applied_versions(conn)]
+    if not pending:
+        return []  # no DDL at all: the runtime role (no CREATE on the schema) starts too
     await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     await conn.execute(
         f"CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_migrations ("
         "version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz DEFAULT now())"
     )
-    cursor = await conn.execute(f"SELECT version FROM {SCHEMA}.schema_migrations")
-    done = {row["version"] for row in await cursor.fetchall()}
     applied = []
-    for version, name, sql in migration_files():
-        if version in done:
-            continue
+    for version, name, sql in pending:
         async with conn.transaction():
             await conn.execute(sql.encode())  # our own files, not user input
             await conn.execute(
@@ -125,3 +124,25 @@ async def _apply_pending(conn: psycopg.AsyncConnection[Row]) -> list[str]:
             )
         applied.append(name)
     return applied
+
+
+async def _applied_versions(conn: psycopg.AsyncConnection[Row]) -> set[int]:
+    cursor = await conn.execute(
+        "SELECT to_regclass(%s) IS NOT NULL AS present", (f"{SCHEMA}.schema_migrations",)
+    )
+    found = await cursor.fetchone()
+    if not (found and found["present"]):
+        return set()
+    cursor = await conn.execute(f"SELECT version FROM {SCHEMA}.schema_migrations")
+    return {row["version"] for row in await cursor.fetchall()}
+
+
+async def owns_table(db: Database, table: str) -> bool:
+    """Whether the connected role could rewrite `table` past its triggers: a superuser, its
+    owner, or a member of its owner role (who may ALTER TABLE … DISABLE TRIGGER)."""
+    row = await db.fetch_one(
+        "SELECT r.rolsuper OR pg_has_role(current_user, c.relowner, 'USAGE') AS owns"
+        " FROM pg_class c, pg_roles r WHERE c.oid = to_regclass(%s) AND r.rolname = current_user",
+        (table,),
+    )
+    return bool(row and row["owns"])

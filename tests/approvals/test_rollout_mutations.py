@@ -288,6 +288,12 @@ async def test_emergency_rollback_confirms_once_then_audits_each_deployment(runt
     rows = await runtime.backends.db.fetch(
         "SELECT actor, action, outcome, params FROM rtb_bot.audit_events ORDER BY id"
     )
+    refused = rows.pop(0)  # the other operator's click on the Confirm button
+    assert (refused["actor"], refused["action"], refused["outcome"]) == (
+        "UOPERATOR2",
+        spec.mutation,
+        "refused",
+    )
     assert [(r["action"], r["outcome"], r["params"]["deployment"]) for r in rows] == [
         ("rollback", "requested", ENGINE),
         ("rollback", "succeeded", ENGINE),

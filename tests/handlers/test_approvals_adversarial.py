@@ -58,7 +58,9 @@ async def test_twenty_concurrent_clicks_on_two_replicas_run_the_change_once(
     assert len(answers) == 20
     assert sum("You approved" in a for a in answers) == 1
     assert all("You approved" in a or "already" in a or "right now" in a for a in answers)
-    chain = await verify_chain(slack.runtime.backends.db)  # 20 writers, two replicas, one chain
+    chain = await verify_chain(
+        slack.runtime.backends.db, slack.runtime.deps.require_gate().audit.keys
+    )  # 20 writers, two replicas, one chain
     assert chain.intact and chain.events == len(outcomes)
 
 
