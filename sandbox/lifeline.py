@@ -113,6 +113,4 @@ def spawn(
     set; a child that calls ``setsid()`` there must pass ``own_process_group=False``."""
     setter = _death_signal_setter(death_signal, preexec_fn)
     group: dict[str, Any] = {"process_group": 0} if own_process_group else {}
-    return _SPAWNER.run(
-        lambda: subprocess.Popen(args, preexec_fn=setter, **group, **popen_kwargs)  # noqa: PLW1509
-    )
+    return _SPAWNER.run(lambda: subprocess.Popen(args, preexec_fn=setter, **group, **popen_kwargs))
