@@ -13,6 +13,7 @@ class Fault:
     status: int | None  # None: answer normally, only `delay` later
     delay: float
     count: int | None  # hits left; None: forever
+    hold: bool = False  # wait for FakeKubeServer.release_held() before `delay` and `status`
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method.upper()) and bool(self.path.search(path))
@@ -23,9 +24,15 @@ class Faults:
         self._faults: list[Fault] = []
 
     def add(
-        self, method: str, path_regex: str, status: int | None, delay: float, count: int | None
+        self,
+        method: str,
+        path_regex: str,
+        status: int | None,
+        delay: float,
+        count: int | None,
+        hold: bool = False,
     ) -> None:
-        fault = Fault(method.upper(), re.compile(path_regex), status, delay, count)
+        fault = Fault(method.upper(), re.compile(path_regex), status, delay, count, hold)
         self._faults.append(fault)
 
     def clear(self) -> None:
