@@ -2,8 +2,9 @@
 
 Used by the pytest fixtures (``tests/fixtures/servers.py``) and by the bot's local sandbox
 console. Every server lives in its own temporary directory, listens on 127.0.0.1 only, and is
-stopped by ``stop()``, by leaving its ``with`` block, or at interpreter exit (``atexit``), so a
-crashed test run leaves no orphan processes. ``stop()`` is idempotent.
+stopped by ``stop()``, by leaving its ``with`` block, or at interpreter exit (``atexit``); if
+its owner dies without any of these (SIGKILL, a crash), the kernel signals the server to stop
+(``sandbox/lifeline.py``), so no run leaves an orphan server. ``stop()`` is idempotent.
 
 PostgreSQL refuses to run as root: when the effective uid is 0, ``initdb``/``pg_ctl`` run as
 the ``postgres`` user (``subprocess`` ``user=``/``group=``) and the temp dir is chowned to it.
@@ -19,6 +20,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -30,6 +32,8 @@ from typing import Any, Self
 
 import psycopg
 from psycopg import sql
+
+from sandbox.lifeline import spawn
 
 __all__ = ["MotoServer", "PostgresServer", "RedisServer", "ServerError", "free_port"]
 
@@ -177,8 +181,9 @@ class RedisServer(_Server):
             "--logfile",
             str(log),
         ]
-        self._proc = subprocess.Popen(
+        self._proc = spawn(
             cmd,
+            death_signal=signal.SIGTERM,  # a clean shutdown; nothing is saved
             cwd=self._dir,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -400,8 +405,9 @@ class PostgresServer(_Server):
         # the terminal reaches it too; pg_ctl is used to stop it.
         assert self._bindir is not None and self._dir is not None
         with self._log.open("ab") as log:
-            self._proc = subprocess.Popen(
+            self._proc = spawn(
                 [str(self._bindir / "postgres"), "-D", str(self._data), "-p", str(port)],
+                death_signal=signal.SIGQUIT,  # immediate shutdown: its backends too, shm freed
                 cwd=self._dir,
                 stdin=subprocess.DEVNULL,
                 stdout=log,

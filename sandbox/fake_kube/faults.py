@@ -16,6 +16,7 @@ class Fault:
     count: int | None  # hits left; None: forever
     after: Callable[[], None] | None = None  # called once the request is handled, before the
     # answer leaves (e.g. cut the bot's database between a change and its answer)
+    hold: bool = False  # wait for FakeKubeServer.release_held() before `delay` and `status`
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method.upper()) and bool(self.path.search(path))
@@ -33,8 +34,9 @@ class Faults:
         delay: float,
         count: int | None,
         after: Callable[[], None] | None = None,
+        hold: bool = False,
     ) -> None:
-        fault = Fault(method.upper(), re.compile(path_regex), status, delay, count, after)
+        fault = Fault(method.upper(), re.compile(path_regex), status, delay, count, after, hold)
         self._faults.append(fault)
 
     def clear(self) -> None:

@@ -68,6 +68,8 @@ class FakeKubeServer:
         self._lock = threading.RLock()
         self._cluster = Cluster()
         self._faults = Faults()
+        self._releases = 0  # release_held() calls so far: a held request waits for the next
+        self._held = 0
         self._server = ThreadedHttpServer(
             self._handle, name="fake-kube", host=host, client_max_size=64 * 1024 * 1024
         )
@@ -79,6 +81,7 @@ class FakeKubeServer:
         return self.url
 
     def stop(self) -> None:
+        self.release_held()
         self._server.stop()
 
     def __enter__(self) -> FakeKubeServer:
@@ -106,6 +109,8 @@ class FakeKubeServer:
             self.requests.append((request.method, request.path, user))
             fault = self._faults.take(request.method, request.path)
             arrived_in = self._cluster
+        if fault is not None and fault.hold:
+            await self._hold()
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
             if self._cluster is not arrived_in:  # a test's late write must not reach the next
@@ -128,6 +133,19 @@ class FakeKubeServer:
             fault.after()
         return response
 
+    async def _hold(self) -> None:
+        with self._lock:
+            self._held += 1
+            released_by = self._releases + 1
+        try:
+            # released from the test's thread: a counter under the lock, polled (an asyncio
+            # Event belongs to this server's loop and cannot be set from there)
+            while self._releases < released_by:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        finally:
+            with self._lock:
+                self._held -= 1
+
     def _caller(self, request: web.Request) -> tuple[str | None, bool]:
         """(user, authenticated). Impersonate-User wins; tokens map through token_users."""
         auth = request.headers.get("Authorization", "")
@@ -144,6 +162,7 @@ class FakeKubeServer:
             self._cluster = Cluster()
             self._faults.clear()
             self.requests.clear()
+        self.release_held()
 
     def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Create or replace an object as given (namespace auto-created); returns it stored."""
@@ -169,11 +188,28 @@ class FakeKubeServer:
         delay: float = 0.0,
         count: int | None = 1,
         after: Callable[[], None] | None = None,
+        hold: bool = False,
     ) -> None:
-        """`after` (with `status=None`) runs in the server's thread once the request is handled,
-        before its answer is sent: the moment to cut something the caller depends on."""
+        """The next `count` requests matching `method` and `path_regex` wait `delay` seconds,
+        then fail with `status` (None: answered normally). With `hold`, they first wait until
+        `release_held()` (or `reset()`, `stop()`): a server hung for exactly as long as the test
+        needs, so a test asserts that the bot answered while the server still held its request
+        (`held_requests`) instead of asserting a duration. `after` (with `status=None`) runs in
+        the server's thread once the request is handled, before its answer is sent: the moment
+        to cut something the caller depends on."""
         with self._lock:
-            self._faults.add(method, path_regex, status, delay, count, after)
+            self._faults.add(method, path_regex, status, delay, count, after, hold)
+
+    @property
+    def held_requests(self) -> int:
+        """How many requests a `hold` fault is holding right now."""
+        with self._lock:
+            return self._held
+
+    def release_held(self) -> None:
+        """Let every request held so far go on (later ones are held again)."""
+        with self._lock:
+            self._releases += 1
 
     def clear_faults(self) -> None:
         with self._lock:

@@ -22,6 +22,7 @@ import yaml
 
 from sandbox.fake_kube import FakeKubeServer
 from sandbox.fake_slack import FakeSlackAPI
+from sandbox.lifeline import spawn
 from sandbox.servers import free_port
 from sandbox.slack_payloads import form_body, signed_headers, slash_command
 from tests.fixtures.bot import BOT_TOKEN, SIGNING_SECRET, raw_config
@@ -102,7 +103,7 @@ def served(
         env.pop("SLACK_SIGNING_SECRET", None)
     port, log = free_port(), tmp_path / "bot.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(
+        proc = spawn(  # dies with this test run, however it ends
             [*SERVE, *(["--http"] if request.param == "http" else []), "--port", str(port)],
             env=env,
             cwd=ROOT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -582,15 +583,44 @@ def test_429_fault_has_retry_after(kube: FakeKubeServer, core: client.CoreV1Api)
     core.list_namespace()
 
 
-def test_delay_fault_times_out_while_server_keeps_serving(
+def test_a_held_request_times_out_in_the_client_while_the_server_keeps_serving(
     kube: FakeKubeServer, core: client.CoreV1Api
 ) -> None:
-    kube.inject_fault(method="GET", path_regex="/namespaces$", status=None, delay=1.0)
-    started = time.monotonic()
+    kube.inject_fault(method="GET", path_regex="/namespaces$", status=None, hold=True)
     with pytest.raises(urllib3.exceptions.HTTPError):
         core.list_namespace(_request_timeout=0.2)
-    assert core.get_api_resources().group_version == "v1"  # answered during the delay
-    assert time.monotonic() - started < 0.9
+    assert kube.held_requests == 1  # the client gave up first
+    assert core.get_api_resources().group_version == "v1"  # answered while one is held
+    kube.release_held()
+    core.list_namespace()  # the fault was used up
+
+
+def wait_until(condition: Any, bound_seconds: float = 30) -> None:
+    """Poll `condition` (a bound for a broken case, not a measure)."""
+    deadline = time.monotonic() + bound_seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.01)
+
+
+def test_a_held_request_is_answered_once_released(
+    kube: FakeKubeServer, core: client.CoreV1Api
+) -> None:
+    kube.inject_fault(method="GET", path_regex="/namespaces$", status=503, hold=True)
+    outcome: list[int] = []
+
+    def ask() -> None:
+        with pytest.raises(ApiException) as exc:
+            core.list_namespace()
+        outcome.append(exc.value.status)
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    wait_until(lambda: kube.held_requests == 1)
+    assert outcome == []
+    kube.release_held()
+    asking.join(30)
+    assert outcome == [503] and kube.held_requests == 0
 
 
 def test_an_after_hook_runs_once_the_request_is_applied_before_the_answer(

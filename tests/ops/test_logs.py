@@ -234,9 +234,8 @@ async def test_polls_until_complete(backends, fake_aws):
 async def test_a_query_still_running_at_the_deadline_is_stopped(backends, fake_aws):
     seed(fake_aws)
     fake_aws.query_polls = 1_000_000
-    started = asyncio.get_running_loop().time()
-    result = await logs.search(backends, "workflow-engine", "Jira", wait_seconds=0.6, now=NOW)
-    assert asyncio.get_running_loop().time() - started < 5.0  # 0.6 s, plus a loaded machine
+    async with asyncio.timeout(60):  # the query never ends: only the bot's deadline stops it
+        result = await logs.search(backends, "workflow-engine", "Jira", wait_seconds=0.6, now=NOW)
     assert not result.complete and result.lines == ()
     assert len(fake_aws.calls("StopQuery")) == 1
 

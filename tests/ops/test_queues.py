@@ -2,7 +2,6 @@
 and by a real Python bullmq Worker."""
 
 import asyncio
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -158,11 +157,10 @@ async def test_redis_down_names_redis_and_why():
         "redis://127.0.0.1:1", decode_responses=True, socket_connect_timeout=1
     )
     try:
-        started = time.monotonic()
         with pytest.raises(BackendUnavailable) as error:
-            await all_queue_counts(BullQueues(client, "bull"), WATCHED)
+            async with asyncio.timeout(60):  # a bound for a hang, not a measure
+                await all_queue_counts(BullQueues(client, "bull"), WATCHED)
         assert (error.value.backend, error.value.reason) == ("Redis", "cannot connect")
-        assert time.monotonic() - started < 5
     finally:
         await client.aclose()
 

@@ -2,6 +2,7 @@
 worker (waiting grows, completed does not), resume restarts it, and stop() never hangs."""
 
 import asyncio
+import threading
 import time
 
 import redis.asyncio as aioredis
@@ -39,9 +40,8 @@ async def test_pause_visibly_stops_the_sandbox_consumer(redis_url):
         await bull.resume(QUEUE)
         await wait_for(lambda: completed_at_least(later.completed + later.pending))
     finally:
-        started = time.monotonic()
         traffic.stop()
-        stopped_in = time.monotonic() - started
         await client.aclose()
-    assert stopped_in < 10
+    # stop() gives up on a worker that does not close (after a bound): this one really ended
+    assert [t for t in threading.enumerate() if t.name == "sandbox-queue-traffic"] == []
     traffic.stop()  # idempotent
