@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 
@@ -13,6 +14,7 @@ class Fault:
     status: int | None  # None: answer normally, only `delay` later
     delay: float
     count: int | None  # hits left; None: forever
+    hold: threading.Event | None = None  # the request waits until the test sets it
 
     def matches(self, method: str, path: str) -> bool:
         return self.method in ("*", method.upper()) and bool(self.path.search(path))
@@ -23,9 +25,15 @@ class Faults:
         self._faults: list[Fault] = []
 
     def add(
-        self, method: str, path_regex: str, status: int | None, delay: float, count: int | None
+        self,
+        method: str,
+        path_regex: str,
+        status: int | None,
+        delay: float,
+        count: int | None,
+        hold: threading.Event | None = None,
     ) -> None:
-        fault = Fault(method.upper(), re.compile(path_regex), status, delay, count)
+        fault = Fault(method.upper(), re.compile(path_regex), status, delay, count, hold)
         self._faults.append(fault)
 
     def clear(self) -> None:

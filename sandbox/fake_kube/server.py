@@ -28,6 +28,7 @@ from sandbox.threaded_http import ThreadedHttpServer
 log = logging.getLogger(__name__)
 
 RequestRecord = tuple[str, str, str | None]  # method, path (no query), user
+HOLD_LIMIT_SECONDS = 30.0  # a held request a test forgot to release ends as a 503
 
 
 def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -108,7 +109,13 @@ class FakeKubeServer:
             self.requests.append((request.method, request.path, caller.user))
             fault = self._faults.take(request.method, request.path)
             arrived_in = self._cluster
-        if fault is not None and fault.delay:
+        if fault is not None and fault.hold is not None:
+            wait = asyncio.get_running_loop().run_in_executor(
+                None, fault.hold.wait, HOLD_LIMIT_SECONDS
+            )
+            if not await wait:
+                raise KubeError(503, "the request was held and never released")
+        if fault is not None and (fault.delay or fault.hold is not None):
             await asyncio.sleep(fault.delay)
             if self._cluster is not arrived_in:  # a test's late write must not reach the next
                 raise KubeError(503, "the cluster was reset while this request waited")
@@ -172,9 +179,12 @@ class FakeKubeServer:
         status: int | None = 500,
         delay: float = 0.0,
         count: int | None = 1,
+        hold: threading.Event | None = None,
     ) -> None:
+        """Matching requests wait `delay` seconds (or until `hold` is set: the test decides
+        what happens meanwhile, without timing), then answer `status` (None: normally)."""
         with self._lock:
-            self._faults.add(method, path_regex, status, delay, count)
+            self._faults.add(method, path_regex, status, delay, count, hold)
 
     def clear_faults(self) -> None:
         with self._lock:

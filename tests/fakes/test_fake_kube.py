@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -910,6 +912,21 @@ def test_delay_fault_times_out_while_server_keeps_serving(
         core.list_namespace(_request_timeout=0.2)
     assert core.get_api_resources().group_version == "v1"  # answered during the delay
     assert time.monotonic() - started < 0.9
+
+
+def test_a_held_request_waits_until_the_test_releases_it(
+    kube: FakeKubeServer, core: client.CoreV1Api, ns: str
+) -> None:
+    release = threading.Event()
+    kube.inject_fault("GET", "/configmaps/cfg$", status=None, hold=release)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(core.read_namespaced_config_map, "cfg", ns)
+        while not any(path.endswith("/configmaps/cfg") for _, path, _ in kube.requests):
+            time.sleep(0.01)
+        core.create_namespaced_config_map(ns, {"metadata": {"name": "cfg"}})  # served meanwhile
+        assert not reading.done()
+        release.set()
+        assert reading.result().metadata.name == "cfg"  # answered after what happened meanwhile
 
 
 # -- custom resources ------------------------------------------------------------------------
