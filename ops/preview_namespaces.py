@@ -23,6 +23,7 @@ from ops.backends.container import Backends
 from ops.cluster import now_utc, parse_time
 from ops.config import EnvName
 from ops.errors import BackendUnavailable, UserError
+from ops.kube_writes import is_conflict
 from ops.previews import (
     EXPIRES_AT,
     ISSUE_LABEL,
@@ -278,7 +279,9 @@ async def delete_preview(
     """Delete a preview namespace: re-read right before, only if it is labelled a preview.
 
     The delete carries the uid just read as a precondition, so a namespace re-created under the
-    same name in between (by anyone, with any labels) is never the one deleted.
+    same name in between (by anyone, with any labels) is never the one deleted. A 409 (that
+    precondition, or a namespace someone else already put into Terminating) deleted nothing:
+    a fresh read says which it was.
     """
     state = await require_preview(backends, env, name)
     try:
@@ -293,8 +296,32 @@ async def delete_preview(
     except BackendUnavailable as exc:
         if exc.reason.startswith("HTTP 404"):
             raise UserError(f"{env}: `{name}` was deleted by someone else meanwhile.") from None
+        if is_conflict(exc):
+            raise await _changed_meanwhile(backends, state) from None
         raise _forbidden(backends, env, exc, "delete", "namespaces") from None
     return state
+
+
+async def _changed_meanwhile(backends: Backends, before: NamespaceState) -> UserError:
+    """Why the cluster refused a delete with a 409 (nothing was deleted), from a fresh read."""
+    env, name = before.env, before.name
+    try:
+        now = await read_namespace(backends, env, name)
+    except BackendUnavailable:
+        now = before
+    if now is None:
+        return UserError(f"{env}: `{name}` was deleted by someone else meanwhile.")
+    if now.uid != before.uid:
+        return UserError(
+            f"{env}: `{name}` was deleted and created again meanwhile; the bot did not delete "
+            "the new one."
+        )
+    if now.terminating:
+        return UserError(f"{env}: `{name}` is already being deleted.")
+    return UserError(
+        f"{env}: `{name}` changed while the bot deleted it (HTTP 409 Conflict from the "
+        "cluster); nothing was deleted."
+    )
 
 
 @dataclass(frozen=True)

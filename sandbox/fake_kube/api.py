@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.fake_kube import authz
+from sandbox.fake_kube.authz import Caller
 from sandbox.fake_kube.cluster import Cluster
 from sandbox.fake_kube.errors import KubeError
 from sandbox.fake_kube.kinds import known
@@ -21,7 +23,7 @@ class ApiRequest:
     query: Mapping[str, str]
     body: Any
     content_type: str
-    user: str | None
+    caller: Caller
 
 
 @dataclass
@@ -80,7 +82,7 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("item", "GET"): lambda c, r, q: _ok(c.read(r)),
     ("item", "PUT"): lambda c, r, q: _ok(c.replace(r, q.body, _dry(q))),
     ("item", "PATCH"): _patch,
-    ("item", "DELETE"): lambda c, r, q: _ok(c.delete(r, _dry(q))),
+    ("item", "DELETE"): lambda c, r, q: _ok(c.delete(r, q.body, _dry(q))),
     ("scale", "GET"): lambda c, r, q: _ok(c.read_scale(r)),
     ("scale", "PUT"): lambda c, r, q: _ok(c.write_scale(r, q.body)),
     ("scale", "PATCH"): lambda c, r, q: _ok(c.patch_scale(r, q.body, q.content_type)),
@@ -98,22 +100,24 @@ def _shape(r: Route) -> str:
 
 
 def handle(cluster: Cluster, req: ApiRequest) -> ApiResponse:
+    authz.check_impersonation(cluster.rules, req.caller)
     doc = discovery(req.path)
     if doc is not None:
         return _ok(doc)
     route = parse_route(req.path)
     if route is None:
         raise KubeError(404, "the server could not find the requested resource")
+    authz.check_request(cluster.rules, req.caller, route, req.method, req.query)
     if route.group == "authorization.k8s.io" and route.plural in _REVIEWS:
         if req.method != "POST" or not isinstance(req.body, dict):
             raise KubeError(405, "access reviews only accept POST with a JSON object")
-        return _ok(cluster.rules.review(route.plural, req.body, req.user, route.namespace), 201)
+        answer = cluster.rules.review(route.plural, req.body, req.caller.user, route.namespace)
+        return _ok(answer, 201)
     handler = _HANDLERS.get((_shape(route), req.method))
     if handler is None:
         raise KubeError(
             405 if _shape(route) in ("collection", "item") else 404,
             f"{req.method} is not supported on {req.path}",
         )
-    if cluster.controller.pending():
-        cluster.controller.reconcile()  # let delayed pods turn Ready before anyone looks
+    cluster.controller.reconcile()  # what became due on the clock happens before anyone looks
     return handler(cluster, route, req)

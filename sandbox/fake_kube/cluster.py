@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from sandbox.fake_kube import errors
+from sandbox.fake_kube.clock import Clock
 from sandbox.fake_kube.controller import Controller, random_suffix
+from sandbox.fake_kube.defaults import with_defaults
 from sandbox.fake_kube.errors import KubeError
 from sandbox.fake_kube.kinds import is_builtin_group, kind_for, known, plural_for
 from sandbox.fake_kube.kinds import split_api_version as split_av
@@ -15,7 +16,7 @@ from sandbox.fake_kube.patch import PATCH_TYPES, STRATEGIC_MERGE_PATCH, PatchErr
 from sandbox.fake_kube.rbac import AccessRules
 from sandbox.fake_kube.routes import Route
 from sandbox.fake_kube.selectors import match_labels_to_selector, select
-from sandbox.fake_kube.store import Key, Obj, ObjectStore, key_of, now_iso, validate_name
+from sandbox.fake_kube.store import Key, Obj, ObjectStore, key_of, validate_name
 
 LogKey = tuple[str, str, str | None]  # namespace, pod, container (None: any container)
 
@@ -23,7 +24,8 @@ LogKey = tuple[str, str, str | None]  # namespace, pod, container (None: any con
 class Cluster:
     def __init__(self) -> None:
         self.store = ObjectStore()
-        self.controller = Controller(self.store)
+        self.clock = Clock()
+        self.controller = Controller(self.store, self.clock)
         self.rules = AccessRules()
         self.logs: dict[LogKey, str] = {}
 
@@ -61,6 +63,7 @@ class Cluster:
         if self.store.get(key) is not None:
             raise errors.already_exists(r.group, r.plural, meta["name"])
         if r.plural == "namespaces" and r.group == "":
+            body["spec"] = {"finalizers": ["kubernetes"]}
             body["status"] = {"phase": "Active"}
         if dry_run:
             return body
@@ -88,8 +91,11 @@ class Cluster:
         current = self.read(r)
         return self._update(r, current, self._patched(r, current, patch, content_type), dry_run)
 
-    def delete(self, r: Route, dry_run: bool = False) -> Obj:
+    def delete(self, r: Route, options: Any = None, dry_run: bool = False) -> Obj:
+        """DeleteOptions.preconditions (uid, resourceVersion) that do not hold are a 409 and
+        delete nothing, as on a real API server."""
         obj = self.read(r)
+        _check_preconditions(r, obj, options)
         if r.plural == "namespaces" and r.group == "":
             return self._delete_namespace(obj, dry_run)
         if dry_run:
@@ -97,7 +103,7 @@ class Cluster:
         self.store.remove(self.key(r))
         self._after_write(None)
         if r.plural == "pods" and r.group == "":
-            obj["metadata"]["deletionTimestamp"] = now_iso()
+            obj["metadata"]["deletionTimestamp"] = self.clock.iso()
             return obj
         m = obj["metadata"]
         return {
@@ -117,9 +123,9 @@ class Cluster:
 
     def apply(self, obj: Obj) -> Obj:
         """Create or replace `obj` as given (status included), creating its namespace."""
-        obj = copy.deepcopy(obj)
         group, _ = split_av(obj["apiVersion"])
         plural = plural_for(obj["kind"])
+        obj = with_defaults(group, plural, obj)
         rt = known(group, plural)
         namespace = obj["metadata"].get("namespace")
         if rt is not None:
@@ -170,7 +176,11 @@ class Cluster:
         if patch_type:
             body = self._patched(r, current, body, patch_type)
         return self._update(
-            r.parent(), current, {**current, "status": body.get("status")}, dry_run=False
+            r.parent(),
+            current,
+            {**current, "status": body.get("status")},
+            dry_run=False,
+            of_status=True,
         )
 
     def pod_log(self, r: Route, container: str | None, tail_lines: int | None) -> str:
@@ -196,7 +206,7 @@ class Cluster:
     def _typed(self, r: Route, body: Obj) -> Obj:
         if not isinstance(body, dict):
             raise KubeError(400, "the request body must be a JSON object")
-        body = copy.deepcopy(body)
+        body = with_defaults(r.group, r.plural, body)
         body.setdefault("apiVersion", r.api_version)
         body.setdefault("kind", kind_for(r.group, r.plural))
         meta = body.setdefault("metadata", {})
@@ -217,10 +227,17 @@ class Cluster:
             raise errors.invalid(r.group, r.plural, r.name or "", "patch result is not an object")
         return result
 
-    def _update(self, r: Route, current: Obj, body: Obj, dry_run: bool) -> Obj:
+    def _update(
+        self, r: Route, current: Obj, body: Obj, dry_run: bool, *, of_status: bool = False
+    ) -> Obj:
+        """A write of the object (its status kept: only the status subresource changes that,
+        as for every built-in kind) or, `of_status`, of its status alone."""
         rv = body.get("metadata", {}).get("resourceVersion")
         if rv and rv != current["metadata"]["resourceVersion"]:
             raise errors.conflict(r.group, r.plural, r.name or "")
+        body = with_defaults(r.group, r.plural, body)
+        if is_builtin_group(r.group) and not of_status and "status" in current:
+            body["status"] = current["status"]
         if dry_run:
             return body
         key = self.key(r)
@@ -232,8 +249,20 @@ class Cluster:
         return (self.store.get(key) or {}) if key else {}
 
     def _check_namespace(self, r: Route) -> None:
-        if r.scope and self.store.get(key_of("", "namespaces", None, r.scope)) is None:
+        """New objects need a namespace that exists and is not being terminated."""
+        if not r.scope:
+            return
+        ns = self.store.get(key_of("", "namespaces", None, r.scope))
+        if ns is None:
             raise errors.not_found("", "namespaces", r.scope)
+        if ns["metadata"].get("deletionTimestamp"):
+            why = (
+                f"unable to create new content in namespace {r.scope} because it is being "
+                "terminated"
+            )
+            field = "metadata.namespace"
+            cause = {"reason": "NamespaceTerminating", "message": why, "field": field}
+            raise errors.forbidden(r.group, r.plural, None, why, [cause])
 
     def _ensure_namespace(self, name: str) -> None:
         key = key_of("", "namespaces", None, name)
@@ -249,14 +278,38 @@ class Cluster:
             )
 
     def _delete_namespace(self, ns: Obj, dry_run: bool) -> Obj:
+        """The first delete marks it Terminating (its content and then itself go when the
+        controller finishes it); a second one, while it terminates, is a 409 as on a real
+        server."""
         name = ns["metadata"]["name"]
+        if ns["metadata"].get("deletionTimestamp"):
+            raise errors.conflict(
+                "",
+                "namespaces",
+                name,
+                "The system is ensuring all content is removed from this namespace.  Upon "
+                "completion, this namespace will automatically be purged by the system.",
+            )
         ns["status"] = {"phase": "Terminating"}
-        ns["metadata"]["deletionTimestamp"] = now_iso()
+        ns["metadata"]["deletionTimestamp"] = self.clock.iso()
         if dry_run:
             return ns
-        for key in self.store.all_keys():
-            if key[2] == name or key == key_of("", "namespaces", None, name):
-                self.store.remove(key)
+        key = key_of("", "namespaces", None, name)
+        terminating = self.store.update(key, ns)
         self.logs = {k: v for k, v in self.logs.items() if k[0] != name}
         self._after_write(None)
-        return ns
+        return terminating
+
+
+def _check_preconditions(r: Route, obj: Obj, options: Any) -> None:
+    wanted = (options.get("preconditions") if isinstance(options, dict) else None) or {}
+    meta = obj["metadata"]
+    for field, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+        if wanted.get(field) is not None and wanted[field] != meta.get(field):
+            raise errors.conflict(
+                r.group,
+                r.plural,
+                r.name or "",
+                f"Precondition failed: {label} in precondition: {wanted[field]}, "
+                f"{label} in object meta: {meta.get(field)}",
+            )

@@ -1,8 +1,22 @@
-"""A synchronous mini controller: Deployments -> ReplicaSets (with revisions) -> Pods.
+"""A synchronous mini kube-controller-manager: Deployments -> ReplicaSets -> Pods, namespaces
+that finish terminating, garbage collection by ownerReferences.
 
-It does what `kubectl rollout status/history/undo` observe, nothing more: one ReplicaSet per
-distinct pod template, revision annotations, pods that are Running and Ready at once (or after
-`rollout_delay_seconds`), and garbage collection by ownerReferences.
+It does what `kubectl rollout status/history/undo` observe, the way the real controllers do:
+- one ReplicaSet per distinct pod template, revision annotations, `revisionHistoryLimit` (old
+  ReplicaSets scaled to zero beyond it are deleted once the rollout is complete);
+- RollingUpdate within `maxSurge` / `maxUnavailable` (25 % each by default: surge rounds up,
+  unavailable down, never both 0), Recreate (old pods gone before new ones start);
+- pods that turn Ready `rollout_delay_seconds` after they are created, or never when their image
+  is broken (`broken_images`: waiting in ImagePullBackOff or whatever reason is given);
+- Deployment status as the deployment controller writes it: `observedGeneration`, replicas /
+  updated / ready / available / unavailable, the `Available` condition and the `Progressing`
+  one (NewReplicaSetCreated, ReplicaSetUpdated, NewReplicaSetAvailable, and `False` with
+  ProgressDeadlineExceeded once `progressDeadlineSeconds` pass without progress).
+
+Time is the cluster's Clock (tests advance it instead of sleeping). `paused` stops the whole
+controller, as a lagging kube-controller-manager would: writes are stored, generation moves
+ahead of observedGeneration, nothing rolls until it runs again. Each reconcile runs passes until
+nothing changes, so a rollout without delays completes within the write that started it.
 """
 
 from __future__ import annotations
@@ -10,16 +24,22 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import secrets
-import time
 from typing import Any
 
-from sandbox.fake_kube.store import Key, Obj, ObjectStore, key_of, now_iso
+from sandbox.fake_kube.clock import Clock, from_iso
+from sandbox.fake_kube.store import Key, Obj, ObjectStore, key_of
 
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 HASH_LABEL = "pod-template-hash"
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for generated suffixes
+_MAX_PASSES = 50  # a reconcile stops when a pass changes nothing; this only bounds a bug
+DEFAULT_PROGRESS_DEADLINE = 600
+DEFAULT_HISTORY_LIMIT = 10
+_DONE, _UPDATED = "NewReplicaSetAvailable", "ReplicaSetUpdated"
+_TIMED_OUT = "ProgressDeadlineExceeded"
 
 
 def template_hash(template: dict[str, Any]) -> str:
@@ -59,12 +79,10 @@ def pod_ready(pod: Obj) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-def pod_status(spec: dict[str, Any], ready: bool, started: str) -> dict[str, Any]:
-    state = (
-        {"running": {"startedAt": started}}
-        if ready
-        else {"waiting": {"reason": "ContainerCreating"}}
-    )
+def pod_status(
+    spec: dict[str, Any], ready: bool, started: str, waiting: str = "ContainerCreating"
+) -> dict[str, Any]:
+    state = {"running": {"startedAt": started}} if ready else {"waiting": {"reason": waiting}}
     statuses = [
         {
             "name": c["name"],
@@ -117,54 +135,112 @@ def new_replicaset(dep: Obj, pod_hash: str, rev: int) -> Obj:
     }
 
 
-def deployment_conditions(
-    old: list[dict[str, Any]], available: bool, complete: bool
-) -> list[dict[str, Any]]:
-    wanted = [
-        (
-            "Available",
-            "True" if available else "False",
-            "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
-        ),
-        ("Progressing", "True", "NewReplicaSetAvailable" if complete else "ReplicaSetUpdated"),
-    ]
-    out = []
-    for kind, status, reason in wanted:
-        prev = next((c for c in old if c.get("type") == kind), None)
-        if prev and (prev.get("status"), prev.get("reason")) == (status, reason):
-            out.append(prev)
-            continue
-        stamp = now_iso()
-        out.append(
-            {
-                "type": kind,
-                "status": status,
-                "reason": reason,
-                "message": reason,
-                "lastUpdateTime": stamp,
-                "lastTransitionTime": stamp,
-            }
-        )
-    return out
+# -- deployment arithmetic (pure) ------------------------------------------------------------
+
+
+def _scaled(value: Any, total: int, round_up: bool) -> int:
+    """An IntOrString of the API (`1` or `"25%"`) against `total` replicas."""
+    if isinstance(value, str) and value.endswith("%"):
+        exact = int(value[:-1]) * total / 100
+        return math.ceil(exact) if round_up else math.floor(exact)
+    return int(value)
+
+
+def rolling_limits(spec: dict[str, Any]) -> tuple[int, int]:
+    """(maxSurge, maxUnavailable) in pods, as the controller resolves them (its fenceposts)."""
+    strategy = spec.get("strategy") or {}
+    if strategy.get("type") == "Recreate":
+        return 0, 0
+    rolling = strategy.get("rollingUpdate") or {}
+    desired = int(spec.get("replicas", 1))
+    surge = _scaled(rolling.get("maxSurge", "25%"), desired, round_up=True)
+    unavailable = _scaled(rolling.get("maxUnavailable", "25%"), desired, round_up=False)
+    if surge == 0 and unavailable == 0:
+        unavailable = 1
+    return surge, min(unavailable, desired)
+
+
+def _replicas(rs: Obj) -> int:
+    return int(rs["spec"].get("replicas", 0))
+
+
+def _available(rs: Obj) -> int:
+    return int((rs.get("status") or {}).get("availableReplicas", 0))
+
+
+def _status_count(rs: Obj, field: str) -> int:
+    return int((rs.get("status") or {}).get(field, 0))
+
+
+def _condition(status: str, reason: str, message: str, now: str) -> dict[str, Any]:
+    return {
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "lastUpdateTime": now,
+        "lastTransitionTime": now,
+    }
+
+
+def _set_condition(conditions: dict[str, dict[str, Any]], kind: str, new: dict[str, Any]) -> None:
+    """The API's SetDeploymentCondition: same status and reason keeps the old one; same status
+    keeps its lastTransitionTime."""
+    old = conditions.get(kind)
+    if old and (old.get("status"), old.get("reason")) == (new["status"], new["reason"]):
+        return
+    if old and old.get("status") == new["status"]:
+        new = {**new, "lastTransitionTime": old.get("lastTransitionTime", new["lastUpdateTime"])}
+    conditions[kind] = {"type": kind, **new}
+
+
+def _complete(dep: Obj, status: dict[str, Any]) -> bool:
+    desired = int(dep["spec"].get("replicas", 1))
+    return (
+        status["updatedReplicas"] == desired
+        and status["replicas"] == desired
+        and status["availableReplicas"] == desired
+        and status["observedGeneration"] >= dep["metadata"].get("generation", 1)
+    )
+
+
+def _progressed(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """The deployment controller's DeploymentProgressing: any count moved the right way."""
+    old_old = old.get("replicas", 0) - old.get("updatedReplicas", 0)
+    new_old = new["replicas"] - new["updatedReplicas"]
+    return (
+        new["updatedReplicas"] > old.get("updatedReplicas", 0)
+        or new_old < old_old
+        or new["readyReplicas"] > old.get("readyReplicas", 0)
+        or new["availableReplicas"] > old.get("availableReplicas", 0)
+    )
 
 
 class Controller:
-    def __init__(self, store: ObjectStore) -> None:
+    def __init__(self, store: ObjectStore, clock: Clock | None = None) -> None:
         self.store = store
+        self.clock = clock or Clock()
         self.rollout_delay_seconds = 0.0
-        self._ready_at: dict[str, float] = {}  # pod uid -> monotonic time it turns Ready
-
-    def pending(self) -> bool:
-        return bool(self._ready_at)
+        self.namespace_termination_seconds = 0.0
+        self.broken_images: dict[str, str] = {}  # image -> the waiting reason its pods show
+        self.paused = False
+        self._ready_at: dict[str, float] = {}  # pod uid -> clock time it turns Ready
 
     def reconcile(self) -> None:
+        if self.paused:
+            return
+        for _ in range(_MAX_PASSES):
+            before = self.store.resource_version
+            self._pass()
+            if self.store.resource_version == before:
+                return
+
+    def _pass(self) -> None:
         self._collect_orphans()
+        self._finish_namespaces()
         for dep in self.store.items("apps", "deployments"):
-            self._sync_replicasets(dep)
+            self._sync_deployment(dep)
         for rs in self.store.items("apps", "replicasets"):
             self._sync_pods(rs)
-        for dep in self.store.items("apps", "deployments"):
-            self._sync_deployment_status(dep)
 
     def _owned(self, group: str, plural: str, owner: Obj) -> list[Obj]:
         ns, uid = owner["metadata"].get("namespace"), owner["metadata"]["uid"]
@@ -176,42 +252,182 @@ class Controller:
         exists = self.store.get(key) is not None
         return self.store.update(key, obj) if exists else self.store.insert(key, obj)
 
-    def _sync_replicasets(self, dep: Obj) -> None:
+    # -- deployments ---------------------------------------------------------------------------
+
+    def _sync_deployment(self, dep: Obj) -> None:
         owned = self._owned("apps", "replicasets", dep)
+        new, created = self._new_replicaset(dep, owned)
+        old = [rs for rs in owned if rs["metadata"]["uid"] != new["metadata"]["uid"]]
+        if (dep["spec"].get("strategy") or {}).get("type") == "Recreate":
+            self._recreate(dep, new, old)
+        else:
+            self._roll(dep, new, old)
+        new = self._fresh(new) or new
+        old = [fresh for rs in old if (fresh := self._fresh(rs)) is not None]
+        dep = self._sync_status(dep, new, old, created)
+        if _complete(dep, dep["status"]):
+            self._trim_history(dep, old)
+
+    def _fresh(self, rs: Obj) -> Obj | None:
+        m = rs["metadata"]
+        return self.store.get(key_of("apps", "replicasets", m["namespace"], m["name"]))
+
+    def _new_replicaset(self, dep: Obj, owned: list[Obj]) -> tuple[Obj, bool]:
+        """The ReplicaSet of the current template (created at revision max+1 when missing; an
+        old one coming back becomes the newest revision, as `rollout undo` shows it)."""
         pod_hash = template_hash(dep["spec"].get("template", {}))
+        top = max((revision(rs) for rs in owned), default=0)
         current = next(
             (rs for rs in owned if rs["metadata"].get("labels", {}).get(HASH_LABEL) == pod_hash),
             None,
         )
-        top = max((revision(rs) for rs in owned), default=0)
+        created = current is None
         if current is None:
-            current = self._put(new_replicaset(dep, pod_hash, top + 1), "apps", "replicasets")
-            owned.append(current)
-        elif revision(current) < top:  # back to an old template: it becomes the newest revision
+            current = new_replicaset(dep, pod_hash, top + 1)
+        elif revision(current) < top:
             current["metadata"]["annotations"][REVISION] = str(top + 1)
-        for rs in owned:
-            is_current = rs["metadata"]["uid"] == current["metadata"]["uid"]
-            self._scale_replicaset(current if is_current else rs, dep, is_current)
+        cause = dep["metadata"].get("annotations", {}).get(CHANGE_CAUSE)
+        if cause:
+            current["metadata"].setdefault("annotations", {})[CHANGE_CAUSE] = cause
+        current = self._put(current, "apps", "replicasets")
         annotations = dep["metadata"].setdefault("annotations", {})
         annotations[REVISION] = current["metadata"]["annotations"][REVISION]
-        self._put(dep, "apps", "deployments")
+        return current, created
 
-    def _scale_replicaset(self, rs: Obj, dep: Obj, is_current: bool) -> None:
-        rs["spec"]["replicas"] = dep["spec"].get("replicas", 1) if is_current else 0
-        cause = dep["metadata"].get("annotations", {}).get(CHANGE_CAUSE)
-        if is_current and cause:
-            rs["metadata"].setdefault("annotations", {})[CHANGE_CAUSE] = cause
-        self._put(rs, "apps", "replicasets")
+    def _scale(self, rs: Obj, replicas: int) -> None:
+        if _replicas(rs) != replicas:
+            rs["spec"]["replicas"] = replicas
+            self._put(rs, "apps", "replicasets")
+
+    def _roll(self, dep: Obj, new: Obj, old: list[Obj]) -> None:
+        """One step of a RollingUpdate: scale the new ReplicaSet up within maxSurge, then the old
+        ones down (their unavailable pods first) while maxUnavailable allows."""
+        desired = int(dep["spec"].get("replicas", 1))
+        surge, unavailable = rolling_limits(dep["spec"])
+        total = _replicas(new) + sum(_replicas(rs) for rs in old)
+        want = _replicas(new)
+        if want > desired:
+            want = desired
+        elif want < desired:
+            want += max(0, min(desired + surge - total, desired - want))
+        self._scale(new, want)
+        oldest_first = sorted(old, key=revision)
+        min_available = desired - unavailable
+        room = want + sum(_replicas(rs) for rs in old) - min_available - (want - _available(new))
+        if room <= 0:
+            return
+        for rs in oldest_first:
+            cut = min(max(0, _replicas(rs) - _available(rs)), room)
+            self._scale(rs, _replicas(rs) - cut)
+            room -= cut
+        spare = _available(new) + sum(_available(rs) for rs in old) - min_available
+        for rs in oldest_first:
+            cut = min(_replicas(rs), max(0, spare))
+            self._scale(rs, _replicas(rs) - cut)
+            spare -= cut
+
+    def _recreate(self, dep: Obj, new: Obj, old: list[Obj]) -> None:
+        for rs in old:
+            self._scale(rs, 0)
+        if all(_status_count(rs, "replicas") == 0 for rs in old):
+            self._scale(new, int(dep["spec"].get("replicas", 1)))
+
+    def _sync_status(self, dep: Obj, new: Obj, old: list[Obj], created: bool) -> Obj:
+        everyone = [new, *old]
+        status: dict[str, Any] = {
+            "observedGeneration": dep["metadata"].get("generation", 1),
+            "replicas": sum(_status_count(rs, "replicas") for rs in everyone),
+            "updatedReplicas": _status_count(new, "replicas"),
+            "readyReplicas": sum(_status_count(rs, "readyReplicas") for rs in everyone),
+            "availableReplicas": sum(_available(rs) for rs in everyone),
+        }
+        unavailable = sum(_replicas(rs) for rs in everyone) - status["availableReplicas"]
+        if unavailable > 0:
+            status["unavailableReplicas"] = unavailable
+        before = dep.get("status") or {}
+        conditions = {c["type"]: c for c in before.get("conditions", []) if "type" in c}
+        self._available_condition(dep, status, conditions)
+        self._progressing_condition(dep, new, before, status, conditions, created)
+        status["conditions"] = [conditions[k] for k in ("Available", "Progressing")]
+        dep["status"] = status
+        return self._put(dep, "apps", "deployments")
+
+    def _available_condition(
+        self, dep: Obj, status: dict[str, Any], conditions: dict[str, dict[str, Any]]
+    ) -> None:
+        desired = int(dep["spec"].get("replicas", 1))
+        _, unavailable = rolling_limits(dep["spec"])
+        if status["availableReplicas"] >= desired - unavailable:
+            wanted = ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.")
+        else:
+            wanted = (
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.",
+            )
+        _set_condition(conditions, "Available", _condition(*wanted, self.clock.iso()))
+
+    def _progressing_condition(
+        self,
+        dep: Obj,
+        new: Obj,
+        before: dict[str, Any],
+        status: dict[str, Any],
+        conditions: dict[str, dict[str, Any]],
+        created: bool,
+    ) -> None:
+        rs, now = new["metadata"]["name"], self.clock.iso()
+
+        def put(status: str, reason: str, message: str) -> None:
+            _set_condition(conditions, "Progressing", _condition(status, reason, message, now))
+
+        if created:
+            put("True", "NewReplicaSetCreated", f'Created new replica set "{rs}"')
+        elif "Progressing" not in conditions:
+            put("True", "FoundNewReplicaSet", f'Found new replica set "{rs}"')
+        current = conditions["Progressing"]
+        if status["replicas"] == status["updatedReplicas"] and current.get("reason") == _DONE:
+            return
+        if _complete(dep, status):
+            put("True", _DONE, f'ReplicaSet "{rs}" has successfully progressed.')
+        elif _progressed(before, status):  # every step of progress restarts the deadline
+            moving = _condition("True", _UPDATED, f'ReplicaSet "{rs}" is progressing.', now)
+            if current.get("status") == "True":
+                moving["lastTransitionTime"] = current.get("lastTransitionTime", now)
+            conditions["Progressing"] = {"type": "Progressing", **moving}
+        elif self._timed_out(dep, current):
+            put("False", _TIMED_OUT, f'ReplicaSet "{rs}" has timed out progressing.')
+
+    def _timed_out(self, dep: Obj, progressing: dict[str, Any]) -> bool:
+        if progressing.get("reason") == _TIMED_OUT:
+            return True
+        deadline = int(dep["spec"].get("progressDeadlineSeconds", DEFAULT_PROGRESS_DEADLINE))
+        since = from_iso(progressing.get("lastUpdateTime") or self.clock.iso())
+        return since + deadline < self.clock.now()
+
+    def _trim_history(self, dep: Obj, old: list[Obj]) -> None:
+        """Old ReplicaSets at zero beyond revisionHistoryLimit go, oldest revision first."""
+        limit = int(dep["spec"].get("revisionHistoryLimit", DEFAULT_HISTORY_LIMIT))
+        idle = sorted(
+            (rs for rs in old if _replicas(rs) == 0 and _status_count(rs, "replicas") == 0),
+            key=revision,
+        )
+        for rs in idle[: max(0, len(idle) - limit)]:
+            m = rs["metadata"]
+            self.store.remove(key_of("apps", "replicasets", m["namespace"], m["name"]))
+
+    # -- pods ----------------------------------------------------------------------------------
 
     def _sync_pods(self, rs: Obj) -> None:
-        pods = self._owned("", "pods", rs)
-        want = rs["spec"].get("replicas", 1)
-        for pod in pods[want:]:
+        want = _replicas(rs)
+        pods = [self._refresh_readiness(p) for p in self._owned("", "pods", rs)]
+        pods.sort(key=lambda p: (pod_ready(p), p["metadata"]["name"]))  # unready ones go first
+        surplus, pods = pods[: max(0, len(pods) - want)], pods[max(0, len(pods) - want) :]
+        for pod in surplus:
             self._ready_at.pop(pod["metadata"]["uid"], None)
             self.store.remove(
                 key_of("", "pods", pod["metadata"]["namespace"], pod["metadata"]["name"])
             )
-        pods = [self._refresh_readiness(p) for p in pods[:want]]
         pods += [self._create_pod(rs) for _ in range(want - len(pods))]
         ready = sum(pod_ready(p) for p in pods)
         rs["status"] = {
@@ -223,6 +439,10 @@ class Controller:
         }
         self._put(rs, "apps", "replicasets")
 
+    def _broken(self, spec: dict[str, Any]) -> str | None:
+        images = [c.get("image", "") for c in spec.get("containers", [])]
+        return next((self.broken_images[i] for i in images if i in self.broken_images), None)
+
     def _create_pod(self, rs: Obj) -> Obj:
         template = rs["spec"]["template"]
         meta = copy.deepcopy(template.get("metadata", {}))
@@ -232,51 +452,47 @@ class Controller:
             ownerReferences=[owner_ref(rs)],
         )
         spec = {**copy.deepcopy(template.get("spec", {})), "nodeName": "fake-node-1"}
-        ready = self.rollout_delay_seconds <= 0
+        broken = self._broken(spec)
+        ready = broken is None and self.rollout_delay_seconds <= 0
         pod = {
             "apiVersion": "v1",
             "kind": "Pod",
             "metadata": meta,
             "spec": spec,
-            "status": pod_status(spec, ready, now_iso()),
+            "status": pod_status(spec, ready, self.clock.iso(), broken or "ContainerCreating"),
         }
         pod = self._put(pod, "", "pods")
-        if not ready:
-            self._ready_at[pod["metadata"]["uid"]] = time.monotonic() + self.rollout_delay_seconds
+        if not ready and broken is None:
+            self._ready_at[pod["metadata"]["uid"]] = self.clock.now() + self.rollout_delay_seconds
         return pod
 
     def _refresh_readiness(self, pod: Obj) -> Obj:
         uid = pod["metadata"]["uid"]
         due = self._ready_at.get(uid)
-        if due is None or time.monotonic() < due:
+        if due is None or self.clock.now() < due:
             return pod
         del self._ready_at[uid]
-        pod["status"] = pod_status(pod["spec"], True, now_iso())
+        pod["status"] = pod_status(pod["spec"], True, self.clock.iso())
         return self._put(pod, "", "pods")
 
-    def _sync_deployment_status(self, dep: Obj) -> None:
-        pod_hash = template_hash(dep["spec"].get("template", {}))
-        pods = [
-            (rs["metadata"].get("labels", {}).get(HASH_LABEL) == pod_hash, p)
-            for rs in self._owned("apps", "replicasets", dep)
-            for p in self._owned("", "pods", rs)
-        ]
-        ready = sum(pod_ready(p) for _, p in pods)
-        updated = sum(is_new and pod_ready(p) for is_new, p in pods)
-        want = dep["spec"].get("replicas", 1)
-        status = {
-            "observedGeneration": dep["metadata"].get("generation", 1),
-            "replicas": len(pods),
-            "updatedReplicas": updated,
-            "readyReplicas": ready,
-            "availableReplicas": ready,
-        }
-        if want > ready:
-            status["unavailableReplicas"] = want - ready
-        old = dep.get("status", {}).get("conditions", [])
-        status["conditions"] = deployment_conditions(old, ready >= want, updated >= want)
-        dep["status"] = status
-        self._put(dep, "apps", "deployments")
+    # -- namespaces and garbage --------------------------------------------------------------
+
+    def _finish_namespaces(self) -> None:
+        """A Terminating namespace's content goes, then the namespace itself, once
+        `namespace_termination_seconds` passed since its deletion (never while it still has
+        metadata.finalizers: how a real namespace gets stuck in Terminating)."""
+        for ns in self.store.items("", "namespaces"):
+            m = ns["metadata"]
+            stamp = m.get("deletionTimestamp")
+            if not stamp or m.get("finalizers"):
+                continue
+            if from_iso(stamp) + self.namespace_termination_seconds > self.clock.now():
+                continue
+            name = ns["metadata"]["name"]
+            for key in self.store.all_keys():
+                if key[2] == name:
+                    self.store.remove(key)
+            self.store.remove(key_of("", "namespaces", None, name))
 
     def _collect_orphans(self) -> None:
         """Delete objects whose owners are all gone, repeatedly (RS first, then its pods)."""

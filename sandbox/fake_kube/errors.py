@@ -71,12 +71,28 @@ def already_exists(group: str, plural: str, name: str) -> KubeError:
     return KubeError(409, message, "AlreadyExists", details)
 
 
-def conflict(group: str, plural: str, name: str) -> KubeError:
-    message = (
-        f'Operation cannot be fulfilled on {resource_label(group, plural)} "{name}": the object '
-        "has been modified; please apply your changes to the latest version and try again"
-    )
+def conflict(
+    group: str,
+    plural: str,
+    name: str,
+    why: str = "the object has been modified; please apply your changes to the latest version "
+    "and try again",
+) -> KubeError:
+    message = f'Operation cannot be fulfilled on {resource_label(group, plural)} "{name}": {why}'
     return KubeError(409, message, "Conflict", {"name": name, "group": group, "kind": plural})
+
+
+def forbidden(
+    group: str, plural: str, name: str | None, why: str, causes: list[dict[str, str]] | None = None
+) -> KubeError:
+    """`deployments.apps "x" is forbidden: <why>` (`pods is forbidden: ...` for a collection)."""
+    target = resource_label(group, plural) + (f' "{name}"' if name else "")
+    details: dict[str, Any] = {"group": group, "kind": plural}
+    if name:
+        details["name"] = name
+    if causes:
+        details["causes"] = causes
+    return KubeError(403, f"{target} is forbidden: {why}", details=details)
 
 
 def invalid(group: str, plural: str, name: str, message: str) -> KubeError:

@@ -1,7 +1,6 @@
-"""Access reviews answered from rules registered with `FakeKubeServer.allow()`.
-
-Nothing else is authorised: the fake serves every request; only the review endpoints
-(`selfsubjectaccessreviews`, `subjectaccessreviews`, `localsubjectaccessreviews`) consult rules.
+"""Rules registered with `FakeKubeServer.allow()`: they answer access reviews
+(`selfsubjectaccessreviews`, `subjectaccessreviews`, `localsubjectaccessreviews`) and decide
+every impersonated request (authz.py). A rule is one RBAC PolicyRule bound to one user.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ class Rule:
     resource: str  # "deployments", "deployments/scale", "pods/*" or "*"
     namespace: str | None  # None: every namespace and cluster-scoped objects
     group: str  # "" means the resource's own group ("deployments" -> "apps"); "*" any
+    name: str | None = None  # resourceNames: None any; a name never matches a list or create
 
     def matches(self, user: str, attrs: dict[str, Any]) -> bool:
         resource = attrs.get("resource", "")
@@ -32,6 +32,7 @@ class Rule:
             and _resource_matches(self.resource, target)
             and self.namespace in (None, attrs.get("namespace") or None)
             and group in ("*", attrs.get("group", ""))
+            and self.name in (None, attrs.get("name") or None)
         )
 
 
@@ -46,9 +47,15 @@ class AccessRules:
         self.rules: list[Rule] = []
 
     def allow(
-        self, user: str, verb: str, resource: str, namespace: str | None = None, group: str = ""
+        self,
+        user: str,
+        verb: str,
+        resource: str,
+        namespace: str | None = None,
+        group: str = "",
+        name: str | None = None,
     ) -> None:
-        self.rules.append(Rule(user, verb, resource, namespace, group))
+        self.rules.append(Rule(user, verb, resource, namespace, group, name))
 
     def decide(self, user: str, attrs: dict[str, Any]) -> tuple[bool, str]:
         if user == SUPERUSER:

@@ -17,10 +17,12 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.fake_kube.api import ApiRequest, ApiResponse, handle
+from sandbox.fake_kube.authz import Caller
 from sandbox.fake_kube.cluster import Cluster
 from sandbox.fake_kube.errors import KubeError
 from sandbox.fake_kube.faults import Faults
 from sandbox.fake_kube.kinds import default_group
+from sandbox.fake_kube.rbac import SUPERUSER
 from sandbox.threaded_http import ThreadedHttpServer
 
 log = logging.getLogger(__name__)
@@ -104,9 +106,9 @@ class FakeKubeServer:
 
     async def _respond(self, request: web.Request) -> web.Response:
         raw = await request.read()
-        user, known_caller = self._caller(request)
+        caller, known_caller = self._caller(request)
         with self._lock:
-            self.requests.append((request.method, request.path, user))
+            self.requests.append((request.method, request.path, caller.user))
             fault = self._faults.take(request.method, request.path)
             arrived_in = self._cluster
         if fault is not None and fault.hold:
@@ -125,7 +127,7 @@ class FakeKubeServer:
             dict(request.query),
             _decode(raw),
             request.content_type,
-            user,
+            caller,
         )
         with self._lock:
             response = _to_http(handle(self._cluster, req))
@@ -146,13 +148,18 @@ class FakeKubeServer:
             with self._lock:
                 self._held -= 1
 
-    def _caller(self, request: web.Request) -> tuple[str | None, bool]:
-        """(user, authenticated). Impersonate-User wins; tokens map through token_users."""
+    def _caller(self, request: web.Request) -> tuple[Caller, bool]:
+        """(caller, authenticated). Tokens map through token_users; a request without one is
+        the superuser's. Impersonate-User names who it acts as (authz.py checks both)."""
         auth = request.headers.get("Authorization", "")
         token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
         token_user = self.token_users.get(token) if token else None
         known = token is None or not self.token_users or token_user is not None
-        return request.headers.get("Impersonate-User") or token_user, known
+        impersonated = request.headers.get("Impersonate-User")
+        if impersonated is None:
+            return Caller(token_user), known
+        groups = tuple(request.headers.getall("Impersonate-Group", []))
+        return Caller(impersonated, token_user or SUPERUSER, groups), known
 
     # -- seeding and inspection (called from the test thread) --------------------------------
 
@@ -216,10 +223,20 @@ class FakeKubeServer:
             self._faults.clear()
 
     def allow(
-        self, user: str, verb: str, resource: str, namespace: str | None = None, group: str = ""
+        self,
+        user: str,
+        verb: str,
+        resource: str,
+        namespace: str | None = None,
+        group: str = "",
+        name: str | None = None,
     ) -> None:
+        """Let `user` do `verb` on `resource` ("deployments", "pods/log", "*"), in `namespace`
+        (None: everywhere), on the object `name` only when given (RBAC's resourceNames). To
+        impersonate someone, the caller needs `allow(caller, "impersonate", "users",
+        name=...)` ("serviceaccounts" in the account's namespace, "groups" for groups)."""
         with self._lock:
-            self._cluster.rules.allow(user, verb, resource, namespace, group)
+            self._cluster.rules.allow(user, verb, resource, namespace, group, name)
 
     def set_pod_logs(
         self, namespace: str, pod: str, text: str, container: str | None = None
@@ -227,14 +244,50 @@ class FakeKubeServer:
         with self._lock:
             self._cluster.logs[(namespace, pod, container)] = text
 
+    # -- the controller and its clock (see controller.py) -------------------------------------
+
     @property
     def rollout_delay_seconds(self) -> float:
+        """How long a new pod takes to turn Ready, on the cluster's clock (0: at once)."""
         return self._cluster.controller.rollout_delay_seconds
 
     @rollout_delay_seconds.setter
     def rollout_delay_seconds(self, seconds: float) -> None:
         with self._lock:
             self._cluster.controller.rollout_delay_seconds = seconds
+
+    @property
+    def namespace_termination_seconds(self) -> float:
+        """How long a deleted namespace stays Terminating, on the cluster's clock (0: it is gone
+        by the time its delete is answered, though the answer says Terminating)."""
+        return self._cluster.controller.namespace_termination_seconds
+
+    @namespace_termination_seconds.setter
+    def namespace_termination_seconds(self, seconds: float) -> None:
+        with self._lock:
+            self._cluster.controller.namespace_termination_seconds = seconds
+
+    def break_image(self, image: str, reason: str = "ImagePullBackOff") -> None:
+        """Pods of `image` never turn Ready (their containers wait with `reason`)."""
+        with self._lock:
+            self._cluster.controller.broken_images[image] = reason
+
+    def advance(self, seconds: float) -> None:
+        """Move the cluster's clock on and let the controller catch up (no sleeping)."""
+        with self._lock:
+            self._cluster.clock.advance(seconds)
+            self._cluster.controller.reconcile()
+
+    def pause_controller(self) -> None:
+        """Stop the controllers, as when kube-controller-manager lags: writes are stored and
+        generation moves on, but observedGeneration, ReplicaSets and pods stay as they are."""
+        with self._lock:
+            self._cluster.controller.paused = True
+
+    def resume_controller(self) -> None:
+        with self._lock:
+            self._cluster.controller.paused = False
+            self._cluster.controller.reconcile()
 
     def _resolve(self, kind_plural: str) -> tuple[str, str]:
         plural, _, group = kind_plural.partition(".")

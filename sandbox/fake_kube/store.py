@@ -114,4 +114,8 @@ class ObjectStore:
         return copy.deepcopy(obj)
 
     def remove(self, key: Key) -> Obj | None:
-        return self._objects.pop(key, None)
+        """Delete an object; like any write, a delete moves the resourceVersion on."""
+        removed = self._objects.pop(key, None)
+        if removed is not None:
+            self._next_rv()
+        return removed

@@ -346,7 +346,8 @@ async def test_following_gives_up_at_the_timeout(kube, config, backends):
     )
     assert followed.timed_out and not followed.done
     listener, gone = followed.observations
-    assert listener.status.state == "progressing" and listener.status.updated == 0
+    assert listener.status.state == "progressing"  # one surge pod, not Ready for 30 s
+    assert (listener.status.updated, listener.status.available) == (1, 2)
     assert gone.status is None and "no deployment `gone`" in (gone.error or "")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import threading
 import time
@@ -466,14 +467,185 @@ def test_seeded_pods_are_left_alone(kube: FakeKubeServer, core: client.CoreV1Api
 
 
 def test_rollout_delay(kube: FakeKubeServer, apps: client.AppsV1Api, ns: str) -> None:
-    kube.rollout_delay_seconds = 0.3
+    kube.rollout_delay_seconds = 30
     created = apps.create_namespaced_deployment(ns, deployment(replicas=2))
-    assert (created.status.ready_replicas, created.status.updated_replicas) == (0, 0)
-    time.sleep(0.35)
+    # updatedReplicas counts the new template's pods whether Ready or not, as a real cluster does
+    assert (created.status.ready_replicas, created.status.updated_replicas) == (0, 2)
+    assert created.status.unavailable_replicas == 2
+    kube.advance(30)  # the cluster's clock, no sleeping
     status = apps.read_namespaced_deployment_status("workflow-engine", ns).status
     assert (status.ready_replicas, status.updated_replicas, status.available_replicas) == (2, 2, 2)
+    assert status.unavailable_replicas is None
     progressing = {c.type: c.reason for c in status.conditions}["Progressing"]
     assert progressing == "NewReplicaSetAvailable"
+
+
+def conditions_of(dep: client.V1Deployment) -> dict[str, tuple[str, str, str]]:
+    return {c.type: (c.status, c.reason, c.message) for c in dep.status.conditions}
+
+
+def replicas_by_image(apps: client.AppsV1Api) -> dict[str, int]:
+    return {
+        rs.spec.template.spec.containers[0].image: rs.spec.replicas
+        for rs in apps.list_namespaced_replica_set(NS).items
+    }
+
+
+def test_created_deployments_carry_the_api_defaults(apps: client.AppsV1Api, ns: str) -> None:
+    spec = apps.create_namespaced_deployment(ns, deployment()).spec
+    assert (spec.revision_history_limit, spec.progress_deadline_seconds) == (10, 600)
+    assert spec.strategy.type == "RollingUpdate"
+    assert (
+        spec.strategy.rolling_update.max_surge,
+        spec.strategy.rolling_update.max_unavailable,
+    ) == (
+        "25%",
+        "25%",
+    )
+
+
+def test_rolling_update_stays_within_max_surge_and_max_unavailable(
+    kube: FakeKubeServer, apps: client.AppsV1Api, ns: str
+) -> None:
+    body = deployment(replicas=4)
+    body["spec"]["strategy"] = {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    apps.create_namespaced_deployment(ns, body)
+    kube.rollout_delay_seconds = 10
+    apps.patch_namespaced_deployment("workflow-engine", ns, image_patch("engine:2"))
+    steps = []
+    for _ in range(6):
+        dep = apps.read_namespaced_deployment("workflow-engine", ns)
+        s = dep.status
+        steps.append(
+            (replicas_by_image(apps), s.replicas, s.updated_replicas, s.available_replicas)
+        )
+        kube.advance(10)
+    assert steps == [
+        ({"engine:1": 4, "engine:2": 1}, 5, 1, 4),  # one pod of surge, none unavailable
+        ({"engine:1": 3, "engine:2": 2}, 5, 2, 4),
+        ({"engine:1": 2, "engine:2": 3}, 5, 3, 4),
+        ({"engine:1": 1, "engine:2": 4}, 5, 4, 4),
+        ({"engine:1": 0, "engine:2": 4}, 4, 4, 4),
+        ({"engine:1": 0, "engine:2": 4}, 4, 4, 4),
+    ]
+    assert conditions_of(dep)["Progressing"][:2] == ("True", "NewReplicaSetAvailable")
+
+
+def test_max_unavailable_lets_old_pods_go_before_new_ones_are_ready(
+    kube: FakeKubeServer, apps: client.AppsV1Api, ns: str
+) -> None:
+    body = deployment(replicas=4)
+    body["spec"]["strategy"] = {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "50%"}}
+    apps.create_namespaced_deployment(ns, body)
+    kube.rollout_delay_seconds = 10
+    apps.patch_namespaced_deployment("workflow-engine", ns, image_patch("engine:2"))
+    status = apps.read_namespaced_deployment("workflow-engine", ns).status
+    assert replicas_by_image(apps) == {"engine:1": 2, "engine:2": 2}
+    assert (status.replicas, status.available_replicas, status.unavailable_replicas) == (4, 2, 2)
+    assert {c.type: c.status for c in status.conditions}["Available"] == "True"  # 2 >= 4 - 2
+
+
+def image_patch(image: str) -> dict[str, Any]:
+    return {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": image}]}}}}
+
+
+def test_observed_generation_lags_while_the_controller_is_paused(
+    kube: FakeKubeServer, apps: client.AppsV1Api, ns: str
+) -> None:
+    apps.create_namespaced_deployment(ns, deployment())
+    kube.pause_controller()
+    apps.patch_namespaced_deployment("workflow-engine", ns, image_patch("engine:2"))
+    dep = apps.read_namespaced_deployment("workflow-engine", ns)
+    assert (dep.metadata.generation, dep.status.observed_generation) == (2, 1)
+    assert replicas_by_image(apps) == {"engine:1": 2}  # nothing rolled yet
+    kube.resume_controller()
+    dep = apps.read_namespaced_deployment("workflow-engine", ns)
+    assert (dep.metadata.generation, dep.status.observed_generation) == (2, 2)
+    assert replicas_by_image(apps) == {"engine:1": 0, "engine:2": 2}
+
+
+def test_a_stuck_rollout_exceeds_its_progress_deadline(
+    kube: FakeKubeServer, apps: client.AppsV1Api, core: client.CoreV1Api, ns: str
+) -> None:
+    body = deployment(replicas=2)
+    body["spec"]["progressDeadlineSeconds"] = 60
+    apps.create_namespaced_deployment(ns, body)
+    kube.break_image("engine:broken")
+    apps.patch_namespaced_deployment("workflow-engine", ns, image_patch("engine:broken"))
+    new_rs = next(
+        rs.metadata.name
+        for rs in apps.list_namespaced_replica_set(ns).items
+        if rs.spec.template.spec.containers[0].image == "engine:broken"
+    )
+    dep = apps.read_namespaced_deployment("workflow-engine", ns)
+    # its pod was created (updatedReplicas moved): progress, the last there will be
+    assert conditions_of(dep)["Progressing"] == (
+        "True",
+        "ReplicaSetUpdated",
+        f'ReplicaSet "{new_rs}" is progressing.',
+    )
+    kube.advance(59)
+    dep = apps.read_namespaced_deployment("workflow-engine", ns)
+    assert conditions_of(dep)["Progressing"][:2] == ("True", "ReplicaSetUpdated")
+    kube.advance(2)
+    dep = apps.read_namespaced_deployment("workflow-engine", ns)
+    assert conditions_of(dep)["Progressing"] == (
+        "False",
+        "ProgressDeadlineExceeded",
+        f'ReplicaSet "{new_rs}" has timed out progressing.',
+    )
+    # the old pods keep serving (maxUnavailable 25% of 2 is 0); the new one waits for its image
+    assert (dep.status.available_replicas, dep.status.updated_replicas) == (2, 1)
+    waiting = [
+        p.status.container_statuses[0].state.waiting.reason
+        for p in pods_of(core, "workflow-engine")
+        if not p.status.container_statuses[0].ready
+    ]
+    assert waiting == ["ImagePullBackOff"]
+    apps.patch_namespaced_deployment("workflow-engine", ns, image_patch("engine:1"))  # undo
+    dep = apps.read_namespaced_deployment("workflow-engine", ns)
+    assert conditions_of(dep)["Progressing"][:2] == ("True", "NewReplicaSetAvailable")
+
+
+def test_progress_restarts_the_deadline(
+    kube: FakeKubeServer, apps: client.AppsV1Api, ns: str
+) -> None:
+    body = deployment(replicas=3)
+    body["spec"]["progressDeadlineSeconds"] = 60
+    body["spec"]["strategy"] = {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    apps.create_namespaced_deployment(ns, body)
+    kube.rollout_delay_seconds = 45
+    apps.patch_namespaced_deployment("workflow-engine", ns, image_patch("engine:2"))
+    reasons = []
+    for _ in range(4):  # 180 s in all, each pod Ready 45 s after the last: never 60 s idle
+        kube.advance(45)
+        dep = apps.read_namespaced_deployment("workflow-engine", ns)
+        reasons.append(conditions_of(dep)["Progressing"][1])
+    assert reasons == ["ReplicaSetUpdated"] * 2 + ["NewReplicaSetAvailable"] * 2
+
+
+def test_revision_history_limit_deletes_the_oldest_idle_replicasets(
+    apps: client.AppsV1Api, ns: str
+) -> None:
+    body = deployment()
+    body["spec"]["revisionHistoryLimit"] = 2
+    apps.create_namespaced_deployment(ns, body)
+    for tag in range(2, 6):
+        apps.patch_namespaced_deployment("workflow-engine", ns, image_patch(f"engine:{tag}"))
+    assert sorted(replicasets_by_revision(apps)) == ["3", "4", "5"]
+
+
+def test_recreate_strategy_stops_old_pods_first(
+    kube: FakeKubeServer, apps: client.AppsV1Api, ns: str
+) -> None:
+    body = deployment(replicas=2)
+    body["spec"]["strategy"] = {"type": "Recreate"}
+    apps.create_namespaced_deployment(ns, body)
+    kube.rollout_delay_seconds = 10
+    apps.patch_namespaced_deployment("workflow-engine", ns, image_patch("engine:2"))
+    status = apps.read_namespaced_deployment("workflow-engine", ns).status
+    assert replicas_by_image(apps) == {"engine:1": 0, "engine:2": 2}
+    assert (status.replicas, status.available_replicas, status.unavailable_replicas) == (2, 0, 2)
 
 
 def test_namespace_delete_cascades(
@@ -488,6 +660,89 @@ def test_namespace_delete_cascades(
     assert apps.list_deployment_for_all_namespaces().items == []
     assert [p.metadata.name for p in core.list_pod_for_all_namespaces().items] == ["loose"]
     assert kube.get("namespaces", None, ns) is None
+
+
+def test_a_deleted_namespace_is_terminating_until_its_content_is_gone(
+    kube: FakeKubeServer, core: client.CoreV1Api, ns: str
+) -> None:
+    kube.namespace_termination_seconds = 30
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "cfg"}})
+    deleted = core.delete_namespace(ns)
+    assert deleted["status"]["phase"] == "Terminating" and deleted["metadata"]["deletionTimestamp"]
+    read = core.read_namespace(ns)
+    assert read.status.phase == "Terminating" and read.metadata.deletion_timestamp is not None
+    with pytest.raises(ApiException) as refused:
+        core.create_namespaced_config_map(ns, {"metadata": {"name": "late"}})
+    assert refused.value.status == 403
+    assert error_of(refused)["message"] == (
+        f"configmaps is forbidden: unable to create new content in namespace {ns} because it is "
+        "being terminated"
+    )
+    assert error_of(refused)["details"]["causes"][0]["reason"] == "NamespaceTerminating"
+    with pytest.raises(ApiException) as again:
+        core.delete_namespace(ns)
+    assert (
+        again.value.status == 409
+        and "ensuring all content is removed" in error_of(again)["message"]
+    )
+    kube.advance(30)
+    with pytest.raises(ApiException) as gone:
+        core.read_namespace(ns)
+    assert gone.value.status == 404
+    assert core.list_config_map_for_all_namespaces().items == []
+
+
+def test_a_namespace_with_a_finalizer_stays_terminating(
+    kube: FakeKubeServer, core: client.CoreV1Api
+) -> None:
+    kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": "stuck", "finalizers": ["example.com/cleanup"]},
+        }
+    )
+    core.delete_namespace("stuck")
+    kube.advance(3600)
+    assert core.read_namespace("stuck").status.phase == "Terminating"
+
+
+def delete_options(**preconditions: str) -> client.V1DeleteOptions:
+    return client.V1DeleteOptions(preconditions=client.V1Preconditions(**preconditions))
+
+
+def test_delete_preconditions_that_do_not_hold_are_409_and_delete_nothing(
+    core: client.CoreV1Api, ns: str
+) -> None:
+    made = core.create_namespaced_config_map(ns, {"metadata": {"name": "cfg"}})
+    with pytest.raises(ApiException) as wrong_uid:
+        core.delete_namespaced_config_map("cfg", ns, body=delete_options(uid="not-its-uid"))
+    assert wrong_uid.value.status == 409 and error_of(wrong_uid)["reason"] == "Conflict"
+    assert error_of(wrong_uid)["message"] == (
+        'Operation cannot be fulfilled on configmaps "cfg": Precondition failed: UID in '
+        f"precondition: not-its-uid, UID in object meta: {made.metadata.uid}"
+    )
+    with pytest.raises(ApiException) as stale:
+        core.delete_namespaced_config_map("cfg", ns, body=delete_options(resource_version="1"))
+    assert (
+        stale.value.status == 409
+        and "ResourceVersion in precondition: 1" in error_of(stale)["message"]
+    )
+    assert core.read_namespaced_config_map("cfg", ns).metadata.uid == made.metadata.uid
+    core.delete_namespaced_config_map("cfg", ns, body=delete_options(uid=made.metadata.uid))
+    assert core.list_namespaced_config_map(ns).items == []
+
+
+def test_a_namespace_recreated_under_its_name_is_not_deleted_by_the_old_uid(
+    kube: FakeKubeServer, core: client.CoreV1Api, ns: str
+) -> None:
+    old_uid = core.read_namespace(ns).metadata.uid
+    core.delete_namespace(ns)
+    core.create_namespace({"metadata": {"name": ns}})
+    with pytest.raises(ApiException) as refused:
+        core.delete_namespace(ns, body=delete_options(uid=old_uid))
+    assert refused.value.status == 409
+    assert core.read_namespace(ns).status.phase == "Active"
 
 
 # -- access reviews --------------------------------------------------------------------------
@@ -560,6 +815,71 @@ def test_bearer_tokens_map_to_users() -> None:
         with make_client(fake.url, token="wrong") as stranger, pytest.raises(ApiException) as exc:
             client.CoreV1Api(stranger).list_namespace()
         assert exc.value.status == 401
+
+
+def test_impersonated_requests_get_the_impersonated_users_rbac(
+    kube: FakeKubeServer, apps: client.AppsV1Api, core: client.CoreV1Api, ns: str
+) -> None:
+    apps.create_namespaced_deployment(ns, deployment())
+    kube.allow("alice", "list", "pods", namespace=NS)
+    kube.allow("alice", "get", "deployments", namespace=NS)
+    with make_client(kube.url, impersonate="alice") as alice_api:
+        alice_core, alice_apps = client.CoreV1Api(alice_api), client.AppsV1Api(alice_api)
+        assert len(alice_core.list_namespaced_pod(NS).items) == 2
+        assert alice_apps.read_namespaced_deployment("workflow-engine", NS).spec.replicas == 2
+        with pytest.raises(ApiException) as elsewhere:
+            alice_core.list_namespaced_pod("kube-system")
+        with pytest.raises(ApiException) as write:
+            alice_apps.patch_namespaced_deployment_scale(
+                "workflow-engine", NS, {"spec": {"replicas": 0}}
+            )
+        with pytest.raises(ApiException) as cluster_wide:
+            alice_core.list_namespace()
+    assert elsewhere.value.status == 403 and error_of(elsewhere)["message"] == (
+        'pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the '
+        'namespace "kube-system"'
+    )
+    assert error_of(write)["message"] == (
+        'deployments.apps "workflow-engine" is forbidden: User "alice" cannot patch resource '
+        '"deployments/scale" in API group "apps" in the namespace "rtb-ai-hub"'
+    )
+    assert error_of(cluster_wide)["message"].endswith("at the cluster scope")
+    assert apps.read_namespaced_deployment("workflow-engine", ns).spec.replicas == 2
+
+
+def test_impersonating_needs_the_impersonate_verb() -> None:
+    with FakeKubeServer(token_users={"tok-bob": "bob"}) as fake:
+        fake.allow("alice", "list", "namespaces")
+        fake.allow("system:serviceaccount:hub:deployer", "list", "namespaces")
+
+        def list_as(user: str, group: str | None = None) -> Any:
+            with make_client(fake.url, impersonate=user, token="tok-bob") as api:
+                if group:
+                    api.set_default_header("Impersonate-Group", group)
+                return client.CoreV1Api(api).list_namespace()
+
+        with pytest.raises(ApiException) as refused:
+            list_as("alice")
+        assert refused.value.status == 403 and error_of(refused)["message"] == (
+            'users "alice" is forbidden: User "bob" cannot impersonate resource "users" in API '
+            'group "" at the cluster scope'
+        )
+        fake.allow("bob", "impersonate", "users", name="alice")
+        list_as("alice")
+        with pytest.raises(ApiException) as other_user:
+            list_as("carol")
+        assert 'users "carol" is forbidden' in error_of(other_user)["message"]
+        with pytest.raises(ApiException) as group:
+            list_as("alice", group="system:masters")
+        assert error_of(group)["message"].startswith('groups "system:masters" is forbidden')
+        with pytest.raises(ApiException) as account:
+            list_as("system:serviceaccount:hub:deployer")
+        assert error_of(account)["message"] == (
+            'serviceaccounts "deployer" is forbidden: User "bob" cannot impersonate resource '
+            '"serviceaccounts" in API group "" in the namespace "hub"'
+        )
+        fake.allow("bob", "impersonate", "serviceaccounts", namespace="hub", name="deployer")
+        list_as("system:serviceaccount:hub:deployer")
 
 
 # -- faults ----------------------------------------------------------------------------------
@@ -635,6 +955,20 @@ def test_an_after_hook_runs_once_the_request_is_applied_before_the_answer(
     core.patch_namespace(ns, {"metadata": {"labels": {"team": "rtb"}}})
     core.patch_namespace(ns, {"metadata": {"labels": {"team": "hub"}}})  # count=1: used up
     assert seen == [{"team": "rtb"}]
+
+
+def test_a_held_request_waits_until_the_test_releases_it(
+    kube: FakeKubeServer, core: client.CoreV1Api, ns: str
+) -> None:
+    kube.inject_fault("GET", "/configmaps/cfg$", status=None, hold=True)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(core.read_namespaced_config_map, "cfg", ns)
+        while not any(path.endswith("/configmaps/cfg") for _, path, _ in kube.requests):
+            time.sleep(0.01)
+        core.create_namespaced_config_map(ns, {"metadata": {"name": "cfg"}})  # served meanwhile
+        assert not reading.done()
+        kube.release_held()
+        assert reading.result().metadata.name == "cfg"  # answered after what happened meanwhile
 
 
 # -- custom resources ------------------------------------------------------------------------

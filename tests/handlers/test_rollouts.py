@@ -413,7 +413,9 @@ async def test_following_posts_progress_then_the_final_state(slack, kube):
     assert "Following the rollout" in answer_text(result)
     progress, final = follow[:-1], follow[-1]
     assert 1 <= len(progress) <= 3  # the response_url takes 5 posts: 1 answer, ≤ 3, the final
-    assert all("new replicas updated" in answer_text(p) for p in progress)
+    # 1 replica, maxSurge 25% (rounds up to 1): the new pod exists at once, the old one stays
+    # until the new one is Ready, as `kubectl rollout status` shows it
+    assert all("1 old replicas pending termination" in answer_text(p) for p in progress)
     assert "is rolled out: 1/1 available" in answer_text(final)
     assert "Roll this back" in str(final["blocks"])
 
@@ -425,7 +427,7 @@ async def test_following_stops_at_the_timeout_and_says_so(bot_settings, fake_sla
     async with running_bot(with_config(bot_settings, timeouts=short), fake_slack) as slack:
         _, final = await answers(slack, "rollback int webhook-listener")
     text = answer_text(final)
-    assert "is still rolling out after 0 s (0 of 2 new replicas updated" in text
+    assert "is still rolling out after 0 s (1 of 2 new replicas updated, 2 available" in text
     assert "the bot stopped following it" in text and "Timed out after 0 s" in text
     assert "`/rtb rollout-status int webhook-listener --namespace rtb-ai-hub`" in text
     assert "mutation_rollback" in str(final["blocks"])

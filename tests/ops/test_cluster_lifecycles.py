@@ -1,0 +1,194 @@
+"""The bot against what a real cluster does over time, through the fake API server's controller:
+a change the controller has not observed yet, a rollout past its progress deadline, a namespace
+that is Terminating, and a delete whose uid precondition no longer holds (the namespace was
+deleted, or re-created under its name, between the bot's read and its delete).
+
+Races are made deterministic with a held request (`inject_fault(hold=...)`): the bot's request
+waits at the server while the test changes the cluster, then goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from kubernetes import client
+
+from ops import cluster, rollouts
+from ops.backends.aws import Actor
+from ops.errors import UserError
+from ops.preview_namespaces import delete_expired, delete_preview, expired_previews
+from sandbox.fake_kube import FakeKubeServer
+from tests.approvals.rollout_support import (
+    HUB,
+    INT_REPO,
+    LISTENER,
+    fast_config,
+    seed_ecr,
+    seed_hub,
+    writes,
+)
+from tests.approvals.support import buttons_of
+from tests.fixtures.bot import answer_text
+from tests.ops.test_previews import preview_namespace
+
+OPERATOR = Actor("UOPERATOR1")
+HOUR = timedelta(hours=1)
+PREVIEW = "preview-proj-7"
+BROKEN = f"{INT_REPO}:v1.40.0"  # in ECR, but its pods never start (ImagePullBackOff)
+PAST_THE_DEADLINE = 601  # the default progressDeadlineSeconds is 600
+
+
+@pytest.fixture
+def bot_config(kube, aws_endpoint, aws_env, fake_slack):
+    return fast_config(kube, aws_endpoint, fake_slack.base_url)
+
+
+async def wait_until(condition: Callable[[], object], limit: float = 10.0) -> None:
+    """Wait (not a timing assertion) until `condition()` holds; fail after `limit` seconds."""
+    for _ in range(int(limit / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
+
+
+def admin_core(server: FakeKubeServer) -> client.CoreV1Api:
+    """Someone else at the cluster (kubectl), through the official client."""
+    configuration = client.Configuration(host=server.url)
+    configuration.retries = 0
+    return client.CoreV1Api(client.ApiClient(configuration))
+
+
+# -- rollouts ----------------------------------------------------------------------------------
+
+
+async def test_a_change_the_controller_has_not_observed_is_unobserved(runtime, kube):
+    seed_hub(kube["int"])
+    kube["int"].pause_controller()  # kube-controller-manager lags behind
+    await rollouts.set_image(
+        runtime.backends, "int", HUB, LISTENER, None, f"{INT_REPO}:v1.41.1", change_cause="t"
+    )
+    status = await cluster.rollout_status(runtime.backends, "int", HUB, LISTENER)
+    assert status.state == "unobserved" and not status.done
+    assert status.generation == status.observed_generation + 1
+    followed = await rollouts.follow_rollouts(
+        runtime.backends, "int", [(HUB, LISTENER)], poll_seconds=0.01, timeout_seconds=0.05
+    )
+    assert followed.timed_out and followed.observations[0].status.state == "unobserved"
+    kube["int"].resume_controller()
+    done = await cluster.rollout_status(runtime.backends, "int", HUB, LISTENER)
+    assert done.state == "complete" and done.observed_generation == done.generation
+
+
+async def test_a_rollout_past_its_progress_deadline_is_failed_and_following_stops(runtime, kube):
+    seed_hub(kube["int"])
+    kube["int"].break_image(BROKEN)
+    await rollouts.set_image(runtime.backends, "int", HUB, LISTENER, None, BROKEN, change_cause="t")
+    looks = []
+
+    async def report(looked: rollouts.FollowedRollouts) -> None:
+        looks.append(looked.observations[0].status.state)
+        kube["int"].advance(PAST_THE_DEADLINE)
+
+    followed = await rollouts.follow_rollouts(
+        runtime.backends,
+        "int",
+        [(HUB, LISTENER)],
+        poll_seconds=0.01,
+        timeout_seconds=30,
+        report=report,
+    )
+    assert looks == ["progressing"] and followed.done and not followed.timed_out
+    failed = followed.observations[0].status
+    assert failed.state == "failed" and failed.progressing_reason == "ProgressDeadlineExceeded"
+    assert failed.progressing_message.endswith("has timed out progressing.")
+    assert (failed.available, failed.updated, failed.desired) == (2, 1, 2)  # old pods serve on
+
+
+async def test_a_failed_rollout_is_said_in_slack_with_its_roll_back_button(slack, kube):
+    seed_hub(kube["int"])
+    seed_ecr(slack.runtime)
+    kube["int"].break_image(BROKEN)
+    before = len(slack.api.responses)
+    assert await slack.command("set-image int webhook-listener v1.40.0") == 200
+    await wait_until(lambda: writes(kube["int"], LISTENER))  # the change is made: now, time
+    kube["int"].advance(PAST_THE_DEADLINE)
+    await slack.settle()
+    final = dict(slack.api.responses[-1].body)
+    assert len(slack.api.responses) > before
+    text = answer_text(final)
+    assert ":x: `webhook-listener` in `rtb-ai-hub` (int): *rollout failed* (progress " in text
+    assert "deadline exceeded): ReplicaSet" in text and "Roll this back" in text
+    assert "has timed out progressing." in text and "Timed out" not in text
+    assert "mutation_rollback" in {b["action_id"] for b in buttons_of(final)}
+
+
+# -- preview namespaces ------------------------------------------------------------------------
+
+
+async def test_a_terminating_preview_is_already_being_deleted(runtime, kube):
+    kube["int"].namespace_termination_seconds = 60
+    kube["int"].apply(preview_namespace(PREVIEW, issue="PROJ-7", expires_in=-HOUR))
+    await delete_preview(runtime.backends, "int", PREVIEW, actor=OPERATOR)
+    with pytest.raises(UserError, match="`preview-proj-7` is already being deleted"):
+        await delete_preview(runtime.backends, "int", PREVIEW, actor=OPERATOR)
+    assert await expired_previews(runtime.backends, "int") == ()  # being cleaned up already
+    (outcome,) = await delete_expired(runtime.backends, "int", [PREVIEW], actor=OPERATOR)
+    assert (outcome.outcome, outcome.reason) == ("skipped", "already being deleted")
+    deletes = [r for r in kube["int"].requests if r[0] == "DELETE"]
+    assert len(deletes) == 1
+    kube["int"].advance(60)
+    assert kube["int"].get("namespaces", None, PREVIEW) is None
+
+
+async def test_a_second_preview_delete_in_slack_says_it_is_already_being_deleted(slack, kube):
+    kube["stg"].namespace_termination_seconds = 60
+    kube["stg"].apply(preview_namespace(PREVIEW, issue="PROJ-7"))
+    assert "Deleted" in answer_text(await slack.ask("preview delete stg PROJ-7"))
+    again = answer_text(await slack.ask("preview delete stg PROJ-7"))
+    assert "stg: `preview-proj-7` is already being deleted." in again
+    assert len([r for r in kube["stg"].requests if r[0] == "DELETE"]) == 1
+
+
+def hold_deletes(server: FakeKubeServer) -> Callable[[], None]:
+    server.inject_fault("DELETE", f"/namespaces/{PREVIEW}$", status=None, hold=True)
+    return server.release_held
+
+
+async def test_a_preview_someone_else_started_deleting_meanwhile(runtime, kube):
+    kube["int"].namespace_termination_seconds = 60
+    kube["int"].apply(preview_namespace(PREVIEW, issue="PROJ-7"))
+    release = hold_deletes(kube["int"])
+    deleting = asyncio.create_task(delete_preview(runtime.backends, "int", PREVIEW, actor=OPERATOR))
+    await wait_until(lambda: any(r[0] == "DELETE" for r in kube["int"].requests))
+    await asyncio.to_thread(admin_core(kube["int"]).delete_namespace, PREVIEW)
+    release()
+    with pytest.raises(UserError) as refused:
+        await deleting
+    assert refused.value.message == ("int: `preview-proj-7` is already being deleted.")
+
+
+async def test_a_preview_re_created_meanwhile_is_not_the_one_deleted(runtime, kube):
+    kube["int"].apply(preview_namespace(PREVIEW, issue="PROJ-7"))
+    release = hold_deletes(kube["int"])
+    deleting = asyncio.create_task(delete_preview(runtime.backends, "int", PREVIEW, actor=OPERATOR))
+    await wait_until(lambda: any(r[0] == "DELETE" for r in kube["int"].requests))
+
+    def delete_and_create_again() -> None:
+        core = admin_core(kube["int"])
+        core.delete_namespace(PREVIEW)
+        core.create_namespace(preview_namespace(PREVIEW, issue="PROJ-7"))
+
+    await asyncio.to_thread(delete_and_create_again)
+    new_uid = kube["int"].get("namespaces", None, PREVIEW)["metadata"]["uid"]
+    release()
+    with pytest.raises(UserError) as refused:
+        await deleting
+    assert refused.value.message == (
+        "int: `preview-proj-7` was deleted and created again meanwhile; the bot did not delete "
+        "the new one."
+    )
+    assert kube["int"].get("namespaces", None, PREVIEW)["metadata"]["uid"] == new_uid
