@@ -48,7 +48,7 @@ from approvals.spool import ResultSpool
 from approvals.store import ApprovalStore, NewRequest
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
-from ops.config import Config
+from ops.config import Config, EnvName
 from ops.errors import BackendUnavailable, UserError
 from ops.storable_text import unstorable_character
 
@@ -128,6 +128,18 @@ class Gate:
             return ReasonNeeded(spec, decision, spec.describe_change(preflight), token)
         return await self._request_approval(spec, requester, decision, preflight, reason)
 
+    async def asks_reason(
+        self, action: str, env: EnvName, requester: Requester, reason: str | None = None
+    ) -> bool:
+        """Whether `submit` of `action` in `env` would answer ReasonNeeded (unless the target is
+        missing): the role and the policy only, nothing read from the backends, so the form
+        can open at once (handlers.forms)."""
+        if reason is not None:
+            return False
+        role = await self.parts.roles.role_of(requester.user)
+        decision = self.parts.policy.decide(action, env, role, requester.channel)
+        return decision.outcome == "approval"
+
     async def submit_reason(
         self, token: str, user: str, reason: str, correlation_id: str
     ) -> GateOutcome:
@@ -205,11 +217,14 @@ class Gate:
         self, token: str, requester: Requester, reason: str | None = None
     ) -> GateOutcome:
         """An offered change, requested by whoever clicked (the gate decides for them)."""
+        return await self.submit(await self.offered(token), requester, reason)
+
+    async def offered(self, token: str) -> MutationSpec:
+        """The change behind an offer's button (it stays offered: anyone may click it)."""
         draft = await self.parts.store.read_draft(token)
         if draft is None:
             raise UserError("That button has expired. Run the command again.")
-        spec = rebuild(self.parts.config, draft.mutation, draft.env, draft.params)
-        return await self.submit(spec, requester, reason)
+        return rebuild(self.parts.config, draft.mutation, draft.env, draft.params)
 
     async def _refuse(
         self, spec: MutationSpec, requester: Requester, decision: Decision

@@ -9,6 +9,10 @@ from typing import Any
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    async_default_handlers,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
@@ -110,7 +114,7 @@ def create_runtime(
         BackendUrls(secrets.database_url, secrets.hub_database_url, secrets.redis_url),
         retries=retries,
     )
-    client = AsyncWebClient(token=secrets.slack_bot_token, base_url=settings.config.slack_api_url)
+    client = slack_client(secrets.slack_bot_token, str(settings.config.slack_api_url))
     roles = RoleResolver(settings.config.roles, usergroup_members(client))
     notifier = SlackApprovalNotifier(client, settings.config, roles)
     gate = Gate(settings.config, backends, roles, notifier, secrets.signing_keys())
@@ -126,6 +130,14 @@ def _chain_anchor(gate: Gate, backends: Backends) -> ChainAnchor | None:
     timeout = backends.config.timeouts.backend_seconds
     stream = AnchorStream(settings, backends.aws, backends.blocking, timeout)
     return ChainAnchor(gate.audit, stream, settings.interval_seconds)
+
+
+def slack_client(token: str, base_url: str) -> AsyncWebClient:
+    """The bot's one Web API client. Past about one message a second in a channel Slack
+    answers 429 with Retry-After: the client waits that long and tries again (twice at most),
+    so a burst of cards, thread replies and alerts arrives late rather than not at all."""
+    retries = [*async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)]
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=retries)
 
 
 def create_app(settings: Settings, deps: Deps, client: AsyncWebClient) -> AsyncApp:

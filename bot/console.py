@@ -72,6 +72,7 @@ _POSTS = (
     "chat.update",
     "chat.postEphemeral",
     "views.open",
+    "views.update",
     "files.completeUploadExternal",
 )
 HELP = """Console commands:
@@ -100,7 +101,7 @@ class Console:
         self.logged = logged
         self.user_id = users.get(user, user)
         self.buttons: list[ButtonRef] = []
-        self.modal: dict[str, Any] | None = None  # the latest views.open, until submitted
+        self.modal: dict[str, Any] | None = None  # the latest form shown, until submitted
         self._seen_calls = 0
         self._seen_responses = 0
         self._failures = 0  # seen by the console: non-200 answers to requests, its own errors
@@ -153,6 +154,7 @@ class Console:
                         user_name=self.user_name,
                         channel_id=CONSOLE_CHANNEL,
                         response_url=self.slack.response_url(),
+                        trigger_id=self.slack.trigger_id(),
                     )
                 )
             )
@@ -189,6 +191,7 @@ class Console:
             message_ts=ref.ts or "0",
             message=ref.message,
             response_url=self.slack.response_url(),
+            trigger_id=self.slack.trigger_id(),
         )
         await self._dispatch(interaction_body(payload))
 
@@ -214,6 +217,7 @@ class Console:
             callback_id=str(self.modal.get("callback_id", "")),
             private_metadata=str(self.modal.get("private_metadata", "")),
             values=value,
+            trigger_id=self.slack.trigger_id(),
         )
         self.modal = None
         await self._dispatch(interaction_body(payload))
@@ -259,8 +263,10 @@ class Console:
             self._print_message(title, item.body, CONSOLE_CHANNEL, None)
             return
         args = item.args
-        if item.method == "views.open":
+        if item.method in ("views.open", "views.update"):
             view = args.get("view") or {}
+            if not view.get("callback_id"):
+                return  # a form loading, or showing an answer the console prints anyway
             self.modal = view
             self._print_message("[modal] (answer with /submit <text>)", view, CONSOLE_CHANNEL, None)
             choices = modal_select(view)
@@ -275,7 +281,8 @@ class Console:
             )
             ts = args.get("ts") or _latest_ts(self.slack, channel)
             thread = " (in thread)" if args.get("thread_ts") else ""
-            self._print_message(f"[{verb} {channel}{thread}]", args, channel, ts)
+            label = self.slack.channel_label(channel)
+            self._print_message(f"[{verb} {label}{thread}]", args, channel, ts)
 
     def _print_message(
         self, title: str, message: dict[str, Any], channel: str, ts: str | None

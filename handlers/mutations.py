@@ -6,15 +6,16 @@ There is no permission check here: the gate decides (allow / approval / deny) an
 from __future__ import annotations
 
 import asyncio
-
-import structlog
+from collections.abc import Callable
 
 from approvals.gate import Requester
 from approvals.mutations import MutationSpec
-from approvals.outcomes import Ran, ReasonNeeded
+from approvals.outcomes import GateOutcome, Ran, ReasonNeeded
 from approvals.workload_mutations import MAX_REPLICAS, ScaleDeployment
 from handlers.context import CommandCall
+from handlers.forms import Form, form_opened_if
 from handlers.render.approvals import (
+    REASON_TITLE,
     render_gate_outcome,
     render_reason_asked,
     render_reason_form_failed,
@@ -26,7 +27,6 @@ from handlers.rollout_follow import RESPONSE_URL_USES, RespondSink, rolled_out, 
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, kube_name, text_arg
 
 GROUP = "Change"
-log = structlog.get_logger(__name__)
 
 
 def namespace_name(text: str) -> str:
@@ -37,13 +37,11 @@ def namespace_name(text: str) -> str:
 async def submit_mutation(call: CommandCall, spec: MutationSpec) -> Message:
     """The gate decides; a change that needs approval first asks for a reason (a modal), one
     that needs confirming answers with Confirm / Cancel; a rollout that started is followed."""
-    gate = call.deps.require_gate()
-    requester = Requester(call.user_id, call.channel_id, call.correlation_id)
-    outcome = await gate.submit(spec, requester, call.values.get("reason"))
-    if isinstance(outcome, ReasonNeeded):
-        return await ask_for_reason(call, outcome)
     config = call.deps.config
-    message = render_gate_outcome(outcome, config.channels.approvals, gate.timezone)
+    gate = call.deps.require_gate()
+    outcome, message = await decide_with_form(
+        call, spec, lambda o: render_gate_outcome(o, config.channels.approvals, gate.timezone)
+    )
     changes = rolled_out(outcome.spec, outcome.run) if isinstance(outcome, Ran) else []
     if changes and call.respond is not None:
         sink = RespondSink(call.respond, RESPONSE_URL_USES - 1)  # one use is this answer
@@ -59,16 +57,31 @@ async def submit_mutation(call: CommandCall, spec: MutationSpec) -> Message:
     return message
 
 
-async def ask_for_reason(call: CommandCall, asked: ReasonNeeded) -> Message:
-    """Open the modal; the trigger id from the slash command is valid for 3 s only."""
-    try:
-        assert call.client is not None, "slash commands carry Bolt's client"
-        view = render_reason_modal(asked).to_dict()
-        await call.client.views_open(trigger_id=call.trigger_id, view=view)
-    except Exception:
-        log.warning("could not open the reason modal", exc_info=True)
-        return render_reason_form_failed(asked)
-    return render_reason_asked(asked)
+async def decide_with_form(
+    call: CommandCall, spec: MutationSpec, render: Callable[[GateOutcome], Message]
+) -> tuple[GateOutcome, Message]:
+    """The gate's outcome and its words. When the gate will ask for a reason, the form opens
+    before anything waits (the trigger id lasts 3 s; handlers.forms), then the gate takes its
+    turn with the heavy commands (its pre-flight reads the backends) and the form is filled."""
+    gate = call.deps.require_gate()
+    requester = Requester(call.user_id, call.channel_id, call.correlation_id)
+    reason = call.values.get("reason")
+    asks = await gate.asks_reason(spec.action, spec.env, requester, reason)
+    async with form_opened_if(asks, call.client, call.trigger_id, REASON_TITLE) as form:
+        async with call.deps.tasks.slot():
+            outcome = await gate.submit(spec, requester, reason)
+        if isinstance(outcome, ReasonNeeded):
+            return outcome, await ask_for_reason(form, outcome)
+        message = render(outcome)
+        await form.show_answer(message)
+        return outcome, message
+
+
+async def ask_for_reason(form: Form, asked: ReasonNeeded) -> Message:
+    """Fill the form (opened at once, or opened now if it was not) with the reason modal."""
+    if await form.show(render_reason_modal(asked)):
+        return render_reason_asked(asked)
+    return render_reason_form_failed(asked)
 
 
 async def run_scale(call: CommandCall) -> Message:

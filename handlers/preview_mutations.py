@@ -7,10 +7,17 @@ from zoneinfo import ZoneInfo
 
 from approvals.gate import Requester
 from approvals.outcomes import GateOutcome, ReasonNeeded
-from approvals.preview_mutations import CleanupPreviews, CreatePreview, DeletePreview
+from approvals.preview_mutations import (
+    DELETE_ACTION,
+    CleanupPreviews,
+    CreatePreview,
+    DeletePreview,
+)
 from handlers.context import CommandCall
+from handlers.forms import form_opened_if
 from handlers.mutations import REASON, ask_for_reason
 from handlers.queue_mutations import submit_change
+from handlers.render.approvals import REASON_TITLE
 from handlers.render.message import Message
 from handlers.render.preview_mutations import (
     EnvCleanup,
@@ -51,36 +58,53 @@ async def run_preview_delete(call: CommandCall) -> Message:
 
 
 async def run_preview_cleanup(call: CommandCall) -> Message:
-    """Every env at once: list the expired previews, then (unless --dry-run) delete them."""
+    """Every env at once: list the expired previews, then (unless --dry-run) delete them. For
+    one env, a reason form opens at once when the gate will ask for one (handlers.forms)."""
     config = call.deps.config
     configured = tuple(e for e in ENV_NAMES if e in config.environments)
     envs = (_env(call),) if call.values["env"] else configured
+    one = len(envs) == 1 and not call.values["dry-run"]
+    asks = one and await call.deps.require_gate().asks_reason(
+        DELETE_ACTION, envs[0], _requester(call), call.values.get("reason")
+    )
+    async with form_opened_if(asks, call.client, call.trigger_id, REASON_TITLE) as form:
+        async with call.deps.tasks.slot():
+            found = await _listed(call, envs)
+            if not call.values["dry-run"]:
+                found = await _clean(call, found)
+        asked = [e.outcome for e in found if isinstance(e.outcome, ReasonNeeded)]
+        if one and asked:
+            return await ask_for_reason(form, asked[0])
+        message = render_cleanup(
+            found,
+            dry_run=call.values["dry-run"],
+            now=now_utc(),
+            tz=ZoneInfo(config.timezone),
+            approvals=config.channels.approvals,
+        )
+        await form.show_answer(message)
+        return message
+
+
+async def _listed(call: CommandCall, envs: tuple[EnvName, ...]) -> list[EnvCleanup]:
     backends = call.deps.backends
     listed = await gather_parts(
         {env: preview_namespaces.expired_previews(backends, env) for env in envs},
-        config.timeouts.fanout_seconds,
+        call.deps.config.timeouts.fanout_seconds,
     )
-    found = [
+    return [
         EnvCleanup(env, part.value or (), part.failure)
         for env, part in zip(envs, listed.values(), strict=True)
     ]
-    if not call.values["dry-run"]:
-        found = await _clean(call, found)
-        asked = [e.outcome for e in found if isinstance(e.outcome, ReasonNeeded)]
-        if len(envs) == 1 and asked:
-            return await ask_for_reason(call, asked[0])
-    return render_cleanup(
-        found,
-        dry_run=call.values["dry-run"],
-        now=now_utc(),
-        tz=ZoneInfo(config.timezone),
-        approvals=config.channels.approvals,
-    )
+
+
+def _requester(call: CommandCall) -> Requester:
+    return Requester(call.user_id, call.channel_id, call.correlation_id)
 
 
 async def _clean(call: CommandCall, found: list[EnvCleanup]) -> list[EnvCleanup]:
     gate = call.deps.require_gate()
-    requester = Requester(call.user_id, call.channel_id, call.correlation_id)
+    requester = _requester(call)
 
     async def submit(item: EnvCleanup) -> GateOutcome:
         spec = CleanupPreviews.build(item.env, [p.namespace for p in item.expired])

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from approvals.gate import Requester
 from approvals.mutations import MutationSpec
-from approvals.outcomes import Ran, ReasonNeeded
+from approvals.outcomes import GateOutcome, Ran
 from approvals.queue_mutations import MAX_RETRY_LIMIT, PauseQueue, ResumeQueue, RetryFailedJobs
 from handlers.context import CommandCall
-from handlers.mutations import REASON, ask_for_reason
+from handlers.mutations import REASON, decide_with_form
 from handlers.render.approvals import render_gate_outcome
 from handlers.render.message import Message
 from handlers.render.queue_mutations import render_queue_change
@@ -25,13 +24,14 @@ async def submit_change(
 ) -> Message:
     """The gate decides; `render_ran` words a change that ran at once (with its result)."""
     gate = call.deps.require_gate()
-    requester = Requester(call.user_id, call.channel_id, call.correlation_id)
-    outcome = await gate.submit(spec, requester, call.values.get("reason"))
-    if isinstance(outcome, Ran):
-        return render_ran(outcome)
-    if isinstance(outcome, ReasonNeeded):
-        return await ask_for_reason(call, outcome)
-    return render_gate_outcome(outcome, call.deps.config.channels.approvals, gate.timezone)
+    approvals = call.deps.config.channels.approvals
+
+    def render(outcome: GateOutcome) -> Message:
+        if isinstance(outcome, Ran):
+            return render_ran(outcome)
+        return render_gate_outcome(outcome, approvals, gate.timezone)
+
+    return (await decide_with_form(call, spec, render))[1]
 
 
 def _env(call: CommandCall) -> EnvName:

@@ -23,14 +23,14 @@ from approvals.gate import Requester
 from approvals.outcomes import GateOutcome, Ran, ReasonNeeded
 from approvals.rollout_mutations import SetImage
 from handlers.context import Deps
+from handlers.forms import Form
 from handlers.listeners import Listener, ack_then
+from handlers.mutations import ask_for_reason
 from handlers.render.approvals import (
     CANCEL_ACTION,
     CONFIRM_ACTION,
+    REASON_TITLE,
     render_gate_outcome,
-    render_reason_asked,
-    render_reason_form_failed,
-    render_reason_modal,
 )
 from handlers.render.message import Message, simple
 from handlers.render.rollouts import (
@@ -68,6 +68,10 @@ class Click:
     trigger_id: str
     correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     responses: int = 0  # response_url uses so far (Slack allows 5)
+    form: Form = field(init=False)  # the reason form, should the gate ask for one
+
+    def __post_init__(self) -> None:
+        self.form = Form(self.client, self.trigger_id, REASON_TITLE)
 
     async def reply(self, message: Message, *, replace: bool = False) -> None:
         self.responses += 1
@@ -159,7 +163,10 @@ async def run_offered(click: Click) -> None:
     async def work() -> Message:
         nonlocal outcome
         requester = Requester(click.user, click.channel, click.correlation_id)
-        outcome = await gate.submit_offered(click.token, requester)
+        spec = await gate.offered(click.token)
+        if await gate.asks_reason(spec.action, spec.env, requester):
+            await click.form.open()  # at once: the pre-flight read may take longer than 3 s
+        outcome = await gate.submit(spec, requester)
         return render_gate_outcome(outcome, click.deps.config.channels.approvals, gate.timezone)
 
     message = await answer(click.deps, work, click.correlation_id)  # sets `outcome`
@@ -169,7 +176,9 @@ async def run_offered(click: Click) -> None:
 async def _deliver(click: Click, outcome: GateOutcome | None, message: Message) -> None:
     """The answer to a click: a form for the reason, the result (and its rollout followed)."""
     if isinstance(outcome, ReasonNeeded):
-        message = await _ask_reason(click.client, click.trigger_id, outcome)
+        message = await ask_for_reason(click.form, outcome)
+    else:
+        await click.form.show_answer(message)
     changes = rolled_out(outcome.spec, outcome.run) if isinstance(outcome, Ran) else []
     if changes:
         message = with_following_note(message, "below")
@@ -177,15 +186,6 @@ async def _deliver(click: Click, outcome: GateOutcome | None, message: Message) 
     if changes:
         sink = RespondSink(click.respond, RESPONSE_URL_USES - click.responses)
         start_following(click.deps, changes, sink, requester=click.user, channel=click.channel)
-
-
-async def _ask_reason(client: AsyncWebClient, trigger_id: str, asked: ReasonNeeded) -> Message:
-    try:
-        await client.views_open(trigger_id=trigger_id, view=render_reason_modal(asked).to_dict())
-    except Exception:
-        log.warning("could not open the reason modal", exc_info=True)
-        return render_reason_form_failed(asked)
-    return render_reason_asked(asked)
 
 
 # -- the set-image modal ---------------------------------------------------------------------
@@ -238,6 +238,7 @@ async def run_image_picked(deps: Deps, body: dict[str, Any], client: AsyncWebCli
     gate = deps.require_gate()
     outcome: GateOutcome | None = None
     picked: Picked | None = None
+    form = Form(client, str(body.get("trigger_id", "")), REASON_TITLE)
 
     async def work() -> Message:
         nonlocal outcome, picked
@@ -254,6 +255,8 @@ async def run_image_picked(deps: Deps, body: dict[str, Any], client: AsyncWebCli
         except ValueError:
             raise UserError(f"`{picked.tag[:60]}` is not an image tag.") from None
         requester = Requester(user, picked.channel, correlation_id)
+        if await gate.asks_reason(spec.action, spec.env, requester):
+            await form.open()  # at once: the pre-flight read may take longer than 3 s
         outcome = await gate.submit(spec, requester)
         return render_gate_outcome(outcome, deps.config.channels.approvals, gate.timezone)
 
@@ -261,7 +264,9 @@ async def run_image_picked(deps: Deps, body: dict[str, Any], client: AsyncWebCli
         message = await answer(deps, work, correlation_id)
         channel = picked.channel if picked else ""
         if isinstance(outcome, ReasonNeeded):
-            message = await _ask_reason(client, str(body.get("trigger_id", "")), outcome)
+            message = await ask_for_reason(form, outcome)
+        else:
+            await form.show_answer(message)
         if isinstance(outcome, Ran):
             await _post_result(deps, client, outcome, message, user, channel)
         else:

@@ -13,6 +13,7 @@ import structlog
 from approvals.rollout_mutations import EmergencyRollback, RollbackDeployment, SetImage
 from approvals.workload_mutations import ResumeAutoscaling
 from handlers.context import CommandCall
+from handlers.forms import form_opened_if
 from handlers.mutations import REASON, namespace_name, submit_mutation
 from handlers.render.message import Message, simple
 from handlers.render.rollouts import ImageChoices, render_set_image_modal
@@ -22,7 +23,8 @@ from ops.config import EnvName
 from ops.errors import BackendUnavailable, UserError
 
 GROUP = "Change"
-PICKER_SECONDS = 2.0  # the modal must open within Slack's 3 s of the command
+PICKER_SECONDS = 2.0  # the form shows "loading" meanwhile: an on-call engineer waits no longer
+PICKER_TITLE = "Set image"
 PICKER_TAGS = 10
 log = structlog.get_logger(__name__)
 
@@ -78,44 +80,46 @@ async def run_autoscale_resume(call: CommandCall) -> Message:
 
 
 async def open_image_picker(call: CommandCall) -> Message:
-    """A modal offering previous revisions' tags and the last pushed ones (within 2 s: the
-    trigger id is valid for 3)."""
+    """A modal offering previous revisions' tags and the last pushed ones. It opens at once
+    with a loading view (the trigger id lasts 3 s; handlers.forms); listing the tags takes a
+    heavy command's turn and at most `PICKER_SECONDS`, then fills it."""
     env, namespace, deployment = _env(call), _namespace(call), call.values["deployment"]
+    give_tag = f"`/rtb set-image {env} {deployment} <tag>`"
+    async with form_opened_if(True, call.client, call.trigger_id, PICKER_TITLE) as form:
+        async with call.deps.tasks.slot():
+            choices = await _image_choices_in_time(call, env, namespace, deployment)
+        if not choices.revisions and not choices.pushed:
+            raise UserError(f"There is no tag to offer for `{deployment}`: give one, {give_tag}.")
+        metadata = json.dumps(
+            {
+                "env": env,
+                "namespace": namespace,
+                "deployment": deployment,
+                "container": call.values["container"],
+                "channel": call.channel_id,
+            }
+        )
+        zone = ZoneInfo(call.deps.config.timezone)
+        if not await form.show(render_set_image_modal(choices, metadata, zone)):
+            return simple(
+                f":warning: The form to choose a tag did not open. Give the tag: {give_tag}.",
+                ephemeral=True,
+            )
+    return simple(":memo: Choose the tag in the form that opened.", ephemeral=True)
+
+
+async def _image_choices_in_time(
+    call: CommandCall, env: EnvName, namespace: str, deployment: str
+) -> ImageChoices:
     try:
-        choices = await asyncio.wait_for(
+        return await asyncio.wait_for(
             _image_choices(call, env, namespace, deployment), PICKER_SECONDS
         )
     except TimeoutError:
         raise UserError(
-            "Listing the tags took too long for Slack's form (3 s). Give the tag: "
+            f"Listing the tags took more than {PICKER_SECONDS:g} s. Give the tag: "
             f"`/rtb set-image {env} {deployment} <tag>`."
         ) from None
-    if not choices.revisions and not choices.pushed:
-        raise UserError(
-            f"There is no tag to offer for `{deployment}`: give one, "
-            f"`/rtb set-image {env} {deployment} <tag>`."
-        )
-    metadata = json.dumps(
-        {
-            "env": env,
-            "namespace": namespace,
-            "deployment": deployment,
-            "container": call.values["container"],
-            "channel": call.channel_id,
-        }
-    )
-    view = render_set_image_modal(choices, metadata, ZoneInfo(call.deps.config.timezone))
-    try:
-        assert call.client is not None, "slash commands carry Bolt's client"
-        await call.client.views_open(trigger_id=call.trigger_id, view=view.to_dict())
-    except Exception:
-        log.warning("could not open the set-image modal", exc_info=True)
-        return simple(
-            ":warning: The form to choose a tag did not open (Slack allows 3 s). Give the tag: "
-            f"`/rtb set-image {env} {deployment} <tag>`.",
-            ephemeral=True,
-        )
-    return simple(":memo: Choose the tag in the form that opened.", ephemeral=True)
 
 
 async def _image_choices(

@@ -62,8 +62,9 @@ async def run_slash(
             client=client,
             respond=respond,  # follow-ups after the answer (a rollout's progress)
         )
-        # heavy work, answer included, takes turns (see TaskTracker); light commands never wait
-        async with nullcontext() if _light(text, table) else deps.tasks.slot():
+        # heavy work, answer included, takes turns (see TaskTracker); light commands never wait;
+        # a change takes its turn itself, once a form it needs is open (handlers.forms)
+        async with nullcontext() if _own_turn(text, table) else deps.tasks.slot():
             message = await answer(deps, lambda: _run(call, text), correlation_id)
             await deliver(message, respond, client, channel_id)
 
@@ -73,12 +74,15 @@ async def _run(call: CommandCall, text: str) -> Message:
     return await parsed.command.run(replace(call, values=parsed.values))
 
 
-def _light(text: str, table: Mapping[str, Command]) -> bool:
-    """A light command, or one that will only get its usage back."""
+def _own_turn(text: str, table: Mapping[str, Command]) -> bool:
+    """A light command, one that will only get its usage back, or a change: a change opens
+    the form it may need at once (Slack's trigger id lasts 3 s), then takes a turn for the
+    part that reads and writes the backends."""
     try:
-        return find_command(tokenize(text), table)[0].light
+        command = find_command(tokenize(text), table)[0]
     except UserError:
         return True
+    return command.light or command.mutating
 
 
 async def answer(

@@ -11,6 +11,10 @@ file uploads (files_upload_v2) and Socket Mode connections (`sandbox.fake_slack_
     api.stop()
 
 The server runs its own event loop in a daemon thread, so it serves sync and async tests alike.
+It enforces Slack's own rules (`sandbox.slack_rules`): trigger_ids and response_urls it issued
+(`trigger_id()`, `response_url()`) with their lifetimes and uses, membership, channel names
+resolved to IDs, Block Kit limits and per-channel pacing. Time comes from `clock` (a
+`ManualClock` in tests that expire things).
 """
 
 from __future__ import annotations
@@ -34,6 +38,20 @@ from aiohttp import web
 
 from sandbox.fake_slack_socket import SocketModeServer, build_envelope, disconnect_message
 from sandbox.slack_payloads import API_APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID
+from sandbox.slack_rules import (
+    ChannelKind,
+    ChannelPacing,
+    Clock,
+    Conversation,
+    Directory,
+    ResponseUrls,
+    SlackError,
+    Triggers,
+    bot_dm,
+    message_block_problems,
+    monotonic,
+    view_problems,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,26 +114,22 @@ class _Answer:
         return None if self.body.get("ok") else str(self.body.get("error"))
 
 
-class SlackError(Exception):
-    """Makes a method handler answer `{"ok": false, "error": error}`."""
-
-    def __init__(self, error: str) -> None:
-        super().__init__(error)
-        self.error = error
-
-
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class FakeWorkspace:
-    """What Slack remembers between calls: messages, views, user groups and uploads.
+    """What Slack remembers between calls: messages, views, user groups, uploads, which
+    conversations exist (and which the bot is in), the trigger_ids it issued.
 
     Handlers take the call's arguments and return the answer without `ok`; they raise
     `SlackError` for Slack's error answers. Not thread-safe: `FakeSlackAPI` holds its lock.
     """
 
-    def __init__(self, root_url: str) -> None:
+    def __init__(self, root_url: str, clock: Clock, *, pace_messages: bool = True) -> None:
         self.root_url = root_url
+        self.directory = Directory.default()
+        self.triggers = Triggers(clock)
+        self.pacing = ChannelPacing(clock, enforce=pace_messages)
         self.messages: dict[str, dict[str, dict[str, Any]]] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
@@ -161,8 +175,10 @@ class FakeWorkspace:
     # -- messages ------------------------------------------------------------------------------
 
     def chat_post_message(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = _dm_channel(_required(args, "channel", "channel_not_found"))
-        message = {**_bot_message_base(), "ts": self._next_ts(), **_message_content(args)}
+        channel = self.directory.postable(_required(args, "channel", "channel_not_found"))
+        content = _message_content(args)
+        self.pacing.admit(channel)
+        message = {**_bot_message_base(), "ts": self._next_ts(), **content}
         if args.get("thread_ts"):
             message["thread_ts"] = str(args["thread_ts"])
         self.messages.setdefault(channel, {})[message["ts"]] = message
@@ -170,7 +186,7 @@ class FakeWorkspace:
         return {"channel": channel, "ts": message["ts"], "message": copy.deepcopy(message)}
 
     def chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = _required(args, "channel", "channel_not_found")
+        channel = self.directory.require_id(_required(args, "channel", "channel_not_found"))
         message = self._find_message(channel, args.get("ts"))
         message.update(_message_content(args))
         return {
@@ -181,19 +197,19 @@ class FakeWorkspace:
         }
 
     def chat_post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        _required(args, "channel", "channel_not_found")
+        self.directory.postable(_required(args, "channel", "channel_not_found"))
         _required(args, "user", "user_not_in_channel")
         _message_content(args)
         return {"message_ts": self._next_ts()}
 
     def chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = _required(args, "channel", "channel_not_found")
+        channel = self.directory.require_id(_required(args, "channel", "channel_not_found"))
         message = self._find_message(channel, args.get("ts"))
         del self.messages[channel][message["ts"]]
         return {"channel": channel, "ts": message["ts"]}
 
     def reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = _required(args, "channel", "channel_not_found")
+        channel = self.directory.require_id(_required(args, "channel", "channel_not_found"))
         message = self._find_message(channel, args.get("timestamp"))
         name = _required(args, "name", "invalid_name")
         reactions: list[dict[str, Any]] = message.setdefault("reactions", [])
@@ -206,19 +222,25 @@ class FakeWorkspace:
         users = _split_list(args.get("users"))
         if not users:
             raise SlackError("users_list_not_supplied")
-        return {"channel": {"id": _dm_channel(users[0])}}
+        return {"channel": {"id": bot_dm(users[0])}}
 
     # -- views ---------------------------------------------------------------------------------
 
     def views_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        _required(args, "trigger_id", "invalid_trigger_id")
-        return {"view": self._store_view(self._new_id("V"), _view_arg(args))}
+        """views.open and views.push: a trigger_id this Slack issued, fresh and unused."""
+        trigger_id = self.triggers.check(args.get("trigger_id"))
+        view = _view_arg(args)
+        self.triggers.exchange(trigger_id)
+        return {"view": self._store_view(self._new_id("V"), view)}
 
     def views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id = args.get("view_id") or self._view_id_by_external(args.get("external_id"))
         if view_id not in self.views:
             raise SlackError("not_found")
-        return {"view": self._store_view(view_id, _view_arg(args))}
+        view = _view_arg(args)
+        if args.get("hash") and args["hash"] != self.views[view_id]["hash"]:
+            raise SlackError("hash_conflict")
+        return {"view": self._store_view(view_id, view)}
 
     def views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         _required(args, "user_id", "user_not_found")
@@ -296,7 +318,7 @@ class FakeWorkspace:
         parent["reply_count"] = parent.get("reply_count", 0) + 1
 
     def _store_view(self, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
-        stored = {**_view_defaults(view_id), **view, "id": view_id}
+        stored = {**_view_defaults(view_id, self._new_id("")), **view, "id": view_id}
         self.views[view_id] = stored
         return copy.deepcopy(stored)
 
@@ -321,6 +343,9 @@ def _message_content(args: dict[str, Any]) -> dict[str, Any]:
     }
     if not any(content.get(k) for k in ("text", "blocks", "attachments")):
         raise SlackError("no_text")
+    problems = message_block_problems(content.get("blocks"))
+    if problems:
+        raise SlackError("invalid_blocks", messages=problems)
     return content
 
 
@@ -335,11 +360,6 @@ def _bot_message_base() -> dict[str, Any]:
     }
 
 
-def _dm_channel(channel: str) -> str:
-    """Posting to a user ID lands in the DM with that user, as on Slack."""
-    return "D" + channel if channel.startswith(("U", "W")) else channel
-
-
 def _split_list(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value]
@@ -350,10 +370,13 @@ def _view_arg(args: dict[str, Any]) -> dict[str, Any]:
     view = args.get("view")
     if not isinstance(view, dict):
         raise SlackError("invalid_arguments")
+    problems = view_problems(view)
+    if problems:
+        raise SlackError("invalid_arguments", messages=problems)
     return view
 
 
-def _view_defaults(view_id: str) -> dict[str, Any]:
+def _view_defaults(view_id: str, revision: str) -> dict[str, Any]:
     return {
         "team_id": TEAM_ID,
         "type": "modal",
@@ -362,7 +385,7 @@ def _view_defaults(view_id: str) -> dict[str, Any]:
         "callback_id": "",
         "external_id": "",
         "state": {"values": {}},
-        "hash": f"{int(time.time())}.{uuid.uuid4().hex[:8]}",
+        "hash": f"{int(time.time())}.{revision}",  # changes with every update, as on Slack
         "clear_on_close": False,
         "notify_on_close": False,
         "root_view_id": view_id,
@@ -437,6 +460,17 @@ def _error_answer(error: str) -> _Answer:
     return _Answer({"ok": False, "error": error})
 
 
+def _refusal_answer(exc: SlackError) -> _Answer:
+    """Slack's answer to a refused call: 429 with Retry-After when rate limited; the
+    `[ERROR] …` lines of invalid blocks in `response_metadata.messages`."""
+    if exc.error == "ratelimited":
+        return _failure_answer(_Failure(exc.error, exc.retry_after, 1))
+    body: dict[str, Any] = {"ok": False, "error": exc.error}
+    if exc.messages:
+        body["response_metadata"] = {"messages": exc.messages}
+    return _Answer(body)
+
+
 def _short(value: Any, limit: int = 80) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -452,9 +486,13 @@ def _describe_call(call: SlackCall) -> str:
 class FakeSlackAPI:
     """Slack's Web API, response URLs, file uploads and Socket Mode on one loopback port."""
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", *, clock: Clock = monotonic, pace_messages: bool = True
+    ) -> None:
         self.host = host
         self.on_message: Callable[[SlackCall], None] | None = None
+        self._default_clock, self.clock = clock, clock
+        self._pace_messages = pace_messages
         self._lock = threading.RLock()
         self._socket_mode = SocketModeServer(self._lock)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -463,11 +501,16 @@ class FakeSlackAPI:
         self._init_state()
 
     def _init_state(self) -> None:
-        self._workspace = FakeWorkspace(self._root_url)
+        self.clock = self._default_clock
+        now = self._now
+        self._workspace = FakeWorkspace(self._root_url, now, pace_messages=self._pace_messages)
         self._calls: list[SlackCall] = []
         self._responses: list[ResponsePost] = []
-        self._response_tags: dict[str, str] = {}
+        self._response_urls = ResponseUrls(now)
         self._failures: dict[str, list[_Failure]] = {}
+
+    def _now(self) -> float:
+        return self.clock()
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -501,7 +544,8 @@ class FakeSlackAPI:
         self._loop, self._thread = None, None
 
     def reset(self) -> None:
-        """Forget calls, messages, views, uploads, groups, failures and acks; keep serving."""
+        """Forget calls, messages, views, uploads, groups, failures and acks; back to the
+        default conversations, clock and pacing; keep serving."""
         with self._lock:
             self._init_state()
         self._socket_mode.reset()
@@ -540,12 +584,13 @@ class FakeSlackAPI:
     def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """The latest version of a posted message (after chat.update), or None once deleted."""
         with self._lock:
-            return copy.deepcopy(self._workspace.messages.get(channel, {}).get(ts))
+            found = self._workspace.messages.get(self._channel_id(channel), {})
+            return copy.deepcopy(found.get(ts))
 
     def messages(self, channel: str) -> list[dict[str, Any]]:
         """Every message in `channel` (thread replies included), oldest first."""
         with self._lock:
-            found = list(self._workspace.messages.get(channel, {}).values())
+            found = list(self._workspace.messages.get(self._channel_id(channel), {}).values())
             return copy.deepcopy(sorted(found, key=lambda m: _ts_key(m["ts"])))
 
     def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
@@ -556,12 +601,62 @@ class FakeSlackAPI:
         with self._lock:
             return copy.deepcopy(self._workspace.views.get(view_id))
 
+    def views(self) -> list[dict[str, Any]]:
+        """Every view opened or published, oldest first, as last updated."""
+        with self._lock:
+            return copy.deepcopy(list(self._workspace.views.values()))
+
     @property
     def uploads(self) -> list[FileUpload]:
         with self._lock:
             return [copy.copy(upload) for upload in self._workspace.uploads.values()]
 
+    def channel_label(self, channel: str) -> str:
+        """`#name` of a channel (by ID or name), as a person reads it; DMs and unknown IDs as
+        they are."""
+        with self._lock:
+            found = self._workspace.directory.conversations.get(self._channel_id(channel))
+        return f"#{found.name}" if found is not None and found.kind != "im" else channel
+
+    def _channel_id(self, channel: str) -> str:
+        """Tests may read a channel by its name (`#rtb-approvals`), as the config names it."""
+        try:
+            return self._workspace.directory.resolve(channel)
+        except SlackError:
+            return channel
+
     # -- arranging the world -------------------------------------------------------------------
+
+    def add_conversation(
+        self,
+        channel_id: str,
+        name: str = "",
+        *,
+        kind: ChannelKind = "public",
+        bot_member: bool = True,
+        users: tuple[str, ...] = (),
+    ) -> None:
+        """A conversation Slack knows: a channel (with or without the bot), or a DM / group DM
+        between people (`kind="im"`/`"mpim"`, `bot_member=False`: the bot cannot post there)."""
+        conversation = Conversation(channel_id, name or channel_id.lower(), kind, bot_member, users)
+        with self._lock:
+            self._workspace.directory.add(conversation)
+
+    @property
+    def pace_messages(self) -> bool:
+        """Whether more than ~1 message a second to a channel is answered 429 (default on;
+        switch it off only where a test is not about pacing; `reset()` turns it on again)."""
+        return self._workspace.pacing.enforce
+
+    @pace_messages.setter
+    def pace_messages(self, enforce: bool) -> None:
+        with self._lock:
+            self._workspace.pacing.enforce = enforce
+
+    def trigger_id(self) -> str:
+        """A trigger_id as Slack puts in an interaction: opens one view within 3 s."""
+        with self._lock:
+            return self._workspace.triggers.issue()
 
     def fail_next(
         self, method: str, error: str = "ratelimited", retry_after: int = 1, count: int = 1
@@ -576,9 +671,8 @@ class FakeSlackAPI:
 
     def response_url(self, tag: str = "") -> str:
         """A fresh response_url served here; posts to it land in `responses`."""
-        key = uuid.uuid4().hex
         with self._lock:
-            self._response_tags[key] = tag
+            key = self._response_urls.issue(tag)
         return f"{self._root_url}response/{key}"
 
     # -- waiting -------------------------------------------------------------------------------
@@ -744,21 +838,25 @@ class FakeSlackAPI:
         try:
             result = handler(args) if handler is not None else {}
         except SlackError as exc:
-            return _error_answer(exc.error)
+            return _refusal_answer(exc)
         return _Answer({"ok": True, **result})
 
     async def _handle_response(self, request: web.Request) -> web.Response:
+        """A response_url post: Slack's 404 once used 5 times or 30 minutes old, 400 for a body
+        that is not JSON or has blocks Slack refuses (a refused post does not count a use)."""
         key = request.match_info["key"]
-        with self._lock:
-            tag = self._response_tags.get(key)
-        if tag is None:
-            return web.Response(status=404, text="no_active_hooks")
         try:
             body = await request.json()
         except json.JSONDecodeError:
             return web.Response(status=400, text="invalid_payload")
-        post = ResponsePost(f"{self._root_url}response/{key}", body, time.time(), tag)
+        if not isinstance(body, dict) or message_block_problems(body.get("blocks")):
+            return web.Response(status=400, text="invalid_blocks")
         with self._lock:
+            try:
+                tag = self._response_urls.use(key)
+            except SlackError as exc:
+                return web.Response(status=404, text=exc.error)
+            post = ResponsePost(f"{self._root_url}response/{key}", body, time.time(), tag)
             self._responses.append(post)
         self._notify(SlackCall("response_url", body, None, post.at))
         return web.Response(text="ok")

@@ -217,6 +217,9 @@ def render_unknown_alert(request: ApprovalRequest, leads: Sequence[str]) -> Mess
 # -- the modal -----------------------------------------------------------------------------
 
 
+REASON_TITLE = "Approval needed"
+
+
 def render_reason_modal(asked: ReasonNeeded) -> View:
     spec = asked.spec
     summary = (
@@ -227,7 +230,7 @@ def render_reason_modal(asked: ReasonNeeded) -> View:
         type="modal",
         callback_id=REASON_CALLBACK,
         private_metadata=asked.token,
-        title="Approval needed",
+        title=REASON_TITLE,
         submit="Request approval",
         close="Cancel",
         blocks=[

@@ -4,7 +4,7 @@ exercised through the real slack_sdk / slack-bolt clients."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 
 import pytest
 from aiohttp import ClientSession
@@ -27,6 +27,7 @@ from sandbox.slack_payloads import (
     slash_command,
     view_submission,
 )
+from sandbox.slack_rules import ManualClock
 
 SECRET = "test-signing-secret"
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}}]
@@ -138,7 +139,7 @@ async def test_views_are_stored_and_updated(api, client):
         "callback_id": "confirm",
         "title": {"type": "plain_text", "text": "t"},
     }
-    opened = await client.views_open(trigger_id="1.2.abc", view={**modal, "blocks": []})
+    opened = await client.views_open(trigger_id=api.trigger_id(), view={**modal, "blocks": []})
     view_id = opened["view"]["id"]
     assert view_id.startswith("V") and opened["view"]["callback_id"] == "confirm"
 
@@ -182,6 +183,140 @@ async def test_wait_for_times_out_with_a_summary_of_calls(api, client):
     with pytest.raises(AssertionError, match=r"chat\.postMessage channel=C_OPS text=only this"):
         await api.await_for(lambda: api.responses, timeout=0.05)
     api.wait_for(lambda: api.calls_to("chat.postMessage"), timeout=0.05)
+
+
+# -- Slack's rules, refused as Slack refuses them ----------------------------------------------
+
+MODAL = {"type": "modal", "title": {"type": "plain_text", "text": "t"}, "blocks": []}
+
+
+@pytest.fixture
+def clock(api: FakeSlackAPI) -> ManualClock:
+    api.clock = ManualClock()
+    return api.clock
+
+
+async def refused(call: Awaitable[object]) -> tuple[int, str, dict[str, object]]:
+    with pytest.raises(SlackApiError) as raised:
+        await call
+    response = raised.value.response
+    return response.status_code, str(response["error"]), dict(response.headers)
+
+
+async def test_a_trigger_id_opens_one_view_within_3_seconds(api, client, clock):
+    fresh, late, unused = api.trigger_id(), api.trigger_id(), api.trigger_id()
+    assert (await client.views_open(trigger_id=fresh, view=MODAL))["ok"]
+    clock.advance(3.01)
+
+    assert (await refused(client.views_open(trigger_id=fresh, view=MODAL)))[1] == (
+        "exchanged_trigger_id"
+    )
+    assert (await refused(client.views_open(trigger_id=late, view=MODAL)))[1] == (
+        "expired_trigger_id"
+    )
+    assert (await refused(client.views_push(trigger_id=unused, view=MODAL)))[1] == (
+        "expired_trigger_id"
+    )
+    made_up = "1234567890123.1234567890.0123456789abcdef0123456789abcdef"
+    assert (await refused(client.views_open(trigger_id=made_up, view=MODAL)))[1] == (
+        "invalid_trigger_id"
+    )
+    assert len(api.calls_to("views.open")) == 4
+
+
+async def test_a_response_url_takes_5_posts_within_30_minutes(api, clock):
+    used, old = api.response_url(), api.response_url()
+    statuses = [(await AsyncWebhookClient(used).send(text=str(n))).status_code for n in range(6)]
+    clock.advance(30 * 60 + 1)
+    late = await AsyncWebhookClient(old).send(text="late")
+
+    assert statuses == [200] * 5 + [404]
+    assert (late.status_code, late.body) == (404, "expired_url")
+    assert [post.body["text"] for post in api.responses] == ["0", "1", "2", "3", "4"]
+
+
+async def test_the_bot_posts_only_where_it_is_a_member(api, client):
+    api.add_conversation("D0PEOPLE", kind="im", bot_member=False, users=("U1", "U2"))
+    api.add_conversation("G0SECRET", "secret", kind="private", bot_member=False)
+    api.add_conversation("C0ELSEWHERE", "elsewhere", bot_member=False)
+
+    for channel in ("D0PEOPLE", "G0SECRET", "C0NOPE"):
+        for post in (
+            client.chat_postEphemeral(channel=channel, user="U1", text="psst"),
+            client.chat_postMessage(channel=channel, text="hi"),
+        ):
+            assert (await refused(post))[1] == "channel_not_found"
+    assert (await refused(client.chat_postMessage(channel="C0ELSEWHERE", text="x")))[1] == (
+        "not_in_channel"
+    )
+    dm = (await client.conversations_open(users="U1"))["channel"]["id"]
+    assert (await client.chat_postMessage(channel=dm, text="hi"))["channel"] == dm
+    assert (await client.chat_postMessage(channel="U1", text="hi"))["channel"] == dm
+    assert (await client.chat_postEphemeral(channel="C_OPS", user="U1", text="psst"))["ok"]
+
+
+async def test_channel_names_are_answered_as_ids(api, client):
+    posted = await client.chat_postMessage(channel="#rtb-approvals", text="card")
+
+    assert posted["channel"] == "C_APPROVALS"
+    assert [m["text"] for m in api.messages("#rtb-approvals")] == ["card"]
+    assert (await refused(client.chat_update(channel="#rtb-approvals", ts=posted["ts"], text="x")))[
+        1
+    ] == "channel_not_found"
+    assert (await client.chat_update(channel="C_APPROVALS", ts=posted["ts"], text="v2"))["ok"]
+    assert (await refused(client.chat_postMessage(channel="#nowhere", text="x")))[1] == (
+        "channel_not_found"
+    )
+
+
+def section(text: str) -> dict[str, object]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+async def test_block_kit_limits_on_every_message_and_view(api, client):
+    too_many, too_long = [section("x")] * 51, [section("x" * 3001)]
+    over_250_kb = [section("x" * 3000)] * 90
+    posted = await client.chat_postMessage(channel="C_OPS", text="ok", blocks=[section("x")] * 50)
+    opened = await client.views_open(trigger_id=api.trigger_id(), view=MODAL)
+    refusals = {
+        "invalid_blocks": [
+            client.chat_postMessage(channel="C_OPS", text="x", blocks=too_many),
+            client.chat_update(channel="C_OPS", ts=posted["ts"], text="x", blocks=too_long),
+            client.chat_postEphemeral(channel="C_OPS", user="U1", text="x", blocks=too_long),
+        ],
+        "invalid_arguments": [
+            client.views_open(
+                trigger_id=api.trigger_id(), view={**MODAL, "blocks": [section("x")] * 101}
+            ),
+            client.views_update(view_id=opened["view"]["id"], view={**MODAL, "blocks": too_long}),
+            client.views_publish(user_id="U1", view={"type": "home", "blocks": over_250_kb}),
+        ],
+    }
+
+    for error, calls in refusals.items():
+        for call in calls:
+            assert (await refused(call))[1] == error
+    [update] = api.calls_to("chat.update")
+    assert update.error == "invalid_blocks"
+    answer = await AsyncWebhookClient(api.response_url()).send(text="x", blocks=too_many)
+    assert (answer.status_code, answer.body) == (400, "invalid_blocks")
+    assert api.responses == []
+
+
+async def test_more_than_a_message_a_second_to_a_channel_is_429(api, client, clock):
+    for n in range(3):  # a short burst passes
+        await client.chat_postMessage(channel="C_OPS", text=str(n))
+    status, error, headers = await refused(client.chat_postMessage(channel="C_OPS", text="3"))
+    assert (status, error, headers["Retry-After"]) == (429, "ratelimited", "1")
+    assert (await client.chat_postMessage(channel="C1", text="other channel"))["ok"]
+
+    clock.advance(1.0)
+    assert (await client.chat_postMessage(channel="C_OPS", text="after a second"))["ok"]
+    api.pace_messages = False
+    for n in range(5):
+        await client.chat_postMessage(channel="C_OPS", text=f"unpaced {n}")
+    api.reset()
+    assert api.pace_messages
 
 
 # -- payload builders and signing ---------------------------------------------------------------

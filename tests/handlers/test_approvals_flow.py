@@ -32,7 +32,7 @@ async def test_the_modal_asks_for_a_reason_then_the_card_goes_to_the_leads(slack
     assert "needs a team lead's approval" in answer_text(answer)
     opened = slack.api.calls_to("views.open")
     assert len(opened) == 1 and opened[0].args["trigger_id"]
-    view = opened[0].args["view"]
+    view = slack.api.views()[-1]  # the form, filled after its loading view
     assert view["callback_id"] == "approval_reason"
     token = view["private_metadata"]
     assert token.startswith("D-") and len(token) < 40 and "app" not in token  # a token, no spec
@@ -61,14 +61,14 @@ async def test_the_modal_asks_for_a_reason_then_the_card_goes_to_the_leads(slack
     assert row["params"] == {"namespace": PREVIEW, "deployment": "app", "replicas": 0}
     assert row["preflight"]["replicas"] == 2 and len(row["digest"]) == 64
     assert 29 * 60 < (row["expires_at"] - row["created_at"]).total_seconds() <= 30 * 60
-    assert (row["card_channel"], row["card_ts"]) == (APPROVALS, message["ts"])
+    assert (row["card_channel"], row["card_ts"]) == ("C_APPROVALS", message["ts"])  # an ID
     assert replicas(kube["prd"], PREVIEW, "app") == 2
 
 
 async def test_a_submitted_form_cannot_be_sent_twice_or_by_someone_else(slack, kube):
     seed_deployment(kube["prd"], PREVIEW, "app")
     await slack.ask(SCALE_TO_ZERO)
-    token = slack.api.calls_to("views.open")[-1].args["view"]["private_metadata"]
+    token = slack.api.views()[-1]["private_metadata"]
     values = {"reason": {"reason_input": plain_text_value("INC-1")}}
     for user in ("UOPERATOR2", "UOPERATOR1", "UOPERATOR1"):
         await slack.submit_view(

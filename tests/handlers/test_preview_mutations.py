@@ -227,7 +227,7 @@ async def test_prd_create_waits_for_a_lead_then_the_namespace_exists(slack, kube
 async def test_prd_create_without_a_reason_opens_the_form(slack, kube):
     answer = answer_text(await slack.ask("preview create prd PROJ-200"))
     assert "needs a team lead's approval" in answer
-    view = slack.api.calls_to("views.open")[-1].args["view"]
+    view = slack.api.views()[-1]
     assert "preview-proj-200" in str(view)
     assert writes(kube["prd"]) == []
 

@@ -302,7 +302,7 @@ async def test_set_image_without_a_tag_opens_a_picker_and_its_choice_goes_throug
     seed_ecr(slack.runtime, ("v1.40.0", "v1.41.0", "v1.41.1", "v1.42.0", "v1.43.0-rc1"))
     (answer,) = await answers(slack, "set-image int workflow-engine")
     assert "Choose the tag in the form" in answer_text(answer)
-    view = slack.api.calls_to("views.open")[-1].args["view"]
+    view = slack.api.views()[-1]
     assert view["callback_id"] == "set_image_pick" and "workflow-engine" in view["private_metadata"]
     select = next(b for b in view["blocks"] if b["type"] == "input")["element"]
     groups = {
@@ -331,7 +331,7 @@ async def test_the_picker_in_prd_asks_for_the_reason_next(slack, kube):
     seed_deployment(kube["prd"], PREVIEW, "app", image=PREVIEW_IMAGE)
     seed_ecr(slack.runtime)
     await answers(slack, f"set-image prd app --namespace {PREVIEW}")
-    view = slack.api.calls_to("views.open")[-1].args["view"]
+    view = slack.api.views()[-1]
     await slack.submit_view(
         user="UOPERATOR1",
         callback_id="set_image_pick",
@@ -339,7 +339,7 @@ async def test_the_picker_in_prd_asks_for_the_reason_next(slack, kube):
         values={"image": {"tag": selected_option_value("v1.42.0")}},
     )
     await slack.settle()
-    reason_view = slack.api.calls_to("views.open")[-1].args["view"]
+    reason_view = slack.api.views()[-1]
     assert reason_view["callback_id"] == "approval_reason"
     await slack.submit_view(
         user="UOPERATOR1",
