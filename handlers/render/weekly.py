@@ -220,7 +220,7 @@ def scaling_item(part: Part[ScalingHistory], tz: ZoneInfo) -> Item:
     summary = (
         f"*{history.replica_hours:,.1f}* replica-hours, *{history.idle_replica_hours:,.1f}* idle "
         f"({share:.0%}: replicas up, nothing active or waiting) = "
-        f"*{_usd(history.idle_cost_usd)}* at {_usd(history.replica_hour_usd)} a replica-hour\n"
+        f"*{_usd(history.idle_cost_usd)}* at ${history.replica_hour_usd:g} a replica-hour\n"
         f"{len(history.changes):,} scaling changes, at most "
         f"{history.max_replicas} replicas; KEDA paused {history.paused_minutes:,} min"
     )
@@ -298,7 +298,7 @@ def ttl_item(part: Part[TtlFailures], tz: ZoneInfo) -> Item:
     )
     overdue = (
         f"*{len(outlived)}* {'preview' if len(outlived) == 1 else 'previews'} still present "
-        "past their TTL"
+        "past the TTL"
         if found.overdue.value is not None
         else "overdue previews unknown"
     )
