@@ -77,7 +77,7 @@ async def lookup(
     event = event_name(event)
     parts = await gather_parts(
         {
-            f"AWS {env} cloudtrail": _env_events(backends, env, event, end - since, end)
+            f"AWS {env} cloudtrail": env_events(backends, env, event, end - since, end)
             for env in envs
         },
         backends.config.timeouts.fanout_seconds,
@@ -106,10 +106,16 @@ def errors_first(events: Sequence[TrailEvent]) -> list[TrailEvent]:
     return sorted(newest_first, key=lambda e: not e.failed)
 
 
-async def _env_events(
-    backends: Backends, env: EnvName, event: str, start: datetime, end: datetime
+async def env_events(
+    backends: Backends,
+    env: EnvName,
+    event: str,
+    start: datetime,
+    end: datetime,
+    *,
+    cap: int = MAX_EVENTS,
 ) -> tuple[list[TrailEvent], bool]:
-    """(events, complete): at most MAX_EVENTS of one account, page by page."""
+    """(events, complete): at most `cap` of one account (newest first), page by page."""
     name, timeout = f"AWS {env} cloudtrail", backends.config.timeouts.backend_seconds
     client = await backends.blocking.run(name, timeout, backends.aws.client, env, "cloudtrail")
     args: dict[str, Any] = {
@@ -119,8 +125,8 @@ async def _env_events(
     }
     events: list[TrailEvent] = []
     token: str | None = None
-    while len(events) < MAX_EVENTS:
-        size = min(PAGE_SIZE, MAX_EVENTS - len(events))
+    while len(events) < cap:
+        size = min(PAGE_SIZE, cap - len(events))
         page_args = {**args, "MaxResults": size, **({"NextToken": token} if token else {})}
         page = await backends.blocking.run(name, timeout, client.lookup_events, **page_args)
         events.extend(parse_event(env, raw) for raw in page.get("Events", []))
@@ -145,11 +151,21 @@ def parse_event(env: EnvName, raw: dict[str, Any]) -> TrailEvent:
         error_code=str(record.get("errorCode") or ""),
         error_message=str(record.get("errorMessage") or ""),
         source_ip=str(record.get("sourceIPAddress") or ""),
-        principal=str(identity.get("arn") or raw.get("Username") or ""),
+        principal=str(
+            identity.get("arn") or _account_principal(identity) or raw.get("Username") or ""
+        ),
         source_identity=str(context.get("sourceIdentity") or request.get("sourceIdentity") or ""),
         target_role=str(request.get("roleArn") or ""),
         session_name=str(request.get("roleSessionName") or ""),
     )
+
+
+def _account_principal(identity: dict[str, Any]) -> str:
+    """A caller from another account, as the role's own account records it: no ARN, only
+    `{"type": "AWSAccount", "accountId": …, "principalId": "AROA…:session"}`."""
+    principal = str(identity.get("principalId") or "")
+    account = str(identity.get("accountId") or "")
+    return f"{account}:{principal}" if account and principal else principal
 
 
 def _record(text: Any) -> dict[str, Any]:

@@ -299,6 +299,32 @@ class Schedules(Strict):
     weekly_digest: str = Field("0 9 * * mon", description="Weekly checklist (§6.2).")
 
 
+class Weekly(Strict):
+    """The weekly digest's own sources (§6.2): the workflow-engine sampler, its Fargate price."""
+
+    engine_deployment: str = Field(
+        "workflow-engine",
+        description="The KEDA-driven deployment sampled every minute (int, hub.namespace).",
+    )
+    replica_hour_usd: float = Field(
+        0.0568,
+        ge=0,
+        description="What one replica of engine_deployment costs per hour on Fargate "
+        "(vCPU x the vCPU-hour rate + GB x the GB-hour rate; default 1 vCPU, 2 GB in "
+        "ap-northeast-2): prices the idle replica-hours.",
+    )
+    sample_retention_days: int = Field(
+        35, ge=15, le=400, description="Samples older than this are pruned (~5 weeks)."
+    )
+    source_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=300,
+        description="Each weekly source (Cost Explorer, the samples, CloudTrail, Logs "
+        "Insights) gets this long; one that takes longer is an item saying so.",
+    )
+
+
 class Timeouts(Strict):
     """Every backend call has one; a fan-out answers with what arrived in time."""
 
@@ -382,6 +408,7 @@ class Config(Strict):
     audit: Audit = Field(default_factory=Audit)
     schedules: Schedules = Field(default_factory=Schedules)
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    weekly: Weekly = Field(default_factory=Weekly)
     aws: Aws = Field(default_factory=Aws)
     slack_api_url: HttpUrl = Field(
         "https://slack.com/api/", description="Slack Web API base (GovSlack: slack-gov.com)."

@@ -137,7 +137,11 @@ async def fargate_preview_cost(
         start,
         end,
     )
-    days = tuple(_day_amount(result) for result in answer.get("ResultsByTime", []))
+    days = tuple(
+        (day, amount)
+        for day, amount in (_day_amount(result) for result in answer.get("ResultsByTime", []))
+        if start <= day < end  # only the days asked for, whatever the answer holds
+    )
     account = backends.config.environments[env].account_id
     return FargateCost(env, account, start, end, days)
 

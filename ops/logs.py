@@ -131,8 +131,8 @@ async def search(
     except ValueError as exc:
         raise UserError(f"Cannot search for that: {exc}.") from None
     end = now or datetime.now(UTC)
-    arn = _group_arn(backends, group, env if service == "preview" else QUERY_ENV)
-    answer, complete = await _run_query(
+    arn = group_arn(backends, group, env if service == "preview" else QUERY_ENV)
+    answer, complete = await run_query(
         backends,
         arn,
         end - since,
@@ -156,7 +156,7 @@ async def search(
     )
 
 
-def _group_arn(backends: Backends, group: str, owner: EnvName | None) -> str:
+def group_arn(backends: Backends, group: str, owner: EnvName | None) -> str:
     environments = backends.config.environments
     owner = owner or QUERY_ENV
     if owner not in environments:
@@ -165,7 +165,7 @@ def _group_arn(backends: Backends, group: str, owner: EnvName | None) -> str:
     return f"arn:aws:logs:{region}:{environments[owner].account_id}:log-group:{group}"
 
 
-async def _run_query(
+async def run_query(
     backends: Backends, arn: str, start: datetime, end: datetime, query: str, wait: float
 ) -> tuple[dict[str, Any], bool]:
     name, timeout = f"AWS {QUERY_ENV} logs", backends.config.timeouts.backend_seconds

@@ -94,6 +94,7 @@ class FileUpload:
     content: bytes | None = None
     title: str | None = None
     channel_id: str | None = None
+    thread_ts: str | None = None  # shared as a reply in this thread of channel_id
 
 
 @dataclass
@@ -278,7 +279,11 @@ class FakeWorkspace:
         if not isinstance(entries, list) or not entries:
             raise SlackError("invalid_arguments")
         channel = args.get("channel_id")
-        return {"files": [self._complete_upload(entry, channel) for entry in entries]}
+        thread_ts = _upload_thread(args)
+        completed = [self._complete_upload(entry, channel) for entry in entries]
+        for entry in completed:
+            self.uploads[entry["id"]].thread_ts = thread_ts
+        return {"files": completed}
 
     def _complete_upload(self, entry: dict[str, Any], channel: str | None) -> dict[str, Any]:
         upload = self.uploads.get(str(entry.get("id")))
@@ -335,6 +340,14 @@ def _required(args: dict[str, Any], name: str, error: str) -> Any:
     if value in (None, ""):
         raise SlackError(error)
     return value
+
+
+def _upload_thread(args: dict[str, Any]) -> str | None:
+    """files.completeUploadExternal's thread_ts: a reply needs the channel it goes to."""
+    thread_ts = args.get("thread_ts")
+    if thread_ts is not None and not args.get("channel_id"):
+        raise SlackError("invalid_arguments")
+    return None if thread_ts is None else str(thread_ts)
 
 
 def _message_content(args: dict[str, Any]) -> dict[str, Any]:

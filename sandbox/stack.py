@@ -35,6 +35,7 @@ from sandbox.seed_hub import HubSeedSummary, seed_hub
 from sandbox.seed_kube import seed_cluster
 from sandbox.seed_queues import seed_queues
 from sandbox.seed_trail_logs import seed_trail_logs
+from sandbox.seed_weekly import seed_cleanup_failures, seed_engine_samples, seed_weekly_trail
 from sandbox.servers import MotoServer, PostgresServer, RedisServer
 
 ACCOUNTS = {"int": "111111111111", "stg": "222222222222", "prd": "333333333333"}
@@ -92,6 +93,7 @@ class SandboxStack:
         self.environ: dict[str, str] = {}
         self.hub_summary: HubSeedSummary | None = None
         self.queue_counts: dict[str, dict[str, int]] = {}
+        self.engine_samples = 0  # workflow-engine minutes seeded for the weekly digest
         self.traffic: QueueTraffic | None = None
         self._queue_traffic = queue_traffic
         self._dir: Path | None = None
@@ -115,8 +117,10 @@ class SandboxStack:
             self.postgres.create_database(BOT_DB)
             owner_url, runtime_url = set_up_bot_roles(self.postgres, BOT_DB)
             hub_url = self.postgres.create_database(HUB_DB)
-            self._seed(hub_url, now)
+            self._seed(owner_url, hub_url, now)  # the samples table is migrated by its owner
             seed_trail_logs(self.fake_aws, ACCOUNTS, now=now, kube=self.kube)
+            seed_weekly_trail(self.fake_aws, ACCOUNTS, now)
+            seed_cleanup_failures(self.fake_aws, now)
             self._write_config()
             if self._queue_traffic:
                 self.traffic = QueueTraffic(self.redis.url).start()
@@ -146,14 +150,14 @@ class SandboxStack:
             for future in [pool.submit(start) for start in starters]:
                 future.result()
 
-    def _seed(self, hub_url: str, now: datetime) -> None:
+    def _seed(self, bot_url: str, hub_url: str, now: datetime) -> None:
         """Seeds side by side; the async ones get their own loop in a worker thread, so
         start() also works when the caller's thread already runs an event loop."""
         with ThreadPoolExecutor(3) as pool:
             aws = pool.submit(seed_aws, self.moto.url, ACCOUNTS, now=now)
             kube = pool.submit(self._seed_kube, now)
-            stores = pool.submit(asyncio.run, self._seed_async(hub_url, now))
-            self.hub_summary, self.queue_counts = stores.result()
+            stores = pool.submit(asyncio.run, self._seed_async(bot_url, hub_url, now))
+            self.hub_summary, self.queue_counts, self.engine_samples = stores.result()
             aws.result()
             kube.result()
 
@@ -162,9 +166,13 @@ class SandboxStack:
             seed_cluster(server, env, now=now)
 
     async def _seed_async(
-        self, hub_url: str, now: datetime
-    ) -> tuple[HubSeedSummary, dict[str, dict[str, int]]]:
-        return await asyncio.gather(seed_hub(hub_url, now=now), seed_queues(self.redis.url))
+        self, bot_url: str, hub_url: str, now: datetime
+    ) -> tuple[HubSeedSummary, dict[str, dict[str, int]], int]:
+        return await asyncio.gather(
+            seed_hub(hub_url, now=now),
+            seed_queues(self.redis.url),
+            seed_engine_samples(bot_url, now),
+        )
 
     def stop(self) -> None:
         """Stop everything started (idempotent; never raises for a half-started stack)."""

@@ -1,1 +1,6 @@
-pytest_plugins = ["tests.fixtures.servers", "tests.fixtures.bot", "tests.fixtures.aws"]
+pytest_plugins = [
+    "tests.fixtures.servers",
+    "tests.fixtures.bot",
+    "tests.fixtures.aws",
+    "tests.fixtures.weekly",
+]

@@ -177,6 +177,28 @@ async def test_files_upload_v2_end_to_end(api, client):
     ]
 
 
+async def test_files_upload_v2_into_a_thread(api, client):
+    posted = await client.chat_postMessage(channel="C_OPS", text="digest")
+    await client.files_upload_v2(
+        content=b"\x89PNG...", channel="C_OPS", thread_ts=posted["ts"], filename="chart.png"
+    )
+    [upload] = api.uploads
+    assert (upload.channel_id, upload.thread_ts) == ("C_OPS", posted["ts"])
+    assert upload.content == b"\x89PNG..."
+
+
+async def test_an_upload_into_a_thread_without_a_channel_is_refused(api, client):
+    announced = await client.files_getUploadURLExternal(filename="chart.png", length=3)
+    async with ClientSession() as http:
+        await http.post(announced["upload_url"], data=b"png")
+    with pytest.raises(SlackApiError) as refused:
+        await client.files_completeUploadExternal(
+            files=[{"id": announced["file_id"]}], thread_ts="1700000000.000100"
+        )
+    assert refused.value.response["error"] == "invalid_arguments"
+    assert api.uploads[0].channel_id is None and api.uploads[0].thread_ts is None
+
+
 async def test_wait_for_times_out_with_a_summary_of_calls(api, client):
     await client.chat_postMessage(channel="C_OPS", text="only this")
 

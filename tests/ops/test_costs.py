@@ -129,6 +129,15 @@ async def test_fargate_preview_cost_is_asked_in_each_envs_own_account(aws_endpoi
     assert int_.days == () and int_.total_usd == 0  # nothing seeded for int's account
 
 
+async def test_fargate_preview_cost_keeps_only_the_days_it_asked_for(aws_endpoint, backends):
+    """An answer holding more days than asked (the sandbox's 14, for the weekly digest) counts
+    only the last 7."""
+    seed_cost_explorer(aws_endpoint, ACCOUNTS["stg"], ["1.00"] * 7 + ["5.00"] * 7)
+    stg = await fargate_preview_cost(backends, "stg", today=TODAY)
+    assert (len(stg.days), stg.total_usd) == (7, Decimal(35))
+    assert stg.days[0] == (date(2025, 3, 3), Decimal("5.00"))
+
+
 async def test_cost_report_answers_with_what_it_got_when_aws_is_down(
     spend, bot_config, pg_url, redis_url
 ):

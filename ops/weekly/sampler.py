@@ -1,0 +1,112 @@
+"""workflow-engine, sampled once a minute across every replica (runbook §6.2, KEDA history).
+
+Each replica reads the deployment (desired/ready replicas), its ScaledObject (paused or not)
+and BullMQ (active, waiting) at once, then INSERTs the minute's row with ON CONFLICT (minute)
+DO NOTHING: that INSERT is the claim, so the minute is recorded once however many replicas
+sample it, and no replica has to lead. The replica whose row landed prunes what is older than
+`weekly.sample_retention_days`. A source that does not answer is NULL in the row (unknown,
+never zero): the digest counts only the minutes it knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ops.backends.container import Backends
+from ops.config import EnvName
+from ops.fanout import gather_parts
+from ops.queues import QueuesOverview, all_queue_counts, bull_queues
+from ops.rollouts import ScaledObject, find_scaled_object
+
+ENGINE_ENV: EnvName = "int"  # the hub runs in int (stg/prd are preview clusters)
+_INSERT = """
+INSERT INTO rtb_bot.engine_samples
+    (minute, desired, ready, keda_paused, active, waiting, sampled_by)
+VALUES (%(minute)s, %(desired)s, %(ready)s, %(keda_paused)s, %(active)s, %(waiting)s, %(by)s)
+ON CONFLICT (minute) DO NOTHING
+"""
+_PRUNE = "DELETE FROM rtb_bot.engine_samples WHERE minute < %(before)s"
+
+
+@dataclass(frozen=True)
+class EngineSample:
+    minute: datetime
+    desired: int | None  # None: that source did not answer
+    ready: int | None
+    keda_paused: bool | None  # None: unknown, or no ScaledObject drives the deployment
+    active: int | None
+    waiting: int | None
+
+    @property
+    def idle(self) -> bool | None:
+        """Replicas up while nothing was active or waiting; None when either side is unknown."""
+        if self.desired is None or self.active is None or self.waiting is None:
+            return None
+        return self.desired > 0 and self.active + self.waiting == 0
+
+
+@dataclass(frozen=True)
+class SampleOutcome:
+    sample: EngineSample
+    recorded: bool  # False: another replica had already recorded this minute
+    pruned: int
+
+
+def minute_of(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+async def read_engine(backends: Backends, minute: datetime) -> EngineSample:
+    """The three sources at once, each within the backend timeout."""
+    config = backends.config
+    namespace, name = config.hub.namespace, config.weekly.engine_deployment
+    sources: dict[str, Awaitable[Any]] = {
+        "deployment": backends.kube.call(
+            ENGINE_ENV, "apps", "read_namespaced_deployment", name=name, namespace=namespace
+        ),
+        "keda": find_scaled_object(backends, ENGINE_ENV, namespace, name),
+        "queues": all_queue_counts(bull_queues(backends), config.hub.queues),
+    }
+    parts = await gather_parts(sources, config.timeouts.backend_seconds)
+    deployment: dict[str, Any] | None = parts["deployment"].value
+    scaled: ScaledObject | None = parts["keda"].value
+    queues: QueuesOverview | None = parts["queues"].value
+    spec = (deployment or {}).get("spec") or {}
+    status = (deployment or {}).get("status") or {}
+    return EngineSample(
+        minute=minute,
+        desired=int(spec.get("replicas", 1)) if deployment is not None else None,
+        ready=int(status.get("readyReplicas") or 0) if deployment is not None else None,
+        keda_paused=None if scaled is None else scaled.paused_replicas is not None,
+        active=None if queues is None else sum(q.active for q in queues.queues),
+        waiting=None if queues is None else queues.pending,
+    )
+
+
+async def sample_engine(
+    backends: Backends, replica: str, now: datetime | None = None
+) -> SampleOutcome:
+    """Read workflow-engine now and record the minute unless another replica already has."""
+    minute = minute_of(now or datetime.now(UTC))
+    sample = await read_engine(backends, minute)
+    recorded = await backends.db.execute(_INSERT, _row(sample, replica)) == 1
+    pruned = 0
+    if recorded:
+        days = backends.config.weekly.sample_retention_days
+        pruned = await backends.db.execute(_PRUNE, {"before": minute - timedelta(days=days)})
+    return SampleOutcome(sample, recorded, pruned)
+
+
+def _row(sample: EngineSample, replica: str) -> dict[str, Any]:
+    return {
+        "minute": sample.minute,
+        "desired": sample.desired,
+        "ready": sample.ready,
+        "keda_paused": sample.keda_paused,
+        "active": sample.active,
+        "waiting": sample.waiting,
+        "by": replica,
+    }
