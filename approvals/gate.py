@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -129,16 +130,23 @@ class Gate:
         return await self._request_approval(spec, requester, decision, preflight, reason)
 
     async def asks_reason(
-        self, action: str, env: EnvName, requester: Requester, reason: str | None = None
+        self,
+        actions: Collection[str],
+        env: EnvName,
+        requester: Requester,
+        reason: str | None = None,
     ) -> bool:
-        """Whether `submit` of `action` in `env` would answer ReasonNeeded (unless the target is
-        missing): the role and the policy only, nothing read from the backends, so the form
-        can open at once (handlers.forms)."""
+        """Whether `submit` in `env` may answer ReasonNeeded for any of `actions` (what the change
+        may turn out to be once its target is read: `MutationSpec.possible_actions`): the role
+        and the policy only, nothing read from the backends, so the form can open at once
+        (handlers.forms); a form that turns out not to be needed shows the answer instead."""
         if reason is not None:
             return False
         role = await self.parts.roles.role_of(requester.user)
-        decision = self.parts.policy.decide(action, env, role, requester.channel)
-        return decision.outcome == "approval"
+        return any(
+            self.parts.policy.decide(action, env, role, requester.channel).outcome == "approval"
+            for action in actions
+        )
 
     async def submit_reason(
         self, token: str, user: str, reason: str, correlation_id: str

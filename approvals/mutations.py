@@ -97,6 +97,12 @@ class MutationSpec(ABC):
         return self
 
     @property
+    def possible_actions(self) -> tuple[str, ...]:
+        """Every action `classified` may return, known without reading anything (whether a
+        form may be needed is decided before any read: handlers.forms). Default: as built."""
+        return (self.action,)
+
+    @property
     def digest(self) -> str:
         """Unkeyed fingerprint (audit rows of changes run at once; the row itself is signed)."""
         return params_digest(self.action, self.mutation, self.env, self.params)

@@ -151,6 +151,10 @@ class DeletePreview(MutationSpec):
         )
         return replace(self, action=action)
 
+    @property
+    def possible_actions(self) -> tuple[str, ...]:
+        return (CORE_INFRASTRUCTURE, DELETE_ACTION)
+
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         state = await previews.require_preview(backends, self.env, self.namespace)
         expires = previews.iso_utc(state.expires_at) if state.expires_at else None

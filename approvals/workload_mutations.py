@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Self
 
 from approvals.mutations import Change, MutationSpec, Target
 from approvals.namespaces import PREVIEW_WORKLOAD, action_before_reading, namespace_action
+from approvals.policy import CORE_INFRASTRUCTURE
 from ops import rollouts, workloads
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
@@ -38,6 +39,14 @@ class WorkloadChange(MutationSpec):
             preview=PREVIEW_WORKLOAD,
         )
         return replace(self, action=action)
+
+    @property
+    def possible_actions(self) -> tuple[str, ...]:
+        """The hub's action in its namespace; elsewhere core infrastructure or, if the label
+        says so, a preview workload."""
+        if self.action == CORE_INFRASTRUCTURE:
+            return (CORE_INFRASTRUCTURE, PREVIEW_WORKLOAD)
+        return (self.action,)
 
 
 def short_image(image: str) -> str:

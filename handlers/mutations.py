@@ -66,7 +66,7 @@ async def decide_with_form(
     gate = call.deps.require_gate()
     requester = Requester(call.user_id, call.channel_id, call.correlation_id)
     reason = call.values.get("reason")
-    asks = await gate.asks_reason(spec.action, spec.env, requester, reason)
+    asks = await gate.asks_reason(spec.possible_actions, spec.env, requester, reason)
     async with form_opened_if(asks, call.client, call.trigger_id, REASON_TITLE) as form:
         async with call.deps.tasks.slot():
             outcome = await gate.submit(spec, requester, reason)

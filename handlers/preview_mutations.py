@@ -65,7 +65,7 @@ async def run_preview_cleanup(call: CommandCall) -> Message:
     envs = (_env(call),) if call.values["env"] else configured
     one = len(envs) == 1 and not call.values["dry-run"]
     asks = one and await call.deps.require_gate().asks_reason(
-        DELETE_ACTION, envs[0], _requester(call), call.values.get("reason")
+        (DELETE_ACTION,), envs[0], _requester(call), call.values.get("reason")
     )
     async with form_opened_if(asks, call.client, call.trigger_id, REASON_TITLE) as form:
         async with call.deps.tasks.slot():

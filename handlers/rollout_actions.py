@@ -164,7 +164,7 @@ async def run_offered(click: Click) -> None:
         nonlocal outcome
         requester = Requester(click.user, click.channel, click.correlation_id)
         spec = await gate.offered(click.token)
-        if await gate.asks_reason(spec.action, spec.env, requester):
+        if await gate.asks_reason(spec.possible_actions, spec.env, requester):
             await click.form.open()  # at once: the pre-flight read may take longer than 3 s
         outcome = await gate.submit(spec, requester)
         return render_gate_outcome(outcome, click.deps.config.channels.approvals, gate.timezone)
@@ -255,7 +255,7 @@ async def run_image_picked(deps: Deps, body: dict[str, Any], client: AsyncWebCli
         except ValueError:
             raise UserError(f"`{picked.tag[:60]}` is not an image tag.") from None
         requester = Requester(user, picked.channel, correlation_id)
-        if await gate.asks_reason(spec.action, spec.env, requester):
+        if await gate.asks_reason(spec.possible_actions, spec.env, requester):
             await form.open()  # at once: the pre-flight read may take longer than 3 s
         outcome = await gate.submit(spec, requester)
         return render_gate_outcome(outcome, deps.config.channels.approvals, gate.timezone)

@@ -119,6 +119,7 @@ def _others(button: str) -> dict[str, str]:
 
 
 async def test_a_refusal_while_reading_the_target_is_audited(runtime, kube):
+    seed_deployment(kube["prd"], PREVIEW, "app")  # the preview exists, `missing` does not
     gate = runtime.deps.require_gate()
     spec = ScaleDeployment.build(runtime.settings.config, "prd", PREVIEW, "missing", 0)
     with pytest.raises(UserError) as refused:

@@ -137,7 +137,7 @@ async def chain_intact(bot: CutBot) -> bool:
     db = Database("check", bot.direct_url)
     await db.open()
     try:
-        return (await verify_chain(db)).intact
+        return (await verify_chain(db, bot.slack.runtime.deps.require_gate().audit.keys)).intact
     finally:
         await db.close()
 

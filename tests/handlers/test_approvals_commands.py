@@ -55,8 +55,10 @@ async def test_arguments_are_checked_before_the_gate(slack, kube):
     missing = await _refusal(slack, f"scale prd nope 0 --namespace {PREVIEW}")
     assert f"prd: there is no deployment `nope` in namespace `{PREVIEW}`" in missing
     # the reason form opened before the pre-flight read (it may be slow): it says so too
-    [form] = slack.api.views()
-    assert "there is no deployment `nope`" in str(form["blocks"]) and not form["callback_id"]
+    no_namespace, no_deployment = slack.api.views()
+    assert "there is no namespace" in str(no_namespace["blocks"])
+    assert "there is no deployment `nope`" in str(no_deployment["blocks"])
+    assert not no_namespace["callback_id"] and not no_deployment["callback_id"]
 
 
 async def test_stg_preview_workloads_scale_at_once_and_are_audited(slack, kube):

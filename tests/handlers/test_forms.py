@@ -44,6 +44,7 @@ async def test_the_form_opens_as_a_loading_view_then_is_filled(slack, kube):
 
 
 async def test_a_form_the_work_did_not_need_is_not_left_loading(slack, kube):
+    seed_deployment(kube["prd"], PREVIEW, "app")  # the preview exists; `missing` does not
     answer = await slack.ask(f"scale prd missing 0 --namespace {PREVIEW}")
 
     assert "there is no deployment `missing`" in answer_text(answer)
