@@ -258,6 +258,7 @@ async def test_an_approved_change_cut_mid_run_says_applied_and_is_recorded_when_
     assert "nothing was changed" not in answer.lower()
     thread = _thread(cut_bot, request_id)
     assert "succeeded" in thread and KEPT in thread
+    assert KEPT in text_of(card(cut_bot.slack.api, request_id))
     assert (await request_status(cut_bot, request_id))["status"] == "executing"
 
     await cut_bot.database_back()
@@ -269,7 +270,8 @@ async def test_an_approved_change_cut_mid_run_says_applied_and_is_recorded_when_
     assert events[-1]["detail"]["recorded_late"] is True
     assert await cut_bot.spool.pending() == []
     assert await chain_intact(cut_bot)
-    assert "Succeeded" in text_of(card(cut_bot.slack.api, request_id))
+    recorded_card = text_of(card(cut_bot.slack.api, request_id))
+    assert "Succeeded" in recorded_card and KEPT not in recorded_card  # the note is gone
     assert len(scale_patches(kube["prd"])) == 1  # never re-run
 
 
