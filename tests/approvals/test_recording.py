@@ -355,3 +355,18 @@ async def test_a_kept_result_the_database_refuses_stays_kept_and_blocks_no_other
     )
     assert written == [{"outcome": "succeeded"}]
     assert (await gate.parts.store.get(request_id)).status == "unknown"
+
+
+async def test_a_database_lost_while_releasing_the_lease_does_not_hide_the_result(cut_bot, kube):
+    seed_deployment(kube["prd"], PREVIEW, "app", replicas=1)
+    request_id = await request_approval(cut_bot.slack, SCALE_TO_ZERO)
+    cut_bot.proxy.cut_when_sent(b"pg_advisory_unlock")  # recorded, then the database goes
+
+    answer = await click_card(cut_bot.slack, request_id, user="ULEAD1")
+
+    assert cut_bot.proxy.dropped >= 1
+    assert len(scale_patches(kube["prd"])) == 1
+    assert f"You approved *{request_id}*: succeeded" in answer
+    assert "nothing was changed" not in answer.lower()
+    assert (await request_status(cut_bot, request_id))["status"] == "succeeded"
+    assert "succeeded" in _thread(cut_bot, request_id)
