@@ -355,6 +355,7 @@ async def test_a_kept_result_the_database_refuses_stays_kept_and_blocks_no_other
     )
     assert written == [{"outcome": "succeeded"}]
     assert (await gate.parts.store.get(request_id)).status == "unknown"
+    spool.path.unlink()  # the refused entry stays by design; not in the shared temp dir
 
 
 async def test_a_database_lost_while_releasing_the_lease_does_not_hide_the_result(cut_bot, kube):
