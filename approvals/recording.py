@@ -103,14 +103,21 @@ async def _keep(
 
 async def record_kept_results(parts: GateParts) -> list[str]:
     """Write every kept result, oldest first; stops at the first database failure (the rest
-    waits for the next round). Returns the spool ids written (or found written)."""
+    waits for the next round). An entry that fails otherwise (a bug) stays kept and logged,
+    and never blocks the others. Returns the spool ids written (or found written)."""
     done: list[str] = []
     try:
         for entry in await parts.spool.pending():
-            await _record_late(parts, entry)
+            try:
+                await _record_late(parts, entry)
+            except BackendUnavailable:
+                raise
+            except Exception:
+                log.exception("a kept result could not be recorded", spool_id=entry.spool_id)
+                continue
             done.append(entry.spool_id)
     except BackendUnavailable as exc:
-        log.warning("kept results still cannot be recorded", reason=exc.reason, left=len(done))
+        log.warning("kept results still cannot be recorded", reason=exc.reason)
     finally:
         await parts.spool.forget(set(done))
     return done

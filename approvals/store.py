@@ -275,8 +275,18 @@ class ApprovalStore:
             try:
                 yield conn
             finally:
-                if not conn.closed:  # a lost connection took its session's locks with it
-                    await conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
+                await _release(conn, key)
+
+
+async def _release(conn: Connection, key: tuple[int, str]) -> None:
+    """Unlock; a lost connection took its session's locks with it, so losing it (before or
+    during the unlock) is no failure, and must not hide what happened under the lease."""
+    try:
+        if not conn.closed:
+            await conn.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", key)
+    except Exception:
+        if not conn.closed:
+            raise
 
 
 def _insert_request(

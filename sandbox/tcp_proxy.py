@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Awaitable, Callable
 
 _CHUNK = 64 * 1024
 
@@ -26,6 +27,7 @@ class TcpProxy:
         self.dropped = 0  # connections aborted by cut()
         self.refused = 0  # connections closed at once while cut
         self._cut = False
+        self._trigger: bytes | None = None
         self._open: set[asyncio.StreamWriter] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -53,6 +55,11 @@ class TcpProxy:
     def cut(self) -> None:
         """Drop every open connection and refuse new ones; returns once they are all gone."""
         self._call(self._drop_all())
+
+    def cut_when_sent(self, pattern: bytes) -> None:
+        """Cut (as `cut()`) when a client next sends bytes holding `pattern` — e.g. the text
+        of one SQL statement — before they reach the server. Once."""
+        self._call(self._arm(pattern))
 
     def restore(self) -> None:
         """Accept and forward connections again."""
@@ -91,7 +98,7 @@ class TcpProxy:
         pair = {writer, up_writer}
         self._open |= pair
         pipes = [
-            asyncio.ensure_future(_pipe(reader, up_writer)),
+            asyncio.ensure_future(_pipe(reader, up_writer, self._passes)),
             asyncio.ensure_future(_pipe(up_reader, writer)),
         ]
         try:
@@ -111,6 +118,17 @@ class TcpProxy:
             side.transport.abort()
         await asyncio.sleep(0)  # let the pipes see their sockets gone
 
+    async def _passes(self, chunk: bytes) -> bool:
+        """False (and everything cut) when the chunk holds the armed pattern."""
+        if self._trigger is None or self._trigger not in chunk:
+            return True
+        self._trigger = None
+        await self._drop_all()
+        return False
+
+    async def _arm(self, pattern: bytes) -> None:
+        self._trigger = pattern
+
     async def _accept_again(self) -> None:
         self._cut = False
 
@@ -120,9 +138,16 @@ class TcpProxy:
             self._server.close()
 
 
-async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-    """Copy until either side goes away (the caller then closes both)."""
+async def _pipe(
+    source: asyncio.StreamReader,
+    sink: asyncio.StreamWriter,
+    passes: Callable[[bytes], Awaitable[bool]] | None = None,
+) -> None:
+    """Copy until either side goes away, or `passes` stops a chunk (the caller then closes
+    both)."""
     with contextlib.suppress(ConnectionError, OSError):
         while chunk := await source.read(_CHUNK):
+            if passes is not None and not await passes(chunk):
+                return
             sink.write(chunk)
             await sink.drain()

@@ -16,8 +16,10 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from approvals.audit import verify_chain
-from approvals.spool import ResultSpool
+from approvals.audit import AuditEvent, verify_chain
+from approvals.events import BOT_ACTOR, request_event
+from approvals.outcomes import RunResult
+from approvals.spool import ResultSpool, UnrecordedResult
 from bot.settings import Settings
 from ops.backends.db import Database
 from ops.config import Approvals
@@ -231,7 +233,7 @@ async def test_a_result_the_disk_refuses_too_is_said_to_be_only_in_the_log(
         seed_deployment(kube["int"], HUB, "workflow-engine", replicas=1)
         cut_when_applied(kube["int"], "/deployments/workflow-engine", bot)
         answer = answer_text(await bot.slack.ask("scale int workflow-engine 3"))
-    assert replicas(kube["int"], HUB, "workflow-engine") == 3
+    assert replicas(kube["int"], HUB, "workflow-engine") == 3, answer
     assert "1 replica → 3 replicas" in answer
     assert "could not be kept on disk either: it is only in the bot's log" in answer
 
@@ -256,6 +258,7 @@ async def test_an_approved_change_cut_mid_run_says_applied_and_is_recorded_when_
     assert "nothing was changed" not in answer.lower()
     thread = _thread(cut_bot, request_id)
     assert "succeeded" in thread and KEPT in thread
+    assert KEPT in text_of(card(cut_bot.slack.api, request_id))
     assert (await request_status(cut_bot, request_id))["status"] == "executing"
 
     await cut_bot.database_back()
@@ -267,7 +270,8 @@ async def test_an_approved_change_cut_mid_run_says_applied_and_is_recorded_when_
     assert events[-1]["detail"]["recorded_late"] is True
     assert await cut_bot.spool.pending() == []
     assert await chain_intact(cut_bot)
-    assert "Succeeded" in text_of(card(cut_bot.slack.api, request_id))
+    recorded_card = text_of(card(cut_bot.slack.api, request_id))
+    assert "Succeeded" in recorded_card and KEPT not in recorded_card  # the note is gone
     assert len(scale_patches(kube["prd"])) == 1  # never re-run
 
 
@@ -320,3 +324,50 @@ async def _lease_released(bot: CutBot, polls: int = 500) -> bool:
             return True
         await bot.sql("SELECT pg_sleep(0.01)")
     return False
+
+
+async def test_a_kept_result_the_database_refuses_stays_kept_and_blocks_no_other(slack, kube):
+    seed_deployment(kube["prd"], PREVIEW, "app")
+    request_id = await request_approval(slack, SCALE_TO_ZERO)
+    db, gate = slack.runtime.backends.db, slack.runtime.deps.require_gate()
+    await db.execute(
+        "UPDATE rtb_bot.approval_requests SET status = 'unknown' WHERE id = %s", (request_id,)
+    )
+    request = await gate.parts.store.get(request_id)
+    assert request is not None
+    event = request_event(request, BOT_ACTOR, "succeeded", None)
+    kept = UnrecordedResult.of(RunResult("succeeded", {"replicas": 0}), event).to_json()
+    assert kept.count('"status": "succeeded"') == 1
+    # A hand-edited spool: a state the table's CHECK constraint refuses (not an outage).
+    refused = UnrecordedResult.from_json(kept.replace('"status": "succeeded"', '"status": "x"'))
+    fine = UnrecordedResult.of(
+        RunResult("succeeded", {"replicas": 3}),
+        AuditEvent(actor=BOT_ACTOR, action="scale", outcome="succeeded", env="int"),
+    )
+    spool = gate.parts.spool
+    assert await spool.keep(refused) and await spool.keep(fine)
+
+    await gate.sweep()
+
+    assert [e.spool_id for e in await spool.pending()] == [refused.spool_id]
+    written = await db.fetch(
+        "SELECT outcome FROM rtb_bot.audit_events WHERE detail->>'spool_id' = %s", (fine.spool_id,)
+    )
+    assert written == [{"outcome": "succeeded"}]
+    assert (await gate.parts.store.get(request_id)).status == "unknown"
+    spool.path.unlink()  # the refused entry stays by design; not in the shared temp dir
+
+
+async def test_a_database_lost_while_releasing_the_lease_does_not_hide_the_result(cut_bot, kube):
+    seed_deployment(kube["prd"], PREVIEW, "app", replicas=1)
+    request_id = await request_approval(cut_bot.slack, SCALE_TO_ZERO)
+    cut_bot.proxy.cut_when_sent(b"pg_advisory_unlock")  # recorded, then the database goes
+
+    answer = await click_card(cut_bot.slack, request_id, user="ULEAD1")
+
+    assert cut_bot.proxy.dropped >= 1
+    assert len(scale_patches(kube["prd"])) == 1
+    assert f"You approved *{request_id}*: succeeded" in answer
+    assert "nothing was changed" not in answer.lower()
+    assert (await request_status(cut_bot, request_id))["status"] == "succeeded"
+    assert "succeeded" in _thread(cut_bot, request_id)

@@ -61,3 +61,16 @@ async def test_while_cut_new_connections_are_refused_until_restored(proxied):
     proxy.restore()
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         assert await _pid(conn) > 0
+
+
+async def test_cut_when_sent_drops_the_statement_before_the_server_sees_it(proxied, pg_url):
+    proxy, url = proxied
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute("CREATE TABLE marks (n int)")
+        proxy.cut_when_sent(b"INSERT INTO marks")
+        await conn.execute("SELECT 1")  # other statements pass
+        with pytest.raises(psycopg.OperationalError):
+            await conn.execute("INSERT INTO marks VALUES (1)")
+    assert proxy.is_cut and proxy.dropped == 1
+    async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as direct:
+        assert await (await direct.execute("SELECT count(*) FROM marks")).fetchone() == (0,)

@@ -1,0 +1,39 @@
+"""ops.backends.db.Database across a real outage (a TCP proxy that drops every connection)."""
+
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from ops.backends.db import Database
+from ops.errors import BackendUnavailable
+from sandbox.tcp_proxy import TcpProxy
+
+
+@pytest.fixture
+async def proxied_db(pg_url: str) -> AsyncIterator[tuple[Database, TcpProxy]]:
+    target = urlsplit(pg_url)
+    assert target.hostname and target.port
+    proxy = TcpProxy(target.hostname, target.port)
+    port = proxy.start()
+    url = target._replace(netloc=f"{target.username}@127.0.0.1:{port}").geturl()
+    db = Database("PostgreSQL (bot)", url, timeout=2.0)
+    await db.open()
+    try:
+        yield db, proxy
+    finally:
+        await db.close()
+        proxy.stop()
+
+
+async def test_the_first_query_after_an_outage_does_not_fail_on_a_dead_idle_connection(
+    proxied_db,
+):
+    db, proxy = proxied_db
+    assert await db.fetch_one("SELECT 1 AS one") == {"one": 1}  # a connection now idles in the pool
+    proxy.cut()  # e.g. PostgreSQL restarted while the bot was idle
+    proxy.restore()
+    assert await db.fetch_one("SELECT 2 AS two") == {"two": 2}
+    proxy.cut()  # and while it is down, a query fails as BackendUnavailable
+    with pytest.raises(BackendUnavailable):
+        await db.fetch_one("SELECT 3 AS three")
