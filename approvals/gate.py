@@ -2,6 +2,8 @@
 
     outcome = await gate.submit(spec, Requester(user, channel, correlation_id), reason)
 
+First the spec is `classified`: what its target is now, read from the cluster (a namespace is a
+preview only while it is labelled one: approvals/namespaces.py). Then:
 - deny: an audited refusal naming the rule;
 - allow: run at once (request and result audited);
 - approval without a reason: a draft is stored and its token returned; the handler asks for the
