@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from approvals.mutations import Change
+from approvals.namespaces import PREVIEW_WORKLOAD
 from approvals.outcomes import Decided, Ran, Recording, RunResult, RunStatus
 from approvals.policy import Policy
 from approvals.requests import ApprovalRequest
@@ -26,7 +27,9 @@ AT = datetime(2025, 3, 14, 1, 30, tzinfo=UTC)
 CONFIG = Config.model_validate({"environments": {"int": {"account_id": "111111111111"}}})
 INT_SPEC = ScaleDeployment.build(CONFIG, "int", "rtb-ai-hub", "workflow-engine", 3)
 ALLOW = Policy(CONFIG).decide(INT_SPEC.action, "int", "operator", "C_OPS")
-PRD_SPEC = ScaleDeployment.build(CONFIG, "prd", "preview-proj-7", "app", 0)
+PRD_SPEC = replace(  # as the gate classifies it: the namespace is labelled a preview
+    ScaleDeployment.build(CONFIG, "prd", "preview-proj-7", "app", 0), action=PREVIEW_WORKLOAD
+)
 KEPT = "The result is kept and will be recorded in the audit log when the database is back"
 SENT = "stopped answering before it was written"
 RAN_UNRECORDED = ApprovalRequest(
