@@ -2,8 +2,10 @@
 the two bugs a looser fake Slack hid (issue 13 §5). Signed requests over HTTP to the running
 app; the fake Slack refuses a late or reused trigger_id and an ephemeral where the bot is not."""
 
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
 from sandbox.fake_kube import FakeKubeServer
-from sandbox.slack_payloads import plain_text_value
+from sandbox.slack_payloads import interaction_body, plain_text_value
 from tests.approvals.rollout_support import INT_REPO
 from tests.approvals.support import (
     APPROVALS,
@@ -11,6 +13,7 @@ from tests.approvals.support import (
     buttons_of,
     card,
     click_card,
+    click_payload,
     request_approval,
     request_id_in,
     seed_deployment,
@@ -138,3 +141,18 @@ async def test_the_requester_hears_back_by_dm_where_the_bot_cannot_post(slack, k
     assert (refused.args["channel"], refused.error) == ("D0PEOPLE", "channel_not_found")
     [dm] = slack.api.messages("DUOPERATOR1")
     assert request_id_in({"text": dm["text"]}).startswith("AR-")
+
+
+async def test_a_click_whose_response_url_is_used_up_is_answered_in_the_channel(slack, kube):
+    seed_deployment(kube["prd"], PREVIEW, "app", replicas=2)
+    request_id = await request_approval(slack, SCALE_TO_ZERO)
+    payload = click_payload(slack.api, request_id, user="UOPERATOR1")  # their own: refused
+    for n in range(5):  # Slack takes 5 posts to a response_url
+        await AsyncWebhookClient(payload["response_url"]).send(text=str(n))
+
+    assert await slack.send(interaction_body(payload)) == 200
+    await slack.settle()
+
+    [told] = slack.api.calls_to("chat.postEphemeral")
+    assert told.error is None and told.args["user"] == "UOPERATOR1"
+    assert "cannot approve your own" in told.args["text"]
