@@ -379,6 +379,7 @@ def _run_console(config_path: str, *, sandbox: bool, user: str, signals: StopSig
         configure_logging(stream=log_file)  # the sandbox's too; again below with the secrets
         environ = dict(os.environ)
         users: dict[str, str] = {}
+        slack: FakeSlackAPI | None = None
         if sandbox:
             from sandbox.stack import SandboxStack
 
@@ -391,7 +392,9 @@ def _run_console(config_path: str, *, sandbox: bool, user: str, signals: StopSig
             environ.update(started.environ)
             os.environ.update(started.environ)  # boto3 reads the sandbox's fake credentials
             config_path, users = str(started.config_path), started.users
-        slack = stack.enter_context(FakeSlackAPI())
+            slack = started.slack
+        if slack is None:  # else the sandbox's own, where its config points
+            slack = stack.enter_context(FakeSlackAPI())
         environ["SLACK_SIGNING_SECRET"] = CONSOLE_SIGNING_SECRET
         if not environ.get("SLACK_BOT_TOKEN"):  # Bolt refuses an empty one
             environ["SLACK_BOT_TOKEN"] = "xoxb-console"

@@ -30,7 +30,7 @@ from handlers.render.approvals import (
     render_gate_outcome,
 )
 from handlers.render.message import Message
-from handlers.replies import post_privately
+from handlers.replies import post_privately, reply_privately
 from handlers.rollout_follow import follow_decided
 from handlers.slash import answer
 from ops.errors import BackendUnavailable
@@ -83,7 +83,8 @@ async def run_click(
             return render_decision_outcome(outcome, gate.timezone)
 
         message = await answer(deps, lambda: _unless_db_down(deps, work), correlation_id)
-        await _reply_privately(message, respond, client, body, user)
+        channel = str((body.get("channel") or {}).get("id", ""))  # the card's
+        await reply_privately(respond, client, channel, user, message)
 
 
 async def _unless_db_down(deps: Deps, work: Callable[[], Awaitable[Message]]) -> Message:
@@ -97,25 +98,6 @@ async def _unless_db_down(deps: Deps, work: Callable[[], Awaitable[Message]]) ->
             raise
         log.warning("approvals database unavailable", reason=exc.reason)
         return render_approvals_db_down()
-
-
-async def _reply_privately(
-    message: Message,
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    body: dict[str, Any],
-    user: str,
-) -> None:
-    try:
-        await respond(
-            text=message.text,
-            blocks=message.blocks_json(),
-            response_type="ephemeral",
-            replace_original=False,
-        )
-    except Exception:  # no response_url: an ephemeral message in the card's channel instead
-        channel = str((body.get("channel") or {}).get("id", ""))
-        await post_privately(client, channel, user, message)
 
 
 # -- the reason modal ------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Modals, opened at once with a loading view and filled later (Slack's pattern for slow work).
 
 A trigger_id opens one view, within 3 s of the click or command. What comes before a form can
-take longer: a heavy command's turn (4 at once, bench/status_ack.py), the pre-flight read of a
-change, a slow backend. So every form is opened at once, before any queue, with a loading view
-(`Form.open`), and `views.update` fills it when the work is done (`Form.show`). A form that
-turns out not to be needed shows the answer instead (`Form.show_answer`), and one the work
-left behind (an error) says where the answer went: no form is ever left loading.
+take longer: a heavy command's turn (4 at once, handlers.context.TaskTracker), the pre-flight
+read of a change, a slow backend. So every form is opened at once, before any queue, with a
+loading view (`Form.open`), and `views.update` fills it when the work is done (`Form.show`). A
+form that turns out not to be needed shows the answer instead (`Form.show_answer`), and one the
+work left behind (an error) says where the answer went: no form is ever left loading. A form
+the gate asks for only after the fact (Confirm, when the policy changed in between) is opened
+then, directly, and may find its trigger expired: the answer then says to add `--reason`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""Answers that go to one user only, when there is no response_url to answer through."""
+"""Answers that go to one user only: through the interaction's response_url when Slack takes
+it, else an ephemeral message where the user is, else a DM from the bot."""
 
 from __future__ import annotations
 
 import structlog
+from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -13,6 +15,26 @@ log = structlog.get_logger(__name__)
 # Where Slack will not show the bot's ephemeral message: a DM between two people or a private
 # channel without the bot (channel_not_found), a channel it left, one the user is not in.
 NOT_THERE = frozenset({"channel_not_found", "not_in_channel", "user_not_in_channel", "is_archived"})
+
+
+async def reply_privately(
+    respond: AsyncRespond, client: AsyncWebClient, channel: str | None, user: str, message: Message
+) -> None:
+    """Ephemeral through the response_url; where Slack refuses it (none, used 5 times, older
+    than 30 minutes), `post_privately`."""
+    try:
+        answered = await respond(
+            text=message.text,
+            blocks=message.blocks_json(),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        if answered.status_code < 300:
+            return
+        log.info("the response_url refused an answer", status=answered.status_code)
+    except Exception:  # no response_url in this interaction
+        log.info("no response_url to answer through")
+    await post_privately(client, channel, user, message)
 
 
 async def post_privately(

@@ -40,7 +40,7 @@ from handlers.render.rollouts import (
     SET_IMAGE_SELECT,
     with_following_note,
 )
-from handlers.replies import post_privately
+from handlers.replies import post_privately, reply_privately
 from handlers.rollout_follow import (
     RESPONSE_URL_USES,
     RespondSink,
@@ -75,6 +75,9 @@ class Click:
 
     async def reply(self, message: Message, *, replace: bool = False) -> None:
         self.responses += 1
+        if message.ephemeral and not replace:
+            await reply_privately(self.respond, self.client, self.channel, self.user, message)
+            return
         try:
             await self.respond(
                 text=message.text,

@@ -4,9 +4,11 @@
         os.environ.update(stack.environ)   # DATABASE_URL, REDIS_URL, RTB_CONFIG, ...
         print(stack.describe())
 
-Starts Redis, PostgreSQL (databases `rtb_bot` and `rtb_hub`), moto and one fake Kubernetes API
-server per env (int, stg, prd), seeds them (sandbox/seed_*.py) and writes `config.yml` into
-its temp dir. `stop()` stops whatever was started, also after a failed `start()`.
+Starts Redis, PostgreSQL (databases `rtb_bot` and `rtb_hub`), moto, one fake Kubernetes API
+server per env (int, stg, prd) and the fake Slack Web API (the config's `slack_api_url`, so a
+bot run against the sandbox never calls the real Slack), seeds them (sandbox/seed_*.py) and
+writes `config.yml` into its temp dir. `stop()` stops whatever was started, also after a failed
+`start()`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ops.config import ENV_NAMES, Config
 from sandbox.fake_aws import FakeAws
 from sandbox.fake_hub_api import FakeHubApi
 from sandbox.fake_kube import FakeKubeServer
+from sandbox.fake_slack import FakeSlackAPI
 from sandbox.queue_traffic import QueueTraffic
 from sandbox.seed_aws import ANCHOR_LOG_GROUP, ANCHOR_LOG_STREAM, REGION, role_arn, seed_aws
 from sandbox.seed_hub import HubSeedSummary, seed_hub
@@ -89,6 +92,7 @@ class SandboxStack:
         self.kube: dict[str, FakeKubeServer] = {env: FakeKubeServer() for env in ENV_NAMES}
         self.fake_aws: FakeAws | None = None  # started once moto is (it forwards to moto)
         self.hub_api = FakeHubApi(self.kube)  # the hub's GET /api/previews, per env
+        self.slack = FakeSlackAPI()  # what the bot sends to Slack lands here
         self.users = dict(USERS)
         self.environ: dict[str, str] = {}
         self.hub_summary: HubSeedSummary | None = None
@@ -145,6 +149,7 @@ class SandboxStack:
             self.moto.start,
             *(server.start for server in self.kube.values()),
             self.hub_api.start,
+            self.slack.start,
         ]
         with ThreadPoolExecutor(len(starters)) as pool:
             for future in [pool.submit(start) for start in starters]:
@@ -184,6 +189,7 @@ class SandboxStack:
                 self.fake_aws.stop()
             self.fake_aws = None
         stoppers = [
+            self.slack.stop,
             self.hub_api.stop,
             *(server.stop for server in self.kube.values()),
             self.moto.stop,
@@ -234,6 +240,7 @@ class SandboxStack:
             "hub": {"queues": list(QUEUES)},
             "approvals": {"spool_file": str(self._state_dir() / "unrecorded-results.jsonl")},
             "audit": {"anchor": {"log_group": ANCHOR_LOG_GROUP, "log_stream": ANCHOR_LOG_STREAM}},
+            "slack_api_url": self.slack.base_url,
             "aws": {
                 "endpoint_url": self.moto.url,
                 "service_endpoints": dict.fromkeys(FAKED_AWS, self.fake_aws.url)
@@ -274,6 +281,10 @@ class SandboxStack:
             for env, server in self.kube.items()
         ]
         lines += [f"  hub API       {self.hub_api.url}/<env>/api/previews (from the fake clusters)"]
+        lines += [
+            f"  Slack (fake)  {self.slack.base_url} (Web API and response URLs; "
+            "what the bot sends to Slack lands here)"
+        ]
         lines += ["  Slack users   " + ", ".join(f"{k}={v}" for k, v in self.users.items())]
         if self.traffic is not None:
             traffic = self.traffic

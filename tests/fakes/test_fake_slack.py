@@ -246,6 +246,17 @@ async def test_a_trigger_id_opens_one_view_within_3_seconds(api, client, clock):
     assert len(api.calls_to("views.open")) == 4
 
 
+async def test_views_update_with_a_stale_hash_is_a_conflict(api, client):
+    opened = (await client.views_open(trigger_id=api.trigger_id(), view=MODAL))["view"]
+    updated = (await client.views_update(view_id=opened["id"], view=MODAL, hash=opened["hash"]))[
+        "view"
+    ]
+
+    assert updated["hash"] != opened["hash"]
+    stale = client.views_update(view_id=opened["id"], view=MODAL, hash=opened["hash"])
+    assert (await refused(stale))[1] == "hash_conflict"
+
+
 async def test_a_response_url_takes_5_posts_within_30_minutes(api, clock):
     used, old = api.response_url(), api.response_url()
     statuses = [(await AsyncWebhookClient(used).send(text=str(n))).status_code for n in range(6)]

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import boto3
 import psycopg
@@ -14,6 +20,8 @@ from bullmq import Queue
 from kubernetes import client as k8s
 
 from bot.settings import load_config
+from sandbox.servers import free_port
+from sandbox.slack_payloads import form_body, signed_headers, slash_command
 from sandbox.stack import ACCOUNTS, SandboxStack
 
 STATES = (
@@ -37,6 +45,7 @@ EXPECTED_PREVIEWS = {
     "prd": {"preview-proj-101", "preview-proj-109"},
 }
 SA = "system:serviceaccount:rtb-ai-hub:rtb-hub-sa"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def kube_api(stack: SandboxStack, env: str) -> k8s.ApiClient:
@@ -301,6 +310,74 @@ def test_the_hub_api_lists_each_envs_previews_as_the_runbooks_curl_reads_them(
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(f"{stack.hub_api.url}/qa/api/previews", timeout=5)
     assert missing.value.code == 404
+
+
+# -- Slack -----------------------------------------------------------------------------------
+
+
+def test_the_bot_is_pointed_at_the_sandboxs_fake_slack(stack: SandboxStack) -> None:
+    config = load_config(stack.environ["RTB_CONFIG"])
+    assert str(config.slack_api_url) == stack.slack.base_url
+    assert stack.slack.base_url.startswith("http://127.0.0.1:")
+    assert f"Slack (fake)  {stack.slack.base_url}" in stack.describe()
+    assert "slack.com" not in stack.describe()
+
+
+def test_serve_http_against_the_sandbox_talks_to_its_fake_slack_only(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    port, log = free_port(), tmp_path / "bot.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--http", "--port", str(port)],
+            env=os.environ | stack.environ,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(lambda: _status(f"http://127.0.0.1:{port}/readyz") == 200, log)
+        fields = slash_command(
+            "help",
+            user_id="UOPERATOR1",
+            response_url=stack.slack.response_url(),
+            trigger_id=stack.slack.trigger_id(),
+        )
+        body = form_body(fields)
+        secret = stack.environ["SLACK_SIGNING_SECRET"]
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/slack/events",
+            data=body.encode(),
+            headers=signed_headers(body, secret),
+        )
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert answer.status == 200
+        stack.slack.wait_for(lambda: stack.slack.responses, timeout=20)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert "rtb-ops-bot commands" in str(stack.slack.responses[-1].body)
+    [asked] = stack.slack.calls_to("auth.test")  # Bolt's check of its token, at the fake
+    assert asked.token == "xoxb-sandbox"
+
+
+def _status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+def wait_until(condition: Callable[[], bool], log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not ready within {timeout} s; log:\n{log.read_text()[-3000:]}")
+        time.sleep(0.05)
 
 
 def test_stop_is_idempotent_and_safe_before_start() -> None:
