@@ -117,10 +117,15 @@ def event_hash(prev_hash: str, event_id: int, at: datetime, event: AuditEvent) -
 
 
 def signed_message(
-    prev_hash: str, prev_id: int | None, key_id: str, event_id: int, at: datetime, e: AuditEvent
+    prev_hash: str,
+    prev_id: int | None,
+    key_id: str,
+    event_id: int,
+    at: datetime,
+    event: AuditEvent,
 ) -> str:
     """What a keyed row's HMAC covers: its content, the key id and the link to its predecessor."""
-    content = {**_content(event_id, at, e), "key_id": key_id, "prev_id": prev_id}
+    content = {**_content(event_id, at, event), "key_id": key_id, "prev_id": prev_id}
     return prev_hash + canonical_json(content)
 
 

@@ -258,6 +258,7 @@ def bot_environ(config: Path, addresses: dict[str, Any]) -> dict[str, str]:
         DATABASE_URL=addresses["database_url"],
         HUB_DATABASE_URL=addresses["hub_database_url"],
         REDIS_URL=addresses["redis_url"],
+        AUDIT_HMAC_KEYS="bench:" + "b" * 32,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="ap-northeast-2",

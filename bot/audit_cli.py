@@ -61,7 +61,7 @@ def describe(report: ChainReport) -> str:
             f", anchored up to #{anchored}" if anchored is not None else ""
         )
     assert report.problem is not None
-    when = f", anchored {report.anchored_at}" if report.anchored_at else ""
+    when = f"; anchored {report.anchored_at}" if report.anchored_at else ""
     return f"broken at event #{report.broken_at}: {report.problem} ({WHY[report.problem]}{when})"
 
 

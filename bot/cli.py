@@ -11,7 +11,14 @@ from collections.abc import Sequence
 import structlog
 
 from bot.logs import configure_logging
-from bot.settings import DEFAULT_CONFIG_PATH, ConfigError, Settings, load_config, load_settings
+from bot.settings import (
+    DEFAULT_CONFIG_PATH,
+    ConfigError,
+    Secrets,
+    Settings,
+    load_config,
+    load_settings,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.audit_cli import verify_audit_log
 
         environ = os.environ
+        # library warnings (botocore, psycopg) to stderr as JSON lines, secrets redacted
+        configure_logging(secrets=Secrets.from_environ().values(), level="WARNING")
         keys = environ.get("AUDIT_HMAC_KEYS", "")
         return verify_audit_log(environ.get("DATABASE_URL", ""), keys, args.config)
     settings = _settings_or_exit(args.config)

@@ -486,6 +486,18 @@ class Config(Strict):
         validated: dict[EnvName, Environment] = _validate_also(handler, value, problems)
         return validated
 
+    @field_validator("audit")
+    @classmethod
+    def _anchor_in_a_configured_env(cls, value: Audit, info: ValidationInfo) -> Audit:
+        environments = info.data.get("environments")  # absent when wrong (named there)
+        anchor = value.anchor
+        if anchor is not None and environments is not None and anchor.env not in environments:
+            raise ValueError(
+                f"audit.anchor.env {anchor.env} is not in environments "
+                "(the stream's account is reached like that env's)"
+            )
+        return value
+
     @field_validator("schedules", mode="wrap")
     @classmethod
     def _cron_expressions(

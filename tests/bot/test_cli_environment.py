@@ -53,3 +53,20 @@ def test_a_port_that_is_not_a_number_is_a_usage_error(environ, capsys):
         main(["--config", EXAMPLE, "serve", "--http"])
     assert exited.value.code == 2
     assert "invalid int value: 'eighty'" in capsys.readouterr().err
+
+
+def test_malformed_audit_keys_are_named_and_never_echoed(environ, capsys):
+    environ.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    environ.setenv("SLACK_APP_TOKEN", "xapp-1-right")
+    environ.setenv("DATABASE_URL", "postgresql://bot@db/x")
+    environ.setenv("HUB_DATABASE_URL", "postgresql://reader@hub/hub")
+    environ.setenv("REDIS_URL", "redis://r:6379/0")
+    environ.setenv("AUDIT_HMAC_KEYS", "k1:too-short-a-secret")
+    environ.setenv("DATABASE_MIGRATION_URL", "mysql://owner@db/x")
+
+    assert main(["--config", EXAMPLE, "serve"]) == 1
+
+    err = capsys.readouterr().err
+    assert "AUDIT_HMAC_KEYS: key k1: its secret is shorter than 32" in err
+    assert "DATABASE_MIGRATION_URL does not start with postgresql://" in err
+    assert "too-short-a-secret" not in err and "mysql://owner" not in err

@@ -210,3 +210,11 @@ def test_a_weekday_number_is_refused_since_it_would_run_on_another_day(tmp_path)
         tmp_path, "environments:\n" + INT + "schedules: {weekly_digest: '0 9 * * 1'}\n"
     )
     assert named(found, "schedules.weekly_digest", "a weekday given as a number"), found
+
+
+def test_the_audit_anchor_must_be_in_a_configured_env(tmp_path):
+    anchor = "audit: {anchor: {env: prd, log_group: /rtb/anchor}}\n"
+    found = problems(tmp_path, "environments:\n" + INT + anchor)
+    assert named(found, "audit", "audit.anchor.env prd is not in environments"), found
+    found = problems(tmp_path, "environments:\n" + INT + "audit: {anchor: {env: int}}\n")
+    assert named(found, "audit.anchor.log_group", "required field is missing"), found

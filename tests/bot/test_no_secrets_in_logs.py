@@ -2,8 +2,10 @@
 
 import io
 
+from structlog import get_logger
+
 from bot.logs import configure_logging
-from tests.fixtures.bot import BOT_TOKEN, SIGNING_SECRET
+from tests.fixtures.bot import AUDIT_KEY_SECRET, AUDIT_KEYS, BOT_TOKEN, SIGNING_SECRET
 
 
 async def test_a_run_of_commands_logs_no_secret(slack, runtime, kube):
@@ -17,3 +19,11 @@ async def test_a_run_of_commands_logs_no_secret(slack, runtime, kube):
     assert log.count("\n") > 20, "the run should have logged something to scan"
     for secret in (BOT_TOKEN, SIGNING_SECRET, credentials.secret_key, credentials.token):
         assert secret not in log
+
+
+def test_the_audit_keys_are_redacted_whole_and_one_by_one(bot_settings):
+    stream = io.StringIO()
+    configure_logging(secrets=bot_settings.secrets.values(), stream=stream)
+    get_logger("t").warning("leak", keys=AUDIT_KEYS, secret=AUDIT_KEY_SECRET)
+    log = stream.getvalue()
+    assert "leak" in log and AUDIT_KEY_SECRET not in log

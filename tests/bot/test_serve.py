@@ -25,7 +25,7 @@ from sandbox.fake_slack import FakeSlackAPI
 from sandbox.lifeline import spawn
 from sandbox.servers import free_port
 from sandbox.slack_payloads import form_body, signed_headers, slash_command
-from tests.fixtures.bot import BOT_TOKEN, SIGNING_SECRET, raw_config
+from tests.fixtures.bot import AUDIT_KEYS, BOT_TOKEN, SIGNING_SECRET, raw_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
@@ -93,6 +93,7 @@ def served(
         "DATABASE_URL": pg_url,
         "HUB_DATABASE_URL": pg_url,
         "REDIS_URL": redis_url,
+        "AUDIT_HMAC_KEYS": AUDIT_KEYS,
     }
     # each mode with only the secrets it needs (the README's table): HTTP checks signatures,
     # Socket Mode holds the app-level token instead

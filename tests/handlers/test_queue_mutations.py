@@ -204,27 +204,37 @@ async def test_the_gate_refuses_with_the_reason(slack, redis_url, queue, text, u
     assert [(a, o) for a, _, o, _ in await audit(slack)] == [(user, "refused")]
 
 
+# Input the parser refuses never reaches the gate (no audit row); a refusal raised while the
+# gate reads the target (no such queue, not paused) is audited as `refused`.
 @pytest.mark.parametrize(
-    ("text", "said"),
+    ("text", "said", "audited"),
     [
-        ("queue pause jira-qeue", "There is no queue `jira-qeue`. Did you mean `jira-queue`?"),
-        ("queue resume jira-queue!", "is not a valid <name>"),
-        (f"queue retry-failed {QUEUE} --limit -3", "is not a valid --limit: must be between 1"),
-        (f"queue retry-failed {QUEUE} --limit 0", "must be between 1 and 10000"),
-        (f"queue retry-failed {QUEUE} --limit many", "is not a valid --limit: must be a whole"),
-        (f"queue pause {QUEUE} --env dev", "must be one of: int, stg, prd"),
-        (f"queue resume {QUEUE}", f"`{QUEUE}` is not paused"),
+        (
+            "queue pause jira-qeue",
+            "There is no queue `jira-qeue`. Did you mean `jira-queue`?",
+            [("UOPERATOR1", "queue-pause", "refused", "int")],
+        ),
+        ("queue resume jira-queue!", "is not a valid <name>", []),
+        (f"queue retry-failed {QUEUE} --limit -3", "is not a valid --limit: must be between 1", []),
+        (f"queue retry-failed {QUEUE} --limit 0", "must be between 1 and 10000", []),
+        (f"queue retry-failed {QUEUE} --limit many", "is not a valid --limit: must be a whole", []),
+        (f"queue pause {QUEUE} --env dev", "must be one of: int, stg, prd", []),
+        (
+            f"queue resume {QUEUE}",
+            f"`{QUEUE}` is not paused",
+            [("UOPERATOR1", "queue-resume", "refused", "int")],
+        ),
     ],
 )
 async def test_bad_input_gets_a_clear_answer_and_changes_nothing(
-    slack, redis_url, redis_client, queue, text, said
+    slack, redis_url, redis_client, queue, text, said, audited
 ):
     run_producer(redis_url, QUEUE, {"waiting": 2, "failed": 1})
     before = await job_counts(queue)
     answer = await slack.ask(text)
     assert said in answer_text(answer)
     assert await job_counts(queue) == before and not await queue.isPaused()
-    assert await audit(slack) == []
+    assert await audit(slack) == audited
     assert await redis_client.exists("bull:jira-qeue:meta", "bull:jira-qeue:id") == 0
 
 
@@ -236,7 +246,8 @@ async def test_nothing_to_do_is_said_not_done(slack, redis_url, queue):
     await slack.ask(f"queue pause {QUEUE}")
     again = answer_text(await slack.ask(f"queue pause {QUEUE}"))
     assert f"`{QUEUE}` is already paused" in again and f"/rtb queue resume {QUEUE}" in again
-    assert [o for _, _, o, _ in await audit(slack)] == ["requested", "succeeded"]
+    outcomes = [o for _, _, o, _ in await audit(slack)]  # each "nothing to do" refused, audited
+    assert outcomes == ["refused", "requested", "succeeded", "refused"]
 
 
 async def test_an_unwatched_queue_that_bullmq_knows_can_be_paused(slack, redis_url, redis_client):

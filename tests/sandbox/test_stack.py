@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -19,7 +20,12 @@ import pytest
 from bullmq import Queue
 from kubernetes import client as k8s
 
-from bot.settings import load_config
+from approvals.gate import Requester
+from approvals.outcomes import ApprovalRequested, Decided
+from approvals.workload_mutations import ScaleDeployment
+from bot.app import create_runtime
+from bot.audit_cli import verify_audit_log
+from bot.settings import load_config, load_settings
 from sandbox.servers import free_port
 from sandbox.slack_payloads import form_body, signed_headers, slash_command
 from sandbox.stack import ACCOUNTS, SandboxStack
@@ -378,6 +384,53 @@ def wait_until(condition: Callable[[], bool], log: Path, timeout: float = 30) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"not ready within {timeout} s; log:\n{log.read_text()[-3000:]}")
         time.sleep(0.05)
+
+
+# -- README "Security": two roles, a key, the anchor stream -----------------------------------
+# (in this module's stack: moto's state is per process, so a second stack would collide)
+
+
+def test_an_approved_change_in_the_sandbox_verifies_with_its_anchor(stack, capsys, monkeypatch):
+    for name, value in stack.environ.items():  # boto3 reads the sandbox's fake credentials
+        monkeypatch.setenv(name, value)
+    asyncio.run(_approved_change(stack))
+    capsys.readouterr()
+    environ = stack.environ
+    code = verify_audit_log(
+        environ["DATABASE_URL"], environ["AUDIT_HMAC_KEYS"], str(stack.config_path)
+    )
+    out = capsys.readouterr()
+    assert (code, out.out.strip(), out.err) == (
+        0,
+        "audit log intact: 4 events, anchored up to #4",
+        "",
+    )
+
+
+async def _approved_change(stack: SandboxStack) -> None:
+    settings = load_settings(stack.config_path, stack.environ)
+    runtime = create_runtime(settings, retries=0)
+    await runtime.start()
+    try:
+        assert runtime.anchor is not None
+        gate = runtime.deps.require_gate()
+        spec = ScaleDeployment.build(settings.config, "prd", "preview-proj-101", "app", 0)
+        asked = await gate.submit(spec, Requester("UOPERATOR1", "C_OPS", "t1"), "INC-42")
+        assert isinstance(asked, ApprovalRequested)
+        done = await gate.approve(asked.request.id, "ULEAD1", "t2")
+        assert isinstance(done, Decided) and done.request.status == "succeeded"
+    finally:
+        await runtime.stop()  # anchors the last rows
+
+
+def test_the_bot_role_of_the_sandbox_cannot_rewrite_its_audit_log(stack):
+    with psycopg.connect(stack.environ["DATABASE_MIGRATION_URL"], autocommit=True) as owner:
+        owner.execute("CREATE SCHEMA IF NOT EXISTS rtb_bot")  # the owner may create it
+    with (
+        psycopg.connect(stack.environ["DATABASE_URL"], autocommit=True) as bot,
+        pytest.raises(psycopg.errors.InsufficientPrivilege),
+    ):
+        bot.execute("CREATE TABLE rtb_bot.shadow (id int)")
 
 
 def test_stop_is_idempotent_and_safe_before_start() -> None:
