@@ -21,6 +21,7 @@ from ops.executions import ErrorRate, ExecutionFailure, ExecutionGroup, Executio
 from ops.fanout import Failed, Part
 from ops.queues import FailedJob, QueueCounts, QueueDetail, QueuesOverview
 from ops.status import Indicator, LatencyP99, PreviewCounts, StatusReport
+from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import answer_text, serving
 from tests.golden import assert_golden, shown
 from tests.ops.test_executions import table_names
@@ -396,6 +397,7 @@ async def broken_slack(bot_settings, fake_slack):
         await runtime.stop()
 
 
+@pytest.mark.parametrize("timeouts", [SHORT], indirect=True)
 async def test_redis_and_hub_database_down_are_named_and_the_bot_keeps_answering(broken_slack):
     assert "*Redis* is not answering: cannot connect" in answer_text(
         await broken_slack.ask("queues")

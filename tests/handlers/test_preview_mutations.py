@@ -31,6 +31,7 @@ from tests.approvals.support import (
     text_of,
     with_config,
 )
+from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import answer_text
 from tests.golden import assert_golden, shown
 from tests.ops.test_previews import preview_namespace
@@ -285,6 +286,7 @@ async def test_a_403_names_the_role_and_the_permission(slack, kube):
     assert [o for _, _, o, _ in rows] == ["requested", "failed"]
 
 
+@pytest.mark.parametrize("timeouts", [SHORT], indirect=True)
 async def test_a_timeout_says_the_outcome_is_unknown(slack, kube):
     kube["int"].inject_fault("POST", "/api/v1/namespaces$", status=None, delay=2.5)
     answer = answer_text(await slack.ask("preview create int PROJ-9"))
