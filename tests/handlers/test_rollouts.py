@@ -202,18 +202,22 @@ async def test_conflicts_are_retried_and_403_is_explained(slack, kube):
     assert slack.runtime.deps.unexpected_errors == 0
 
 
-async def test_a_timed_out_write_is_audited_as_unknown(slack, kube):
+async def test_a_timed_out_write_is_audited_as_unknown(bot_settings, fake_slack, kube):
     seed_hub(kube["int"])
-    kube["int"].inject_fault("PUT", f"/deployments/{ENGINE}$", status=None, delay=3.0)
-    text = answer_text((await answers(slack, "rollback int workflow-engine"))[0])
+    kube["int"].inject_fault("PUT", f"/deployments/{ENGINE}$", status=None, hold=True)
+    short = Timeouts(**{**FAST_TIMEOUTS, "backend_seconds": 2.0})
+    async with running_bot(with_config(bot_settings, timeouts=short), fake_slack) as slack:
+        text = answer_text((await answers(slack, "rollback int workflow-engine"))[0])
+        assert kube["int"].held_requests == 1  # the bot answered while the server held it
+        kube["int"].release_held()
+        rows = await slack.runtime.backends.db.fetch(
+            "SELECT outcome FROM rtb_bot.audit_events ORDER BY id"
+        )
     assert "got no clear answer (kubernetes int: timed out" in text  # urllib3's or the bot's
     assert (
         "; current state: revision 3, 1 replica (rtb-hub:v1.42.0)): it may or may not have "
         "been applied; check it."
     ) in text
-    rows = await slack.runtime.backends.db.fetch(
-        "SELECT outcome FROM rtb_bot.audit_events ORDER BY id"
-    )
     assert [r["outcome"] for r in rows] == ["requested", "unknown"]
 
 
