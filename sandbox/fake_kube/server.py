@@ -137,16 +137,12 @@ class FakeKubeServer:
 
     async def _hold(self) -> None:
         with self._lock:
-            self._held += 1
+            self._held += 1  # until release_held(), even if its client gives up meanwhile
             released_by = self._releases + 1
-        try:
-            # released from the test's thread: a counter under the lock, polled (an asyncio
-            # Event belongs to this server's loop and cannot be set from there)
-            while self._releases < released_by:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
-        finally:
-            with self._lock:
-                self._held -= 1
+        # released from the test's thread: a counter under the lock, polled (an asyncio Event
+        # belongs to this server's loop and cannot be set from there)
+        while self._releases < released_by:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
 
     def _caller(self, request: web.Request) -> tuple[Caller, bool]:
         """(caller, authenticated). Tokens map through token_users; a request without one is
@@ -209,7 +205,8 @@ class FakeKubeServer:
 
     @property
     def held_requests(self) -> int:
-        """How many requests a `hold` fault is holding right now."""
+        """How many requests a `hold` fault caught since the last release: the server has not
+        answered them (a client that gave up on one does not make it answered)."""
         with self._lock:
             return self._held
 
@@ -217,6 +214,7 @@ class FakeKubeServer:
         """Let every request held so far go on (later ones are held again)."""
         with self._lock:
             self._releases += 1
+            self._held = 0
 
     def clear_faults(self) -> None:
         with self._lock:

@@ -26,6 +26,7 @@ from sandbox.lifeline import spawn
 from sandbox.servers import free_port
 from sandbox.slack_payloads import form_body, signed_headers, slash_command
 from tests.fixtures.bot import AUDIT_KEYS, BOT_TOKEN, SIGNING_SECRET, raw_config
+from tests.processes import children
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = [sys.executable, "-m", "bot.cli", "serve", "--host", "127.0.0.1"]
@@ -57,8 +58,8 @@ class ServedBot:
 
     @property
     def front_pid(self) -> int:
-        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
-        return int(children.split()[0])
+        (front,) = children(self.proc.pid)  # the worker forks one process: its ack front
+        return front.pid
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, log: Path) -> None:

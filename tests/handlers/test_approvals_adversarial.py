@@ -4,6 +4,7 @@ import asyncio
 from dataclasses import replace
 
 import psycopg
+import pytest
 
 from approvals.audit import verify_chain
 from bot.app import create_runtime
@@ -27,6 +28,7 @@ from tests.approvals.support import (
     text_of,
     with_config,
 )
+from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import answer_text, serving
 
 SCALE_TO_ZERO = f"scale prd app 0 --namespace {PREVIEW}"
@@ -64,6 +66,7 @@ async def test_twenty_concurrent_clicks_on_two_replicas_run_the_change_once(
     assert chain.intact and chain.events == len(outcomes)
 
 
+@pytest.mark.parametrize("timeouts", [SHORT], indirect=True)
 async def test_the_database_down_at_click_time_changes_nothing(
     slack, bot_settings, fake_slack, kube
 ):

@@ -33,7 +33,7 @@ from handlers.render.approvals import (
 )
 from handlers.render.policy import render_audit, render_policy, render_whoami
 from ops.config import Config
-from tests.golden import GOLDEN_DIR, assert_golden
+from tests.golden import GOLDEN_DIR, assert_golden, buttons, shown
 
 TZ = ZoneInfo("Asia/Seoul")
 AT = datetime(2025, 3, 14, 1, 30, tzinfo=UTC)
@@ -87,51 +87,104 @@ UNKNOWN = replace(SUCCEEDED, status="unknown", result={"interrupted": True})
 
 
 def test_cards_in_every_state():
-    assert_golden("approvals_card_pending", render_approval_card(PENDING, LEADS, TZ))
-    two = replace(PENDING, required_approvals=2, approvers=("ULEAD1",))
-    assert_golden("approvals_card_one_of_two", render_approval_card(two, LEADS, TZ))
-    assert_golden("approvals_card_succeeded", render_approval_card(SUCCEEDED, LEADS, TZ))
-    assert_golden("approvals_card_drifted", render_approval_card(DRIFTED, LEADS, TZ))
-    assert_golden("approvals_card_rejected", render_approval_card(REJECTED, LEADS, TZ))
-    assert_golden("approvals_card_unknown", render_approval_card(UNKNOWN, LEADS, TZ))
+    pending = render_approval_card(PENDING, LEADS, TZ)
+    assert_golden("approvals_card_pending", pending)
+    assert pending.text.startswith("Approval needed (AR-7K3Q9) from <@ULEAD1> <@ULEAD2>")
+    for fact in ("2 replicas → 0 replicas", "0 of 1", "2025-03-14 11:00 KST", "`6fe32d1a3687`"):
+        assert fact in shown(pending)
+    assert "&lt;crash loop&gt; &amp; alerts" in shown(pending)  # the reason, escaped
+    assert buttons(pending) == [
+        ("Approve", "approval_approve", "AR-7K3Q9"),
+        ("Reject", "approval_reject", "AR-7K3Q9"),
+    ]
+    two = render_approval_card(
+        replace(PENDING, required_approvals=2, approvers=("ULEAD1",)), LEADS, TZ
+    )
+    assert_golden("approvals_card_one_of_two", two)
+    assert "1 of 2: <@ULEAD1>" in shown(two) and len(buttons(two)) == 2
     expired = replace(PENDING, status="expired", decided_at=PENDING.expires_at)
-    assert_golden("approvals_card_expired", render_approval_card(expired, LEADS, TZ))
+    for name, request in [
+        ("succeeded", SUCCEEDED),
+        ("drifted", DRIFTED),
+        ("rejected", REJECTED),
+        ("unknown", UNKNOWN),
+        ("expired", expired),
+    ]:
+        card = render_approval_card(request, LEADS, TZ)
+        assert_golden(f"approvals_card_{name}", card)
+        assert card.text == f"AR-7K3Q9: scale preview-proj-7/app in prd — {request.status}"
+        assert buttons(card) == []  # a decided card has nothing left to click
+        assert "2025-03-14 10:30 KST" in shown(card)  # when it was requested
 
 
 def test_thread_messages():
-    assert_golden("approvals_thread_succeeded", render_request_outcome(SUCCEEDED))
-    assert_golden("approvals_thread_drifted", render_request_outcome(DRIFTED))
-    assert_golden("approvals_thread_unknown_alert", render_unknown_alert(UNKNOWN, LEADS))
+    succeeded = render_request_outcome(SUCCEEDED)
+    assert_golden("approvals_thread_succeeded", succeeded)
+    for fact in ("succeeded: 2 replicas → 0 replicas", "by <@UOPERATOR1>", "by <@ULEAD1>"):
+        assert fact in succeeded.text
+    drifted = render_request_outcome(DRIFTED)
+    assert_golden("approvals_thread_drifted", drifted)
+    assert "was 2 replicas (app=v1), now 3 replicas (app=v1)" in drifted.text
+    assert drifted.text.endswith("Nothing was changed.")  # it knows: the run stopped before
+    alert = render_unknown_alert(UNKNOWN, LEADS)
+    assert_golden("approvals_thread_unknown_alert", alert)
+    assert alert.text.startswith(":warning: <@ULEAD1> <@ULEAD2> *AR-7K3Q9*")
+    assert "may or may not have been applied" in alert.text and "Nothing" not in alert.text
 
 
 def test_gate_outcomes_for_the_requester():
     refused = Policy(CONFIG).decide("hub.scale", "stg", "operator", "C_OPS")
-    assert_golden("approvals_refused", render_gate_outcome(Refused(SPEC, refused), "#a", TZ))
+    refusal = render_gate_outcome(Refused(SPEC, refused), "#a", TZ)
+    assert_golden("approvals_refused", refusal)
+    assert refusal.text.startswith(":no_entry: Refused: stg core infrastructure is never modified")
+    assert "`policy hub.scale stg = deny`" in refusal.text
     int_spec = ScaleDeployment.build(CONFIG, "int", "rtb-ai-hub", "workflow-engine", 3)
     allow = Policy(CONFIG).decide(int_spec.action, "int", "operator", "C_OPS")
     ran = Ran(int_spec, allow, Change("1 replica", "3 replicas"), RunResult("succeeded"))
-    assert_golden("approvals_ran", render_gate_outcome(ran, "#a", TZ))
+    ran_message = render_gate_outcome(ran, "#a", TZ)
+    assert_golden("approvals_ran", ran_message)
+    assert "`rtb-ai-hub/workflow-engine` in *int*: 1 replica → 3 replicas" in ran_message.text
     sent = ApprovalRequested(SPEC, DECISION, PENDING)
-    assert_golden("approvals_request_sent", render_gate_outcome(sent, "#rtb-approvals", TZ))
+    sent_message = render_gate_outcome(sent, "#rtb-approvals", TZ)
+    assert_golden("approvals_request_sent", sent_message)
+    for fact in (
+        "*AR-7K3Q9* sent to #rtb-approvals",
+        "2025-03-14 11:00 KST",
+        "/rtb cancel AR-7K3Q9",
+    ):
+        assert fact in sent_message.text
 
 
 def test_answers_to_a_lead():
-    assert_golden("approvals_counted", render_decision_outcome(VoteCounted(PENDING), TZ))
-    assert_golden("approvals_approved", render_decision_outcome(Decided(SUCCEEDED), TZ))
-    self_approval = DecisionRefused("self_approval", PENDING)
-    assert_golden("approvals_self_approval", render_decision_outcome(self_approval, TZ))
-    done = DecisionRefused("not_pending", SUCCEEDED)
-    assert_golden("approvals_already_done", render_decision_outcome(done, TZ))
-    assert_golden("approvals_list", render_open_requests([PENDING], TZ))
+    counted = render_decision_outcome(VoteCounted(PENDING), TZ)
+    assert_golden("approvals_counted", counted)
+    assert "*AR-7K3Q9* is counted (0 of 1)" in counted.text
+    approved = render_decision_outcome(Decided(SUCCEEDED), TZ)
+    assert_golden("approvals_approved", approved)
+    assert approved.text.startswith("You approved *AR-7K3Q9*: succeeded.")
+    self_approval = render_decision_outcome(DecisionRefused("self_approval", PENDING), TZ)
+    assert_golden("approvals_self_approval", self_approval)
+    assert "cannot approve your own request AR-7K3Q9" in self_approval.text
+    done = render_decision_outcome(DecisionRefused("not_pending", SUCCEEDED), TZ)
+    assert_golden("approvals_already_done", done)
+    assert "AR-7K3Q9 is already approved and done (succeeded)" in done.text
+    listed = render_open_requests([PENDING], TZ)
+    assert_golden("approvals_list", listed)
+    assert listed.text == "1 open approval request(s)"
+    for fact in ("*AR-7K3Q9*", "2 replicas → 0 replicas", "<@UOPERATOR1>", "0 of 1 approvals"):
+        assert fact in shown(listed)
 
 
 def test_policy_whoami_and_audit():
     policy = Policy(CONFIG)
-    assert_golden("approvals_policy", render_policy(policy.rows()))
+    policy_message = render_policy(policy.rows())
+    assert_golden("approvals_policy", policy_message)
+    assert "hub.scale         yes       never     never" in shown(policy_message)
+    assert "preview.create    yes       yes       approval" in shown(policy_message)
     info = RoleInfo("operator", "user list")
-    assert_golden(
-        "approvals_whoami", render_whoami("UOPERATOR1", info, policy.for_role("operator"))
-    )
+    whoami = render_whoami("UOPERATOR1", info, policy.for_role("operator"))
+    assert_golden("approvals_whoami", whoami)
+    assert "<@UOPERATOR1>: *operator* (from user list)" in shown(whoami)
     event = AuditEvent(
         "UOPERATOR1",
         "scale",
@@ -152,7 +205,13 @@ def test_policy_whoami_and_audit():
         detail={"reason": "viewers cannot request changes"},
     )
     records = [AuditRecord(2, AT, refused), AuditRecord(1, AT, event)]
-    assert_golden("approvals_audit", render_audit(records, "of the last 7 days", TZ))
+    audit = render_audit(records, "of the last 7 days", TZ)
+    assert_golden("approvals_audit", audit)
+    assert audit.text == "2 audit events"
+    lines = [line for line in shown(audit).splitlines() if line.startswith("`#")]
+    assert [line.split()[0] for line in lines] == ["`#2`", "`#1`"]  # newest first
+    assert "int → refused — viewers cannot request changes" in lines[0]
+    assert "prd → requested (AR-7K3Q9)" in lines[1]
 
 
 def test_the_reason_modal():

@@ -20,7 +20,7 @@ from sandbox.fake_kube import FakeKubeServer
 from sandbox.fake_slack import FakeSlackAPI
 from tests.fixtures.aws import SHORT, aws_through_fake
 from tests.fixtures.bot import ACCOUNTS, answer_text, make_config
-from tests.golden import assert_golden
+from tests.golden import assert_golden, shown
 
 TZ = "Asia/Seoul"
 AT = datetime(2025, 3, 10, 5, 30, tzinfo=UTC)  # 14:30 in Seoul
@@ -70,17 +70,31 @@ ALARMS = (
 
 def test_render_alarms_golden():
     report = AlarmReport(("int", "stg", "prd"), AT, ALARMS, ())
-    assert_golden("cloud_alarms", render_alarms(report, TZ))
+    message = render_alarms(report, TZ)
+    assert_golden("cloud_alarms", message)
+    assert message.text == "2 in ALARM, 1 with insufficient data (int, stg, prd)"
+    alarms = [line for line in shown(message).splitlines() if line.startswith(":")][1:]
+    assert [line.split("*")[1] for line in alarms] == [  # newest state change first
+        "rtb-hub-prd-5xx",
+        "rtb-hub-bullmq-queue-depth",
+        "rtb-hub-stg-preview-pod-restarts",
+    ]
+    assert "ALARM since 03-10 14:23 (7m ago)" in alarms[0]
 
 
 def test_render_alarms_with_a_failed_account_golden():
     failure = Failed("AWS prd cloudwatch", "AccessDeniedException (HTTP 400)")
     report = AlarmReport(("int", "stg", "prd"), AT, ALARMS[1:2], (failure,))
-    assert_golden("cloud_alarms_partial", render_alarms(report, TZ))
+    message = render_alarms(report, TZ)
+    assert_golden("cloud_alarms_partial", message)
+    assert message.text.startswith("1 in ALARM, 0 with insufficient data")
+    assert "*AWS prd cloudwatch*: AccessDeniedException (HTTP 400)" in shown(message)
 
 
 def test_render_no_alarms_golden():
-    assert_golden("cloud_alarms_none", render_alarms(AlarmReport(("prd",), AT, (), ()), TZ))
+    message = render_alarms(AlarmReport(("prd",), AT, (), ()), TZ)
+    assert_golden("cloud_alarms_none", message)
+    assert message.text == "No alarm in ALARM or INSUFFICIENT_DATA (prd)"
 
 
 def test_render_alarms_keeps_to_slack_limits():
@@ -136,19 +150,31 @@ def test_render_trail_golden():
         trail_event(15),
         trail_event(60 * 5, user="UOPERATOR2"),
     ]
-    assert_golden("cloud_trail", render_trail(trail_report(events), TZ))
+    message = render_trail(trail_report(events), TZ)
+    assert_golden("cloud_trail", message)
+    assert message.text == "CloudTrail AssumeRole in int, last 24h: 1 failed of 4"
+    assert ":x: *AccessDenied* · `int` · AssumeRole · 03-10 13:48 (42m ago)" in shown(message)
+    succeeded = shown(message).split("*Succeeded*", 1)[1]
+    assert all(user in succeeded for user in ("(ULEAD1)", "(UOPERATOR1)", "(UOPERATOR2)"))
+    assert succeeded.index("(ULEAD1)") < succeeded.index("(UOPERATOR2)")  # newest first
 
 
 def test_render_trail_all_envs_with_a_failed_account_golden():
     events = [trail_event(5, env="stg"), trail_event(9, env="int")]
     failure = Failed("AWS prd cloudtrail", "AccessDeniedException (HTTP 400)")
     report = trail_report(events, envs=("int", "stg", "prd"), failures=(failure,), capped=("int",))
-    assert_golden("cloud_trail_partial", render_trail(report, TZ))
+    message = render_trail(report, TZ)
+    assert_golden("cloud_trail_partial", message)
+    assert message.text == "CloudTrail AssumeRole in int, stg, prd, last 24h: 0 failed of 2"
+    assert "int: read the newest 200 events only" in shown(message)
+    assert "*AWS prd cloudtrail*: AccessDeniedException (HTTP 400)" in shown(message)
 
 
 def test_render_trail_no_errors_golden():
     report = trail_report([], errors_only=True, read=57, since=timedelta(days=7))
-    assert_golden("cloud_trail_no_errors", render_trail(report, TZ))
+    message = render_trail(report, TZ)
+    assert_golden("cloud_trail_no_errors", message)
+    assert "No failed `AssumeRole` in int in the last 7d (57 read)" in shown(message)
 
 
 def log_line(seconds_ago, msg, level="error", issue="PROJ-123", duration=12400) -> LogLine:
@@ -204,7 +230,10 @@ def test_render_search_nothing_found_golden():
         level=None,
         text="OOMKilled",
     )
-    assert_golden("cloud_search_none", render_search(result, TZ))
+    message = render_search(result, TZ)
+    assert_golden("cloud_search_none", message)
+    assert message.text == "0 log lines in /rtb-ai-hub/preview/prd"
+    assert "matching `OOMKilled` · last 1h (3,400 scanned)" in shown(message)
 
 
 # -- end to end -------------------------------------------------------------------------------

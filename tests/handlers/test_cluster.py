@@ -31,7 +31,7 @@ from ops.cluster import (
 )
 from ops.previews import EnvFailure, PreviewReport, preview_from
 from tests.fixtures.bot import answer_text
-from tests.golden import assert_golden
+from tests.golden import assert_golden, shown
 from tests.ops.test_cluster import HUB, REPO, deployment, oom_pod
 from tests.ops.test_previews import seed as seed_previews
 
@@ -99,9 +99,18 @@ def test_pods_golden():
         NOW,
         60.0,
     )
-    assert_golden("cluster_pods", render_pods(pods, SEOUL))
-    empty = PodList("int", HUB, "app=nope", (), NOW, 60.0)
-    assert_golden("cluster_pods_empty", render_pods(empty, SEOUL))
+    message = render_pods(pods, SEOUL)
+    assert_golden("cluster_pods", message)
+    assert message.text == "Pods in preview-proj-118 (stg): 5 pods, 3 healthy — OOMKilled!"
+    for fact in (
+        "*OOMKilled* (container `worker`, exit 137) · *CrashLoopBackOff* · 3 restarts",
+        "`app-7d9f8b6c5d-q9w8e` — slow start: 95s to Ready",
+        "`cron-28611` — last terminated: Error, exit 1",
+    ):
+        assert fact in shown(message)
+    empty = render_pods(PodList("int", HUB, "app=nope", (), NOW, 60.0), SEOUL)
+    assert_golden("cluster_pods_empty", empty)
+    assert empty.text == "No pods in `rtb-ai-hub` (int) matching `app=nope`."
 
 
 def test_pods_many_rows_stay_within_slack_limits():
@@ -184,7 +193,12 @@ def test_history_golden():
         ),
     )
     history = RolloutHistory("int", HUB, "workflow-engine", revisions)
-    assert_golden("cluster_history", render_history(history, SEOUL))
+    message = render_history(history, SEOUL)
+    assert_golden("cluster_history", message)
+    table = shown(message).split("```")[1].splitlines()[2:]
+    assert [row.split()[0] for row in table] == ["*3", "2", "1"]  # newest first, * = current
+    assert "rtb-hub:v1.42.0" in table[0] and "release v1.42.0" in table[0]
+    assert "&lt;y&gt;" in table[1]  # a change cause is escaped
 
 
 def status(state, **kw):
@@ -249,7 +263,10 @@ def test_can_i_goldens():
         'RBAC: allowed by ClusterRoleBinding "rtb-hub"',
         None,
     )
-    assert_golden("cluster_can_i_yes", render_can_i(yes))
+    allowed = render_can_i(yes)
+    assert_golden("cluster_can_i_yes", allowed)
+    assert allowed.text == "can-i create namespaces (int): yes"
+    assert 'RBAC: allowed by ClusterRoleBinding "rtb-hub"' in shown(allowed)
     no = AccessReview(
         "prd",
         parse_subject("alice"),
@@ -261,7 +278,10 @@ def test_can_i_goldens():
         None,
         None,
     )
-    assert_golden("cluster_can_i_no", render_can_i(no))
+    denied = render_can_i(no)
+    assert_golden("cluster_can_i_no", denied)
+    assert denied.text == "can-i patch deployments.apps/scale (prd): no"
+    assert "`alice` cannot `patch` `deployments.apps/scale` in `rtb-ai-hub` (prd)" in shown(denied)
 
 
 def test_previews_golden():

@@ -17,7 +17,7 @@ from sandbox.seed_kube import seed_cluster
 from sandbox.seed_trail_logs import seed_engine_pod_log, seed_trail
 from tests.fixtures.aws import aws_through_fake
 from tests.fixtures.bot import ACCOUNTS, answer_text, make_config
-from tests.golden import assert_golden
+from tests.golden import assert_golden, shown
 from tests.ops.test_diagnose import seed_spend
 from tests.ops.test_executions import create_hub_tables
 from tests.ops.test_status import seed_hub_rows, seed_queues
@@ -121,17 +121,33 @@ COSTS = Diagnosis(
 
 
 def test_render_preview_golden():
-    assert_golden("diagnose_preview", render_diagnosis(PREVIEW, TZ))
+    message = render_diagnosis(PREVIEW, TZ)
+    assert_golden("diagnose_preview", message)
+    assert message.text.startswith("Diagnose preview PROJ-300: rtb-hub-sa may not assume prd's")
+    for fact in ("AccessDenied ×2, newest 14:08", "int yes · stg yes · prd NO", "4 failed"):
+        assert fact in shown(message)
+    assert "`/rtb trail int --errors`\n`/rtb can-i prd create namespaces`" in shown(message)
 
 
 def test_render_backlog_with_a_source_down_golden():
     message = render_diagnosis(BACKLOG_PARTIAL, TZ)
     assert "<!channel>" not in str(message.to_json())  # backend text is escaped
     assert_golden("diagnose_backlog_partial", message)
+    assert "*BullMQ waiting jobs* — Could not check (Redis: cannot connect)." in shown(message)
+    assert "12.0 % (6 of 50 runs that finished in 15 min; threshold 5 %)" in shown(message)
+    assert "1 failed, 1 to watch, 2 ok, 2 unknown" in shown(message)
 
 
 def test_render_costs_golden():
-    assert_golden("diagnose_costs", render_diagnosis(COSTS, TZ))
+    message = render_diagnosis(COSTS, TZ)
+    assert_golden("diagnose_costs", message)
+    for fact in (
+        "$34.12 in 61 calls, 16× the usual ($2.17/h, 7-day average)",
+        "claude-sonnet-4 int $31.02 (40 calls, 49× its usual)",
+        "$120.00 since 00:00 (Asia/Seoul), 220 calls; threshold $100.00/day",
+        "`/rtb executions --type jira-auto-dev --since 1h`",
+    ):
+        assert fact in shown(message)
 
 
 def test_render_keeps_to_slack_limits():

@@ -38,7 +38,10 @@ async def test_home_lists_a_pending_request(slack, kube):
 def test_home_golden():
     from handlers.render.home import render_home
     from handlers.render.message import Message, simple
-    from tests.golden import assert_golden
+    from tests.golden import assert_golden, shown
 
     view = render_home(simple("<@U1>: *operator*"), simple("No approval request is waiting."))
-    assert_golden("home", Message(text="home", blocks=tuple(view.blocks or ())))
+    home = Message(text="home", blocks=tuple(view.blocks or ()))
+    assert_golden("home", home)
+    for fact in ("<@U1>: *operator*", "No approval request is waiting.", "`/rtb status`"):
+        assert fact in shown(home)

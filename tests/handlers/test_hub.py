@@ -21,8 +21,9 @@ from ops.executions import ErrorRate, ExecutionFailure, ExecutionGroup, Executio
 from ops.fanout import Failed, Part
 from ops.queues import FailedJob, QueueCounts, QueueDetail, QueuesOverview
 from ops.status import Indicator, LatencyP99, PreviewCounts, StatusReport
+from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import answer_text, serving
-from tests.golden import assert_golden
+from tests.golden import assert_golden, shown
 from tests.ops.test_executions import table_names
 from tests.ops.test_status import seed_world
 
@@ -66,7 +67,19 @@ def status_report(**changes):
 
 
 def test_render_status_golden():
-    assert_golden("hub_status", render_status(status_report(), TZ))
+    message = render_status(status_report(), TZ)
+    assert_golden("hub_status", message)
+    assert message.text == "rtb-ai-hub status: 4 red, 1 green, 0 unknown"
+    for fact in (
+        ":red_circle: *webhook-listener P99*  `4.21 s`  (threshold 3 s)",
+        ":red_circle: *BullMQ waiting jobs*  `58`  (threshold 50)",
+        "jira-queue 55 · pr-review-queue 3 · preview-queue 0",
+        "Paused: `pr-review-queue`",
+        ":red_circle: *workflow-engine error rate*  `12.0 %`",
+        ":red_circle: *AI cost today*  `$120.50`  (threshold $100)",
+        ":large_green_circle: *Active previews*  `4`  (threshold 15)",
+    ):
+        assert fact in shown(message)
 
 
 def test_render_status_with_failed_sources_golden():
@@ -88,12 +101,21 @@ def test_render_status_with_failed_sources_golden():
     )
     message = render_status(report, TZ)
     assert_golden("hub_status_partial", message)
+    assert "unknown: *AWS int CloudWatch*: 500 (HTTP 500)" in shown(message)
+    assert "*Active previews*  `≥ 3`" in shown(message)  # a lower bound: prd was not counted
+    assert "Not counted: *Kubernetes prd*: HTTP 500" in shown(message)
     assert message.text == "rtb-ai-hub status: 0 red, 1 green, 4 unknown"
 
 
 def test_render_queues_golden():
     message = render_queues(OVERVIEW)
     assert_golden("hub_queues", message)
+    rows = shown(message).split("```")[1].splitlines()[2:]
+    assert [row.split()[:3] for row in rows] == [
+        ["jira-queue", "55", "17"],
+        ["pr-review-queue", "3", "0"],
+        ["preview-queue", "0", "0"],
+    ]
     assert message.text == "BullMQ queues: 3 queues, 58 waiting, 1 paused"
 
 
@@ -103,12 +125,21 @@ def test_render_queue_golden():
         FailedJob("40", "jira-auto-dev", "git push rejected:\n  non-fast-forward <main>", 1, None),
         FailedJob("39", "jira-auto-dev", "", 3, AT - timedelta(hours=2)),
     )
-    assert_golden("hub_queue", render_queue(QueueDetail(JIRA, jobs, True), TZ))
+    message = render_queue(QueueDetail(JIRA, jobs, True), TZ)
+    assert_golden("hub_queue", message)
+    assert message.text == "Queue jira-queue: 55 waiting, 6 failed"
+    assert "*Waiting*\n55 (17 prioritized)" in shown(message)
+    failed = shown(message).split("*Newest failed jobs* (3 of 6)\n", 1)[1].splitlines()
+    assert [line.split("`")[1] for line in failed] == ["41", "40", "39"]
+    assert "non-fast-forward &lt;main&gt; (1 attempt, ?)" in failed[1]
 
 
 def test_render_unwatched_queue_without_failures_golden():
     detail = QueueDetail(counts("billing-queue", 2, paused=True), (), False)
-    assert_golden("hub_queue_unwatched", render_queue(detail, TZ))
+    message = render_queue(detail, TZ)
+    assert_golden("hub_queue_unwatched", message)
+    assert message.text == "Queue billing-queue: 2 waiting, 0 failed, paused"
+    assert "Not in the watched queues (`hub.queues`); found in Redis." in shown(message)
 
 
 def test_render_executions_golden():
@@ -147,13 +178,24 @@ def test_render_executions_golden():
     )
     message = render_executions(report, TZ, "https://rtb-hub.internal/")
     assert_golden("hub_executions", message)
+    assert message.text == "Workflow executions — last 24h: 1,766 runs"
+    assert "*1,766 runs*: 1,732 completed, 31 failed (1.8 % of finished), 3 running" in shown(
+        message
+    )
+    assert "03-10 14:30 `jira-auto-dev` PROJ-123 (int) — Claude API 529 overloaded" in shown(
+        message
+    )
+    assert "<https://rtb-hub.internal/executions?status=failed|" in shown(message)
 
 
 def test_render_executions_empty_with_hostile_filter_golden():
     report = ExecutionsReport(
         timedelta(hours=1), "failed", "x'; DROP TABLE ai_costs; -- `<@U123>`" + "A" * 300, (), ()
     )
-    assert_golden("hub_executions_empty", render_executions(report, TZ))
+    message = render_executions(report, TZ)
+    assert_golden("hub_executions_empty", message)
+    assert message.text == "Workflow executions — last 1h: 0 runs"
+    assert "<@U123>" not in shown(message) and "&lt;@U123&gt;" in shown(message)
 
 
 def test_render_costs_golden():
@@ -191,7 +233,16 @@ def test_render_costs_golden():
             ),
         ),
     )
-    assert_golden("hub_costs", render_costs(report, TZ))
+    message = render_costs(report, TZ)
+    assert_golden("hub_costs", message)
+    assert message.text == "AI cost, last 24h: $68.87"  # 45.12 + 20.50 + 3.25
+    for fact in (
+        "claude-sonnet-4 int      120       $45.12",
+        "gpt-4.1 prd            1,250        $3.25",
+        "*int* (111111111111) `$54.60` over 03-03 → 03-09 (UTC days), last day $7.80",
+        "*prd* — unknown: *AWS prd Cost Explorer*: AccessDeniedException (HTTP 400)",
+    ):
+        assert fact in shown(message)
 
 
 def test_render_costs_by_env_with_the_hub_database_down_golden():
@@ -212,7 +263,12 @@ def test_render_costs_by_env_with_the_hub_database_down_golden():
             ),
         ),
     )
-    assert_golden("hub_costs_partial", render_costs(report, TZ))
+    message = render_costs(report, TZ)
+    assert_golden("hub_costs_partial", message)
+    assert message.text == "AI cost, last 7d: unknown"  # never $0 when the database is down
+    assert "*AI API cost* (`ai_costs`) — unknown: *PostgreSQL (hub)*: cannot connect" in shown(
+        message
+    )
 
 
 def test_render_costs_by_model_golden():
@@ -227,7 +283,11 @@ def test_render_costs_by_model_golden():
         Part(value=DailyCost(datetime(2025, 3, 9, 15, tzinfo=UTC), Decimal("12"), 20)),
         (),
     )
-    assert_golden("hub_costs_by_model", render_costs(report, TZ))
+    message = render_costs(report, TZ)
+    assert_golden("hub_costs_by_model", message)
+    assert message.text == "AI cost, last 1h: $30.50"
+    assert "claude-sonnet-4       40       $30.00" in shown(message)
+    assert "total                 42       $30.50" in shown(message)
 
 
 # -- end to end -------------------------------------------------------------------------------
@@ -337,6 +397,7 @@ async def broken_slack(bot_settings, fake_slack):
         await runtime.stop()
 
 
+@pytest.mark.parametrize("timeouts", [SHORT], indirect=True)
 async def test_redis_and_hub_database_down_are_named_and_the_bot_keeps_answering(broken_slack):
     assert "*Redis* is not answering: cannot connect" in answer_text(
         await broken_slack.ask("queues")

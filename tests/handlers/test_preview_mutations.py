@@ -32,8 +32,9 @@ from tests.approvals.support import (
     text_of,
     with_config,
 )
+from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import answer_text
-from tests.golden import assert_golden
+from tests.golden import assert_golden, shown
 from tests.ops.test_previews import preview_namespace
 
 TZ = ZoneInfo("Asia/Seoul")
@@ -64,7 +65,10 @@ def test_render_created_golden():
         spec.describe_change({}),
         RunResult("succeeded", result),
     )
-    assert_golden("pmut_created", render_preview_created(ran, TZ, AT))
+    message = render_preview_created(ran, TZ, AT)
+    assert_golden("pmut_created", message)
+    assert message.text == "Created preview-proj-200 in int for PROJ-200"
+    assert "expires 2025-03-14 18:30 KST (in 8 h), requested by <@UOPERATOR1>" in shown(message)
 
 
 def test_render_deleted_golden():
@@ -126,6 +130,15 @@ def test_render_cleanup_goldens():
     dry = [EnvCleanup(e.env, e.expired, e.list_failure) for e in envs]
     message = render_cleanup(dry, dry_run=True, now=AT, tz=TZ, approvals=APPROVALS)
     assert_golden("pmut_cleanup_dry_run", message)
+    assert message.text.startswith("Preview cleanup — dry run, nothing deleted: 3 expired")
+    for fact in (
+        "*int*: 2 would be deleted",
+        "`preview-proj-130` (PROJ-130, expired 5 h ago)",
+        "*stg*: could not list its previews",
+        "nothing was deleted there",
+        "`preview-proj-90` (PROJ-90, expired 26 h ago)",
+    ):
+        assert fact in shown(message)
 
 
 def test_a_cleanup_that_did_not_finish_says_the_outcome_is_unknown():
@@ -274,6 +287,7 @@ async def test_a_403_names_the_role_and_the_permission(slack, kube):
     assert [o for _, _, o, _ in rows] == ["requested", "failed"]
 
 
+@pytest.mark.parametrize("timeouts", [SHORT], indirect=True)
 async def test_a_timeout_says_the_outcome_is_unknown(slack, kube):
     kube["int"].inject_fault("POST", "/api/v1/namespaces$", status=None, delay=2.5)
     answer = answer_text(await slack.ask("preview create int PROJ-9"))

@@ -18,7 +18,7 @@ from ops.queue_control import QueueChange
 from ops.queues import QueueCounts
 from tests.fixtures.bot import answer_text
 from tests.fixtures.node_bullmq import NodeWorker, run_producer
-from tests.golden import assert_golden
+from tests.golden import assert_golden, shown
 
 QUEUE = "jira-queue"
 QUIET_PERIOD_S = 1.0
@@ -44,13 +44,21 @@ def test_render_paused_golden():
     before, after = counts(38, 17, 2, 6, 24), counts(38, 17, 2, 6, 24, paused=True)
     message = render_queue_change(ran(spec, before, after, spec.describe_change({"pending": 55})))
     assert_golden("qmut_paused", message)
+    assert (
+        message.text.startswith("Paused `jira-queue`:") and "55 waiting stay queued" in message.text
+    )
+    assert "*Before*\nrunning · waiting 55 · active 2" in shown(message)
+    assert "*After*\npaused · waiting 55 · active 2" in shown(message)
 
 
 def test_render_resumed_golden():
     spec = ResumeQueue.build("int", QUEUE)
     before, after = counts(38, 17, 0, 6, 24, paused=True), counts(37, 17, 1, 6, 24)
     change = spec.describe_change({"paused": True, "pending": 55})
-    assert_golden("qmut_resumed", render_queue_change(ran(spec, before, after, change)))
+    message = render_queue_change(ran(spec, before, after, change))
+    assert_golden("qmut_resumed", message)
+    assert message.text == "Resumed `jira-queue`: workers take jobs again (54 waiting)."
+    assert "*After*\nrunning · waiting 54 · active 1" in shown(message)
 
 
 def test_render_retried_goldens():
@@ -58,6 +66,7 @@ def test_render_retried_goldens():
     change = spec.describe_change({"paused": False, "failed": 6})
     message = render_queue_change(ran(spec, counts(3, failed=6), counts(9), change))
     assert_golden("qmut_retried", message)
+    assert message.text == "Retried 6 failed job(s) of `jira-queue`: 6 failed → 0."
     limited = RetryFailedJobs.build_retry("int", QUEUE, 3)
     change = limited.describe_change({"paused": True, "failed": 6})
     after = counts(5, failed=4, paused=True)
@@ -68,7 +77,11 @@ def test_render_retried_goldens():
         change,
         RunResult("succeeded", {**result.run.result, "skipped": ["28"]}),
     )
-    assert_golden("qmut_retried_limit", render_queue_change(result))
+    message = render_queue_change(result)
+    assert_golden("qmut_retried_limit", message)
+    for fact in ("Retried 2 of the 3 newest", "(`30`, `29`)", "1 had already left `failed`"):
+        assert fact in message.text
+    assert message.text.endswith("The queue is paused: they run once it is resumed.")
 
 
 def test_a_failed_run_reads_like_every_other_gate_answer():

@@ -1,7 +1,7 @@
 from handlers.render.general import render_command_help, render_help, render_ping
 from handlers.table import TABLE
 from ops.health import BackendCheck, PingReport
-from tests.golden import assert_golden
+from tests.golden import assert_golden, shown
 
 
 def test_ping_golden():
@@ -15,7 +15,15 @@ def test_ping_golden():
             ),
         ),
     )
-    assert_golden("ping", render_ping(report))
+    message = render_ping(report)
+    assert_golden("ping", message)
+    assert message.text == "pong — rtb-ops-bot 1.2.3: some backends are not reachable"
+    for fact in (
+        ":large_green_circle: *PostgreSQL (bot)* — ok",
+        ":red_circle: *AWS prd* — AccessDenied (HTTP 403)",
+        ":white_circle: *Kubernetes stg* — stg: no Kubernetes cluster is configured",
+    ):
+        assert fact in shown(message)
 
 
 def test_help_golden():

@@ -203,18 +203,22 @@ async def test_conflicts_are_retried_and_403_is_explained(slack, kube):
     assert slack.runtime.deps.unexpected_errors == 0
 
 
-async def test_a_timed_out_write_is_audited_as_unknown(slack, kube):
+async def test_a_timed_out_write_is_audited_as_unknown(bot_settings, fake_slack, kube):
     seed_hub(kube["int"])
-    kube["int"].inject_fault("PUT", f"/deployments/{ENGINE}$", status=None, delay=3.0)
-    text = answer_text((await answers(slack, "rollback int workflow-engine"))[0])
+    kube["int"].inject_fault("PUT", f"/deployments/{ENGINE}$", status=None, hold=True)
+    short = Timeouts(**{**FAST_TIMEOUTS, "backend_seconds": 2.0})
+    async with running_bot(with_config(bot_settings, timeouts=short), fake_slack) as slack:
+        text = answer_text((await answers(slack, "rollback int workflow-engine"))[0])
+        assert kube["int"].held_requests == 1  # the bot answered while the server held it
+        kube["int"].release_held()
+        rows = await slack.runtime.backends.db.fetch(
+            "SELECT outcome FROM rtb_bot.audit_events ORDER BY id"
+        )
     assert "got no clear answer (kubernetes int: timed out" in text  # urllib3's or the bot's
     assert (
         "; current state: revision 3, 1 replica (rtb-hub:v1.42.0)): it may or may not have "
         "been applied; check it."
     ) in text
-    rows = await slack.runtime.backends.db.fetch(
-        "SELECT outcome FROM rtb_bot.audit_events ORDER BY id"
-    )
     assert [r["outcome"] for r in rows] == ["requested", "unknown"]
 
 
@@ -466,17 +470,21 @@ def test_golden_confirmation_and_emergency_result():
     from approvals.workload_mutations import ScaleDeployment
     from handlers.render.approvals import render_confirmation, render_ran
     from ops.config import Config
-    from tests.golden import assert_golden
+    from tests.golden import assert_golden, buttons
 
     config = Config.model_validate({"environments": {"int": {"account_id": "111111111111"}}})
     scale = ScaleDeployment.build(config, "int", HUB, ENGINE, 0)
     decision = Policy(config).decide(scale.action, "int", "operator", "C_OPS")
     change = Change("1 replica (autoscaled by KEDA ScaledObject `workflow-engine`)", "0 replicas")
     why = str(scale.confirmation({"replicas": 1}, config))
-    assert_golden(
-        "rollout_confirm",
-        render_confirmation(ConfirmNeeded(scale, decision, change, "D-abc123", why)),
-    )
+    confirm = render_confirmation(ConfirmNeeded(scale, decision, change, "D-abc123", why))
+    assert_golden("rollout_confirm", confirm)
+    assert confirm.text.startswith("Confirm scale rtb-ai-hub/workflow-engine in int: 1 replica")
+    assert confirm.text.endswith("→ 0 replicas")
+    assert buttons(confirm) == [
+        ("Confirm", "mutation_confirm", "D-abc123"),
+        ("Cancel", "mutation_cancel", "D-abc123"),
+    ]
     emergency = EmergencyRollback.build(config, "int")
     decision = Policy(config).decide(emergency.action, "int", "operator", "C_OPS")
     run = RunResult(
@@ -497,7 +505,11 @@ def test_golden_confirmation_and_emergency_result():
         "workflow-engine revision 3 (rtb-hub:v1.42.0); webhook-listener: no previous revision",
         "workflow-engine revision 2 (rtb-hub:v1.41.1); webhook-listener: unchanged",
     )
-    assert_golden("rollout_emergency_ran", render_ran(Ran(emergency, decision, both, run)))
+    emergency_ran = render_ran(Ran(emergency, decision, both, run))
+    assert_golden("rollout_emergency_ran", emergency_ran)
+    assert emergency_ran.text.startswith(":x: *emergency-rollback*")
+    assert "• `rtb-ai-hub/workflow-engine`: done" in emergency_ran.text
+    assert "• `rtb-ai-hub/webhook-listener`: failed: `webhook-listener`" in emergency_ran.text
 
 
 def test_golden_following():
@@ -507,7 +519,7 @@ def test_golden_following():
         render_rollout_progress,
     )
     from ops.rollouts import FollowedRollouts, Observation
-    from tests.golden import assert_golden
+    from tests.golden import assert_golden, buttons, shown
 
     rolling = FollowedRollouts(
         "int",
@@ -518,12 +530,22 @@ def test_golden_following():
         12.4,
         timed_out=False,
     )
-    assert_golden("rollout_progress", render_rollout_progress(rolling))
+    progress = render_rollout_progress(rolling)
+    assert_golden("rollout_progress", progress)
+    assert progress.text == (
+        "Rolling out (int): workflow-engine progressing, webhook-listener complete"
+    )
+    assert "1 of 3 new replicas updated, 1 available" in shown(progress)
+    assert "_12 s since the change_" in shown(progress) and buttons(progress) == []
     done = FollowedRollouts(
         "int", (Observation(HUB, ENGINE, _status(ENGINE, "complete", 3, 3, 3, 3)),), 31.0, False
     )
     undo = UndoButton(ENGINE, "roll `workflow-engine` back to revision 3", "D-undo1")
-    assert_golden("rollout_final", render_rollout_final(done, [undo]))
+    final = render_rollout_final(done, [undo])
+    assert_golden("rollout_final", final)
+    assert final.text == "Rollout finished (int): workflow-engine complete"
+    assert "is rolled out: 3/3 available" in shown(final)
+    assert buttons(final) == [("Roll this back", "mutation_rollback", "D-undo1")]
     stuck = FollowedRollouts(
         "int",
         (
@@ -538,7 +560,17 @@ def test_golden_following():
         undo,
         UndoButton(LISTENER, "roll `webhook-listener` back to revision 2", "D-undo2"),
     ]
-    assert_golden("rollout_final_timeout", render_rollout_final(stuck, offers))
+    timed_out = render_rollout_final(stuck, offers)
+    assert_golden("rollout_final_timeout", timed_out)
+    assert timed_out.text == (
+        "Rollout timed out (int): workflow-engine failed, webhook-listener progressing, "
+        "auth-service unreadable"
+    )
+    assert "still rolling out after 300 s (0 of 2 new replicas updated" in shown(timed_out)
+    assert buttons(timed_out) == [
+        ("Roll back workflow-engine", "mutation_rollback", "D-undo1"),
+        ("Roll back webhook-listener", "mutation_rollback", "D-undo2"),
+    ]
 
 
 def test_golden_set_image_modal():

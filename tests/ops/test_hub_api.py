@@ -17,7 +17,7 @@ async def ping_with_hub_urls(runtime, urls: dict[str, str]) -> dict[str, tuple[b
     }
     config = config.model_copy(update={"environments": envs})
     runtime.backends.config = config
-    runtime.backends.hub_api = HubApi(config, timeout=2)
+    runtime.backends.hub_api = HubApi(config, timeout=10)  # generous: a loaded machine is slow
     try:
         report = await health.ping(runtime.backends, "t")
     finally:
