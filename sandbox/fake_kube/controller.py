@@ -29,7 +29,7 @@ import secrets
 from typing import Any
 
 from sandbox.fake_kube.clock import Clock, from_iso
-from sandbox.fake_kube.store import Key, Obj, ObjectStore, key_of
+from sandbox.fake_kube.store import Obj, ObjectStore, key_of
 
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
@@ -203,6 +203,13 @@ def _complete(dep: Obj, status: dict[str, Any]) -> bool:
     )
 
 
+def _settled(dep: Obj) -> bool:
+    """Rolled out, or past its deadline: nothing left for the clock to change."""
+    conditions = (dep.get("status") or {}).get("conditions") or []
+    reason = next((c.get("reason") for c in conditions if c.get("type") == "Progressing"), None)
+    return reason in (_DONE, _TIMED_OUT)
+
+
 def _progressed(old: dict[str, Any], new: dict[str, Any]) -> bool:
     """The deployment controller's DeploymentProgressing: any count moved the right way."""
     old_old = old.get("replicas", 0) - old.get("updatedReplicas", 0)
@@ -224,6 +231,18 @@ class Controller:
         self.broken_images: dict[str, str] = {}  # image -> the waiting reason its pods show
         self.paused = False
         self._ready_at: dict[str, float] = {}  # pod uid -> clock time it turns Ready
+
+    def pending(self) -> bool:
+        """Whether the clock alone may change something (a pod due Ready, a deadline, a
+        namespace finishing): then a read reconciles first. Writes always reconcile."""
+        if self.paused:
+            return False
+        if self._ready_at:
+            return True
+        namespaces = self.store.peek("", "namespaces")
+        if any(ns["metadata"].get("deletionTimestamp") for _, ns in namespaces):
+            return True
+        return not all(_settled(dep) for _, dep in self.store.peek("apps", "deployments"))
 
     def reconcile(self) -> None:
         if self.paused:
@@ -498,13 +517,8 @@ class Controller:
         """Delete objects whose owners are all gone, repeatedly (RS first, then its pods)."""
         while True:
             uids = self.store.uids()
-            doomed = [k for k in self.store.all_keys() if self._orphaned(k, uids)]
+            doomed = [k for k, owners in self.store.owner_uids() if uids.isdisjoint(owners)]
             if not doomed:
                 return
             for key in doomed:
                 self.store.remove(key)
-
-    def _orphaned(self, key: Key, uids: set[str]) -> bool:
-        obj = self.store.get(key) or {}
-        refs = obj.get("metadata", {}).get("ownerReferences") or []
-        return bool(refs) and not any(r.get("uid") in uids for r in refs)
