@@ -356,11 +356,10 @@ def test_only_the_status_subresource_writes_status(
     kube: FakeKubeServer, core: client.CoreV1Api
 ) -> None:
     kube.apply(pod("worker"))  # seeded Running (the kubelet's part)
-    ns = NS
-    core.patch_namespaced_pod("worker", ns, {"status": {"phase": "Failed"}})  # silently dropped
-    assert core.read_namespaced_pod("worker", ns).status.phase == "Running"
-    core.patch_namespaced_pod_status("worker", ns, {"status": {"phase": "Failed"}})
-    assert core.read_namespaced_pod("worker", ns).status.phase == "Failed"
+    core.patch_namespaced_pod("worker", NS, {"status": {"phase": "Failed"}})  # silently dropped
+    assert core.read_namespaced_pod("worker", NS).status.phase == "Running"
+    core.patch_namespaced_pod_status("worker", NS, {"status": {"phase": "Failed"}})
+    assert core.read_namespaced_pod("worker", NS).status.phase == "Failed"
 
 
 def test_pod_logs(kube: FakeKubeServer, core: client.CoreV1Api) -> None:
