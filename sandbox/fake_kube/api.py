@@ -119,5 +119,6 @@ def handle(cluster: Cluster, req: ApiRequest) -> ApiResponse:
             405 if _shape(route) in ("collection", "item") else 404,
             f"{req.method} is not supported on {req.path}",
         )
-    cluster.controller.reconcile()  # what became due on the clock happens before anyone looks
+    if cluster.controller.pending():
+        cluster.controller.reconcile()  # what fell due on the clock happens before anyone looks
     return handler(cluster, route, req)

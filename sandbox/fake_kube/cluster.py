@@ -7,11 +7,12 @@ from typing import Any
 
 from sandbox.fake_kube import errors
 from sandbox.fake_kube.clock import Clock
-from sandbox.fake_kube.controller import Controller, random_suffix
+from sandbox.fake_kube.controller import Controller
 from sandbox.fake_kube.defaults import with_defaults
 from sandbox.fake_kube.errors import KubeError
 from sandbox.fake_kube.kinds import is_builtin_group, kind_for, known, plural_for
 from sandbox.fake_kube.kinds import split_api_version as split_av
+from sandbox.fake_kube.objects import random_suffix
 from sandbox.fake_kube.patch import PATCH_TYPES, STRATEGIC_MERGE_PATCH, PatchError, apply_patch
 from sandbox.fake_kube.rbac import AccessRules
 from sandbox.fake_kube.routes import Route

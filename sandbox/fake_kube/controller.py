@@ -22,197 +22,41 @@ nothing changes, so a rollout without delays completes within the write that sta
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
-import math
-import secrets
 from typing import Any
 
 from sandbox.fake_kube.clock import Clock, from_iso
-from sandbox.fake_kube.store import Key, Obj, ObjectStore, key_of
+from sandbox.fake_kube.objects import (
+    CHANGE_CAUSE,
+    HASH_LABEL,
+    REVISION,
+    new_replicaset,
+    owned_by,
+    owner_ref,
+    pod_ready,
+    pod_status,
+    random_suffix,
+    revision,
+    template_hash,
+)
+from sandbox.fake_kube.rollout import (
+    DEFAULT_HISTORY_LIMIT,
+    DEFAULT_PROGRESS_DEADLINE,
+    DONE,
+    TIMED_OUT,
+    UPDATED,
+    available,
+    complete,
+    condition,
+    progressed,
+    rolling_limits,
+    set_condition,
+    settled,
+    spec_replicas,
+    status_count,
+)
+from sandbox.fake_kube.store import Obj, ObjectStore, key_of
 
-REVISION = "deployment.kubernetes.io/revision"
-CHANGE_CAUSE = "kubernetes.io/change-cause"
-HASH_LABEL = "pod-template-hash"
-_SAFE = "bcdfghjklmnpqrstvwxz2456789"  # the alphabet Kubernetes uses for generated suffixes
 _MAX_PASSES = 50  # a reconcile stops when a pass changes nothing; this only bounds a bug
-DEFAULT_PROGRESS_DEADLINE = 600
-DEFAULT_HISTORY_LIMIT = 10
-_DONE, _UPDATED = "NewReplicaSetAvailable", "ReplicaSetUpdated"
-_TIMED_OUT = "ProgressDeadlineExceeded"
-
-
-def template_hash(template: dict[str, Any]) -> str:
-    """Stable 10-char hash of a pod template, ignoring its pod-template-hash label."""
-    normal = copy.deepcopy(template)
-    normal.get("metadata", {}).get("labels", {}).pop(HASH_LABEL, None)
-    digest = hashlib.sha256(json.dumps(normal, sort_keys=True).encode()).digest()
-    return "".join(_SAFE[b % len(_SAFE)] for b in digest[:10])
-
-
-def random_suffix(length: int = 5) -> str:
-    return "".join(secrets.choice(_SAFE) for _ in range(length))
-
-
-def owner_ref(owner: Obj) -> dict[str, Any]:
-    m = owner["metadata"]
-    return {
-        "apiVersion": owner["apiVersion"],
-        "kind": owner["kind"],
-        "name": m["name"],
-        "uid": m["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
-
-
-def owned_by(obj: Obj, uid: str) -> bool:
-    return any(r.get("uid") == uid for r in obj["metadata"].get("ownerReferences", []))
-
-
-def revision(obj: Obj) -> int:
-    return int(obj["metadata"].get("annotations", {}).get(REVISION, "0"))
-
-
-def pod_ready(pod: Obj) -> bool:
-    conditions = pod.get("status", {}).get("conditions", [])
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-
-
-def pod_status(
-    spec: dict[str, Any], ready: bool, started: str, waiting: str = "ContainerCreating"
-) -> dict[str, Any]:
-    state = {"running": {"startedAt": started}} if ready else {"waiting": {"reason": waiting}}
-    statuses = [
-        {
-            "name": c["name"],
-            "image": c.get("image", ""),
-            "imageID": "",
-            "ready": ready,
-            "started": ready,
-            "restartCount": 0,
-            "state": copy.deepcopy(state),
-        }
-        for c in spec.get("containers", [])
-    ]
-    flag = "True" if ready else "False"
-    conditions = [
-        {"type": "Initialized", "status": "True"},
-        {"type": "Ready", "status": flag},
-        {"type": "ContainersReady", "status": flag},
-        {"type": "PodScheduled", "status": "True"},
-    ]
-    return {
-        "phase": "Running" if ready else "Pending",
-        "conditions": conditions,
-        "containerStatuses": statuses,
-        "startTime": started,
-        "hostIP": "10.0.0.10",
-        "podIP": "10.244.0.10",
-        "qosClass": "BestEffort",
-    }
-
-
-def new_replicaset(dep: Obj, pod_hash: str, rev: int) -> Obj:
-    template = copy.deepcopy(dep["spec"]["template"])
-    labels = {**template.setdefault("metadata", {}).get("labels", {}), HASH_LABEL: pod_hash}
-    template["metadata"]["labels"] = labels
-    selector = copy.deepcopy(dep["spec"].get("selector") or {"matchLabels": dict(labels)})
-    selector.setdefault("matchLabels", {})[HASH_LABEL] = pod_hash
-    meta = {
-        "name": f"{dep['metadata']['name']}-{pod_hash}",
-        "labels": labels,
-        "namespace": dep["metadata"]["namespace"],
-        "annotations": {REVISION: str(rev)},
-        "ownerReferences": [owner_ref(dep)],
-    }
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "ReplicaSet",
-        "metadata": meta,
-        "spec": {"replicas": 0, "selector": selector, "template": template},
-        "status": {"replicas": 0},
-    }
-
-
-# -- deployment arithmetic (pure) ------------------------------------------------------------
-
-
-def _scaled(value: Any, total: int, round_up: bool) -> int:
-    """An IntOrString of the API (`1` or `"25%"`) against `total` replicas."""
-    if isinstance(value, str) and value.endswith("%"):
-        exact = int(value[:-1]) * total / 100
-        return math.ceil(exact) if round_up else math.floor(exact)
-    return int(value)
-
-
-def rolling_limits(spec: dict[str, Any]) -> tuple[int, int]:
-    """(maxSurge, maxUnavailable) in pods, as the controller resolves them (its fenceposts)."""
-    strategy = spec.get("strategy") or {}
-    if strategy.get("type") == "Recreate":
-        return 0, 0
-    rolling = strategy.get("rollingUpdate") or {}
-    desired = int(spec.get("replicas", 1))
-    surge = _scaled(rolling.get("maxSurge", "25%"), desired, round_up=True)
-    unavailable = _scaled(rolling.get("maxUnavailable", "25%"), desired, round_up=False)
-    if surge == 0 and unavailable == 0:
-        unavailable = 1
-    return surge, min(unavailable, desired)
-
-
-def _replicas(rs: Obj) -> int:
-    return int(rs["spec"].get("replicas", 0))
-
-
-def _available(rs: Obj) -> int:
-    return int((rs.get("status") or {}).get("availableReplicas", 0))
-
-
-def _status_count(rs: Obj, field: str) -> int:
-    return int((rs.get("status") or {}).get(field, 0))
-
-
-def _condition(status: str, reason: str, message: str, now: str) -> dict[str, Any]:
-    return {
-        "status": status,
-        "reason": reason,
-        "message": message,
-        "lastUpdateTime": now,
-        "lastTransitionTime": now,
-    }
-
-
-def _set_condition(conditions: dict[str, dict[str, Any]], kind: str, new: dict[str, Any]) -> None:
-    """The API's SetDeploymentCondition: same status and reason keeps the old one; same status
-    keeps its lastTransitionTime."""
-    old = conditions.get(kind)
-    if old and (old.get("status"), old.get("reason")) == (new["status"], new["reason"]):
-        return
-    if old and old.get("status") == new["status"]:
-        new = {**new, "lastTransitionTime": old.get("lastTransitionTime", new["lastUpdateTime"])}
-    conditions[kind] = {"type": kind, **new}
-
-
-def _complete(dep: Obj, status: dict[str, Any]) -> bool:
-    desired = int(dep["spec"].get("replicas", 1))
-    return (
-        status["updatedReplicas"] == desired
-        and status["replicas"] == desired
-        and status["availableReplicas"] == desired
-        and status["observedGeneration"] >= dep["metadata"].get("generation", 1)
-    )
-
-
-def _progressed(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """The deployment controller's DeploymentProgressing: any count moved the right way."""
-    old_old = old.get("replicas", 0) - old.get("updatedReplicas", 0)
-    new_old = new["replicas"] - new["updatedReplicas"]
-    return (
-        new["updatedReplicas"] > old.get("updatedReplicas", 0)
-        or new_old < old_old
-        or new["readyReplicas"] > old.get("readyReplicas", 0)
-        or new["availableReplicas"] > old.get("availableReplicas", 0)
-    )
 
 
 class Controller:
@@ -224,6 +68,18 @@ class Controller:
         self.broken_images: dict[str, str] = {}  # image -> the waiting reason its pods show
         self.paused = False
         self._ready_at: dict[str, float] = {}  # pod uid -> clock time it turns Ready
+
+    def pending(self) -> bool:
+        """Whether the clock alone may change something (a pod due Ready, a deadline, a
+        namespace finishing): then a read reconciles first. Writes always reconcile."""
+        if self.paused:
+            return False
+        if self._ready_at:
+            return True
+        namespaces = self.store.peek("", "namespaces")
+        if any(ns["metadata"].get("deletionTimestamp") for _, ns in namespaces):
+            return True
+        return not all(settled(dep) for _, dep in self.store.peek("apps", "deployments"))
 
     def reconcile(self) -> None:
         if self.paused:
@@ -265,7 +121,7 @@ class Controller:
         new = self._fresh(new) or new
         old = [fresh for rs in old if (fresh := self._fresh(rs)) is not None]
         dep = self._sync_status(dep, new, old, created)
-        if _complete(dep, dep["status"]):
+        if complete(dep, dep["status"]):
             self._trim_history(dep, old)
 
     def _fresh(self, rs: Obj) -> Obj | None:
@@ -295,7 +151,7 @@ class Controller:
         return current, created
 
     def _scale(self, rs: Obj, replicas: int) -> None:
-        if _replicas(rs) != replicas:
+        if spec_replicas(rs) != replicas:
             rs["spec"]["replicas"] = replicas
             self._put(rs, "apps", "replicasets")
 
@@ -304,8 +160,8 @@ class Controller:
         ones down (their unavailable pods first) while maxUnavailable allows."""
         desired = int(dep["spec"].get("replicas", 1))
         surge, unavailable = rolling_limits(dep["spec"])
-        total = _replicas(new) + sum(_replicas(rs) for rs in old)
-        want = _replicas(new)
+        total = spec_replicas(new) + sum(spec_replicas(rs) for rs in old)
+        want = spec_replicas(new)
         if want > desired:
             want = desired
         elif want < desired:
@@ -313,35 +169,35 @@ class Controller:
         self._scale(new, want)
         oldest_first = sorted(old, key=revision)
         min_available = desired - unavailable
-        room = want + sum(_replicas(rs) for rs in old) - min_available - (want - _available(new))
+        room = want + sum(spec_replicas(rs) for rs in old) - min_available - (want - available(new))
         if room <= 0:
             return
         for rs in oldest_first:
-            cut = min(max(0, _replicas(rs) - _available(rs)), room)
-            self._scale(rs, _replicas(rs) - cut)
+            cut = min(max(0, spec_replicas(rs) - available(rs)), room)
+            self._scale(rs, spec_replicas(rs) - cut)
             room -= cut
-        spare = _available(new) + sum(_available(rs) for rs in old) - min_available
+        spare = available(new) + sum(available(rs) for rs in old) - min_available
         for rs in oldest_first:
-            cut = min(_replicas(rs), max(0, spare))
-            self._scale(rs, _replicas(rs) - cut)
+            cut = min(spec_replicas(rs), max(0, spare))
+            self._scale(rs, spec_replicas(rs) - cut)
             spare -= cut
 
     def _recreate(self, dep: Obj, new: Obj, old: list[Obj]) -> None:
         for rs in old:
             self._scale(rs, 0)
-        if all(_status_count(rs, "replicas") == 0 for rs in old):
+        if all(status_count(rs, "replicas") == 0 for rs in old):
             self._scale(new, int(dep["spec"].get("replicas", 1)))
 
     def _sync_status(self, dep: Obj, new: Obj, old: list[Obj], created: bool) -> Obj:
         everyone = [new, *old]
         status: dict[str, Any] = {
             "observedGeneration": dep["metadata"].get("generation", 1),
-            "replicas": sum(_status_count(rs, "replicas") for rs in everyone),
-            "updatedReplicas": _status_count(new, "replicas"),
-            "readyReplicas": sum(_status_count(rs, "readyReplicas") for rs in everyone),
-            "availableReplicas": sum(_available(rs) for rs in everyone),
+            "replicas": sum(status_count(rs, "replicas") for rs in everyone),
+            "updatedReplicas": status_count(new, "replicas"),
+            "readyReplicas": sum(status_count(rs, "readyReplicas") for rs in everyone),
+            "availableReplicas": sum(available(rs) for rs in everyone),
         }
-        unavailable = sum(_replicas(rs) for rs in everyone) - status["availableReplicas"]
+        unavailable = sum(spec_replicas(rs) for rs in everyone) - status["availableReplicas"]
         if unavailable > 0:
             status["unavailableReplicas"] = unavailable
         before = dep.get("status") or {}
@@ -365,7 +221,7 @@ class Controller:
                 "MinimumReplicasUnavailable",
                 "Deployment does not have minimum availability.",
             )
-        _set_condition(conditions, "Available", _condition(*wanted, self.clock.iso()))
+        set_condition(conditions, "Available", condition(*wanted, self.clock.iso()))
 
     def _progressing_condition(
         self,
@@ -379,27 +235,27 @@ class Controller:
         rs, now = new["metadata"]["name"], self.clock.iso()
 
         def put(status: str, reason: str, message: str) -> None:
-            _set_condition(conditions, "Progressing", _condition(status, reason, message, now))
+            set_condition(conditions, "Progressing", condition(status, reason, message, now))
 
         if created:
             put("True", "NewReplicaSetCreated", f'Created new replica set "{rs}"')
         elif "Progressing" not in conditions:
             put("True", "FoundNewReplicaSet", f'Found new replica set "{rs}"')
         current = conditions["Progressing"]
-        if status["replicas"] == status["updatedReplicas"] and current.get("reason") == _DONE:
+        if status["replicas"] == status["updatedReplicas"] and current.get("reason") == DONE:
             return
-        if _complete(dep, status):
-            put("True", _DONE, f'ReplicaSet "{rs}" has successfully progressed.')
-        elif _progressed(before, status):  # every step of progress restarts the deadline
-            moving = _condition("True", _UPDATED, f'ReplicaSet "{rs}" is progressing.', now)
+        if complete(dep, status):
+            put("True", DONE, f'ReplicaSet "{rs}" has successfully progressed.')
+        elif progressed(before, status):  # every step of progress restarts the deadline
+            moving = condition("True", UPDATED, f'ReplicaSet "{rs}" is progressing.', now)
             if current.get("status") == "True":
                 moving["lastTransitionTime"] = current.get("lastTransitionTime", now)
             conditions["Progressing"] = {"type": "Progressing", **moving}
         elif self._timed_out(dep, current):
-            put("False", _TIMED_OUT, f'ReplicaSet "{rs}" has timed out progressing.')
+            put("False", TIMED_OUT, f'ReplicaSet "{rs}" has timed out progressing.')
 
     def _timed_out(self, dep: Obj, progressing: dict[str, Any]) -> bool:
-        if progressing.get("reason") == _TIMED_OUT:
+        if progressing.get("reason") == TIMED_OUT:
             return True
         deadline = int(dep["spec"].get("progressDeadlineSeconds", DEFAULT_PROGRESS_DEADLINE))
         since = from_iso(progressing.get("lastUpdateTime") or self.clock.iso())
@@ -409,7 +265,7 @@ class Controller:
         """Old ReplicaSets at zero beyond revisionHistoryLimit go, oldest revision first."""
         limit = int(dep["spec"].get("revisionHistoryLimit", DEFAULT_HISTORY_LIMIT))
         idle = sorted(
-            (rs for rs in old if _replicas(rs) == 0 and _status_count(rs, "replicas") == 0),
+            (rs for rs in old if spec_replicas(rs) == 0 and status_count(rs, "replicas") == 0),
             key=revision,
         )
         for rs in idle[: max(0, len(idle) - limit)]:
@@ -419,7 +275,7 @@ class Controller:
     # -- pods ----------------------------------------------------------------------------------
 
     def _sync_pods(self, rs: Obj) -> None:
-        want = _replicas(rs)
+        want = spec_replicas(rs)
         pods = [self._refresh_readiness(p) for p in self._owned("", "pods", rs)]
         pods.sort(key=lambda p: (pod_ready(p), p["metadata"]["name"]))  # unready ones go first
         surplus, pods = pods[: max(0, len(pods) - want)], pods[max(0, len(pods) - want) :]
@@ -498,13 +354,8 @@ class Controller:
         """Delete objects whose owners are all gone, repeatedly (RS first, then its pods)."""
         while True:
             uids = self.store.uids()
-            doomed = [k for k in self.store.all_keys() if self._orphaned(k, uids)]
+            doomed = [k for k, owners in self.store.owner_uids() if uids.isdisjoint(owners)]
             if not doomed:
                 return
             for key in doomed:
                 self.store.remove(key)
-
-    def _orphaned(self, key: Key, uids: set[str]) -> bool:
-        obj = self.store.get(key) or {}
-        refs = obj.get("metadata", {}).get("ownerReferences") or []
-        return bool(refs) and not any(r.get("uid") in uids for r in refs)

@@ -73,6 +73,17 @@ class ObjectStore:
         )
         return [copy.deepcopy(self._objects[k]) for k in keys]
 
+    def peek(self, group: str, plural: str) -> Iterator[tuple[Key, Obj]]:
+        """The stored objects themselves, not copies: for looking only, never for changing."""
+        return ((k, o) for k, o in list(self._objects.items()) if k[:2] == (group, plural))
+
+    def owner_uids(self) -> Iterator[tuple[Key, list[str]]]:
+        """(key, the uids of its ownerReferences) for every object that has owners."""
+        for key, obj in list(self._objects.items()):
+            refs = obj.get("metadata", {}).get("ownerReferences") or []
+            if refs:
+                yield key, [str(r.get("uid")) for r in refs]
+
     def all_keys(self) -> Iterator[Key]:
         return iter(list(self._objects))
 

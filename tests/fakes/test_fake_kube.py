@@ -352,6 +352,16 @@ def test_status_subresource(apps: client.AppsV1Api, ns: str) -> None:
     assert status.status.available_replicas == 2
 
 
+def test_only_the_status_subresource_writes_status(
+    kube: FakeKubeServer, core: client.CoreV1Api
+) -> None:
+    kube.apply(pod("worker"))  # seeded Running (the kubelet's part)
+    core.patch_namespaced_pod("worker", NS, {"status": {"phase": "Failed"}})  # silently dropped
+    assert core.read_namespaced_pod("worker", NS).status.phase == "Running"
+    core.patch_namespaced_pod_status("worker", NS, {"status": {"phase": "Failed"}})
+    assert core.read_namespaced_pod("worker", NS).status.phase == "Failed"
+
+
 def test_pod_logs(kube: FakeKubeServer, core: client.CoreV1Api) -> None:
     kube.apply(pod("worker-0"))
     kube.set_pod_logs(NS, "worker-0", "one\ntwo\nthree\n")

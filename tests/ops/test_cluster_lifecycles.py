@@ -18,10 +18,12 @@ from kubernetes import client
 
 from ops import cluster, rollouts
 from ops.backends.aws import Actor
+from ops.config import Timeouts
 from ops.errors import UserError
 from ops.preview_namespaces import delete_expired, delete_preview, expired_previews
 from sandbox.fake_kube import FakeKubeServer
 from tests.approvals.rollout_support import (
+    FAST_TIMEOUTS,
     HUB,
     INT_REPO,
     LISTENER,
@@ -30,7 +32,7 @@ from tests.approvals.rollout_support import (
     seed_hub,
     writes,
 )
-from tests.approvals.support import buttons_of
+from tests.approvals.support import buttons_of, running_bot, with_config
 from tests.fixtures.bot import answer_text
 from tests.ops.test_previews import preview_namespace
 
@@ -83,6 +85,23 @@ async def test_a_change_the_controller_has_not_observed_is_unobserved(runtime, k
     assert done.state == "complete" and done.observed_generation == done.generation
 
 
+async def test_following_a_change_the_controller_never_observes_says_so(
+    bot_settings, fake_slack, kube
+):
+    seed_hub(kube["int"])
+    kube["int"].pause_controller()
+    short = Timeouts(**{**FAST_TIMEOUTS, "rollout_seconds": 0.3, "rollout_progress_seconds": 60})
+    async with running_bot(with_config(bot_settings, timeouts=short), fake_slack) as slack:
+        before = len(slack.api.responses)
+        assert await slack.command("rollback int webhook-listener") == 200
+        await slack.settle()
+        final = answer_text(dict(slack.api.responses[-1].body))
+    assert len(slack.api.responses) - before == 2  # the result, then the final state
+    generation = kube["int"].get("deployments", HUB, LISTENER)["metadata"]["generation"]
+    assert "is still rolling out after 0 s (waiting for the controller to see generation " in final
+    assert f"generation {generation})" in final and "the bot stopped following it" in final
+
+
 async def test_a_rollout_past_its_progress_deadline_is_failed_and_following_stops(runtime, kube):
     seed_hub(kube["int"])
     kube["int"].break_image(BROKEN)
@@ -123,7 +142,16 @@ async def test_a_failed_rollout_is_said_in_slack_with_its_roll_back_button(slack
     assert ":x: `webhook-listener` in `rtb-ai-hub` (int): *rollout failed* (progress " in text
     assert "deadline exceeded): ReplicaSet" in text and "Roll this back" in text
     assert "has timed out progressing." in text and "Timed out" not in text
-    assert "mutation_rollback" in {b["action_id"] for b in buttons_of(final)}
+    (undo,) = [b["value"] for b in buttons_of(final) if b["action_id"] == "mutation_rollback"]
+
+    before = len(slack.api.responses)  # the 3 a.m. way out: the button on the failure
+    assert await slack.click("mutation_rollback", undo, user="UOPERATOR1") == 200
+    await slack.settle()
+    after = [answer_text(dict(r.body)) for r in slack.api.responses[before:]]
+    assert "(rtb-hub:v1.40.0) → revision" in after[0] and "(rtb-hub:v1.42.0)" in after[0]
+    assert "`webhook-listener` in `rtb-ai-hub` (int) is rolled out: 2/2 available." in after[-1]
+    status = kube["int"].get("deployments", HUB, LISTENER)["status"]
+    assert (status["updatedReplicas"], status["availableReplicas"], status["replicas"]) == (2, 2, 2)
 
 
 # -- preview namespaces ------------------------------------------------------------------------
