@@ -131,6 +131,8 @@ async def memory_child() -> dict[str, Any]:
     from handlers.render.chart import chart_spec, draw_chart
     from handlers.render.hub import render_status
     from handlers.render.weekly import render_weekly
+    from ops import cloudtrail, logs
+    from ops.costs import cost_report
     from ops.status import status
     from ops.weekly.sampler import sample_engine
 
@@ -153,6 +155,11 @@ async def memory_child() -> dict[str, Any]:
             await sample_engine(backends, "bench", first + timedelta(minutes=n))
         gc.collect()
         sampled = pss_mb()
+        await cost_report(backends, timedelta(hours=24))  # what a day of commands loads
+        await cloudtrail.lookup(backends, ["stg", "prd"], event="AssumeRole", since=timedelta(1))
+        await logs.search(backends, "workflow-engine", "cleanupExpired")
+        gc.collect()
+        commands = pss_mb()
         digest = await build_weekly(backends)
         render_weekly(digest)
         png = await draw_chart(chart_spec(digest, config.thresholds.ai_cost_daily_usd))
@@ -165,6 +172,7 @@ async def memory_child() -> dict[str, Any]:
             "before": before,
             "sampled_once": sampled_once,
             "sampled": sampled,
+            "commands": commands,
             "built": built,
             "rebuilt": pss_mb(),
             "png": len(png),
@@ -223,8 +231,10 @@ def report(rows: list[tuple[str, list[float]]], mem: dict[str, Any]) -> str:
         f"{mem['sampled'] - mem['before']:+.1f} (goal ≤ +{MEMORY_GOAL_MB:g}: "
         + ("pass" if mem["sampled"] - mem["before"] <= MEMORY_GOAL_MB else "FAIL")
         + ") |",
+        f"| after /rtb costs, trail, search (their AWS clients) | {mem['commands']:.1f} | "
+        f"{mem['commands'] - mem['sampled']:+.1f} |",
         f"| after a digest built, rendered, charted (PNG {mem['png']:,} bytes, child) | "
-        f"{mem['built']:.1f} | {mem['built'] - mem['sampled']:+.1f} |",
+        f"{mem['built']:.1f} | {mem['built'] - mem['commands']:+.1f} |",
         f"| after three more digests | {mem['rebuilt']:.1f} | "
         f"{mem['rebuilt'] - mem['built']:+.1f} |",
         "",
