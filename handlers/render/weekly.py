@@ -288,7 +288,7 @@ def ttl_item(part: Part[TtlFailures], tz: ZoneInfo) -> Item:
         return _unread(TTL, part.failure)
     lines_part, outlived = found.lines.value, found.outlived
     errors = lines_part.errors if lines_part is not None else ()
-    unreadable = lines_part is None and found.overdue.value is None
+    unreadable = lines_part is None and not found.overdue_envs
     mark = UNREAD if unreadable else LOOK if errors or outlived or found.failures else OK
     counted = (
         f"*{lines_part.lines:,}* `cleanupExpired()` error lines in `{esc(found.log_group)}`"
@@ -299,9 +299,13 @@ def ttl_item(part: Part[TtlFailures], tz: ZoneInfo) -> Item:
     overdue = (
         f"*{len(outlived)}* {'preview' if len(outlived) == 1 else 'previews'} still present "
         "past the TTL"
-        if found.overdue.value is not None
+        if found.overdue_envs
         else "overdue previews unknown"
     )
+    if found.overdue_envs and found.overdue_unread:
+        overdue += (
+            f" in {', '.join(found.overdue_envs)} (not read: {', '.join(found.overdue_unread)})"
+        )
     details = _not_read(found.failures)
     details += [
         f"`{esc(p.env)}` {esc(p.issue_key)}: expired {_when(p.expires_at, tz)}, still present"
