@@ -16,7 +16,7 @@ import handlers
 from approvals.gate import Gate
 from approvals.roles import RoleResolver
 from bot import __version__
-from bot.scheduler import build_push, schedule_jobs, spawn_catch_up
+from bot.scheduler import build_push, schedule_jobs, schedule_sampler, spawn_catch_up
 from bot.settings import Settings
 from handlers.approval_cards import SlackApprovalNotifier, usergroup_members
 from handlers.context import Deps, TaskTracker
@@ -57,6 +57,7 @@ class Runtime:
         push = self.deps.require_push()
         if self.run_schedules:
             schedule_jobs(self.scheduler, self.deps, push)
+            schedule_sampler(self.scheduler, self.deps, push)
         self.scheduler.start()
         self._sender = asyncio.create_task(push.sender.run(), name="outbox sender")
         if self.run_schedules:

@@ -22,6 +22,7 @@ from handlers.context import Deps
 from handlers.jobs import JOBS
 from handlers.outbox_sender import OutboxSender
 from handlers.scheduled import PushSide, ScheduledJob, catch_up, fire_job
+from handlers.weekly_jobs import sample_minute
 from ops.outbox import Outbox
 from ops.schedule import Clock, JobClaims, cron_trigger, utc_now
 
@@ -69,3 +70,21 @@ def spawn_fire(deps: Deps, push: PushSide, job: ScheduledJob) -> None:
 
 def spawn_catch_up(deps: Deps, push: PushSide) -> None:
     deps.tasks.spawn(catch_up(deps, push), name="scheduled catch-up")
+
+
+def schedule_sampler(scheduler: AsyncIOScheduler, deps: Deps, push: PushSide) -> None:
+    """workflow-engine's sample every minute, in every replica: the minute's INSERT is the
+    claim (ops.weekly.sampler), so it is not a job of the table and leaves no claim rows."""
+    scheduler.add_job(
+        spawn_sample,
+        cron_trigger("* * * * *", deps.config.timezone),
+        args=(deps, push.replica),
+        id="engine-sampler",
+        misfire_grace_time=30,
+        coalesce=True,
+        max_instances=1,
+    )
+
+
+def spawn_sample(deps: Deps, replica: str) -> None:
+    deps.tasks.spawn(sample_minute(deps, replica), name="engine sample")

@@ -59,7 +59,9 @@ class Item:
     details: tuple[str, ...] = ()  # one line each, most important first
 
 
-def render_weekly(digest: WeeklyDigest) -> WeeklyMessages:
+def render_weekly(digest: WeeklyDigest, *, posted: bool = True) -> WeeklyMessages:
+    """`posted`: the digest goes to the channel, its details to its thread; else it is shown
+    privately (`/rtb digest weekly`), and the details are only counted."""
     tz = ZoneInfo(digest.timezone)
     items = (
         fargate_item(digest.fargate),
@@ -71,8 +73,9 @@ def render_weekly(digest: WeeklyDigest) -> WeeklyMessages:
         header(f"Weekly checklist · {_span(digest, tz)}"),
         context(f"Runbook §6.2 · built {digest.built_at.astimezone(tz):%Y-%m-%d %H:%M %Z}"),
     ]
+    where = "in the thread" if posted else "in the thread of the posted digest (`--post`)"
     for number, item in enumerate(items, 1):
-        blocks += [divider(), section(_item_text(number, item))]
+        blocks += [divider(), section(_item_text(number, item, where))]
     thread = tuple(m for n, item in enumerate(items, 1) for m in _overflow(n, item))
     return WeeklyMessages(Message(text=_fallback(digest, items, tz), blocks=tuple(blocks)), thread)
 
@@ -89,12 +92,12 @@ def _fallback(digest: WeeklyDigest, items: Sequence[Item], tz: ZoneInfo) -> str:
     return f"Weekly checklist {_span(digest, tz)}{tail}"
 
 
-def _item_text(number: int, item: Item) -> str:
+def _item_text(number: int, item: Item, where: str) -> str:
     lines = [f"{item.mark} *{number}. {item.title}*", item.summary]
     lines += [f"• {line}" for line in item.details[:INLINE_LINES]]
     rest = len(item.details) - INLINE_LINES
     if rest > 0:
-        lines.append(f"_… {rest:,} more in the thread_")
+        lines.append(f"_… {rest:,} more {where}_")
     return _fit("\n".join(lines))
 
 
