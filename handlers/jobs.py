@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from handlers import daily_jobs
 from handlers.scheduled import ScheduledJob
 
 
@@ -16,4 +17,4 @@ def build_jobs(*groups: Iterable[ScheduledJob]) -> dict[str, ScheduledJob]:
     return jobs
 
 
-JOBS = build_jobs()
+JOBS = build_jobs(daily_jobs.DAILY_JOBS)
