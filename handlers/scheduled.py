@@ -91,10 +91,13 @@ class Fired:
     result: JobResult | None = None
 
 
-async def fire_job(deps: Deps, push: PushSide, job: ScheduledJob) -> Fired:
-    """Run `job` for the period due now, if this caller wins its claim."""
+async def fire_job(
+    deps: Deps, push: PushSide, job: ScheduledJob, *, grace: timedelta | None = None
+) -> Fired:
+    """Run `job` for the period due now, if this caller wins its claim. `grace` replaces the
+    job's own (the console's `/fire` takes the newest period, however old)."""
     config, now = deps.config, push.clock()
-    fire_time = due_period(job.cron(config), config.timezone, now, job.grace(config))
+    fire_time = due_period(job.cron(config), config.timezone, now, grace or job.grace(config))
     if fire_time is None:
         return Fired(job.name, "not due")
     period = period_key(fire_time, config.timezone)
