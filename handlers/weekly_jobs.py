@@ -82,7 +82,7 @@ async def post_weekly(deps: Deps, digest: WeeklyDigest, outbox: Outbox, key: str
 
 
 async def run_weekly_digest(ctx: JobContext) -> JobResult:
-    digest = await build_weekly(ctx.deps.backends, ctx.now)
+    digest = await build_weekly(ctx.deps.backends, ctx.now, week_of=ctx.scheduled_for)
     key = weekly_key(ctx.scheduled_for, ctx.deps.config.timezone)
     keys = await post_weekly(ctx.deps, digest, ctx.outbox, key)
     return JobResult(tuple(keys), {"unread": unread_sources(digest)})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -48,16 +48,14 @@ def seed_week(aws_endpoint: str, fake_aws: Any, kube: Any) -> None:
     kube["int"].apply(engine_deployment(2))
 
 
-async def start_replica(settings: Settings, replica: str) -> Runtime:
-    runtime = create_runtime(settings, retries=0, clock=lambda: NOW, replica=replica)
+async def start_replica(settings: Settings, replica: str, now: datetime = NOW) -> Runtime:
+    runtime = create_runtime(settings, retries=0, clock=lambda: now, replica=replica)
     await runtime.start()
     return runtime
 
 
 @pytest.fixture
-async def replicas(
-    kube, aws_endpoint, aws_env, fake_aws, fake_slack, pg_url, redis_url
-) -> AsyncIterator[list[Runtime]]:
+async def settings(kube, aws_endpoint, aws_env, fake_aws, fake_slack, pg_url, redis_url):
     await create_hub_tables(pg_url)
     config = weekly_config(kube, aws_endpoint, fake_aws, slack_api_url=fake_slack.base_url)
     secrets = Secrets(
@@ -67,7 +65,11 @@ async def replicas(
         hub_database_url=pg_url,
         redis_url=redis_url,
     )
-    settings = Settings(config, secrets)
+    return Settings(config, secrets)
+
+
+@pytest.fixture
+async def replicas(settings) -> AsyncIterator[list[Runtime]]:
     started = [await start_replica(settings, "pod-a"), await start_replica(settings, "pod-b")]
     try:
         yield started
@@ -104,6 +106,22 @@ async def test_two_replicas_fire_the_same_week_and_one_digest_goes_out_with_its_
     assert digest_ts == [upload.thread_ts]  # the chart is a reply to the digest
     assert upload.content is not None and upload.content.startswith(b"\x89PNG")
     assert upload.filename == "weekly-costs.png"
+
+
+async def test_a_late_run_describes_the_week_of_its_period(settings, fake_slack):
+    """Thursday, a /fire with the console's 8-day grace takes Monday's period: the digest is
+    the week before that Monday, not the 7 days before Thursday."""
+    runtime = await start_replica(settings, "pod-late", now=NOW + timedelta(days=3, hours=5))
+    try:
+        push = runtime.deps.require_push()
+        fired = await fire_job(runtime.deps, push, JOBS[WEEKLY_JOB], grace=timedelta(days=8))
+        await push.sender.deliver_due()
+    finally:
+        await runtime.stop()
+    assert fired.status == "ran" and fired.result is not None
+    assert fired.result.posted[0] == KEY
+    [post] = fake_slack.calls_to("chat.postMessage")
+    assert post.args["text"].startswith("Weekly checklist 2026-02-23 – 2026-03-01")
 
 
 async def test_the_chart_waits_for_the_digest_and_gives_up_when_it_is_never_posted(
