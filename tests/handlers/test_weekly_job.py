@@ -151,3 +151,31 @@ async def test_the_chart_waits_for_the_digest_and_gives_up_when_it_is_never_post
         await db.close()
     assert uploaded is False
     assert fake_slack.uploads == []
+
+
+async def test_digest_weekly_privately_and_post_for_operators_only(
+    replicas, aws_endpoint, fake_aws, kube, fake_slack
+):
+    from tests.fixtures.bot import answer_text, serving
+
+    seed_week(aws_endpoint, fake_aws, kube)
+    runtime = replicas[0]
+    async with serving(runtime, fake_slack) as slack:
+        shown = await slack.ask("digest weekly", user="UVIEWER1")
+        assert shown["response_type"] == "ephemeral"
+        text = answer_text(shown)
+        assert "Weekly checklist · 2026-02-23 – 2026-03-01" in text
+        assert "*$31.50* from 02-23 to 03-01" in text
+        refused = await slack.ask("digest weekly --post", user="UVIEWER1")
+        assert "for operators and leads" in answer_text(refused)
+        assert fake_slack.calls_to("chat.postMessage") == []
+        before = len(fake_slack.responses)
+        assert await slack.command("digest weekly --post", user="UOPERATOR1") == 200
+        await slack.settle(timeout=90)  # the chart's upload is background work: it waits for it
+        [posted] = fake_slack.responses[before:]
+        assert "Posting the weekly digest" in answer_text(dict(posted.body))
+    [post] = fake_slack.calls_to("chat.postMessage")
+    assert post.args["channel"] == "#rtb-alerts"
+    assert post.args["metadata"]["event_payload"]["key"].startswith("weekly-digest:posted:")
+    [upload] = fake_slack.uploads
+    assert upload.thread_ts == fake_slack.messages(upload.channel_id)[0]["ts"]
