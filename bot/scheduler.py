@@ -22,7 +22,7 @@ from handlers.context import Deps
 from handlers.jobs import JOBS
 from handlers.outbox_sender import OutboxSender
 from handlers.scheduled import PushSide, ScheduledJob, catch_up, fire_job
-from handlers.weekly_jobs import sample_minute
+from handlers.weekly_jobs import SAMPLER, SAMPLER_CRON, sample_minute
 from ops.outbox import Outbox
 from ops.schedule import Clock, JobClaims, cron_trigger, utc_now
 
@@ -77,9 +77,9 @@ def schedule_sampler(scheduler: AsyncIOScheduler, deps: Deps, push: PushSide) ->
     claim (ops.weekly.sampler), so it is not a job of the table and leaves no claim rows."""
     scheduler.add_job(
         spawn_sample,
-        cron_trigger("* * * * *", deps.config.timezone),
+        cron_trigger(SAMPLER_CRON, deps.config.timezone),
         args=(deps, push.replica),
-        id="engine-sampler",
+        id=SAMPLER,
         misfire_grace_time=30,
         coalesce=True,
         max_instances=1,

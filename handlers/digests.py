@@ -19,9 +19,17 @@ from handlers.render.message import Message, simple
 from handlers.render.schedules import ScheduleRow, render_schedules
 from handlers.scheduled import next_run
 from handlers.spec import Arg, Command, Flag, choice
-from handlers.weekly_jobs import post_weekly_now, show_weekly
+from handlers.weekly_jobs import (
+    SAMPLER,
+    SAMPLER_CRON,
+    SAMPLER_SUMMARY,
+    post_weekly_now,
+    sampler_run,
+    show_weekly,
+)
 from ops.errors import UserError
 from ops.outbox import OutboxStats
+from ops.schedule import next_fire
 
 GROUP = "Investigate"
 
@@ -84,6 +92,14 @@ async def run_schedules(call: CommandCall) -> Message:
         )
         for job in push.jobs.values()
     )
+    sampler = ScheduleRow(
+        SAMPLER,
+        SAMPLER_SUMMARY,
+        SAMPLER_CRON,
+        next_fire(SAMPLER_CRON, deps.config.timezone, now),
+        await sampler_run(deps),
+    )
+    rows += (sampler,)
     stats: OutboxStats = await push.outbox.stats()
     return render_schedules(rows, stats, deps.config.timezone)
 

@@ -27,12 +27,19 @@ from handlers.render.message import Message
 from handlers.render.weekly import WeeklyMessages, render_weekly
 from handlers.scheduled import JobContext, JobResult, ScheduledJob
 from ops.outbox import Outbox
+from ops.schedule import JobRun
 from ops.weekly.digest import WeeklyDigest, build_weekly
-from ops.weekly.sampler import sample_engine
+from ops.weekly.sampler import minute_of, newest_sample, sample_engine
 
 log = structlog.get_logger(__name__)
 
 WEEKLY_JOB = "weekly-digest"
+SAMPLER = "engine-sampler"
+SAMPLER_CRON = "* * * * *"
+SAMPLER_SUMMARY = (
+    "workflow-engine's replicas, KEDA pause and BullMQ load, every minute (weekly item 2); "
+    "every replica samples, the minute's first INSERT is recorded."
+)
 CHART_WAIT = timedelta(minutes=15)
 CHART_POLL_SECONDS = 2.0
 CHART_TITLE = "AI cost and Fargate preview cost, the last 14 days"
@@ -177,6 +184,25 @@ async def sample_minute(deps: Deps, replica: str) -> None:
     if unknown:
         log.warning("engine sample incomplete", unknown=unknown, recorded=outcome.recorded)
     log.debug("engine sampled", recorded=outcome.recorded, pruned=outcome.pruned)
+
+
+async def sampler_run(deps: Deps) -> JobRun | None:
+    """The sampler's newest minute as a run for `/rtb schedules` ("failed": a source did not
+    answer that minute)."""
+    recorded = await newest_sample(deps.backends)
+    if recorded is None:
+        return None
+    sample = recorded.sample
+    unknown = [n for n, v in (("replicas", sample.desired), ("queues", sample.active)) if v is None]
+    return JobRun(
+        SAMPLER,
+        minute_of(sample.minute).isoformat(),
+        recorded.sampled_by,
+        recorded.sampled_at,
+        recorded.sampled_at,
+        "failed" if unknown else "done",
+        {"unknown": unknown} if unknown else {},
+    )
 
 
 WEEKLY_JOBS = (

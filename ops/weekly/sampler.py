@@ -29,6 +29,10 @@ VALUES (%(minute)s, %(desired)s, %(ready)s, %(keda_paused)s, %(active)s, %(waiti
 ON CONFLICT (minute) DO NOTHING
 """
 _PRUNE = "DELETE FROM rtb_bot.engine_samples WHERE minute < %(before)s"
+_NEWEST = """
+SELECT minute, desired, ready, keda_paused, active, waiting, sampled_by, sampled_at
+FROM rtb_bot.engine_samples ORDER BY minute DESC LIMIT 1
+"""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,22 @@ async def _keda_paused(backends: Backends, namespace: str, deployment: str) -> b
             annotations = (item.get("metadata") or {}).get("annotations") or {}
             return PAUSED_REPLICAS in annotations
     return None
+
+
+@dataclass(frozen=True)
+class RecordedSample:
+    sample: EngineSample
+    sampled_by: str  # the replica whose INSERT won the minute
+    sampled_at: datetime
+
+
+async def newest_sample(backends: Backends) -> RecordedSample | None:
+    """The newest recorded minute (for `/rtb schedules`), None before the first."""
+    row = await backends.db.fetch_one(_NEWEST)
+    if row is None:
+        return None
+    by, at = row.pop("sampled_by"), row.pop("sampled_at")
+    return RecordedSample(EngineSample(**row), str(by), at)
 
 
 def _row(sample: EngineSample, replica: str) -> dict[str, Any]:

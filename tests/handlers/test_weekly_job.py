@@ -179,3 +179,19 @@ async def test_digest_weekly_privately_and_post_for_operators_only(
     assert post.args["metadata"]["event_payload"]["key"].startswith("weekly-digest:posted:")
     [upload] = fake_slack.uploads
     assert upload.thread_ts == fake_slack.messages(upload.channel_id)[0]["ts"]
+
+
+async def test_schedules_lists_the_sampler_with_the_replica_that_recorded_the_minute(
+    replicas, kube, fake_slack
+):
+    from handlers.weekly_jobs import sample_minute
+    from tests.fixtures.bot import answer_text, serving
+
+    kube["int"].apply(engine_deployment(2))
+    a, b = replicas
+    await sample_minute(b.deps, "pod-b")
+    async with serving(a, fake_slack) as slack:
+        text = answer_text(await slack.ask("schedules", user="UVIEWER1"))
+    sampler = text.split("engine-sampler", 1)[1]
+    assert "`* * * * *`" in sampler and "weekly-digest" in text
+    assert "by `pod-b`" in sampler and "done" in sampler
