@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,16 +21,19 @@ from approvals.anchoring import ChainAnchor
 from approvals.gate import Gate
 from approvals.roles import RoleResolver
 from bot import __version__
+from bot.scheduler import build_push, schedule_jobs, schedule_sampler, spawn_catch_up
 from bot.settings import Settings
 from handlers.approval_cards import SlackApprovalNotifier, usergroup_members
 from handlers.context import Deps, TaskTracker
 from ops.backends.anchor_stream import AnchorStream
 from ops.backends.container import Backends, BackendUrls, build_backends
 from ops.backends.db import Database, migrate, owns_table
+from ops.schedule import Clock, utc_now
 
 log = structlog.get_logger(__name__)
 # Socket Mode needs no signing secret; Bolt still wants a non-empty one to construct.
 _NO_SIGNING_SECRET = "socket-mode-has-no-signing-secret"
+SENDER_STOP_SECONDS = 5  # the outbox round in progress may finish (a send is ~10 ms)
 
 
 @dataclass
@@ -44,6 +48,8 @@ class Runtime:
 
     anchor: ChainAnchor | None = None
     scheduler: AsyncIOScheduler | None = None
+    run_schedules: bool = False  # True in `rtb-bot serve`; tests and the console use /fire
+    _sender: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.backends.open()
@@ -65,12 +71,24 @@ class Runtime:
                 id="audit-anchor",
                 coalesce=True,
             )
+        push = self.deps.require_push()
+        if self.run_schedules:
+            schedule_jobs(self.scheduler, self.deps, push)
+            schedule_sampler(self.scheduler, self.deps, push)
         self.scheduler.start()
-        log.info("started", migrations_applied=applied, version=__version__)
+        self._sender = asyncio.create_task(push.sender.run(), name="outbox sender")
+        if self.run_schedules:
+            spawn_catch_up(self.deps, push)
+        log.info("started", migrations_applied=applied, version=__version__, replica=push.replica)
 
     async def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self._sender is not None:  # unsent rows stay in the outbox for the next sender
+            self.deps.require_push().sender.stop()
+            await asyncio.wait({self._sender}, timeout=SENDER_STOP_SECONDS)
+            self._sender.cancel()
+            await asyncio.gather(self._sender, return_exceptions=True)
         try:
             await self.deps.tasks.drain(timeout=10)
         except TimeoutError:
@@ -106,7 +124,13 @@ class Runtime:
 
 
 def create_runtime(
-    settings: Settings, *, backends: Backends | None = None, retries: int = 2
+    settings: Settings,
+    *,
+    backends: Backends | None = None,
+    retries: int = 2,
+    run_schedules: bool = False,
+    clock: Clock = utc_now,
+    replica: str | None = None,
 ) -> Runtime:
     secrets = settings.secrets
     backends = backends or build_backends(
@@ -119,8 +143,17 @@ def create_runtime(
     notifier = SlackApprovalNotifier(client, settings.config, roles)
     gate = Gate(settings.config, backends, roles, notifier, secrets.signing_keys())
     deps = Deps(settings.config, backends, TaskTracker(), __version__, gate=gate)
+    deps.push = build_push(deps, client, replica=replica, clock=clock)
     app = create_app(settings, deps, client)
-    return Runtime(settings, backends, deps, app, client, anchor=_chain_anchor(gate, backends))
+    return Runtime(
+        settings,
+        backends,
+        deps,
+        app,
+        client,
+        anchor=_chain_anchor(gate, backends),
+        run_schedules=run_schedules,
+    )
 
 
 def _chain_anchor(gate: Gate, backends: Backends) -> ChainAnchor | None:

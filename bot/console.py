@@ -30,6 +30,7 @@ import sys
 import tempfile
 from collections.abc import Coroutine
 from contextlib import ExitStack
+from datetime import timedelta
 from functools import partial
 from typing import Any, TextIO
 
@@ -51,6 +52,7 @@ from bot.console_text import ButtonRef, render_message
 from bot.logs import configure_logging
 from bot.requests import bolt_request
 from bot.settings import ConfigError, Settings, load_settings
+from handlers.scheduled import Fired, fire_job
 from sandbox.fake_slack import FakeSlackAPI, ResponsePost, SlackCall
 from sandbox.slack_payloads import (
     block_actions,
@@ -80,9 +82,25 @@ HELP = """Console commands:
   /click <n>       click button [n] of the latest output
   /submit <text>   answer the open modal (the reason a prd change needs, or an option's value)
   /as <user>       act as another user ({users})
+  /fire <job>      run a scheduled job now as the scheduler would, claim included ({jobs})
   /whoami          show the acting user
   /quit            leave (end of input and Ctrl-C do the same)"""
 BACKGROUND_WAIT_SECONDS = 120  # how long a line waits for the work it started
+FIRE_ANY_AGE = timedelta(days=8)  # /fire takes a job's newest period (weekly included)
+
+
+def describe_fired(fired: Fired) -> str:
+    if fired.status == "ran" and fired.result is not None:
+        posted = ", ".join(fired.result.posted) or "nothing"
+        return f"(fired {fired.job} for {fired.period} as {fired.claimed_by}; posted: {posted})"
+    if fired.status == "claimed":
+        return (
+            f"({fired.job} for {fired.period} was already claimed by {fired.claimed_by}: "
+            "nothing posted)"
+        )
+    if fired.status == "failed":
+        return f"({fired.job} for {fired.period} failed; details in the bot's log)"
+    return f"({fired.job} has no period yet)"
 
 
 class Console:
@@ -164,10 +182,13 @@ class Console:
             await self._submit(rest.strip())
         elif word == "/as":
             self._switch(rest.strip())
+        elif word == "/fire":
+            await self._fire(rest.strip())
         elif word == "/whoami":
             self._print(f"acting as {self.user_name} ({self.user_id})")
         else:
-            self._print(HELP.format(users=", ".join(self.users) or "Slack user ids"))
+            jobs = ", ".join(self.runtime.deps.require_push().jobs)
+            self._print(HELP.format(users=", ".join(self.users) or "Slack user ids", jobs=jobs))
         return True
 
     def _switch(self, name: str) -> None:
@@ -176,6 +197,21 @@ class Console:
             return
         self.user_id = self.users.get(name, name)
         self._print(f"now acting as {self.user_name} ({self.user_id})")
+
+    async def _fire(self, name: str) -> None:
+        """The job for its newest period, claimed like the scheduler claims it: a second
+        `/fire` of the same period finds the claim and posts nothing."""
+        push = self.runtime.deps.require_push()
+        job = push.jobs.get(name)
+        if job is None:
+            self._print(f"no scheduled job `{name}`; jobs: {', '.join(push.jobs)}")
+            return
+        fired = await fire_job(self.runtime.deps, push, job, grace=FIRE_ANY_AGE)
+        await push.sender.deliver_due()
+        self._print(describe_fired(fired))
+        if fired.status == "failed":
+            self._failures += 1
+        self._show_new_output()
 
     async def _click(self, number: str) -> None:
         if not number.isdigit() or not 1 <= int(number) <= len(self.buttons):
@@ -235,6 +271,7 @@ class Console:
                 f"(still working after {BACKGROUND_WAIT_SECONDS} s; "
                 "what it sends later shows after a later line)"
             )
+        await self.runtime.deps.require_push().sender.deliver_due()  # what the line enqueued
         self._show_new_output()
 
     def _show_new_output(self) -> None:

@@ -44,7 +44,7 @@ NOT_HANDLED = {
 
 async def run_worker(settings: Settings, sock: socket.socket, front: BaseProcess, mode: str) -> int:
     """Run the bot behind `front` until SIGTERM/SIGINT (0) or until the front fails (1)."""
-    runtime = create_runtime(settings)
+    runtime = create_runtime(settings, run_schedules=True)
     await runtime.start()
     link = asyncio.create_task(serve_link(runtime, sock), name="link")
     stop = asyncio.Event()

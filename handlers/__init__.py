@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import approval_actions, home, rollout_actions, slash
+from handlers import approval_actions, digest_actions, home, rollout_actions, slash
 
 
 def register(app: AsyncApp) -> None:
@@ -12,3 +12,4 @@ def register(app: AsyncApp) -> None:
     home.register(app)
     approval_actions.register(app)
     rollout_actions.register(app)
+    digest_actions.register(app)

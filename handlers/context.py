@@ -17,6 +17,7 @@ from ops.config import Config
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncRespond
 
+    from handlers.scheduled import PushSide
     from handlers.spec import Command
 
 log = structlog.get_logger(__name__)
@@ -82,11 +83,17 @@ class Deps:
     version: str
     unexpected_errors: int = 0  # answered with a correlation id; the console exits non-zero
     gate: Gate | None = None  # the policy gate and approvals (built by bot.app)
+    push: PushSide | None = None  # scheduled jobs, claims and the outbox (built by bot.app)
 
     def require_gate(self) -> Gate:
         if self.gate is None:
             raise RuntimeError("the policy gate is not configured (bot.app.create_runtime)")
         return self.gate
+
+    def require_push(self) -> PushSide:
+        if self.push is None:
+            raise RuntimeError("the scheduled side is not configured (bot.app.create_runtime)")
+        return self.push
 
 
 @dataclass(frozen=True)

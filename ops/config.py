@@ -297,6 +297,24 @@ class Schedules(Strict):
 
     daily_digest: str = Field("0 9 * * *", description="Daily checklist (§6.1).")
     weekly_digest: str = Field("0 9 * * mon", description="Weekly checklist (§6.2).")
+    daily_reminder: str = Field(
+        "0 14 * * *",
+        description="When items of today's daily digest still unchecked get one reminder in "
+        "its thread.",
+    )
+    daily_grace_minutes: int = Field(
+        120,
+        ge=0,
+        le=24 * 60,
+        description="A replica that was down at the daily digest's (or reminder's) time still "
+        "posts it when it starts within this many minutes; later, that day is skipped.",
+    )
+    weekly_grace_minutes: int = Field(
+        12 * 60,
+        ge=0,
+        le=7 * 24 * 60,
+        description="The same for the weekly digest.",
+    )
 
 
 class Weekly(Strict):

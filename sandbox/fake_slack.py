@@ -145,6 +145,8 @@ class FakeWorkspace:
             "chat.postEphemeral": self.chat_post_ephemeral,
             "chat.delete": self.chat_delete,
             "conversations.open": self.conversations_open,
+            "conversations.history": self.conversations_history,
+            "conversations.replies": self.conversations_replies,
             "views.open": self.views_open,
             "views.push": self.views_open,
             "views.update": self.views_update,
@@ -218,6 +220,31 @@ class FakeWorkspace:
             raise SlackError("already_reacted")
         reactions.append({"name": name, "users": [BOT_USER_ID], "count": 1})
         return {}
+
+    def conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages newer than `oldest`, newest first; metadata only when asked."""
+        channel = _required(args, "channel", "channel_not_found")
+        if channel.startswith("#"):
+            raise SlackError("channel_not_found")  # names are for posting; reads want an id
+        found = [
+            m
+            for m in self.messages.get(channel, {}).values()
+            if m.get("thread_ts") in (None, m["ts"]) and _newer(m, args.get("oldest"))
+        ]
+        found.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
+        return _listed(found, args)
+
+    def conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The thread of `ts` (its parent first), oldest first; metadata only when asked."""
+        channel = _required(args, "channel", "channel_not_found")
+        parent = self._find_message(channel, args.get("ts"))
+        thread = [
+            m
+            for m in self.messages.get(channel, {}).values()
+            if m is parent or (m.get("thread_ts") == parent["ts"] and _newer(m, args.get("oldest")))
+        ]
+        thread.sort(key=lambda m: _ts_key(m["ts"]))
+        return _listed(thread, args)
 
     def conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = _split_list(args.get("users"))
@@ -360,6 +387,20 @@ def _message_content(args: dict[str, Any]) -> dict[str, Any]:
     if problems:
         raise SlackError("invalid_blocks", messages=problems)
     return content
+
+
+def _newer(message: dict[str, Any], oldest: Any) -> bool:
+    return oldest in (None, "") or _ts_key(message["ts"]) > _ts_key(str(oldest))
+
+
+def _listed(messages: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+    limit = int(args.get("limit") or 100)
+    with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+    shown = [
+        {k: v for k, v in m.items() if with_metadata or k != "metadata"}
+        for m in copy.deepcopy(messages[:limit])
+    ]
+    return {"messages": shown, "has_more": len(messages) > limit}
 
 
 def _bot_message_base() -> dict[str, Any]:

@@ -9,8 +9,8 @@ credentials). Region ap-northeast-2.
   `rtb-hub-bullmq-queue-depth` (ALARM) and `rtb-hub-webhook-p99` (OK), both notifying the SNS
   topic `rtb-hub-alerts`; ECR repository `rtb-hub` with v1.40.0, v1.41.0, v1.41.1, v1.42.0.
 * stg: alarm `rtb-hub-stg-preview-pod-restarts` (INSUFFICIENT_DATA).
-* every account: Cost Explorer answers with 14 days of daily Fargate preview cost (by usage
-  type); stg's week before was ~30 % cheaper.
+* every account: Cost Explorer answers with 21 days of daily Fargate preview cost (by usage
+  type); stg's weeks before the last were ~30 % cheaper.
 """
 
 from __future__ import annotations
@@ -265,10 +265,12 @@ def seed_ecr(session: boto3.Session, endpoint_url: str) -> None:
 
 
 def cost_result(daily_usd: float, now: datetime, week_before: float = 1.0) -> dict[str, Any]:
-    """A GetCostAndUsage result: the 14 full UTC days before `now`, each with its total and its
-    Fargate usage types (the weekly digest groups by USAGE_TYPE; `/rtb costs` reads the total)."""
+    """A GetCostAndUsage result: the 21 full UTC days before `now` (the weekly digest of last
+    Monday compares two weeks that end up to 6 days ago), each with its total and its Fargate
+    usage types (the weekly digest groups by USAGE_TYPE; `/rtb costs` reads the total)."""
     today = now.date()
-    factors = [f * week_before for f in FARGATE_DAY_FACTORS] + list(FARGATE_DAY_FACTORS)
+    older = [f * week_before for f in FARGATE_DAY_FACTORS]
+    factors = older + older + list(FARGATE_DAY_FACTORS)
     days = [today - timedelta(days=n) for n in range(len(factors), 0, -1)]
     by_time = []
     for day, factor in zip(days, factors, strict=True):

@@ -2,20 +2,24 @@
 
 The story (every time relative to `now`, local days in Asia/Seoul):
 
-* workflow-engine samples (the bot's `rtb_bot.engine_samples`), one a minute for 8 days:
+Both the week before today (`/rtb digest weekly`) and the week before last Monday (what the
+console's `/fire weekly-digest` posts) have something in every item.
+
+* workflow-engine samples (the bot's `rtb_bot.engine_samples`), one a minute for 15 days:
   nights at 0 replicas; working hours scaled by KEDA to the BullMQ load (1 replica per 5 jobs,
   at most 6), each burst followed by KEDA's 5-minute cooldown with nothing to do (idle); a
   lunch hour with 2 replicas kept up and nothing active or waiting (idle); a KEDA pause drill
   3 days ago, 14:00–15:00, at 2 replicas; quiet weekends; and 40 minutes on Thursday where
   Redis did not answer (the queue counts unknown).
 * CloudTrail in stg's and prd's accounts (the role's side of each AssumeRole into
-  `rtb-hub-deployer`), two weeks: the bot for operator1, lead1 and lead2 every working day,
+  `rtb-hub-deployer`), three weeks: the bot for operator1, lead1 and lead2 every working day,
   the hub's service account for its previews; this week also operator2 (a SourceIdentity not
   seen the week before), two AccessDenied for the hub in prd (PROJ-288), and a caller never
   seen before: `ci-deployer` from int, once refused, once let in.
 * workflow-engine's Pino lines: `cleanupExpired()` failures over the week — PROJ-96 (stg)
   stuck on a finalizer for 9 hourly runs, PROJ-88 (prd) AccessDenied 3 times, PROJ-111 (int)
-  once — and PROJ-130 (int) since it expired 5 hours ago (the namespace is still there).
+  once —, PROJ-77 (stg) refused 9 to 13 days ago, and PROJ-130 (int) since it expired 5 hours
+  ago (the namespace is still there).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from sandbox.fake_aws import FakeAws
 from sandbox.seed_aws import role_arn
 
 SEOUL = ZoneInfo("Asia/Seoul")
-SAMPLE_DAYS = 8
+SAMPLE_DAYS = 15  # the last 7 days and the week of last Monday's digest (/fire)
 MAX_REPLICAS = 6
 JOBS_PER_REPLICA = 5
 COOLDOWN_MINUTES = 5
@@ -128,7 +132,7 @@ def _keda(replicas: int, quiet: int, jobs: int) -> tuple[int, int]:
 def seed_weekly_trail(fake: FakeAws, accounts: Mapping[str, str], now: datetime) -> None:
     home = accounts["int"]
     today = now.astimezone(SEOUL).replace(hour=0, minute=0, second=0, microsecond=0)
-    for days_ago in range(1, 15):
+    for days_ago in range(1, 22):
         day = today - timedelta(days=days_ago)
         if day.weekday() >= 5:
             continue
@@ -232,6 +236,11 @@ def seed_cleanup_failures(fake: FakeAws, now: datetime) -> None:
         ENGINE_GROUP,
         _cleanup_line(today - timedelta(days=6, hours=-2), "int", "PROJ-111", "HTTP 404"),
     )
+    for days, hours in ((9, 4), (11, 4), (13, 4)):  # the week of last Monday's digest
+        at = today - timedelta(days=days) + timedelta(hours=hours)
+        fake.add_log_line(
+            ENGINE_GROUP, _cleanup_line(at, "stg", "PROJ-77", "HTTP 403 Forbidden (namespaces)")
+        )
     for hours in range(5):
         at = now - timedelta(hours=hours, minutes=10)
         fake.add_log_line(

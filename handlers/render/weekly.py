@@ -59,7 +59,9 @@ class Item:
     details: tuple[str, ...] = ()  # one line each, most important first
 
 
-def render_weekly(digest: WeeklyDigest) -> WeeklyMessages:
+def render_weekly(digest: WeeklyDigest, *, posted: bool = True) -> WeeklyMessages:
+    """`posted`: the digest goes to the channel, its details to its thread; else it is shown
+    privately (`/rtb digest weekly`), and the details are only counted."""
     tz = ZoneInfo(digest.timezone)
     items = (
         fargate_item(digest.fargate),
@@ -71,8 +73,9 @@ def render_weekly(digest: WeeklyDigest) -> WeeklyMessages:
         header(f"Weekly checklist · {_span(digest, tz)}"),
         context(f"Runbook §6.2 · built {digest.built_at.astimezone(tz):%Y-%m-%d %H:%M %Z}"),
     ]
+    where = "in the thread" if posted else "in the thread of the posted digest (`--post`)"
     for number, item in enumerate(items, 1):
-        blocks += [divider(), section(_item_text(number, item))]
+        blocks += [divider(), section(_item_text(number, item, where))]
     thread = tuple(m for n, item in enumerate(items, 1) for m in _overflow(n, item))
     return WeeklyMessages(Message(text=_fallback(digest, items, tz), blocks=tuple(blocks)), thread)
 
@@ -89,12 +92,12 @@ def _fallback(digest: WeeklyDigest, items: Sequence[Item], tz: ZoneInfo) -> str:
     return f"Weekly checklist {_span(digest, tz)}{tail}"
 
 
-def _item_text(number: int, item: Item) -> str:
+def _item_text(number: int, item: Item, where: str) -> str:
     lines = [f"{item.mark} *{number}. {item.title}*", item.summary]
     lines += [f"• {line}" for line in item.details[:INLINE_LINES]]
     rest = len(item.details) - INLINE_LINES
     if rest > 0:
-        lines.append(f"_… {rest:,} more in the thread_")
+        lines.append(f"_… {rest:,} more {where}_")
     return _fit("\n".join(lines))
 
 
@@ -288,7 +291,7 @@ def ttl_item(part: Part[TtlFailures], tz: ZoneInfo) -> Item:
         return _unread(TTL, part.failure)
     lines_part, outlived = found.lines.value, found.outlived
     errors = lines_part.errors if lines_part is not None else ()
-    unreadable = lines_part is None and found.overdue.value is None
+    unreadable = lines_part is None and not found.overdue_envs
     mark = UNREAD if unreadable else LOOK if errors or outlived or found.failures else OK
     counted = (
         f"*{lines_part.lines:,}* `cleanupExpired()` error lines in `{esc(found.log_group)}`"
@@ -299,9 +302,13 @@ def ttl_item(part: Part[TtlFailures], tz: ZoneInfo) -> Item:
     overdue = (
         f"*{len(outlived)}* {'preview' if len(outlived) == 1 else 'previews'} still present "
         "past the TTL"
-        if found.overdue.value is not None
+        if found.overdue_envs
         else "overdue previews unknown"
     )
+    if found.overdue_envs and found.overdue_unread:
+        overdue += (
+            f" in {', '.join(found.overdue_envs)} (not read: {', '.join(found.overdue_unread)})"
+        )
     details = _not_read(found.failures)
     details += [
         f"`{esc(p.env)}` {esc(p.issue_key)}: expired {_when(p.expires_at, tz)}, still present"

@@ -7,6 +7,8 @@ every env, opened on first use and closed at shutdown.
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 
 from ops.config import Config, EnvName
@@ -35,6 +37,19 @@ class HubApi:
                     response.request_info, response.history, status=response.status
                 )
             return f"HTTP {response.status}"
+
+    async def list_previews(self, env: EnvName) -> list[dict[str, Any]]:
+        """`GET /api/previews`: the hub's own list (`id, env, createdAt, status` each)."""
+        base = self._config.environments[env].hub_api_url or ""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        async with self._session.get(base.rstrip("/") + PROBE_PATH, allow_redirects=False) as r:
+            if not 200 <= r.status < 300:
+                raise aiohttp.ClientResponseError(r.request_info, r.history, status=r.status)
+            body = await r.json(content_type=None)
+        if not isinstance(body, list):
+            raise aiohttp.ClientPayloadError("the previews answer is not a list")
+        return [entry for entry in body if isinstance(entry, dict)]
 
     async def close(self) -> None:
         if self._session is not None:

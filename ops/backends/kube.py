@@ -123,6 +123,31 @@ class Kube:
         result = getattr(api_class(client), method)(**kwargs, _request_timeout=timeout)
         return client.sanitize_for_serialization(result)
 
+    async def get_json(
+        self, env: EnvName, path: str, *, actor: Actor = BOT, timeout: float | None = None
+    ) -> Any:
+        """GET an API path (`/apis/apps/v1/namespaces/…`) as plain JSON, through the official
+        ApiClient but without a typed API class: the sampler reads two objects every minute and
+        would otherwise load AppsV1Api, CustomObjectsApi and the models they deserialize into
+        (+5 MB PSS for good, measured in bench/digest_weekly.py). Errors are the same
+        ApiException as `call`'s."""
+        limit = timeout or self._config.timeouts.backend_seconds
+        return await self._blocking.run(
+            f"kubernetes {env}", limit, self._get_blocking, env, path, actor, limit
+        )
+
+    def _get_blocking(self, env: EnvName, path: str, actor: Actor, limit: float) -> Any:
+        client = self.client(env, actor)
+        request = client.param_serialize(
+            "GET",
+            path,
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        response = client.call_api(*request, _request_timeout=limit + LIBRARY_TIMEOUT_SLACK_SECONDS)
+        response.read()
+        return client.response_deserialize(response, {"200": "object"}).data
+
     def client(self, env: EnvName, actor: Actor = BOT) -> k8s.ApiClient:
         """The cached client for (env, actor); calls arriving together build it once (building
         an EKS client calls describe_cluster, so each env and actor has its own lock)."""

@@ -44,12 +44,16 @@ class WeeklyDigest:
     ai_daily: Part[AiDaily]  # the chart's AI cost line
 
 
-async def build_weekly(backends: Backends, now: datetime | None = None) -> WeeklyDigest:
+async def build_weekly(
+    backends: Backends, now: datetime | None = None, *, week_of: datetime | None = None
+) -> WeeklyDigest:
+    """The digest of the week before `week_of` (the period's fire time: a late or repeated
+    run still describes the week it is for), read `now` (previews overdue now)."""
     moment = now or datetime.now(UTC)
     config = backends.config
-    week = Week.before(moment, config.timezone)
+    week = Week.before(week_of or moment, config.timezone)
     sources: dict[str, Awaitable[Any]] = {
-        FARGATE: fargate_week(backends, moment),
+        FARGATE: fargate_week(backends, week_of or moment),
         SCALING: scaling_history(backends, week),
         ASSUME_ROLE: assume_role_audit(backends, week),
         TTL: ttl_failures(backends, week, moment),

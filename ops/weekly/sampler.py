@@ -19,7 +19,7 @@ from ops.backends.container import Backends
 from ops.config import EnvName
 from ops.fanout import gather_parts
 from ops.queues import QueuesOverview, all_queue_counts, bull_queues
-from ops.rollouts import ScaledObject, find_scaled_object
+from ops.rollouts import KEDA_GROUP, KEDA_VERSION, PAUSED_REPLICAS, SCALED_OBJECTS
 
 ENGINE_ENV: EnvName = "int"  # the hub runs in int (stg/prd are preview clusters)
 _INSERT = """
@@ -29,6 +29,10 @@ VALUES (%(minute)s, %(desired)s, %(ready)s, %(keda_paused)s, %(active)s, %(waiti
 ON CONFLICT (minute) DO NOTHING
 """
 _PRUNE = "DELETE FROM rtb_bot.engine_samples WHERE minute < %(before)s"
+_NEWEST = """
+SELECT minute, desired, ready, keda_paused, active, waiting, sampled_by, sampled_at
+FROM rtb_bot.engine_samples ORDER BY minute DESC LIMIT 1
+"""
 
 
 @dataclass(frozen=True)
@@ -64,15 +68,15 @@ async def read_engine(backends: Backends, minute: datetime) -> EngineSample:
     config = backends.config
     namespace, name = config.hub.namespace, config.weekly.engine_deployment
     sources: dict[str, Awaitable[Any]] = {
-        "deployment": backends.kube.call(
-            ENGINE_ENV, "apps", "read_namespaced_deployment", name=name, namespace=namespace
+        "deployment": backends.kube.get_json(
+            ENGINE_ENV, f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}"
         ),
-        "keda": find_scaled_object(backends, ENGINE_ENV, namespace, name),
+        "keda": _keda_paused(backends, namespace, name),
         "queues": all_queue_counts(bull_queues(backends), config.hub.queues),
     }
     parts = await gather_parts(sources, config.timeouts.backend_seconds)
     deployment: dict[str, Any] | None = parts["deployment"].value
-    scaled: ScaledObject | None = parts["keda"].value
+    paused: bool | None = parts["keda"].value
     queues: QueuesOverview | None = parts["queues"].value
     spec = (deployment or {}).get("spec") or {}
     status = (deployment or {}).get("status") or {}
@@ -80,7 +84,7 @@ async def read_engine(backends: Backends, minute: datetime) -> EngineSample:
         minute=minute,
         desired=int(spec.get("replicas", 1)) if deployment is not None else None,
         ready=int(status.get("readyReplicas") or 0) if deployment is not None else None,
-        keda_paused=None if scaled is None else scaled.paused_replicas is not None,
+        keda_paused=paused,
         active=None if queues is None else sum(q.active for q in queues.queues),
         waiting=None if queues is None else queues.pending,
     )
@@ -98,6 +102,34 @@ async def sample_engine(
         days = backends.config.weekly.sample_retention_days
         pruned = await backends.db.execute(_PRUNE, {"before": minute - timedelta(days=days)})
     return SampleOutcome(sample, recorded, pruned)
+
+
+async def _keda_paused(backends: Backends, namespace: str, deployment: str) -> bool | None:
+    """Whether the ScaledObject driving `deployment` is paused; None when none drives it."""
+    path = f"/apis/{KEDA_GROUP}/{KEDA_VERSION}/namespaces/{namespace}/{SCALED_OBJECTS}"
+    listed = await backends.kube.get_json(ENGINE_ENV, path)
+    for item in listed.get("items") or []:
+        ref = (item.get("spec") or {}).get("scaleTargetRef") or {}
+        if ref.get("name") == deployment and ref.get("kind", "Deployment") == "Deployment":
+            annotations = (item.get("metadata") or {}).get("annotations") or {}
+            return PAUSED_REPLICAS in annotations
+    return None
+
+
+@dataclass(frozen=True)
+class RecordedSample:
+    sample: EngineSample
+    sampled_by: str  # the replica whose INSERT won the minute
+    sampled_at: datetime
+
+
+async def newest_sample(backends: Backends) -> RecordedSample | None:
+    """The newest recorded minute (for `/rtb schedules`), None before the first."""
+    row = await backends.db.fetch_one(_NEWEST)
+    if row is None:
+        return None
+    by, at = row.pop("sampled_by"), row.pop("sampled_at")
+    return RecordedSample(EngineSample(**row), str(by), at)
 
 
 def _row(sample: EngineSample, replica: str) -> dict[str, Any]:

@@ -63,6 +63,20 @@ class TtlFailures:
         return report.cleanup_failures if report is not None else ()
 
     @property
+    def overdue_envs(self) -> tuple[str, ...]:
+        """The envs whose previews were listed: `outlived` covers these only."""
+        report = self.overdue.value
+        if report is None:
+            return ()
+        failed = {f.env for f in report.failures}
+        return tuple(env for env in report.envs if env not in failed)
+
+    @property
+    def overdue_unread(self) -> tuple[str, ...]:
+        report = self.overdue.value
+        return () if report is None else tuple(f.env for f in report.failures)
+
+    @property
     def failures(self) -> tuple[Failed, ...]:
         failed = [p.failure for p in (self.lines, self.overdue) if p.failure is not None]
         report = self.overdue.value

@@ -38,4 +38,4 @@ class Week:
 def inner_seconds(config: Config) -> float:
     """A weekly source's own parts (envs, weeks) give up a little before the source does, so a
     slow part is named as itself rather than the whole source timing out."""
-    return config.weekly.source_seconds * 0.9
+    return config.weekly.source_seconds * 0.8

@@ -360,8 +360,8 @@ async def test_ttl_failures_group_lines_by_preview_and_error_and_list_overdue_pr
         ("stg", "PROJ-77", "AccessDenied", 1),
     ]
     assert found.errors[0].first == day and found.errors[0].last == day + timedelta(hours=1)
-    assert [(p.env, p.issue_key) for p in result.outlived] == [("int", "PROJ-130")]
     assert result.failures == ()
+    assert [(p.env, p.issue_key) for p in result.outlived] == [("int", "PROJ-130")]
     query = fake_aws.calls("StartQuery")[0]
     assert query.account == ACCOUNTS["int"]
     assert (query.body["startTime"], query.body["endTime"]) == (
@@ -389,3 +389,67 @@ def test_idle_is_unknown_when_a_source_is():
     assert sampler.minute_of(datetime(2026, 3, 2, 9, 0, 59, 999, tzinfo=UTC)) == datetime(
         2026, 3, 2, 9, 0, tzinfo=UTC
     )
+
+
+# -- the whole digest ----------------------------------------------------------------------------
+
+
+async def test_each_source_down_is_a_named_item(
+    kube, aws_endpoint, aws_env, fake_aws, pg_url, redis_url
+):
+    """Cost Explorer and CloudTrail refuse, Logs Insights refuses, the clusters answer 500,
+    the bot's PostgreSQL is not there: the digest still comes, every item naming its source."""
+    from handlers.render.weekly import UNREAD, render_weekly
+    from ops.weekly.digest import build_weekly
+    from tests.fixtures.weekly import weekly_config
+    from tests.ops.test_executions import create_hub_tables
+
+    await create_hub_tables(pg_url)
+    for operation in ("GetCostAndUsage", "LookupEvents", "StartQuery"):
+        fake_aws.inject_fault(operation, error="AccessDeniedException", count=None)
+    fake_aws.add_log_group("/rtb-ai-hub/workflow-engine")
+    for server in kube.values():
+        server.inject_fault("GET", ".*", status=500, count=None)
+    dead = "postgresql://postgres@127.0.0.1:1/bot"
+    config = weekly_config(kube, aws_endpoint, fake_aws)
+    backends = build_backends(config, BackendUrls(dead, pg_url, redis_url), retries=0)
+    await backends.open()
+    try:
+        digest = await build_weekly(backends, NOW)
+    finally:
+        await backends.close()
+
+    sections = [
+        b["text"]["text"]
+        for b in render_weekly(digest).main.blocks_json()
+        if b["type"] == "section"
+    ]
+    assert [s.split("\n")[0] for s in sections] == [
+        f"{UNREAD} *1. Fargate cost per env*",
+        f"{UNREAD} *2. KEDA scaling and workflow-engine idle time*",
+        f"{UNREAD} *3. Cross-account AssumeRole audit*",
+        f"{UNREAD} *4. Preview TTL expiry failures*",
+    ]
+    assert "Not read: AWS prd Cost Explorer: AccessDeniedException (HTTP 400)" in sections[0]
+    assert "Could not be read: PostgreSQL (bot): " in sections[1]  # refused, or the pool gave up
+    assert "Not read: AWS stg cloudtrail: AccessDeniedException (HTTP 400)" in sections[2]
+    assert "Not read: AWS int logs: AccessDeniedException (HTTP 400)" in sections[3]
+    assert "Not read: kubernetes prd: HTTP 500" in sections[3]
+    assert digest.ai_daily.ok  # the hub's PostgreSQL answered: the chart still has its AI line
+
+
+async def test_a_hung_source_costs_its_timeout_and_is_named(weekly_backends, fake_aws):
+    from ops.weekly.digest import build_weekly
+
+    config = weekly_backends.config
+    weekly_backends.config = config.model_copy(
+        update={"weekly": config.weekly.model_copy(update={"source_seconds": 2.0})}
+    )
+    fake_aws.inject_fault("GetCostAndUsage", error=None, delay=4.0, count=None)
+    digest = await build_weekly(weekly_backends, NOW)
+    fargate = digest.fargate.value
+    assert fargate is not None and fargate.envs == ()
+    assert {(f.backend, f.reason) for f in fargate.failures} == {
+        (f"AWS {env} Cost Explorer", "no answer within 1.6 s") for env in ("int", "stg", "prd")
+    }
+    assert digest.scaling.ok and digest.assume_role.ok and digest.ai_daily.ok

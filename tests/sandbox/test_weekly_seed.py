@@ -95,3 +95,32 @@ def test_every_item_shows_something_and_the_chart_has_fourteen_days(digest):
     assert digest.ai_daily.value is not None and len(digest.ai_daily.value.days) == 14
     assert sum(v for _, v in digest.ai_daily.value.days) > 0
     assert digest.week.end - digest.week.start == timedelta(days=7)
+
+
+async def test_last_mondays_week_shows_something_in_every_item_too(stack, aws_env):
+    """What the console's `/fire weekly-digest` posts: the week before last Monday 09:00."""
+    from ops.schedule import due_period
+
+    config = Config.model_validate(stack.config_data())
+    monday = due_period("0 9 * * mon", config.timezone, stack.now, timedelta(days=8))
+    assert monday is not None
+    urls = BackendUrls(
+        stack.environ["DATABASE_URL"], stack.environ["HUB_DATABASE_URL"], stack.environ["REDIS_URL"]
+    )
+    backends = build_backends(config, urls, retries=0)
+    await backends.open()
+    try:
+        digest = await build_weekly(backends, stack.now, week_of=monday)
+    finally:
+        await backends.close()
+    assert digest.week == Week.before(monday, config.timezone)
+    assert digest.fargate.value is not None and len(digest.fargate.value.envs) == 3
+    assert digest.fargate.value.this_week > 0 and digest.fargate.value.week_before > 0
+    assert digest.scaling.value is not None
+    assert digest.scaling.value.minutes_known >= digest.week.minutes - 40  # the Redis gap
+    assert digest.assume_role.value is not None and digest.assume_role.value.calls > 0
+    ttl = digest.ttl.value
+    assert ttl is not None and ttl.lines.value is not None and ttl.lines.value.lines > 0
+    rendered = render_weekly(digest)
+    sections = [b["text"]["text"] for b in rendered.main.blocks_json() if b["type"] == "section"]
+    assert not any(s.startswith(UNREAD) for s in sections)

@@ -1,0 +1,103 @@
+"""The Checked button on a posted digest.
+
+Anyone who may view the bot may tick (a viewer included): a tick says "I looked", it changes
+nothing. The clicker is the signed payload's user, the button's value only names the message
+and the item. The tick, its audit event and the message's new blocks are written in one
+transaction holding the message's outbox row (`Outbox.rewrite`), so ticks racing on several
+replicas each see the ones before them and the last edit shows them all. A second click by the
+same person adds nothing; nobody can remove a tick (there is no untick).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from approvals.audit import AuditEvent
+from handlers.context import Deps
+from handlers.listeners import ack_then
+from handlers.render.daily_digest import CHECK_ACTION, TITLES, Tick, apply_ticks
+from handlers.render.message import Message, simple
+from handlers.replies import post_privately
+from handlers.slash import answer
+from ops.daily_digest import ITEMS
+from ops.digest_ticks import record_tick, ticks_of
+from ops.outbox import Blocks, OutboxMessage
+
+log = structlog.get_logger(__name__)
+TICK_ACTION = "digest.check"
+
+
+def register(app: AsyncApp) -> None:
+    async def work(
+        deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await run_check(deps, body, respond, client)
+
+    app.action(CHECK_ACTION)(ack_then(work, name=lambda _: "digest check"))
+
+
+async def run_check(
+    deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+) -> None:
+    correlation_id = uuid.uuid4().hex[:12]
+    user = str((body.get("user") or {}).get("id", ""))
+    value = str(((body.get("actions") or [{}])[0]).get("value", ""))[:200]
+    key, _, item = value.rpartition("|")
+    with structlog.contextvars.bound_contextvars(user=user, correlation_id=correlation_id):
+        message = await answer(deps, lambda: check(deps, key, item, user), correlation_id)
+        if message.text:
+            await _tell(message, respond, client, body, user)
+
+
+async def _tell(
+    message: Message,
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    body: dict[str, Any],
+    user: str,
+) -> None:
+    try:
+        await respond(
+            text=message.text,
+            blocks=message.blocks_json(),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+    except Exception:  # no response_url: an ephemeral message in the digest's channel instead
+        channel = str((body.get("channel") or {}).get("id", ""))
+        await post_privately(client, channel, user, message)
+
+
+async def check(deps: Deps, key: str, item: str, user: str) -> Message:
+    """Record `user`'s tick of `item` on the digest `key`; the answer is for the user only
+    (empty when the updated message says it all)."""
+    gate, push = deps.require_gate(), deps.require_push()
+    if item not in ITEMS or not key:
+        return simple("That button is not part of a digest this bot knows.", ephemeral=True)
+    if (await gate.roles.describe(user)).role == "none":
+        return simple("Only members of the team can tick the checklist.", ephemeral=True)
+    first = False
+
+    async def tick(conn: Any, message: OutboxMessage) -> tuple[Blocks, str] | None:
+        nonlocal first
+        first = await record_tick(conn, key, item, user, push.clock())
+        if not first:
+            return None
+        event = AuditEvent(user, TICK_ACTION, "checked", params={"digest": key, "item": item})
+        await gate.audit.append(event, conn)
+        rows = await ticks_of(conn, key)
+        ticks = {i: [Tick(u, at) for u, at in found] for i, found in rows.items()}
+        return apply_ticks(message.blocks, ticks, deps.config.timezone), message.text
+
+    if await push.outbox.rewrite(key, tick) is None:
+        return simple("That digest is not in the bot's outbox any more.", ephemeral=True)
+    if not first:
+        return simple(f"You had already checked *{TITLES.get(item, item)}*.", ephemeral=True)
+    push.sender.nudge()
+    log.info("digest item checked", digest=key, item=item)
+    return Message(text="")
