@@ -22,7 +22,7 @@ from handlers.spec import Arg, Command, Flag, choice
 from ops.errors import UserError
 from ops.outbox import OutboxStats
 
-GROUP = "Investigate"
+GROUP = "Digests"
 
 
 @dataclass(frozen=True)
