@@ -31,7 +31,7 @@ from ops.errors import UserError
 from ops.outbox import OutboxStats
 from ops.schedule import next_fire
 
-GROUP = "Investigate"
+GROUP = "Digests"
 
 
 @dataclass(frozen=True)

@@ -89,3 +89,32 @@ def test_blocks_become_text_with_numbered_buttons():
         ("reject", "AR-1", "C1"),
     ]
     assert mrkdwn_to_text(":red_circle: <https://x.io|dash>") == "[RED] dash (https://x.io)"
+
+
+FIRE_DRILL = """\
+/fire daily-digest
+/fire daily-digest
+/as viewer1
+/click 1
+"""
+
+
+def test_fire_posts_a_scheduled_job_once_and_says_when_the_period_was_claimed():
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
+        input=FIRE_DRILL,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    out = done.stdout
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "(fired daily-digest for " in out and "posted: daily-digest:" in out
+    assert out.count("[posted to #rtb-alerts]") == 1
+    assert "was already claimed by" in out and "nothing posted)" in out
+    # every item of the seeded sandbox shows something
+    assert "active (hub API lists" in out and "Expired but still present" in out
+    assert "new since yesterday" in out and "workflow_executions failed in 24 h" in out
+    assert "daily threshold" in out and "7-day average before it" in out
+    assert "[updated in #rtb-alerts]" in out and "checked by @UVIEWER1" in out
+    assert "Traceback" not in out + done.stderr
