@@ -12,7 +12,7 @@ from approvals.gate import Requester
 from approvals.mutations import digest_document
 from approvals.outcomes import ApprovalRequested, ConfirmNeeded, Decided, DecisionRefused
 from approvals.workload_mutations import ScaleDeployment
-from ops.config import Approvals
+from ops.config import Approvals, Config, Timeouts
 from ops.errors import UserError
 from tests.approvals.support import (
     PREVIEW,
@@ -22,6 +22,15 @@ from tests.approvals.support import (
     seed_deployment,
     with_config,
 )
+
+
+@pytest.fixture
+def bot_config(bot_config: Config) -> Config:
+    """Generous timeouts: a runtime's first Kubernetes call (STS, EKS token, client) took over
+    the default 2 s on the loaded CI machine (main's test_delete_re_reads_… fails that way)."""
+    return bot_config.model_copy(
+        update={"timeouts": Timeouts(backend_seconds=10, fanout_seconds=15)}
+    )
 
 
 async def _request(gate, config, replicas_to=0, user="UOPERATOR1"):
