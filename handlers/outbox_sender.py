@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -237,8 +238,12 @@ def _code(exc: SlackApiError) -> str:
     return str(data.get("error", "unknown_error")) if isinstance(data, dict) else "unknown_error"
 
 
+_CONVERSATION_ID = re.compile(r"[CGD][A-Z0-9_]+")
+
+
 def _is_id(channel: str) -> bool:
-    return channel[:1] in ("C", "G", "D") and channel.isalnum() and channel.isupper()
+    """A conversation ID (`C0123ABC`), not a name: Slack's names are lower case."""
+    return _CONVERSATION_ID.fullmatch(channel) is not None
 
 
 def _outbox_key(message: dict[str, Any]) -> str | None:

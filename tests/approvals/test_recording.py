@@ -41,12 +41,17 @@ from tests.approvals.support import (
     text_of,
     with_config,
 )
+from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import SlackDriver, answer_text
 
 SCALE_TO_ZERO = f"scale prd app 0 --namespace {PREVIEW}"
 HUB = "rtb-ai-hub"
 LEASE_NAMESPACE = 0x52_54_42_02
 KEPT = "The result is kept and will be recorded in the audit log when the database is back"
+
+# The bot notices a cut database within its backend timeout: the short one, so each answer
+# comes within the driver's wait on a loaded machine too.
+pytestmark = pytest.mark.parametrize("timeouts", [SHORT], indirect=True)
 
 
 @dataclass

@@ -51,8 +51,8 @@ def sender_for(outbox, fake_slack, replica="pod-a", base_url=None):
 
 async def test_enqueued_message_is_posted_once_with_its_key_and_ts_recorded(outbox, fake_slack):
     sender = sender_for(outbox, fake_slack)
-    first = await outbox.enqueue("C0ALERTS", BLOCKS, "hello", "digest:1")
-    assert await outbox.enqueue("C0ALERTS", BLOCKS, "other", "digest:1") == first  # same key
+    first = await outbox.enqueue("C_ALERTS", BLOCKS, "hello", "digest:1")
+    assert await outbox.enqueue("C_ALERTS", BLOCKS, "other", "digest:1") == first  # same key
     await sender.deliver_due()
     await sender.deliver_due()
     posts = fake_slack.calls_to("chat.postMessage")
@@ -62,76 +62,76 @@ async def test_enqueued_message_is_posted_once_with_its_key_and_ts_recorded(outb
         "event_payload": {"key": "digest:1"},
     }
     message = await outbox.get("digest:1")
-    assert message.ts == fake_slack.messages("C0ALERTS")[0]["ts"]
+    assert message.ts == fake_slack.messages("C_ALERTS")[0]["ts"]
     assert (message.delivered, message.in_doubt, message.text) == (True, False, "hello")
 
 
 async def test_update_edits_the_recorded_ts_and_a_reply_goes_to_the_thread(outbox, fake_slack):
     sender = sender_for(outbox, fake_slack)
-    await outbox.enqueue("C0ALERTS", BLOCKS, "hello", "digest:1")
-    await outbox.enqueue("C0ALERTS", BLOCKS, "reminder", "digest:1:reminder", thread_key="digest:1")
+    await outbox.enqueue("C_ALERTS", BLOCKS, "hello", "digest:1")
+    await outbox.enqueue("C_ALERTS", BLOCKS, "reminder", "digest:1:reminder", thread_key="digest:1")
     await sender.deliver_due()
     ts = (await outbox.get("digest:1")).ts
-    assert [m["text"] for m in fake_slack.thread("C0ALERTS", ts)] == ["reminder"]
+    assert [m["text"] for m in fake_slack.thread("C_ALERTS", ts)] == ["reminder"]
     new_blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "ticked"}}]
     assert await outbox.update("digest:1", new_blocks, "ticked")
     await sender.deliver_due()
     updates = fake_slack.calls_to("chat.update")
-    assert [(u.args["channel"], u.args["ts"]) for u in updates] == [("C0ALERTS", ts)]
-    assert fake_slack.message("C0ALERTS", ts)["blocks"] == new_blocks
+    assert [(u.args["channel"], u.args["ts"]) for u in updates] == [("C_ALERTS", ts)]
+    assert fake_slack.message("C_ALERTS", ts)["blocks"] == new_blocks
     assert len(fake_slack.calls_to("chat.postMessage")) == 2
     assert not await outbox.update("no-such-key", new_blocks)
 
 
 async def test_a_reply_waits_for_its_thread_to_be_posted(outbox, fake_slack, clock):
     sender = sender_for(outbox, fake_slack)
-    await outbox.enqueue("C0ALERTS", BLOCKS, "hello", "digest:1")
-    await outbox.enqueue("C0ALERTS", BLOCKS, "reminder", "digest:1:r", thread_key="digest:1")
+    await outbox.enqueue("C_ALERTS", BLOCKS, "hello", "digest:1")
+    await outbox.enqueue("C_ALERTS", BLOCKS, "reminder", "digest:1:r", thread_key="digest:1")
     fake_slack.fail_next("chat.postMessage", "internal_error", count=1)  # the parent fails
     await sender.deliver_due()
-    assert fake_slack.messages("C0ALERTS") == []
+    assert fake_slack.messages("C_ALERTS") == []
     clock.advance(600)
     await sender.deliver_due()
-    texts = [m["text"] for m in fake_slack.messages("C0ALERTS")]
+    texts = [m["text"] for m in fake_slack.messages("C_ALERTS")]
     assert texts == ["hello", "reminder"]
 
 
 async def test_rate_limited_post_waits_for_retry_after_then_posts_once(outbox, fake_slack, clock):
     sender = sender_for(outbox, fake_slack)
-    await outbox.enqueue("C0ALERTS", BLOCKS, "one", "k1")
-    await outbox.enqueue("C0ALERTS", BLOCKS, "two", "k2")
+    await outbox.enqueue("C_ALERTS", BLOCKS, "one", "k1")
+    await outbox.enqueue("C_ALERTS", BLOCKS, "two", "k2")
     fake_slack.fail_next("chat.postMessage", "ratelimited", retry_after=30)
     await sender.deliver_due()
-    assert fake_slack.messages("C0ALERTS") == []
+    assert fake_slack.messages("C_ALERTS") == []
     assert len(fake_slack.calls_to("chat.postMessage")) == 1  # the second waits too
     clock.advance(29)
     await sender.deliver_due()
     assert len(fake_slack.calls_to("chat.postMessage")) == 1  # not retried before Retry-After
     clock.advance(1)
     await sender.deliver_due()
-    assert [m["text"] for m in fake_slack.messages("C0ALERTS")] == ["one", "two"]
+    assert [m["text"] for m in fake_slack.messages("C_ALERTS")] == ["one", "two"]
 
 
 async def test_slack_down_during_the_send_sends_later_once(outbox, fake_slack, clock):
     dead = sender_for(outbox, fake_slack, base_url="http://127.0.0.1:9/api/")  # nothing listens
-    await outbox.enqueue("C0ALERTS", BLOCKS, "hello", "digest:1")
+    await outbox.enqueue("C_ALERTS", BLOCKS, "hello", "digest:1")
     await dead.deliver_due()
     message = await outbox.get("digest:1")
     assert (message.posted, message.in_doubt) == (False, True)
     assert message.last_error  # named (an error type), kept for /rtb schedules
     await sender_for(outbox, fake_slack).deliver_due()
-    assert fake_slack.messages("C0ALERTS") == []  # backoff: not yet
+    assert fake_slack.messages("C_ALERTS") == []  # backoff: not yet
     clock.advance(10)
     await sender_for(outbox, fake_slack).deliver_due()
     await sender_for(outbox, fake_slack).deliver_due()
-    assert [m["text"] for m in fake_slack.messages("C0ALERTS")] == ["hello"]
+    assert [m["text"] for m in fake_slack.messages("C_ALERTS")] == ["hello"]
 
 
 async def test_posted_but_not_recorded_is_found_in_the_channel_not_posted_again(
     outbox, fake_slack, bot_db, clock
 ):
     sender = sender_for(outbox, fake_slack)
-    await outbox.enqueue("C0ALERTS", BLOCKS, "hello", "digest:1")
+    await outbox.enqueue("C_ALERTS", BLOCKS, "hello", "digest:1")
     await sender.deliver_due()
     ts = (await outbox.get("digest:1")).ts
     # What a crash between Slack's ok and recording it leaves: posted, ts unknown, in doubt.
@@ -151,10 +151,10 @@ async def test_posted_but_not_recorded_is_found_in_the_channel_not_posted_again(
 
 
 async def test_in_doubt_but_never_posted_is_posted(outbox, fake_slack, bot_db):
-    await outbox.enqueue("C0ALERTS", BLOCKS, "hello", "digest:1")
+    await outbox.enqueue("C_ALERTS", BLOCKS, "hello", "digest:1")
     await bot_db.execute("UPDATE rtb_bot.outbox SET in_doubt = true, attempts = 1")
     await sender_for(outbox, fake_slack).deliver_due()
-    assert [m["text"] for m in fake_slack.messages("C0ALERTS")] == ["hello"]
+    assert [m["text"] for m in fake_slack.messages("C_ALERTS")] == ["hello"]
 
 
 async def test_a_refused_message_is_given_up_not_retried(outbox, fake_slack, clock):
@@ -182,7 +182,7 @@ async def test_posts_to_one_channel_are_spaced(outbox, fake_slack):
     sender = sender_for(outbox, fake_slack)
     sender.per_channel_seconds = 0.3
     for n in range(3):
-        await outbox.enqueue("C0ALERTS", BLOCKS, f"m{n}", f"k{n}")
+        await outbox.enqueue("C_ALERTS", BLOCKS, f"m{n}", f"k{n}")
     await sender.deliver_due()
     at = [c.at for c in fake_slack.calls_to("chat.postMessage")]
     assert [c.args["text"] for c in fake_slack.calls_to("chat.postMessage")] == ["m0", "m1", "m2"]

@@ -16,7 +16,7 @@ from handlers.jobs import JOBS
 from handlers.scheduled import fire_job
 from handlers.weekly_jobs import WEEKLY_JOB, chart_into_thread
 from ops.outbox import Outbox
-from tests.fixtures.bot import ACCOUNTS, BOT_TOKEN, SIGNING_SECRET
+from tests.fixtures.bot import ACCOUNTS, AUDIT_KEYS, BOT_TOKEN, SIGNING_SECRET
 from tests.fixtures.weekly import (
     NOW,
     WEEK_START,
@@ -64,6 +64,7 @@ async def settings(kube, aws_endpoint, aws_env, fake_aws, fake_slack, pg_url, re
         database_url=pg_url,
         hub_database_url=pg_url,
         redis_url=redis_url,
+        audit_hmac_keys=AUDIT_KEYS,
     )
     return Settings(config, secrets)
 
@@ -136,7 +137,7 @@ async def test_the_chart_waits_for_the_digest_and_gives_up_when_it_is_never_post
     try:
         await migrate(db)
         outbox = Outbox(db)
-        await outbox.enqueue("C0ALERTS", [], "digest", "weekly-digest:never")
+        await outbox.enqueue("C_ALERTS", [], "digest", "weekly-digest:never")
         client = AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.base_url)
         spec = {"title": "t", "ai": {"unread": "x"}, "fargate": {"unread": "y"}}
         uploaded = await chart_into_thread(
