@@ -310,7 +310,8 @@ class Console:
             if choices is not None:
                 self._print("options: " + ", ".join(choices[2]) + "\n")
         elif item.method == "files.completeUploadExternal":
-            self._print(f"[file uploaded to {args.get('channel_id', '?')}]")
+            channel = self.slack.channel_label(str(args.get("channel_id", "?")))
+            self._print(f"[file uploaded to {channel}]")
         else:
             channel = str(args.get("channel", "?"))
             verb = {"chat.update": "updated in", "chat.postEphemeral": "only you, in"}.get(
