@@ -1,6 +1,6 @@
 """Issue 2 benchmark: ack latency, cold start and idle RSS of `rtb-bot serve --http`.
 
-    /work/venv/bin/python bench/ack.py            # about a minute; prints Markdown, exits
+    .venv/bin/python bench/ack.py            # about a minute; prints Markdown, exits
 
 What it measures, and against what:
 

@@ -1,6 +1,6 @@
 """Issue 4 benchmark: Approve click → execution start, and 20 concurrent clicks → 1 execution.
 
-    /work/venv/bin/python bench/approvals.py [--requests 200]      # prints Markdown, exits
+    .venv/bin/python bench/approvals.py [--requests 200]      # prints Markdown, exits
 
 Setup: a local PostgreSQL (sandbox.servers.PostgresServer), one fake Kubernetes API server for
 every env (sandbox.fake_kube), the fake Slack Web API (sandbox.fake_slack), and two bot replicas

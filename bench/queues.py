@@ -1,6 +1,6 @@
 """Issue 3 benchmark: `/rtb queues` (ops.queues.all_queue_counts) over 20 queues, 1M jobs.
 
-    /work/venv/bin/python bench/queues.py        # about 10 s; prints Markdown, exits
+    .venv/bin/python bench/queues.py        # about 10 s; prints Markdown, exits
 
 A throwaway Redis (sandbox.servers.RedisServer) holds 20 queues of 50,000 jobs in BullMQ's
 layout (`wait` lists, the `prioritized` zset, the `delayed` zset, one job hash each): 60 %

@@ -1,6 +1,6 @@
 """Issue 3 benchmark: `/rtb status` (ops.status.status) with slow and hung backends.
 
-    /work/venv/bin/python bench/status.py        # about 45 s; prints Markdown, exits
+    .venv/bin/python bench/status.py        # about 45 s; prints Markdown, exits
 
 The sandbox stack (sandbox.stack.SandboxStack: Redis, PostgreSQL, moto, three fake Kubernetes
 API servers, all seeded) plus a small CloudWatch that answers GetMetricData p99 (moto cannot).

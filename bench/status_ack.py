@@ -1,6 +1,6 @@
 """Issue 3 benchmark: acks stay fast while 20 `/rtb status` wait on backends that hang 2 s.
 
-    /work/venv/bin/python bench/status_ack.py     # about 45 s; prints Markdown, exits
+    .venv/bin/python bench/status_ack.py     # about 45 s; prints Markdown, exits
 
 The sandbox stack (sandbox.stack.SandboxStack: Redis, PostgreSQL, moto, the fake AWS that
 answers the p99, three fake Kubernetes API servers) runs in this process with the load client;

@@ -6,11 +6,10 @@ drops every connection at the moment the fake Kubernetes API has applied the cha
 answers. The test reads the database directly, past the proxy.
 """
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -82,18 +81,6 @@ class CutBot:
             except BackendUnavailable:
                 continue  # each attempt waits up to the pool's timeout
         await self.slack.runtime.deps.require_gate().sweep()
-
-
-@pytest.fixture
-def pg_proxy(pg_url: str) -> Iterator[tuple[TcpProxy, str]]:
-    target = urlsplit(pg_url)
-    assert target.hostname and target.port
-    proxy = TcpProxy(target.hostname, target.port)
-    port = proxy.start()
-    try:
-        yield proxy, target._replace(netloc=f"{target.username}@127.0.0.1:{port}").geturl()
-    finally:
-        proxy.stop()
 
 
 @asynccontextmanager

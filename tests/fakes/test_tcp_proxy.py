@@ -1,24 +1,7 @@
 """The TCP proxy used to cut the bot's database: it forwards, drops, refuses, and forwards again."""
 
-from collections.abc import Iterator
-from urllib.parse import urlsplit
-
 import psycopg
 import pytest
-
-from sandbox.tcp_proxy import TcpProxy
-
-
-@pytest.fixture
-def proxied(pg_url: str) -> Iterator[tuple[TcpProxy, str]]:
-    target = urlsplit(pg_url)
-    assert target.hostname and target.port
-    proxy = TcpProxy(target.hostname, target.port)
-    port = proxy.start()
-    try:
-        yield proxy, target._replace(netloc=f"{target.username}@127.0.0.1:{port}").geturl()
-    finally:
-        proxy.stop()
 
 
 async def _pid(conn: psycopg.AsyncConnection) -> int:
@@ -36,8 +19,8 @@ async def _session_ends(direct: psycopg.AsyncConnection, pid: int, polls: int = 
     return False
 
 
-async def test_a_cut_drops_open_connections_and_the_server_session(proxied, pg_url):
-    proxy, url = proxied
+async def test_a_cut_drops_open_connections_and_the_server_session(pg_proxy, pg_url):
+    proxy, url = pg_proxy
     async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as direct:
         conn = await psycopg.AsyncConnection.connect(url, autocommit=True)
         pid = await _pid(conn)
@@ -52,8 +35,8 @@ async def test_a_cut_drops_open_connections_and_the_server_session(proxied, pg_u
         assert locked == (True,)
 
 
-async def test_while_cut_new_connections_are_refused_until_restored(proxied):
-    proxy, url = proxied
+async def test_while_cut_new_connections_are_refused_until_restored(pg_proxy):
+    proxy, url = pg_proxy
     proxy.cut()
     with pytest.raises(psycopg.OperationalError):
         await psycopg.AsyncConnection.connect(url, connect_timeout=3)
@@ -63,8 +46,8 @@ async def test_while_cut_new_connections_are_refused_until_restored(proxied):
         assert await _pid(conn) > 0
 
 
-async def test_cut_when_sent_drops_the_statement_before_the_server_sees_it(proxied, pg_url):
-    proxy, url = proxied
+async def test_cut_when_sent_drops_the_statement_before_the_server_sees_it(pg_proxy, pg_url):
+    proxy, url = pg_proxy
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute("CREATE TABLE marks (n int)")
         proxy.cut_when_sent(b"INSERT INTO marks")

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from bot.app import Runtime, create_runtime
-from bot.settings import Secrets, Settings
+from bot.settings import Settings
 from handlers.jobs import JOBS
 from handlers.scheduled import fire_job
 from handlers.weekly_jobs import WEEKLY_JOB, chart_into_thread
 from ops.outbox import Outbox
-from tests.fixtures.bot import ACCOUNTS, AUDIT_KEYS, BOT_TOKEN, SIGNING_SECRET
+from tests.fixtures.bot import ACCOUNTS, BOT_TOKEN, secrets_for
 from tests.fixtures.weekly import (
     NOW,
     WEEK_START,
@@ -58,15 +58,7 @@ async def start_replica(settings: Settings, replica: str, now: datetime = NOW) -
 async def settings(kube, aws_endpoint, aws_env, fake_aws, fake_slack, pg_url, redis_url):
     await create_hub_tables(pg_url)
     config = weekly_config(kube, aws_endpoint, fake_aws, slack_api_url=fake_slack.base_url)
-    secrets = Secrets(
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        database_url=pg_url,
-        hub_database_url=pg_url,
-        redis_url=redis_url,
-        audit_hmac_keys=AUDIT_KEYS,
-    )
-    return Settings(config, secrets)
+    return Settings(config, secrets_for(pg_url, redis_url))
 
 
 @pytest.fixture

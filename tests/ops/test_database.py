@@ -1,7 +1,6 @@
 """ops.backends.db.Database across a real outage (a TCP proxy that drops every connection)."""
 
 from collections.abc import AsyncIterator
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -11,19 +10,16 @@ from sandbox.tcp_proxy import TcpProxy
 
 
 @pytest.fixture
-async def proxied_db(pg_url: str) -> AsyncIterator[tuple[Database, TcpProxy]]:
-    target = urlsplit(pg_url)
-    assert target.hostname and target.port
-    proxy = TcpProxy(target.hostname, target.port)
-    port = proxy.start()
-    url = target._replace(netloc=f"{target.username}@127.0.0.1:{port}").geturl()
+async def proxied_db(
+    pg_proxy: tuple[TcpProxy, str],
+) -> AsyncIterator[tuple[Database, TcpProxy]]:
+    proxy, url = pg_proxy
     db = Database("PostgreSQL (bot)", url, timeout=2.0)
     await db.open()
     try:
         yield db, proxy
     finally:
         await db.close()
-        proxy.stop()
 
 
 async def test_the_first_query_after_an_outage_does_not_fail_on_a_dead_idle_connection(
