@@ -32,7 +32,7 @@ from collections.abc import Coroutine
 from contextlib import ExitStack
 from datetime import timedelta
 from functools import partial
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import structlog
 
@@ -54,6 +54,10 @@ from bot.requests import bolt_request
 from bot.settings import ConfigError, Settings, load_settings
 from handlers.scheduled import Fired, fire_job
 from sandbox.fake_slack import FakeSlackAPI, ResponsePost, SlackCall
+from sandbox.verbs import VERBS, VerbContext, run_verb
+
+if TYPE_CHECKING:
+    from sandbox.stack import SandboxStack
 from sandbox.slack_payloads import (
     block_actions,
     form_body,
@@ -83,6 +87,7 @@ HELP = """Console commands:
   /submit <text>   answer the open modal (the reason a prd change needs, or an option's value)
   /as <user>       act as another user ({users})
   /fire <job>      run a scheduled job now as the scheduler would, claim included ({jobs})
+  /sandbox <verb>  make the sandbox misbehave on purpose (/sandbox help lists the verbs)
   /whoami          show the acting user
   /quit            leave (end of input and Ctrl-C do the same)"""
 BACKGROUND_WAIT_SECONDS = 120  # how long a line waits for the work it started
@@ -113,10 +118,13 @@ class Console:
         out: TextIO,
         *,
         logged: LoggedErrors | None = None,
+        sandbox: SandboxStack | None = None,
     ) -> None:
-        """`logged`: the bot's logged errors count as unexpected errors too (exit status)."""
+        """`logged`: the bot's logged errors count as unexpected errors too (exit status).
+        `sandbox`: the running sandbox `/sandbox` verbs act on (None: against a real config)."""
         self.runtime, self.slack, self.users, self.out = runtime, slack, users, out
         self.logged = logged
+        self.sandbox = sandbox
         self.user_id = users.get(user, user)
         self.buttons: list[ButtonRef] = []
         self.modal: dict[str, Any] | None = None  # the latest form shown, until submitted
@@ -184,6 +192,8 @@ class Console:
             self._switch(rest.strip())
         elif word == "/fire":
             await self._fire(rest.strip())
+        elif word == "/sandbox":
+            await self._misbehave(rest)
         elif word == "/whoami":
             self._print(f"acting as {self.user_name} ({self.user_id})")
         else:
@@ -197,6 +207,14 @@ class Console:
             return
         self.user_id = self.users.get(name, name)
         self._print(f"now acting as {self.user_name} ({self.user_id})")
+
+    async def _misbehave(self, line: str) -> None:
+        """A `/sandbox` verb, then what the bot posted in reaction (its outbox delivered)."""
+        context = None if self.sandbox is None else VerbContext(self.sandbox, self.runtime)
+        self._print(await run_verb(VERBS, context, line))
+        await self.runtime.deps.tasks.drain(BACKGROUND_WAIT_SECONDS)
+        await self.runtime.deps.require_push().sender.deliver_due()
+        self._show_new_output()
 
     async def _fire(self, name: str) -> None:
         """The job for its newest period, claimed like the scheduler claims it: a second
@@ -418,6 +436,7 @@ def _run_console(config_path: str, *, sandbox: bool, user: str, signals: StopSig
         environ = dict(os.environ)
         users: dict[str, str] = {}
         slack: FakeSlackAPI | None = None
+        started: SandboxStack | None = None
         if sandbox:
             from sandbox.stack import SandboxStack
 
@@ -447,7 +466,7 @@ def _run_console(config_path: str, *, sandbox: bool, user: str, signals: StopSig
             print(f"AUDIT_HMAC_KEYS: {exc} (README: Security)", file=sys.stderr)
             return 1
         configure_logging(secrets=settings.secrets.values(), stream=log_file)
-        session = _Session(settings, slack, users, user, log_path)
+        session = _Session(settings, slack, users, user, log_path, started)
         return asyncio.run(session.run(signals))
 
 
@@ -461,9 +480,10 @@ class _Session:
         users: dict[str, str],
         user: str,
         log_path: str,
+        sandbox: SandboxStack | None,
     ) -> None:
         self.settings, self.slack, self.users, self.user = settings, slack, users, user
-        self.log_path = log_path
+        self.log_path, self.sandbox = log_path, sandbox
 
     async def run(self, signals: StopSignals) -> int:
         loop = asyncio.get_running_loop()
@@ -488,7 +508,15 @@ class _Session:
         interactive = sys.stdin.isatty()
         if interactive:
             print(f"rtb-ops-bot console — logs in {self.log_path}. /help for console commands.")
-        console = Console(runtime, self.slack, self.users, self.user, sys.stdout, logged=logged)
+        console = Console(
+            runtime,
+            self.slack,
+            self.users,
+            self.user,
+            sys.stdout,
+            logged=logged,
+            sandbox=self.sandbox,
+        )
         # input() reads a terminal through C's stdio (its line editing), holding no lock of
         # Python's; other input goes through FdLines.
         terminal = interactive and sys.stdout.isatty()
