@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ _EMOJI = {
 }
 _LINK = re.compile(r"<([^|>]+)\|([^>]+)>")
 _MENTION = re.compile(r"<[@#!]([^>|]+)(?:\|[^>]*)?>")
+_CODE = re.compile(r"(`[^`\n]*`)")
 _BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 
 
@@ -47,9 +49,15 @@ def mrkdwn_to_text(text: str) -> str:
         text = text.replace(emoji, plain)
     text = _LINK.sub(r"\2 (\1)", text)
     text = _MENTION.sub(r"@\1", text)
-    text = _BOLD.sub(r"\1", text)
+    text = _outside_code(text, lambda part: _BOLD.sub(r"\1", part))
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return text.replace("```", "")
+
+
+def _outside_code(text: str, change: Callable[[str], str]) -> str:
+    """Slack formats nothing inside `code`: a cron's `0 9 * * 1` keeps its stars."""
+    parts = _CODE.split(text)
+    return "".join(part if index % 2 else change(part) for index, part in enumerate(parts))
 
 
 def _text_of(obj: dict[str, Any] | None) -> str:

@@ -91,6 +91,11 @@ def test_blocks_become_text_with_numbered_buttons():
     assert mrkdwn_to_text(":red_circle: <https://x.io|dash>") == "[RED] dash (https://x.io)"
 
 
+def test_stars_inside_code_are_kept_as_slack_keeps_them():
+    text = "*daily-digest* runs `0 9 * * *` and *weekly* `0 9 * * mon`"
+    assert mrkdwn_to_text(text) == "daily-digest runs `0 9 * * *` and weekly `0 9 * * mon`"
+
+
 FIRE_DRILL = """\
 /fire daily-digest
 /fire daily-digest
