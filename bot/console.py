@@ -25,7 +25,9 @@ ignored when the shell started (`nohup`) stays ignored.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Coroutine
@@ -90,6 +92,7 @@ HELP = """Console commands:
   /sandbox <verb>  make the sandbox misbehave on purpose (/sandbox help lists the verbs)
   /whoami          show the acting user
   /quit            leave (end of input and Ctrl-C do the same)"""
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 BACKGROUND_WAIT_SECONDS = 120  # how long a line waits for the work it started
 FIRE_ANY_AGE = timedelta(days=8)  # /fire takes a job's newest period (weekly included)
 
@@ -202,8 +205,16 @@ class Console:
         return True
 
     def _switch(self, name: str) -> None:
+        """A known name, or a Slack user id (against a real config, whose users the console
+        does not know by name); anything else is refused with the names there are."""
+        known = ", ".join(self.users) or "none by name"
         if not name:
-            self._print("usage: /as <user>")
+            self._print(f"usage: /as <user> (users: {known}; or a Slack user id)")
+            return
+        if name not in self.users and not SLACK_USER_ID.fullmatch(name):
+            close = difflib.get_close_matches(name, self.users, n=1)
+            hint = f" Did you mean `{close[0]}`?" if close else ""
+            self._print(f"no user `{name}`.{hint} Users: {known}; or a Slack user id (U…).")
             return
         self.user_id = self.users.get(name, name)
         self._print(f"now acting as {self.user_name} ({self.user_id})")

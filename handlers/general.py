@@ -11,12 +11,16 @@ from ops import health
 
 
 async def run_help(call: CommandCall) -> Message:
-    """With a verb: that command's usage; without: every command, grouped."""
-    verb = (call.values["command"] or "").lower().strip()
+    """With a verb: that command's usage; with a family's first word (`preview`, `queue`):
+    the commands of that family; without: every command, grouped."""
+    verb = " ".join((call.values["command"] or "").lower().split())
     if not verb:
         return render_help(call.table.values())
     if verb in call.table:
         return render_command_help(call.table[verb])
+    family = [c for c in call.table.values() if c.verb.split()[0] == verb]
+    if family:
+        return render_help(family)
     raise unknown_verb(verb, call.table)
 
 

@@ -49,9 +49,15 @@ def unknown_verb(verb: str, table: Mapping[str, Command]) -> UserError:
     return UserError(f"I don't know `{verb}`.{hint} Try `/rtb help` for the list.")
 
 
+HELP_WORDS = ("-h", "--help")
+
+
 def parse(text: str, table: Mapping[str, Command]) -> Parsed:
+    """`--help` or `-h` anywhere after a verb is that verb's help (`/rtb help <verb>`)."""
     words = tokenize(text)
     command, rest = find_command(words, table)
+    if "help" in table and any(word in HELP_WORDS for word in rest):
+        return Parsed(table["help"], {"command": command.verb})
     positionals, flag_words = _split_flags(command, rest)
     values = _bind_positionals(command, positionals)
     values.update(_bind_flags(command, flag_words))

@@ -1,5 +1,6 @@
 """The console is a scriptable text backend: piped lines in, readable answers out."""
 
+import io
 import subprocess
 import sys
 
@@ -89,6 +90,23 @@ def test_blocks_become_text_with_numbered_buttons():
         ("reject", "AR-1", "C1"),
     ]
     assert mrkdwn_to_text(":red_circle: <https://x.io|dash>") == "[RED] dash (https://x.io)"
+
+
+async def test_as_an_unknown_user_is_refused_with_the_users_there_are(bot_settings, fake_slack):
+    from bot.app import create_runtime
+    from bot.console import Console
+
+    runtime = create_runtime(bot_settings, retries=0)
+    out = io.StringIO()
+    console = Console(runtime, fake_slack, {"viewer1": "UVIEWER1", "lead1": "ULEAD1"}, "lead1", out)
+    await console.execute("/as leed1")
+    await console.execute("/as UOTHER1")
+    lines = out.getvalue().splitlines()
+    assert (
+        lines[0]
+        == "no user `leed1`. Did you mean `lead1`? Users: viewer1, lead1; or a Slack user id (U…)."
+    )
+    assert lines[1] == "now acting as UOTHER1 (UOTHER1)"
 
 
 def test_stars_inside_code_are_kept_as_slack_keeps_them():

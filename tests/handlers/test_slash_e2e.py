@@ -4,6 +4,8 @@ import io
 import json
 import time
 
+import pytest
+
 from bot.logs import configure_logging
 from handlers.context import Deps, TaskTracker
 from handlers.slash import answer
@@ -29,6 +31,21 @@ async def test_the_word_payload_in_a_command_still_gets_an_answer(slack):
 async def test_help_for_one_command_and_unknown_verb(slack):
     assert "`/rtb help [<command>…]`" in answer_text(await slack.ask("help help"))
     assert "Did you mean `ping`?" in answer_text(await slack.ask("pnig"))
+
+
+async def test_help_of_a_family_lists_its_commands(slack):
+    text = answer_text(await slack.ask("help preview"))
+    assert "I don't know" not in text
+    assert "`/rtb preview create`" in text and "`/rtb preview delete`" in text
+    assert "`/rtb pods`" not in text
+
+
+@pytest.mark.parametrize("line", ["status -h", "queue --help", "queue pause preview-queue -h"])
+async def test_help_flags_after_any_command_show_its_help(slack, line):
+    verb = " ".join(w for w in line.split() if w not in ("-h", "--help", "preview-queue"))
+    text = answer_text(await slack.ask(line))
+    assert f"/rtb {verb}* — " in text, text
+    assert "is not a valid" not in text and "has no option" not in text
 
 
 async def test_ping_reports_every_backend_per_env(slack):
