@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     shell = commands.add_parser("shell", help="the local console: type /rtb commands")
     shell.add_argument("--sandbox", action="store_true", help="start a local sandbox first")
     shell.add_argument("--as", dest="user", default="operator1", help="acting user (sandbox name)")
-    commands.add_parser("sandbox", help="start the local sandbox and print its settings")
+    sandbox = commands.add_parser("sandbox", help="start the local sandbox and print its settings")
+    sandbox.add_argument("--env-file", help="also write its `export` lines to this file")
     check = commands.add_parser("check-config", help="validate a configuration file")
     check.add_argument("file", nargs="?", help="the file (default: --config)")
     audit = commands.add_parser("audit", help="the bot's audit log")
@@ -62,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sandbox":
         from bot.sandbox import run_sandbox_forever
 
-        return run_sandbox_forever()
+        return run_sandbox_forever(args.env_file)
     if args.command == "audit":
         from bot.audit_cli import verify_audit_log
 

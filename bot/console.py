@@ -56,6 +56,7 @@ from bot.requests import bolt_request
 from bot.settings import ConfigError, Settings, load_settings
 from handlers.scheduled import Fired, fire_job
 from sandbox.fake_slack import FakeSlackAPI, ResponsePost, SlackCall
+from sandbox.users import CONSOLE_USERS_VARIABLE, parse_users
 from sandbox.verbs import VERBS, VerbContext, run_verb
 
 if TYPE_CHECKING:
@@ -439,13 +440,15 @@ def run_console(config_path: str, *, sandbox: bool, user: str) -> int:
 
 def _run_console(config_path: str, *, sandbox: bool, user: str, signals: StopSignals) -> int:
     replace_unencodable_output()
-    log_path = os.path.join(tempfile.gettempdir(), "rtb-console.log")
+    # one log per console: two consoles on a machine never interleave their lines
+    log_fd, log_path = tempfile.mkstemp(prefix="rtb-console-", suffix=".log")
+    os.close(log_fd)
     with ExitStack() as stack:
         # open until the very end: the sandbox's teardown may still log
         log_file = stack.enter_context(open(log_path, "a", encoding="utf-8"))
         configure_logging(stream=log_file)  # the sandbox's too; again below with the secrets
         environ = dict(os.environ)
-        users: dict[str, str] = {}
+        users = parse_users(environ.get(CONSOLE_USERS_VARIABLE, ""))  # from `rtb-bot sandbox`
         slack: FakeSlackAPI | None = None
         started: SandboxStack | None = None
         if sandbox:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+from pathlib import Path
 
 
-def run_sandbox_forever() -> int:
+def run_sandbox_forever(env_file: str | None = None) -> int:
+    """`env_file`: where to write the `export` lines too (`. F` in another shell)."""
     from sandbox.stack import SandboxStack
 
     stop = threading.Event()
@@ -15,8 +17,11 @@ def run_sandbox_forever() -> int:
         signal.signal(stop_signal, lambda *_: stop.set())
     with SandboxStack() as stack:
         print(stack.describe(), flush=True)
+        if env_file is not None:
+            Path(env_file).write_text("\n".join(stack.export_lines()) + "\n", encoding="utf-8")
+            print(f"\nThe environment is in {env_file}: `. {env_file}` in another shell.")
         print(
-            "\nSandbox running. Export the settings above, then e.g. "
+            "\nSandbox running. Paste the export lines above, then e.g. "
             "`rtb-bot serve --http --port 3000` or `rtb-bot shell`. Ctrl-C stops it.",
             flush=True,
         )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shlex
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +41,7 @@ from sandbox.seed_queues import seed_queues
 from sandbox.seed_trail_logs import seed_trail_logs
 from sandbox.seed_weekly import seed_cleanup_failures, seed_engine_samples, seed_weekly_trail
 from sandbox.servers import MotoServer, PostgresServer, RedisServer
+from sandbox.users import CONSOLE_USERS_VARIABLE, format_users
 
 ACCOUNTS = {"int": "111111111111", "stg": "222222222222", "prd": "333333333333"}
 USERS = {
@@ -292,9 +294,16 @@ class SandboxStack:
                 f"  live queue    {traffic.queue}: a job every {traffic.interval:g} s, "
                 "and a worker completing them"
             ]
-        lines += ["  environment:"] + [f"    {k}={v}" for k, v in self.environ.items()]
+        lines += ["  environment (paste into another shell, or `rtb-bot sandbox --env-file F`):"]
+        lines += [f"    {line}" for line in self.export_lines()]
         lines += ["  seeded:"] + [f"    {line}" for line in self._seed_facts()]
         return "\n".join(lines)
+
+    def export_lines(self) -> list[str]:
+        """`export K=V` lines, quoted for a POSIX shell: what `rtb-bot serve` or a second
+        `rtb-bot shell` needs to reach this sandbox, its users (by name) included."""
+        environ = {**self.environ, CONSOLE_USERS_VARIABLE: format_users(self.users)}
+        return [f"export {key}={shlex.quote(value)}" for key, value in environ.items()]
 
     def _seed_facts(self) -> list[str]:
         facts = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ from bot.settings import load_config, load_settings
 from sandbox.servers import free_port
 from sandbox.slack_payloads import form_body, signed_headers, slash_command
 from sandbox.stack import ACCOUNTS, SandboxStack
+from sandbox.users import CONSOLE_USERS_VARIABLE, parse_users
 
 STATES = (
     "waiting",
@@ -301,6 +303,17 @@ def test_config_file_validates_and_points_at_the_servers(stack: SandboxStack) ->
     assert config.hub.queues == ("jira-queue", "pr-review-queue", "preview-queue")
     assert set(stack.users.values()) == {"UVIEWER1", "UOPERATOR1", "UOPERATOR2", "ULEAD1", "ULEAD2"}
     assert "config file" in stack.describe()
+
+
+def test_the_export_lines_give_another_shell_the_sandbox_and_its_users(stack: SandboxStack) -> None:
+    exported = {}
+    for line in stack.export_lines():
+        assert line.startswith("export ")
+        key, _, value = line.removeprefix("export ").partition("=")
+        (exported[key],) = shlex.split(value)  # one shell word, whatever the value holds
+    assert {k: v for k, v in exported.items() if k != CONSOLE_USERS_VARIABLE} == stack.environ
+    assert parse_users(exported[CONSOLE_USERS_VARIABLE]) == stack.users
+    assert "\n    export RTB_CONFIG=" in stack.describe()
 
 
 def test_the_hub_api_lists_each_envs_previews_as_the_runbooks_curl_reads_them(
