@@ -120,7 +120,8 @@ _THRESHOLDS: dict[IndicatorKey, Callable[[float], str]] = {
 
 def render_status(report: StatusReport, timezone: str) -> Message:
     scope = f"previews in {report.env}" if report.env else "previews in every env"
-    blocks: list[Block] = [header("rtb-ai-hub status")]
+    title = f"rtb-ai-hub status · previews in {report.env}" if report.env else "rtb-ai-hub status"
+    blocks: list[Block] = [header(title)]
     blocks += [section(_indicator_line(i, report, timezone)) for i in report.indicators]
     tally = _tally(report.indicators)
     blocks.append(
@@ -322,7 +323,10 @@ def _execution_filters(report: ExecutionsReport) -> str:
 def _execution_summary(report: ExecutionsReport) -> str:
     completed, failed = report.runs("completed"), report.runs("failed")
     finished = completed + failed
-    rate = f" ({100 * failed / finished:.1f} % of finished)" if finished else ""
+    # a rate over one status is always 0 or 100 %: only the unfiltered view has one
+    rate = (
+        f" ({100 * failed / finished:.1f} % of finished)" if finished and not report.status else ""
+    )
     return (
         f"*{report.runs():,} runs*: {completed:,} completed, {failed:,} failed{rate}, "
         f"{report.runs('running'):,} running"

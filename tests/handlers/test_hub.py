@@ -194,6 +194,8 @@ def test_render_executions_empty_with_hostile_filter_golden():
     )
     message = render_executions(report, TZ)
     assert_golden("hub_executions_empty", message)
+    failed_only = replace(report, groups=(ExecutionGroup("pr-review", "failed", 3, 1.0, 2.0),))
+    assert "% of finished" not in shown(render_executions(failed_only, TZ))  # 100 % says nothing
     assert message.text == "Workflow executions — last 1h: 0 runs"
     assert "<@U123>" not in shown(message) and "&lt;@U123&gt;" in shown(message)
 
@@ -314,6 +316,7 @@ async def test_status_for_one_env_and_with_a_failing_cluster(slack, world, kube)
     )
     text = answer_text(await slack.ask("status prd"))
     assert "previews in prd" in text and "prd 1" not in text
+    assert text.startswith("rtb-ai-hub status · previews in prd"), text[:80]  # the header
     assert "*Kubernetes prd*: HTTP 403 Forbidden" in text
     assert "`58`" in text  # the other indicators are still there
 
