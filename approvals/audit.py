@@ -71,6 +71,13 @@ class AuditRecord:
 
 
 @dataclass(frozen=True)
+class AuditPage:
+    records: tuple[AuditRecord, ...]
+    offset: int  # how many newer records precede this page
+    total: int  # records matching the filters, all pages
+
+
+@dataclass(frozen=True)
 class ChainHead:
     seq: int
     hash: str
@@ -155,15 +162,28 @@ class AuditLog:
         user: str | None = None,
         env: str | None = None,
         limit: int = 30,
-    ) -> list[AuditRecord]:
-        """Newest first."""
+        offset: int = 0,
+    ) -> AuditPage:
+        """Newest first: `limit` records after skipping `offset`, and how many match in all."""
         rows = await self.db.fetch(
-            f"SELECT {_CONTENT} FROM rtb_bot.audit_events WHERE at >= %s"
+            f"SELECT {_CONTENT}, count(*) OVER () AS total FROM rtb_bot.audit_events"
+            " WHERE at >= %s"
             " AND (%s::text IS NULL OR actor = %s) AND (%s::text IS NULL OR env = %s)"
-            " ORDER BY id DESC LIMIT %s",
-            (since, user, user, env, env, limit),
+            " ORDER BY id DESC LIMIT %s OFFSET %s",
+            (since, user, user, env, env, limit, offset),
         )
-        return [AuditRecord(row["id"], row["at"], _event(row)) for row in rows]
+        records = tuple(AuditRecord(row["id"], row["at"], _event(row)) for row in rows)
+        total = int(rows[0]["total"]) if rows else await self._count(since, user, env)
+        return AuditPage(records, offset, total)
+
+    async def _count(self, since: datetime, user: str | None, env: str | None) -> int:
+        """A page past the end has no rows to carry the total."""
+        row = await self.db.fetch_one(
+            "SELECT count(*) AS total FROM rtb_bot.audit_events WHERE at >= %s"
+            " AND (%s::text IS NULL OR actor = %s) AND (%s::text IS NULL OR env = %s)",
+            (since, user, user, env, env),
+        )
+        return int(row["total"]) if row else 0
 
 
 async def _append_locked(conn: Connection, event: AuditEvent, keys: SigningKeys) -> int:

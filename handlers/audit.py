@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from approvals.audit import AuditPage
 from handlers.context import CommandCall
 from handlers.render.message import Message
-from handlers.render.policy import render_audit
-from handlers.spec import ENV, Command, Flag, duration
+from handlers.render.policy import AuditWindow, render_audit
+from handlers.spec import ENV, Command, Flag, bounded_int, duration
 
 GROUP = "Approvals"
 _USER = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
@@ -22,15 +23,33 @@ def slack_user(text: str) -> str:
     return match[1] or match[2]
 
 
+PAGE_SIZE = 30
+
+
 async def run_audit(call: CommandCall) -> Message:
     gate, values = call.deps.require_gate(), call.values
-    since: timedelta = values["since"]
-    records = await gate.audit.search(
-        datetime.now(UTC) - since, user=values["user"], env=values["env"]
+    start = datetime.now(UTC) - values["since"]
+    page = await gate.audit.search(
+        start,
+        user=values["user"],
+        env=values["env"],
+        limit=PAGE_SIZE,
+        offset=(values["page"] - 1) * PAGE_SIZE,
     )
-    return render_audit(
-        records, _scope(values["since"], values["user"], values["env"]), gate.timezone
-    )
+    scope = _scope(values["since"], values["user"], values["env"])
+    return render_audit(page, AuditWindow(scope, start, _next_page(call, page)), gate.timezone)
+
+
+def _next_page(call: CommandCall, page: AuditPage) -> str | None:
+    """The command that shows the next, older page, filters kept; None on the last page."""
+    if page.offset + len(page.records) >= page.total:
+        return None
+    words = [f"/rtb audit --since {duration_words(call.values['since'])}"]
+    if call.values["user"]:
+        words.append(f"--user {call.values['user']}")
+    if call.values["env"]:
+        words.append(f"--env {call.values['env']}")
+    return " ".join([*words, f"--page {call.values['page'] + 1}"])
 
 
 def _scope(since: timedelta, user: str | None, env: str | None) -> str:
@@ -47,6 +66,15 @@ def _humane(span: timedelta) -> str:
     return f"{hours / 24:g} days" if hours >= 24 else f"{hours:g} hours"
 
 
+def duration_words(span: timedelta) -> str:
+    """A duration as `--since` takes it back: 7d, 36h, 90m."""
+    seconds = int(span.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 COMMANDS = (
     Command(
         "audit",
@@ -58,6 +86,9 @@ COMMANDS = (
             ),
             Flag("user", "only this user (a mention or an id)", slack_user, metavar="@user"),
             Flag("env", "only this env", ENV, metavar="env"),
+            Flag(
+                "page", "older records, 30 a page", bounded_int(1, 10_000), default=1, metavar="2"
+            ),
         ),
         group=GROUP,
         examples=("/rtb audit", "/rtb audit --since 24h --env prd"),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
-from approvals.audit import AuditRecord
+from approvals.audit import AuditPage, AuditRecord
 from approvals.policy import Decision, PolicyRow
 from approvals.roles import RoleInfo
 from handlers.render.approvals import when
@@ -86,12 +88,20 @@ def render_whoami(
     return Message(text=f"You are {info.role}", blocks=tuple(blocks), ephemeral=True)
 
 
-def render_audit(records: Sequence[AuditRecord], scope: str, tz: ZoneInfo) -> Message:
-    if not records:
-        return Message(
-            text="No audit events", blocks=(section(f"No audit events {scope}."),), ephemeral=True
-        )
-    lines = [_audit_line(record, tz) for record in records]
+@dataclass(frozen=True)
+class AuditWindow:
+    scope: str  # "of the last 7 days by <@U…> in prd"
+    start: datetime  # the real window's start
+    next_page: str | None  # the command for older records; None on the last page
+
+
+def render_audit(page: AuditPage, window: AuditWindow, tz: ZoneInfo) -> Message:
+    since = f"since {when(window.start, tz)} ({tz.key})"
+    if not page.records:
+        empty = "past the last page: " if page.total else ""
+        text = f"No audit events {empty}{window.scope}, {since}."
+        return Message(text="No audit events", blocks=(section(text),), ephemeral=True)
+    lines = [_audit_line(record, tz) for record in page.records]
     chunks, current = [], ""
     for line in lines:
         if len(current) + len(line) > 2800:
@@ -99,9 +109,17 @@ def render_audit(records: Sequence[AuditRecord], scope: str, tz: ZoneInfo) -> Me
             current = ""
         current += line + "\n"
     chunks.append(current)
-    blocks = [header(f"Audit log {scope}"), *(section(c) for c in chunks[:40])]
-    blocks.append(context("Newest first. `rtb-bot audit verify` checks the hash chain."))
-    return Message(text=f"{len(records)} audit events", blocks=tuple(blocks), ephemeral=True)
+    first, last = page.offset + 1, page.offset + len(page.records)
+    count = f"{first}–{last} of {page.total}" if page.total > len(page.records) else "all"
+    more = f" · `{window.next_page}` for older ones" if window.next_page else ""
+    blocks = [
+        header(f"Audit log {window.scope}"),
+        context(f"{since} · {count}, newest first{more}"),
+        *(section(c) for c in chunks[:40]),
+        context("`rtb-bot audit verify` checks the hash chain."),
+    ]
+    text = f"{len(page.records)} of {page.total} audit events"
+    return Message(text=text, blocks=tuple(blocks), ephemeral=True)
 
 
 def _audit_line(record: AuditRecord, tz: ZoneInfo) -> str:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from approvals.audit import AuditEvent
 from ops.config import Config
 from tests.approvals.support import (
     PREVIEW,
@@ -145,3 +146,17 @@ async def test_audit_shows_who_did_what(slack, kube):
     assert "refused" in only_user and request_id not in only_user
     assert "No audit events" in answer_text(await slack.ask("audit --user ULEAD2"))
     assert "must be a Slack user" in answer_text(await slack.ask("audit --user bob"))
+
+
+async def test_audit_pages_through_every_record_with_the_filters_kept(slack, runtime):
+    audit = runtime.deps.require_gate().audit
+    for number in range(65):
+        await audit.append(AuditEvent("UOPERATOR2", "scale", "refused", "stg", {"n": number}))
+    first = answer_text(await slack.ask("audit --since 36h --user UOPERATOR2"))
+    assert "1–30 of 65, newest first" in first
+    assert "`/rtb audit --since 36h --user UOPERATOR2 --page 2` for older ones" in first
+    third = answer_text(await slack.ask("audit --since 36h --user UOPERATOR2 --page 3"))
+    assert "61–65 of 65" in third and "for older ones" not in third
+    assert "n=0" in third and "n=64" not in third  # the oldest ones are on the last page
+    beyond = answer_text(await slack.ask("audit --since 36h --user UOPERATOR2 --page 4"))
+    assert "No audit events past the last page" in beyond

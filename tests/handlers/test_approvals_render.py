@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from approvals.audit import AuditEvent, AuditRecord
+from approvals.audit import AuditEvent, AuditPage, AuditRecord
 from approvals.mutations import Change
 from approvals.outcomes import (
     ApprovalRequested,
@@ -30,8 +30,9 @@ from handlers.render.approvals import (
     render_reason_modal,
     render_request_outcome,
     render_unknown_alert,
+    when,
 )
-from handlers.render.policy import render_audit, render_policy, render_whoami
+from handlers.render.policy import AuditWindow, render_audit, render_policy, render_whoami
 from ops.config import Config
 from tests.golden import GOLDEN_DIR, assert_golden, buttons, shown
 
@@ -204,14 +205,22 @@ def test_policy_whoami_and_audit():
         SPEC.params,
         detail={"reason": "viewers cannot request changes"},
     )
-    records = [AuditRecord(2, AT, refused), AuditRecord(1, AT, event)]
-    audit = render_audit(records, "of the last 7 days", TZ)
+    page = AuditPage((AuditRecord(2, AT, refused), AuditRecord(1, AT, event)), 0, 2)
+    window = AuditWindow("of the last 7 days", AT - timedelta(days=7), None)
+    audit = render_audit(page, window, TZ)
     assert_golden("approvals_audit", audit)
-    assert audit.text == "2 audit events"
+    assert audit.text == "2 of 2 audit events"
+    assert f"since {when(AT - timedelta(days=7), TZ)} (Asia/Seoul) · all, newest first" in shown(
+        audit
+    )
     lines = [line for line in shown(audit).splitlines() if line.startswith("`#")]
     assert [line.split()[0] for line in lines] == ["`#2`", "`#1`"]  # newest first
     assert "int → refused — viewers cannot request changes" in lines[0]
     assert "prd → requested (AR-7K3Q9)" in lines[1]
+    paged = render_audit(
+        replace(page, offset=30, total=212), replace(window, next_page="/rtb audit --page 3"), TZ
+    )
+    assert "31–32 of 212, newest first · `/rtb audit --page 3` for older ones" in shown(paged)
 
 
 def test_the_reason_modal():
