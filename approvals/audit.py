@@ -21,7 +21,7 @@ A state change and its audit row are written in one transaction (`append(event, 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -75,6 +75,10 @@ class AuditPage:
     records: tuple[AuditRecord, ...]
     offset: int  # how many newer records precede this page
     total: int  # records matching the filters, all pages
+
+    def __iter__(self) -> Iterator[AuditRecord]:
+        """A page reads as its records, newest first."""
+        return iter(self.records)
 
 
 @dataclass(frozen=True)
