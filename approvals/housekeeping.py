@@ -32,6 +32,7 @@ async def expire_due(parts: GateParts) -> list[ApprovalRequest]:
     )
     for request in expired:
         await parts.notifier.update_card(request)
+        await parts.notifier.post_outcome(request)  # tells the requester (mentioned)
     return expired
 
 

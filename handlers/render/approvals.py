@@ -168,20 +168,25 @@ def _unknown(request: ApprovalRequest) -> str:
 
 
 def render_request_outcome(request: ApprovalRequest) -> Message:
-    """Posted in the card's thread once the request is decided or has run."""
+    """Posted in the card's thread once the request is decided or has run. Whatever did not
+    go as asked mentions the requester, so Slack tells them (a thread alone notifies nobody
+    who has not replied in it)."""
     head = f"*{request.id}*: {_what(request)}"
+    requester = f"<@{request.requester}>"
     if request.status == "succeeded":
         text = (
             f":white_check_mark: {head} succeeded: {_change(request)}. Requested by "
             f"<@{request.requester}>, approved by {mentions(request.approvers)}."
         )
     elif request.status == "failed":
-        text = f":x: {head} was not run: {_failure(request.result)}"
+        text = f":x: {requester} {head} was not run: {_failure(request.result)}"
     elif request.status == "unknown":
-        text = f":warning: {head}: {_unknown(request)}"
+        text = f":warning: {requester} {head}: {_unknown(request)}"
     elif request.status == "rejected":
         note = f": {escape(request.decision_note)}" if request.decision_note else "."
-        text = f":no_entry: {head} was rejected by <@{request.decided_by}>{note}"
+        text = f":no_entry: {requester} {head} was rejected by <@{request.decided_by}>{note}"
+    elif request.status == "expired":
+        text = f":hourglass: {requester} {head} expired: no lead decided in time. Nothing was run."
     else:
         text = f"{head} is {request.status}."
     unrecorded = _unrecorded_note(request.result.get("unrecorded"))

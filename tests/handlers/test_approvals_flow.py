@@ -151,8 +151,12 @@ async def test_the_expiry_job_closes_requests_and_updates_cards(slack, kube):
     )
     expired = await gate.expire_due()
     assert [r.id for r in expired] == [request_id] and await gate.expire_due() == []
-    assert "Expired" in text_of(card(slack.api, request_id))
+    message = card(slack.api, request_id)
+    assert "Expired" in text_of(message)
     assert (await audit_outcomes(slack, request_id))[-1] == "expired"
+    (told,) = slack.api.thread(APPROVALS, message["ts"])  # the requester is told, once
+    assert "<@UOPERATOR1>" in text_of(told) and "expired" in text_of(told)
+    assert "Nothing was run" in text_of(told)
 
 
 async def test_rejected_and_cancelled_requests_cannot_be_approved(slack, kube):
@@ -184,6 +188,7 @@ async def test_reject_by_command_with_a_reason(slack, kube):
     message = card(slack.api, request_id)
     assert "use the KEDA pause instead" in text_of(message)
     thread = slack.api.thread(APPROVALS, message["ts"])
+    assert "<@UOPERATOR1>" in text_of(thread[-1])  # Slack tells the requester
     assert "rejected by <@ULEAD1>" in text_of(thread[-1])
 
 
