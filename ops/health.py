@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from ops.backends.container import Backends
 from ops.backends.redis_client import ping_redis
 from ops.config import EnvName
+from ops.errors import BackendUnavailable
 from ops.fanout import Part, gather_parts
+from ops.logs import QUERY_ENV
+
+LOG_GROUPS = "AWS::Logs::LogGroup"
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,16 @@ async def ping(backends: Backends, version: str) -> PingReport:
             calls[f"Hub API {env}"] = backends.hub_api.probe(env)
         else:
             unconfigured.append(BackendCheck(f"Hub API {env}", False, False, "not configured"))
-    parts = await gather_parts(calls, timeout)
+    sources = [env for env in backends.config.environments if env != QUERY_ENV]
+    linked = asyncio.ensure_future(_oam_links(backends)) if sources else None
+    for env in sources:  # one call to the observability account serves every source env
+        assert linked is not None
+        calls[f"OAM {env} → {QUERY_ENV}"] = _oam_link(backends, env, linked)
+    try:
+        parts = await gather_parts(calls, timeout)
+    finally:
+        if linked is not None:
+            linked.cancel()
     checks = [_check(name, part, part.value or "") for name, part in parts.items()]
     return PingReport(version, (*checks, *unconfigured))
 
@@ -74,6 +88,29 @@ async def _aws_account(backends: Backends, env: EnvName) -> str:
     )
     expected = backends.config.environments[env].account_id
     return f"account {account}" + ("" if account == expected else f" (config says {expected}!)")
+
+
+async def _oam_links(backends: Backends) -> dict[str, tuple[str, ...]]:
+    return await backends.blocking.run(
+        f"OAM {QUERY_ENV}",
+        backends.config.timeouts.backend_seconds,
+        backends.aws.oam_linked_accounts,
+        QUERY_ENV,
+    )
+
+
+async def _oam_link(
+    backends: Backends, env: EnvName, linked: asyncio.Future[dict[str, tuple[str, ...]]]
+) -> str:
+    """Whether `env`'s log groups reach the observability account, where every log search
+    runs: without the link, `/rtb search … --env prd` finds nothing and cannot say why."""
+    account = backends.config.environments[env].account_id
+    shared = (await asyncio.shield(linked)).get(account)
+    if shared is None:
+        raise BackendUnavailable(f"OAM {env}", f"account {account} has no link to {QUERY_ENV}")
+    if LOG_GROUPS not in shared:
+        raise BackendUnavailable(f"OAM {env}", f"account {account}'s link shares no log groups")
+    return f"account {account} linked (log groups shared)"
 
 
 async def _kube_version(backends: Backends, env: EnvName) -> str:

@@ -340,12 +340,24 @@ def run_query(program: InsightsQuery, lines: list[tuple[str, _LogLine]]) -> list
     return rows[: program.limit or 10000]
 
 
+_SHARED_BY_DEFAULT = ("AWS::Logs::LogGroup", "AWS::CloudWatch::Metric")  # an OAM link
+
+
 # -- the server ------------------------------------------------------------------------------
 
 
 class FakeAws:
-    def __init__(self, upstream: str | None = None, host: str = "127.0.0.1") -> None:
-        """`upstream`: moto's URL, for forwarding other calls and resolving access keys."""
+    def __init__(
+        self,
+        upstream: str | None = None,
+        host: str = "127.0.0.1",
+        *,
+        oam_links: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """`upstream`: moto's URL, for forwarding other calls and resolving access keys.
+        `oam_links`: sink account → the source accounts linked to it (log groups and
+        metrics shared), the state `reset()` returns to."""
+        self._initial_oam_links = {k: tuple(v) for k, v in (oam_links or {}).items()}
         self.upstream = upstream.rstrip("/") if upstream else None
         self.host = host
         self.url = ""
@@ -358,6 +370,8 @@ class FakeAws:
         self._queries: dict[str, _Query] = {}
         self._metrics: dict[_MetricKey, list[tuple[float, float]]] = {}
         self._faults: list[_Fault] = []
+        self._oam_links: dict[str, dict[str, tuple[str, ...]]] = {}  # sink account → links
+        self._restore_oam_links()
         self._ids = itertools.count(1)
         self._http: aiohttp.ClientSession | None = None
         self._server = ThreadedHttpServer(
@@ -397,6 +411,7 @@ class FakeAws:
             self._queries.clear()
             self._metrics.clear()
             self._faults.clear()
+            self._restore_oam_links()
             self.query_polls = 0
 
     def bind_account(self, access_key_id: str, account: str) -> None:
@@ -423,6 +438,27 @@ class FakeAws:
         with self._lock:
             self._trail.setdefault(account, []).append(_lookup_event(record, moment))
         return str(record["eventID"])
+
+    def _restore_oam_links(self) -> None:
+        self._oam_links = {
+            sink: dict.fromkeys(sources, _SHARED_BY_DEFAULT)
+            for sink, sources in self._initial_oam_links.items()
+        }
+
+    def add_oam_link(
+        self,
+        sink_account: str,
+        source_account: str,
+        resource_types: Sequence[str] = _SHARED_BY_DEFAULT,
+    ) -> None:
+        """A CloudWatch OAM link from `source_account` to the sink in `sink_account` (moto has
+        no OAM): oam:ListSinks and oam:ListAttachedLinks answer from these."""
+        with self._lock:
+            self._oam_links.setdefault(sink_account, {})[source_account] = tuple(resource_types)
+
+    def remove_oam_link(self, sink_account: str, source_account: str) -> None:
+        with self._lock:
+            self._oam_links.get(sink_account, {}).pop(source_account, None)
 
     def add_log_group(self, group: str) -> None:
         """Make a log group exist (StartQuery on an unknown group is ResourceNotFound)."""
@@ -501,7 +537,9 @@ class FakeAws:
         key, region, service = _credential(request.headers.get("Authorization", ""))
         account = await self._account(key)
         body = _json_body(raw)
-        handler = self._handler(target, body)
+        if service == "oam":  # REST-JSON: the operation is the path
+            operation = request.path.strip("/")
+        handler = self._oam_handler(operation) if service == "oam" else self._handler(target, body)
         with self._lock:
             self.requests.append(
                 AwsCall(
@@ -526,6 +564,8 @@ class FakeAws:
             return await self._forward(request, raw)
         with self._lock:
             answer = handler(body, account)
+        if service == "oam":
+            return web.json_response(answer)
         kind = JSON_10 if target.startswith(CLOUDWATCH_PREFIX) else JSON_11
         return web.Response(text=json.dumps(answer), content_type=kind)
 
@@ -540,6 +580,31 @@ class FakeAws:
             LOGS_PREFIX + "StopQuery": self._stop_query,
         }
         return handlers.get(target)
+
+    def _oam_handler(self, operation: str) -> Any:
+        handlers = {"ListSinks": self._list_sinks, "ListAttachedLinks": self._list_attached_links}
+        if operation not in handlers:
+            raise AwsError("UnknownOperationException", f"the fake has no oam {operation}", 404)
+        return handlers[operation]
+
+    def _list_sinks(self, body: dict[str, Any], account: str | None) -> dict[str, Any]:
+        if account is None or account not in self._oam_links:
+            return {"Items": []}
+        return {"Items": [{"Arn": _sink_arn(account), "Id": "fake-sink", "Name": "rtb-hub"}]}
+
+    def _list_attached_links(self, body: dict[str, Any], account: str | None) -> dict[str, Any]:
+        sink = body.get("SinkIdentifier")
+        if account is None or sink != _sink_arn(account) or account not in self._oam_links:
+            raise AwsError("ResourceNotFoundException", f"sink {sink} not found", 404)
+        items = [
+            {
+                "Label": source,
+                "LinkArn": f"arn:aws:oam:{REGION_OF_SINKS}:{source}:link/fake-{source}",
+                "ResourceTypes": list(types),
+            }
+            for source, types in self._oam_links[account].items()
+        ]
+        return {"Items": items}
 
     def _take_fault(self, operation: str, account: str | None) -> _Fault | None:
         for fault in self._faults:
@@ -762,6 +827,13 @@ def percentile(values: Sequence[float], p: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(p / 100 * len(ordered)))
     return ordered[rank - 1]
+
+
+REGION_OF_SINKS = "ap-northeast-2"
+
+
+def _sink_arn(account: str) -> str:
+    return f"arn:aws:oam:{REGION_OF_SINKS}:{account}:sink/fake-sink"
 
 
 def _credential(authorization: str) -> tuple[str | None, str | None, str]:

@@ -52,7 +52,7 @@ USERS = {
     "lead2": "ULEAD2",
 }
 QUEUES = ("jira-queue", "pr-review-queue", "preview-queue")
-FAKED_AWS = ("cloudtrail", "logs", "cloudwatch")  # via FakeAws: what moto cannot do
+FAKED_AWS = ("cloudtrail", "logs", "cloudwatch", "oam")  # via FakeAws: what moto cannot do
 BOT_DB, HUB_DB = "rtb_bot", "rtb_hub"
 FIXED_ENVIRON = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -118,7 +118,9 @@ class SandboxStack:
         try:
             self._dir = Path(tempfile.mkdtemp(prefix="rtb-sandbox-"))
             self._start_servers()
-            self.fake_aws = FakeAws(upstream=self.moto.url)
+            # int is the observability account: stg's and prd's logs are linked to it (OAM)
+            oam_links = {ACCOUNTS["int"]: (ACCOUNTS["stg"], ACCOUNTS["prd"])}
+            self.fake_aws = FakeAws(upstream=self.moto.url, oam_links=oam_links)
             self.fake_aws.start()
             self.postgres.create_database(BOT_DB)
             owner_url, runtime_url = set_up_bot_roles(self.postgres, BOT_DB)
@@ -275,7 +277,7 @@ class SandboxStack:
             f"  Redis         {self.redis.url} (BullMQ prefix bull: {', '.join(QUEUES)})",
             f"  AWS (moto)    {self.moto.url} region {REGION}",
             f"  AWS (fake)    {self.fake_aws.url if self.fake_aws else '-'} "
-            "CloudTrail, Logs Insights, CloudWatch p99",
+            "CloudTrail, Logs Insights, CloudWatch p99, OAM links",
         ]
         lines += [
             f"  kube {env:<8} {server.url} (account {ACCOUNTS[env]}, "

@@ -161,3 +161,20 @@ class AwsSessions:
     def caller_account(self, env: EnvName, actor: Actor = BOT) -> str:
         """The account the env's credentials land in (sts:GetCallerIdentity). Blocking."""
         return str(self.client(env, "sts", actor).get_caller_identity()["Account"])
+
+    def oam_linked_accounts(self, env: EnvName) -> dict[str, tuple[str, ...]]:
+        """The source accounts linked to `env`'s OAM sinks, with what each shares
+        (`AWS::Logs::LogGroup`, …): oam:ListSinks + oam:ListAttachedLinks. Blocking."""
+        oam = self.client(env, "oam")
+        linked: dict[str, tuple[str, ...]] = {}
+        for sinks in oam.get_paginator("list_sinks").paginate():
+            for sink in sinks.get("Items", []):
+                pages = oam.get_paginator("list_attached_links").paginate(
+                    SinkIdentifier=sink["Arn"]
+                )
+                for page in pages:
+                    for link in page.get("Items", []):
+                        account = str(link.get("LinkArn", "")).split(":")[4:5]
+                        if account:
+                            linked[account[0]] = tuple(link.get("ResourceTypes", ()))
+        return linked

@@ -55,7 +55,22 @@ async def test_ping_reports_every_backend_per_env(slack):
     for name in ("PostgreSQL (bot)", "PostgreSQL (hub)", "Redis", "AWS stg", "Kubernetes prd"):
         assert name in text
     assert "account 222222222222" in text and "account 333333333333" in text
+    assert "*OAM stg → int* — account 222222222222 linked (log groups shared)" in text
+    assert "*OAM prd → int* — account 333333333333 linked" in text
+    assert "OAM int" not in text  # int is where the searches run
     assert "all configured backends reachable" in text
+
+
+async def test_ping_names_a_source_account_whose_logs_do_not_reach_int(slack, fake_aws_server):
+    fake_aws_server.remove_oam_link("111111111111", "333333333333")
+    fake_aws_server.add_oam_link("111111111111", "222222222222", ["AWS::CloudWatch::Metric"])
+    try:
+        text = answer_text(await slack.ask("ping"))
+    finally:
+        fake_aws_server.reset()
+    assert "some backends are not reachable" in text
+    assert "*OAM prd → int* — account 333333333333 has no link to int" in text
+    assert "*OAM stg → int* — account 222222222222's link shares no log groups" in text
 
 
 async def test_ping_names_the_backend_that_fails(slack, kube):

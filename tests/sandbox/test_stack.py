@@ -29,7 +29,7 @@ from bot.audit_cli import verify_audit_log
 from bot.settings import load_config, load_settings
 from sandbox.servers import free_port
 from sandbox.slack_payloads import form_body, signed_headers, slash_command
-from sandbox.stack import ACCOUNTS, SandboxStack
+from sandbox.stack import ACCOUNTS, FAKED_AWS, SandboxStack
 from sandbox.users import CONSOLE_USERS_VARIABLE, parse_users
 
 STATES = (
@@ -286,7 +286,8 @@ def test_fake_aws_has_the_trail_the_logs_and_a_p99(stack: SandboxStack) -> None:
     )
     assert answer["MetricDataResults"][0]["Values"][0] > 3900  # the last 12 minutes are slow
     config = load_config(stack.environ["RTB_CONFIG"])
-    assert config.aws.service_endpoints == dict.fromkeys(("cloudtrail", "logs", "cloudwatch"), url)
+    assert config.aws.service_endpoints == dict.fromkeys(FAKED_AWS, url)
+    assert set(FAKED_AWS) == {"cloudtrail", "logs", "cloudwatch", "oam"}
 
 
 # -- configuration ---------------------------------------------------------------------------
