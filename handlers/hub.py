@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 from handlers.context import CommandCall
 from handlers.render.hub import (
     render_costs,
@@ -69,10 +74,42 @@ async def run_executions(call: CommandCall) -> Message:
     return render_executions(report, config.timezone, config.hub.dashboard_url)
 
 
+MAX_DAYS_BACK = 90  # ai_costs is the hub's table; older days are a query for psql
+
+
+def cost_day(text: str) -> str:
+    """`today`, `yesterday` or YYYY-MM-DD (resolved in the team's time zone when run)."""
+    if text in ("today", "yesterday"):
+        return text
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(text).isoformat()
+    raise ValueError("must be today, yesterday or a date like 2026-12-02")
+
+
+def cost_window(call: CommandCall, now: datetime | None = None) -> costs.CostWindow:
+    """One window per answer: `--since` (rolling) or `--day` (a calendar day), default today."""
+    since, day = call.values["since"], call.values["day"]
+    if since is not None and day is not None:
+        raise call.table["costs"].usage_error("Use `--day` or `--since`, not both.")
+    now = now or datetime.now(UTC)
+    if since is not None:
+        return costs.CostWindow.last(since, now)
+    timezone = call.deps.config.timezone
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    words = {"today": today, "yesterday": today - timedelta(days=1)}
+    chosen = words.get(day or "today") or date.fromisoformat(day or "")
+    if chosen > today:
+        raise call.table["costs"].usage_error(f"{chosen} has not happened yet (today is {today}).")
+    if chosen < today - timedelta(days=MAX_DAYS_BACK):
+        raise call.table["costs"].usage_error(f"At most {MAX_DAYS_BACK} days back.")
+    return costs.CostWindow.calendar_day(chosen, timezone, now)
+
+
 async def run_costs(call: CommandCall) -> Message:
-    values = call.values
+    window = cost_window(call)
     report = await costs.cost_report(
-        call.deps.backends, values["since"], values["by"], actor=_actor(call)
+        call.deps.backends, window, call.values["by"], actor=_actor(call)
     )
     return render_costs(report, call.deps.config.timezone)
 
@@ -126,7 +163,13 @@ COMMANDS: tuple[Command, ...] = (
         "AI API cost (ai_costs) against the daily threshold, Fargate preview cost per account.",
         run_costs,
         flags=(
-            Flag("since", "window, e.g. 1h, 24h, 7d", duration, _SINCE_24H, metavar="1h|24h|7d"),
+            Flag(
+                "day",
+                "a calendar day in the team's time zone (default: today so far)",
+                cost_day,
+                metavar="yesterday|YYYY-MM-DD",
+            ),
+            Flag("since", "a rolling window instead, e.g. 1h, 24h, 7d", duration, metavar="24h"),
             Flag(
                 "by",
                 "group by model or env (default: both)",
@@ -135,6 +178,6 @@ COMMANDS: tuple[Command, ...] = (
             ),
         ),
         group=GROUP,
-        examples=("/rtb costs --since 1h", "/rtb costs --since 7d --by env"),
+        examples=("/rtb costs", "/rtb costs --day yesterday", "/rtb costs --since 7d --by env"),
     ),
 )

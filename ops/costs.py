@@ -1,14 +1,17 @@
 """Costs (runbook §3.3, §5.3 "AI cost spike"): `ai_costs` and Fargate preview cost per account.
 
 AI cost is the runbook's query, parameterised: `SELECT model, env, SUM(total_cost_usd),
-COUNT(*) FROM ai_costs WHERE created_at > now() - %s::interval GROUP BY …`. The grouping
-columns come from a fixed table, never from user text. Fargate preview cost is Cost Explorer's
-`env: preview` cost allocation tag, asked in each env's own account.
+COUNT(*) FROM ai_costs WHERE created_at … GROUP BY …`. The grouping columns come from a fixed
+table, never from user text. Fargate preview cost is Cost Explorer's `env: preview` cost
+allocation tag, asked in each env's own account.
+
+One window per answer (`CostWindow`): every number of a costs answer covers the same span, a
+local calendar day (today so far, or a past day: what the $100/day threshold is about) or a
+rolling window (`--since 24h`), so "today $120" never sits beside a 24-hour table of $144.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -42,9 +45,37 @@ FROM ai_costs WHERE created_at >= %(since)s
 def _costs_sql(by: Grouping | None) -> str:
     return (
         f"SELECT {_SELECT_COLUMNS[by]}, sum(total_cost_usd) AS total, count(*) AS calls "
-        "FROM ai_costs WHERE created_at > now() - %(since)s::interval "
+        "FROM ai_costs WHERE created_at >= %(start)s AND created_at < %(end)s "
         f"GROUP BY {_GROUP_COLUMNS[by]} ORDER BY total DESC, calls DESC LIMIT %(limit)s"
     )
+
+
+@dataclass(frozen=True)
+class CostWindow:
+    start: datetime
+    end: datetime  # exclusive; now, for today and rolling windows
+    day: date | None = None  # a local calendar day: the daily threshold applies
+    since: timedelta | None = None  # a rolling window, as asked
+    so_far: bool = False  # a calendar day still running (today)
+
+    @classmethod
+    def last(cls, since: timedelta, now: datetime | None = None) -> CostWindow:
+        end = now or datetime.now(UTC)
+        return cls(end - since, end, since=since)
+
+    @classmethod
+    def calendar_day(cls, day: date, timezone: str, now: datetime | None = None) -> CostWindow:
+        """`day` in the team's time zone, up to now when it is today."""
+        zone, end_of_now = ZoneInfo(timezone), now or datetime.now(UTC)
+        start = datetime.combine(day, time(0), zone)
+        end_of_day = datetime.combine(day + timedelta(days=1), time(0), zone)
+        return cls(start, min(end_of_day, end_of_now), day=day, so_far=end_of_now < end_of_day)
+
+    @property
+    def utc_days(self) -> tuple[date, date]:
+        """The Cost Explorer days (UTC, end exclusive) that cover the window."""
+        last = (self.end - timedelta(microseconds=1)).astimezone(UTC).date()
+        return self.start.astimezone(UTC).date(), last + timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -57,7 +88,7 @@ class CostLine:
 
 @dataclass(frozen=True)
 class AiCosts:
-    since: timedelta
+    window: CostWindow
     by: Grouping | None
     lines: tuple[CostLine, ...]  # most expensive first
 
@@ -94,19 +125,19 @@ class FargateCost:
 
 @dataclass(frozen=True)
 class CostReport:
-    since: timedelta
+    window: CostWindow
     threshold_usd: float  # AI cost per day (thresholds.ai_cost_daily_usd)
     ai: Part[AiCosts]
-    today: Part[DailyCost]
     fargate: tuple[tuple[EnvName, Part[FargateCost]], ...]
 
 
-async def ai_costs(db: Database, since: timedelta, by: Grouping | None = None) -> AiCosts:
-    rows = await db.fetch(_costs_sql(by), {"since": since, "limit": MAX_LINES})
+async def ai_costs(db: Database, window: CostWindow, by: Grouping | None = None) -> AiCosts:
+    params = {"start": window.start, "end": window.end, "limit": MAX_LINES}
+    rows = await db.fetch(_costs_sql(by), params)
     lines = tuple(
         CostLine(row["model"], row["env"], Decimal(row["total"]), int(row["calls"])) for row in rows
     )
-    return AiCosts(since, by, lines)
+    return AiCosts(window, by, lines)
 
 
 def local_midnight(now: datetime, timezone: str) -> datetime:
@@ -122,11 +153,19 @@ async def ai_cost_today(db: Database, timezone: str, now: datetime | None = None
 
 
 async def fargate_preview_cost(
-    backends: Backends, env: EnvName, *, actor: Actor = BOT, today: date | None = None
+    backends: Backends,
+    env: EnvName,
+    *,
+    actor: Actor = BOT,
+    today: date | None = None,
+    span: tuple[date, date] | None = None,
 ) -> FargateCost:
-    """The last `FARGATE_DAYS` full UTC days of `env: preview` cost in `env`'s account."""
-    end = today or datetime.now(UTC).date()
-    start = end - timedelta(days=FARGATE_DAYS)
+    """`env: preview` cost in `env`'s account over `span` (UTC days, end exclusive); by
+    default the last `FARGATE_DAYS` full UTC days before `today`."""
+    if span is None:
+        end = today or datetime.now(UTC).date()
+        span = (end - timedelta(days=FARGATE_DAYS), end)
+    start, end = span
     answer = await backends.blocking.run(
         _ce_name(env),
         backends.config.timeouts.backend_seconds,
@@ -166,40 +205,24 @@ def _day_amount(result: dict[str, Any]) -> tuple[date, Decimal]:
 
 async def cost_report(
     backends: Backends,
-    since: timedelta,
+    window: CostWindow,
     by: Grouping | None = None,
     *,
     actor: Actor = BOT,
 ) -> CostReport:
-    """AI cost over `since` and today, Fargate preview cost per env: all at once.
+    """AI cost and Fargate preview cost per env over one window: all at once.
 
     Parts are named after their backend, so a part that times out names what was slow.
     """
     config = backends.config
-    calls: dict[str, Any] = {HUB_DB: _hub_costs(backends, since, by)}
+    calls: dict[str, Any] = {HUB_DB: ai_costs(backends.hub_db, window, by)}
     for env in config.environments:
-        calls[_ce_name(env)] = fargate_preview_cost(backends, env, actor=actor)
+        calls[_ce_name(env)] = fargate_preview_cost(
+            backends, env, actor=actor, span=window.utc_days
+        )
     parts = await gather_parts(calls, config.timeouts.backend_seconds)
-    hub: Part[tuple[AiCosts, DailyCost]] = parts[HUB_DB]
-    ai, today = _split(hub)
     fargate = tuple((env, parts[_ce_name(env)]) for env in config.environments)
-    return CostReport(since, config.thresholds.ai_cost_daily_usd, ai, today, fargate)
-
-
-async def _hub_costs(
-    backends: Backends, since: timedelta, by: Grouping | None
-) -> tuple[AiCosts, DailyCost]:
-    db = backends.hub_db
-    ai, today = await asyncio.gather(
-        ai_costs(db, since, by), ai_cost_today(db, backends.config.timezone)
-    )
-    return ai, today
-
-
-def _split(part: Part[tuple[AiCosts, DailyCost]]) -> tuple[Part[AiCosts], Part[DailyCost]]:
-    if part.value is None:
-        return Part(failure=part.failure), Part(failure=part.failure)
-    return Part(value=part.value[0]), Part(value=part.value[1])
+    return CostReport(window, config.thresholds.ai_cost_daily_usd, parts[HUB_DB], fargate)
 
 
 def _ce_name(env: EnvName) -> str:

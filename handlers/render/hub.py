@@ -18,7 +18,7 @@ from handlers.render.message import (
     header,
     section,
 )
-from ops.costs import AiCosts, CostReport, DailyCost, FargateCost
+from ops.costs import AiCosts, CostReport, CostWindow, FargateCost
 from ops.executions import ExecutionFailure, ExecutionsReport
 from ops.fanout import Failed, Part
 from ops.queues import QueueCounts, QueueDetail, QueuesOverview
@@ -363,40 +363,58 @@ def _execution_failures(failures: Sequence[ExecutionFailure], timezone: str) -> 
 
 
 def render_costs(report: CostReport, timezone: str) -> Message:
-    window = _window(report.since)
+    """Every number covers `report.window`: its title says which."""
+    title = _cost_window_title(report.window, timezone)
     blocks: list[Block] = [
-        header(f"Costs — last {window}"),
-        section(_today_line(report.today, report.threshold_usd, timezone)),
-        section(_ai_section(report.ai, window)),
+        header(f"Costs — {title}"),
+        section(_ai_total_line(report, timezone)),
+        section(_ai_section(report.ai)),
         section(_fargate_section(report.fargate)),
     ]
-    summary = f"AI cost, last {window}: " + (
+    summary = f"AI cost, {title}: " + (
         _usd(report.ai.value.total_usd) if report.ai.value is not None else "unknown"
     )
     return Message(text=summary, blocks=tuple(blocks))
 
 
-def _today_line(today: Part[DailyCost], threshold: float, timezone: str) -> str:
-    limit = f"${threshold:,.0f}/day"
-    if today.value is None:
-        assert today.failure is not None
-        return f"{MARKS['unknown']} *AI cost today* ({limit}) — unknown: {_failure(today.failure)}"
-    cost = today.value
-    mark = MARKS["red"] if cost.total_usd > Decimal(str(threshold)) else MARKS["green"]
-    since = _local(cost.since, timezone, "%H:%M")
-    return (
-        f"{mark} *AI cost today*  `{_usd(cost.total_usd)}`  (threshold {limit}) — "
-        f"since {since} ({timezone}), {cost.calls:,} calls"
-    )
+def _cost_window_title(window: CostWindow, timezone: str) -> str:
+    if window.since is not None:
+        return f"last {_window(window.since)}"
+    assert window.day is not None
+    if window.so_far:
+        return f"today so far ({window.day:%Y-%m-%d}, {timezone})"
+    return f"{window.day:%Y-%m-%d} ({timezone})"
 
 
-def _ai_section(ai: Part[AiCosts], window: str) -> str:
+def _ai_total_line(report: CostReport, timezone: str) -> str:
+    """A calendar day is judged against the daily threshold; a rolling window cannot be."""
+    limit = f"${report.threshold_usd:,.0f}/day"
+    ai = report.ai
+    if ai.value is None:
+        assert ai.failure is not None
+        return f"{MARKS['unknown']} *AI cost* ({limit}) — unknown: {_failure(ai.failure)}"
+    total, calls = ai.value.total_usd, ai.value.calls
+    if report.window.day is None:
+        return (
+            f"*AI cost*  `{_usd(total)}`, {calls:,} calls — the {limit} threshold is per "
+            "calendar day: `/rtb costs` (today) or `/rtb costs --day yesterday`"
+        )
+    mark = MARKS["red"] if total > Decimal(str(report.threshold_usd)) else MARKS["green"]
+    if report.window.so_far:
+        until = _local(report.window.end, timezone, "%H:%M")
+        span = f"00:00–{until} ({timezone})"
+    else:
+        span = f"the whole day ({timezone})"
+    return f"{mark} *AI cost*  `{_usd(total)}`  (threshold {limit}) — {span}, {calls:,} calls"
+
+
+def _ai_section(ai: Part[AiCosts]) -> str:
     if ai.value is None:
         assert ai.failure is not None
         return f"*AI API cost* (`ai_costs`) — unknown: {_failure(ai.failure)}"
     costs = ai.value
     grouping = {None: "model and env", "model": "model", "env": "env"}[costs.by]
-    title = f"*AI API cost by {grouping}, last {window}*"
+    title = f"*AI API cost by {grouping}*"
     if not costs.lines:
         return f"{title}\nNo AI calls recorded."
     return f"{title}\n{code_block(_cost_table(costs))}"

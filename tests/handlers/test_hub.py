@@ -16,7 +16,7 @@ from handlers.render.hub import (
     render_queues,
     render_status,
 )
-from ops.costs import AiCosts, CostLine, CostReport, DailyCost, FargateCost
+from ops.costs import AiCosts, CostLine, CostReport, CostWindow, DailyCost, FargateCost
 from ops.executions import ErrorRate, ExecutionFailure, ExecutionGroup, ExecutionsReport
 from ops.fanout import Failed, Part
 from ops.queues import FailedJob, QueueCounts, QueueDetail, QueuesOverview
@@ -207,11 +207,11 @@ def test_render_costs_golden():
         CostLine("gpt-4.1", "prd", Decimal("3.25"), 1_250),
     )
     days = tuple((date(2025, 3, d), Decimal("7.80")) for d in range(3, 10))
+    today = CostWindow.calendar_day(date(2025, 3, 10), "Asia/Seoul", AT)
     report = CostReport(
-        timedelta(hours=24),
+        today,
         100.0,
-        Part(value=AiCosts(timedelta(hours=24), None, lines)),
-        Part(value=DailyCost(datetime(2025, 3, 9, 15, tzinfo=UTC), Decimal("120.5"), 220)),
+        Part(value=AiCosts(today, None, lines)),
         (
             (
                 "int",
@@ -237,8 +237,11 @@ def test_render_costs_golden():
     )
     message = render_costs(report, TZ)
     assert_golden("hub_costs", message)
-    assert message.text == "AI cost, last 24h: $68.87"  # 45.12 + 20.50 + 3.25
+    assert (
+        message.text == "AI cost, today so far (2025-03-10, Asia/Seoul): $68.87"
+    )  # 45.12+20.50+3.25
     for fact in (
+        ":large_green_circle: *AI cost*  `$68.87`  (threshold $100/day) — 00:00–",
         "claude-sonnet-4 int      120       $45.12",
         "gpt-4.1 prd            1,250        $3.25",
         "*int* (111111111111) `$54.60` over 03-03 → 03-09 (UTC days), last day $7.80",
@@ -250,9 +253,8 @@ def test_render_costs_golden():
 def test_render_costs_by_env_with_the_hub_database_down_golden():
     down = Failed("PostgreSQL (hub)", "cannot connect")
     report = CostReport(
-        timedelta(days=7),
+        CostWindow.last(timedelta(days=7), AT),
         100.0,
-        Part(failure=down),
         Part(failure=down),
         (
             (
@@ -278,18 +280,22 @@ def test_render_costs_by_model_golden():
         CostLine("claude-sonnet-4", None, Decimal("30"), 40),
         CostLine("gpt-4.1", None, Decimal("0.5"), 2),
     )
-    report = CostReport(
-        timedelta(hours=1),
-        100.0,
-        Part(value=AiCosts(timedelta(hours=1), "model", lines)),
-        Part(value=DailyCost(datetime(2025, 3, 9, 15, tzinfo=UTC), Decimal("12"), 20)),
-        (),
-    )
+    last_hour = CostWindow.last(timedelta(hours=1), AT)
+    report = CostReport(last_hour, 100.0, Part(value=AiCosts(last_hour, "model", lines)), ())
     message = render_costs(report, TZ)
     assert_golden("hub_costs_by_model", message)
     assert message.text == "AI cost, last 1h: $30.50"
     assert "claude-sonnet-4       40       $30.00" in shown(message)
     assert "total                 42       $30.50" in shown(message)
+    assert "the $100/day threshold is per calendar day" in shown(message)  # not judged
+
+
+def test_render_costs_of_a_past_day_over_the_threshold():
+    day = CostWindow.calendar_day(date(2025, 3, 8), "Asia/Seoul", AT)
+    lines = (CostLine("claude-sonnet-4", "int", Decimal("144.40"), 300),)
+    message = render_costs(CostReport(day, 100.0, Part(value=AiCosts(day, None, lines)), ()), TZ)
+    assert message.text == "AI cost, 2025-03-08 (Asia/Seoul): $144.40"
+    assert ":red_circle: *AI cost*  `$144.40`  (threshold $100/day) — 00:00–00:00" in shown(message)
 
 
 # -- end to end -------------------------------------------------------------------------------
@@ -373,11 +379,23 @@ async def test_executions_bad_flags_are_usage_errors(slack):
 
 async def test_costs_end_to_end(slack, world):
     text = answer_text(await slack.ask("costs --since 1h --by model"))
-    assert "Costs — last 1h" in text and "AI API cost by model, last 1h" in text
+    assert "Costs — last 1h" in text and "AI API cost by model" in text
     assert "claude-sonnet-4" in text and "$120.00" in text
+    today = answer_text(await slack.ask("costs"))
+    assert "Costs — today so far (" in today and "(threshold $100/day)" in today
+    yesterday = answer_text(await slack.ask("costs --day yesterday --by env"))
+    assert "Costs — 20" in yesterday and "so far" not in yesterday
     for env in ("int", "stg", "prd"):
         assert f"• *{env}* (" in text  # Cost Explorer answered in each account
     assert "must be one of: model, env" in answer_text(await slack.ask("costs --by team"))
+    for line, said in (
+        ("costs --day 2026-02-30", "must be today, yesterday or a date like"),
+        ("costs --day tomorrow", "must be today, yesterday or a date like"),
+        ("costs --day 2999-01-01", "has not happened yet"),
+        ("costs --day 2001-01-01", "At most 90 days back"),
+        ("costs --day yesterday --since 1h", "Use `--day` or `--since`, not both."),
+    ):
+        assert said in answer_text(await slack.ask(line)), line
 
 
 # -- with a backend down ------------------------------------------------------------------------

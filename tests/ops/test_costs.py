@@ -9,7 +9,14 @@ from decimal import Decimal
 import pytest
 
 from ops.backends.container import BackendUrls, build_backends
-from ops.costs import ai_cost_today, ai_costs, cost_report, fargate_preview_cost, local_midnight
+from ops.costs import (
+    CostWindow,
+    ai_cost_today,
+    ai_costs,
+    cost_report,
+    fargate_preview_cost,
+    local_midnight,
+)
 from tests.fixtures.bot import ACCOUNTS
 from tests.ops.test_executions import ago, create_hub_tables, insert_costs
 
@@ -69,7 +76,7 @@ def seed_cost_explorer(endpoint, account, daily_amounts, today=TODAY):
 
 
 async def test_ai_cost_by_model_and_env_most_expensive_first(spend):
-    costs = await ai_costs(spend.hub_db, timedelta(hours=24))
+    costs = await ai_costs(spend.hub_db, CostWindow.last(timedelta(hours=24)))
     assert [(c.model, c.env, c.total_usd, c.calls) for c in costs.lines] == [
         ("claude-sonnet-4", "int", Decimal("20.000000"), 2),
         ("claude-sonnet-4", "stg", Decimal("3.000001"), 1),
@@ -79,12 +86,12 @@ async def test_ai_cost_by_model_and_env_most_expensive_first(spend):
 
 
 async def test_ai_cost_by_model_or_by_env(spend):
-    by_model = await ai_costs(spend.hub_db, timedelta(hours=24), "model")
+    by_model = await ai_costs(spend.hub_db, CostWindow.last(timedelta(hours=24)), "model")
     assert [(c.model, c.env, c.calls) for c in by_model.lines] == [
         ("claude-sonnet-4", None, 3),
         ("gpt-4.1", None, 1),
     ]
-    by_env = await ai_costs(spend.hub_db, timedelta(days=7), "env")
+    by_env = await ai_costs(spend.hub_db, CostWindow.last(timedelta(days=7)), "env")
     assert [(c.model, c.env, c.total_usd) for c in by_env.lines] == [
         (None, "int", Decimal("60.000000")),
         (None, "stg", Decimal("3.000001")),
@@ -93,7 +100,7 @@ async def test_ai_cost_by_model_or_by_env(spend):
 
 
 async def test_the_window_is_the_runbook_interval(spend):
-    last_hour = await ai_costs(spend.hub_db, timedelta(hours=1))
+    last_hour = await ai_costs(spend.hub_db, CostWindow.last(timedelta(hours=1)))
     assert last_hour.total_usd == Decimal("21.25") and last_hour.calls == 3
 
 
@@ -113,6 +120,25 @@ async def test_today_starts_at_local_midnight_of_the_configured_zone(pg_url, bac
     new_york = await ai_cost_today(backends.hub_db, "America/New_York", now)
     assert (new_york.total_usd, new_york.calls) == (Decimal(7), 3)
     assert local_midnight(now, "America/New_York") == datetime(2025, 3, 9, 5, 0, tzinfo=UTC)
+
+
+async def test_a_calendar_day_is_the_team_time_zones_day(pg_url, backends):
+    now = datetime(2025, 3, 10, 3, 0, tzinfo=UTC)  # 12:00 on the 10th in Seoul
+    await insert_costs(
+        pg_url,
+        [
+            ("m", "int", Decimal(1), datetime(2025, 3, 8, 14, 59, tzinfo=UTC)),  # 8th, 23:59 KST
+            ("m", "int", Decimal(2), datetime(2025, 3, 8, 15, 0, tzinfo=UTC)),  # 9th, 00:00 KST
+            ("m", "int", Decimal(4), datetime(2025, 3, 9, 14, 59, tzinfo=UTC)),  # 9th, 23:59 KST
+            ("m", "int", Decimal(8), datetime(2025, 3, 9, 15, 0, tzinfo=UTC)),  # 10th, 00:00 KST
+        ],
+    )
+    yesterday = CostWindow.calendar_day(date(2025, 3, 9), "Asia/Seoul", now)
+    assert not yesterday.so_far and yesterday.utc_days == (date(2025, 3, 8), date(2025, 3, 10))
+    assert (await ai_costs(backends.hub_db, yesterday)).total_usd == Decimal(6)
+    today = CostWindow.calendar_day(date(2025, 3, 10), "Asia/Seoul", now)
+    assert today.so_far and today.end == now
+    assert (await ai_costs(backends.hub_db, today)).total_usd == Decimal(8)
 
 
 async def test_fargate_preview_cost_is_asked_in_each_envs_own_account(aws_endpoint, backends):
@@ -147,12 +173,11 @@ async def test_cost_report_answers_with_what_it_got_when_aws_is_down(
     backends = build_backends(broken_aws, BackendUrls(pg_url, pg_url, redis_url), retries=0)
     await backends.open()
     try:
-        report = await cost_report(backends, timedelta(hours=24))
+        report = await cost_report(backends, CostWindow.last(timedelta(hours=24)))
     finally:
         await backends.close()
 
     assert report.ai.value is not None and report.ai.value.calls == 4
-    assert report.today.value is not None
     for env, part in report.fargate:
         assert part.failure is not None
         assert part.failure.backend == f"AWS {env} Cost Explorer"
@@ -167,11 +192,10 @@ async def test_cost_report_names_the_hub_database_when_it_is_down(
     backends = build_backends(bot_config, BackendUrls(dead, dead, redis_url), retries=0)
     await backends.open()
     try:
-        report = await cost_report(backends, timedelta(hours=1))
+        report = await cost_report(backends, CostWindow.last(timedelta(hours=1)))
     finally:
         await backends.close()
 
     assert report.ai.failure is not None and report.ai.failure.backend == "PostgreSQL (hub)"
-    assert report.today.failure == report.ai.failure
     fargate = dict(report.fargate)
     assert all(part.ok for part in fargate.values())
