@@ -295,7 +295,9 @@ def test_render_costs_of_a_past_day_over_the_threshold():
     lines = (CostLine("claude-sonnet-4", "int", Decimal("144.40"), 300),)
     message = render_costs(CostReport(day, 100.0, Part(value=AiCosts(day, None, lines)), ()), TZ)
     assert message.text == "AI cost, 2025-03-08 (Asia/Seoul): $144.40"
-    assert ":red_circle: *AI cost*  `$144.40`  (threshold $100/day) — 00:00–00:00" in shown(message)
+    assert ":red_circle: *AI cost*  `$144.40`  (threshold $100/day) — the whole day" in shown(
+        message
+    )
 
 
 # -- end to end -------------------------------------------------------------------------------
