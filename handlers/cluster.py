@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from zoneinfo import ZoneInfo
 
 from handlers.context import CommandCall
@@ -15,7 +16,7 @@ from handlers.render.cluster import (
 )
 from handlers.render.message import Message
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, duration, kube_name
-from ops import cluster, previews
+from ops import cluster, preview_hub, previews
 from ops.config import ENV_NAMES, EnvName
 from ops.errors import UserError
 
@@ -91,8 +92,11 @@ async def run_can_i(call: CommandCall) -> Message:
 async def run_previews(call: CommandCall) -> Message:
     configured = call.deps.config.environments
     envs = (_env(call),) if call.values["env"] else tuple(e for e in ENV_NAMES if e in configured)
-    report = await previews.list_previews(call.deps.backends, envs)
-    return render_previews(report, _zone(call))
+    report, listings = await asyncio.gather(
+        previews.list_previews(call.deps.backends, envs),
+        preview_hub.hub_listings(call.deps.backends, envs),
+    )
+    return render_previews(report, _zone(call), preview_hub.join_hub(report, listings))
 
 
 COMMANDS = (

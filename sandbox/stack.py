@@ -20,7 +20,7 @@ import shlex
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -54,6 +54,7 @@ USERS = {
 QUEUES = ("jira-queue", "pr-review-queue", "preview-queue")
 FAKED_AWS = ("cloudtrail", "logs", "cloudwatch", "oam")  # via FakeAws: what moto cannot do
 BOT_DB, HUB_DB = "rtb_bot", "rtb_hub"
+HUB_ONLY_PREVIEW = "PROJ-97"  # listed by stg's hub, no namespace
 FIXED_ENVIRON = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -173,6 +174,10 @@ class SandboxStack:
     def _seed_kube(self, now: datetime) -> None:
         for env, server in self.kube.items():
             seed_cluster(server, env, now=now)
+        # the hub and stg's cluster disagree once: a preview deleted by hand two days ago
+        # that the hub still lists (`/rtb previews` and the daily digest show it)
+        created = (now - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.hub_api.add_record("stg", HUB_ONLY_PREVIEW, "running", created)
 
     async def _seed_async(
         self, bot_url: str, hub_url: str, now: datetime
@@ -284,7 +289,10 @@ class SandboxStack:
             f"role {role_arn(ACCOUNTS[env])})"
             for env, server in self.kube.items()
         ]
-        lines += [f"  hub API       {self.hub_api.url}/<env>/api/previews (from the fake clusters)"]
+        lines += [
+            f"  hub API       {self.hub_api.url}/<env>/api/previews (from the fake clusters, "
+            f"and {HUB_ONLY_PREVIEW} in stg, which has no namespace)"
+        ]
         lines += [
             f"  Slack (fake)  {self.slack.base_url} (Web API and response URLs; "
             "what the bot sends to Slack lands here)"

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block
 from handlers.render.message import (
     MAX_SECTION_TEXT,
     Message,
+    clip,
     code_block,
     context,
     escape,
@@ -24,6 +25,7 @@ from ops.cluster import (
     RolloutHistory,
     RolloutStatus,
 )
+from ops.preview_hub import HubJoin
 from ops.previews import Preview, PreviewReport
 
 _CHUNK = MAX_SECTION_TEXT - 100  # room for the ``` fences and a header line
@@ -329,7 +331,10 @@ def render_can_i(review: AccessReview) -> Message:
 # -- previews ----------------------------------------------------------------------------------
 
 
-def render_previews(report: PreviewReport, zone: tzinfo) -> Message:
+def render_previews(report: PreviewReport, zone: tzinfo, hub: HubJoin | None = None) -> Message:
+    """`hub`: the hub's own list beside the clusters (a HUB column, and where they disagree);
+    left out when no env has a hub API configured."""
+    hub = hub if hub is not None and hub.consulted else None
     envs = ", ".join(report.envs)
     checked = f"{_local(report.checked_at, zone, '%H:%M')} {_zone_name(report.checked_at, zone)}"
     title = f"*Preview environments* in {envs}: {report.active} active"
@@ -337,11 +342,13 @@ def render_previews(report: PreviewReport, zone: tzinfo) -> Message:
         title += f", {len(report.cleanup_failures)} expired but still present"
     blocks: list[Block] = [section(title)]
     alerts = [line for p in report.previews for line in _preview_alerts(p, report, zone)]
+    if hub is not None:
+        alerts += _hub_disagreements(hub)
     if alerts:
         blocks.append(section("\n".join(alerts[:40])))
     if report.previews:
-        rows = [_preview_row(p, report.checked_at) for p in report.previews]
-        header = ("ISSUE", "ENV", "AGE", "EXPIRES", "PODS")
+        rows = [_preview_row(p, report.checked_at, hub) for p in report.previews]
+        header = ("ISSUE", "ENV", "AGE", "EXPIRES", "PODS", *(("HUB",) if hub else ()))
         blocks += _table_sections(_table(header, rows, {2, 4}))
     elif not report.failures:
         blocks.append(section(f":sparkles: No preview environments in {envs}."))
@@ -352,10 +359,11 @@ def render_previews(report: PreviewReport, zone: tzinfo) -> Message:
                 f"{escape(failure.reason)}): its previews are not shown."
             )
         )
+    hub_note = " · HUB: the hub's own status (`GET /api/previews`)" if hub else ""
     blocks.append(
         context(
-            f"PODS: ready / total · expiry notice {report.notice_hours:g}h before the TTL "
-            f"(`rtb.io/expires-at`) · checked {checked}"
+            f"PODS: ready / total{hub_note} · expiry notice {report.notice_hours:g}h before "
+            f"the TTL (`rtb.io/expires-at`) · checked {checked}"
         )
     )
     text = f"Previews: {report.active} active in {envs}"
@@ -364,7 +372,26 @@ def render_previews(report: PreviewReport, zone: tzinfo) -> Message:
     return Message(text=text, blocks=tuple(blocks[:50]))
 
 
-def _preview_row(preview: Preview, now: datetime) -> list[str]:
+def _hub_disagreements(hub: HubJoin) -> list[str]:
+    lines = [
+        f":ghost: {_code(p.issue_key)} ({p.env}): the namespace is there, but the hub does not "
+        "list it — nobody will clean it up (`/rtb preview delete` removes it)"
+        for p in hub.cluster_only
+    ]
+    lines += [
+        f":grey_question: {_code(h.issue_key)} ({h.env}): the hub lists it "
+        f"(`{escape(h.status)}`) but there is no namespace — deleted by hand, or never created"
+        for h in hub.hub_only
+    ]
+    lines += [
+        f":warning: *{li.env}*: the hub's list was not read ({escape(li.failure or '?')}), "
+        "so its previews were not compared"
+        for li in hub.unread
+    ]
+    return lines
+
+
+def _preview_row(preview: Preview, now: datetime, hub: HubJoin | None = None) -> list[str]:
     if preview.terminating:
         expires = "deleting"
     elif preview.expires_at is None:
@@ -376,7 +403,16 @@ def _preview_row(preview: Preview, now: datetime) -> list[str]:
     pods = f"{preview.pods_ready}/{len(preview.pods)}"
     if preview.oom_killed or preview.crash_looping:
         pods += " !"
-    return [preview.issue_key, preview.env, _age(preview.created_at, now), expires, pods]
+    row = [preview.issue_key, preview.env, _age(preview.created_at, now), expires, pods]
+    if hub is not None:
+        row.append(_hub_cell(hub, preview))
+    return row
+
+
+def _hub_cell(hub: HubJoin, preview: Preview) -> str:
+    if preview in hub.cluster_only:
+        return "not listed!"
+    return clip(hub.status_of(preview) or "?", 12)
 
 
 def _preview_alerts(preview: Preview, report: PreviewReport, zone: tzinfo) -> list[str]:

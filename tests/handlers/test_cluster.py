@@ -29,6 +29,7 @@ from ops.cluster import (
     parse_resource,
     parse_subject,
 )
+from ops.preview_hub import NOT_CONFIGURED, HubListing, join_hub
 from ops.previews import EnvFailure, PreviewReport, preview_from
 from tests.fixtures.bot import answer_text
 from tests.golden import assert_golden, shown
@@ -340,6 +341,28 @@ def test_previews_golden():
     assert "took 95s to Ready" in str(render_previews(one, SEOUL).to_json())
     none = PreviewReport(("int", "stg", "prd"), (), (), NOW, 2.0)
     assert_golden("cluster_previews_none", render_previews(none, SEOUL))
+
+    listings = (
+        HubListing("int", {"PROJ-123": "running", "PROJ-130": "expired"}),
+        HubListing("stg", {"PROJ-118": "running", "PROJ-97": "running"}),
+        HubListing("prd", {"PROJ-101": "running"}),  # prd's cluster did not answer
+    )
+    joined = join_hub(report, listings)
+    assert [(h.env, h.issue_key) for h in joined.hub_only] == [("stg", "PROJ-97")]
+    assert [p.issue_key for p in joined.cluster_only] == ["PROJ-125"]  # not PROJ-141: unknown
+    with_hub = render_previews(report, SEOUL, joined)
+    assert_golden("cluster_previews_hub", with_hub)
+    shown_ = shown(with_hub)
+    assert "`PROJ-97` (stg): the hub lists it (`running`) but there is no namespace" in shown_
+    assert "`PROJ-125` (stg): the namespace is there, but the hub does not list it" in shown_
+    assert "PROJ-130  int  1d5h  5h ago!     1/1  expired" in shown_  # the hub's status
+    unread = (HubListing("int", None, "HTTP 502"), HubListing("stg", None, NOT_CONFIGURED))
+    shown_unread = shown(render_previews(report, SEOUL, join_hub(report, unread)))
+    assert "*int*: the hub's list was not read (HTTP 502)" in shown_unread
+    assert "*stg*" not in shown_unread.split("the hub's list was not read")[-1]
+    unconfigured = tuple(HubListing(e, None, NOT_CONFIGURED) for e in ("int", "stg", "prd"))
+    plain = render_previews(report, SEOUL, join_hub(report, unconfigured))
+    assert plain.to_json() == render_previews(report, SEOUL).to_json()  # no HUB column
 
 
 def test_span():
