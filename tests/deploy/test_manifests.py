@@ -137,10 +137,7 @@ def test_secrets_come_by_reference_with_every_variable_the_bot_reads() -> None:
     assert source == {"secretRef": {"name": secret["metadata"]["name"]}}
     assert external["spec"]["target"]["name"] == secret["metadata"]["name"]
     assert external["apiVersion"] == "external-secrets.io/v1"
-    needed = set(SECRET_VARIABLES) - {
-        "DATABASE_MIGRATION_URL"
-    }  # optional: migrations by another role
-    assert set(secret["stringData"]) == needed
+    assert set(secret["stringData"]) == set(SECRET_VARIABLES)
     assert not any(secret["stringData"].values())  # an example: no value, ever
     in_the_clear = {e["name"] for e in container()["env"]}
     assert not in_the_clear & set(SECRET_VARIABLES)
