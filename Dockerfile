@@ -15,7 +15,8 @@
 # DATABASE_URL, HUB_DATABASE_URL, REDIS_URL), never from the image or the config file.
 # On shutdown the bot waits up to 10 s for running commands: give it a longer grace period
 # (`docker run --stop-timeout 20`, Kubernetes terminationGracePeriodSeconds: 20).
-# With a read-only root filesystem, mount a writable /tmp (EKS CA bundles are written there).
+# With a read-only root filesystem, mount a writable /tmp (EKS CA bundles and matplotlib's font
+# cache, MPLCONFIGDIR, are written there). deploy/ runs it so on EKS (README: Deploy to EKS).
 # /var/lib/rtb-bot holds results of changes that ran while PostgreSQL was down, until they are
 # recorded (approvals.spool_file): mount a volume there that outlives the container.
 
@@ -43,7 +44,8 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/rtb-bot/bin:$PATH \
     RTB_CONFIG=/etc/rtb-bot/config.yml \
-    PORT=8080
+    PORT=8080 \
+    MPLCONFIGDIR=/tmp/matplotlib
 
 # The wheel is bind-mounted from the build stage, so it never becomes a layer. pip compiles the
 # bytecode at install time (a faster cold start); the venv stays root-owned and read-only to

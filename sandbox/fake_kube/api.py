@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.fake_kube import authz
+from sandbox.fake_kube import admission, authz
 from sandbox.fake_kube.authz import Caller
 from sandbox.fake_kube.cluster import Cluster
 from sandbox.fake_kube.errors import KubeError
@@ -119,6 +119,7 @@ def handle(cluster: Cluster, req: ApiRequest) -> ApiResponse:
             405 if _shape(route) in ("collection", "item") else 404,
             f"{req.method} is not supported on {req.path}",
         )
+    admission.check(cluster.guards, cluster.store, req.caller, route, req.method, req.body)
     if cluster.controller.pending():
         cluster.controller.reconcile()  # what fell due on the clock happens before anyone looks
     return handler(cluster, route, req)

@@ -8,7 +8,9 @@ then the request itself must be allowed for the impersonated user by the rules r
 `FakeKubeServer.allow()`. Either refusal is a 403 Status worded like the API server's.
 
 Requests without impersonation are served as before (the bot's own identity is trusted here;
-access reviews answer for anyone). Every user may read discovery and create a
+access reviews answer for anyone), unless the server was started with a `default_user`: then a
+request without a token is that user's, decided by the rules like an impersonated one (as EKS
+maps the bot's IAM role to a Kubernetes user). Every user may read discovery and create a
 SelfSubjectAccessReview (the built-in system:discovery and system:basic-user roles).
 """
 
@@ -32,6 +34,7 @@ class Caller:
     user: str | None  # who the request acts as: the impersonated user, else the token's
     impersonator: str | None = None  # who authenticated, when impersonating; else None
     groups: tuple[str, ...] = ()  # Impersonate-Group headers
+    under_rbac: bool = False  # decided by the rules although not impersonated (default_user)
 
 
 def check_impersonation(rules: AccessRules, caller: Caller) -> None:
@@ -80,7 +83,8 @@ def request_attributes(route: Route, method: str, query: Mapping[str, str]) -> d
 def check_request(
     rules: AccessRules, caller: Caller, route: Route, method: str, query: Mapping[str, str]
 ) -> None:
-    if caller.impersonator is None or (route.group, route.plural) in _OPEN_TO_EVERYONE:
+    checked = caller.impersonator is not None or caller.under_rbac
+    if not checked or (route.group, route.plural) in _OPEN_TO_EVERYONE:
         return
     attrs = request_attributes(route, method, query)
     user = caller.user or ""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.fake_kube import errors
+from sandbox.fake_kube.admission import NamespaceGuard
 from sandbox.fake_kube.clock import Clock
 from sandbox.fake_kube.controller import Controller
 from sandbox.fake_kube.defaults import with_defaults
@@ -28,6 +29,7 @@ class Cluster:
         self.clock = Clock()
         self.controller = Controller(self.store, self.clock)
         self.rules = AccessRules()
+        self.guards: list[NamespaceGuard] = []  # admission after RBAC (admission.py)
         self.logs: dict[LogKey, str] = {}
 
     # -- reads -----------------------------------------------------------------------------

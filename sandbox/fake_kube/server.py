@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.fake_kube.admission import NamespaceGuard
 from sandbox.fake_kube.api import ApiRequest, ApiResponse, handle
 from sandbox.fake_kube.authz import Caller
 from sandbox.fake_kube.cluster import Cluster
@@ -60,10 +61,16 @@ def _to_http(resp: ApiResponse) -> web.Response:
 
 class FakeKubeServer:
     def __init__(
-        self, token_users: Mapping[str, str] | None = None, host: str = "127.0.0.1"
+        self,
+        token_users: Mapping[str, str] | None = None,
+        host: str = "127.0.0.1",
+        default_user: str | None = None,
     ) -> None:
-        """`token_users` maps bearer tokens to user names; when given, unknown tokens get 401."""
+        """`token_users` maps bearer tokens to user names; when given, unknown tokens get 401.
+        `default_user`: who a request without a token (and not impersonating) is, under the
+        access rules and admission guards; None (the default): the superuser."""
         self.token_users = dict(token_users or {})
+        self.default_user = default_user
         self.host = host
         self.url = ""
         self.requests: list[RequestRecord] = []
@@ -152,6 +159,8 @@ class FakeKubeServer:
         token_user = self.token_users.get(token) if token else None
         known = token is None or not self.token_users or token_user is not None
         impersonated = request.headers.get("Impersonate-User")
+        if impersonated is None and token is None and self.default_user is not None:
+            return Caller(self.default_user, under_rbac=True), known
         if impersonated is None:
             return Caller(token_user), known
         groups = tuple(request.headers.getall("Impersonate-Group", []))
@@ -235,6 +244,11 @@ class FakeKubeServer:
         name=...)` ("serviceaccounts" in the account's namespace, "groups" for groups)."""
         with self._lock:
             self._cluster.rules.allow(user, verb, resource, namespace, group, name)
+
+    def guard(self, guard: NamespaceGuard) -> None:
+        """Add a ValidatingAdmissionPolicy of admission.py's shape, applied after RBAC."""
+        with self._lock:
+            self._cluster.guards.append(guard)
 
     def set_pod_logs(
         self, namespace: str, pod: str, text: str, container: str | None = None
