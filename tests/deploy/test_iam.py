@@ -96,6 +96,7 @@ def test_every_grant_is_an_action_the_bot_calls_on_what_the_runbook_names() -> N
         "logs:StopQuery",
         "ce:GetCostAndUsage",
         "cloudtrail:LookupEvents",
+        "oam:ListSinks",  # /rtb ping: the int sink, whatever its id
     }
 
 
