@@ -4,8 +4,10 @@ housekeeping run deletes of them (and, above all, what it never deletes)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from ops.backends.db import Database, migrate
+from ops.config import Retention
 from ops.retention import prune_push_state
 
 NOW = datetime(2026, 12, 3, 0, 0, tzinfo=UTC)
@@ -122,3 +124,15 @@ async def test_nothing_young_is_deleted_even_with_a_short_keep(bot_db):
     # the claim of today's period is within its 2 h grace: a catch-up would re-run it
     assert (pruned.messages, pruned.claims) == (0, 0)
     assert await claims(bot_db) == [("daily-digest", 0)]
+
+
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [({"housekeeping": "every night"}, "housekeeping"), ({"keep_days": 3}, "keep_days")],
+)
+def test_a_wrong_retention_setting_is_refused_and_named(given, field):
+    with pytest.raises(ValidationError) as refused:
+        Retention.model_validate(given)
+    [error] = refused.value.errors()
+    assert error["loc"] == (field,)
+    assert Retention().keep_days == 30 and Retention().housekeeping == "30 4 * * *"
