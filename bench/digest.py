@@ -184,11 +184,8 @@ INDEXES_SQL = (
 
 
 async def big_rows(stack: SandboxStack) -> list[str]:
-    admin = stack.environ["DATABASE_URL"]
-    big_url = admin.rsplit("/", 1)[0] + "/digest_bench"
-    async with await psycopg.AsyncConnection.connect(admin, autocommit=True) as conn:
-        await conn.execute("DROP DATABASE IF EXISTS digest_bench")
-        await conn.execute("CREATE DATABASE digest_bench")
+    # the server's superuser: the bot's own roles may not create databases
+    big_url = stack.postgres.create_database("digest_bench")
     async with await psycopg.AsyncConnection.connect(big_url, autocommit=True) as conn:
         await conn.execute(hub_schema_sql())
         filled = time.perf_counter()
