@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -46,6 +47,10 @@ RUNS = 5
 TARGET_RATIO = 1.3
 BIG_ROWS = 1_000_000
 TZ = "Asia/Seoul"
+
+# bench/approvals.py would shadow the approvals package (the sandbox's config loader imports it)
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH_DIR]
 
 
 def bench_config(stack: SandboxStack, hub_api_url: str) -> Config:
@@ -179,11 +184,8 @@ INDEXES_SQL = (
 
 
 async def big_rows(stack: SandboxStack) -> list[str]:
-    admin = stack.environ["DATABASE_URL"]
-    big_url = admin.rsplit("/", 1)[0] + "/digest_bench"
-    async with await psycopg.AsyncConnection.connect(admin, autocommit=True) as conn:
-        await conn.execute("DROP DATABASE IF EXISTS digest_bench")
-        await conn.execute("CREATE DATABASE digest_bench")
+    # the server's superuser: the bot's own roles may not create databases
+    big_url = stack.postgres.create_database("digest_bench")
     async with await psycopg.AsyncConnection.connect(big_url, autocommit=True) as conn:
         await conn.execute(hub_schema_sql())
         filled = time.perf_counter()

@@ -14,8 +14,10 @@ DelayProxy (every client→server chunk held 500 ms, so each query costs at leas
    goal: the build ≤ 1.3 × the slowest source, not their sum.
 2. Memory: a fresh process that builds the backends and answers a /rtb status (the worker at
    idle), then runs the sampler 300 times, builds and renders the digest and draws the chart
-   (child process); PSS before and after, and whether matplotlib was ever imported. Goal: at
-   most +5 MB.
+   (child process), then builds and renders the daily digest; PSS before and after, and
+   whether matplotlib was ever imported. Goal: at most +5 MB.
+
+`--memory-only` runs part 2 alone (a few seconds more than the sandbox's start).
 """
 
 from __future__ import annotations
@@ -129,10 +131,12 @@ def pss_mb() -> float:
 
 async def memory_child() -> dict[str, Any]:
     from handlers.render.chart import chart_spec, draw_chart
+    from handlers.render.daily_digest import render_daily_digest
     from handlers.render.hub import render_status
     from handlers.render.weekly import render_weekly
     from ops import cloudtrail, logs
     from ops.costs import cost_report
+    from ops.daily_digest import build_daily_digest
     from ops.status import status
     from ops.weekly.sampler import sample_engine
 
@@ -168,13 +172,19 @@ async def memory_child() -> dict[str, Any]:
         for _ in range(3):
             render_weekly(await build_weekly(backends))
         gc.collect()
+        rebuilt = pss_mb()
+        for _ in range(3):
+            daily = await build_daily_digest(backends, datetime.now(UTC))
+            render_daily_digest(daily, message_key="bench", ticks={})
+        gc.collect()
         return {
             "before": before,
             "sampled_once": sampled_once,
             "sampled": sampled,
             "commands": commands,
             "built": built,
-            "rebuilt": pss_mb(),
+            "rebuilt": rebuilt,
+            "daily": pss_mb(),
             "png": len(png),
             "matplotlib": "matplotlib" in sys.modules,
         }
@@ -222,6 +232,13 @@ def report(rows: list[tuple[str, list[float]]], mem: dict[str, Any]) -> str:
         f"build {build:.2f} s = {ratio:.2f}× the slowest source ({slowest:.2f} s); the sum would "
         f"be {total:.2f} s. Goal ≤ {TARGET_RATIO}×: {verdict}",
         "",
+        memory_report(mem),
+    ]
+    return "\n".join(lines)
+
+
+def memory_report(mem: dict[str, Any]) -> str:
+    lines = [
         "| worker memory (PSS, fresh process) | MB | change |",
         "|---|---|---|",
         f"| idle, after three /rtb status | {mem['before']:.1f} | |",
@@ -237,6 +254,13 @@ def report(rows: list[tuple[str, list[float]]], mem: dict[str, Any]) -> str:
         f"{mem['built']:.1f} | {mem['built'] - mem['commands']:+.1f} |",
         f"| after three more digests | {mem['rebuilt']:.1f} | "
         f"{mem['rebuilt'] - mem['built']:+.1f} |",
+        f"| after three daily digests built and rendered | {mem['daily']:.1f} | "
+        f"{mem['daily'] - mem['rebuilt']:+.1f} |",
+        f"| **the digests' share: weekly ×4 + daily ×3** (vs after the commands) | "
+        f"{mem['daily']:.1f} | {mem['daily'] - mem['commands']:+.1f} (goal ≤ "
+        f"+{MEMORY_GOAL_MB:g}: "
+        + ("pass" if mem["daily"] - mem["commands"] <= MEMORY_GOAL_MB else "FAIL")
+        + ") |",
         "",
         f"matplotlib imported in the worker: {mem['matplotlib']}",
     ]
@@ -260,6 +284,9 @@ def main() -> None:
     with SandboxStack(queue_traffic=False) as stack:
         os.environ.update(stack.environ)
         mem = memory(stack)
+        if "--memory-only" in sys.argv:
+            print(memory_report(mem))
+            return
         rows = asyncio.run(timings(stack))
     print(report(rows, mem))
 

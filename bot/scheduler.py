@@ -49,6 +49,9 @@ def build_push(
 
 def schedule_jobs(scheduler: AsyncIOScheduler, deps: Deps, push: PushSide) -> None:
     """One APScheduler cron job per table entry, each handing the run to the tracked tasks.
+    What APScheduler calls is a coroutine function (`spawn_fire`, `spawn_sample`): its asyncio
+    executor runs those on the loop, and a plain function in a thread pool, where there is no
+    loop to spawn on (every fire failed so: tests/bot/test_scheduler_fires.py).
     APScheduler's own misfire grace covers a loop that was busy at the fire time; a replica
     that was down is `catch_up`'s business."""
     config = deps.config
@@ -64,7 +67,7 @@ def schedule_jobs(scheduler: AsyncIOScheduler, deps: Deps, push: PushSide) -> No
         )
 
 
-def spawn_fire(deps: Deps, push: PushSide, job: ScheduledJob) -> None:
+async def spawn_fire(deps: Deps, push: PushSide, job: ScheduledJob) -> None:
     deps.tasks.spawn(fire_job(deps, push, job), name=f"scheduled {job.name}")
 
 
@@ -86,5 +89,5 @@ def schedule_sampler(scheduler: AsyncIOScheduler, deps: Deps, push: PushSide) ->
     )
 
 
-def spawn_sample(deps: Deps, replica: str) -> None:
+async def spawn_sample(deps: Deps, replica: str) -> None:
     deps.tasks.spawn(sample_minute(deps, replica), name="engine sample")

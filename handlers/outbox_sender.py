@@ -19,6 +19,13 @@ is there, records its `ts` instead of posting. Where that look is impossible —
 configured by name and no message to it was ever recorded (history wants a channel id), or
 Slack refuses the read — the sender posts anyway and logs a warning: a digest shown twice
 beats a digest lost, and this needs a crash inside a window of a few milliseconds.
+
+Files (the weekly chart) go the same way with files_upload_v2, paced and refused like posts.
+Slack shares an uploaded file as a message of the bot carrying `files`; a file row found in
+doubt is looked for in its thread (`conversations.replies`, a file of the same name) and
+uploaded again only when it is not there. (Slack shares a file a moment after
+files.completeUploadExternal answers; an in-doubt row is retried after its lease or a backoff
+of at least 5 s, by when the share of an upload that went through is visible.)
 """
 
 from __future__ import annotations
@@ -120,7 +127,9 @@ class OutboxSender:
                 await self.outbox.retry_later(message.id, held - self.outbox.clock(), "ratelimited")
                 return
             try:
-                if message.posted:
+                if message.is_file:
+                    await self._upload(message)
+                elif message.posted:
                     await self._edit(message)
                 else:
                     await self._post(message)
@@ -130,14 +139,22 @@ class OutboxSender:
                 log.warning("outbox send failed; retrying later", error=type(exc).__name__)
                 await self.outbox.retry_later(message.id, _backoff(message), type(exc).__name__)
 
+    async def _destination(self, message: OutboxMessage) -> tuple[str, str | None] | None:
+        """(channel, thread ts) to send `message` to; None (and retried soon) while the message
+        whose thread it goes to is not posted yet."""
+        if message.thread_key is None:
+            return message.channel, None
+        parent = await self.outbox.get(message.thread_key)
+        if parent is None or parent.ts is None or parent.posted_channel is None:
+            await self.outbox.retry_later(message.id, THREAD_PARENT_WAIT, "thread not posted")
+            return None
+        return parent.posted_channel, parent.ts
+
     async def _post(self, message: OutboxMessage) -> None:
-        channel, thread_ts = message.channel, None
-        if message.thread_key is not None:
-            parent = await self.outbox.get(message.thread_key)
-            if parent is None or parent.ts is None or parent.posted_channel is None:
-                await self.outbox.retry_later(message.id, THREAD_PARENT_WAIT, "thread not posted")
-                return
-            channel, thread_ts = parent.posted_channel, parent.ts
+        destination = await self._destination(message)
+        if destination is None:
+            return
+        channel, thread_ts = destination
         if message.in_doubt:
             found = await self._already_posted(message, channel, thread_ts)
             if found is not None:
@@ -158,6 +175,34 @@ class OutboxSender:
         )
         log.info("outbox message posted", channel=answer["channel"], ts=answer["ts"])
 
+    async def _upload(self, message: OutboxMessage) -> None:
+        destination = await self._destination(message)
+        if destination is None:
+            return
+        channel, thread_ts = destination
+        if message.in_doubt:
+            found = await self._already_uploaded(message, channel, thread_ts)
+            if found is not None:
+                log.info("outbox file found already uploaded", file_id=found[1])
+                await self.outbox.mark_uploaded(message.id, *found)
+                return
+        if message.file is None:  # bytes are dropped only once uploaded: not reached
+            await self.outbox.give_up(message.id, "file_missing")
+            return
+        channel_id = channel if _is_id(channel) else await self.outbox.known_channel_id(channel)
+        await self._pace(channel)
+        await self.outbox.mark_posting(message.id)
+        answer = await self.client.files_upload_v2(
+            channel=channel_id or channel,
+            thread_ts=thread_ts,
+            content=message.file,
+            filename=message.filename,
+            title=message.text,
+        )
+        file_id = str(answer["file"]["id"])
+        await self.outbox.mark_uploaded(message.id, channel_id or channel, file_id)
+        log.info("outbox file uploaded", channel=channel_id or channel, file_id=file_id)
+
     async def _edit(self, message: OutboxMessage) -> None:
         channel, ts = message.posted_channel or message.channel, message.ts or ""
         await self.client.chat_update(
@@ -170,6 +215,34 @@ class OutboxSender:
         self, message: OutboxMessage, channel: str, thread_ts: str | None
     ) -> tuple[str, str] | None:
         """(channel id, ts) of the message if an earlier attempt posted it."""
+        found = await self._recent_messages(channel, thread_ts)
+        if found is None:
+            return None
+        channel_id, messages = found
+        for posted in messages:
+            if _outbox_key(posted) == message.key:
+                return channel_id, str(posted["ts"])
+        return None
+
+    async def _already_uploaded(
+        self, message: OutboxMessage, channel: str, thread_ts: str | None
+    ) -> tuple[str, str] | None:
+        """(channel id, file id) of the file if an earlier attempt uploaded it."""
+        found = await self._recent_messages(channel, thread_ts)
+        if found is None:
+            return None
+        channel_id, messages = found
+        for shared in messages:
+            for file in shared.get("files") or []:
+                if file.get("name") == message.filename and file.get("id"):
+                    return channel_id, str(file["id"])
+        return None
+
+    async def _recent_messages(
+        self, channel: str, thread_ts: str | None
+    ) -> tuple[str, list[dict[str, Any]]] | None:
+        """(channel id, the thread's or the channel's newest messages with their metadata);
+        None when Slack cannot be asked (logged)."""
         channel_id = channel if _is_id(channel) else await self.outbox.known_channel_id(channel)
         if channel_id is None:
             log.warning("cannot check whether an in-doubt message was posted: no channel id")
@@ -191,10 +264,7 @@ class OutboxSender:
         except SlackApiError as exc:
             log.warning("cannot check whether an in-doubt message was posted", error=_code(exc))
             return None
-        for found in answer.get("messages") or []:
-            if _outbox_key(found) == message.key:
-                return channel_id, str(found["ts"])
-        return None
+        return channel_id, list(answer.get("messages") or [])
 
     async def _pace(self, channel: str) -> None:
         loop = asyncio.get_running_loop()

@@ -1,11 +1,12 @@
 """The weekly digest (§6.2) as a scheduled job and on demand, and its chart in the thread.
 
-The job builds the digest, enqueues it (`weekly-digest:<Monday>`) and its overflow
-(`…:details:<n>`, replies in its thread) in the outbox, and hands the chart to a background
-upload: the chart goes into the digest's thread, so it waits until the sender has posted the
-digest and recorded its `ts` (up to CHART_WAIT), then uploads it once with files_upload_v2.
-The chart is not in the outbox: if the replica stops before the upload, or Slack refuses it,
-the digest goes out without its picture (logged), never without its numbers.
+The job builds the digest and draws its chart (a child process, `handlers.render.chart`),
+then enqueues the digest (`weekly-digest:<Monday>`), its overflow (`…:details:<n>`, replies
+in its thread) and the chart (`…:chart`, a file row in the same thread) in the outbox. The
+sender uploads the chart once the digest is posted, exactly once like every outbox row: a
+replica that stops before or during the upload leaves it to the next sender, which first
+looks for it in the thread. A chart that cannot be drawn is logged and left out: the digest
+goes out without its picture, never without its numbers.
 
 The sampler behind item 2 is not a claimed job: its INSERT of the minute is the claim
 (`ops.weekly.sampler`), so `sample_minute` only runs it and logs what happened.
@@ -13,13 +14,10 @@ The sampler behind item 2 is not a claimed job: its INSERT of the minute is the 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
 from handlers.render.chart import FILENAME, ChartFailed, chart_spec, draw_chart
@@ -40,8 +38,6 @@ SAMPLER_SUMMARY = (
     "workflow-engine's replicas, KEDA pause and BullMQ load, every minute (weekly item 2); "
     "every replica samples, the minute's first INSERT is recorded."
 )
-CHART_WAIT = timedelta(minutes=15)
-CHART_POLL_SECONDS = 2.0
 CHART_TITLE = "AI cost and Fargate preview cost, the last 14 days"
 
 
@@ -80,11 +76,15 @@ async def enqueue_weekly(
 
 
 async def post_weekly(deps: Deps, digest: WeeklyDigest, outbox: Outbox, key: str) -> list[str]:
-    """Enqueue the digest under `key` and start its chart's upload into the thread."""
-    keys = await enqueue_weekly(outbox, deps.config.channels.alerts, render_weekly(digest), key)
-    spec = chart_spec(digest, deps.config.thresholds.ai_cost_daily_usd)
-    client = deps.require_push().sender.client
-    deps.tasks.spawn(chart_into_thread(client, outbox, key, spec), name=f"chart {key}")
+    """Enqueue the digest under `key`, and its chart into its thread (drawn first, so that
+    the digest and its chart are in the outbox together)."""
+    png = await draw_weekly_chart(digest, deps.config.thresholds.ai_cost_daily_usd, key)
+    channel = deps.config.channels.alerts
+    keys = await enqueue_weekly(outbox, channel, render_weekly(digest), key)
+    if png is not None:
+        chart_key = f"{key}:chart"
+        await outbox.enqueue_file(channel, png, FILENAME, CHART_TITLE, chart_key, thread_key=key)
+        keys.append(chart_key)
     return keys
 
 
@@ -113,56 +113,14 @@ async def post_weekly_now(deps: Deps) -> list[str]:
 # -- the chart -----------------------------------------------------------------------------------
 
 
-async def chart_into_thread(
-    client: AsyncWebClient,
-    outbox: Outbox,
-    key: str,
-    spec: dict[str, object],
-    *,
-    wait: timedelta = CHART_WAIT,
-    poll_seconds: float = CHART_POLL_SECONDS,
-) -> bool:
-    """Draw the chart (child process), wait for the digest's `ts`, upload it into the thread.
-    True when uploaded; every other outcome is logged with its reason."""
-    with structlog.contextvars.bound_contextvars(outbox_key=key):
-        try:
-            png = await draw_chart(spec)
-        except ChartFailed as failed:
-            log.error("weekly chart not drawn", reason=failed.reason)
-            return False
-        parent = await _posted(outbox, key, wait, poll_seconds)
-        if parent is None:
-            log.error(
-                "weekly chart not uploaded: the digest was not posted in time", wait=str(wait)
-            )
-            return False
-        channel, ts = parent
-        try:
-            await client.files_upload_v2(
-                channel=channel, thread_ts=ts, file=png, filename=FILENAME, title=CHART_TITLE
-            )
-        except SlackApiError as refused:
-            log.error("weekly chart refused by Slack", error=refused.response.get("error"))
-            return False
-        except Exception as exc:  # Slack unreachable
-            log.error("weekly chart not uploaded", error=type(exc).__name__)
-            return False
-        log.info("weekly chart uploaded", channel=channel, thread_ts=ts)
-        return True
-
-
-async def _posted(
-    outbox: Outbox, key: str, wait: timedelta, poll_seconds: float
-) -> tuple[str, str] | None:
-    """(channel id, ts) of the posted message `key`, once the sender has recorded them."""
-    deadline = asyncio.get_running_loop().time() + wait.total_seconds()
-    while True:
-        message = await outbox.get(key)
-        if message is not None and message.ts is not None and message.posted_channel:
-            return message.posted_channel, message.ts
-        if asyncio.get_running_loop().time() + poll_seconds > deadline:
-            return None
-        await asyncio.sleep(poll_seconds)
+async def draw_weekly_chart(digest: WeeklyDigest, threshold_usd: float, key: str) -> bytes | None:
+    """The chart's PNG (drawn by a child process); None, logged with its reason, when the
+    child could not draw it."""
+    try:
+        return await draw_chart(chart_spec(digest, threshold_usd))
+    except ChartFailed as failed:
+        log.error("weekly chart not drawn", reason=failed.reason, outbox_key=key)
+        return None
 
 
 # -- the sampler -------------------------------------------------------------------------------

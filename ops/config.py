@@ -343,6 +343,36 @@ class Weekly(Strict):
     )
 
 
+class Retention(Strict):
+    """Housekeeping of the bot's own push state (ops/retention.py): delivered outbox rows, their
+    digest ticks and old job claims are deleted once a day, by a claimed job like the others."""
+
+    housekeeping: str = Field(
+        "30 4 * * *",
+        description="When the housekeeping job runs, a cron expression in `timezone` "
+        "(04:30: after the night, before anyone reads the digests).",
+    )
+    keep_days: int = Field(
+        30,
+        ge=8,
+        le=3650,
+        description="Delivered outbox rows (and their ticks) and job claims older than this "
+        "are deleted. Never a row not yet sent, never a claim whose period its job could "
+        "still catch up.",
+    )
+
+    @field_validator("housekeeping")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(
+                f"{exc} (expected a 5-field cron expression, e.g. '30 4 * * *')"
+            ) from None
+        return value
+
+
 class Timeouts(Strict):
     """Every backend call has one; a fan-out answers with what arrived in time."""
 
@@ -427,6 +457,7 @@ class Config(Strict):
     schedules: Schedules = Field(default_factory=Schedules)
     timeouts: Timeouts = Field(default_factory=Timeouts)
     weekly: Weekly = Field(default_factory=Weekly)
+    retention: Retention = Field(default_factory=Retention)
     aws: Aws = Field(default_factory=Aws)
     slack_api_url: HttpUrl = Field(
         "https://slack.com/api/", description="Slack Web API base (GovSlack: slack-gov.com)."

@@ -53,10 +53,12 @@ SELECT (created_at AT TIME ZONE %(tz)s)::date AS day, sum(total_cost_usd) AS tot
 FROM ai_costs WHERE created_at >= %(start)s AND created_at < %(end)s
 GROUP BY 1 ORDER BY 1
 """
+# The day by model and by env in one scan; `by` names the grouping of each row.
 _DAY_BREAKDOWN_SQL = """
-SELECT model, env, sum(total_cost_usd) AS total, count(*) AS calls
+SELECT CASE WHEN GROUPING(model) = 0 THEN 'model' ELSE 'env' END AS by,
+       coalesce(model, env) AS name, sum(total_cost_usd) AS total, count(*) AS calls
 FROM ai_costs WHERE created_at >= %(start)s AND created_at < %(end)s
-GROUP BY model, env
+GROUP BY GROUPING SETS ((model), (env))
 """
 
 
@@ -318,7 +320,7 @@ def _ai_cost_item(parts: Mapping[str, Part[Any]], threshold: Decimal) -> AiCostI
         return AiCostItem("", None, threshold, (), (), None, failures)
     lines: list[dict[str, Any]] = part.value["lines"]
     history: list[dict[str, Any]] = part.value["history"]
-    total = sum((Decimal(r["total"]) for r in lines), Decimal(0))
+    total = sum((Decimal(r["total"]) for r in lines if r["by"] == "model"), Decimal(0))
     average = (
         sum((Decimal(r["total"]) for r in history), Decimal(0)) / AVERAGE_DAYS if history else None
     )
@@ -333,10 +335,11 @@ def _ai_cost_item(parts: Mapping[str, Part[Any]], threshold: Decimal) -> AiCostI
     )
 
 
-def _grouped(lines: Sequence[dict[str, Any]], column: str) -> tuple[CostLine, ...]:
-    totals: dict[str, tuple[Decimal, int]] = {}
-    for row in lines:
-        cost, calls = totals.get(str(row[column]), (Decimal(0), 0))
-        totals[str(row[column])] = (cost + Decimal(row["total"]), calls + int(row["calls"]))
-    ranked = sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))
-    return tuple(CostLine(name, cost, calls) for name, (cost, calls) in ranked)
+def _grouped(lines: Sequence[dict[str, Any]], by: str) -> tuple[CostLine, ...]:
+    """The rows PostgreSQL grouped `by` model or env, the most expensive first."""
+    found = [
+        CostLine(str(row["name"]), Decimal(row["total"]), int(row["calls"]))
+        for row in lines
+        if row["by"] == by
+    ]
+    return tuple(sorted(found, key=lambda line: (-line.total_usd, line.name)))

@@ -17,6 +17,11 @@ Delivery state, so that a crash or a Slack outage loses nothing and sends nothin
 - Retry timing (`not_before`) comes from the sender: Slack's Retry-After on 429, a backoff
   after an outage; an error that a retry cannot fix gives up (`gave_up_at`), and is logged.
 
+A *file* is a row too (`enqueue_file`: its bytes, its filename, its title as the row's text),
+delivered the same way: leased, marked in doubt before the upload, marked uploaded with
+Slack's file id after it (its bytes are then dropped). An in-doubt file is looked for in its
+thread (by filename) before it is uploaded again.
+
 The blocks are stored as opaque JSON: this module does not know what they mean.
 """
 
@@ -33,7 +38,7 @@ from ops.backends.db import Database
 Blocks = list[dict[str, Any]]
 _COLUMNS = (
     "id, key, channel, thread_key, text, blocks, version, sent_version, posted_channel, ts,"
-    " attempts, in_doubt, last_error, created_at, sent_at, gave_up_at"
+    " attempts, in_doubt, last_error, created_at, sent_at, gave_up_at, filename, file, file_id"
 )
 
 
@@ -64,6 +69,13 @@ class OutboxMessage:
     created_at: datetime
     sent_at: datetime | None
     gave_up_at: datetime | None
+    filename: str | None = None  # a file row: uploaded under this name, `text` its title
+    file: bytes | None = None  # its content until Slack has it
+    file_id: str | None = None  # Slack's id of the uploaded file
+
+    @property
+    def is_file(self) -> bool:
+        return self.filename is not None
 
     @property
     def posted(self) -> bool:
@@ -113,12 +125,39 @@ class Outbox:
             raise LookupError(key)
         return int(row["id"])
 
+    async def enqueue_file(
+        self,
+        channel: str,
+        content: bytes,
+        filename: str,
+        title: str,
+        key: str,
+        *,
+        thread_key: str | None = None,
+    ) -> int:
+        """Write a file to be uploaded (into `thread_key`'s thread when given); returns its id.
+        The same key twice is one file. `filename` must be unique in its thread: it is how an
+        upload whose outcome was lost is recognised there."""
+        row = await self.db.fetch_one(
+            "INSERT INTO rtb_bot.outbox (key, channel, thread_key, text, filename, file,"
+            " not_before) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (key) DO NOTHING RETURNING id",
+            (key, channel, thread_key, title, filename, content, self.clock()),
+        )
+        if row is None:
+            row = await self.db.fetch_one("SELECT id FROM rtb_bot.outbox WHERE key = %s", (key,))
+        if row is None:
+            raise LookupError(key)
+        return int(row["id"])
+
     async def update(self, key: str, blocks: Blocks, text: str | None = None) -> bool:
         """Replace the message's content; the sender edits the posted message (or posts the
-        new content if it was not sent yet). False when no message has that key."""
+        new content if it was not sent yet). False when no message has that key (or it is
+        a file)."""
         changed = await self.db.execute(
             "UPDATE rtb_bot.outbox SET blocks = %s::jsonb, text = coalesce(%s, text),"
-            " version = version + 1, not_before = least(not_before, %s) WHERE key = %s",
+            " version = version + 1, not_before = least(not_before, %s)"
+            " WHERE key = %s AND filename IS NULL",  # a file is uploaded once, never edited
             (as_json(blocks), text, self.clock(), key),
         )
         return changed == 1
@@ -201,6 +240,15 @@ class Outbox:
             (version, channel, ts, self.clock(), message_id),
         )
 
+    async def mark_uploaded(self, message_id: int, channel: str, file_id: str) -> None:
+        """Slack has the file (`file_id`, shared in `channel`): its bytes are dropped."""
+        await self.db.execute(
+            "UPDATE rtb_bot.outbox SET sent_version = version, posted_channel = %s,"
+            " file_id = %s, file = NULL, in_doubt = false, last_error = NULL,"
+            " sent_at = coalesce(sent_at, %s), lease_until = NULL WHERE id = %s",
+            (channel, file_id, self.clock(), message_id),
+        )
+
     async def retry_later(self, message_id: int, delay: timedelta, error: str) -> None:
         """Not sent this time (Slack's rate limit, an outage): try again after `delay`."""
         await self.db.execute(
@@ -245,4 +293,7 @@ def _message(row: dict[str, Any]) -> OutboxMessage:
         created_at=row["created_at"],
         sent_at=row["sent_at"],
         gave_up_at=row["gave_up_at"],
+        filename=row["filename"],
+        file=None if row["file"] is None else bytes(row["file"]),
+        file_id=row["file_id"],
     )

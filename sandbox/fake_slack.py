@@ -310,7 +310,21 @@ class FakeWorkspace:
         completed = [self._complete_upload(entry, channel) for entry in entries]
         for entry in completed:
             self.uploads[entry["id"]].thread_ts = thread_ts
+        if channel:
+            self._share_files(str(channel), thread_ts, completed)
         return {"files": completed}
+
+    def _share_files(
+        self, channel: str, thread_ts: str | None, files: list[dict[str, Any]]
+    ) -> None:
+        """Slack shares completed files as a message of the uploader (`files`, `upload`), in
+        the thread when one was named: conversations.history/replies show it like any other."""
+        share = {**_bot_message_base(), "ts": self._next_ts(), "text": ""}
+        share.update({"files": copy.deepcopy(files), "upload": True})
+        if thread_ts is not None:
+            share["thread_ts"] = thread_ts
+        self.messages.setdefault(channel, {})[share["ts"]] = share
+        self._link_reply(channel, share)
 
     def _complete_upload(self, entry: dict[str, Any], channel: str | None) -> dict[str, Any]:
         upload = self.uploads.get(str(entry.get("id")))

@@ -60,4 +60,10 @@ def _row(row: ScheduleRow, zone: ZoneInfo) -> str:
             f"Last run: {escape(last.period)} · {OUTCOMES.get(last.outcome, last.outcome)} · "
             f"by `{escape(last.replica)}` at {last.claimed_at.astimezone(zone):%m-%d %H:%M:%S}"
         )
+        deleted = last.detail.get("deleted")
+        if isinstance(deleted, dict):  # the housekeeping job's counts
+            lines.append(
+                f"Deleted {deleted.get('messages', 0):,} delivered messages "
+                f"({deleted.get('ticks', 0):,} ticks) and {deleted.get('claims', 0):,} claims"
+            )
     return "\n".join(lines)

@@ -5,10 +5,17 @@ minutes / 60 (desired, not ready: Fargate bills a pod from its start, and a cold
 a minute or more); idle replica-hours count the minutes with replicas up while BullMQ had
 nothing active or waiting. Minutes without a sample (the bot was down) or with a source that
 did not answer are left out and counted, so the digest can say how much of the week it saw.
+
+PostgreSQL does the counting (`_TOTALS`, and `_CHANGES` with `lag()`): a week is 10,080
+samples, and reading them into Python left ~4 MB in the worker for good (bench/
+digest_weekly.py, the allocator's high-water mark); the digest now receives one row of totals
+and one row per scaling change. `summarize` is the same arithmetic over samples in Python: the
+reference the SQL is tested against, and how renderer tests build a history.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,9 +25,21 @@ from ops.weekly.sampler import EngineSample
 from ops.weekly.window import Week
 
 MINUTES_PER_HOUR = 60
-_SELECT = """
-SELECT minute, desired, ready, keda_paused, active, waiting FROM rtb_bot.engine_samples
-WHERE minute >= %(start)s AND minute < %(end)s ORDER BY minute
+_KNOWN = "desired IS NOT NULL AND active IS NOT NULL AND waiting IS NOT NULL"
+_TOTALS = f"""
+SELECT count(*) AS sampled, count(*) FILTER (WHERE {_KNOWN}) AS known,
+       coalesce(sum(desired) FILTER (WHERE {_KNOWN}), 0) AS replica_minutes,
+       coalesce(sum(desired) FILTER (WHERE desired > 0 AND active + waiting = 0), 0)
+           AS idle_minutes,
+       count(*) FILTER (WHERE keda_paused) AS paused_minutes, max(desired) AS max_replicas
+FROM rtb_bot.engine_samples WHERE minute >= %(start)s AND minute < %(end)s
+"""
+_CHANGES = """
+SELECT minute, before, desired AS after, keda_paused FROM (
+    SELECT minute, desired, keda_paused, lag(desired) OVER (ORDER BY minute) AS before
+    FROM rtb_bot.engine_samples
+    WHERE minute >= %(start)s AND minute < %(end)s AND desired IS NOT NULL
+) known WHERE desired <> before ORDER BY minute
 """
 
 
@@ -54,16 +73,37 @@ class ScalingHistory:
 
 
 async def scaling_history(backends: Backends, week: Week) -> ScalingHistory:
-    rows = await backends.db.fetch(_SELECT, {"start": week.start, "end": week.end})
-    samples = [EngineSample(**row) for row in rows]
+    window = {"start": week.start, "end": week.end}
+    totals, changes = await asyncio.gather(  # two pooled connections: one round trip
+        backends.db.fetch_one(_TOTALS, window), backends.db.fetch(_CHANGES, window)
+    )
+    assert totals is not None  # an aggregate always returns one row
     weekly = backends.config.weekly
-    return summarize(samples, week, weekly.engine_deployment, weekly.replica_hour_usd)
+    idle_hours = int(totals["idle_minutes"]) / MINUTES_PER_HOUR
+    return ScalingHistory(
+        week=week,
+        deployment=weekly.engine_deployment,
+        minutes_in_week=week.minutes,
+        minutes_sampled=int(totals["sampled"]),
+        minutes_known=int(totals["known"]),
+        changes=tuple(
+            ScalingChange(row["minute"], row["before"], row["after"], row["keda_paused"])
+            for row in changes
+        ),
+        replica_hours=int(totals["replica_minutes"]) / MINUTES_PER_HOUR,
+        idle_replica_hours=idle_hours,
+        idle_cost_usd=idle_hours * weekly.replica_hour_usd,
+        replica_hour_usd=weekly.replica_hour_usd,
+        paused_minutes=int(totals["paused_minutes"]),
+        max_replicas=totals["max_replicas"],
+    )
 
 
 def summarize(
     samples: Sequence[EngineSample], week: Week, deployment: str, replica_hour_usd: float
 ) -> ScalingHistory:
-    """Pure: the week's numbers from its samples (oldest first)."""
+    """Pure: the week's numbers from its samples (oldest first), as `scaling_history` has
+    PostgreSQL compute them."""
     known = [s for s in samples if s.idle is not None]
     replica_minutes = sum(s.desired or 0 for s in known)
     idle_minutes = sum(s.desired or 0 for s in known if s.idle)

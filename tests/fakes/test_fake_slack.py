@@ -185,6 +185,11 @@ async def test_files_upload_v2_into_a_thread(api, client):
     [upload] = api.uploads
     assert (upload.channel_id, upload.thread_ts) == ("C_OPS", posted["ts"])
     assert upload.content == b"\x89PNG..."
+    # Slack shares the file as a message in the thread: the bot can find it there again
+    thread = await client.conversations_replies(channel="C_OPS", ts=posted["ts"])
+    parent, share = thread["messages"]
+    assert parent["reply_count"] == 1 and share["thread_ts"] == posted["ts"]
+    assert [f["name"] for f in share["files"]] == ["chart.png"] and share["upload"] is True
 
 
 async def test_an_upload_into_a_thread_without_a_channel_is_refused(api, client):

@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.outbox_sender import METADATA_EVENT, OutboxSender
 from ops.backends.db import Database, migrate
+from ops.errors import BackendUnavailable
 from ops.outbox import Outbox
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}]
@@ -188,3 +189,103 @@ async def test_posts_to_one_channel_are_spaced(outbox, fake_slack):
     assert [c.args["text"] for c in fake_slack.calls_to("chat.postMessage")] == ["m0", "m1", "m2"]
     # a lower bound set by the sender's own wait, not a performance figure
     assert all(later - earlier >= 0.25 for earlier, later in itertools.pairwise(at))
+
+
+# -- files (the weekly chart): uploaded into the thread once, like a post ----------------------
+
+PNG = b"\x89PNG\r\n\x1a\n-chart-"
+
+
+async def enqueue_digest_with_chart(outbox):
+    await outbox.enqueue("C_ALERTS", BLOCKS, "digest", "digest:1")
+    await outbox.enqueue_file(
+        "C_ALERTS", PNG, "chart.png", "The chart", "digest:1:chart", thread_key="digest:1"
+    )
+
+
+def files_in_thread(fake_slack, ts):
+    return [f["name"] for m in fake_slack.thread("C_ALERTS", ts) for f in m.get("files", [])]
+
+
+async def test_a_file_is_uploaded_into_its_thread_once_and_its_bytes_dropped(outbox, fake_slack):
+    await enqueue_digest_with_chart(outbox)
+    sender = sender_for(outbox, fake_slack)
+    await sender.deliver_due()
+    await sender.deliver_due()
+    ts = (await outbox.get("digest:1")).ts
+    [upload] = fake_slack.uploads
+    assert (upload.channel_id, upload.thread_ts, upload.content) == ("C_ALERTS", ts, PNG)
+    assert (upload.filename, upload.title) == ("chart.png", "The chart")
+    assert files_in_thread(fake_slack, ts) == ["chart.png"]
+    chart = await outbox.get("digest:1:chart")
+    assert (chart.file_id, chart.file, chart.delivered) == (upload.file_id, None, True)
+    assert not await outbox.update("digest:1:chart", BLOCKS)  # a file is never edited
+
+
+async def test_a_sender_cut_off_between_upload_and_mark_leaves_one_file_in_the_thread(
+    bot_db, pg_proxy, fake_slack, clock
+):
+    proxy, url = pg_proxy
+    cut_db = Database("bot", url, timeout=2)
+    await cut_db.open()
+    try:
+        dying = Outbox(cut_db, clock=clock)
+        await enqueue_digest_with_chart(dying)
+        proxy.cut_when_sent(b"SET sent_version = version, posted_channel")  # mark_uploaded
+        with pytest.raises(BackendUnavailable):  # PostgreSQL is gone mid-round
+            await sender_for(dying, fake_slack, "pod-a").deliver_due()  # digest, then chart
+    finally:
+        await cut_db.close()
+    assert len(fake_slack.uploads) == 1  # Slack has the file; the outbox does not know
+    chart = await Outbox(bot_db, clock=clock).get("digest:1:chart")
+    assert (chart.in_doubt, chart.file_id, chart.file) == (True, None, PNG)
+
+    clock.advance(61)  # the dead replica's lease runs out
+    survivor = Outbox(bot_db, clock=clock)
+    await sender_for(survivor, fake_slack, "pod-b").deliver_due()
+    await sender_for(survivor, fake_slack, "pod-b").deliver_due()
+
+    ts = (await survivor.get("digest:1")).ts
+    assert files_in_thread(fake_slack, ts) == ["chart.png"]
+    assert len(fake_slack.calls_to("files.completeUploadExternal")) == 1
+    chart = await survivor.get("digest:1:chart")
+    [upload] = fake_slack.uploads
+    assert (chart.in_doubt, chart.file, chart.file_id) == (False, None, upload.file_id)
+
+
+async def test_slack_down_at_the_upload_uploads_later_once(outbox, fake_slack, clock):
+    await outbox.enqueue("C_ALERTS", BLOCKS, "digest", "digest:1")
+    await sender_for(outbox, fake_slack).deliver_due()  # the digest
+    await outbox.enqueue_file(
+        "C_ALERTS", PNG, "chart.png", "The chart", "digest:1:chart", thread_key="digest:1"
+    )
+    await sender_for(outbox, fake_slack, base_url="http://127.0.0.1:9/api/").deliver_due()
+    chart = await outbox.get("digest:1:chart")
+    assert (chart.in_doubt, chart.delivered, chart.last_error is not None) == (True, False, True)
+    assert fake_slack.uploads == []
+    clock.advance(10)  # past the backoff
+    await sender_for(outbox, fake_slack).deliver_due()
+    await sender_for(outbox, fake_slack).deliver_due()
+    ts = (await outbox.get("digest:1")).ts
+    assert files_in_thread(fake_slack, ts) == ["chart.png"]
+    assert len(fake_slack.uploads) == 1
+    assert fake_slack.calls_to("conversations.replies")  # it looked before uploading again
+
+
+async def test_a_rate_limited_upload_waits_for_retry_after(outbox, fake_slack, clock):
+    await enqueue_digest_with_chart(outbox)
+    await sender_for(outbox, fake_slack).deliver_due()
+    clock.advance(10)
+    fake_slack.fail_next("files.getUploadURLExternal", "ratelimited", retry_after=30)
+    await outbox.enqueue_file("C_ALERTS", PNG, "other.png", "t", "other", thread_key="digest:1")
+    sender = sender_for(outbox, fake_slack)
+    clock.advance(1)
+    await sender.deliver_due()
+    assert [u.filename for u in fake_slack.uploads] == ["chart.png"]  # "other" waits
+    clock.advance(29)
+    await sender.deliver_due()
+    assert [u.filename for u in fake_slack.uploads] == ["chart.png"]  # not before Retry-After
+    clock.advance(1)
+    await sender.deliver_due()
+    ts = (await outbox.get("digest:1")).ts
+    assert sorted(files_in_thread(fake_slack, ts)) == ["chart.png", "other.png"]

@@ -205,6 +205,37 @@ async def test_scaling_history_counts_replica_hours_idle_time_and_changes(weekly
     assert history.coverage == len(known) / (7 * 24 * 60)
 
 
+async def test_postgresql_counts_the_week_as_the_python_reference_does(weekly_backends, pg_url):
+    """The digest gets totals and changes from SQL; `summarize` is the same arithmetic over
+    the samples: unknown replicas, unknown queues, KEDA pauses and gaps agree."""
+    shapes = [
+        (2, 1, 0, False),
+        (2, 0, 0, False),  # idle
+        (None, 0, 0, False),  # replicas unknown: not a change, not counted
+        (3, 0, 0, True),  # 2 → 3 across the unknown minute, KEDA paused, idle
+        (3, None, None, True),  # queues unknown
+        (0, 0, 0, False),
+        (1, 0, 4, False),
+    ]
+    rows = [
+        (WEEK_START + timedelta(minutes=7 * n), d, d, p, a, w)
+        for n, (d, a, w, p) in enumerate(shapes)
+    ]
+    await insert_samples(pg_url, rows)
+
+    history = await scaling.scaling_history(weekly_backends, WEEK)
+
+    samples = [sampler.EngineSample(*row) for row in rows]
+    reference = scaling.summarize(samples, WEEK, history.deployment, history.replica_hour_usd)
+    assert history == reference
+    assert [(c.replicas_before, c.replicas_after) for c in history.changes] == [
+        (2, 3),
+        (3, 0),
+        (0, 1),
+    ]
+    assert (history.replica_hours, history.idle_replica_hours) == (8 / 60, 5 / 60)
+
+
 # -- the AssumeRole audit ----------------------------------------------------------------------
 
 
