@@ -141,10 +141,15 @@ class OutboxSender:
 
     async def _destination(self, message: OutboxMessage) -> tuple[str, str | None] | None:
         """(channel, thread ts) to send `message` to; None (and retried soon) while the message
-        whose thread it goes to is not posted yet."""
+        whose thread it goes to is not posted yet. A parent the sender gave up on will never
+        have a thread: the reply goes to its own channel instead, never lost (and never
+        retried forever)."""
         if message.thread_key is None:
             return message.channel, None
         parent = await self.outbox.get(message.thread_key)
+        if parent is not None and parent.gave_up_at is not None:
+            log.warning("thread parent given up; posting the reply in its channel", key=message.key)
+            return message.channel, None
         if parent is None or parent.ts is None or parent.posted_channel is None:
             await self.outbox.retry_later(message.id, THREAD_PARENT_WAIT, "thread not posted")
             return None

@@ -97,6 +97,23 @@ async def test_a_reply_waits_for_its_thread_to_be_posted(outbox, fake_slack, clo
     assert texts == ["hello", "reminder"]
 
 
+async def test_a_reply_whose_parent_was_given_up_goes_to_its_channel_once(
+    outbox, fake_slack, clock
+):
+    await outbox.enqueue("C_ALERTS", BLOCKS, "hello", "digest:1")
+    await outbox.enqueue("C_ALERTS", BLOCKS, "details", "digest:1:d", thread_key="digest:1")
+    fake_slack.fail_next("chat.postMessage", "invalid_blocks")  # Slack refuses the parent
+    sender = sender_for(outbox, fake_slack)
+    await sender.deliver_due()
+    for _ in range(3):
+        clock.advance(600)
+        await sender.deliver_due()
+    assert [m["text"] for m in fake_slack.messages("C_ALERTS")] == ["details"]
+    reply = await outbox.get("digest:1:d")
+    assert reply.ts is not None and reply.gave_up_at is None  # sent, not retried forever
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2
+
+
 async def test_rate_limited_post_waits_for_retry_after_then_posts_once(outbox, fake_slack, clock):
     sender = sender_for(outbox, fake_slack)
     await outbox.enqueue("C_ALERTS", BLOCKS, "one", "k1")
