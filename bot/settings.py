@@ -23,6 +23,7 @@ SECRET_VARIABLES = (
     "REDIS_URL",
     "AUDIT_HMAC_KEYS",
     "DATABASE_MIGRATION_URL",
+    "PAGERDUTY_ROUTING_KEY",
 )
 DEFAULT_CONFIG_PATH = "config.yml"
 # What each variable must start with, and an example of the whole.
@@ -57,6 +58,7 @@ class Secrets:
     redis_url: str = ""
     audit_hmac_keys: str = ""  # approvals/signing.py: id:secret[,id:secret…], the first signs
     database_migration_url: str = ""  # the owner role; unset: migrations run as DATABASE_URL
+    pagerduty_routing_key: str = ""  # the Events API integration key; unset: nothing pages
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Secrets:
