@@ -24,6 +24,7 @@ from approvals.outcomes import (
 )
 from approvals.policy import CORE_INFRASTRUCTURE, label
 from approvals.requests import ApprovalRequest
+from handlers.render.escalation import escalation_note
 from handlers.render.message import (
     Message,
     button,
@@ -92,6 +93,8 @@ def render_approval_card(request: ApprovalRequest, leads: Sequence[str], tz: Zon
     unrecorded = _unrecorded_note(request.result.get("unrecorded"))
     if unrecorded:
         blocks.append(context(unrecorded))
+    if request.escalation is not None:
+        blocks.append(context(escalation_note(request.escalation, tz, pending=pending)))
     text = f"{request.id}: {request.mutation} {request.target} in {request.env} — {request.status}"
     if request.status == "pending":
         text = f"Approval needed ({request.id}) from {mentions(leads)}: {_plain(request)}"
