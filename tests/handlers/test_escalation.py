@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from approvals.escalation import Escalations
 from bot.app import create_runtime
 from bot.settings import Settings
 from handlers.escalation_jobs import ESCALATION_JOB, page_dedup_key, run_escalation
@@ -256,3 +257,29 @@ async def test_scope_incidents_escalates_only_requests_from_an_incident(
         await rt.stop()
     assert fired.result.detail["escalated"] == [from_incident]
     assert other not in fired.result.detail["escalated"]
+
+
+async def test_a_claim_whose_replica_stopped_before_the_dms_is_finished_by_a_later_run(
+    replicas, pd, fake_slack
+):
+    slack, (a, b), clock = replicas
+    request_id = await request_approval(slack)
+    clock.advance(minutes=11)
+    escalations = Escalations(a.backends.db, a.deps.gate.audit)
+    (stale,) = await escalations.stale(clock.now, timedelta(minutes=10), "prd")
+    claimed = await escalations.claim(
+        stale, replica="pod-a", now=clock.now, leads=("ULEAD1", "ULEAD2"), oncall=None, paging=True
+    )
+    assert claimed is not None  # ... and pod-a stops here, before the DMs
+    clock.advance(minutes=1)
+    assert (await fire(b)).result.posted == ()  # too early to call it abandoned
+    clock.advance(minutes=2)
+    finished = await fire(b)
+    assert finished.result.detail["escalated"] == []  # escalated once, by pod-a's claim
+    assert [len(messages) for messages in dms(fake_slack).values()] == [1, 1]
+    assert len(pd.events_for(page_dedup_key(request_id))) == 1
+    assert "DM to <@ULEAD1> <@ULEAD2>" in text_of(card(fake_slack, request_id))
+    clock.advance(minutes=5)
+    await fire(a)
+    assert [len(messages) for messages in dms(fake_slack).values()] == [1, 1]
+    assert (await audit_outcomes(slack, request_id)).count("escalated") == 1

@@ -5,9 +5,11 @@ import socket
 from dataclasses import dataclass
 
 import pytest
+from pydantic import ValidationError
 from structlog.testing import capture_logs
 
 from ops.backends.pagerduty import PagerDutyEvents
+from ops.config import Config
 from ops.paging import PageLink, page, pages_for
 from sandbox.fake_pagerduty import FakePagerDuty
 
@@ -169,3 +171,23 @@ def test_the_runbook_pages_on_the_workflow_engine_error_rate_by_default(bot_conf
     assert not pages_for(bot_config, alarm="rtb-hub-bullmq-queue-depth")
     assert not pages_for(bot_config, indicator="waiting_jobs")
     assert not pages_for(bot_config)
+
+
+@pytest.mark.parametrize(
+    ("section", "named"),
+    [
+        ({"pagerduty": {"oncall_lead": "lead1"}}, "pagerduty.oncall_lead"),
+        ({"pagerduty": {"page_indicators": ["error_rates"]}}, "pagerduty.page_indicators.0"),
+        ({"pagerduty": {"attempts": 0}}, "pagerduty.attempts"),
+        ({"pagerduty": {"events_url": "not a url"}}, "pagerduty.events_url"),
+        ({"escalation": {"after_minutes": -1}}, "escalation.after_minutes"),
+        ({"escalation": {"scope": "stg"}}, "escalation.scope"),
+        ({"escalation": {"schedule": "every minute"}}, "escalation.schedule"),
+    ],
+)
+def test_a_wrong_paging_or_escalation_setting_is_named(section, named):
+    raw = {"environments": {"int": {"account_id": "111111111111"}}, **section}
+    with pytest.raises(ValidationError) as caught:
+        Config.model_validate(raw)
+    paths = [".".join(str(part) for part in error["loc"]) for error in caught.value.errors()]
+    assert named in paths, paths
