@@ -11,8 +11,8 @@ resolved; an acknowledge or resolve of an unknown key is accepted and changes no
 PagerDuty drops it).
 
 Faults on purpose: `fail(status, times)` answers the next `times` requests with `status` (429
-rate limited, 500…) before validating anything; `down()` / `up()` refuse connections' worth:
-every request answers 503 until `up()`.
+rate limited, 500…) before validating anything; after `down()` every request is answered
+503 until `up()`.
 """
 
 from __future__ import annotations

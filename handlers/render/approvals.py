@@ -23,8 +23,7 @@ from approvals.outcomes import (
     RunResult,
 )
 from approvals.policy import CORE_INFRASTRUCTURE, label
-from approvals.requests import ApprovalRequest
-from handlers.render.escalation import escalation_note
+from approvals.requests import ApprovalRequest, Escalated
 from handlers.render.message import (
     Message,
     button,
@@ -454,3 +453,31 @@ def render_open_requests(requests: Sequence[ApprovalRequest], tz: ZoneInfo) -> M
     ]
     blocks = [header("Open approval requests"), *(section(line) for line in lines[:45])]
     return Message(text=f"{len(requests)} open approval request(s)", blocks=tuple(blocks))
+
+
+# -- escalation (handlers/escalation_jobs.py) ------------------------------------------------
+
+PAGE_OUTCOME_WORDS = {
+    None: "paging the on-call lead…",
+    "sent": "paged {oncall} (PagerDuty)",
+    "unavailable": "PagerDuty did not answer; the page is retried each run",
+    "refused": "PagerDuty refused the page (see the bot's log)",
+    "not configured": "",
+}
+NOT_PAGED_WORDS = "the on-call lead was not paged (PagerDuty did not take it)"
+
+
+def escalation_note(escalation: Escalated, tz: ZoneInfo, *, pending: bool = True) -> str:
+    """The card's line: escalated when, to whom, and what became of the page (a page not
+    taken is retried only while the request waits for a lead)."""
+    leads = " ".join(f"<@{lead}>" for lead in escalation.leads) or "no lead (none configured)"
+    at = escalation.at.astimezone(tz).strftime("%H:%M %Z")
+    line = f":rotating_light: Escalated at {at}: DM to {leads}"
+    if escalation.paging:
+        oncall = f"<@{escalation.oncall}>" if escalation.oncall else "the on-call lead"
+        words = PAGE_OUTCOME_WORDS.get(escalation.page_outcome, "")
+        if not pending and escalation.page_outcome != "sent":
+            words = NOT_PAGED_WORDS
+        if words:
+            line += "; " + words.format(oncall=oncall)
+    return line + "."

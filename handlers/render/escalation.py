@@ -1,21 +1,14 @@
-"""The words of an escalation: the DM each lead gets, the page's summary, the card's line."""
+"""The words of an escalation: the DM each lead gets and the page's summary (the card's line is
+`escalation_note` in handlers/render/approvals.py, with the rest of the card)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from approvals.requests import ApprovalRequest, Escalated
-from handlers.render.message import Message, clip, context, escape, section
-
-PAGE_OUTCOME_WORDS = {
-    None: "paging the on-call lead…",
-    "sent": "paged {oncall} (PagerDuty)",
-    "unavailable": "PagerDuty did not answer; the page is retried each run",
-    "refused": "PagerDuty refused the page (see the bot's log)",
-    "not configured": "",
-}
-NOT_PAGED_WORDS = "the on-call lead was not paged (PagerDuty did not take it)"
+from approvals.requests import ApprovalRequest
+from handlers.render.approvals import APPROVE_ACTION, REJECT_ACTION
+from handlers.render.message import Message, button, buttons, clip, context, escape, section
 
 
 def waited_minutes(request: ApprovalRequest, now: datetime) -> int:
@@ -42,8 +35,15 @@ def render_escalation_dm(
         section(text),
         section(f"*Reason*\n{escape(clip(request.reason, 500))}"),
         context(
-            f"Requested at {asked}. Approve or reject on {where}, or "
+            f"Requested at {asked}. Approve or reject here, on {where}, or with "
             f"`/rtb approve {request.id}` / `/rtb reject {request.id}`."
+        ),
+        # the card's own buttons: the gate decides whoever clicks, wherever (a later click on
+        # a decided request is answered so, and changes nothing)
+        buttons(
+            button("Approve", APPROVE_ACTION, request.id, style="primary"),
+            button("Reject", REJECT_ACTION, request.id, style="danger"),
+            block_id=f"escalation:{request.id}",
         ),
     )
     plain = f"{request.id} has waited {minutes} min for a team lead: {request.mutation} in prd"
@@ -57,19 +57,3 @@ def page_summary(request: ApprovalRequest, now: datetime) -> str:
         f"lead: {request.mutation} {request.target} ({request.change.before} -> "
         f"{request.change.after}), reason: {clip(request.reason, 300)}"
     )
-
-
-def escalation_note(escalation: Escalated, tz: ZoneInfo, *, pending: bool = True) -> str:
-    """The card's line: escalated when, to whom, and what became of the page (a page not
-    taken is retried only while the request waits for a lead)."""
-    leads = " ".join(f"<@{lead}>" for lead in escalation.leads) or "no lead (none configured)"
-    at = escalation.at.astimezone(tz).strftime("%H:%M %Z")
-    line = f":rotating_light: Escalated at {at}: DM to {leads}"
-    if escalation.paging:
-        oncall = f"<@{escalation.oncall}>" if escalation.oncall else "the on-call lead"
-        words = PAGE_OUTCOME_WORDS.get(escalation.page_outcome, "")
-        if not pending and escalation.page_outcome != "sent":
-            words = NOT_PAGED_WORDS
-        if words:
-            line += "; " + words.format(oncall=oncall)
-    return line + "."

@@ -15,6 +15,7 @@ from handlers.escalation_jobs import ESCALATION_JOB, page_dedup_key, run_escalat
 from handlers.jobs import JOBS
 from handlers.scheduled import JobContext, fire_job
 from sandbox.fake_pagerduty import FakePagerDuty
+from sandbox.slack_payloads import block_actions
 from tests.approvals.support import (
     PREVIEW,
     audit_outcomes,
@@ -23,8 +24,10 @@ from tests.approvals.support import (
     click_card,
     request_approval,
     seed_deployment,
+    send_click,
     text_of,
 )
+from tests.approvals.support import replicas as replicas_of
 from tests.fixtures.bot import serving
 
 ROUTING_KEY = "0123456789abcdef0123456789abcdef"
@@ -283,3 +286,27 @@ async def test_a_claim_whose_replica_stopped_before_the_dms_is_finished_by_a_lat
     await fire(a)
     assert [len(messages) for messages in dms(fake_slack).values()] == [1, 1]
     assert (await audit_outcomes(slack, request_id)).count("escalated") == 1
+
+
+async def test_a_lead_approves_from_the_dm_through_the_gate(replicas, pd, fake_slack, kube):
+    slack, (a, _), clock = replicas
+    request_id = await request_approval(slack)
+    clock.advance(minutes=11)
+    await fire(a)
+    (dm,) = fake_slack.messages("DULEAD2")
+    block = next(b for b in dm["blocks"] if b["type"] == "actions")
+    payload = block_actions(
+        user_id="ULEAD2",
+        action_id="approval_approve",
+        value=request_id,
+        block_id=block["block_id"],
+        channel_id="DULEAD2",
+        message_ts=dm["ts"],
+        message=dm,
+        response_url=fake_slack.response_url(),
+    )
+    assert "You approved" in await send_click(slack, payload)
+    assert replicas_of(kube["prd"], PREVIEW, "app") == 0
+    assert "approved by <@ULEAD2>" in text_of(card(fake_slack, request_id))
+    again = await send_click(slack, {**payload, "user": {**payload["user"], "id": "ULEAD1"}})
+    assert "You approved" not in again  # decided: a second click changes nothing

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from approvals.requests import Escalated
-from handlers.render.approvals import render_approval_card
-from handlers.render.escalation import escalation_note, page_summary, render_escalation_dm
+from handlers.render.approvals import escalation_note, render_approval_card
+from handlers.render.escalation import page_summary, render_escalation_dm
 from tests.golden import assert_golden, buttons, shown
 from tests.handlers.test_approvals_render import LEADS, PENDING, TZ
 
@@ -65,7 +65,10 @@ def test_the_dm_names_the_request_the_wait_and_where_to_act():
     assert "2 replicas → 0 replicas" in text
     assert f"<{link}|the approval card>" in text
     assert "`/rtb approve AR-7K3Q9`" in text
-    assert buttons(dm) == []
+    assert buttons(dm) == [  # the card's own actions: the gate decides, whoever and wherever
+        ("Approve", "approval_approve", "AR-7K3Q9"),
+        ("Reject", "approval_reject", "AR-7K3Q9"),
+    ]
 
 
 def test_the_page_summary_is_plain_text_with_the_request_and_the_wait():
