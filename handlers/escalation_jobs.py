@@ -147,7 +147,6 @@ async def _resolve_decided(ctx: JobContext, escalations: Escalations) -> list[st
             ctx.deps,
             dedup_key=page_dedup_key(request_id),
             action="resolve",
-            summary=f"{request_id} was decided",
         )
         if result.sent:
             await escalations.record_resolved(request_id, ctx.now)

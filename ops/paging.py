@@ -81,13 +81,17 @@ async def page(
     *,
     dedup_key: str,
     action: PageAction,
-    summary: str,
+    summary: str = "",
     source: str = SOURCE,
     severity: Severity = "critical",
     links: Sequence[PageLink] = (),
     details: Mapping[str, Any] | None = None,
 ) -> PageResult:
-    """Trigger, acknowledge or resolve the PagerDuty alert `dedup_key`; never raises."""
+    """Trigger, acknowledge or resolve the PagerDuty alert `dedup_key`; never raises.
+
+    Only a trigger uses `summary` (PagerDuty's one line, plain text, cut to 1,024 characters;
+    empty: the dedup key), `source`, `severity`, `links` (e.g. the Slack card) and `details`;
+    acknowledge and resolve name the alert by its key alone."""
     request = PageRequest(dedup_key, action, summary, source, severity, links, details or {})
     return await send_page(deps.backends.pagerduty, request)
 

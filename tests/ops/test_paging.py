@@ -83,7 +83,7 @@ async def test_trigger_acknowledge_resolve_reach_pagerduty_under_one_dedup_key(p
     assert first.attempts == 1 and first.status == 202
     assert pd.alerts[key] == "triggered"
     for action, state in (("acknowledge", "acknowledged"), ("resolve", "resolved")):
-        result = await page(deps_with(pager), dedup_key=key, action=action, summary="")
+        result = await page(deps_with(pager), dedup_key=key, action=action)
         assert result.sent
         assert pd.alerts[key] == state
     sent = pd.events_for(key)
