@@ -310,3 +310,27 @@ async def test_a_lead_approves_from_the_dm_through_the_gate(replicas, pd, fake_s
     assert "approved by <@ULEAD2>" in text_of(card(fake_slack, request_id))
     again = await send_click(slack, {**payload, "user": {**payload["user"], "id": "ULEAD1"}})
     assert "You approved" not in again  # decided: a second click changes nothing
+
+
+async def test_a_lead_who_voted_has_acted_even_when_a_second_approval_is_needed(
+    bot_settings, pd, fake_slack, kube
+):
+    seed_deployment(kube["prd"], PREVIEW, "app", replicas=2)
+    clock = Clock()
+    settings = escalating_settings(bot_settings, pd)
+    approvals = settings.config.approvals.model_copy(update={"required": 2})
+    settings = Settings(
+        settings.config.model_copy(update={"approvals": approvals}), settings.secrets
+    )
+    rt = create_runtime(settings, retries=0, clock=clock, replica="pod-a")
+    await rt.start()
+    try:
+        async with serving(rt, fake_slack) as slack:
+            voted = await request_approval(slack)
+            await click_card(slack, voted, user="ULEAD1")  # one of two
+            untouched = await request_approval(slack, f"scale prd app 1 --namespace {PREVIEW}")
+            clock.advance(minutes=11)
+            fired = await fire(rt)
+    finally:
+        await rt.stop()
+    assert fired.result.detail["escalated"] == [untouched]
