@@ -112,10 +112,13 @@ class Escalations:
         )
 
     async def unfinished(self, now: datetime) -> list[Claimed]:
-        """Claims whose DMs were never enqueued (the replica stopped): to finish."""
+        """Claims whose DMs were never enqueued (the replica stopped), for requests still
+        waiting for a lead: to finish (a request decided meanwhile needs no DM)."""
         rows = await self.db.fetch(
-            "SELECT request_id, leads, oncall, page_wanted FROM rtb_bot.approval_escalations"
-            " WHERE notified_at IS NULL AND escalated_at <= %s ORDER BY escalated_at",
+            "SELECT e.request_id, e.leads, e.oncall, e.page_wanted"
+            " FROM rtb_bot.approval_escalations e JOIN rtb_bot.approval_requests r"
+            " ON r.id = e.request_id WHERE e.notified_at IS NULL AND e.escalated_at <= %s"
+            " AND r.status = 'pending' ORDER BY e.escalated_at",
             (now - UNFINISHED_AFTER,),
         )
         return await self._claimed(rows)
