@@ -50,6 +50,31 @@ class CardRef:
 
 
 @dataclass(frozen=True)
+class Escalated:
+    """A pending request no lead acted on in time (approvals/escalation.py): when, the leads
+    DMed, the on-call lead named in the page, and the page's outcome (None: no page yet, or
+    PagerDuty is not configured: `paging` False)."""
+
+    at: datetime
+    leads: tuple[str, ...]
+    oncall: str | None
+    paging: bool
+    page_outcome: str | None
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any] | None) -> Escalated | None:
+        if not row:
+            return None
+        return cls(
+            at=datetime.fromisoformat(str(row["escalated_at"])),
+            leads=tuple(row.get("leads") or ()),
+            oncall=row.get("oncall"),
+            paging=bool(row.get("page_wanted")),
+            page_outcome=row.get("page_outcome"),
+        )
+
+
+@dataclass(frozen=True)
 class ApprovalRequest:
     id: str
     action: str
@@ -76,6 +101,7 @@ class ApprovalRequest:
     cards: tuple[CardRef, ...] = ()
     result: dict[str, Any] = field(default_factory=dict)
     digest_key: str | None = None  # the HMAC key of `digest` (None: stored before the keys)
+    escalation: Escalated | None = None  # escalated to the leads (and paged), when it was
 
     @property
     def is_final(self) -> bool:
@@ -115,6 +141,7 @@ class ApprovalRequest:
             cards=tuple(CardRef(c["channel"], c["ts"]) for c in row["cards"] or ()),
             result=row["result"] or {},
             digest_key=row.get("digest_key"),
+            escalation=Escalated.from_json(row.get("escalation")),
         )
 
 

@@ -31,8 +31,11 @@ _LEASE_NAMESPACE = 0x52_54_42_02  # first key of pg_try_advisory_lock(int, int):
 _ID_ATTEMPTS = 5
 _RETURNING = (
     "r.*, (SELECT coalesce(array_agg(v.lead ORDER BY v.voted_at, v.lead), '{}')"
-    " FROM rtb_bot.approval_votes v WHERE v.request_id = r.id) AS approvers"
+    " FROM rtb_bot.approval_votes v WHERE v.request_id = r.id) AS approvers,"
+    " (SELECT to_jsonb(e) FROM rtb_bot.approval_escalations e WHERE e.request_id = r.id)"
+    " AS escalation"
 )
+REQUEST_COLUMNS = _RETURNING  # a request row as `ApprovalRequest.from_row` reads it (alias r)
 _TRANSITION = f"""
 UPDATE rtb_bot.approval_requests AS r SET
     status = %(to)s,

@@ -137,6 +137,7 @@ def create_runtime(
         settings.config,
         BackendUrls(secrets.database_url, secrets.hub_database_url, secrets.redis_url),
         retries=retries,
+        pagerduty_routing_key=secrets.pagerduty_routing_key,
     )
     client = slack_client(secrets.slack_bot_token, str(settings.config.slack_api_url))
     roles = RoleResolver(settings.config.roles, usergroup_members(client))

@@ -23,8 +23,10 @@ SECRET_VARIABLES = (
     "REDIS_URL",
     "AUDIT_HMAC_KEYS",
     "DATABASE_MIGRATION_URL",
+    "PAGERDUTY_ROUTING_KEY",
 )
 DEFAULT_CONFIG_PATH = "config.yml"
+PAGERDUTY_KEY_CHARS = 32
 # What each variable must start with, and an example of the whole.
 _SHAPES: dict[str, tuple[tuple[str, ...], str]] = {
     "SLACK_BOT_TOKEN": (("xoxb-",), "the bot token, xoxb-…"),
@@ -57,6 +59,7 @@ class Secrets:
     redis_url: str = ""
     audit_hmac_keys: str = ""  # approvals/signing.py: id:secret[,id:secret…], the first signs
     database_migration_url: str = ""  # the owner role; unset: migrations run as DATABASE_URL
+    pagerduty_routing_key: str = ""  # the Events API integration key; unset: nothing pages
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Secrets:
@@ -95,6 +98,12 @@ class Secrets:
                 self.signing_keys()
             except KeysError as exc:
                 found.append(f"AUDIT_HMAC_KEYS: {exc}")
+        key = self.pagerduty_routing_key
+        if key and len(key) != PAGERDUTY_KEY_CHARS:  # PagerDuty would refuse every page
+            found.append(
+                f"PAGERDUTY_ROUTING_KEY is {len(key)} characters: expected the "
+                f"{PAGERDUTY_KEY_CHARS}-character integration key of an Events API v2 integration"
+            )
         return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from handlers import daily_jobs, housekeeping_jobs, weekly_jobs
+from handlers import daily_jobs, escalation_jobs, housekeeping_jobs, weekly_jobs
 from handlers.scheduled import ScheduledJob
 
 
@@ -18,5 +18,8 @@ def build_jobs(*groups: Iterable[ScheduledJob]) -> dict[str, ScheduledJob]:
 
 
 JOBS = build_jobs(
-    daily_jobs.DAILY_JOBS, weekly_jobs.WEEKLY_JOBS, housekeeping_jobs.HOUSEKEEPING_JOBS
+    daily_jobs.DAILY_JOBS,
+    weekly_jobs.WEEKLY_JOBS,
+    housekeeping_jobs.HOUSEKEEPING_JOBS,
+    escalation_jobs.ESCALATION_JOBS,
 )

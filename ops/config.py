@@ -442,6 +442,67 @@ class Audit(Strict):
     )
 
 
+IndicatorName = Literal[
+    "webhook_p99", "waiting_jobs", "error_rate", "ai_cost_today", "active_previews"
+]
+
+
+class PagerDuty(Strict):
+    """PagerDuty Events API v2 (README: Paging and escalation). The routing key (the service's
+    integration key) is a secret: `PAGERDUTY_ROUTING_KEY` in the environment; unset, nothing is
+    paged (Slack alone)."""
+
+    events_url: HttpUrl = Field(
+        "https://events.pagerduty.com/v2/enqueue", description="The Events API v2 endpoint."
+    )
+    page_alarms: tuple[str, ...] = Field(
+        ("rtb-hub-workflow-engine-error-rate",),
+        description="CloudWatch alarm names that page (runbook §3.1: workflow-engine error rate).",
+    )
+    page_indicators: tuple[IndicatorName, ...] = Field(
+        ("error_rate",),
+        description="Status indicators whose threshold pages when crossed (§3.1: error_rate).",
+    )
+    oncall_lead: str | None = Field(
+        None,
+        pattern=r"^[UW][A-Z0-9]{2,}$",
+        description="Slack user id of the on-call lead the routing key's service pages; named in "
+        "the page and on the escalated card (unset: 'the on-call lead').",
+    )
+    attempts: int = Field(3, ge=1, le=10, description="Tries per event (429, 5xx, timeouts).")
+    retry_seconds: float = Field(
+        1.0, ge=0, le=30, description="Wait before the 2nd try; doubled for each next one."
+    )
+    timeout_seconds: float = Field(5.0, gt=0, le=60, description="Per try.")
+
+
+class Escalation(Strict):
+    """A prd approval no lead has acted on is escalated once: a DM to each lead, then (with
+    PagerDuty configured) a page to the on-call lead with a link to the card."""
+
+    after_minutes: int = Field(
+        10,
+        ge=0,
+        le=24 * 60,
+        description="Pending this long without a lead's vote (0: at the next run; drills only).",
+    )
+    scope: Literal["prd", "incidents"] = Field(
+        "prd",
+        description="prd: every prd approval; incidents: only those whose reason names an "
+        "incident (INC-…).",
+    )
+    schedule: str = Field("* * * * *", description="How often stale requests are looked for.")
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"{exc} (expected a 5-field cron expression)") from None
+        return value
+
+
 class Config(Strict):
     """The whole configuration file."""
 
@@ -459,6 +520,8 @@ class Config(Strict):
     weekly: Weekly = Field(default_factory=Weekly)
     retention: Retention = Field(default_factory=Retention)
     aws: Aws = Field(default_factory=Aws)
+    pagerduty: PagerDuty = Field(default_factory=PagerDuty)
+    escalation: Escalation = Field(default_factory=Escalation)
     slack_api_url: HttpUrl = Field(
         "https://slack.com/api/", description="Slack Web API base (GovSlack: slack-gov.com)."
     )

@@ -28,6 +28,7 @@ from ops.outbox import as_json
 Clock = Callable[[], datetime]
 Outcome = Literal["done", "failed"]
 MAX_CATCH_UP_STEPS = 10_000  # a per-minute job over a 7-day grace: bounded walk
+SEARCH_WINDOWS = (timedelta(hours=1), timedelta(days=1), timedelta(days=8), timedelta(days=366))
 
 
 def utc_now() -> datetime:
@@ -47,14 +48,27 @@ def next_fire(cron: str, timezone: str, after: datetime) -> datetime | None:
 
 def due_period(cron: str, timezone: str, now: datetime, grace: timedelta) -> datetime | None:
     """The newest fire time in (now - grace, now]: the period a run at `now` belongs to, or
-    None when the last fire time is older than the grace period (too late to catch up)."""
+    None when the last fire time is older than the grace period (too late to catch up).
+
+    The walk looks back through widening windows (an hour, a day, …, the grace period), so a
+    per-minute job asked with the console's 8-day grace finds this minute, not the minute
+    MAX_CATCH_UP_STEPS after the start of the grace period."""
     trigger = cron_trigger(cron, timezone)
+    windows = [window for window in SEARCH_WINDOWS if window < grace] + [grace]
+    for window in windows:
+        latest = _newest_fire(trigger, now, window)
+        if latest is not None:
+            return latest
+    return None
+
+
+def _newest_fire(trigger: CronTrigger, now: datetime, window: timedelta) -> datetime | None:
     latest: datetime | None = None
-    candidate: datetime | None = trigger.get_next_fire_time(None, now - grace)
+    candidate: datetime | None = trigger.get_next_fire_time(None, now - window)
     for _ in range(MAX_CATCH_UP_STEPS):
         if candidate is None or candidate > now:
             break
-        if candidate > now - grace:
+        if candidate > now - window:
             latest = candidate
         candidate = trigger.get_next_fire_time(candidate, candidate + timedelta(microseconds=1))
     return latest

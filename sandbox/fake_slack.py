@@ -144,6 +144,7 @@ class FakeWorkspace:
             "chat.update": self.chat_update,
             "chat.postEphemeral": self.chat_post_ephemeral,
             "chat.delete": self.chat_delete,
+            "chat.getPermalink": self.chat_get_permalink,
             "conversations.open": self.conversations_open,
             "conversations.history": self.conversations_history,
             "conversations.replies": self.conversations_replies,
@@ -210,6 +211,15 @@ class FakeWorkspace:
         message = self._find_message(channel, args.get("ts"))
         del self.messages[channel][message["ts"]]
         return {"channel": channel, "ts": message["ts"]}
+
+    def chat_get_permalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.directory.require_id(_required(args, "channel", "channel_not_found"))
+        message = self._find_message(channel, args.get("message_ts"))
+        ts = str(message["ts"]).replace(".", "")
+        return {
+            "channel": channel,
+            "permalink": f"https://{TEAM_DOMAIN}.slack.com/archives/{channel}/p{ts}",
+        }
 
     def reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self.directory.require_id(_required(args, "channel", "channel_not_found"))

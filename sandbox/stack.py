@@ -32,6 +32,7 @@ from ops.config import ENV_NAMES, Config
 from sandbox.fake_aws import FakeAws
 from sandbox.fake_hub_api import FakeHubApi
 from sandbox.fake_kube import FakeKubeServer
+from sandbox.fake_pagerduty import FakePagerDuty
 from sandbox.fake_slack import FakeSlackAPI
 from sandbox.queue_traffic import QueueTraffic
 from sandbox.seed_aws import ANCHOR_LOG_GROUP, ANCHOR_LOG_STREAM, REGION, role_arn, seed_aws
@@ -62,6 +63,7 @@ FIXED_ENVIRON = {
     "SLACK_BOT_TOKEN": "xoxb-sandbox",
     "SLACK_SIGNING_SECRET": "sandbox-signing-secret",
     "AUDIT_HMAC_KEYS": "sandbox:sandbox-audit-key-not-a-secret-0123456789",
+    "PAGERDUTY_ROUTING_KEY": "sandboxroutingkey000000000000000",  # 32 characters, as PagerDuty's
 }
 # The two roles of README "Security": the owner runs the migrations, the bot runs as a member
 # of rtb_bot_runtime (append and read on the audit log, nothing more).
@@ -96,6 +98,7 @@ class SandboxStack:
         self.fake_aws: FakeAws | None = None  # started once moto is (it forwards to moto)
         self.hub_api = FakeHubApi(self.kube)  # the hub's GET /api/previews, per env
         self.slack = FakeSlackAPI()  # what the bot sends to Slack lands here
+        self.pagerduty = FakePagerDuty()  # the Events API v2; records what the bot pages
         self.users = dict(USERS)
         self.environ: dict[str, str] = {}
         self.hub_summary: HubSeedSummary | None = None
@@ -155,6 +158,7 @@ class SandboxStack:
             *(server.start for server in self.kube.values()),
             self.hub_api.start,
             self.slack.start,
+            self.pagerduty.start,
         ]
         with ThreadPoolExecutor(len(starters)) as pool:
             for future in [pool.submit(start) for start in starters]:
@@ -198,6 +202,7 @@ class SandboxStack:
                 self.fake_aws.stop()
             self.fake_aws = None
         stoppers = [
+            self.pagerduty.stop,
             self.slack.stop,
             self.hub_api.stop,
             *(server.stop for server in self.kube.values()),
@@ -250,6 +255,14 @@ class SandboxStack:
             "approvals": {"spool_file": str(self._state_dir() / "unrecorded-results.jsonl")},
             "audit": {"anchor": {"log_group": ANCHOR_LOG_GROUP, "log_stream": ANCHOR_LOG_STREAM}},
             "slack_api_url": self.slack.base_url,
+            # paging to the fake; a prd approval is stale at once, so `/fire approval-escalation`
+            # right after a request shows the escalation (production: 10 minutes)
+            "pagerduty": {
+                "events_url": self.pagerduty.events_url,
+                "oncall_lead": USERS["lead1"],
+                "retry_seconds": 0.2,
+            },
+            "escalation": {"after_minutes": 0},
             "aws": {
                 "endpoint_url": self.moto.url,
                 "service_endpoints": dict.fromkeys(FAKED_AWS, self.fake_aws.url)
@@ -297,6 +310,7 @@ class SandboxStack:
             f"  Slack (fake)  {self.slack.base_url} (Web API and response URLs; "
             "what the bot sends to Slack lands here)"
         ]
+        lines += [f"  PagerDuty     {self.pagerduty.events_url} (fake Events API v2)"]
         lines += ["  Slack users   " + ", ".join(f"{k}={v}" for k, v in self.users.items())]
         if self.traffic is not None:
             traffic = self.traffic

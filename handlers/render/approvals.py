@@ -23,7 +23,7 @@ from approvals.outcomes import (
     RunResult,
 )
 from approvals.policy import CORE_INFRASTRUCTURE, label
-from approvals.requests import ApprovalRequest
+from approvals.requests import ApprovalRequest, Escalated
 from handlers.render.message import (
     Message,
     button,
@@ -92,6 +92,8 @@ def render_approval_card(request: ApprovalRequest, leads: Sequence[str], tz: Zon
     unrecorded = _unrecorded_note(request.result.get("unrecorded"))
     if unrecorded:
         blocks.append(context(unrecorded))
+    if request.escalation is not None:
+        blocks.append(context(escalation_note(request.escalation, tz, pending=pending)))
     text = f"{request.id}: {request.mutation} {request.target} in {request.env} — {request.status}"
     if request.status == "pending":
         text = f"Approval needed ({request.id}) from {mentions(leads)}: {_plain(request)}"
@@ -456,3 +458,31 @@ def render_open_requests(requests: Sequence[ApprovalRequest], tz: ZoneInfo) -> M
     ]
     blocks = [header("Open approval requests"), *(section(line) for line in lines[:45])]
     return Message(text=f"{len(requests)} open approval request(s)", blocks=tuple(blocks))
+
+
+# -- escalation (handlers/escalation_jobs.py) ------------------------------------------------
+
+PAGE_OUTCOME_WORDS = {
+    None: "paging the on-call lead…",
+    "sent": "paged {oncall} (PagerDuty)",
+    "unavailable": "PagerDuty did not answer; the page is retried each run",
+    "refused": "PagerDuty refused the page (see the bot's log)",
+    "not configured": "",
+}
+NOT_PAGED_WORDS = "the on-call lead was not paged (PagerDuty did not take it)"
+
+
+def escalation_note(escalation: Escalated, tz: ZoneInfo, *, pending: bool = True) -> str:
+    """The card's line: escalated when, to whom, and what became of the page (a page not
+    taken is retried only while the request waits for a lead)."""
+    leads = " ".join(f"<@{lead}>" for lead in escalation.leads) or "no lead (none configured)"
+    at = escalation.at.astimezone(tz).strftime("%H:%M %Z")
+    line = f":rotating_light: Escalated at {at}: DM to {leads}"
+    if escalation.paging:
+        oncall = f"<@{escalation.oncall}>" if escalation.oncall else "the on-call lead"
+        words = PAGE_OUTCOME_WORDS.get(escalation.page_outcome, "")
+        if not pending and escalation.page_outcome != "sent":
+            words = NOT_PAGED_WORDS
+        if words:
+            line += "; " + words.format(oncall=oncall)
+    return line + "."

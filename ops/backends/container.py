@@ -11,6 +11,7 @@ from ops.backends.blocking import BlockingCalls
 from ops.backends.db import Database
 from ops.backends.hub_api import HubApi
 from ops.backends.kube import Kube
+from ops.backends.pagerduty import PagerDutyEvents
 from ops.backends.redis_client import connect_redis
 from ops.config import Config
 
@@ -32,6 +33,7 @@ class Backends:
     aws: AwsSessions
     kube: Kube
     hub_api: HubApi
+    pagerduty: PagerDutyEvents | None = None  # None: no PAGERDUTY_ROUTING_KEY, nothing pages
 
     async def open(self) -> None:
         await self.db.open()
@@ -42,11 +44,15 @@ class Backends:
         await self.hub_db.close()
         await self.redis.aclose()
         await self.hub_api.close()
+        if self.pagerduty is not None:
+            await self.pagerduty.close()
         self.kube.close()
         self.blocking.close()
 
 
-def build_backends(config: Config, urls: BackendUrls, *, retries: int = 2) -> Backends:
+def build_backends(
+    config: Config, urls: BackendUrls, *, retries: int = 2, pagerduty_routing_key: str = ""
+) -> Backends:
     """`retries` applies to AWS and Kubernetes calls (tests use 0: faults must show at once)."""
     timeout = config.timeouts.backend_seconds
     blocking = BlockingCalls()
@@ -60,4 +66,18 @@ def build_backends(config: Config, urls: BackendUrls, *, retries: int = 2) -> Ba
         aws=aws,
         kube=Kube(config, aws, blocking, retries=retries),
         hub_api=HubApi(config, timeout),
+        pagerduty=build_pagerduty(config, pagerduty_routing_key),
+    )
+
+
+def build_pagerduty(config: Config, routing_key: str) -> PagerDutyEvents | None:
+    if not routing_key:
+        return None
+    settings = config.pagerduty
+    return PagerDutyEvents(
+        str(settings.events_url),
+        routing_key,
+        timeout=settings.timeout_seconds,
+        attempts=settings.attempts,
+        retry_seconds=settings.retry_seconds,
     )

@@ -70,3 +70,19 @@ def test_malformed_audit_keys_are_named_and_never_echoed(environ, capsys):
     assert "AUDIT_HMAC_KEYS: key k1: its secret is shorter than 32" in err
     assert "DATABASE_MIGRATION_URL does not start with postgresql://" in err
     assert "too-short-a-secret" not in err and "mysql://owner" not in err
+
+
+def test_a_pagerduty_routing_key_of_the_wrong_length_is_named_never_echoed(environ, capsys):
+    environ.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    environ.setenv("SLACK_APP_TOKEN", "xapp-1-right")
+    environ.setenv("DATABASE_URL", "postgresql://bot@db/x")
+    environ.setenv("HUB_DATABASE_URL", "postgresql://reader@hub/hub")
+    environ.setenv("REDIS_URL", "redis://r:6379/0")
+    environ.setenv("AUDIT_HMAC_KEYS", "k1:" + "s" * 40)
+    environ.setenv("PAGERDUTY_ROUTING_KEY", "R0UT1NGKEY-pasted-with-a-space ")
+
+    assert main(["--config", EXAMPLE, "serve"]) == 1
+
+    err = capsys.readouterr().err
+    assert "PAGERDUTY_ROUTING_KEY is 31 characters: expected the 32-character" in err
+    assert "R0UT1NGKEY" not in err

@@ -1,6 +1,7 @@
 """Scan everything a run of the bot logs (DEBUG, library loggers included) for secrets."""
 
 import io
+from dataclasses import replace
 
 from structlog import get_logger
 
@@ -27,3 +28,13 @@ def test_the_audit_keys_are_redacted_whole_and_one_by_one(bot_settings):
     get_logger("t").warning("leak", keys=AUDIT_KEYS, secret=AUDIT_KEY_SECRET)
     log = stream.getvalue()
     assert "leak" in log and AUDIT_KEY_SECRET not in log
+
+
+def test_the_pagerduty_routing_key_is_redacted(bot_settings):
+    routing_key = "0123456789abcdef0123456789abcdef"
+    secrets = replace(bot_settings.secrets, pagerduty_routing_key=routing_key)
+    stream = io.StringIO()
+    configure_logging(secrets=secrets.values(), stream=stream)
+    get_logger("t").warning("leak", body={"routing_key": routing_key})
+    log = stream.getvalue()
+    assert "leak" in log and routing_key not in log

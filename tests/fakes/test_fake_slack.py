@@ -307,6 +307,18 @@ async def test_channel_names_are_answered_as_ids(api, client):
     )
 
 
+async def test_a_permalink_is_given_for_a_message_by_channel_id_only(api, client):
+    posted = await client.chat_postMessage(channel="#rtb-approvals", text="card")
+    ts = posted["ts"]
+    answer = await client.chat_getPermalink(channel="C_APPROVALS", message_ts=ts)
+    assert answer["permalink"].endswith(f"/archives/C_APPROVALS/p{ts.replace('.', '')}")
+    assert answer["permalink"].startswith("https://")
+    gone = await refused(client.chat_getPermalink(channel="C_APPROVALS", message_ts="1.2"))
+    assert gone[1] == "message_not_found"
+    named = await refused(client.chat_getPermalink(channel="#rtb-approvals", message_ts=ts))
+    assert named[1] == "channel_not_found"
+
+
 def section(text: str) -> dict[str, object]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 

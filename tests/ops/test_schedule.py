@@ -29,6 +29,21 @@ def test_due_period_is_the_newest_fire_time_within_the_grace(now, expected):
     assert due_period(DAILY, SEOUL, now, TWO_HOURS) == expected
 
 
+@pytest.mark.parametrize(
+    ("cron", "expected"),
+    [
+        ("* * * * *", kst(3, 10, 7)),  # a per-minute job: this minute
+        (DAILY, kst(3, 9)),
+        ("0 9 * * mon", kst(30, 9) - timedelta(days=30)),  # Monday 2026-11-30
+    ],
+)
+def test_a_long_grace_still_finds_the_newest_period(cron, expected):
+    """The console's /fire asks with an 8-day grace; a per-minute job has 11,520 fire times
+    in it, more than the bounded walk takes: the newest one is still found."""
+    now = kst(3, 10, 7) + timedelta(seconds=30)
+    assert due_period(cron, SEOUL, now, timedelta(days=8)) == expected
+
+
 def test_period_key_names_the_fire_time_in_the_configured_zone():
     assert period_key(kst(3, 9), SEOUL) == "2026-12-03T09:00:00+09:00"
     assert next_fire(DAILY, SEOUL, kst(3, 9)) == kst(4, 9)
