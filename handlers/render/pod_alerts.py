@@ -23,6 +23,16 @@ LOGS_ACTION = "pod_alert.logs"
 EVENTS_ACTION = "pod_alert.events"
 
 
+def took(seconds: float) -> str:
+    """Start times to the second (95 s is `1m35s`, not `1m`): the threshold is a minute."""
+    total = round(seconds)
+    if total < 60:
+        return f"{total}s"
+    if total < 3600:
+        return f"{total // 60}m{total % 60:02d}s"
+    return span(total)
+
+
 def _local(moment: datetime | None, zone: tzinfo) -> str:
     return moment.astimezone(zone).strftime("%H:%M:%S") if moment else "?"
 
@@ -64,8 +74,8 @@ def render_oom_alert(alert: OomAlert, zone: tzinfo) -> Message:
     notes = [f"Killed at {_local(alert.killed_at, zone)}"]
     if alert.kills > 1:
         notes.append(
-            f"{alert.kills} OOMKills of this container since {_local(alert.first_at, zone)}"
-            " (folded into this alert)"
+            f"{alert.kills} OOMKills of this container folded into this alert"
+            f" (opened {_local(alert.first_at, zone)})"
         )
     key = alert.issue_key or alert.namespace
     text = (
@@ -82,15 +92,15 @@ def render_oom_alert(alert: OomAlert, zone: tzinfo) -> Message:
 
 def render_slow_start(alert: SlowStartAlert, zone: tzinfo) -> Message:
     start = alert.start
-    phases = [(p.name, span(p.seconds)) for p in start.phases]
+    phases = [(p.name, took(p.seconds)) for p in start.phases]
     slowest = max(start.phases, key=lambda p: p.seconds, default=None)
     lines = [f"{name:<22}{took:>6}" for name, took in phases]
     title = (
         f":snail: *Slow start* in {alert.env}: preview "
         f"{_preview(alert.issue_key, start.pod.namespace)} pod `{escape(start.pod.name)}` was "
-        f"Ready *{span(start.seconds)}* after creation (threshold {span(alert.threshold_seconds)})"
+        f"Ready *{took(start.seconds)}* after creation (threshold {took(alert.threshold_seconds)})"
     )
-    where = f"Most of it: *{slowest.name}* ({span(slowest.seconds)})." if slowest else ""
+    where = f"Most of it: *{slowest.name}* ({took(slowest.seconds)})." if slowest else ""
     blocks: list[Block] = [section(title)]
     if lines:
         blocks.append(section(code_block([escape(line) for line in lines])))
@@ -106,7 +116,7 @@ def render_slow_start(alert: SlowStartAlert, zone: tzinfo) -> Message:
     )
     text = (
         f"Slow start in {alert.env}: {alert.issue_key or start.pod.namespace} pod"
-        f" {start.pod.name} Ready after {span(start.seconds)}"
+        f" {start.pod.name} Ready after {took(start.seconds)}"
     )
     return Message(text=text, blocks=tuple(blocks))
 

@@ -54,7 +54,9 @@ def build_verbs(*groups: Iterable[Verb]) -> dict[str, Verb]:
     return verbs
 
 
-VERBS: dict[str, Verb] = build_verbs()
+from sandbox.verbs import pods  # noqa: E402  # a verb group needs Verb, defined above
+
+VERBS: dict[str, Verb] = build_verbs(pods.VERBS)
 
 
 def verbs_help(verbs: dict[str, Verb]) -> str:

@@ -197,7 +197,7 @@ async def test_kills_within_the_window_fold_into_the_first_alert_and_a_later_one
     assert len(posted) == 1
     shown = readable(posted[0])
     assert "OOMKilled ×3" in shown and "*Restarts*\\n3" in shown
-    assert "3 OOMKills of this container since" in shown
+    assert "3 OOMKills of this container folded into this alert" in shown
     assert [row[2] for row in await claims(pg_url)] == [1, 2, 3]
 
     clock.offset = timedelta(minutes=6)  # past fold_minutes (5): a new alert
