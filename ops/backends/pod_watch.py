@@ -1,28 +1,37 @@
 """One env's pods over the Kubernetes watch API, blocking (run in the watcher's own thread).
 
 `list_pods` returns every pod and the list's resourceVersion; `follow` opens one watch from a
-version (`kubernetes.watch.Watch().stream` with `timeoutSeconds`, bookmarks allowed) and hands
-each event to a callback, returning the newest version seen when the server ends the stream
-(its timeout, a restart, a load balancer cutting it). A version too old to resume from (the
-API's ERROR event with a Status 410 Gone) is `WatchExpired`: the caller lists again. Objects
-stay plain JSON dicts (`raw_object`), as everything above ops/backends expects.
+version (`GET /api/v1/pods?watch=true&resourceVersion=…&timeoutSeconds=…&allowWatchBookmarks
+=true`) and hands each event to a callback, returning the newest version seen when the server
+ends the stream (its timeout, a restart, a load balancer cutting it). A version too old to
+resume from (the API's ERROR event with a Status 410 Gone) is `WatchExpired`: the caller lists
+again. Any other failure is the client's ApiException or a connection error.
+
+The requests go through the official ApiClient (auth, the EKS token hook, TLS, the connection
+pool) and its own line splitter (`iter_resp_lines`), but not through `CoreV1Api` and
+`watch.Watch`: those deserialize every event into V1Pod models, and loading CoreV1Api and the
+pod models cost the idle bot ~25 MB (bench/monitors.py, measured) for objects read as plain
+JSON anyway (sandbox's test of the fake runs `watch.Watch().stream` itself).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
 
-import kubernetes.client as k8s
-from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
+from kubernetes.watch.watch import iter_resp_lines
 
 from ops.backends.kube import Kube
 from ops.config import EnvName
 
 Obj = dict[str, Any]
 EventSink = Callable[[str, Obj], None]  # (ADDED | MODIFIED | DELETED, pod)
+PODS = "/api/v1/pods"
+CONNECT_SECONDS = 10
 READ_SLACK_SECONDS = 30  # a stream silent this long past its own timeout is a dead connection
 _GONE = 410
 
@@ -36,54 +45,81 @@ class PodStream:
 
     def __init__(self, kube: Kube, env: EnvName) -> None:
         self._kube, self._env = kube, env
-        self._watch: watch.Watch | None = None
         self._lock = threading.Lock()
+        self._open: Any = None  # the urllib3 response being read
         self._stopped = False
 
-    def _core(self) -> Any:
-        return k8s.CoreV1Api(self._kube.client(self._env))
+    def _get(self, query: list[tuple[str, str]], timeout: Any) -> Any:
+        """The response, its body not read yet; an ApiException for a non-2xx status."""
+        client = self._kube.client(self._env)
+        request = client.param_serialize(
+            "GET",
+            PODS,
+            query_params=query,
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        response = client.call_api(*request, _request_timeout=timeout)
+        if not 200 <= response.status <= 299:
+            response.read()
+            client.response_deserialize(response, {"200": "object"})  # raises ApiException
+        return response
 
     def list_pods(self, timeout: float) -> tuple[list[Obj], str]:
-        api = self._kube.client(self._env)
-        listing = self._core().list_pod_for_all_namespaces(_request_timeout=timeout)
-        body = api.sanitize_for_serialization(listing)
+        response = self._get([], timeout)
+        body = json.loads(response.read())
         return list(body.get("items") or []), str(body["metadata"]["resourceVersion"])
 
     def follow(self, version: str, seconds: int, sink: EventSink) -> str:
         """Watch from `version` until the server ends the stream; the newest version seen."""
+        query = [
+            ("watch", "true"),
+            ("resourceVersion", version),
+            ("timeoutSeconds", str(seconds)),
+            ("allowWatchBookmarks", "true"),
+        ]
+        if self._stopped:
+            return version
+        raw = self._get(query, (CONNECT_SECONDS, seconds + READ_SLACK_SECONDS)).response
         with self._lock:
+            self._open = raw
             if self._stopped:
-                return version
-            self._watch = w = watch.Watch()
+                _cut(raw)
         try:
-            for event in w.stream(
-                self._core().list_pod_for_all_namespaces,
-                resource_version=version,
-                timeout_seconds=seconds,
-                allow_watch_bookmarks=True,
-                _request_timeout=(10, seconds + READ_SLACK_SECONDS),
-            ):
-                version = _version_of(event) or version
-                if event["type"] in ("ADDED", "MODIFIED", "DELETED"):
-                    sink(event["type"], event["raw_object"])
-        except ApiException as exc:
-            if exc.status == _GONE:
-                raise WatchExpired(str(version)) from None
-            raise
+            for line in iter_resp_lines(raw):
+                if line.strip():
+                    version = _handle(json.loads(line), sink) or version
         finally:
             with self._lock:
-                self._watch = None
+                self._open = None
+            raw.close()
+            raw.release_conn()
         return version
 
     def stop(self) -> None:
-        """End the open stream now (the client shuts its socket down) and open no other."""
+        """End the open stream now (its read returns) and open no other."""
         with self._lock:
             self._stopped = True
-            if self._watch is not None:
-                self._watch.stop()
+            if self._open is not None:
+                _cut(self._open)
 
 
-def _version_of(event: Obj) -> str | None:
-    meta = (event.get("raw_object") or {}).get("metadata") or {}
-    version = meta.get("resourceVersion")
-    return str(version) if version else None
+def _cut(raw: Any) -> None:
+    """urllib3's `HTTPResponse.shutdown()` (SHUT_RD, made for this) ends a blocked read at
+    once, from another thread."""
+    with contextlib.suppress(Exception):  # already closed or released: nothing to end
+        raw.shutdown()
+
+
+def _handle(event: Obj, sink: EventSink) -> str | None:
+    """One event: to the sink, or WatchExpired / ApiException for an ERROR; its version."""
+    kind, obj = event.get("type"), event.get("object") or {}
+    if kind == "ERROR":
+        code = int(obj.get("code") or 500)
+        if code == _GONE:
+            raise WatchExpired(str(obj.get("message", "")))
+        raise ApiException(status=code, reason=str(obj.get("reason", "")))
+    if kind in ("ADDED", "MODIFIED", "DELETED"):
+        sink(str(kind), obj)
+    found = (obj.get("metadata") or {}).get("resourceVersion")
+    return str(found) if found else None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from bot.app import Runtime, create_runtime
 from bot.settings import Settings
 from handlers.render.pod_alerts import EVENTS_ACTION, LOGS_ACTION
 from ops.backends.db import Database
+from ops.pod_watch import backoff_seconds
 from sandbox.fake_kube import FakeKubeServer
 from sandbox.fake_slack import FakeSlackAPI
 from tests.fixtures.bot import serving
@@ -339,3 +341,49 @@ async def test_the_buttons_run_the_logs_previous_and_events_reads_for_the_clicke
     assert "FATAL heap out of memory" in answers[0] and "started again" not in answers[0]
     assert "previous run" in answers[0]
     assert "BackOff" in answers[1] and "Back-off restarting failed container worker" in answers[1]
+
+
+async def test_a_failing_api_is_retried_with_backoff_and_nothing_is_missed(
+    bot_settings: Settings, kube: dict[str, FakeKubeServer], fake_slack: FakeSlackAPI
+) -> None:
+    stg = kube["stg"]
+    stg.apply(namespace(NS))
+    stg.apply(worker_pod())
+    stg.inject_fault("GET", "^/api/v1/pods$", status=503, count=3)  # the list fails 3 times
+    rt = create_runtime(settings_with(bot_settings), retries=0, replica="pod-a")
+    await rt.start()
+    try:
+        assert rt.pod_watchers is not None
+        rt.pod_watchers.start("stg")
+        await handled([rt], "stg", oom_killed(stg, 1))
+        stats = rt.pod_watchers.watchers["stg"].stats
+        assert stats.failures == 3 and stats.lists == 1
+        assert len(alerts(fake_slack)) == 1
+    finally:
+        await rt.stop()
+
+
+async def test_stopping_the_runtime_ends_its_open_watches(
+    replicas: list[Runtime], kube: dict[str, FakeKubeServer]
+) -> None:
+    rt = replicas[0]
+    assert rt.pod_watchers is not None
+    watcher = rt.pod_watchers.watchers["stg"]
+    assert watcher.running and watcher.stats.watches >= 1
+    threads = _threads_of(watcher)
+    assert [t.name.startswith("pod-watch-stg") for t in threads] == [True]  # its own thread
+    await rt.pod_watchers.stop()  # the open watch is cut: its thread ends, nothing waits 300 s
+    assert not watcher.running
+    for thread in threads:
+        thread.join(10)
+        assert not thread.is_alive()
+
+
+def _threads_of(watcher: Any) -> set[threading.Thread]:
+    return set(getattr(watcher._thread, "_threads", ()))
+
+
+def test_backoff_grows_and_stays_bounded() -> None:
+    waits = [backoff_seconds(n, 30.0) for n in range(1, 12)]
+    assert 0.4 <= waits[0] <= 0.6 and waits[3] > waits[0]
+    assert max(waits) <= 36.0 and waits[-1] >= 24.0
