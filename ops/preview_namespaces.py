@@ -127,7 +127,7 @@ class NamespaceState:
 async def read_namespace(backends: Backends, env: EnvName, name: str) -> NamespaceState | None:
     """The namespace, or None when it does not exist. A plain GET (`get_json`): the pod
     watcher reads a namespace on its first alert, and loading CoreV1Api and its models for it
-    made that alert 1.3 s late and the bot ~20 MB bigger (bench/monitors.py)."""
+    made that alert 1.3 s late and the bot ~22 MB bigger (bench/monitors.py)."""
     try:
         body = await backends.kube.get_json(env, f"/api/v1/namespaces/{quote(name, safe='')}")
     except BackendUnavailable as exc:

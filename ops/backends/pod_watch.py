@@ -9,9 +9,11 @@ again. Any other failure is the client's ApiException or a connection error.
 
 The requests go through the official ApiClient (auth, the EKS token hook, TLS, the connection
 pool) and its own line splitter (`iter_resp_lines`), but not through `CoreV1Api` and
-`watch.Watch`: those deserialize every event into V1Pod models, and loading CoreV1Api and the
-pod models cost the idle bot ~25 MB (bench/monitors.py, measured) for objects read as plain
-JSON anyway (sandbox's test of the fake runs `watch.Watch().stream` itself).
+`watch.Watch`: `Watch.stop()` does not cut the stream with client v37 (it looks for the socket
+at `_resp.connection`, which the RESTResponse wrapper lacks, so a stopping bot waited for the
+server's timeout; tests/handlers/test_pod_alerts.py caught it), and every event would be
+deserialized into V1Pod models (loading CoreV1Api and the pod models) only to be read as plain
+JSON. The fake API server's own tests run `watch.Watch().stream` against it.
 """
 
 from __future__ import annotations
