@@ -34,7 +34,6 @@ log = structlog.get_logger(__name__)
 Obj = dict[str, Any]
 PodHandler = Callable[[EnvName, Obj, bool], Awaitable[None]]  # (env, pod, found by a list?)
 LIST_TIMEOUT_SECONDS = 30.0  # a list of every pod of a big cluster is a few MB
-STOP_SECONDS = 5.0
 
 
 def backoff_seconds(failures: int, ceiling: float) -> float:
@@ -81,11 +80,11 @@ class PodWatcher:
         return bool(self._tasks) and not self._stopping
 
     async def stop(self) -> None:
+        """At once: the open stream is cut (its thread's read returns and the thread ends by
+        itself), a backoff in progress is not waited out, unhandled events are dropped (every
+        replica saw them; a restart re-lists)."""
         self._stopping = True
         self.stream.stop()
-        follow = self._tasks[:1]
-        if follow:
-            await asyncio.wait(follow, timeout=STOP_SECONDS)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
