@@ -312,6 +312,7 @@ async def pod_logs(
     if since is not None:
         kwargs["since_seconds"] = max(1, int(since.total_seconds()))
     if previous:
+        _check_restarted(pod, container)
         kwargs["previous"] = True
     text = await backends.kube.call(
         env,
@@ -326,6 +327,17 @@ async def pod_logs(
     lines = tuple(parse_log_line(line) for line in text.splitlines() if line.strip())
     name = _meta(pod)["name"]
     return PodLogs(env, namespace, name, container, deployment, tail, since, text, lines, previous)
+
+
+def _check_restarted(pod: Obj, container: str) -> None:
+    """`--previous` needs a terminated run; the API's answer otherwise is a bare 400."""
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    status: Obj = next((s for s in statuses if s.get("name") == container), {})
+    if not (status.get("lastState") or {}).get("terminated"):
+        raise UserError(
+            f"Container `{container}` of pod `{_meta(pod).get('name')}` has not restarted: there"
+            " is no previous run to read (drop `--previous` for its current log)."
+        )
 
 
 def _chosen_container(pod: Obj, container: str) -> str:

@@ -387,3 +387,16 @@ def test_backoff_grows_and_stays_bounded() -> None:
     waits = [backoff_seconds(n, 30.0) for n in range(1, 12)]
     assert 0.4 <= waits[0] <= 0.6 and waits[3] > waits[0]
     assert max(waits) <= 36.0 and waits[-1] >= 24.0
+
+
+async def test_logs_of_a_container_the_pod_does_not_have_is_a_clear_answer(
+    replicas: list[Runtime], fake_slack: FakeSlackAPI
+) -> None:
+    async with serving(replicas[0], fake_slack) as slack:
+        answer = await slack.ask(f"logs stg worker-7d9f --namespace {NS} --container nope")
+        before_restart = await slack.ask(f"logs stg worker-7d9f --namespace {NS} --previous")
+    text = html.unescape(json.dumps(answer))
+    assert "has no container `nope` (`worker`)" in text and "Traceback" not in text
+    refused = html.unescape(json.dumps(before_restart))  # no terminated run yet
+    assert "has not restarted: there is no previous run to read" in refused
+    assert "not answering" not in refused and "Traceback" not in refused
