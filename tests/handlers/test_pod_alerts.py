@@ -400,3 +400,20 @@ async def test_logs_of_a_container_the_pod_does_not_have_is_a_clear_answer(
     refused = html.unescape(json.dumps(before_restart))  # no terminated run yet
     assert "has not restarted: there is no previous run to read" in refused
     assert "not answering" not in refused and "Traceback" not in refused
+
+
+async def test_serve_runs_a_watcher_per_env_and_the_config_can_turn_them_off(
+    bot_settings: Settings, kube: dict[str, FakeKubeServer]
+) -> None:
+    rt = create_runtime(settings_with(bot_settings), retries=0, run_schedules=True)
+    await rt.start()
+    try:
+        assert rt.pod_watchers is not None
+        watchers = rt.pod_watchers.watchers
+        assert sorted(watchers) == ["int", "prd", "stg"]
+        assert all(w.running for w in watchers.values())
+    finally:
+        await rt.stop()
+    assert not any(w.running for w in watchers.values())
+    off = create_runtime(settings_with(bot_settings, enabled=False), retries=0)
+    assert off.pod_watchers is None
