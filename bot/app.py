@@ -25,6 +25,7 @@ from bot.scheduler import build_push, schedule_jobs, schedule_sampler, spawn_cat
 from bot.settings import Settings
 from handlers.approval_cards import SlackApprovalNotifier, usergroup_members
 from handlers.context import Deps, TaskTracker
+from handlers.pod_alerts import PodWatchers
 from ops.backends.anchor_stream import AnchorStream
 from ops.backends.container import Backends, BackendUrls, build_backends
 from ops.backends.db import Database, migrate, owns_table
@@ -49,6 +50,9 @@ class Runtime:
     anchor: ChainAnchor | None = None
     scheduler: AsyncIOScheduler | None = None
     run_schedules: bool = False  # True in `rtb-bot serve`; tests and the console use /fire
+    # the preview pod watchers (config pod_watch): started with the schedules, in every replica;
+    # the console starts one env's when a /sandbox verb needs it
+    pod_watchers: PodWatchers | None = None
     _sender: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -79,9 +83,13 @@ class Runtime:
         self._sender = asyncio.create_task(push.sender.run(), name="outbox sender")
         if self.run_schedules:
             spawn_catch_up(self.deps, push)
+            if self.pod_watchers is not None:
+                self.pod_watchers.start()
         log.info("started", migrations_applied=applied, version=__version__, replica=push.replica)
 
     async def stop(self) -> None:
+        if self.pod_watchers is not None:  # their events may still enqueue: before the sender
+            await self.pod_watchers.stop()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._sender is not None:  # unsent rows stay in the outbox for the next sender
@@ -146,6 +154,7 @@ def create_runtime(
     deps = Deps(settings.config, backends, TaskTracker(), __version__, gate=gate)
     deps.push = build_push(deps, client, replica=replica, clock=clock)
     app = create_app(settings, deps, client)
+    watching = settings.config.pod_watch.enabled
     return Runtime(
         settings,
         backends,
@@ -154,6 +163,7 @@ def create_runtime(
         client,
         anchor=_chain_anchor(gate, backends),
         run_schedules=run_schedules,
+        pod_watchers=PodWatchers(deps, deps.push.replica, clock) if watching else None,
     )
 
 

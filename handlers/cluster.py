@@ -58,6 +58,8 @@ async def run_logs(call: CommandCall) -> Message:
         values["target"],
         tail=values["tail"],
         since=values["since"],
+        container=values["container"],
+        previous=bool(values["previous"]),
     )
     return render_logs(logs, _zone(call))
 
@@ -141,10 +143,17 @@ COMMANDS = (
                 metavar="N",
             ),
             Flag("since", "only lines newer than this, e.g. 30m, 2h", duration, metavar="30m"),
+            Flag("container", "a container of the pod (default: its first)", kube_name),
+            Flag(
+                "previous",
+                "the container's last terminated run (after a crash or OOMKill)",
+                is_switch=True,
+            ),
         ),
         group=GROUP,
         examples=(
             "/rtb logs int workflow-engine --tail 200",
+            "/rtb logs stg worker --namespace preview-proj-118 --previous",
             "/rtb logs prd webhook-listener --since 30m",
         ),
     ),

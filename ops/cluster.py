@@ -255,6 +255,7 @@ class PodLogs:
     since: timedelta | None
     text: str
     lines: tuple[LogLine, ...]
+    previous: bool = False  # the container's last terminated run (`--previous`)
 
     @property
     def level_counts(self) -> dict[str, int]:
@@ -299,13 +300,20 @@ async def pod_logs(
     *,
     tail: int = 100,
     since: timedelta | None = None,
+    container: str | None = None,
+    previous: bool = False,
 ) -> PodLogs:
-    """`target` is a deployment (its newest pod is read) or a pod name."""
+    """`target` is a deployment (its newest pod is read) or a pod name; `container` (default:
+    the pod's default container) must be one of the pod's; `previous` reads the container's
+    last terminated run (what an OOMKilled container wrote before it was killed)."""
     pod, deployment = await _log_pod(backends, env, namespace, target)
-    container = _log_container(pod)
+    container = _chosen_container(pod, container) if container else _log_container(pod)
     kwargs: Obj = {"tail_lines": tail}
     if since is not None:
         kwargs["since_seconds"] = max(1, int(since.total_seconds()))
+    if previous:
+        _check_restarted(pod, container)
+        kwargs["previous"] = True
     text = await backends.kube.call(
         env,
         "core",
@@ -317,9 +325,27 @@ async def pod_logs(
     )
     text = text if isinstance(text, str) else ""
     lines = tuple(parse_log_line(line) for line in text.splitlines() if line.strip())
-    return PodLogs(
-        env, namespace, _meta(pod)["name"], container, deployment, tail, since, text, lines
-    )
+    name = _meta(pod)["name"]
+    return PodLogs(env, namespace, name, container, deployment, tail, since, text, lines, previous)
+
+
+def _check_restarted(pod: Obj, container: str) -> None:
+    """`--previous` needs a terminated run; the API's answer otherwise is a bare 400."""
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    status: Obj = next((s for s in statuses if s.get("name") == container), {})
+    if not (status.get("lastState") or {}).get("terminated"):
+        raise UserError(
+            f"Container `{container}` of pod `{_meta(pod).get('name')}` has not restarted: there"
+            " is no previous run to read (drop `--previous` for its current log)."
+        )
+
+
+def _chosen_container(pod: Obj, container: str) -> str:
+    names = [c.get("name", "") for c in (pod.get("spec") or {}).get("containers") or []]
+    if container not in names:
+        shown = ", ".join(f"`{n}`" for n in names) or "none"
+        raise UserError(f"Pod `{_meta(pod).get('name')}` has no container `{container}` ({shown}).")
+    return container
 
 
 async def _log_pod(

@@ -373,6 +373,37 @@ class Retention(Strict):
         return value
 
 
+class PodWatch(Strict):
+    """The preview pod watcher (runbook §3.1/§3.2): one Kubernetes watch per env, in `serve`.
+    The slow-start threshold is `thresholds.pod_start_seconds`."""
+
+    enabled: bool = Field(True, description="Watch preview pods in every configured env.")
+    fold_minutes: int = Field(
+        10,
+        ge=1,
+        le=24 * 60,
+        description="OOMKilled restarts of the same container within this many minutes of its "
+        "first alert are folded into that alert (its count goes up) instead of a new one.",
+    )
+    recent_minutes: int = Field(
+        10,
+        ge=1,
+        le=24 * 60,
+        description="A pod found by a (re-)list, not by a watch event, alerts only when its "
+        "OOMKill or its Ready came this recently (a bot start does not replay old news).",
+    )
+    watch_seconds: int = Field(
+        300,
+        ge=10,
+        le=3600,
+        description="One watch request's server-side timeout; the watch then resumes from "
+        "the last resourceVersion seen.",
+    )
+    max_backoff_seconds: float = Field(
+        30.0, gt=0, le=600, description="Longest wait between retries of a failing watch."
+    )
+
+
 class Timeouts(Strict):
     """Every backend call has one; a fan-out answers with what arrived in time."""
 
@@ -519,6 +550,7 @@ class Config(Strict):
     timeouts: Timeouts = Field(default_factory=Timeouts)
     weekly: Weekly = Field(default_factory=Weekly)
     retention: Retention = Field(default_factory=Retention)
+    pod_watch: PodWatch = Field(default_factory=PodWatch)
     aws: Aws = Field(default_factory=Aws)
     pagerduty: PagerDuty = Field(default_factory=PagerDuty)
     escalation: Escalation = Field(default_factory=Escalation)

@@ -282,6 +282,7 @@ def seed_preview(server: FakeKubeServer, preview: Preview, now: datetime) -> Non
     if preview.extra == "oom-pod":
         server.apply(oom_pod(ns, labels, now))
         server.set_pod_logs(ns, "worker", OOM_LOG)
+        server.set_pod_logs(ns, "worker", OOM_LOG, previous=True)  # the killed run's (--previous)
     elif preview.extra == "slow-start":
         for pod in pods_of(server, ns, "app"):
             server.apply(slow_started(pod))

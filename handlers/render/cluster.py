@@ -176,9 +176,10 @@ def render_logs(logs: PodLogs, zone: tzinfo) -> Message:
     window = f"last {logs.tail} lines" + (
         f" of the last {span(logs.since.total_seconds())}" if logs.since else ""
     )
+    run = " (previous run, before its last restart)" if logs.previous else ""
     title = (
         f"*Logs of {source}* in `{escape(logs.namespace)}` ({logs.env}), "
-        f"container `{escape(logs.container)}`, {window}"
+        f"container `{escape(logs.container)}`{run}, {window}"
     )
     plain = f"Logs of {logs.pod} ({logs.env}): {len(logs.lines)} lines"
     if not logs.lines:

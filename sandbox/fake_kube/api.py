@@ -12,6 +12,7 @@ from sandbox.fake_kube.cluster import Cluster
 from sandbox.fake_kube.errors import KubeError
 from sandbox.fake_kube.kinds import known
 from sandbox.fake_kube.routes import Route, discovery, parse_route
+from sandbox.fake_kube.watch import WatchRequest, is_watch, watch_request
 
 _REVIEWS = {"selfsubjectaccessreviews", "subjectaccessreviews", "localsubjectaccessreviews"}
 
@@ -46,8 +47,6 @@ def _dry(req: ApiRequest) -> bool:
 
 
 def _list(c: Cluster, r: Route, req: ApiRequest) -> ApiResponse:
-    if req.query.get("watch") in ("true", "1"):
-        raise KubeError(400, "watch is not supported by the fake API server")
     return _ok(c.list(r, req.query.get("labelSelector", ""), req.query.get("fieldSelector", "")))
 
 
@@ -71,7 +70,9 @@ def _log(c: Cluster, r: Route, req: ApiRequest) -> ApiResponse:
     tail = req.query.get("tailLines")
     if tail is not None and not tail.lstrip("-").isdigit():
         raise KubeError(400, f"invalid tailLines {tail!r}")
-    text = c.pod_log(r, req.query.get("container"), int(tail) if tail is not None else None)
+    previous = req.query.get("previous") in ("true", "1")
+    lines = int(tail) if tail is not None else None
+    text = c.pod_log(r, req.query.get("container"), lines, previous)
     return ApiResponse(200, text, content_type="text/plain")
 
 
@@ -97,6 +98,22 @@ def _shape(r: Route) -> str:
     if r.name is None:
         return "collection"
     return r.subresource or "item"
+
+
+def watch_of(cluster: Cluster, req: ApiRequest) -> WatchRequest | None:
+    """The watch a `GET …?watch=true` on a collection asks for (RBAC's `watch` verb checked),
+    None for any other request (`handle` answers those)."""
+    if req.method != "GET" or not is_watch(req.query):
+        return None
+    route = parse_route(req.path)
+    if route is None or route.name is not None:
+        return None
+    authz.check_impersonation(cluster.rules, req.caller)
+    authz.check_request(cluster.rules, req.caller, route, req.method, req.query)
+    try:
+        return watch_request(route, req.query)
+    except ValueError:
+        raise KubeError(400, "resourceVersion and timeoutSeconds must be numbers") from None
 
 
 def handle(cluster: Cluster, req: ApiRequest) -> ApiResponse:

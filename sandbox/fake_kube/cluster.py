@@ -31,6 +31,7 @@ class Cluster:
         self.rules = AccessRules()
         self.guards: list[NamespaceGuard] = []  # admission after RBAC (admission.py)
         self.logs: dict[LogKey, str] = {}
+        self.previous_logs: dict[LogKey, str] = {}  # the last terminated run's (`?previous=true`)
 
     # -- reads -----------------------------------------------------------------------------
 
@@ -186,7 +187,11 @@ class Cluster:
             of_status=True,
         )
 
-    def pod_log(self, r: Route, container: str | None, tail_lines: int | None) -> str:
+    def pod_log(
+        self, r: Route, container: str | None, tail_lines: int | None, previous: bool = False
+    ) -> str:
+        """`previous`: the log of the container's last terminated run, which exists only once
+        it restarted (a real kubelet answers 400 before that, as here)."""
         pod = self.read(r.parent())
         names = [c["name"] for c in pod.get("spec", {}).get("containers", [])]
         if container is None and len(names) > 1:
@@ -198,7 +203,13 @@ class Cluster:
         if container is not None and names and container not in names:
             raise KubeError(400, f"container {container} is not valid for pod {r.name}")
         ns, name = r.namespace or "", r.name or ""
-        text = self.logs.get((ns, name, container), self.logs.get((ns, name, None), ""))
+        logs = self.previous_logs if previous else self.logs
+        if previous and not _restarted(pod, container or (names[0] if names else "")):
+            shown = container or (names[0] if names else "")
+            raise KubeError(
+                400, f'previous terminated container "{shown}" in pod "{name}" not found'
+            )
+        text = logs.get((ns, name, container), logs.get((ns, name, None), ""))
         if tail_lines is None:
             return text
         lines = text.splitlines(keepends=True)
@@ -316,3 +327,11 @@ def _check_preconditions(r: Route, obj: Obj, options: Any) -> None:
                 f"Precondition failed: {label} in precondition: {wanted[field]}, "
                 f"{label} in object meta: {meta.get(field)}",
             )
+
+
+def _restarted(pod: Obj, container: str) -> bool:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    return any(
+        s.get("name") == container and (s.get("lastState") or {}).get("terminated")
+        for s in statuses
+    )

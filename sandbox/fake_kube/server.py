@@ -8,6 +8,7 @@ lock because the server thread and the caller's thread both touch it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -16,8 +17,9 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.fake_kube import watch
 from sandbox.fake_kube.admission import NamespaceGuard
-from sandbox.fake_kube.api import ApiRequest, ApiResponse, handle
+from sandbox.fake_kube.api import ApiRequest, ApiResponse, handle, watch_of
 from sandbox.fake_kube.authz import Caller
 from sandbox.fake_kube.cluster import Cluster
 from sandbox.fake_kube.errors import KubeError
@@ -79,6 +81,8 @@ class FakeKubeServer:
         self._faults = Faults()
         self._releases = 0  # release_held() calls so far: a held request waits for the next
         self._held = 0
+        self._disconnects = 0  # disconnect_watches() calls so far: open watches end at the next
+        self.bookmark_seconds = 60.0  # how often a watch with allowWatchBookmarks gets one
         self._server = ThreadedHttpServer(
             self._handle, name="fake-kube", host=host, client_max_size=64 * 1024 * 1024
         )
@@ -91,6 +95,7 @@ class FakeKubeServer:
 
     def stop(self) -> None:
         self.release_held()
+        self.disconnect_watches()
         self._server.stop()
 
     def __enter__(self) -> FakeKubeServer:
@@ -102,7 +107,7 @@ class FakeKubeServer:
 
     # -- HTTP ------------------------------------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         try:
             return await self._respond(request)
         except KubeError as exc:
@@ -111,7 +116,7 @@ class FakeKubeServer:
             log.exception("fake kube: %s %s failed", request.method, request.path)
             return _error(KubeError(500, f"fake kube internal error: {exc!r}"))
 
-    async def _respond(self, request: web.Request) -> web.Response:
+    async def _respond(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
         caller, known_caller = self._caller(request)
         with self._lock:
@@ -137,10 +142,84 @@ class FakeKubeServer:
             caller,
         )
         with self._lock:
-            response = _to_http(handle(self._cluster, req))
+            watching = watch_of(self._cluster, req)
+            if watching is None:
+                response = _to_http(handle(self._cluster, req))
+        if watching is not None:
+            return await self._stream_watch(request, watching)
         if fault is not None and fault.after is not None:
             fault.after()
         return response
+
+    async def _stream_watch(
+        self, request: web.Request, w: watch.WatchRequest
+    ) -> web.StreamResponse:
+        """Newline-delimited JSON events over a chunked response, until `timeoutSeconds`, a
+        `disconnect_watches()`, a `reset()` or the client going away."""
+        loop = asyncio.get_running_loop()
+        woken = asyncio.Event()
+        with self._lock:
+            cluster, disconnects = self._cluster, self._disconnects
+            store = cluster.store
+            if w.since is not None and watch.too_old(w.since, store):
+                first, since = [watch.gone(w.since, store)], None
+            elif w.since is None:
+                first, since = watch.current_state(store, w), store.resource_version
+            else:
+                first, since = [], w.since
+
+            def wake() -> None:
+                loop.call_soon_threadsafe(woken.set)
+
+            store.listeners.append(wake)
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        try:
+            for chunk in first:
+                await response.write(chunk)
+            if since is not None:
+                await self._follow(response, w, cluster, since, disconnects, woken)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass  # the client went away: nothing to finish
+        finally:
+            with self._lock:
+                store.listeners.remove(wake)
+        return response
+
+    async def _follow(
+        self,
+        response: web.StreamResponse,
+        w: watch.WatchRequest,
+        cluster: Cluster,
+        since: int,
+        disconnects: int,
+        woken: asyncio.Event,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + w.timeout_seconds
+        next_bookmark = loop.time() + self.bookmark_seconds
+        while loop.time() < deadline:
+            woken.clear()
+            with self._lock:
+                if self._cluster is not cluster or self._disconnects != disconnects:
+                    return
+                if cluster.controller.pending():  # what falls due on the clock happens by itself
+                    cluster.controller.reconcile()
+                if watch.too_old(since, cluster.store):  # compacted while watching
+                    await response.write(watch.gone(since, cluster.store))
+                    return
+                chunks = watch.changes_after(cluster.store, w, since)
+                since = cluster.store.resource_version
+                mark = w.bookmarks and loop.time() >= next_bookmark
+                if mark:
+                    chunks.append(watch.bookmark(w, cluster.store))
+                    next_bookmark = loop.time() + self.bookmark_seconds
+            for chunk in chunks:
+                await response.write(chunk)
+            wait = min(deadline, next_bookmark if w.bookmarks else deadline) - loop.time()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), max(0.0, min(wait, 0.5)))
 
     async def _hold(self) -> None:
         with self._lock:
@@ -171,10 +250,32 @@ class FakeKubeServer:
     def reset(self) -> None:
         """Drop all objects, faults, access rules, pod logs and the request log."""
         with self._lock:
+            for wake in list(self._cluster.store.listeners):  # its watches end
+                wake()
             self._cluster = Cluster()
             self._faults.clear()
             self.requests.clear()
         self.release_held()
+
+    def disconnect_watches(self) -> None:
+        """End every open watch stream, as an API server restart or a load balancer's idle
+        timeout does: a client resumes from the last resourceVersion it saw."""
+        with self._lock:
+            self._disconnects += 1
+            for wake in list(self._cluster.store.listeners):
+                wake()
+
+    def compact_watch_history(self) -> None:
+        """Forget the change history (etcd compaction): a watch resumed from any version seen
+        so far is answered 410 Gone, and only a new list gives a version to watch from."""
+        with self._lock:
+            self._cluster.store.compact()
+
+    @property
+    def resource_version(self) -> int:
+        """The newest change's resourceVersion (a test waits for a watcher to have seen it)."""
+        with self._lock:
+            return self._cluster.store.resource_version
 
     def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         """Create or replace an object as given (namespace auto-created); returns it stored."""
@@ -251,10 +352,19 @@ class FakeKubeServer:
             self._cluster.guards.append(guard)
 
     def set_pod_logs(
-        self, namespace: str, pod: str, text: str, container: str | None = None
+        self,
+        namespace: str,
+        pod: str,
+        text: str,
+        container: str | None = None,
+        *,
+        previous: bool = False,
     ) -> None:
+        """`previous`: the log of the last terminated run (served only once the container's
+        status has a `lastState.terminated`, as a kubelet does)."""
         with self._lock:
-            self._cluster.logs[(namespace, pod, container)] = text
+            logs = self._cluster.previous_logs if previous else self._cluster.logs
+            logs[(namespace, pod, container)] = text
 
     # -- the controller and its clock (see controller.py) -------------------------------------
 

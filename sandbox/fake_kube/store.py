@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +43,22 @@ def validate_name(group: str, plural: str, name: str) -> None:
         )
 
 
+WATCH_HISTORY = 1000  # changes a watch can resume across; an older version is 410 Gone
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write, as the watch API tells it: ADDED, MODIFIED or DELETED at `rv`. `before` is
+    the object as it was (None for ADDED), so a watch with a selector can tell an object
+    leaving its selection (a DELETED for that watch) from one changing inside it."""
+
+    rv: int
+    type: str
+    key: Key
+    obj: Obj
+    before: Obj | None
+
+
 def meta(obj: Obj) -> dict[str, Any]:
     m: dict[str, Any] = obj.setdefault("metadata", {})
     return m
@@ -56,10 +74,26 @@ class ObjectStore:
     def __init__(self) -> None:
         self._objects: dict[Key, Obj] = {}
         self.resource_version = 0
+        self.changes: deque[Change] = deque(maxlen=WATCH_HISTORY)
+        self.oldest_watchable = 0  # a watch from a version below this one is 410 Gone
+        self.listeners: list[Callable[[], None]] = []  # told after every change (watch streams)
 
     def _next_rv(self) -> str:
         self.resource_version += 1
         return str(self.resource_version)
+
+    def _record(self, kind: str, key: Key, obj: Obj, before: Obj | None) -> None:
+        if len(self.changes) == self.changes.maxlen:
+            self.oldest_watchable = self.changes[0].rv
+        self.changes.append(Change(self.resource_version, kind, key, copy.deepcopy(obj), before))
+        for listener in list(self.listeners):
+            listener()
+
+    def compact(self) -> None:
+        """Forget the change history, as etcd's compaction does: every watch from a version
+        before now is answered 410 Gone."""
+        self.changes.clear()
+        self.oldest_watchable = self.resource_version
 
     def get(self, key: Key) -> Obj | None:
         obj = self._objects.get(key)
@@ -105,6 +139,7 @@ class ObjectStore:
         if key[2]:
             m["namespace"] = key[2]
         self._objects[key] = obj
+        self._record("ADDED", key, obj, None)
         return copy.deepcopy(obj)
 
     def update(self, key: Key, obj: Obj) -> Obj:
@@ -122,11 +157,14 @@ class ObjectStore:
             return copy.deepcopy(old)
         m["resourceVersion"] = self._next_rv()
         self._objects[key] = obj
+        self._record("MODIFIED", key, obj, old)
         return copy.deepcopy(obj)
 
     def remove(self, key: Key) -> Obj | None:
         """Delete an object; like any write, a delete moves the resourceVersion on."""
         removed = self._objects.pop(key, None)
         if removed is not None:
-            self._next_rv()
+            gone = copy.deepcopy(removed)
+            meta(gone)["resourceVersion"] = self._next_rv()  # as a real DELETED event carries
+            self._record("DELETED", key, gone, removed)
         return removed

@@ -55,9 +55,11 @@ def build_verbs(*groups: Iterable[Verb]) -> dict[str, Verb]:
 
 
 def _all_verbs() -> dict[str, Verb]:
-    from sandbox.verbs.pagerduty import PAGERDUTY_VERBS  # a verb module imports this one
+    """Each feature's verb group (they import `Verb` from here: imported when first built)."""
+    from sandbox.verbs import pods
+    from sandbox.verbs.pagerduty import PAGERDUTY_VERBS
 
-    return build_verbs(PAGERDUTY_VERBS)
+    return build_verbs(pods.VERBS, PAGERDUTY_VERBS)
 
 
 VERBS: dict[str, Verb] = _all_verbs()

@@ -69,7 +69,10 @@ def settings_with_hub_api(bot_settings, hub_api):
     # a cold Kubernetes client takes seconds on a loaded test machine: the numbers are the
     # point here (sources that fail are the point of other tests)
     timeouts = config.timeouts.model_copy(update={"backend_seconds": 15, "fanout_seconds": 20})
-    update = {"environments": envs, "timeouts": timeouts}
+    # these tests count what #rtb-alerts got; a replica started with its schedules would also
+    # alert about the seeded slow start (the pod watcher: tests/handlers/test_pod_alerts.py)
+    pod_watch = config.pod_watch.model_copy(update={"enabled": False})
+    update = {"environments": envs, "timeouts": timeouts, "pod_watch": pod_watch}
     return Settings(config.model_copy(update=update), bot_settings.secrets)
 
 
