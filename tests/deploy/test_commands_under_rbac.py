@@ -78,6 +78,7 @@ READS = [
     "/rtb pods stg preview-proj-118",
     "/rtb logs int workflow-engine --tail 5",
     "/rtb logs stg worker --namespace preview-proj-118",
+    "/rtb events stg worker --namespace preview-proj-118",
     "/rtb history int workflow-engine",
     "/rtb rollout-status prd webhook-listener",
     "/rtb can-i prd create namespaces",
