@@ -4,8 +4,10 @@ across replicas, and the folds that turn a crash-looping container into one coun
 Every replica watches the same pods and sees the same events. Before anything is posted, the
 alert's identity (env, pod uid, kind, restart count) is claimed with one INSERT … ON CONFLICT
 DO NOTHING (`rtb_bot.pod_alert_claims`): the replica whose row lands alerts, the others drop
-the event. A replica that dies between its claim and its outbox row loses that one alert (the
-window is one local INSERT); it never sends one twice.
+the event. A replica that dies between its claim and its outbox row leaves a claim with no
+alert: after `STALE_CLAIM` another replica that sees the fact again (its watch, or the list a
+restarted replica starts with) takes the claim over and alerts, so the alert is not lost; the
+outbox's key (one per restart) keeps a slow first claimer and the taker from posting twice.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ops.backends.db import Database
+
+STALE_CLAIM = timedelta(minutes=2)  # a claim this old without its alert: its replica died
 
 
 @dataclass(frozen=True)
@@ -31,11 +35,16 @@ class PodAlertStore:
         self.db, self.replica, self.clock = db, replica, clock
 
     async def claim(self, env: str, pod_uid: str, kind: str, restart: int) -> bool:
-        """True for the one caller (of any replica) that may alert about this fact."""
+        """True for the one caller (of any replica) that may alert about this fact, or that
+        takes over a claim whose replica never wrote its alert (`STALE_CLAIM` ago)."""
         row = await self.db.fetch_one(
-            "INSERT INTO rtb_bot.pod_alert_claims (env, pod_uid, kind, restart, claimed_by,"
-            " claimed_at) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1",
-            (env, pod_uid, kind, restart, self.replica, self.clock()),
+            "INSERT INTO rtb_bot.pod_alert_claims AS c (env, pod_uid, kind, restart, claimed_by,"
+            " claimed_at) VALUES (%s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (env, pod_uid, kind, restart) DO UPDATE"
+            " SET claimed_by = EXCLUDED.claimed_by, claimed_at = EXCLUDED.claimed_at"
+            " WHERE c.outbox_key IS NULL AND c.claimed_at < EXCLUDED.claimed_at - %s"
+            " RETURNING 1",
+            (env, pod_uid, kind, restart, self.replica, self.clock(), STALE_CLAIM),
         )
         return row is not None
 

@@ -11,6 +11,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 
 from bot.app import Runtime, create_runtime
@@ -183,6 +184,27 @@ async def test_an_oom_kill_is_one_alert_across_two_replicas_with_its_facts_and_b
     found = await claims(pg_url)
     assert [row[:3] for row in found] == [("stg", "oom:worker", 1)]
     assert found[0][3] in ("pod-a", "pod-b")
+
+
+async def test_a_claim_whose_replica_died_before_its_alert_is_taken_over_once(
+    replicas: list[Runtime],
+    kube: dict[str, FakeKubeServer],
+    fake_slack: FakeSlackAPI,
+    clock: Clock,
+    pg_url: str,
+) -> None:
+    (pod,) = kube["stg"].list("pods", NS)
+    async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as conn:
+        await conn.execute(  # a replica claimed restart 1 and died before writing its alert
+            "INSERT INTO rtb_bot.pod_alert_claims (env, pod_uid, kind, restart, claimed_by,"
+            " claimed_at) VALUES ('stg', %s, 'oom:worker', 1, 'pod-dead', %s)",
+            (pod["metadata"]["uid"], clock() - timedelta(minutes=5)),
+        )
+    await handled(replicas, "stg", oom_killed(kube["stg"], 1))
+    await handled(replicas, "stg", relabelled(kube["stg"]))
+
+    assert len(alerts(fake_slack)) == 1  # not lost, not doubled
+    assert [row[3] for row in await claims(pg_url)] != ["pod-dead"]
 
 
 async def test_kills_within_the_window_fold_into_the_first_alert_and_a_later_one_opens_a_new(
