@@ -228,7 +228,10 @@ class Thresholds(Strict):
 
     webhook_p99_seconds: float = Field(3.0, gt=0, description="webhook-listener P99 latency.")
     waiting_jobs: int = Field(
-        50, ge=0, description="BullMQ waiting + prioritized jobs, all queues."
+        50,
+        ge=0,
+        description="BullMQ waiting + prioritized jobs in any one queue (judged per queue, as "
+        "the runbook's queue-depth alarm is; the total is shown beside).",
     )
     error_rate_percent: float = Field(5.0, ge=0, le=100, description="workflow-engine error rate.")
     ai_cost_daily_usd: float = Field(100.0, ge=0, description="AI token cost since local midnight.")
@@ -343,6 +346,54 @@ class Weekly(Strict):
     )
 
 
+IndicatorName = Literal[
+    "webhook_p99", "waiting_jobs", "error_rate", "ai_cost_today", "active_previews"
+]
+IndicatorOwner = Literal["bot", "cloudwatch"]
+
+
+class ThresholdAlerts(Strict):
+    """The bot watching the five §3.1 indicators (`handlers/threshold_jobs.py`) and the
+    `RTBHub/BullMQ` `WaitingJobs` metric it publishes for the runbook's alarm."""
+
+    every_minutes: int = Field(
+        1,
+        ge=1,
+        le=30,
+        description="How often one replica evaluates the indicators (cron */N: a divisor of "
+        "60 keeps the spacing even).",
+    )
+    consecutive: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="Evaluations in a row over a threshold before it alerts, and under it "
+        "before the recovery (like the runbook alarm's EvaluationPeriods: 2).",
+    )
+    reminder_hours: float = Field(
+        24.0, gt=0, le=24 * 7, description="Still over after this long: one reminder a period."
+    )
+    owners: dict[IndicatorName, IndicatorOwner] = Field(
+        default_factory=dict,
+        description="Who alerts for an indicator: bot (default for any not listed) or "
+        "cloudwatch (a CloudWatch alarm reaching the bot through the incident intake owns it; "
+        "the evaluator stays silent on it), so the two never both alert.",
+    )
+    publish_waiting_jobs: bool = Field(
+        True, description="Publish RTBHub/BullMQ WaitingJobs every minute (int account)."
+    )
+    metric_namespace: str = Field("RTBHub/BullMQ", description="Namespace of WaitingJobs.")
+    alarm_topic_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws:sns:[a-z0-9-]+:\d{12}:[\w-]+$",
+        description="SNS topic of the planned alarms (`rtb-bot alarms plan`); unset: "
+        "rtb-hub-alerts in the int account and region.",
+    )
+
+    def owner(self, indicator: IndicatorName) -> IndicatorOwner:
+        return self.owners.get(indicator, "bot")
+
+
 class Timeouts(Strict):
     """Every backend call has one; a fan-out answers with what arrived in time."""
 
@@ -427,6 +478,7 @@ class Config(Strict):
     schedules: Schedules = Field(default_factory=Schedules)
     timeouts: Timeouts = Field(default_factory=Timeouts)
     weekly: Weekly = Field(default_factory=Weekly)
+    threshold_alerts: ThresholdAlerts = Field(default_factory=ThresholdAlerts)
     aws: Aws = Field(default_factory=Aws)
     slack_api_url: HttpUrl = Field(
         "https://slack.com/api/", description="Slack Web API base (GovSlack: slack-gov.com)."

@@ -31,7 +31,7 @@ MARKS: dict[State, str] = {
 }
 LABELS: dict[IndicatorKey, str] = {
     "webhook_p99": "webhook-listener P99",
-    "waiting_jobs": "BullMQ waiting jobs",
+    "waiting_jobs": "BullMQ waiting jobs (busiest queue)",
     "error_rate": "workflow-engine error rate",
     "ai_cost_today": "AI cost today",
     "active_previews": "Active previews",
@@ -170,6 +170,7 @@ def _queues_detail(report: StatusReport, timezone: str) -> str:
     parts = [f"{escape(q.name)} {q.pending:,}" for q in busy[:6]]
     more = len(busy) - 6
     text = " · ".join(parts) + (f" · +{more} more" if more > 0 else "")
+    text += f" · total {report.queues.pending:,}"
     if report.queues.paused:
         text += "\n:double_vertical_bar: Paused: " + ", ".join(
             f"`{escape(n)}`" for n in report.queues.paused
