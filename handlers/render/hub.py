@@ -118,6 +118,15 @@ _THRESHOLDS: dict[IndicatorKey, Callable[[float], str]] = {
 }
 
 
+def format_value(key: IndicatorKey, value: float) -> str:
+    """An indicator's value as /rtb status shows it (also the threshold alerts')."""
+    return _FORMATS[key](value)
+
+
+def format_threshold(key: IndicatorKey, threshold: float) -> str:
+    return _THRESHOLDS[key](threshold)
+
+
 def render_status(report: StatusReport, timezone: str) -> Message:
     scope = f"previews in {report.env}" if report.env else "previews in every env"
     blocks: list[Block] = [header("rtb-ai-hub status")]
