@@ -73,10 +73,14 @@ async def page_on_call(deps: Deps, event: ThresholdEvent) -> PageOutcome:
 
 async def evaluate(deps: Deps, outbox: Outbox, scheduled_for: datetime, replica: str) -> PassResult:
     """Read the indicators as `/rtb status` does, move each watched one a step, post what the
-    steps say, save the states (unless a later pass already saved)."""
+    steps say, save the states. A pass older than one already saved does nothing (a replica
+    whose pass was slow must not post what a newer pass already decided)."""
     config = deps.config
-    report = await status(deps.backends)
     store = ThresholdStates(deps.backends.db)
+    newest = await store.newest_pass()
+    if newest is not None and newest >= scheduled_for:  # a late pass: a newer one decided
+        return PassResult((), {}, ())
+    report = await status(deps.backends)
     before = await store.load()
     rules = Hysteresis(
         config.threshold_alerts.consecutive,

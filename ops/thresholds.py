@@ -140,6 +140,13 @@ class ThresholdStates:
         )
         return {row["indicator"]: _state(row) for row in rows}
 
+    async def newest_pass(self) -> datetime | None:
+        """The scheduled time of the newest pass that saved (None: none yet)."""
+        row = await self.db.fetch_one(
+            "SELECT max(evaluated_for) AS newest FROM rtb_bot.threshold_states"
+        )
+        return None if row is None else row["newest"]
+
     async def save(
         self, states: Mapping[IndicatorName, ThresholdState], evaluated_for: datetime, by: str
     ) -> int:

@@ -54,7 +54,13 @@ def build_verbs(*groups: Iterable[Verb]) -> dict[str, Verb]:
     return verbs
 
 
-VERBS: dict[str, Verb] = build_verbs()
+def _all_verbs() -> dict[str, Verb]:
+    from sandbox.verbs.thresholds import THRESHOLD_VERBS  # imports this module's Verb
+
+    return build_verbs(THRESHOLD_VERBS)
+
+
+VERBS: dict[str, Verb] = _all_verbs()
 
 
 def verbs_help(verbs: dict[str, Verb]) -> str:
