@@ -52,6 +52,7 @@ ROUTES: Mapping[IndicatorName, ChannelName] = {
     "active_previews": "alerts",
 }
 PAGED: frozenset[IndicatorName] = frozenset({"error_rate"})  # runbook §3.1: PagerDuty
+CLAIMS_KEPT = timedelta(days=2)  # both jobs claim every minute: older claims are pruned
 
 
 @dataclass(frozen=True)
@@ -127,13 +128,17 @@ def channel_of(config: Config, indicator: IndicatorName) -> str:
 
 
 async def run_thresholds(ctx: JobContext) -> JobResult:
-    replica = ctx.deps.require_push().replica
-    result = await evaluate(ctx.deps, ctx.outbox, ctx.scheduled_for, replica)
+    push = ctx.deps.require_push()
+    result = await evaluate(ctx.deps, ctx.outbox, ctx.scheduled_for, push.replica)
+    await push.claims.prune(THRESHOLDS_JOB, ctx.scheduled_for - CLAIMS_KEPT)
     alerting = sorted(key for key, state in result.states.items() if state.alerting)
     return JobResult(result.posted, {"alerting": alerting})
 
 
 async def run_waiting_jobs_metric(ctx: JobContext) -> JobResult:
+    await ctx.deps.require_push().claims.prune(
+        WAITING_JOBS_METRIC_JOB, ctx.scheduled_for - CLAIMS_KEPT
+    )
     if not ctx.deps.config.threshold_alerts.publish_waiting_jobs:
         return JobResult((), {"skipped": "threshold_alerts.publish_waiting_jobs is false"})
     published = await publish_waiting_jobs(ctx.deps.backends, ctx.scheduled_for)

@@ -13,6 +13,8 @@ from bot.app import create_runtime
 from bot.settings import Settings
 from handlers.jobs import JOBS
 from handlers.scheduled import fire_job
+from handlers.threshold_jobs import evaluate
+from ops.thresholds import ThresholdStates
 from tests.fixtures.bot import ACCOUNTS
 from tests.ops.test_status import seed_hub_rows
 
@@ -269,3 +271,44 @@ async def test_waiting_jobs_per_queue_and_the_total_published_once_in_the_int_ac
     review_dims = [{"Name": "QueueName", "Value": "pr-review-queue"}]
     assert newest(cloudwatch, at, review_dims) == [3.0]
     assert newest(cloudwatch, at, []) == [58.0]  # once: the second replica found the claim
+
+
+async def test_per_minute_claims_older_than_two_days_are_pruned(start_replicas, clock):
+    (rt,) = await start_replicas("a")
+    for job in (EVALUATE, PUBLISH):
+        await fire(rt, clock, job)
+    clock.advance(days=2)
+    for job in (EVALUATE, PUBLISH):
+        await fire(rt, clock, job)
+    rows = await rt.backends.db.fetch(
+        "SELECT job, count(*) AS n FROM rtb_bot.job_claims GROUP BY job ORDER BY job"
+    )
+    assert [(row["job"], row["n"]) for row in rows] == [
+        ("thresholds", 1),
+        ("waiting-jobs-metric", 1),
+    ]
+
+
+async def test_publishing_switched_off_publishes_nothing(
+    start_replicas, bot_settings, redis_url, aws_endpoint, clock
+):
+    await set_waiting(redis_url, "jira-queue", 5)
+    settings = with_thresholds(bot_settings, publish_waiting_jobs=False)
+    (rt,) = await start_replicas("a", settings=settings)
+    fired = await fire(rt, clock, PUBLISH)
+    assert fired.status == "ran" and "skipped" in fired.result.detail
+    listed = int_cloudwatch(aws_endpoint).list_metrics(Namespace="RTBHub/BullMQ")
+    assert listed["Metrics"] == []
+
+
+async def test_a_pass_that_ends_after_a_newer_one_posts_nothing(start_replicas, redis_url, clock):
+    """Replica b's pass for 10:00 was slow; a's pass for 10:01 saved first (one over so far):
+    b's late pass must not count as the second evaluation over."""
+    (rt,) = await start_replicas("a")
+    await set_waiting(redis_url, "jira-queue", 90)
+    outbox = rt.deps.push.outbox
+    await evaluate(rt.deps, outbox, clock(), "pod-a")
+    late = await evaluate(rt.deps, outbox, clock() - timedelta(minutes=1), "pod-b")
+    assert late.posted == () and late.events == ()
+    states = await ThresholdStates(rt.backends.db).load()
+    assert (states["waiting_jobs"].alerting, states["waiting_jobs"].streak) == (False, 1)
