@@ -78,11 +78,10 @@ async def evaluate(deps: Deps, outbox: Outbox, scheduled_for: datetime, replica:
     whose pass was slow must not post what a newer pass already decided)."""
     config = deps.config
     store = ThresholdStates(deps.backends.db)
-    newest = await store.newest_pass()
-    if newest is not None and newest >= scheduled_for:  # a late pass: a newer one decided
+    saved = await store.load()
+    if saved.newest is not None and saved.newest >= scheduled_for:  # a newer pass decided
         return PassResult((), {}, ())
     report = await status(deps.backends)
-    before = await store.load()
     rules = Hysteresis(
         config.threshold_alerts.consecutive,
         timedelta(hours=config.threshold_alerts.reminder_hours),
@@ -92,7 +91,7 @@ async def evaluate(deps: Deps, outbox: Outbox, scheduled_for: datetime, replica:
     for reading in readings(report):
         if config.threshold_alerts.owner(reading.key) != "bot":
             continue
-        state = before.get(reading.key, ThresholdState(reading.key))
+        state = saved.states.get(reading.key, ThresholdState(reading.key))
         states[reading.key], event = step(state, reading, rules, scheduled_for)
         if event is not None:
             events.append(event)

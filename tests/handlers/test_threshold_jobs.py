@@ -310,5 +310,5 @@ async def test_a_pass_that_ends_after_a_newer_one_posts_nothing(start_replicas, 
     await evaluate(rt.deps, outbox, clock(), "pod-a")
     late = await evaluate(rt.deps, outbox, clock() - timedelta(minutes=1), "pod-b")
     assert late.posted == () and late.events == ()
-    states = await ThresholdStates(rt.backends.db).load()
+    states = (await ThresholdStates(rt.backends.db).load()).states
     assert (states["waiting_jobs"].alerting, states["waiting_jobs"].streak) == (False, 1)
