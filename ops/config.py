@@ -379,6 +379,12 @@ class ThresholdAlerts(Strict):
         "cloudwatch (a CloudWatch alarm reaching the bot through the incident intake owns it; "
         "the evaluator stays silent on it), so the two never both alert.",
     )
+    alarms: dict[IndicatorName, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="CloudWatch alarms that watch an indicator, by name (the queue-depth "
+        "alarms of `rtb-bot alarms plan` are known without it): the incident intake leaves "
+        "them to the bot while the bot owns the indicator.",
+    )
     publish_waiting_jobs: bool = Field(
         True, description="Publish RTBHub/BullMQ WaitingJobs every minute (int account)."
     )

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ops.backends.container import Backends
-from ops.config import Config
+from ops.config import Config, IndicatorName
 from ops.queues import QueuesOverview, all_queue_counts, bull_queues
 
 METRIC = "WaitingJobs"
@@ -82,6 +82,24 @@ def planned_alarm_names(config: Config) -> tuple[str, ...]:
 
 def alarm_name(queue: str) -> str:
     return f"{ALARM_PREFIX}-{queue}"
+
+
+def indicator_of_alarm(config: Config, name: str) -> IndicatorName | None:
+    """The §3.1 indicator a CloudWatch alarm watches: one listed in `threshold_alerts.alarms`,
+    a planned queue-depth alarm, or the runbook's own (dimensionless) queue-depth alarm."""
+    for indicator, names in config.threshold_alerts.alarms.items():
+        if name in names:
+            return indicator
+    if name == ALARM_PREFIX or name in planned_alarm_names(config):
+        return "waiting_jobs"
+    return None
+
+
+def bot_owns_alarm(config: Config, name: str) -> bool:
+    """True when the bot itself alerts on what this alarm watches: the incident intake then
+    leaves the alarm's notification alone, so the two never both alert."""
+    indicator = indicator_of_alarm(config, name)
+    return indicator is not None and config.threshold_alerts.owner(indicator) == "bot"
 
 
 def _queue_alarm(config: Config, queue: str, topic: str) -> dict[str, Any]:
