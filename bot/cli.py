@@ -1,4 +1,4 @@
-"""`rtb-bot`: serve, shell, sandbox, check-config."""
+"""`rtb-bot`: serve, shell, sandbox, check-config, audit verify, alarms plan."""
 
 from __future__ import annotations
 
@@ -49,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the keyed chain ($DATABASE_URL, $AUDIT_HMAC_KEYS) and its anchors "
         "(--config's audit.anchor); exit 1 naming the first bad row and why",
     )
+    alarms = commands.add_parser("alarms", help="the runbook's CloudWatch alarms")
+    alarm_commands = alarms.add_subparsers(dest="alarms_command", required=True)
+    plan = alarm_commands.add_parser(
+        "plan",
+        help="print the runbook §3.1 queue-depth alarm of every configured queue "
+        "(PutMetricAlarm parameters, for the infrastructure code)",
+    )
+    plan.add_argument("--format", choices=("json", "yaml"), default="json")
     return parser
 
 
@@ -64,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.sandbox import run_sandbox_forever
 
         return run_sandbox_forever(args.env_file)
+    if args.command == "alarms":
+        return print_alarm_plan(args.config, args.format)
     if args.command == "audit":
         from bot.audit_cli import verify_audit_log
 
@@ -90,6 +100,33 @@ def check_config(path: str) -> int:
     envs = ", ".join(config.environments)
     print(f"{path}: valid (environments: {envs}; time zone {config.timezone})")
     return 0
+
+
+def print_alarm_plan(path: str, output: str) -> int:
+    """Reads only the config file: no secret, no AWS call (the plan is what should exist)."""
+    import json
+
+    import yaml
+
+    from ops.waiting_metric import planned_alarms
+
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        _print_config_error(exc)
+        return 1
+    plan = {"alarms": planned_alarms(config)}
+    if output == "yaml":
+        print(yaml.safe_dump(plan, sort_keys=False, allow_unicode=True), end="")
+    else:
+        print(json.dumps(plan, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _print_config_error(exc: ConfigError) -> None:
+    print(f"{exc.path}: invalid configuration", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  - {problem}", file=sys.stderr)
 
 
 def _settings_or_exit(path: str) -> Settings:

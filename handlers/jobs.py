@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from handlers import daily_jobs, escalation_jobs, housekeeping_jobs, weekly_jobs
+from handlers import daily_jobs, escalation_jobs, housekeeping_jobs, threshold_jobs, weekly_jobs
 from handlers.scheduled import ScheduledJob
 
 
@@ -22,4 +22,5 @@ JOBS = build_jobs(
     weekly_jobs.WEEKLY_JOBS,
     housekeeping_jobs.HOUSEKEEPING_JOBS,
     escalation_jobs.ESCALATION_JOBS,
+    threshold_jobs.THRESHOLD_JOBS,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,11 +11,13 @@ from ops.backends.container import Backends
 from ops.config import EnvName
 from ops.errors import UserError
 from ops.fanout import Failed, gather_parts, split_parts
+from ops.waiting_metric import planned_alarm_names
 
 STATES = ("ALARM", "INSUFFICIENT_DATA")
 ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
 PAGE_SIZE = 100
 MAX_PAGES = 5  # per state and account: 500 alarms is far beyond a sane account
+RUNBOOK_ALARMS = "AWS int cloudwatch (runbook alarms)"
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class AlarmReport:
     alarms: tuple[Alarm, ...]  # ALARM first, then INSUFFICIENT_DATA; newest change first
     failures: tuple[Failed, ...]  # accounts that did not answer
     truncated: tuple[EnvName, ...] = ()  # accounts with more alarms than were read
+    missing: tuple[str, ...] = ()  # runbook alarms (`rtb-bot alarms plan`) not defined in int
 
 
 def configured_envs(backends: Backends, env: EnvName | None) -> tuple[EnvName, ...]:
@@ -51,11 +54,17 @@ def configured_envs(backends: Backends, env: EnvName | None) -> tuple[EnvName, .
 async def active_alarms(
     backends: Backends, envs: Sequence[EnvName], *, now: datetime | None = None
 ) -> AlarmReport:
-    parts = await gather_parts(
-        {f"AWS {env} cloudwatch": _env_alarms(backends, env) for env in envs},
-        backends.config.timeouts.fanout_seconds,
-    )
+    """Alarms that need a look; with int among `envs`, also the runbook alarms missing there."""
+    calls: dict[str, Awaitable[Any]] = {
+        f"AWS {env} cloudwatch": _env_alarms(backends, env) for env in envs
+    }
+    if "int" in envs:
+        calls[RUNBOOK_ALARMS] = missing_runbook_alarms(backends)
+    parts = await gather_parts(calls, backends.config.timeouts.fanout_seconds)
+    planned = parts.pop(RUNBOOK_ALARMS, None)
     answered, failures = split_parts(envs, parts)
+    if planned is not None and planned.failure is not None:
+        failures.append(planned.failure)
     found = [alarm for _, (alarms, _) in answered for alarm in alarms]
     truncated = [env for env, (_, complete) in answered if not complete]
     return AlarmReport(
@@ -64,7 +73,25 @@ async def active_alarms(
         alarms=tuple(sorted_alarms(found)),
         failures=tuple(failures),
         truncated=tuple(truncated),
+        missing=tuple(planned.value or ()) if planned is not None else (),
     )
+
+
+async def missing_runbook_alarms(backends: Backends) -> list[str]:
+    """The runbook's alarms for the configured queues (`ops.waiting_metric.planned_alarms`)
+    that the int account does not define, in the plan's order."""
+    names = list(planned_alarm_names(backends.config))
+    if not names:
+        return []
+    timeout = backends.config.timeouts.backend_seconds
+    client = await backends.blocking.run(
+        RUNBOOK_ALARMS, timeout, backends.aws.client, "int", "cloudwatch"
+    )
+    page = await backends.blocking.run(
+        RUNBOOK_ALARMS, timeout, client.describe_alarms, AlarmNames=names, MaxRecords=PAGE_SIZE
+    )
+    found = {str(raw.get("AlarmName")) for raw in page.get("MetricAlarms", [])}
+    return [name for name in names if name not in found]
 
 
 def sorted_alarms(alarms: Iterable[Alarm]) -> list[Alarm]:

@@ -228,7 +228,10 @@ class Thresholds(Strict):
 
     webhook_p99_seconds: float = Field(3.0, gt=0, description="webhook-listener P99 latency.")
     waiting_jobs: int = Field(
-        50, ge=0, description="BullMQ waiting + prioritized jobs, all queues."
+        50,
+        ge=0,
+        description="BullMQ waiting + prioritized jobs in any one queue (judged per queue, as "
+        "the runbook's queue-depth alarm is; the total is shown beside).",
     )
     error_rate_percent: float = Field(5.0, ge=0, le=100, description="workflow-engine error rate.")
     ai_cost_daily_usd: float = Field(100.0, ge=0, description="AI token cost since local midnight.")
@@ -404,6 +407,60 @@ class PodWatch(Strict):
     )
 
 
+IndicatorName = Literal[
+    "webhook_p99", "waiting_jobs", "error_rate", "ai_cost_today", "active_previews"
+]
+IndicatorOwner = Literal["bot", "cloudwatch"]
+
+
+class ThresholdAlerts(Strict):
+    """The bot watching the five §3.1 indicators (`handlers/threshold_jobs.py`) and the
+    `RTBHub/BullMQ` `WaitingJobs` metric it publishes for the runbook's alarm."""
+
+    every_minutes: int = Field(
+        1,
+        ge=1,
+        le=30,
+        description="How often one replica evaluates the indicators (cron */N: a divisor of "
+        "60 keeps the spacing even).",
+    )
+    consecutive: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="Evaluations in a row over a threshold before it alerts, and under it "
+        "before the recovery (like the runbook alarm's EvaluationPeriods: 2).",
+    )
+    reminder_hours: float = Field(
+        24.0, gt=0, le=24 * 7, description="Still over after this long: one reminder a period."
+    )
+    owners: dict[IndicatorName, IndicatorOwner] = Field(
+        default_factory=dict,
+        description="Who alerts for an indicator: bot (default for any not listed) or "
+        "cloudwatch (a CloudWatch alarm reaching the bot through the incident intake owns it; "
+        "the evaluator stays silent on it), so the two never both alert.",
+    )
+    alarms: dict[IndicatorName, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="CloudWatch alarms that watch an indicator, by name (the queue-depth "
+        "alarms of `rtb-bot alarms plan` are known without it): the incident intake leaves "
+        "them to the bot while the bot owns the indicator.",
+    )
+    publish_waiting_jobs: bool = Field(
+        True, description="Publish RTBHub/BullMQ WaitingJobs every minute (int account)."
+    )
+    metric_namespace: str = Field("RTBHub/BullMQ", description="Namespace of WaitingJobs.")
+    alarm_topic_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws:sns:[a-z0-9-]+:\d{12}:[\w-]+$",
+        description="SNS topic of the planned alarms (`rtb-bot alarms plan`); unset: "
+        "rtb-hub-alerts in the int account and region.",
+    )
+
+    def owner(self, indicator: IndicatorName) -> IndicatorOwner:
+        return self.owners.get(indicator, "bot")
+
+
 class Timeouts(Strict):
     """Every backend call has one; a fan-out answers with what arrived in time."""
 
@@ -471,11 +528,6 @@ class Audit(Strict):
         description="Copy the chain's head to CloudWatch Logs, so `rtb-bot audit verify` "
         "finds rows cut from the end and a rebuilt chain. Unset: `serve` warns at start.",
     )
-
-
-IndicatorName = Literal[
-    "webhook_p99", "waiting_jobs", "error_rate", "ai_cost_today", "active_previews"
-]
 
 
 class PagerDuty(Strict):
@@ -551,6 +603,7 @@ class Config(Strict):
     weekly: Weekly = Field(default_factory=Weekly)
     retention: Retention = Field(default_factory=Retention)
     pod_watch: PodWatch = Field(default_factory=PodWatch)
+    threshold_alerts: ThresholdAlerts = Field(default_factory=ThresholdAlerts)
     aws: Aws = Field(default_factory=Aws)
     pagerduty: PagerDuty = Field(default_factory=PagerDuty)
     escalation: Escalation = Field(default_factory=Escalation)

@@ -69,7 +69,17 @@ class QueuesOverview:
 
     @property
     def pending(self) -> int:
+        """Every queue's waiting jobs together: shown beside, never judged (see `busiest`)."""
         return sum(q.pending for q in self.queues)
+
+    @property
+    def busiest(self) -> QueueCounts | None:
+        """The queue with the most waiting jobs: the one the §3.1 threshold is judged on.
+
+        The runbook's alarm (`WaitingJobs` > 50) is per queue: 30 + 30 in two queues is two
+        healthy queues, not a backlog, and `/rtb status` must agree with the alarm.
+        """
+        return max(self.queues, key=lambda q: q.pending, default=None)
 
     @property
     def paused(self) -> tuple[str, ...]:

@@ -131,6 +131,13 @@ class JobClaims:
         )
         return None if row is None else dict(row["detail"] or {})
 
+    async def prune(self, job: str, before: datetime) -> int:
+        """Forget `job`'s claims scheduled before `before` (a per-minute job claims 1,440 rows
+        a day); returns how many went."""
+        return await self.db.execute(
+            "DELETE FROM rtb_bot.job_claims WHERE job = %s AND scheduled_for < %s", (job, before)
+        )
+
     async def last_runs(self) -> dict[str, JobRun]:
         """The newest claimed run of every job that ever ran."""
         rows = await self.db.fetch(

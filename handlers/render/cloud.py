@@ -48,9 +48,22 @@ def render_alarms(report: AlarmReport, timezone: str) -> Message:
         for env in report.truncated
     ]
     blocks += [context(note) for note in notes]
+    if report.missing:
+        blocks.append(section(_missing_text(report.missing)))
+        summary += f"; {len(report.missing)} runbook alarm(s) missing in int"
     blocks += _failure_blocks(report.failures, "its alarms are not shown")
     blocks.append(context(f"Checked {_clock(report.checked_at, tz)} · newest state change first"))
     return Message(text=summary, blocks=tuple(blocks))
+
+
+def _missing_text(names: tuple[str, ...]) -> str:
+    listed = ", ".join(f"`{escape(name)}`" for name in names[:MAX_ALARMS_SHOWN])
+    more = len(names) - MAX_ALARMS_SHOWN
+    listed += f" and {more} more" if more > 0 else ""
+    return (
+        f":warning: *Runbook alarms missing in int*: {listed}. Nothing alarms on these yet: "
+        "`rtb-bot alarms plan` prints their definitions for the infrastructure code."
+    )
 
 
 def _alarm_text(alarm: Alarm, now: datetime, tz: ZoneInfo) -> str:

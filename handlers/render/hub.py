@@ -31,7 +31,7 @@ MARKS: dict[State, str] = {
 }
 LABELS: dict[IndicatorKey, str] = {
     "webhook_p99": "webhook-listener P99",
-    "waiting_jobs": "BullMQ waiting jobs",
+    "waiting_jobs": "BullMQ waiting jobs (busiest queue)",
     "error_rate": "workflow-engine error rate",
     "ai_cost_today": "AI cost today",
     "active_previews": "Active previews",
@@ -118,6 +118,15 @@ _THRESHOLDS: dict[IndicatorKey, Callable[[float], str]] = {
 }
 
 
+def format_value(key: IndicatorKey, value: float) -> str:
+    """An indicator's value as /rtb status shows it (also the threshold alerts')."""
+    return _FORMATS[key](value)
+
+
+def format_threshold(key: IndicatorKey, threshold: float) -> str:
+    return _THRESHOLDS[key](threshold)
+
+
 def render_status(report: StatusReport, timezone: str) -> Message:
     scope = f"previews in {report.env}" if report.env else "previews in every env"
     title = f"rtb-ai-hub status · previews in {report.env}" if report.env else "rtb-ai-hub status"
@@ -171,6 +180,7 @@ def _queues_detail(report: StatusReport, timezone: str) -> str:
     parts = [f"{escape(q.name)} {q.pending:,}" for q in busy[:6]]
     more = len(busy) - 6
     text = " · ".join(parts) + (f" · +{more} more" if more > 0 else "")
+    text += f" · total {report.queues.pending:,}"
     if report.queues.paused:
         text += "\n:double_vertical_bar: Paused: " + ", ".join(
             f"`{escape(n)}`" for n in report.queues.paused

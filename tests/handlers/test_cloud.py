@@ -97,6 +97,19 @@ def test_render_no_alarms_golden():
     assert message.text == "No alarm in ALARM or INSUFFICIENT_DATA (prd)"
 
 
+def test_render_names_the_runbook_alarms_that_do_not_exist_golden():
+    missing = (
+        "rtb-hub-bullmq-queue-depth-jira-queue",
+        "rtb-hub-bullmq-queue-depth-pr-review-queue",
+    )
+    message = render_alarms(AlarmReport(("int",), AT, (), (), missing=missing), TZ)
+    assert_golden("cloud_alarms_missing", message)
+    assert message.text.endswith("; 2 runbook alarm(s) missing in int")
+    text = shown(message)
+    assert "*Runbook alarms missing in int*: `rtb-hub-bullmq-queue-depth-jira-queue`, " in text
+    assert "`rtb-bot alarms plan` prints their definitions" in text
+
+
 def test_render_alarms_keeps_to_slack_limits():
     many = tuple(alarm("int", f"a-{n}", "ALARM", n, "r" * 2000) for n in range(80))
     message = render_alarms(AlarmReport(("int",), AT, many, ()), TZ)
@@ -325,6 +338,7 @@ async def test_alarms_end_to_end(slack, runtime, fake_aws):
     assert text.index("rtb-hub-bullmq-queue-depth") < text.index("rtb-hub-stg-preview")
     assert "rtb-hub-prd-fine" not in text
     assert "rtb-hub-bullmq-queue-depth reason" in text
+    assert "Runbook alarms missing in int*: `rtb-hub-bullmq-queue-depth-jira-queue`" in text
     stg_key = runtime.backends.aws.session("stg").get_credentials().access_key
     stg_calls = [c for c in fake_aws.calls("DescribeAlarms") if c.account == ACCOUNTS["stg"]]
     assert stg_calls and {c.access_key_id for c in stg_calls} == {stg_key}

@@ -106,6 +106,18 @@ def sections(message):
     return [b["text"]["text"] for b in message["blocks"] if b["type"] == "section"]
 
 
+def outbox_keyed(messages, prefix):
+    """The messages posted under an outbox key starting with `prefix` (the key is in their
+    Slack metadata)."""
+    return [
+        m
+        for m in messages
+        if str(((m.get("metadata") or {}).get("event_payload") or {}).get("key", "")).startswith(
+            prefix
+        )
+    ]
+
+
 def top_level(fake_slack, channel):
     return [m for m in fake_slack.messages(channel) if m.get("thread_ts") in (None, m["ts"])]
 
@@ -250,7 +262,9 @@ async def test_a_replica_down_at_nine_catches_up_once_within_the_grace(
     await start_replica("pod-later")  # finds the period claimed
     clock.advance(minutes=20)  # 11:10: past the grace; a new replica posts nothing either
     await start_replica("pod-too-late")
-    assert len(top_level(fake_slack, ALERTS)) == 1
+    # one digest (the seeded world is over some §3.1 thresholds: the evaluator's catch-up
+    # passes may add their alerts beside it)
+    assert len(outbox_keyed(top_level(fake_slack, ALERTS), "daily-digest:")) == 1
 
 
 async def test_slack_down_during_the_send_posts_later_once(replicas, fake_slack):

@@ -52,7 +52,7 @@ def status_report(**changes):
         checked_at=AT,
         indicators=(
             Indicator("webhook_p99", 3.0, 4.21),
-            Indicator("waiting_jobs", 50, 58),
+            Indicator("waiting_jobs", 50, 55),
             Indicator("error_rate", 5.0, 12.0),
             Indicator("ai_cost_today", 100.0, 120.5),
             Indicator("active_previews", 15, 4),
@@ -72,8 +72,8 @@ def test_render_status_golden():
     assert message.text == "rtb-ai-hub status: 4 red, 1 green, 0 unknown"
     for fact in (
         ":red_circle: *webhook-listener P99*  `4.21 s`  (threshold 3 s)",
-        ":red_circle: *BullMQ waiting jobs*  `58`  (threshold 50)",
-        "jira-queue 55 · pr-review-queue 3 · preview-queue 0",
+        ":red_circle: *BullMQ waiting jobs (busiest queue)*  `55`  (threshold 50)",
+        "jira-queue 55 · pr-review-queue 3 · preview-queue 0 · total 58",
         "Paused: `pr-review-queue`",
         ":red_circle: *workflow-engine error rate*  `12.0 %`",
         ":red_circle: *AI cost today*  `$120.50`  (threshold $100)",
@@ -314,7 +314,8 @@ async def test_status_end_to_end(slack, world):
     assert answer["response_type"] == "in_channel"
     assert "3 red, 1 green, 1 unknown" in text
     assert "*AWS int CloudWatch*: 500 (HTTP 500)" in text  # moto cannot compute p99
-    assert "`58`  (threshold 50)" in text and "`12.0 %`" in text and "`$120.00`" in text
+    assert "`55`  (threshold 50)" in text and "total 58" in text  # judged per queue
+    assert "`12.0 %`" in text and "`$120.00`" in text
     assert "Paused: `pr-review-queue`" in text and "int 2 · stg 1 · prd 1" in text
 
 
@@ -326,7 +327,7 @@ async def test_status_for_one_env_and_with_a_failing_cluster(slack, world, kube)
     assert "previews in prd" in text and "prd 1" not in text
     assert '"text": "rtb-ai-hub status · previews in prd"' in text  # the header
     assert "*Kubernetes prd*: HTTP 403 Forbidden" in text
-    assert "`58`" in text  # the other indicators are still there
+    assert "`55`" in text  # the other indicators are still there
 
 
 async def test_status_rejects_an_unknown_env(slack):

@@ -10,6 +10,7 @@ import pytest
 from ops import alarms
 from ops.backends.container import Backends, BackendUrls, build_backends
 from ops.errors import UserError
+from ops.waiting_metric import planned_alarm_names, planned_alarms
 from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import ACCOUNTS, make_config
 
@@ -147,3 +148,40 @@ def test_sorted_alarms_puts_unknown_times_last():
         alarms.Alarm("int", "c", "ALARM", "", at, "", ""),
     ]
     assert [a.name for a in alarms.sorted_alarms(items)] == ["c", "a", "b"]
+
+
+# -- the runbook's alarms (`rtb-bot alarms plan`) that do not exist ----------------------------
+
+
+async def test_runbook_alarms_missing_in_int_are_named_in_the_plans_order(backends):
+    report = await alarms.active_alarms(backends, ["int", "stg", "prd"])
+    assert report.missing == (
+        "rtb-hub-bullmq-queue-depth-jira-queue",
+        "rtb-hub-bullmq-queue-depth-pr-review-queue",
+    )
+    put_alarm(backends, "stg", "rtb-hub-bullmq-queue-depth-jira-queue", "OK")  # wrong account
+    put_alarm(backends, "int", "rtb-hub-bullmq-queue-depth-pr-review-queue", "OK")
+    report = await alarms.active_alarms(backends, ["int", "stg", "prd"])
+    assert report.missing == ("rtb-hub-bullmq-queue-depth-jira-queue",)
+    assert report.alarms == ()  # an OK alarm still needs no look
+
+
+async def test_the_planned_definitions_create_the_alarms_that_were_missing(backends):
+    cloudwatch = backends.aws.client("int", "cloudwatch")
+    for definition in planned_alarms(backends.config):
+        cloudwatch.put_metric_alarm(**definition)  # botocore validates every parameter
+    report = await alarms.active_alarms(backends, ["int"])
+    assert report.missing == ()
+    found = cloudwatch.describe_alarms(AlarmNames=list(planned_alarm_names(backends.config)))
+    jira = found["MetricAlarms"][0]
+    assert (jira["MetricName"], jira["Threshold"], jira["EvaluationPeriods"]) == (
+        "WaitingJobs",
+        50.0,
+        2,
+    )
+    assert jira["Dimensions"] == [{"Name": "QueueName", "Value": "jira-queue"}]
+
+
+async def test_missing_alarms_are_not_looked_for_outside_int(backends):
+    report = await alarms.active_alarms(backends, ["stg"])
+    assert report.missing == ()

@@ -192,7 +192,8 @@ async def test_four_indicators_are_shown_when_cloudwatch_cannot_answer_p99(world
     assert [(f.backend, f.reason) for f in latency.failures] == [(CLOUDWATCH, "500 (HTTP 500)")]
 
     waiting = indicators["waiting_jobs"]
-    assert (waiting.value, waiting.threshold, waiting.state) == (58, 50, "red")
+    assert (waiting.value, waiting.threshold, waiting.state) == (55, 50, "red")  # jira-queue
+    assert report.queues.pending == 58  # the total, shown beside
     assert report.queues.paused == ("pr-review-queue",)
     rate = indicators["error_rate"]
     assert (rate.value, rate.state) == (pytest.approx(12.0), "red")
@@ -209,7 +210,7 @@ async def test_env_narrows_only_the_previews(world, backends_factory):
     indicators = by_key(report)
     assert report.previews.per_env == (("prd", 1),)
     assert indicators["active_previews"].value == 1
-    assert indicators["waiting_jobs"].value == 58  # the hub's own services are int's
+    assert indicators["waiting_jobs"].value == 55  # the hub's own services are int's
 
 
 async def test_p99_from_a_wire_level_cloudwatch(
@@ -268,7 +269,7 @@ async def test_hub_database_down_leaves_its_two_indicators_unknown(world, backen
     for key in ("error_rate", "ai_cost_today"):
         assert indicators[key].state == "unknown"
         assert indicators[key].failures[0].backend == "PostgreSQL (hub)"
-    assert indicators["waiting_jobs"].value == 58
+    assert indicators["waiting_jobs"].value == 55
 
 
 async def test_one_cluster_failing_gives_a_partial_preview_count(world, kube, backends_factory):
@@ -296,3 +297,21 @@ async def test_a_hung_cluster_costs_its_timeout_not_the_answer(world, kube, back
     assert previews.value == 3
     assert previews.failures[0].backend == "Kubernetes stg"
     assert f"{backends.config.timeouts.backend_seconds:g} s" in previews.failures[0].reason
+
+
+async def test_waiting_jobs_are_judged_per_queue_like_the_runbook_alarm(
+    redis_url, backends_factory
+):
+    """30 + 30 in two queues: 60 together, but no queue is over 50, so no alarm would fire
+    (`WaitingJobs` per QueueName); /rtb status used to compare the sum and say red."""
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        for name in ("jira-queue", "pr-review-queue"):
+            queue = Queue(name, {"connection": client, "prefix": "bull"})
+            await queue.addBulk([{"name": "job", "data": {}, "opts": {}}] * 30)
+    finally:
+        await client.aclose()
+    report = await status(await backends_factory())
+    waiting = by_key(report)["waiting_jobs"]
+    assert (waiting.value, waiting.state) == (30, "green")
+    assert report.queues.pending == 60

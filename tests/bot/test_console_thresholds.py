@@ -1,0 +1,40 @@
+"""`/sandbox jobs <queue> <n>` in the console against the seeded sandbox: real waiting jobs,
+the evaluator's passes, the waiting-jobs alert in the transcript once; bad words change
+nothing."""
+
+import subprocess
+import sys
+
+DRILL = """\
+/sandbox jobs pr-review-queue 80
+/sandbox jobs pr-review-queue 5
+/sandbox jobs nope 3
+/sandbox jobs pr-review-queue lots
+/sandbox jobs
+"""
+
+
+def test_jobs_verb_shows_the_waiting_jobs_alert_once():
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
+        input=DRILL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = done.stdout
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (
+        "added 80 waiting jobs to pr-review-queue (83 waiting there now); ran 2 evaluation" in out
+    )
+    alert = "BullMQ waiting jobs (busiest queue) is over its threshold: `83` (threshold 50)"
+    assert out.count(alert) == 1
+    assert "pr-review-queue 83 · jira-queue 55 · preview-queue" in out
+    assert "added 5 waiting jobs to pr-review-queue (88 waiting there now)" in out
+    assert "already alerting: " in out and "waiting_jobs" in out.split("(88 waiting")[1]
+    assert (
+        "no queue `nope` here; the bot watches: jira-queue, pr-review-queue, preview-queue" in out
+    )
+    assert "<n> must be a whole number from 1 to 5000, not `lots`" in out
+    assert "usage: /sandbox jobs <queue> <n>" in out
+    assert "Traceback" not in out + done.stderr
