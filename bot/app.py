@@ -28,6 +28,7 @@ from handlers.context import Deps, TaskTracker
 from ops.backends.anchor_stream import AnchorStream
 from ops.backends.container import Backends, BackendUrls, build_backends
 from ops.backends.db import Database, migrate, owns_table
+from ops.backends.jira import JiraComments
 from ops.schedule import Clock, utc_now
 
 log = structlog.get_logger(__name__)
@@ -138,6 +139,8 @@ def create_runtime(
         BackendUrls(secrets.database_url, secrets.hub_database_url, secrets.redis_url),
         retries=retries,
     )
+    if backends.jira is None:
+        backends.jira = jira_comments(settings)
     client = slack_client(secrets.slack_bot_token, str(settings.config.slack_api_url))
     roles = RoleResolver(settings.config.roles, usergroup_members(client))
     notifier = SlackApprovalNotifier(client, settings.config, roles)
@@ -154,6 +157,14 @@ def create_runtime(
         anchor=_chain_anchor(gate, backends),
         run_schedules=run_schedules,
     )
+
+
+def jira_comments(settings: Settings) -> JiraComments | None:
+    """The TTL notice's Jira client: configured in the file, credentials in the environment."""
+    jira, secrets = settings.config.ttl_notice.jira, settings.secrets
+    if jira is None or not (secrets.jira_email and secrets.jira_api_token):
+        return None
+    return JiraComments(jira, secrets.jira_email, secrets.jira_api_token)
 
 
 def _chain_anchor(gate: Gate, backends: Backends) -> ChainAnchor | None:

@@ -23,6 +23,8 @@ SECRET_VARIABLES = (
     "REDIS_URL",
     "AUDIT_HMAC_KEYS",
     "DATABASE_MIGRATION_URL",
+    "JIRA_EMAIL",
+    "JIRA_API_TOKEN",
 )
 DEFAULT_CONFIG_PATH = "config.yml"
 # What each variable must start with, and an example of the whole.
@@ -57,6 +59,8 @@ class Secrets:
     redis_url: str = ""
     audit_hmac_keys: str = ""  # approvals/signing.py: id:secret[,id:secret…], the first signs
     database_migration_url: str = ""  # the owner role; unset: migrations run as DATABASE_URL
+    jira_email: str = ""  # the Jira account of ttl_notice.jira (basic auth with the token)
+    jira_api_token: str = ""
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Secrets:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import approval_actions, digest_actions, home, rollout_actions, slash
+from handlers import approval_actions, digest_actions, home, rollout_actions, slash, ttl_actions
 
 
 def register(app: AsyncApp) -> None:
@@ -13,3 +13,4 @@ def register(app: AsyncApp) -> None:
     approval_actions.register(app)
     rollout_actions.register(app)
     digest_actions.register(app)
+    ttl_actions.register(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from handlers import daily_jobs, weekly_jobs
+from handlers import daily_jobs, ttl_notices, weekly_jobs
 from handlers.scheduled import ScheduledJob
 
 
@@ -17,4 +17,4 @@ def build_jobs(*groups: Iterable[ScheduledJob]) -> dict[str, ScheduledJob]:
     return jobs
 
 
-JOBS = build_jobs(daily_jobs.DAILY_JOBS, weekly_jobs.WEEKLY_JOBS)
+JOBS = build_jobs(daily_jobs.DAILY_JOBS, weekly_jobs.WEEKLY_JOBS, ttl_notices.TTL_JOBS)

@@ -118,6 +118,9 @@ def _button(work: Work) -> Listener:
     return ack_then(run, name=lambda body: str((body.get("actions") or [{}])[0].get("action_id")))
 
 
+button_listener = _button  # a button whose work takes a Click (also handlers/ttl_actions.py)
+
+
 async def _bound(click: Click, work: Work) -> None:
     with structlog.contextvars.bound_contextvars(
         user=click.user, correlation_id=click.correlation_id

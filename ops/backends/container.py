@@ -10,6 +10,7 @@ from ops.backends.aws import AwsSessions
 from ops.backends.blocking import BlockingCalls
 from ops.backends.db import Database
 from ops.backends.hub_api import HubApi
+from ops.backends.jira import JiraComments
 from ops.backends.kube import Kube
 from ops.backends.redis_client import connect_redis
 from ops.config import Config
@@ -32,6 +33,7 @@ class Backends:
     aws: AwsSessions
     kube: Kube
     hub_api: HubApi
+    jira: JiraComments | None = None  # ttl_notice.jira with its credentials (bot.app sets it)
 
     async def open(self) -> None:
         await self.db.open()
@@ -42,6 +44,8 @@ class Backends:
         await self.hub_db.close()
         await self.redis.aclose()
         await self.hub_api.close()
+        if self.jira is not None:
+            await self.jira.close()
         self.kube.close()
         self.blocking.close()
 

@@ -54,7 +54,10 @@ def build_verbs(*groups: Iterable[Verb]) -> dict[str, Verb]:
     return verbs
 
 
-VERBS: dict[str, Verb] = build_verbs()
+# Feature modules import Verb from here, so they are imported once it exists.
+from sandbox.verbs import ttl  # noqa: E402
+
+VERBS: dict[str, Verb] = build_verbs(ttl.TTL_VERBS)
 
 
 def verbs_help(verbs: dict[str, Verb]) -> str:
