@@ -31,7 +31,7 @@ _STATUS_WORDS = {
 class JiraComments:
     def __init__(self, settings: Jira, email: str, api_token: str) -> None:
         self.settings = settings
-        self._auth = aiohttp.BasicAuth(email, api_token)
+        self._headers = {"Authorization": aiohttp.encode_basic_auth(email, api_token)}
         self._timeout = aiohttp.ClientTimeout(total=settings.timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
 
@@ -43,7 +43,7 @@ class JiraComments:
         """The new comment's id; BackendUnavailable when Jira did not take it."""
         url = f"{self.settings.url.rstrip('/')}/rest/api/3/issue/{quote(issue_key)}/comment"
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout, auth=self._auth)
+            self._session = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers)
         try:
             async with self._session.post(url, json={"body": body}, allow_redirects=False) as r:
                 if r.status != 201:
