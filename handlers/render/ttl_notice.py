@@ -87,7 +87,7 @@ def _footnotes(view: TtlNoticeView) -> list[str]:
             f"The owner label names `{view.delivery.owner_not_found}`, whom Slack does not "
             "know: posted here instead of a DM."
         )
-    notes.append("Whoever clicks asks for the change; the policy decides (prd: a lead approves).")
+    notes.append("Whoever clicks asks for the change; the access policy decides (`/rtb policy`).")
     return notes
 
 
