@@ -45,8 +45,8 @@ def button_value(preview: ExpiringPreview) -> str:
 
 
 def time_left(now: datetime, until: datetime) -> str:
-    """`1 h 30 min`, `45 min`, `under a minute`."""
-    minutes = int((until - now) / timedelta(minutes=1))
+    """`1 h 30 min`, `45 min`, `under a minute` (to the nearest minute: 89 min 59 s is 1 h 30)."""
+    minutes = round((until - now) / timedelta(minutes=1))
     if minutes < 1:
         return "under a minute"
     hours, rest = divmod(minutes, 60)

@@ -69,7 +69,8 @@ def test_each_footnote(jira, delivery, said):
     [
         (timedelta(minutes=90), "1 h 30 min"),
         (timedelta(hours=2), "2 h"),
-        (timedelta(minutes=45, seconds=59), "45 min"),
+        (timedelta(minutes=45, seconds=20), "45 min"),
+        (timedelta(minutes=89, seconds=59), "1 h 30 min"),
         (timedelta(seconds=30), "under a minute"),
     ],
 )
