@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import difflib
 import os
 from dataclasses import dataclass
@@ -71,7 +72,11 @@ class Secrets:
         """Every secret value, each HMAC key's secret also on its own (for the log redactor)."""
         found = [v for v in vars(self).values() if v]
         keys = (part.partition(":")[2] for part in self.audit_hmac_keys.split(","))
-        return found + [key.strip() for key in keys if key.strip()]
+        found += [key.strip() for key in keys if key.strip()]
+        if self.jira_email and self.jira_api_token:  # the Basic auth header carries both
+            pair = f"{self.jira_email}:{self.jira_api_token}".encode()
+            found.append(base64.b64encode(pair).decode())
+        return found
 
     def signing_keys(self) -> SigningKeys:
         """The parsed AUDIT_HMAC_KEYS (KeysError when malformed: `problems` says so first)."""
