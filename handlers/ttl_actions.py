@@ -6,7 +6,9 @@ signed payload's user, who asks for the change as if they had typed it. The poli
 (a viewer is refused, prd needs a lead's approval and asks the clicker for a reason first), so
 this module holds no permission check. Extend TTL moves the TTL from the notice's expiry by
 `ttl_notice.extend_hours`: a second click, once the first went through, finds the TTL moved and
-changes nothing. Delete now is the ordinary preview delete (`/rtb preview delete`).
+changes nothing. Delete now is the ordinary preview delete (`/rtb preview delete`). A change
+that ran at once is also written on the notice (its buttons go), so nobody acts on it again; one
+waiting for a lead leaves the notice as it is (the approval card tells the rest).
 """
 
 from __future__ import annotations
@@ -18,25 +20,33 @@ from slack_bolt.async_app import AsyncApp
 
 from approvals.gate import Requester
 from approvals.mutations import MutationSpec
-from approvals.outcomes import GateOutcome, ReasonNeeded
+from approvals.outcomes import GateOutcome, Ran, ReasonNeeded
 from approvals.preview_mutations import DeletePreview, ExtendPreview
 from handlers.mutations import ask_for_reason
 from handlers.render.approvals import render_gate_outcome
 from handlers.render.message import Message
-from handlers.render.ttl_notice import DELETE_ACTION, EXTEND_ACTION, VALUE_SEPARATOR
+from handlers.render.ttl_notice import (
+    DELETE_ACTION,
+    EXTEND_ACTION,
+    VALUE_SEPARATOR,
+    notice_outcome_line,
+    with_outcome,
+)
 from handlers.rollout_actions import Click, Work, button_listener
 from handlers.slash import answer
 from handlers.spec import ENV
 from ops.cluster import now_utc, parse_time
 from ops.config import EnvName
 from ops.errors import UserError
+from ops.outbox import Blocks, OutboxMessage
+from ops.ttl_notice import notice_key_of
 
 NOT_A_NOTICE = "That button is not part of a TTL notice this bot knows."
 
 
 def register(app: AsyncApp) -> None:
-    app.action(EXTEND_ACTION)(button_listener(_submitting(extend_spec)))
-    app.action(DELETE_ACTION)(button_listener(_submitting(delete_spec)))
+    app.action(EXTEND_ACTION)(button_listener(_submitting(extend_spec, EXTEND_ACTION)))
+    app.action(DELETE_ACTION)(button_listener(_submitting(delete_spec, DELETE_ACTION)))
 
 
 def parse_value(value: str) -> tuple[EnvName, str, str]:
@@ -65,14 +75,31 @@ def delete_spec(click: Click) -> MutationSpec:
     return DeletePreview.build(env, namespace)
 
 
-def _submitting(build: Callable[[Click], MutationSpec]) -> Work:
+def _submitting(build: Callable[[Click], MutationSpec], action: str) -> Work:
     async def run(click: Click) -> None:
-        await submit_clicked(click, build)
+        outcome = await submit_clicked(click, build)
+        if isinstance(outcome, Ran) and outcome.run.status == "succeeded":
+            await mark_notice(click, action, outcome.run.result)
 
     return run
 
 
-async def submit_clicked(click: Click, build: Callable[[Click], MutationSpec]) -> None:
+async def mark_notice(click: Click, action: str, result: dict[str, object]) -> None:
+    """The notice (found by the key its button names) says what was done, without buttons."""
+    env, namespace, expires = parse_value(click.token)
+    push = click.deps.require_push()
+    line = notice_outcome_line(action, click.user, dict(result), click.deps.config.timezone)
+
+    async def change(conn: object, message: OutboxMessage) -> tuple[Blocks, str]:
+        return with_outcome(message.blocks, line), message.text
+
+    if await push.outbox.rewrite(notice_key_of(env, namespace, expires), change) is not None:
+        push.sender.nudge()
+
+
+async def submit_clicked(
+    click: Click, build: Callable[[Click], MutationSpec]
+) -> GateOutcome | None:
     """The clicker asks for the change; a prd change opens the reason form at once."""
     gate = click.deps.require_gate()
     outcome: GateOutcome | None = None
@@ -92,3 +119,4 @@ async def submit_clicked(click: Click, build: Callable[[Click], MutationSpec]) -
     else:
         await click.form.show_answer(message)
     await click.reply(message)
+    return outcome

@@ -117,7 +117,12 @@ async def record_notice(
 
 def notice_key(preview: ExpiringPreview) -> str:
     """The outbox key: one message per preview and expiry time."""
-    return f"ttl-notice:{preview.env}:{preview.namespace}:{preview.expires_at.isoformat()}"
+    return notice_key_of(preview.env, preview.namespace, preview.expires_at.isoformat())
+
+
+def notice_key_of(env: str, namespace: str, expires_at: str) -> str:
+    """The same key from a button's value (whose expiry is `expires_at.isoformat()`)."""
+    return f"ttl-notice:{env}:{namespace}:{expires_at}"
 
 
 # -- the Jira comment ------------------------------------------------------------------------

@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.render.message import Message, button, buttons, context, section
+from handlers.render.message import Message, button, buttons, context, escape, section
+from ops.cluster import parse_time
 from ops.ttl_notice import ExpiringPreview, JiraComment
 
 EXTEND_ACTION = "ttl.extend"
 DELETE_ACTION = "ttl.delete"
 VALUE_SEPARATOR = "|"
+BUTTONS_BLOCK = "ttl_notice"
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def render_ttl_notice(view: TtlNoticeView) -> Message:
         buttons(
             button(f"Extend TTL (+{view.extend_hours} h)", EXTEND_ACTION, button_value(p)),
             button("Delete now", DELETE_ACTION, button_value(p), style="danger"),
-            block_id="ttl_notice",
+            block_id=BUTTONS_BLOCK,
         ),
         context(*_footnotes(view)),
     ]
@@ -100,6 +102,21 @@ def _jira_note(preview: ExpiringPreview, jira: JiraComment) -> str:
     if jira.status == "no credentials":
         return ":warning: Jira: not commented (JIRA_EMAIL / JIRA_API_TOKEN are not set)."
     return "Jira: not configured (no comment)."
+
+
+def notice_outcome_line(action: str, user: str, result: dict[str, Any], timezone: str) -> str:
+    """What a click did, for the notice itself (so nobody else acts on it again)."""
+    if action == EXTEND_ACTION:
+        until = parse_time(result.get("expires_at"))
+        when = local_time(until, timezone) if until else "later"
+        return f":white_check_mark: TTL extended to {when} by <@{escape(user)}>."
+    return f":wastebasket: Deleted by <@{escape(user)}>."
+
+
+def with_outcome(blocks: list[dict[str, Any]], line: str) -> list[dict[str, Any]]:
+    """The notice's blocks without its buttons, with `line` at the end (pure)."""
+    kept = [b for b in blocks if b.get("block_id") != BUTTONS_BLOCK]
+    return [*kept, context(line).to_dict()]
 
 
 def render_jira_comment(preview: ExpiringPreview, now: datetime, timezone: str) -> dict[str, Any]:

@@ -285,6 +285,10 @@ async def test_extend_in_int_moves_the_ttl_once(one, kube, at):
     assert expiry(kube, "int", INT_NS) == (at + timedelta(hours=5, minutes=30)).strftime(
         "%Y-%m-%dT%H:%M:%SZ"
     )
+    await driver.runtime.deps.push.sender.deliver_due()
+    [notice] = notices(driver.api)  # edited: says who extended it, and its buttons are gone
+    assert buttons_of(notice) == []
+    assert "TTL extended to " in text_of(notice) and "by <@UOPERATOR1>" in text_of(notice)
     again = await click(driver, EXTEND_ACTION, value, "UOPERATOR2")
     assert "is no longer what this was asked for" in again and "nothing was changed" in again
     assert expiry(kube, "int", INT_NS).startswith(
@@ -310,6 +314,8 @@ async def test_a_viewer_cannot_extend_or_delete(one, kube, at):
         answer = await click(driver, action, value, "UVIEWER1")
         assert "viewers cannot request changes" in answer
     assert expiry(kube, "int", INT_NS) == before
+    await driver.runtime.deps.push.sender.deliver_due()
+    assert len(buttons_of(notices(driver.api)[0])) == 2  # the notice is as it was
 
 
 async def test_prd_extend_asks_for_a_reason_and_waits_for_a_lead(one, kube, at):
@@ -324,6 +330,7 @@ async def test_prd_extend_asks_for_a_reason_and_waits_for_a_lead(one, kube, at):
     view = driver.api.views()[-1]
     assert view["callback_id"] == "approval_reason" and "preview-proj-101" in str(view)
     assert expiry(kube, "prd", "preview-proj-101") == before
+    assert len(buttons_of(prd)) == 2 and "extended" not in text_of(prd)
     status = await driver.submit_view(
         user="UOPERATOR1",
         callback_id="approval_reason",
@@ -352,6 +359,9 @@ async def test_delete_now_deletes_the_preview(one, kube):
     assert "preview namespace delete is allowed" in answer
     ns = kube["int"].get("namespaces", None, INT_NS)
     assert ns is None or ns["metadata"].get("deletionTimestamp")
+    await driver.runtime.deps.push.sender.deliver_due()
+    [notice] = notices(driver.api)
+    assert "Deleted by <@UOPERATOR1>." in text_of(notice) and buttons_of(notice) == []
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,11 @@ from handlers.render.ttl_notice import (
     EXTEND_ACTION,
     Delivery,
     TtlNoticeView,
+    notice_outcome_line,
     render_jira_comment,
     render_ttl_notice,
     time_left,
+    with_outcome,
 )
 from ops.ttl_notice import ExpiringPreview, JiraComment
 from tests.golden import assert_golden, buttons, shown
@@ -87,3 +89,15 @@ def test_the_jira_comment_is_an_adf_document():
         "The preview environment of this issue (prd, namespace preview-proj-101) expires in "
         "1 h 30 min, at 2026-12-03 11:00 KST, and will then be deleted."
     )
+
+
+def test_a_change_done_from_the_notice_replaces_its_buttons_with_a_line():
+    blocks = render_ttl_notice(view()).blocks_json()
+    result = {"expires_at": "2026-12-03T06:00:00Z"}
+    line = notice_outcome_line(EXTEND_ACTION, "UOPERATOR1", result, "Asia/Seoul")
+    assert line == ":white_check_mark: TTL extended to 2026-12-03 15:00 KST by <@UOPERATOR1>."
+    edited = with_outcome(blocks, line)
+    assert [b["type"] for b in edited] == ["section", "context", "context"]
+    assert edited[-1]["elements"][0]["text"] == line and edited[0] == blocks[0]
+    deleted = notice_outcome_line(DELETE_ACTION, "U<x>", {}, "Asia/Seoul")
+    assert deleted == ":wastebasket: Deleted by <@U&lt;x&gt;>."
