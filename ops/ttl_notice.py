@@ -76,7 +76,9 @@ async def _env_expiring(
     found = []
     for ns in namespaces:
         preview = preview_from(env, ns, (), now, window)
-        if not preview.expiring_soon or preview.expires_at is None or preview.namespace == hub:
+        if preview.terminating or preview.namespace == hub:  # going anyway, or not a preview
+            continue
+        if not preview.expiring_soon or preview.expires_at is None:
             continue
         labels = (ns.get("metadata") or {}).get("labels") or {}
         owner = labels.get(owner_label)

@@ -187,6 +187,18 @@ async def test_an_extension_re_arms_the_notice_and_the_same_expiry_does_not(
     ]
 
 
+async def test_a_preview_being_deleted_gets_no_notice(replicas, fake_slack, kube, at):
+    (a, _), clock = replicas
+    ns = kube["int"].get("namespaces", None, INT_NS)
+    ns["metadata"]["deletionTimestamp"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    ns["metadata"]["finalizers"] = ["kubernetes"]  # stuck in Terminating, still listed
+    ns["status"] = {"phase": "Terminating"}
+    kube["int"].apply(ns)
+    assert kube["int"].get("namespaces", None, INT_NS)["metadata"]["deletionTimestamp"]
+    assert int_keys(await run_pass(a, clock)) == []
+    assert notices(fake_slack) == [] and await notice_rows(a) == []
+
+
 # -- where it goes ---------------------------------------------------------------------------
 
 
