@@ -2,6 +2,7 @@
 the bot's real PostgreSQL, two replicas, the fake Slack and the fake Jira; the buttons as signed
 clicks through the policy gate."""
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -160,6 +161,17 @@ async def test_one_notice_across_two_replicas_with_one_jira_comment(replicas, fa
     [row] = await notice_rows(a)
     assert row["issue_key"] == "PROJ-123" and row["jira"] == "added"
     assert row["outbox_key"] == f"ttl-notice:int:{INT_NS}:{row['expires_at'].isoformat()}"
+
+
+async def test_two_replicas_passing_at_the_same_moment_send_one_notice(replicas, fake_slack, jira):
+    (a, b), clock = replicas
+    results = await asyncio.gather(
+        *(notice_pass(rt.deps, rt.deps.push.outbox, clock()) for rt in (a, b))
+    )
+    assert sorted(len(int_keys(r)) for r in results) == [0, 1]
+    for rt in (a, b):
+        await rt.deps.push.sender.deliver_due()
+    assert len(notices(fake_slack)) == 1 and len(jira.comments) == 1
 
 
 async def test_an_extension_re_arms_the_notice_and_the_same_expiry_does_not(
