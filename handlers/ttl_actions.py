@@ -42,11 +42,14 @@ from ops.outbox import Blocks, OutboxMessage
 from ops.ttl_notice import notice_key_of
 
 NOT_A_NOTICE = "That button is not part of a TTL notice this bot knows."
+# env (3) + namespace (at most 63) + an ISO time with offset (25) + 2 separators = 93
+MAX_VALUE = 100
 
 
 def register(app: AsyncApp) -> None:
-    app.action(EXTEND_ACTION)(button_listener(_submitting(extend_spec, EXTEND_ACTION)))
-    app.action(DELETE_ACTION)(button_listener(_submitting(delete_spec, DELETE_ACTION)))
+    for action, build in ((EXTEND_ACTION, extend_spec), (DELETE_ACTION, delete_spec)):
+        work = _submitting(build, action)
+        app.action(action)(button_listener(work, value_limit=MAX_VALUE))
 
 
 def parse_value(value: str) -> tuple[EnvName, str, str]:

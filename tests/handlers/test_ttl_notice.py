@@ -330,6 +330,27 @@ async def test_extend_in_int_moves_the_ttl_once(one, kube, at):
     ]
 
 
+async def test_the_longest_preview_name_is_extended_too(one, kube, at):
+    driver, clock = one
+    key = "PLATFORMOPERATIONSTEAMWITHALONGNAME-1234567890123"  # namespace of 57 characters
+    name = f"preview-{key.lower()}"
+    preview = dict(kube["int"].get("namespaces", None, INT_NS))
+    preview["metadata"] = {
+        "name": name,
+        "labels": {"rtb.io/preview": "true", "rtb.io/issue-key": key},
+        "annotations": {EXPIRES_AT: (at + timedelta(minutes=100)).strftime("%Y-%m-%dT%H:%M:%SZ")},
+    }
+    kube["int"].apply(preview)
+    await run_pass(driver.runtime, clock)
+    message = next(m for m in notices(driver.api) if key in m["text"])
+    value = next(b["value"] for b in buttons_of(message) if b["action_id"] == EXTEND_ACTION)
+    assert len(value) > 60
+    assert "preview TTL extension is allowed" in await click(
+        driver, EXTEND_ACTION, value, "UOPERATOR1"
+    )
+    assert expiry(kube, "int", name) == (at + timedelta(minutes=340)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 async def test_a_viewer_cannot_extend_or_delete(one, kube, at):
     driver, clock = one
     value = await notice_value(driver, clock)
