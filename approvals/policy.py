@@ -25,6 +25,7 @@ ACTION_LABELS = {
     "preview.create": "preview namespace create",
     "preview.delete": "preview namespace delete",
     "preview.workload": "preview workload change (scale, restart, set image)",
+    "preview.extend": "preview TTL extension",
     CORE_INFRASTRUCTURE: "core infrastructure change",
 }
 

@@ -1,6 +1,8 @@
-"""Preview namespaces through the gate: create, delete, delete the expired ones (cleanup).
+"""Preview namespaces through the gate: create, extend the TTL, delete, delete the expired ones
+(cleanup).
 
-Policy actions `preview.create` (prd: a team lead's approval) and `preview.delete`. A delete is
+Policy actions `preview.create` (prd: a team lead's approval), `preview.extend` (the TTL
+notice's Extend TTL; prd: approval, like any prd preview change) and `preview.delete`. A delete is
 `preview.delete` only for a namespace the cluster says is a preview (labelled
 `rtb.io/preview=true`, read before the policy decides: approvals/namespaces.py); any other
 (`rtb-ai-hub`, `kube-system`, a `preview-…` name without the label) is `core.modify`, which the
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Self, TypeVar
 
 from approvals.mutations import Change, MutationSpec
@@ -26,6 +28,7 @@ from ops.config import Config, EnvName
 from ops.errors import UserError
 
 CREATE_ACTION = "preview.create"
+EXTEND_ACTION = "preview.extend"
 DELETE_ACTION = "preview.delete"
 T = TypeVar("T")
 MAX_CLEANUP = 200  # namespaces in one cleanup request (a card and an audit row stay readable)
@@ -112,6 +115,118 @@ class CreatePreview(MutationSpec):
             "issue_key": created.issue_key,
             "expires_at": previews.iso_utc(created.expires_at),
             "requested_by": created.requested_by,
+        }
+
+
+@dataclass(frozen=True)
+class ExtendPreview(MutationSpec):
+    """Move a preview's TTL from the expiry it had when asked (`expires_from`) to a later one.
+
+    Both times are in `params`, so a card says exactly what changes, and a TTL that moved in
+    between (a second click on the same notice, the hub, another extension) is not extended
+    again: the pre-flight refuses it and names the expiry it has now.
+    """
+
+    mutation: ClassVar[str] = "preview-extend"
+    summary: ClassVar[str] = "extend a preview's TTL"
+
+    @classmethod
+    def build(cls, env: EnvName, target: str, expires_from: datetime, expires_to: datetime) -> Self:
+        ref = _checked(previews.namespace_ref, target, "preview (issue key)")
+        if expires_to <= expires_from:
+            raise UserError("An extension must move the TTL later.")
+        return cls(
+            env=env,
+            action=CORE_INFRASTRUCTURE,  # until `classified` has read its label
+            target=NamedTarget("", ref.namespace),
+            params={
+                "namespace": ref.namespace,
+                "expires_from": previews.iso_utc(expires_from),
+                "expires_to": previews.iso_utc(expires_to),
+            },
+        )
+
+    @classmethod
+    def by_step(
+        cls, env: EnvName, target: str, expires_from: datetime, step: timedelta, now: datetime
+    ) -> Self:
+        """`step` later than `expires_from`, never more than 7 days (MAX_TTL) from `now`."""
+        expires_to = expires_from + step
+        if expires_to - now > previews.MAX_TTL:
+            raise UserError(
+                f"{env}: extending by {_ttl_text(int(step.total_seconds()))} would keep the "
+                "preview more than 7 days from now; delete it and create it again instead."
+            )
+        return cls.build(env, target, expires_from, expires_to)
+
+    @classmethod
+    def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
+        start, end = parse_time(params["expires_from"]), parse_time(params["expires_to"])
+        if start is None or end is None:
+            raise UserError("That extension's times are not readable.")
+        return cls.build(env, params["namespace"], start, end)
+
+    @property
+    def namespace(self) -> str:
+        return self.target.name
+
+    @property
+    def expires_from(self) -> datetime:
+        moment = parse_time(self.params["expires_from"])
+        assert moment is not None  # checked by build
+        return moment
+
+    @property
+    def expires_to(self) -> datetime:
+        moment = parse_time(self.params["expires_to"])
+        assert moment is not None  # checked by build
+        return moment
+
+    async def classified(self, backends: Backends) -> Self:
+        """`preview.extend` for a namespace labelled a preview; any other is core
+        infrastructure."""
+        action = await namespace_action(
+            backends,
+            self.env,
+            self.namespace,
+            hub=CORE_INFRASTRUCTURE,
+            preview=EXTEND_ACTION,
+            missing=previews.no_such_preview(self.env, self.namespace),
+        )
+        return replace(self, action=action)
+
+    @property
+    def possible_actions(self) -> tuple[str, ...]:
+        return (CORE_INFRASTRUCTURE, EXTEND_ACTION)
+
+    async def preflight(self, backends: Backends) -> dict[str, Any]:
+        state = await previews.require_preview(backends, self.env, self.namespace)
+        if not previews.same_expiry(state.expires_at, self.expires_from):
+            raise previews.ttl_changed(self.env, self.namespace, state.expires_at)
+        return {
+            "namespace": state.name,
+            "uid": state.uid,
+            "issue_key": state.issue_key,
+            "expires_at": previews.iso_utc(self.expires_from),
+        }
+
+    def describe_state(self, state: dict[str, Any]) -> str:
+        key = state.get("issue_key") or "?"
+        return f"{state.get('namespace')} ({key}, {_when(state.get('expires_at'))})"
+
+    def describe_change(self, preflight: dict[str, Any]) -> Change:
+        after = {**preflight, "expires_at": self.params["expires_to"]}
+        return Change(self.describe_state(preflight), self.describe_state(after))
+
+    async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
+        done = await previews.extend_preview(
+            backends, self.env, self.namespace, self.expires_from, self.expires_to, actor=actor
+        )
+        return {
+            "namespace": done.namespace,
+            "issue_key": done.issue_key,
+            "expires_before": previews.iso_utc(done.expires_before),
+            "expires_at": previews.iso_utc(done.expires_at),
         }
 
 
@@ -241,4 +356,9 @@ class CleanupPreviews(MutationSpec):
         return result
 
 
-PREVIEW_MUTATIONS: tuple[type[MutationSpec], ...] = (CreatePreview, DeletePreview, CleanupPreviews)
+PREVIEW_MUTATIONS: tuple[type[MutationSpec], ...] = (
+    CreatePreview,
+    ExtendPreview,
+    DeletePreview,
+    CleanupPreviews,
+)

@@ -29,6 +29,7 @@ from handlers.pod_alerts import PodWatchers
 from ops.backends.anchor_stream import AnchorStream
 from ops.backends.container import Backends, BackendUrls, build_backends
 from ops.backends.db import Database, migrate, owns_table
+from ops.backends.jira import JiraComments
 from ops.schedule import Clock, utc_now
 
 log = structlog.get_logger(__name__)
@@ -147,6 +148,8 @@ def create_runtime(
         retries=retries,
         pagerduty_routing_key=secrets.pagerduty_routing_key,
     )
+    if backends.jira is None:
+        backends.jira = jira_comments(settings)
     client = slack_client(secrets.slack_bot_token, str(settings.config.slack_api_url))
     roles = RoleResolver(settings.config.roles, usergroup_members(client))
     notifier = SlackApprovalNotifier(client, settings.config, roles)
@@ -165,6 +168,14 @@ def create_runtime(
         run_schedules=run_schedules,
         pod_watchers=PodWatchers(deps, deps.push.replica, clock) if watching else None,
     )
+
+
+def jira_comments(settings: Settings) -> JiraComments | None:
+    """The TTL notice's Jira client: configured in the file, credentials in the environment."""
+    jira, secrets = settings.config.ttl_notice.jira, settings.secrets
+    if jira is None or not (secrets.jira_email and secrets.jira_api_token):
+        return None
+    return JiraComments(jira, secrets.jira_email, secrets.jira_api_token)
 
 
 def _chain_anchor(gate: Gate, backends: Backends) -> ChainAnchor | None:

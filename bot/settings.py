@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import difflib
 import os
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ SECRET_VARIABLES = (
     "AUDIT_HMAC_KEYS",
     "DATABASE_MIGRATION_URL",
     "PAGERDUTY_ROUTING_KEY",
+    "JIRA_EMAIL",
+    "JIRA_API_TOKEN",
 )
 DEFAULT_CONFIG_PATH = "config.yml"
 PAGERDUTY_KEY_CHARS = 32
@@ -60,6 +63,8 @@ class Secrets:
     audit_hmac_keys: str = ""  # approvals/signing.py: id:secret[,id:secret…], the first signs
     database_migration_url: str = ""  # the owner role; unset: migrations run as DATABASE_URL
     pagerduty_routing_key: str = ""  # the Events API integration key; unset: nothing pages
+    jira_email: str = ""  # the Jira account of ttl_notice.jira (basic auth with the token)
+    jira_api_token: str = ""
 
     @classmethod
     def from_environ(cls, environ: dict[str, str] | None = None) -> Secrets:
@@ -70,7 +75,11 @@ class Secrets:
         """Every secret value, each HMAC key's secret also on its own (for the log redactor)."""
         found = [v for v in vars(self).values() if v]
         keys = (part.partition(":")[2] for part in self.audit_hmac_keys.split(","))
-        return found + [key.strip() for key in keys if key.strip()]
+        found += [key.strip() for key in keys if key.strip()]
+        if self.jira_email and self.jira_api_token:  # the Basic auth header carries both
+            pair = f"{self.jira_email}:{self.jira_api_token}".encode()
+            found.append(base64.b64encode(pair).decode())
+        return found
 
     def signing_keys(self) -> SigningKeys:
         """The parsed AUDIT_HMAC_KEYS (KeysError when malformed: `problems` says so first)."""

@@ -11,6 +11,7 @@ from handlers import (
     pod_alert_actions,
     rollout_actions,
     slash,
+    ttl_actions,
 )
 
 
@@ -21,3 +22,4 @@ def register(app: AsyncApp) -> None:
     rollout_actions.register(app)
     digest_actions.register(app)
     pod_alert_actions.register(app)
+    ttl_actions.register(app)

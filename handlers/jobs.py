@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from handlers import daily_jobs, escalation_jobs, housekeeping_jobs, threshold_jobs, weekly_jobs
+from handlers import (
+    daily_jobs,
+    escalation_jobs,
+    housekeeping_jobs,
+    threshold_jobs,
+    ttl_notices,
+    weekly_jobs,
+)
 from handlers.scheduled import ScheduledJob
 
 
@@ -23,4 +30,5 @@ JOBS = build_jobs(
     housekeeping_jobs.HOUSEKEEPING_JOBS,
     escalation_jobs.ESCALATION_JOBS,
     threshold_jobs.THRESHOLD_JOBS,
+    ttl_notices.TTL_JOBS,
 )

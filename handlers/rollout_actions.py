@@ -99,7 +99,9 @@ def register(app: AsyncApp) -> None:
     app.view(SET_IMAGE_CALLBACK)(on_image_picked)
 
 
-def _button(work: Work) -> Listener:
+def _button(work: Work, *, value_limit: int = 60) -> Listener:
+    """`value_limit`: the longest button value read (a draft token is short; longer is cut)."""
+
     async def run(
         deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
@@ -109,13 +111,16 @@ def _button(work: Work) -> Listener:
             respond=respond,
             client=client,
             user=str((body.get("user") or {}).get("id", "")),
-            token=str(action.get("value", ""))[:60],
+            token=str(action.get("value", ""))[:value_limit],
             channel=str((body.get("channel") or {}).get("id", "")),
             trigger_id=str(body.get("trigger_id", "")),
         )
         await _bound(click, work)
 
     return ack_then(run, name=lambda body: str((body.get("actions") or [{}])[0].get("action_id")))
+
+
+button_listener = _button  # a button whose work takes a Click (also handlers/ttl_actions.py)
 
 
 async def _bound(click: Click, work: Work) -> None:

@@ -49,9 +49,10 @@ ASSUMED_ROLE_ENVS: tuple[EnvName, ...] = ("stg", "prd")
 
 PolicyOutcome = Literal["allow", "approval", "deny"]
 HUB_ACTIONS = ("hub.scale", "hub.rollback", "hub.set-image", "hub.queue")
-PREVIEW_ACTIONS = ("preview.create", "preview.delete", "preview.workload")
+PREVIEW_ACTIONS = ("preview.create", "preview.delete", "preview.workload", "preview.extend")
 # Every mutation the policy can name (runbook §8). `hub.queue` is pause/resume/retry;
-# `preview.workload` is scale/restart/set image in a namespace labelled `rtb.io/preview=true`.
+# `preview.workload` is scale/restart/set image in a namespace labelled `rtb.io/preview=true`;
+# `preview.extend` moves a preview's TTL later (the TTL notice's Extend TTL button).
 MUTATION_ACTIONS: tuple[str, ...] = HUB_ACTIONS + PREVIEW_ACTIONS
 
 
@@ -63,6 +64,8 @@ def default_policy() -> dict[str, dict[EnvName, PolicyOutcome]]:
         "preview.create": {"int": "allow", "stg": "allow", "prd": "approval"},
         "preview.delete": {"int": "allow", "stg": "allow", "prd": "allow"},
         "preview.workload": {"int": "allow", "stg": "allow", "prd": "approval"},
+        # Not in the runbook's §8 table: a change to a prd preview, so approval like the others.
+        "preview.extend": {"int": "allow", "stg": "allow", "prd": "approval"},
     }
 
 
@@ -461,6 +464,65 @@ class ThresholdAlerts(Strict):
         return self.owners.get(indicator, "bot")
 
 
+_LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+    r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+
+
+class Jira(Strict):
+    """Jira Cloud: a TTL notice also comments on the preview's issue (REST v3). The account's
+    email and API token come from the environment (JIRA_EMAIL, JIRA_API_TOKEN), never this file;
+    without them the comment is not attempted and the notice says Jira is not set up."""
+
+    url: HttpUrl = Field(description="The Jira Cloud site, e.g. https://your-team.atlassian.net.")
+    timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="One comment's whole request; slower counts as failed."
+    )
+
+
+class TtlNotice(Strict):
+    """The notice before a preview's TTL ends (runbook §3.2: "TTL 2시간 전, Jira/Slack으로
+    안내"). How far ahead is `thresholds.preview_expiry_notice_hours`."""
+
+    cron: str = Field(
+        "*/5 * * * *",
+        description="How often previews are looked at (a cron expression in `timezone`); one "
+        "replica per run, one notice per preview and expiry time.",
+    )
+    extend_hours: int = Field(
+        4,
+        ge=1,
+        le=7 * 24,
+        description="What the notice's Extend TTL button adds to the preview's expiry (never "
+        "past 7 days from now).",
+    )
+    owner_label: str = Field(
+        "rtb.io/owner",
+        description="Namespace label holding the preview owner's Slack member id (U0123ABC): "
+        "the notice goes to them by DM; without it, or for an id Slack does not know, to "
+        "channels.alerts.",
+    )
+    jira: Jira | None = Field(None, description="Unset: no Jira comment.")
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            example = "expected a 5-field cron expression, e.g. '*/5 * * * *'"
+            raise ValueError(f"{exc} ({example})") from None
+        return value
+
+    @field_validator("owner_label")
+    @classmethod
+    def _label_key(cls, value: str) -> str:
+        if not _LABEL_KEY.match(value):
+            raise ValueError("not a Kubernetes label key (expected e.g. rtb.io/owner)")
+        return value
+
+
 class Timeouts(Strict):
     """Every backend call has one; a fan-out answers with what arrived in time."""
 
@@ -604,6 +666,7 @@ class Config(Strict):
     retention: Retention = Field(default_factory=Retention)
     pod_watch: PodWatch = Field(default_factory=PodWatch)
     threshold_alerts: ThresholdAlerts = Field(default_factory=ThresholdAlerts)
+    ttl_notice: TtlNotice = Field(default_factory=TtlNotice)
     aws: Aws = Field(default_factory=Aws)
     pagerduty: PagerDuty = Field(default_factory=PagerDuty)
     escalation: Escalation = Field(default_factory=Escalation)

@@ -1,4 +1,5 @@
-"""Preview namespaces changed: create one, delete one, delete the expired ones (cleanupExpired).
+"""Preview namespaces changed: create one, extend one's TTL, delete one, delete the expired ones
+(cleanupExpired).
 
 A preview namespace is `preview-<issue key, lowercased>` (namespaces are DNS-1123 labels) with
 the labels and annotations `ops.previews` reads and the hub writes: `rtb.io/preview=true`,
@@ -24,7 +25,7 @@ from ops.backends.container import Backends
 from ops.cluster import now_utc, parse_time
 from ops.config import EnvName
 from ops.errors import BackendUnavailable, UserError
-from ops.kube_writes import is_conflict
+from ops.kube_writes import Permission, is_conflict, retry_conflicts, write
 from ops.previews import (
     EXPIRES_AT,
     ISSUE_LABEL,
@@ -122,6 +123,7 @@ class NamespaceState:
     expires_at: datetime | None
     requested_by: str | None
     terminating: bool
+    resource_version: str = ""  # as read: a write carrying it fails (409) if it changed since
 
 
 async def read_namespace(backends: Backends, env: EnvName, name: str) -> NamespaceState | None:
@@ -157,6 +159,7 @@ def _state(env: EnvName, body: Obj, hub_namespace: str) -> NamespaceState:
         requested_by=annotations.get(REQUESTED_BY),
         terminating=bool(meta.get("deletionTimestamp"))
         or (body.get("status") or {}).get("phase") == "Terminating",
+        resource_version=str(meta.get("resourceVersion") or ""),
     )
 
 
@@ -369,6 +372,57 @@ async def _delete_if_expired(
     except BackendUnavailable as exc:
         return CleanupOutcome(name, "failed", f"{exc.backend}: {exc.reason}")
     return CleanupOutcome(name, "deleted")
+
+
+@dataclass(frozen=True)
+class Extended:
+    namespace: str
+    issue_key: str | None
+    expires_before: datetime
+    expires_at: datetime
+
+
+async def extend_preview(
+    backends: Backends,
+    env: EnvName,
+    name: str,
+    expires_from: datetime,
+    expires_to: datetime,
+    *,
+    actor: Actor,
+) -> Extended:
+    """Move `rtb.io/expires-at` from `expires_from` to `expires_to`, only while it still says
+    `expires_from`: a TTL someone changed meanwhile (another click on the same notice, the hub)
+    is left alone and the UserError says what it is now. The patch carries the resourceVersion
+    just read, so a change between the read and the write is a 409 and a fresh read decides."""
+
+    async def attempt() -> Extended:
+        state = await require_preview(backends, env, name)
+        if not same_expiry(state.expires_at, expires_from):
+            raise ttl_changed(env, name, state.expires_at)
+        patch: Obj = {"metadata": {"annotations": {EXPIRES_AT: iso_utc(expires_to)}}}
+        if state.resource_version:
+            patch["metadata"]["resourceVersion"] = state.resource_version
+        needs = Permission("patch", "namespaces", name)
+        await write(
+            backends, env, "core", "patch_namespace", needs, actor=actor, name=name, body=patch
+        )
+        return Extended(name, state.issue_key, expires_from, expires_to)
+
+    return await retry_conflicts(attempt)
+
+
+def same_expiry(found: datetime | None, expected: datetime) -> bool:
+    """To the second, as the annotation is written."""
+    return found is not None and iso_utc(found) == iso_utc(expected)
+
+
+def ttl_changed(env: EnvName, name: str, now: datetime | None) -> UserError:
+    when = f"{iso_utc(now)}" if now else "no expiry"
+    return UserError(
+        f"{env}: the TTL of `{name}` is no longer what this was asked for (it is now {when}): "
+        "someone changed it meanwhile; nothing was changed."
+    )
 
 
 def _forbidden(

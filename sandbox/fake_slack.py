@@ -293,7 +293,7 @@ class FakeWorkspace:
         return {"users": list(users)}
 
     def users_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        user_id = _required(args, "user", "user_not_found")
+        user_id = self.directory.require_user(_required(args, "user", "user_not_found"))
         return {"user": _user_object(user_id)}
 
     # -- files (files_upload_v2: get URL, POST bytes, complete) --------------------------------
@@ -719,6 +719,12 @@ class FakeSlackAPI:
         conversation = Conversation(channel_id, name or channel_id.lower(), kind, bot_member, users)
         with self._lock:
             self._workspace.directory.add(conversation)
+
+    def forget_user(self, user_id: str) -> None:
+        """A member id the workspace does not have (never joined, or another workspace's):
+        `users.info` answers `user_not_found`, a post to it `channel_not_found`."""
+        with self._lock:
+            self._workspace.directory.unknown_users.add(user_id)
 
     @property
     def pace_messages(self) -> bool:

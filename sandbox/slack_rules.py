@@ -165,6 +165,7 @@ class Directory:
     `D<user id>` and always open to it (`conversations.open`, or posting to the user's ID)."""
 
     conversations: dict[str, Conversation] = field(default_factory=dict)
+    unknown_users: set[str] = field(default_factory=set)  # member ids not in the workspace
 
     @classmethod
     def default(cls) -> Directory:
@@ -177,6 +178,8 @@ class Directory:
         """An ID for a channel argument: an ID, `#name`/`name`, or a user's ID (their DM with
         the bot). Unknown: `channel_not_found`."""
         text = str(channel or "")
+        if text in self.unknown_users:
+            raise SlackError("channel_not_found")
         if text.startswith(("U", "W")):
             return bot_dm(text)
         if text in self.conversations or is_bot_dm(text):
@@ -186,6 +189,13 @@ class Directory:
         if found is None:
             raise SlackError("channel_not_found")
         return found
+
+    def require_user(self, user_id: Any) -> str:
+        """A member of the workspace (users.info), else `user_not_found`."""
+        text = str(user_id)
+        if text in self.unknown_users:
+            raise SlackError("user_not_found")
+        return text
 
     def require_id(self, channel: Any) -> str:
         """Methods that take only an ID (chat.update, chat.delete, reactions.add)."""

@@ -31,13 +31,14 @@ import yaml
 from ops.config import ENV_NAMES, Config
 from sandbox.fake_aws import FakeAws
 from sandbox.fake_hub_api import FakeHubApi
+from sandbox.fake_jira import FakeJira
 from sandbox.fake_kube import FakeKubeServer
 from sandbox.fake_pagerduty import FakePagerDuty
 from sandbox.fake_slack import FakeSlackAPI
 from sandbox.queue_traffic import QueueTraffic
 from sandbox.seed_aws import ANCHOR_LOG_GROUP, ANCHOR_LOG_STREAM, REGION, role_arn, seed_aws
 from sandbox.seed_hub import HubSeedSummary, seed_hub
-from sandbox.seed_kube import seed_cluster
+from sandbox.seed_kube import PREVIEWS, seed_cluster
 from sandbox.seed_queues import seed_queues
 from sandbox.seed_trail_logs import seed_trail_logs
 from sandbox.seed_weekly import seed_cleanup_failures, seed_engine_samples, seed_weekly_trail
@@ -65,6 +66,7 @@ FIXED_ENVIRON = {
     "AUDIT_HMAC_KEYS": "sandbox:sandbox-audit-key-not-a-secret-0123456789",
     "PAGERDUTY_ROUTING_KEY": "sandboxroutingkey000000000000000",  # 32 characters, as PagerDuty's
 }
+JIRA_EMAIL, JIRA_API_TOKEN = "rtb-bot@example.com", "sandbox-jira-token-not-a-secret"
 # The two roles of README "Security": the owner runs the migrations, the bot runs as a member
 # of rtb_bot_runtime (append and read on the audit log, nothing more).
 OWNER_ROLE, RUNTIME_GROUP, RUNTIME_ROLE = "rtb_bot_owner", "rtb_bot_runtime", "rtb_bot_app"
@@ -99,6 +101,8 @@ class SandboxStack:
         self.hub_api = FakeHubApi(self.kube)  # the hub's GET /api/previews, per env
         self.slack = FakeSlackAPI()  # what the bot sends to Slack lands here
         self.pagerduty = FakePagerDuty()  # the Events API v2; records what the bot pages
+        issues = [p.issue for previews in PREVIEWS.values() for p in previews]
+        self.jira = FakeJira(email=JIRA_EMAIL, api_token=JIRA_API_TOKEN, issues=issues)
         self.users = dict(USERS)
         self.environ: dict[str, str] = {}
         self.hub_summary: HubSeedSummary | None = None
@@ -142,6 +146,8 @@ class SandboxStack:
                 "HUB_DATABASE_URL": hub_url,
                 "REDIS_URL": self.redis.url,
                 **FIXED_ENVIRON,
+                "JIRA_EMAIL": JIRA_EMAIL,
+                "JIRA_API_TOKEN": JIRA_API_TOKEN,
                 "RTB_CONFIG": str(self.config_path),
             }
         except BaseException:
@@ -159,6 +165,7 @@ class SandboxStack:
             self.hub_api.start,
             self.slack.start,
             self.pagerduty.start,
+            self.jira.start,
         ]
         with ThreadPoolExecutor(len(starters)) as pool:
             for future in [pool.submit(start) for start in starters]:
@@ -203,6 +210,7 @@ class SandboxStack:
             self.fake_aws = None
         stoppers = [
             self.pagerduty.stop,
+            self.jira.stop,
             self.slack.stop,
             self.hub_api.stop,
             *(server.stop for server in self.kube.values()),
@@ -270,6 +278,8 @@ class SandboxStack:
                 else {},
             },
         }
+        if self.jira.url:  # started: the TTL notice comments there
+            raw["ttl_notice"] = {"jira": {"url": self.jira.url}}
         data: dict[str, Any] = Config.model_validate(raw).model_dump(mode="json", exclude_none=True)
         return data
 
@@ -311,6 +321,7 @@ class SandboxStack:
             "what the bot sends to Slack lands here)"
         ]
         lines += [f"  PagerDuty     {self.pagerduty.events_url} (fake Events API v2)"]
+        lines += [f"  Jira (fake)   {self.jira.url} (issue comments; the TTL notice's)"]
         lines += ["  Slack users   " + ", ".join(f"{k}={v}" for k, v in self.users.items())]
         if self.traffic is not None:
             traffic = self.traffic

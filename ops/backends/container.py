@@ -10,6 +10,7 @@ from ops.backends.aws import AwsSessions
 from ops.backends.blocking import BlockingCalls
 from ops.backends.db import Database
 from ops.backends.hub_api import HubApi
+from ops.backends.jira import JiraComments
 from ops.backends.kube import Kube
 from ops.backends.pagerduty import PagerDutyEvents
 from ops.backends.redis_client import connect_redis
@@ -34,6 +35,7 @@ class Backends:
     kube: Kube
     hub_api: HubApi
     pagerduty: PagerDutyEvents | None = None  # None: no PAGERDUTY_ROUTING_KEY, nothing pages
+    jira: JiraComments | None = None  # ttl_notice.jira with its credentials (bot.app sets it)
 
     async def open(self) -> None:
         await self.db.open()
@@ -46,6 +48,8 @@ class Backends:
         await self.hub_api.close()
         if self.pagerduty is not None:
             await self.pagerduty.close()
+        if self.jira is not None:
+            await self.jira.close()
         self.kube.close()
         self.blocking.close()
 

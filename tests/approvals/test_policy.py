@@ -16,6 +16,7 @@ MATRIX = {
     "preview.create": ("allow", "allow", "approval"),
     "preview.delete": ("allow", "allow", "allow"),
     "preview.workload": ("allow", "allow", "approval"),
+    "preview.extend": ("allow", "allow", "approval"),  # not in §8: like any prd preview change
     CORE_INFRASTRUCTURE: ("deny", "deny", "deny"),
     "cluster.delete": ("deny", "deny", "deny"),  # not in the matrix: denied
 }

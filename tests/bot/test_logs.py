@@ -80,3 +80,19 @@ def test_an_eks_bearer_token_is_redacted():
     assert (
         Redactor().redact(f"Authorization: Bearer {token}") == f"Authorization: Bearer {REDACTED}"
     )
+
+
+def test_the_jira_token_and_its_basic_auth_header_are_redacted():
+    import base64
+
+    from bot.settings import Secrets
+
+    secrets = Secrets.from_environ(
+        {"JIRA_EMAIL": "rtb-bot@example.com", "JIRA_API_TOKEN": "jira-token-0123456789"}
+    )
+    stream = io.StringIO()
+    configure_logging(secrets=secrets.values(), stream=stream)
+    header = base64.b64encode(b"rtb-bot@example.com:jira-token-0123456789").decode()
+    structlog.get_logger("t").warning(f"Authorization: Basic {header}; jira-token-0123456789")
+    out = stream.getvalue()
+    assert "jira-token-0123456789" not in out and header not in out

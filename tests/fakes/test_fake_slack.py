@@ -293,6 +293,18 @@ async def test_the_bot_posts_only_where_it_is_a_member(api, client):
     assert (await client.chat_postEphemeral(channel="C_OPS", user="U1", text="psst"))["ok"]
 
 
+async def test_a_member_id_the_workspace_does_not_have_is_not_found(api, client):
+    api.forget_user("U0GONE")
+
+    assert (await refused(client.users_info(user="U0GONE")))[1] == "user_not_found"
+    assert (await refused(client.chat_postMessage(channel="U0GONE", text="hi")))[1] == (
+        "channel_not_found"
+    )
+    assert (await client.users_info(user="U0HERE"))["user"]["id"] == "U0HERE"
+    api.reset()
+    assert (await client.users_info(user="U0GONE"))["ok"]  # each test its own workspace
+
+
 async def test_channel_names_are_answered_as_ids(api, client):
     posted = await client.chat_postMessage(channel="#rtb-approvals", text="card")
 

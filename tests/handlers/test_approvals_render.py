@@ -182,6 +182,7 @@ def test_policy_whoami_and_audit():
     assert_golden("approvals_policy", policy_message)
     assert "hub.scale         yes       never     never" in shown(policy_message)
     assert "preview.create    yes       yes       approval" in shown(policy_message)
+    assert "preview.extend    yes       yes       approval" in shown(policy_message)
     info = RoleInfo("operator", "user list")
     whoami = render_whoami("UOPERATOR1", info, policy.for_role("operator"))
     assert_golden("approvals_whoami", whoami)
