@@ -16,6 +16,7 @@ takes the same step again (an alert shown twice in that crash window, never one 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,6 +29,7 @@ from handlers.render.thresholds import PageOutcome, render_threshold_event
 from handlers.scheduled import JobContext, JobResult, ScheduledJob
 from ops.config import Config, IndicatorName
 from ops.outbox import Outbox
+from ops.paging import PageAction, page, pages_for
 from ops.status import status
 from ops.thresholds import (
     Hysteresis,
@@ -51,7 +53,8 @@ ROUTES: Mapping[IndicatorName, ChannelName] = {
     "ai_cost_today": "costs",
     "active_previews": "alerts",
 }
-PAGED: frozenset[IndicatorName] = frozenset({"error_rate"})  # runbook §3.1: PagerDuty
+_SHOWN: dict[str, PageOutcome] = {"sent": "paged", "not configured": "not configured"}
+PAGE_WAIT_SECONDS = 10.0  # a page's retries (3 tries, 1 s then 2 s apart) fit in it
 CLAIMS_KEPT = timedelta(days=2)  # both jobs claim every minute: older claims are pruned
 
 
@@ -65,11 +68,25 @@ class PassResult:
 
 
 async def page_on_call(deps: Deps, event: ThresholdEvent) -> PageOutcome:
-    """The PagerDuty hook: trigger (alert) or resolve (recovery) the error-rate incident,
-    deduplicated by `event.alert_key`. Not wired yet: the PagerDuty Events v2 client plugs in
-    here, and until then every alert says plainly that nobody was paged."""
-    log.info("pagerduty not configured", kind=event.kind, dedup_key=event.alert_key)
-    return "not configured"
+    """Trigger (alert) or resolve (recovery) the indicator's PagerDuty alert, deduplicated by
+    `event.alert_key` (a retried pass pages nothing twice). Bounded by `PAGE_WAIT_SECONDS`: the
+    Slack alert is written after it, and must not wait on a PagerDuty outage for long."""
+    reading = event.reading
+    action: PageAction = "trigger" if event.kind == "alert" else "resolve"
+    value = "unknown" if reading.value is None else f"{reading.value:g}"
+    summary = (
+        f"rtb-ai-hub {reading.key.replace('_', ' ')} {value} over {reading.threshold:g} "
+        f"for {event.consecutive} evaluations (runbook §3.1)"
+    )
+    try:
+        result = await asyncio.wait_for(
+            page(deps, dedup_key=event.alert_key, action=action, summary=summary),
+            PAGE_WAIT_SECONDS,
+        )
+    except TimeoutError:
+        log.warning("page timed out", dedup_key=event.alert_key, action=action)
+        return "failed"
+    return _SHOWN.get(result.outcome, "failed")
 
 
 async def evaluate(deps: Deps, outbox: Outbox, scheduled_for: datetime, replica: str) -> PassResult:
@@ -102,7 +119,7 @@ async def evaluate(deps: Deps, outbox: Outbox, scheduled_for: datetime, replica:
 
 async def _post(deps: Deps, outbox: Outbox, event: ThresholdEvent) -> str:
     config = deps.config
-    page = await page_on_call(deps, event) if _pages(event) else None
+    page = await page_on_call(deps, event) if _pages(config, event) else None
     message = render_threshold_event(
         event, config.threshold_alerts.every_minutes, config.timezone, page
     )
@@ -117,8 +134,9 @@ async def _post(deps: Deps, outbox: Outbox, event: ThresholdEvent) -> str:
     return key
 
 
-def _pages(event: ThresholdEvent) -> bool:
-    return event.reading.key in PAGED and event.kind in ("alert", "recovery")
+def _pages(config: Config, event: ThresholdEvent) -> bool:
+    """The runbook pages on the error rate (`pagerduty.page_indicators`)."""
+    return pages_for(config, indicator=event.reading.key) and event.kind in ("alert", "recovery")
 
 
 def channel_of(config: Config, indicator: IndicatorName) -> str:

@@ -2,6 +2,7 @@
 PostgreSQL, moto, the fake clusters and the fake Slack: hysteresis over real readings, the
 thread, the reminder, routing, ownership, two replicas, and the metric in moto's CloudWatch."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -15,6 +16,7 @@ from handlers.jobs import JOBS
 from handlers.scheduled import fire_job
 from handlers.threshold_jobs import evaluate
 from ops.thresholds import ThresholdStates
+from sandbox.fake_pagerduty import FakePagerDuty
 from tests.fixtures.bot import ACCOUNTS
 from tests.ops.test_status import seed_hub_rows
 
@@ -186,6 +188,31 @@ async def test_error_rate_pages_and_goes_to_alerts_and_the_cost_to_costs(
     assert "*AI cost today* is over its threshold: `$120.00` (threshold $100)" in text_of(
         cost_alert
     )
+
+
+async def test_the_error_rate_pages_pagerduty_once_and_the_alert_says_so(
+    start_replicas, bot_settings, pg_url, fake_slack, clock
+):
+    await seed_hub_rows(pg_url)  # error rate 12 %
+    pagerduty = FakePagerDuty()
+    pagerduty.start()
+    try:
+        config = bot_settings.config
+        paging = config.pagerduty.model_copy(
+            update={"events_url": pagerduty.events_url, "retry_seconds": 0}
+        )
+        secrets = replace(bot_settings.secrets, pagerduty_routing_key="0123456789abcdef" * 2)
+        settings = Settings(config.model_copy(update={"pagerduty": paging}), secrets)
+        a, b = await start_replicas("a", "b", settings=settings)
+        for rt in (a, b, a, b):  # two replicas, four passes: one alert, one page
+            await fire(rt, clock)
+        (error_alert, *_) = [m for m in fake_slack.messages(ALERTS) if "error rate" in text_of(m)]
+        triggers = [e for e in pagerduty.events if e.action == "trigger"]
+    finally:
+        pagerduty.stop()
+    assert len(triggers) == 1 and "error rate 12" in triggers[0].summary
+    assert "nobody was paged" not in text_of(error_alert)
+    assert "PagerDuty" in text_of(error_alert)
 
 
 async def test_an_indicator_owned_by_its_cloudwatch_alarm_is_left_to_it(
