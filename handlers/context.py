@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from approvals.gate import Gate
 from ops.backends.container import Backends
 from ops.config import Config
+from ops.incidents import IncidentHook
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncRespond
@@ -84,6 +85,8 @@ class Deps:
     unexpected_errors: int = 0  # answered with a correlation id; the console exits non-zero
     gate: Gate | None = None  # the policy gate and approvals (built by bot.app)
     push: PushSide | None = None  # scheduled jobs, claims and the outbox (built by bot.app)
+    # Told of every incident change (handlers/incident_hooks.py); PagerDuty is wired by bot.app.
+    incident_hooks: list[IncidentHook] = field(default_factory=list)
 
     def require_gate(self) -> Gate:
         if self.gate is None:
