@@ -20,5 +20,5 @@ def build_intake(deps: Deps, *, retries: int = 2) -> AlarmIntake | None:
     queue = AlarmQueue(deps.config, backends.aws, backends.blocking, max_attempts=retries + 1)
     push = deps.require_push()
     store = IncidentStore(backends.db, clock=push.clock)
-    # The hooks list is Deps' own: whatever bot.app registers later (PagerDuty) is heard.
-    return AlarmIntake(queue, store, push.outbox, deps.config, hooks=deps.incident_hooks)
+    # Deps' hooks are read at each change: whatever bot.app sets later (PagerDuty) is heard.
+    return AlarmIntake(queue, store, push.outbox, deps.config, hooks=lambda: deps.incident_hooks)
