@@ -57,9 +57,8 @@ def render_incident_card(
 
 
 def _title(incident: Incident) -> str:
-    if not incident.is_open:
-        return HEADERS["OK"]
-    return HEADERS[incident.alarm_state] if incident.alarm_state != "OK" else HEADERS["ALARM"]
+    """Resolved (by the alarm or by hand) or the alarm's state; an open incident is never OK."""
+    return HEADERS["OK"] if not incident.is_open else HEADERS[incident.alarm_state]
 
 
 def _notification(incident: Incident) -> str:
