@@ -21,10 +21,12 @@ from approvals.anchoring import ChainAnchor
 from approvals.gate import Gate
 from approvals.roles import RoleResolver
 from bot import __version__
+from bot.incidents import build_intake
 from bot.scheduler import build_push, schedule_jobs, schedule_sampler, spawn_catch_up
 from bot.settings import Settings
 from handlers.approval_cards import SlackApprovalNotifier, usergroup_members
 from handlers.context import Deps, TaskTracker
+from handlers.incident_intake import AlarmIntake
 from handlers.pod_alerts import PodWatchers
 from ops.backends.anchor_stream import AnchorStream
 from ops.backends.container import Backends, BackendUrls, build_backends
@@ -54,7 +56,9 @@ class Runtime:
     # the preview pod watchers (config pod_watch): started with the schedules, in every replica;
     # the console starts one env's when a /sandbox verb needs it
     pod_watchers: PodWatchers | None = None
+    intake: AlarmIntake | None = None  # CloudWatch alarms from SQS (None: no queue configured)
     _sender: asyncio.Task[None] | None = None
+    _intake_loop: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.backends.open()
@@ -86,6 +90,8 @@ class Runtime:
             spawn_catch_up(self.deps, push)
             if self.pod_watchers is not None:
                 self.pod_watchers.start()
+        if self.run_schedules and self.intake is not None:
+            self._intake_loop = asyncio.create_task(self.intake.run(), name="alarm intake")
         log.info("started", migrations_applied=applied, version=__version__, replica=push.replica)
 
     async def stop(self) -> None:
@@ -93,6 +99,7 @@ class Runtime:
             await self.pod_watchers.stop()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self._stop_intake()
         if self._sender is not None:  # unsent rows stay in the outbox for the next sender
             self.deps.require_push().sender.stop()
             await asyncio.wait({self._sender}, timeout=SENDER_STOP_SECONDS)
@@ -105,6 +112,16 @@ class Runtime:
         if self.anchor is not None:
             await self.anchor.sync()  # the last batch of this replica's rows
         await self.backends.close()
+
+    async def _stop_intake(self) -> None:
+        """The pass in progress may finish its message; a long poll still waiting is left to
+        its thread (what it receives is not handled and returns after the visibility timeout)."""
+        if self.intake is None or self._intake_loop is None:
+            return
+        self.intake.stop()
+        await asyncio.wait({self._intake_loop}, timeout=SENDER_STOP_SECONDS)
+        self._intake_loop.cancel()
+        await asyncio.gather(self._intake_loop, return_exceptions=True)
 
     async def _migrate(self) -> list[str]:
         """As the owner role when DATABASE_MIGRATION_URL is set (the bot's own role then needs
@@ -167,6 +184,7 @@ def create_runtime(
         anchor=_chain_anchor(gate, backends),
         run_schedules=run_schedules,
         pod_watchers=PodWatchers(deps, deps.push.replica, clock) if watching else None,
+        intake=build_intake(deps, retries=retries),
     )
 
 
