@@ -27,6 +27,7 @@ from bot.settings import Settings
 from handlers.approval_cards import SlackApprovalNotifier, usergroup_members
 from handlers.context import Deps, TaskTracker
 from handlers.incident_intake import AlarmIntake
+from handlers.incident_paging import pagerduty_hook
 from handlers.pod_alerts import PodWatchers
 from ops.backends.anchor_stream import AnchorStream
 from ops.backends.container import Backends, BackendUrls, build_backends
@@ -173,6 +174,7 @@ def create_runtime(
     gate = Gate(settings.config, backends, roles, notifier, secrets.signing_keys())
     deps = Deps(settings.config, backends, TaskTracker(), __version__, gate=gate)
     deps.push = build_push(deps, client, replica=replica, clock=clock)
+    deps.incident_hooks = (pagerduty_hook(deps),)  # pages what pagerduty.page_alarms names
     app = create_app(settings, deps, client)
     watching = settings.config.pod_watch.enabled
     return Runtime(

@@ -6,16 +6,19 @@ import asyncio
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.incident_intake import AlarmIntake
+from handlers.incident_paging import pagerduty_hook
 from handlers.outbox_sender import OutboxSender
 from ops.backends.aws import AwsSessions
 from ops.backends.blocking import BlockingCalls
 from ops.backends.db import Database, migrate
+from ops.backends.pagerduty import PagerDutyEvents
 from ops.backends.sqs import AlarmQueue
 from ops.incidents import IncidentStore
 from ops.outbox import Outbox
@@ -26,6 +29,7 @@ from sandbox.alarm_notifications import (
     composite_message,
     eventbridge_event,
 )
+from sandbox.fake_pagerduty import FakePagerDuty
 from sandbox.seed_aws import assumed_session, seed_topic
 from tests.fixtures.bot import ACCOUNTS, make_config
 from tests.golden import shown
@@ -415,3 +419,29 @@ async def test_the_hooks_hear_each_change_and_a_failing_one_stops_nothing(
     assert [e["error"] for e in failures] == ["RuntimeError"] * 3
     assert "PagerDuty is down" not in json.dumps(logs, default=str)
     assert world.waiting() == 0
+
+
+async def test_an_alarm_the_runbook_pages_on_is_triggered_and_resolved_in_pagerduty(
+    world, bot_db, replicas, fake_slack
+):
+    error_rate = MetricAlarmSpec(
+        "rtb-hub-workflow-engine-error-rate", ACCOUNTS["int"], "RTBHub/Workflows", "ErrorRate", 5.0
+    )
+    pagerduty = FakePagerDuty()
+    pagerduty.start()
+    try:
+        client = PagerDutyEvents(pagerduty.events_url, "0123456789abcdef" * 2, retry_seconds=0)
+        replica = replicas(bot_db)
+        config = config_for(world, fake_slack)
+        deps = SimpleNamespace(config=config, backends=SimpleNamespace(pagerduty=client))
+        replica.intake.hooks = lambda: (pagerduty_hook(deps),)
+        for name in (error_rate, QUEUE_DEPTH):  # the queue depth does not page (runbook §3.1)
+            world.publish(alarm_message(name, "ALARM", at=T0, value=12.0))
+            world.publish(alarm_message(name, "ALARM", at=T0 + timedelta(minutes=1), value=13.0))
+            world.publish(alarm_message(name, "OK", at=T0 + timedelta(minutes=2), value=1.0))
+        await drain(replica)
+        await client.close()
+        sent = [(e.action, e.dedup_key) for e in pagerduty.events]
+    finally:
+        pagerduty.stop()
+    assert sent == [("trigger", "rtb-incident-INC-0001"), ("resolve", "rtb-incident-INC-0001")]
