@@ -53,7 +53,7 @@ async def notice_pass(deps: Deps, outbox: Outbox, now: datetime) -> JobResult:
     found = await find_expiring(deps.backends, now)
     keys = []
     for preview in found.previews:
-        if await claim_notice(deps.backends, preview, push.replica):
+        if await claim_notice(deps.backends, preview, push.replica, now):
             keys.append(await send_notice(deps, outbox, preview, now))
     unread = envs_unread(found.failures)
     if unread:

@@ -97,12 +97,30 @@ async def _env_expiring(
 # -- the claim -------------------------------------------------------------------------------
 
 
-async def claim_notice(backends: Backends, preview: ExpiringPreview, replica: str) -> bool:
-    """True when this replica is the one to notice `preview` at its current expiry time."""
+STALE_CLAIM = timedelta(minutes=5)  # a claim this old with no notice: its replica died
+
+
+async def claim_notice(
+    backends: Backends, preview: ExpiringPreview, replica: str, now: datetime
+) -> bool:
+    """True when this replica is the one to notice `preview` at its current expiry time, or
+    takes over a claim whose replica died before enqueuing the notice (`STALE_CLAIM` ago): the
+    notice is not lost; its Jira comment may then be written twice (Jira has no dedup key)."""
     inserted = await backends.db.execute(
-        "INSERT INTO rtb_bot.ttl_notices (env, namespace, expires_at, issue_key, claimed_by)"
-        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-        (preview.env, preview.namespace, preview.expires_at, preview.issue_key, replica),
+        "INSERT INTO rtb_bot.ttl_notices AS t (env, namespace, expires_at, issue_key,"
+        " claimed_by, claimed_at) VALUES (%s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (env, namespace, expires_at) DO UPDATE"
+        " SET claimed_by = EXCLUDED.claimed_by, claimed_at = EXCLUDED.claimed_at"
+        " WHERE t.outbox_key IS NULL AND t.claimed_at < EXCLUDED.claimed_at - %s",
+        (
+            preview.env,
+            preview.namespace,
+            preview.expires_at,
+            preview.issue_key,
+            replica,
+            now,
+            STALE_CLAIM,
+        ),
     )
     return inserted == 1
 

@@ -163,6 +163,23 @@ async def test_one_notice_across_two_replicas_with_one_jira_comment(replicas, fa
     assert row["outbox_key"] == f"ttl-notice:int:{INT_NS}:{row['expires_at'].isoformat()}"
 
 
+async def test_a_claim_whose_replica_died_before_its_notice_is_taken_over(replicas, fake_slack, at):
+    (a, b), clock = replicas
+    expires = at + timedelta(hours=1, minutes=30)
+    await a.backends.db.execute(  # pod-dead claimed PROJ-123's notice and died before sending it
+        "INSERT INTO rtb_bot.ttl_notices (env, namespace, expires_at, issue_key, claimed_by,"
+        " claimed_at) VALUES ('int', %s, %s, 'PROJ-123', 'pod-dead', %s)",
+        (INT_NS, expires, at - timedelta(minutes=1)),
+    )
+    assert int_keys(await run_pass(b, clock)) == []  # a minute ago: it may still be sending
+    clock.now = at + timedelta(minutes=5)
+    assert len(int_keys(await run_pass(b, clock))) == 1
+    assert int_keys(await run_pass(a, clock)) == []  # taken over once
+    assert len(notices(fake_slack)) == 1
+    [row] = [r for r in await notice_rows(a) if r["env"] == "int"]
+    assert row["claimed_by"] == "pod-b" and row["outbox_key"] is not None
+
+
 async def test_two_replicas_passing_at_the_same_moment_send_one_notice(replicas, fake_slack, jira):
     (a, b), clock = replicas
     results = await asyncio.gather(
