@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import approval_actions, digest_actions, home, rollout_actions, slash
+from handlers import (
+    approval_actions,
+    digest_actions,
+    home,
+    incident_actions,
+    rollout_actions,
+    slash,
+)
 
 
 def register(app: AsyncApp) -> None:
@@ -13,3 +20,4 @@ def register(app: AsyncApp) -> None:
     approval_actions.register(app)
     rollout_actions.register(app)
     digest_actions.register(app)
+    incident_actions.register(app)

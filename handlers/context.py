@@ -17,6 +17,7 @@ from ops.config import Config
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncRespond
 
+    from handlers.incident_records import IncidentPager
     from handlers.scheduled import PushSide
     from handlers.spec import Command
 
@@ -84,6 +85,9 @@ class Deps:
     unexpected_errors: int = 0  # answered with a correlation id; the console exits non-zero
     gate: Gate | None = None  # the policy gate and approvals (built by bot.app)
     push: PushSide | None = None  # scheduled jobs, claims and the outbox (built by bot.app)
+    # PagerDuty for incidents: told when a card is acknowledged or resolved by hand (the lead
+    # wires it; None: Slack only)
+    incident_pager: IncidentPager | None = None
 
     def require_gate(self) -> Gate:
         if self.gate is None:
@@ -109,3 +113,6 @@ class CommandCall:
     trigger_id: str = ""  # from the slash command: opens a modal within 3 s
     client: AsyncWebClient | None = None  # Bolt's client, for modals
     respond: AsyncRespond | None = None  # Bolt's respond, for follow-ups (a rollout's progress)
+    # what the gate decided, appended by handlers.mutations.decide_with_form for a caller that
+    # records it (an incident card's action: its timeline names the outcome)
+    gate_outcomes: list[Any] | None = None

@@ -46,7 +46,7 @@ class AlarmSubject:
     """What the card knows of the alarm (from its notification)."""
 
     name: str
-    env: EnvName
+    env: EnvName | None  # None: an account the config does not name
     metric: str = ""
     namespace: str = ""
     dimensions: Mapping[str, str] | None = None
@@ -157,17 +157,17 @@ def _costs(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:
 def _preview(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:
     key = issue_key_of(alarm)
     if key is None:
-        return Playbook("preview", (f"previews {alarm.env}",), ())
-    deployment = alarm.dimension(_DEPLOYMENT_KEYS)
-    actions = (
-        () if deployment is None else (_scale(alarm.env, deployment, 0, f"preview-{key.lower()}"),)
-    )
+        return Playbook("preview", (f"previews {alarm.env or ''}".strip(),), ())
+    deployment, env = alarm.dimension(_DEPLOYMENT_KEYS), alarm.env
+    if deployment is None or env is None:
+        return Playbook("preview", (f"diagnose preview {key}",), ())
+    actions = (_scale(env, deployment, 0, f"preview-{key.lower()}"),)
     return Playbook("preview", (f"diagnose preview {key}",), actions)
 
 
 def _service(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:
     service = service_of(alarm)
-    reads = (f"status {alarm.env}", f"search {service} --level error --since 1h")
+    reads = (f"status {alarm.env or ''}".strip(), f"search {service} --level error --since 1h")
     return Playbook("service", reads, _hub(alarm, _rollback("int", service)))
 
 
