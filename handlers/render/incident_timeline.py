@@ -119,7 +119,7 @@ def _alarm_line(kind: str, detail: dict[str, Any]) -> str:
 def _action_line(actor: str | None, detail: dict[str, Any]) -> str:
     if detail.get("type") == "investigate":
         lines = ", ".join(f"`/rtb {escape(str(c))}`" for c in detail.get("commands") or ())
-        return f"Investigate by {who(actor)}: {lines} (answers below)"
+        return f"Investigate by {who(actor)}: {lines} (answers in the card's thread)"
     if detail.get("type") == "approval":
         return _approval_line(detail)
     command = f"`/rtb {escape(str(detail.get('command') or ''))}`"
