@@ -60,6 +60,7 @@ from handlers.render.message import Message, context, simple
 from handlers.replies import post_privately, reply_privately
 from handlers.slash import answer
 from handlers.table import TABLE
+from ops.incident_links import draft_digest
 from ops.incidents import Incident, IncidentEvent
 
 log = structlog.get_logger(__name__)
@@ -198,8 +199,8 @@ def gate_detail(outcomes: list[GateOutcome]) -> dict[str, Any]:
         return {"outcome": "refused", "rule": outcome.decision.reason}
     if isinstance(outcome, ApprovalRequested):
         return {"outcome": "approval", "request": outcome.request.id}
-    if isinstance(outcome, ReasonNeeded):
-        return {"outcome": "reason"}
+    if isinstance(outcome, ReasonNeeded):  # the request, once made, is found by this
+        return {"outcome": "reason", "draft": draft_digest(outcome.token)}
     if isinstance(outcome, ConfirmNeeded):
         return {"outcome": "confirm"}
     return {"outcome": "failed"}

@@ -31,7 +31,13 @@ from handlers.render.incident_timeline import (
 )
 from ops.alarm_notifications import AlarmChange, AlarmMetric, AlarmNotification
 from ops.incidents import IncidentStore
-from tests.approvals.support import replicas, scale_patches, seed_deployment
+from tests.approvals.support import (
+    click_card,
+    replicas,
+    request_id_in,
+    scale_patches,
+    seed_deployment,
+)
 from tests.fixtures.aws import aws_through_fake
 from tests.fixtures.bot import ACCOUNTS, answer_text, make_config, serving
 
@@ -260,6 +266,19 @@ async def test_a_prd_action_from_the_card_asks_a_lead_exactly_as_the_command(
     assert approvals and "<@ULEAD1>" in answer_text(approvals[-1])
     assert replicas(kube["prd"], "preview-proj-7", "app") == 2  # nothing runs before a lead
     assert scale_patches(kube["prd"], "preview-proj-7") == []
+    await deliver(runtime)
+    request = request_id_in(approvals[-1])
+    assert f"Approval `{request}` requested of the team leads" in "\n".join(
+        thread_texts(fake_slack)
+    )
+    said = await click_card(slack, request, user="UOPERATOR1")  # not a lead: refused
+    assert replicas(kube["prd"], "preview-proj-7", "app") == 2 and said
+    await click_card(slack, request, user="ULEAD1")
+    await deliver(runtime)
+    assert replicas(kube["prd"], "preview-proj-7", "app") == 0
+    thread = "\n".join(thread_texts(fake_slack))
+    assert f"Approval `{request}` approved by <@ULEAD1>: succeeded" in thread
+    assert thread.count(f"Approval `{request}`") == 2  # the operator's refused click added none
 
 
 async def test_an_action_not_offered_or_of_a_resolved_incident_runs_nothing(
