@@ -30,6 +30,14 @@ EVENTBRIDGE_TYPE = "CloudWatch Alarm State Change"
 _NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 _DATAPOINT = re.compile(rf"(?:datapoints \[|datapoint \()({_NUMBER})")
 _THRESHOLD = re.compile(rf"the threshold \(({_NUMBER})\)")
+# The comparison in CloudWatch's reason ("… was greater than the threshold …"), for the
+# EventBridge event, which names no ComparisonOperator. Longest phrase first.
+_REASON_COMPARISONS = (
+    ("greater than or equal to the threshold", "GreaterThanOrEqualToThreshold"),
+    ("less than or equal to the threshold", "LessThanOrEqualToThreshold"),
+    ("greater than the threshold", "GreaterThanThreshold"),
+    ("less than the threshold", "LessThanThreshold"),
+)
 _ARN_REGION = re.compile(r"^arn:aws[\w-]*:(?:cloudwatch|sns):([a-z0-9-]+):")
 
 
@@ -163,6 +171,7 @@ def _from_eventbridge(event: dict[str, Any]) -> AlarmChange:
         changed_at=_time(state.get("timestamp") or event.get("time")),
         description=_optional_text(configuration.get("description")),
         metric=_eventbridge_metric(configuration),
+        comparison=_reason_comparison(reason),
         threshold=_number(data.get("threshold")) if "threshold" in data else None,
         value=_number(datapoints[0]) if datapoints else _reason_value(reason),
         composite_rule=_optional_text(configuration.get("alarmRule")),
@@ -264,6 +273,13 @@ def _integer(value: Any) -> int | None:
 def _reason_value(reason: str) -> float | None:
     found = _DATAPOINT.search(reason)
     return float(found.group(1)) if found else None
+
+
+def _reason_comparison(reason: str) -> str | None:
+    for phrase, operator in _REASON_COMPARISONS:
+        if phrase in reason:
+            return operator
+    return None
 
 
 def _reason_threshold(reason: str) -> float | None:

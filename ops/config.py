@@ -412,6 +412,40 @@ class Audit(Strict):
     )
 
 
+class IncidentRoute(Strict):
+    """Alarms whose name matches `alarms` (shell-style patterns) post their card to `channel`."""
+
+    alarms: tuple[str, ...] = Field(
+        min_length=1, description="Alarm name patterns, e.g. rtb-hub-*."
+    )
+    channel: str = Field(min_length=1, description="Channel name (#…) or id for their cards.")
+
+
+class Incidents(Strict):
+    """CloudWatch alarms → incident cards (README: Incidents). The alarm topics deliver into
+    one SQS queue in `queue_env`'s account; every replica long-polls it."""
+
+    queue_url: str | None = Field(
+        None, description="The SQS queue the alarm topics deliver to. Unset: no intake."
+    )
+    queue_env: EnvName = Field("int", description="The account whose credentials read the queue.")
+    dead_letter_queue_url: str | None = Field(
+        None,
+        description="Where unreadable messages are moved after max_receives (unset: they stay "
+        "for the queue's own redrive policy).",
+    )
+    max_receives: int = Field(
+        3, ge=1, le=100, description="Receives of an unreadable message before it is moved."
+    )
+    wait_seconds: int = Field(20, ge=0, le=20, description="SQS long-poll wait per receive.")
+    visibility_seconds: int = Field(
+        60, ge=0, le=43200, description="A received message is retried after this if not deleted."
+    )
+    routes: tuple[IncidentRoute, ...] = Field(
+        (), description="First match wins; anything else goes to channels.incidents."
+    )
+
+
 class Config(Strict):
     """The whole configuration file."""
 
@@ -428,6 +462,7 @@ class Config(Strict):
     timeouts: Timeouts = Field(default_factory=Timeouts)
     weekly: Weekly = Field(default_factory=Weekly)
     aws: Aws = Field(default_factory=Aws)
+    incidents: Incidents = Field(default_factory=Incidents)
     slack_api_url: HttpUrl = Field(
         "https://slack.com/api/", description="Slack Web API base (GovSlack: slack-gov.com)."
     )

@@ -21,7 +21,7 @@ Decisions (what the on-call engineer expects at 3 a.m.):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
@@ -50,6 +50,8 @@ EventKind = Literal[
 Outcome = Literal[
     "opened", "repeated", "resolved", "insufficient_data", "ignored", "stale", "duplicate"
 ]
+# What an incident just went through, for the hooks (handlers/incident_hooks.py).
+Transition = Literal["opened", "repeated", "acknowledged", "resolved", "insufficient_data"]
 Conn = Any  # a connection from Database.connection() (psycopg stays in ops.backends)
 CARD_KEY_PREFIX = "incident:"
 _COLUMNS = (
@@ -92,6 +94,9 @@ class Incident:
     def duration(self) -> timedelta | None:
         """Open → resolved; None while open."""
         return None if self.resolved_at is None else self.resolved_at - self.opened_at
+
+
+IncidentHook = Callable[["Incident", Transition], Awaitable[None]]
 
 
 @dataclass(frozen=True)
