@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +17,9 @@ from ops.config import Config
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncRespond
 
-    from handlers.incident_records import IncidentPager
     from handlers.scheduled import PushSide
     from handlers.spec import Command
+    from ops.incidents import IncidentHook
 
 log = structlog.get_logger(__name__)
 
@@ -85,9 +85,9 @@ class Deps:
     unexpected_errors: int = 0  # answered with a correlation id; the console exits non-zero
     gate: Gate | None = None  # the policy gate and approvals (built by bot.app)
     push: PushSide | None = None  # scheduled jobs, claims and the outbox (built by bot.app)
-    # PagerDuty for incidents: told when a card is acknowledged or resolved by hand (the lead
-    # wires it; None: Slack only)
-    incident_pager: IncidentPager | None = None
+    # who else hears of an incident acknowledged or resolved from its card (PagerDuty: the lead
+    # wires it, with the intake's hooks; handlers.incident_hooks)
+    incident_hooks: Sequence[IncidentHook] = ()
 
     def require_gate(self) -> Gate:
         if self.gate is None:

@@ -10,36 +10,29 @@ Who may (runbook §8; the actor is the signed payload's or the command's user):
 
 Every event is stored (ops.incidents) and posted in the card's thread through the outbox (key
 `<card key>:event:<event id>`, so a retry or a second replica posts it once). PagerDuty hears of
-an acknowledgement or a manual close through `Deps.incident_pager` (the hook the lead wires).
+an acknowledgement or a manual close through `Deps.incident_hooks` (handlers.incident_hooks:
+the same hooks the intake calls; the lead wires PagerDuty there).
 """
 
 from __future__ import annotations
 
 import difflib
-from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
 
 from handlers.context import Deps
+from handlers.incident_cards import CardActions, show_card
+from handlers.incident_hooks import announce
 from handlers.incident_playbooks import AlarmSubject, Playbook, playbook_for
-from handlers.render.incident_timeline import MAX_NOTE, render_event, when, who, with_card_extras
+from handlers.render.incident_timeline import MAX_NOTE, card_buttons, render_event, when, who
 from handlers.render.message import Message, simple
 from ops.errors import UserError
 from ops.incidents import Incident, IncidentEvent, IncidentStore
-from ops.outbox import Blocks, OutboxMessage
 from ops.storable_text import unstorable_character
 
 log = structlog.get_logger(__name__)
 MAY_ACT = ("operator", "lead")
-
-
-class IncidentPager(Protocol):
-    """The PagerDuty side (wired by the lead: `Deps.incident_pager`)."""
-
-    async def acknowledged(self, incident: Incident) -> None: ...
-
-    async def resolved(self, incident: Incident) -> None: ...
 
 
 def store_of(deps: Deps) -> IncidentStore:
@@ -103,15 +96,21 @@ async def record(deps: Deps, incident: Incident, event: IncidentEvent) -> None:
     push.sender.nudge()
 
 
+def card_actions(deps: Deps) -> CardActions:
+    """The buttons of a card, for handlers.incident_cards.show_card (the intake passes the
+    same, so a repeat's edit keeps them)."""
+    queues = deps.config.hub.queues
+    return lambda incident: card_buttons(incident, playbook_for(subject_of(incident), queues))
+
+
 async def refresh_card(deps: Deps, incident: Incident) -> None:
-    """Edit the card in place: who acknowledged or closed it, the buttons it still has."""
-    push, tz = deps.require_push(), ZoneInfo(deps.config.timezone)
-    book = playbook_of(deps, incident)
-
-    async def edit(conn: Any, message: OutboxMessage) -> tuple[Blocks, str] | None:
-        return with_card_extras(message.blocks, incident, book, tz), message.text
-
-    if await push.outbox.rewrite(incident.card_key, edit) is None:
+    """Edit the card in place from the incident as stored (who acknowledged or closed it,
+    the buttons it still has)."""
+    push = deps.require_push()
+    shown = await show_card(
+        push.outbox, incident, timezone=deps.config.timezone, actions=card_actions(deps)
+    )
+    if shown is None:
         log.warning("incident card not in the outbox", incident=incident.id)
     push.sender.nudge()
 
@@ -119,17 +118,6 @@ async def refresh_card(deps: Deps, incident: Incident) -> None:
 async def newest_event(deps: Deps, incident_id: str, kind: str) -> IncidentEvent | None:
     events = await store_of(deps).events(incident_id)
     return next((e for e in reversed(events) if e.kind == kind), None)
-
-
-async def tell_pager(deps: Deps, incident: Incident, what: str) -> None:
-    """PagerDuty, when wired: a failure there is logged, never undoes the Slack side."""
-    pager = deps.incident_pager
-    if pager is None:
-        return
-    try:
-        await (pager.acknowledged(incident) if what == "ack" else pager.resolved(incident))
-    except Exception:
-        log.exception("could not tell PagerDuty", incident=incident.id, what=what)
 
 
 # -- Acknowledge -----------------------------------------------------------------------------
@@ -160,7 +148,7 @@ async def acknowledge(deps: Deps, incident_id: str, user: str) -> Message:
     await refresh_card(deps, changed.incident)
     if event is not None:
         await record(deps, changed.incident, event)
-    await tell_pager(deps, changed.incident, "ack")
+    await announce(deps.incident_hooks, changed.incident, "acknowledged")
     log.info("incident acknowledged", incident=incident.id)
     return Message(text="")
 
@@ -183,5 +171,5 @@ async def resolve(deps: Deps, incident_id: str, user: str, note: str) -> Message
     await refresh_card(deps, changed.incident)
     if event is not None:
         await record(deps, changed.incident, event)
-    await tell_pager(deps, changed.incident, "resolve")
+    await announce(deps.incident_hooks, changed.incident, "resolved")
     return Message(text="")

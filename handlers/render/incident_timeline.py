@@ -1,5 +1,6 @@
 """An incident's timeline in words: one line per event (the card's thread, `/rtb incident`),
-the list of `/rtb incidents`, the card's buttons and the Resolve form.
+the list of `/rtb incidents`, the card's buttons (the card itself is handlers.render.incidents)
+and the Resolve form.
 
 Event details are data written by ops.incidents (the alarm's events) and handlers.incident_actions
 (people's events); this module is the one place they become sentences.
@@ -12,21 +13,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ContextBlock,
-    InputBlock,
-    MarkdownTextObject,
-    PlainTextInputElement,
-)
+from slack_sdk.models.blocks import Block, ButtonElement, InputBlock, PlainTextInputElement
 from slack_sdk.models.views import View
 
 from handlers.incident_playbooks import Playbook
 from handlers.render.message import (
     Message,
     button,
-    buttons,
     clip,
     context,
     escape,
@@ -41,10 +34,6 @@ CHANGE_ACTION = "incident.change"
 RESOLVE_ACTION = "incident.resolve"
 RESOLVE_CALLBACK = "incident.resolve_note"
 NOTE_BLOCK, NOTE_INPUT = "incident-note", "note"
-ACTIONS_BLOCK = "incident-actions"
-ACK_BLOCK = "incident-ack"
-CLOSED_BLOCK = "incident-closed"
-_EXTRA_BLOCKS = (ACK_BLOCK, CLOSED_BLOCK, ACTIONS_BLOCK)
 MAX_NOTE = 1000
 MAX_TIMELINE_LINES = 40  # `/rtb incident`: the newest, the rest is in the thread and the export
 
@@ -152,10 +141,11 @@ def render_event(incident: Incident, event: IncidentEvent, tz: ZoneInfo) -> Mess
     return Message(text=f"{incident.id}: {event.kind}", blocks=(section(text),))
 
 
-def render_card_buttons(incident: Incident, playbook: Playbook) -> ActionsBlock | None:
-    """Acknowledge, Investigate, the alarm's actions, Resolve; none once resolved."""
+def card_buttons(incident: Incident, playbook: Playbook) -> list[ButtonElement]:
+    """The card's buttons (handlers.render.incidents draws them): Acknowledge until someone
+    did, Investigate, the alarm's actions, Resolve; none once resolved."""
     if not incident.is_open:
-        return None
+        return []
     items = []
     if incident.acknowledged_by is None:
         items.append(button("Acknowledge", ACK_ACTION, incident.id, "primary"))
@@ -165,46 +155,7 @@ def render_card_buttons(incident: Incident, playbook: Playbook) -> ActionsBlock 
         for action in playbook.actions
     ]
     items.append(button("Resolve", RESOLVE_ACTION, incident.id))
-    return buttons(*items, block_id=ACTIONS_BLOCK)
-
-
-def acknowledged_text(incident: Incident, tz: ZoneInfo) -> str | None:
-    if incident.acknowledged_by is None or incident.acknowledged_at is None:
-        return None
-    at = when(incident.acknowledged_at, tz)
-    return f":eyes: Acknowledged by {who(incident.acknowledged_by)} at {at}"
-
-
-def card_extras(incident: Incident, playbook: Playbook, tz: ZoneInfo) -> list[Block]:
-    """What this module adds to the card, last: who acknowledged it, who closed it by hand,
-    and the buttons while it is open."""
-    extras: list[Block] = []
-    acknowledged = acknowledged_text(incident, tz)
-    if acknowledged:
-        extras.append(
-            ContextBlock(block_id=ACK_BLOCK, elements=[MarkdownTextObject(text=acknowledged)])
-        )
-    if not incident.is_open and incident.resolved_by and incident.resolved_at:
-        span = incident.duration
-        after = f" after {duration_text(span)}" if span else ""
-        text = (
-            f":white_check_mark: Resolved by {who(incident.resolved_by)} at "
-            f"{when(incident.resolved_at, tz)}{after}"
-        )
-        extras.append(ContextBlock(block_id=CLOSED_BLOCK, elements=[MarkdownTextObject(text=text)]))
-    actions = render_card_buttons(incident, playbook)
-    if actions is not None:
-        extras.append(actions)
-    return extras
-
-
-def with_card_extras(
-    blocks: Sequence[dict[str, Any]], incident: Incident, playbook: Playbook, tz: ZoneInfo
-) -> list[dict[str, Any]]:
-    """The card's blocks (whatever renderer wrote them) with this module's blocks replaced by
-    the current ones: an acknowledgement or a manual close edits the card in place."""
-    kept = [b for b in blocks if b.get("block_id") not in _EXTRA_BLOCKS]
-    return kept + [block.to_dict() for block in card_extras(incident, playbook, tz)]
+    return items
 
 
 def render_resolve_modal(incident: Incident) -> View:

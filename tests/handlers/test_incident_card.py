@@ -17,7 +17,8 @@ import redis.asyncio as aioredis
 from bullmq import Queue
 
 from bot.app import create_runtime
-from handlers.incident_records import playbook_of
+from handlers.incident_cards import show_card
+from handlers.incident_records import card_actions
 from handlers.render.approvals import REASON_BLOCK, REASON_CALLBACK, REASON_INPUT
 from handlers.render.incident_timeline import (
     ACK_ACTION,
@@ -27,7 +28,6 @@ from handlers.render.incident_timeline import (
     NOTE_INPUT,
     RESOLVE_ACTION,
     RESOLVE_CALLBACK,
-    with_card_extras,
 )
 from ops.alarm_notifications import AlarmChange, AlarmMetric, AlarmNotification
 from ops.incidents import IncidentStore
@@ -41,7 +41,7 @@ from tests.approvals.support import (
 from tests.fixtures.aws import aws_through_fake
 from tests.fixtures.bot import ACCOUNTS, answer_text, make_config, serving
 
-INCIDENTS = "C_INCIDENTS"
+INCIDENTS = "C_INCIDENTS"  # as routed by the intake (the card's channel is the incident's)
 OPENED = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
 QUEUE_DEPTH = AlarmChange(
     alarm_name="rtb-hub-bullmq-queue-depth",
@@ -87,14 +87,8 @@ async def open_incident(rt, change: AlarmChange = QUEUE_DEPTH, env: str = "int",
     store = IncidentStore(rt.deps.backends.db)
     applied = await store.apply(AlarmNotification(f"msg-{n}", change), env=env, channel=INCIDENTS)
     incident = applied.incident
-    tz = rt.deps.require_gate().timezone
-    blocks = with_card_extras(
-        [{"type": "section", "text": {"type": "mrkdwn", "text": f"card of {incident.id}"}}],
-        incident,
-        playbook_of(rt.deps, incident),
-        tz,
-    )
-    await rt.deps.push.outbox.enqueue(INCIDENTS, blocks, incident.id, incident.card_key)
+    actions = card_actions(rt.deps)
+    await show_card(rt.deps.push.outbox, incident, timezone="Asia/Seoul", actions=actions)
     await rt.deps.push.sender.deliver_due()
     return incident
 
@@ -154,7 +148,7 @@ async def test_acknowledge_by_viewer_operator_and_lead(slack, runtime, fake_slac
     assert "Only operators and leads can acknowledge" in private_answers(fake_slack)[-1]
     await click(slack, ACK_ACTION, incident.id, "UOPERATOR1")
     card = the_card(fake_slack)
-    assert "Acknowledged by <@UOPERATOR1>" in answer_text(card)
+    assert "*Acknowledged*\\n<@UOPERATOR1> at" in answer_text(card)
     assert "Acknowledge" not in button_labels(card) and "Investigate" in button_labels(card)
     assert any("Acknowledged by <@UOPERATOR1>" in t for t in thread_texts(fake_slack))
     await click(slack, ACK_ACTION, incident.id, "ULEAD1")
@@ -185,8 +179,8 @@ async def test_acknowledge_racing_on_two_replicas_records_one(two_replicas, fake
     acks = [k for k in await kinds(a, incident.id) if k[0] == "acknowledged"]
     assert len(acks) == 1
     [(_, who)] = acks
-    assert answer_text(the_card(fake_slack)).count("Acknowledged by") == 1
-    assert f"Acknowledged by <@{who}>" in answer_text(the_card(fake_slack))
+    assert answer_text(the_card(fake_slack)).count("*Acknowledged*") == 1
+    assert f"*Acknowledged*\\n<@{who}> at" in answer_text(the_card(fake_slack))
     assert sum("Acknowledged by" in t for t in thread_texts(fake_slack)) == 1
     assert sum("Already acknowledged" in t for t in private_answers(fake_slack)) == 3
 
@@ -323,7 +317,7 @@ async def test_resolve_with_a_note_by_viewer_operator_and_twice(slack, runtime, 
     assert any("Only operators and leads can resolve" in t for t in dms)
     assert any("resolved already; nothing changed" in t for t in dms)
     card = the_card(fake_slack)
-    assert "Resolved by <@UOPERATOR1>" in answer_text(card) and button_labels(card) == []
+    assert "by <@UOPERATOR1> · lasted" in answer_text(card) and button_labels(card) == []
     assert any(
         "Resolved by <@UOPERATOR1>: rolled back; backlog drained" in t
         for t in thread_texts(fake_slack)

@@ -10,16 +10,14 @@ from zoneinfo import ZoneInfo
 
 from handlers.incident_playbooks import AlarmSubject, playbook_for
 from handlers.render.incident_timeline import (
-    ACK_BLOCK,
-    ACTIONS_BLOCK,
+    card_buttons,
     event_line,
     render_event,
     render_incident,
     render_incident_list,
     render_resolve_modal,
-    with_card_extras,
 )
-from handlers.render.message import Message
+from handlers.render.incidents import render_incident_card
 from handlers.render.postmortem import TrailWindow, render_postmortem
 from ops.alarm_notifications import AlarmChange, AlarmMetric
 from ops.cloudtrail import TrailEvent
@@ -173,40 +171,24 @@ def test_an_empty_list_says_so():
     assert "No incident recorded yet" in shown(render_incident_list([], NOW, SEOUL))
 
 
-def card(blocks: list[dict]) -> Message:
-    class Raw:  # the card's blocks as the outbox stores them
-        def __init__(self, raw: dict) -> None:
-            self.raw = raw
-
-        def to_dict(self) -> dict:
-            return self.raw
-
-    return Message("card", tuple(Raw(b) for b in blocks))  # type: ignore[arg-type]
-
-
-def test_card_extras_golden_and_replaced_in_place():
+def test_card_buttons_golden_while_open_and_none_once_resolved():
     book = playbook_for(AlarmSubject(OPEN.alarm_name, "int", "WaitingJobs"), ("jira-queue",))
-    base = [
-        {"type": "section", "block_id": "incident-what", "text": {"type": "mrkdwn", "text": "x"}}
-    ]
-    unacked = with_card_extras(base, replace(OPEN, acknowledged_by=None), book, SEOUL)
-    acked = with_card_extras(unacked, OPEN, book, SEOUL)
-    message = card(acked)
-    assert_golden("incident_card_extras", message)
-    assert [b.get("block_id") for b in acked] == ["incident-what", ACK_BLOCK, ACTIONS_BLOCK]
+    fresh = replace(OPEN, acknowledged_by=None, acknowledged_at=None)
+    message = render_incident_card(fresh, timezone="Asia/Seoul", actions=card_buttons(fresh, book))
+    assert_golden("incident_card_buttons", message)
     assert [label for label, _, _ in buttons(message)] == [
+        "Acknowledge",
         "Investigate",
         "Pause jira-queue",
         "Scale workflow-engine to 3",
         "Resolve",
     ]
+    assert ("Acknowledge", "incident.acknowledge", "INC-0007") in buttons(message)
     assert ("Pause jira-queue", "incident.change.pause-queue", "INC-0007|pause-queue") in buttons(
         message
     )
-    assert "Acknowledged by <@UOPERATOR1> at 2026-12-03 10:04" in shown(message)
-    closed = with_card_extras(acked, RESOLVED, book, SEOUL)
-    assert buttons(card(closed)) == []
-    assert "Resolved by <@ULEAD1> at 2026-12-03 10:50 after 52 min" in shown(card(closed))
+    assert "Acknowledge" not in [b.text.text for b in card_buttons(OPEN, book)]
+    assert card_buttons(RESOLVED, book) == []
 
 
 def test_thread_post_and_resolve_form():
