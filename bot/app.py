@@ -21,10 +21,12 @@ from approvals.anchoring import ChainAnchor
 from approvals.gate import Gate
 from approvals.roles import RoleResolver
 from bot import __version__
+from bot.incidents import build_intake
 from bot.scheduler import build_push, schedule_jobs, schedule_sampler, spawn_catch_up
 from bot.settings import Settings
 from handlers.approval_cards import SlackApprovalNotifier, usergroup_members
 from handlers.context import Deps, TaskTracker
+from handlers.incident_intake import AlarmIntake
 from ops.backends.anchor_stream import AnchorStream
 from ops.backends.container import Backends, BackendUrls, build_backends
 from ops.backends.db import Database, migrate, owns_table
@@ -49,7 +51,9 @@ class Runtime:
     anchor: ChainAnchor | None = None
     scheduler: AsyncIOScheduler | None = None
     run_schedules: bool = False  # True in `rtb-bot serve`; tests and the console use /fire
+    intake: AlarmIntake | None = None  # CloudWatch alarms from SQS (None: no queue configured)
     _sender: asyncio.Task[None] | None = None
+    _intake_loop: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.backends.open()
@@ -79,11 +83,14 @@ class Runtime:
         self._sender = asyncio.create_task(push.sender.run(), name="outbox sender")
         if self.run_schedules:
             spawn_catch_up(self.deps, push)
+        if self.run_schedules and self.intake is not None:
+            self._intake_loop = asyncio.create_task(self.intake.run(), name="alarm intake")
         log.info("started", migrations_applied=applied, version=__version__, replica=push.replica)
 
     async def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self._stop_intake()
         if self._sender is not None:  # unsent rows stay in the outbox for the next sender
             self.deps.require_push().sender.stop()
             await asyncio.wait({self._sender}, timeout=SENDER_STOP_SECONDS)
@@ -96,6 +103,16 @@ class Runtime:
         if self.anchor is not None:
             await self.anchor.sync()  # the last batch of this replica's rows
         await self.backends.close()
+
+    async def _stop_intake(self) -> None:
+        """The pass in progress may finish its message; a long poll still waiting is left to
+        its thread (what it receives is not handled and returns after the visibility timeout)."""
+        if self.intake is None or self._intake_loop is None:
+            return
+        self.intake.stop()
+        await asyncio.wait({self._intake_loop}, timeout=SENDER_STOP_SECONDS)
+        self._intake_loop.cancel()
+        await asyncio.gather(self._intake_loop, return_exceptions=True)
 
     async def _migrate(self) -> list[str]:
         """As the owner role when DATABASE_MIGRATION_URL is set (the bot's own role then needs
@@ -153,6 +170,7 @@ def create_runtime(
         client,
         anchor=_chain_anchor(gate, backends),
         run_schedules=run_schedules,
+        intake=build_intake(deps, retries=retries),
     )
 
 

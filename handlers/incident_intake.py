@@ -86,11 +86,15 @@ class AlarmIntake:
 
     async def run(self) -> None:
         """Pass after pass until `stop()`; a failing pass (SQS or PostgreSQL down, a bug) is
-        logged and followed by a growing pause, never by the end of the loop."""
+        logged and followed by a growing pause, never by the end of the loop. `stop()` ends a
+        long poll at once; a message being handled is finished first."""
         failures = 0
         while not self._stopping.is_set():
             try:
-                report = await self.run_once()
+                messages = await self._receive_unless_stopped()
+                if messages is None:
+                    return
+                report = await self._handle_all(messages)
                 failures = failures + 1 if report.failed else 0
             except BackendUnavailable as exc:
                 log.warning("alarm queue unreachable", backend=exc.backend, reason=exc.reason)
@@ -101,6 +105,19 @@ class AlarmIntake:
             if failures:
                 await self._pause(min(MAX_BACKOFF_SECONDS, 2.0 ** (failures - 1)))
 
+    async def _receive_unless_stopped(self) -> list[QueueMessage] | None:
+        """The next messages, or None when `stop()` came first (the poll is abandoned)."""
+        receiving = asyncio.ensure_future(self.queue.receive())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({receiving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not receiving.done():
+            receiving.cancel()
+            await asyncio.gather(receiving, return_exceptions=True)
+            return None
+        stopping.cancel()
+        await asyncio.gather(stopping, return_exceptions=True)
+        return receiving.result()
+
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
@@ -108,7 +125,9 @@ class AlarmIntake:
     async def run_once(self, *, wait: int | None = None) -> PassReport:
         """One receive (waiting up to `wait` s, default the configured long poll) and every
         message it brought, handled in order."""
-        messages = await self.queue.receive(wait=wait)
+        return await self._handle_all(await self.queue.receive(wait=wait))
+
+    async def _handle_all(self, messages: list[QueueMessage]) -> PassReport:
         report = PassReport(received=len(messages))
         for message in messages:
             report.outcomes[await self.handle(message)] += 1

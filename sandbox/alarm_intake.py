@@ -77,3 +77,21 @@ def create_alarm_queues(
         ReturnSubscriptionArn=True,
     )["SubscriptionArn"]
     return AlarmQueues(queue_url, queue_arn, dlq_url, subscription)
+
+
+def seed_alarm_intake(
+    endpoint_url: str, int_account: str, *, region: str, topic_name: str
+) -> AlarmQueues:
+    """The sandbox's intake: the queue in int, subscribed to int's alarm topic (seeded with
+    the alarms by sandbox.seed_aws).
+
+    moto 5.2 does not deliver SNS to an SQS queue of another account (its publish looks the
+    queue up in the topic's account: NonExistentQueue), so the sandbox has no stg/prd topics:
+    `/sandbox alarm … --env stg` publishes the stg alarm's notification (its own account id
+    inside) to int's topic. In AWS, README's cross-account subscription does that part.
+    """
+    from sandbox.seed_aws import assumed_session  # the seed's own way into the account
+
+    session = assumed_session(endpoint_url, int_account)
+    topic = f"arn:aws:sns:{region}:{int_account}:{topic_name}"
+    return create_alarm_queues(session, endpoint_url, topic)

@@ -28,12 +28,20 @@ import psycopg
 import yaml
 
 from ops.config import ENV_NAMES, Config
+from sandbox.alarm_intake import AlarmQueues, seed_alarm_intake
 from sandbox.fake_aws import FakeAws
 from sandbox.fake_hub_api import FakeHubApi
 from sandbox.fake_kube import FakeKubeServer
 from sandbox.fake_slack import FakeSlackAPI
 from sandbox.queue_traffic import QueueTraffic
-from sandbox.seed_aws import ANCHOR_LOG_GROUP, ANCHOR_LOG_STREAM, REGION, role_arn, seed_aws
+from sandbox.seed_aws import (
+    ANCHOR_LOG_GROUP,
+    ANCHOR_LOG_STREAM,
+    REGION,
+    TOPIC_NAME,
+    role_arn,
+    seed_aws,
+)
 from sandbox.seed_hub import HubSeedSummary, seed_hub
 from sandbox.seed_kube import seed_cluster
 from sandbox.seed_queues import seed_queues
@@ -101,6 +109,7 @@ class SandboxStack:
         self.traffic: QueueTraffic | None = None
         self._queue_traffic = queue_traffic
         self._dir: Path | None = None
+        self.alarm_queues: AlarmQueues | None = None  # the alarm topic's SQS queue (int)
 
     @property
     def config_path(self) -> Path:
@@ -165,6 +174,9 @@ class SandboxStack:
             self.hub_summary, self.queue_counts, self.engine_samples = stores.result()
             aws.result()
             kube.result()
+        self.alarm_queues = seed_alarm_intake(
+            self.moto.url, ACCOUNTS["int"], region=REGION, topic_name=TOPIC_NAME
+        )
 
     def _seed_kube(self, now: datetime) -> None:
         for env, server in self.kube.items():
@@ -248,6 +260,11 @@ class SandboxStack:
                 else {},
             },
         }
+        if self.alarm_queues is not None:
+            raw["incidents"] = {
+                "queue_url": self.alarm_queues.queue_url,
+                "dead_letter_queue_url": self.alarm_queues.dead_letter_queue_url,
+            }
         data: dict[str, Any] = Config.model_validate(raw).model_dump(mode="json", exclude_none=True)
         return data
 
@@ -280,6 +297,11 @@ class SandboxStack:
             f"role {role_arn(ACCOUNTS[env])})"
             for env, server in self.kube.items()
         ]
+        if self.alarm_queues is not None:
+            lines += [
+                f"  alarm queue   {self.alarm_queues.queue_url} (subscribed to {TOPIC_NAME}; "
+                "/sandbox alarm publishes there)"
+            ]
         lines += [f"  hub API       {self.hub_api.url}/<env>/api/previews (from the fake clusters)"]
         lines += [
             f"  Slack (fake)  {self.slack.base_url} (Web API and response URLs; "

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
@@ -31,6 +33,45 @@ class BlockingCalls:
     ) -> T:
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise BackendUnavailable(backend, f"timed out after {timeout:g} s") from None
+        except BackendUnavailable:
+            raise
+        except Exception as exc:
+            reason = describe_failure(exc)
+            if reason is None:
+                raise
+            raise BackendUnavailable(backend, reason) from exc
+
+    async def run_detached(
+        self, backend: str, timeout: float, fn: Callable[[], T], *, name: str
+    ) -> T:
+        """`run` for a call that may be abandoned: a long poll (SQS waits up to 20 s). It runs
+        in a daemon thread of its own, not the pool, because Python joins the pool's threads
+        at exit: a replica told to stop would wait for the poll to end. Cancelling the caller
+        abandons the thread (its answer is dropped; an SQS message it received then returns
+        to the queue after its visibility timeout)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+
+        def settle(outcome: Callable[[], None]) -> None:
+            if not future.done():
+                outcome()
+
+        def work() -> None:
+            try:
+                result = fn()
+            except BaseException as exc:  # handed to the caller's loop, not lost in the thread
+                error = exc
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(settle, lambda: future.set_exception(error))
+                return
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, lambda: future.set_result(result))
+
+        threading.Thread(target=work, name=name, daemon=True).start()
         try:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError:

@@ -1,7 +1,8 @@
 """The alarm queue: SQS long-polling with boto3, in the blocking pool.
 
 A receive waits up to `wait_seconds` (20: SQS's maximum, so an idle replica asks three times a
-minute) and holds one thread of the pool while it waits; its HTTP read timeout is that wait
+minute) in a thread of its own (`BlockingCalls.run_detached`: a replica told to stop does not
+wait for the poll to end); its HTTP read timeout is that wait
 plus a margin, not the backend timeout of ordinary calls (5 s), which a long poll would always
 exceed. Each receive asks for `ApproximateReceiveCount`, so the caller can tell a message that
 keeps coming back.
@@ -82,7 +83,7 @@ class AlarmQueue:
     ) -> list[QueueMessage]:
         """Up to `max_messages`, waiting up to `wait` seconds (default: the configured wait)."""
         seconds = self.wait_seconds if wait is None else wait
-        answer = await self._blocking.run(
+        answer = await self._blocking.run_detached(
             BACKEND,
             seconds + CALL_MARGIN_SECONDS,
             lambda: self._sqs().receive_message(
@@ -91,6 +92,7 @@ class AlarmQueue:
                 WaitTimeSeconds=seconds,
                 MessageSystemAttributeNames=["ApproximateReceiveCount"],
             ),
+            name="sqs-long-poll",
         )
         return [_message(m) for m in answer.get("Messages", [])]
 
