@@ -400,3 +400,23 @@ async def test_export_uploads_the_postmortem_with_the_envs_write_calls(
     assert "OldChange" not in markdown and "OtherEnv" not in markdown
     assert "DescribeX" not in markdown
     assert ("note", "UOPERATOR1") in await kinds(runtime, incident.id)
+
+
+async def test_resolve_by_command_and_a_note_the_database_cannot_hold(slack, runtime, fake_slack):
+    incident = await open_incident(runtime)
+    said = answer_text(await slack.ask(f"incident {incident.id} resolve done", user="UVIEWER1"))
+    assert "Only operators and leads can resolve" in said
+    await slack.submit_view(
+        user="UOPERATOR1",
+        callback_id=RESOLVE_CALLBACK,
+        private_metadata=incident.id,
+        values=note_values("fixed\x00 it"),
+    )
+    await slack.settle()
+    dms = [answer_text(c.args) for c in fake_slack.calls_to("chat.postMessage")]
+    assert any("The note contains" in t for t in dms)
+    assert (await IncidentStore(runtime.deps.backends.db).get(incident.id)).is_open
+    answer = await slack.ask(f"incident {incident.id} resolve rolled back", user="ULEAD1")
+    assert f"{incident.id} resolved." in answer_text(answer)
+    await deliver(runtime)
+    assert any("Resolved by <@ULEAD1>: rolled back" in t for t in thread_texts(fake_slack))
