@@ -420,3 +420,24 @@ async def test_resolve_by_command_and_a_note_the_database_cannot_hold(slack, run
     assert f"{incident.id} resolved." in answer_text(answer)
     await deliver(runtime)
     assert any("Resolved by <@ULEAD1>: rolled back" in t for t in thread_texts(fake_slack))
+
+
+async def test_acknowledge_and_resolve_are_heard_by_the_incident_hooks_once(
+    slack, runtime, fake_slack
+):
+    """Where PagerDuty is wired (Deps.incident_hooks): one acknowledge, one resolve."""
+    heard = []
+
+    async def hook(incident, transition):
+        heard.append((incident.id, transition, incident.acknowledged_by))
+
+    runtime.deps.incident_hooks.append(hook)
+    incident = await open_incident(runtime)
+    for user in ("UOPERATOR1", "ULEAD1"):
+        await click(slack, ACK_ACTION, incident.id, user)
+    for user in ("ULEAD1", "ULEAD2"):
+        await slack.ask(f"incident {incident.id} resolve done", user=user)
+    assert heard == [
+        (incident.id, "acknowledged", "UOPERATOR1"),
+        (incident.id, "resolved", "UOPERATOR1"),
+    ]
