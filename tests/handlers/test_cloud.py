@@ -311,7 +311,7 @@ async def test_help_lists_the_investigate_commands(slack):
     for verb in ("alarms", "trail", "search"):
         assert f"`/rtb {verb}`" in text
     usage = answer_text(await slack.ask("help search"))
-    assert "/rtb search <service> <text>… [--env env] [--since 1h] [--level error]" in usage
+    assert "/rtb search <service> [<text>…] [--env env] [--since 1h] [--level error]" in usage
 
 
 async def test_alarms_end_to_end(slack, runtime, fake_aws):
