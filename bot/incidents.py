@@ -21,13 +21,13 @@ def build_intake(deps: Deps, *, retries: int = 2) -> AlarmIntake | None:
     queue = AlarmQueue(deps.config, backends.aws, backends.blocking, max_attempts=retries + 1)
     push = deps.require_push()
     store = IncidentStore(backends.db, clock=push.clock)
-    # The hooks list is Deps' own: whatever bot.app registers later (PagerDuty) is heard.
+    # Deps' hooks are read at each change: whatever bot.app sets later (PagerDuty) is heard.
     # The card's buttons (handlers.incident_records): a repeat's edit keeps them.
     return AlarmIntake(
         queue,
         store,
         push.outbox,
         deps.config,
-        hooks=deps.incident_hooks,
+        hooks=lambda: deps.incident_hooks,
         actions=card_actions(deps),
     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Coroutine, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -13,13 +13,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from approvals.gate import Gate
 from ops.backends.container import Backends
 from ops.config import Config
-from ops.incidents import IncidentHook
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncRespond
 
     from handlers.scheduled import PushSide
     from handlers.spec import Command
+    from ops.incidents import IncidentHook
 
 log = structlog.get_logger(__name__)
 
@@ -85,8 +85,9 @@ class Deps:
     unexpected_errors: int = 0  # answered with a correlation id; the console exits non-zero
     gate: Gate | None = None  # the policy gate and approvals (built by bot.app)
     push: PushSide | None = None  # scheduled jobs, claims and the outbox (built by bot.app)
-    # Told of every incident change (handlers/incident_hooks.py); PagerDuty is wired by bot.app.
-    incident_hooks: list[IncidentHook] = field(default_factory=list)
+    # who else hears of an incident acknowledged or resolved from its card (PagerDuty: the lead
+    # wires it, with the intake's hooks; handlers.incident_hooks)
+    incident_hooks: Sequence[IncidentHook] = ()
 
     def require_gate(self) -> Gate:
         if self.gate is None:

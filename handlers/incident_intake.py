@@ -5,6 +5,8 @@ one after another. A message is deleted only once its effect is stored: the inci
 (and the message id, so it is applied once) in one transaction, then the card in the outbox.
 Whatever fails before that leaves the message in the queue, and SQS hands it out again after
 the visibility timeout:
+- SQS refusing the delete (outcome `undeleted`): the effect is stored; the message comes
+  back and is found a duplicate.
 - PostgreSQL down: nothing is deleted; every message of the pass comes back (nothing lost);
   the loop backs off (1, 2, 4 … 30 s) instead of spinning on receives.
 - The replica killed after the card was enqueued (even posted) but before the delete: the
@@ -23,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -70,7 +72,7 @@ class AlarmIntake:
         outbox: Outbox,
         config: Config,
         *,
-        hooks: Sequence[IncidentHook] = (),
+        hooks: Callable[[], Sequence[IncidentHook]] = tuple,
         actions: CardActions = no_actions,
     ) -> None:
         self.queue = queue
@@ -164,7 +166,8 @@ class AlarmIntake:
             channel=channel_for(self.config, change.alarm_name),
         )
         await self._show(applied)
-        await self.queue.delete(message)
+        if not await self._delete(message):
+            return "undeleted"
         log.info(
             "alarm message handled",
             sqs_message_id=message.message_id,
@@ -175,6 +178,21 @@ class AlarmIntake:
         )
         return applied.outcome
 
+    async def _delete(self, message: QueueMessage) -> bool:
+        """False when SQS refused the delete (e.g. another replica's receive replaced the
+        receipt handle): the effect is stored, so the message comes back as a duplicate."""
+        try:
+            await self.queue.delete(message)
+        except BackendUnavailable as exc:
+            log.warning(
+                "alarm message stored but not deleted; it will come back as a duplicate",
+                sqs_message_id=message.message_id,
+                backend=exc.backend,
+                reason=exc.reason,
+            )
+            return False
+        return True
+
     async def _show(self, applied: Applied) -> None:
         if applied.incident is None:
             return
@@ -183,7 +201,7 @@ class AlarmIntake:
         )
         transition = ANNOUNCED.get(applied.outcome)
         if transition is not None:
-            await announce(self.hooks, applied.incident, transition)
+            await announce(self.hooks(), applied.incident, transition)
 
     async def _unreadable(self, message: QueueMessage, code: str) -> str:
         limit = self.config.incidents.max_receives

@@ -431,7 +431,7 @@ async def test_acknowledge_and_resolve_are_heard_by_the_incident_hooks_once(
     async def hook(incident, transition):
         heard.append((incident.id, transition, incident.acknowledged_by))
 
-    runtime.deps.incident_hooks.append(hook)
+    runtime.deps.incident_hooks = [hook]
     incident = await open_incident(runtime)
     for user in ("UOPERATOR1", "ULEAD1"):
         await click(slack, ACK_ACTION, incident.id, user)
