@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from handlers.context import Deps
 from handlers.incident_intake import AlarmIntake
+from handlers.incident_records import card_actions
 from ops.backends.sqs import AlarmQueue
 from ops.incidents import IncidentStore
 
@@ -21,4 +22,12 @@ def build_intake(deps: Deps, *, retries: int = 2) -> AlarmIntake | None:
     push = deps.require_push()
     store = IncidentStore(backends.db, clock=push.clock)
     # Deps' hooks are read at each change: whatever bot.app sets later (PagerDuty) is heard.
-    return AlarmIntake(queue, store, push.outbox, deps.config, hooks=lambda: deps.incident_hooks)
+    # The card's buttons (handlers.incident_records): a repeat's edit keeps them.
+    return AlarmIntake(
+        queue,
+        store,
+        push.outbox,
+        deps.config,
+        hooks=lambda: deps.incident_hooks,
+        actions=card_actions(deps),
+    )

@@ -8,6 +8,7 @@ from handlers import (
     approval_actions,
     digest_actions,
     home,
+    incident_actions,
     pod_alert_actions,
     rollout_actions,
     slash,
@@ -23,3 +24,4 @@ def register(app: AsyncApp) -> None:
     digest_actions.register(app)
     pod_alert_actions.register(app)
     ttl_actions.register(app)
+    incident_actions.register(app)

@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from approvals.gate import Gate
 from approvals.outcomes import ApprovalRequested, DecisionOutcome, GateOutcome
 from handlers.context import Deps
+from handlers.incident_followups import request_decided, request_made
 from handlers.listeners import Listener, ack_then
 from handlers.render.approvals import (
     APPROVE_ACTION,
@@ -80,6 +81,7 @@ async def run_click(
         async def work() -> Message:
             outcome = await decide(gate, request_id, user, correlation_id)
             follow_decided(deps, outcome, client)  # a rollout it started: in the card's thread
+            await request_decided(deps, outcome)  # asked from an incident: in its timeline
             return render_decision_outcome(outcome, gate.timezone)
 
         message = await answer(deps, lambda: _unless_db_down(deps, work), correlation_id)
@@ -129,6 +131,7 @@ async def run_reason_submitted(deps: Deps, body: dict[str, Any], client: AsyncWe
 
         message = await answer(deps, lambda: _unless_db_down(deps, work), correlation_id)
         await post_privately(client, _requested_in(outcome), user, message)
+        await request_made(deps, token, outcome)  # asked from an incident: in its timeline
 
 
 def _submitted_reason(view: dict[str, Any]) -> str:

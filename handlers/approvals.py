@@ -4,6 +4,7 @@ same through handlers/approval_actions.py). Who may do what is the gate's decisi
 from __future__ import annotations
 
 from handlers.context import CommandCall
+from handlers.incident_followups import request_decided
 from handlers.render.approvals import render_decision_outcome, render_open_requests
 from handlers.render.message import Message
 from handlers.rollout_follow import follow_decided
@@ -22,6 +23,7 @@ async def run_approve(call: CommandCall) -> Message:
     gate = call.deps.require_gate()
     outcome = await gate.approve(call.values["id"], call.user_id, call.correlation_id)
     follow_decided(call.deps, outcome, call.client)  # a rollout it started: in the card's thread
+    await request_decided(call.deps, outcome)  # asked from an incident: in its timeline
     return render_decision_outcome(outcome, gate.timezone)
 
 
@@ -29,6 +31,7 @@ async def run_reject(call: CommandCall) -> Message:
     gate = call.deps.require_gate()
     note = call.values["reason"] or None
     outcome = await gate.reject(call.values["id"], call.user_id, note, call.correlation_id)
+    await request_decided(call.deps, outcome)
     return render_decision_outcome(outcome, gate.timezone)
 
 

@@ -105,8 +105,11 @@ COMMANDS = (
             Arg("service", ", ".join(logs.SERVICES), choice(*logs.SERVICES)),
             Arg(
                 "text",
-                f"text the message contains (at most {logs.MAX_TEXT} characters)",
+                f"text the message contains (at most {logs.MAX_TEXT} characters; "
+                "none: every line, e.g. with --level error)",
                 slack_text,
+                optional=True,
+                default="",
                 rest=True,
             ),
         ),

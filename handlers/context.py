@@ -113,3 +113,6 @@ class CommandCall:
     trigger_id: str = ""  # from the slash command: opens a modal within 3 s
     client: AsyncWebClient | None = None  # Bolt's client, for modals
     respond: AsyncRespond | None = None  # Bolt's respond, for follow-ups (a rollout's progress)
+    # what the gate decided, appended by handlers.mutations.decide_with_form for a caller that
+    # records it (an incident card's action: its timeline names the outcome)
+    gate_outcomes: list[Any] | None = None

@@ -70,6 +70,8 @@ async def decide_with_form(
     async with form_opened_if(asks, call.client, call.trigger_id, REASON_TITLE) as form:
         async with call.deps.tasks.slot():
             outcome = await gate.submit(spec, requester, reason)
+        if call.gate_outcomes is not None:
+            call.gate_outcomes.append(outcome)
         if isinstance(outcome, ReasonNeeded):
             return outcome, await ask_for_reason(form, outcome)
         message = render(outcome)

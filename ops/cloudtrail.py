@@ -114,12 +114,14 @@ async def env_events(
     end: datetime,
     *,
     cap: int = MAX_EVENTS,
+    attribute: str = "EventName",
 ) -> tuple[list[TrailEvent], bool]:
-    """(events, complete): at most `cap` of one account (newest first), page by page."""
+    """(events, complete): at most `cap` of one account (newest first), page by page, whose
+    `attribute` (EventName by default; ReadOnly for the write calls) is `event`."""
     name, timeout = f"AWS {env} cloudtrail", backends.config.timeouts.backend_seconds
     client = await backends.blocking.run(name, timeout, backends.aws.client, env, "cloudtrail")
     args: dict[str, Any] = {
-        "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": event}],
+        "LookupAttributes": [{"AttributeKey": attribute, "AttributeValue": event}],
         "StartTime": start,
         "EndTime": end,
     }
@@ -134,6 +136,14 @@ async def env_events(
         if not token:
             return events, True
     return events, False
+
+
+async def write_events(
+    backends: Backends, env: EnvName, start: datetime, end: datetime, *, cap: int = MAX_EVENTS
+) -> tuple[list[TrailEvent], bool]:
+    """The calls that changed something in `env`'s account in the window (a post-mortem's
+    change history, runbook §5.1 step 5), newest first, at most `cap`."""
+    return await env_events(backends, env, "false", start, end, cap=cap, attribute="ReadOnly")
 
 
 def parse_event(env: EnvName, raw: dict[str, Any]) -> TrailEvent:

@@ -55,8 +55,9 @@ def string_literal(text: str) -> str:
 
 
 def build_query(text: str, *, level: str | None, env: str | None, limit: int) -> str:
-    """fields … | filter msg like "…" [and level = "…"] [and env = "…"] | sort | limit."""
-    conditions = [f"msg like {string_literal(search_text(text))}"]
+    """fields … | [filter msg like "…" [and level = "…"] [and env = "…"]] | sort | limit.
+    Empty `text`: every message (an incident's "recent error lines" is a level, not a text)."""
+    conditions = [f"msg like {string_literal(search_text(text))}"] if text else []
     if level is not None:
         conditions.append(f"level = {string_literal(_one_of(level, LEVELS, 'level'))}")
     if env is not None:
@@ -65,7 +66,7 @@ def build_query(text: str, *, level: str | None, env: str | None, limit: int) ->
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
     commands = (
         f"fields {', '.join(FIELDS)}",
-        "filter " + " and ".join(conditions),
+        *(["filter " + " and ".join(conditions)] if conditions else []),
         "sort @timestamp desc",
         f"limit {limit}",
     )

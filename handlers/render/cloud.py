@@ -163,7 +163,8 @@ def render_search(result: LogSearch, timezone: str) -> Message:
     scope = [f"last {_span(result.since)}"]
     scope += [f"level {result.level}"] if result.level else []
     scope += [f"env {result.env}"] if result.env and result.service != "preview" else []
-    where = f"`{escape(result.log_group)}` matching {text} · {' · '.join(scope)}"
+    matching = f" matching {text}" if result.text else ""
+    where = f"`{escape(result.log_group)}`{matching} · {' · '.join(scope)}"
     count = len(result.lines)
     summary = f"{count} log lines in {result.log_group}"
     if not result.lines:

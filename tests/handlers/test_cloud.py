@@ -324,7 +324,7 @@ async def test_help_lists_the_investigate_commands(slack):
     for verb in ("alarms", "trail", "search"):
         assert f"`/rtb {verb}`" in text
     usage = answer_text(await slack.ask("help search"))
-    assert "/rtb search <service> <text>… [--env env] [--since 1h] [--level error]" in usage
+    assert "/rtb search <service> [<text>…] [--env env] [--since 1h] [--level error]" in usage
 
 
 async def test_alarms_end_to_end(slack, runtime, fake_aws):
@@ -469,7 +469,6 @@ async def test_search_preview_of_an_env(slack, fake_aws):
     ("command", "expected"),
     [
         ("search billing x", "not a valid <service>: must be one of: webhook-listener"),
-        ("search workflow-engine", "Missing <text>"),
         ("search workflow-engine " + "x" * 201, "must be at most 200 characters"),
         ("search workflow-engine x --limit 0", "not a valid --limit: must be between 1 and 200"),
         ("search workflow-engine x --level loud", "not a valid --level: must be one of: trace"),
@@ -480,6 +479,15 @@ async def test_search_preview_of_an_env(slack, fake_aws):
 async def test_search_bad_input(slack, command, expected):
     answer = await slack.ask(command)
     assert expected in answer_text(answer) and answer["response_type"] == "ephemeral"
+
+
+async def test_search_without_text_is_every_line_at_the_level(slack, fake_aws):
+    """An incident's "recent error lines" (handlers.incident_playbooks): a level, no text."""
+    fake_aws.add_log_line("/rtb-ai-hub/workflow-engine", pino("job exploded"))
+    fake_aws.add_log_line("/rtb-ai-hub/workflow-engine", pino("job done", level="info"))
+    text = answer_text(await slack.ask("search workflow-engine --level error"))
+    assert "*1 line*" in text and "job exploded" in text and "job done" not in text
+    assert "matching" not in text and "level error" in text
 
 
 async def test_search_throttled_names_the_backend(slack, fake_aws):

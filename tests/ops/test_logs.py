@@ -72,6 +72,16 @@ def test_query_shape_with_every_option():
     )
 
 
+def test_query_without_text_filters_on_the_level_only():
+    query = logs.build_query("", level="error", env=None, limit=20)
+    assert '| filter level = "error"\n' in query and "msg like" not in query
+    assert InsightsQuery.parse(logs.build_query("", level=None, env=None, limit=5)).commands == (
+        "fields",
+        "sort",
+        "limit",
+    )
+
+
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_text_stays_one_string_literal(text):
     query = logs.build_query(text, level="error", env=None, limit=20)

@@ -1,0 +1,250 @@
+"""The incident card's buttons: Acknowledge, Investigate, the alarm's actions, Resolve.
+
+Acknowledge and Resolve change the record (handlers.incident_records says who may). The others:
+- **Investigate**: anyone who may use the bot (reads are allowed everywhere, §1 "read first").
+  It runs the alarm's playbook (handlers.incident_playbooks) as the clicker, each command's
+  answer posted in the card's thread. Two clicks run it twice: it reads, it changes nothing.
+- **An action** (pause the queue, scale, roll back): the `/rtb` command it stands for, run as the
+  clicker through the command table, hence the same policy gate and approval flow (a reason form,
+  a lead's approval, "are you sure?") as when typed. The answer goes to the clicker; what the
+  gate decided goes to the timeline. The command is rebuilt from the incident, never read from
+  the button.
+- **Resolve** opens a note form at once (Slack's trigger lasts 3 s); the role is checked when
+  the note is submitted.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from approvals.outcomes import (
+    ApprovalRequested,
+    ConfirmNeeded,
+    GateOutcome,
+    Ran,
+    ReasonNeeded,
+    Refused,
+)
+from handlers.context import CommandCall, Deps
+from handlers.incident_playbooks import Playbook, action_for
+from handlers.incident_records import (
+    acknowledge,
+    find_incident,
+    playbook_of,
+    record,
+    resolve,
+    role_of,
+    store_of,
+    subject_of,
+)
+from handlers.listeners import ack_then
+from handlers.parse import parse
+from handlers.render.incident_timeline import (
+    ACK_ACTION,
+    CHANGE_ACTION,
+    INVESTIGATE_ACTION,
+    NOTE_BLOCK,
+    NOTE_INPUT,
+    RESOLVE_ACTION,
+    RESOLVE_CALLBACK,
+    render_resolve_modal,
+)
+from handlers.render.message import Message, context, simple
+from handlers.replies import post_privately, reply_privately
+from handlers.slash import answer
+from handlers.table import TABLE
+from ops.incident_links import draft_digest
+from ops.incidents import Incident, IncidentEvent
+
+log = structlog.get_logger(__name__)
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ACK_ACTION)(_button(lambda c: acknowledge(c.deps, c.incident_id, c.user)))
+    app.action(INVESTIGATE_ACTION)(_button(investigate))
+    app.action(re.compile(rf"^{re.escape(CHANGE_ACTION)}\..+$"))(_button(run_action))
+    app.action(RESOLVE_ACTION)(_button(open_resolve_form))
+    app.view(RESOLVE_CALLBACK)(on_resolve_submitted)
+
+
+# -- plumbing shared by the buttons ----------------------------------------------------------
+
+
+class Click:
+    """One click on a card button, as the handlers need it."""
+
+    def __init__(
+        self, deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        self.deps, self.body, self.respond, self.client = deps, body, respond, client
+        self.correlation_id = uuid.uuid4().hex[:12]
+        self.user = str((body.get("user") or {}).get("id", ""))
+        self.channel = str((body.get("channel") or {}).get("id", ""))
+        self.trigger_id = str(body.get("trigger_id", ""))
+        value = str(((body.get("actions") or [{}])[0]).get("value", ""))[:120]
+        self.incident_id, _, self.key = value.partition("|")
+
+
+def _button(handle: Callable[[Click], Awaitable[Message]]) -> Any:
+    async def work(
+        deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        click = Click(deps, body, respond, client)
+        with structlog.contextvars.bound_contextvars(
+            user=click.user, incident=click.incident_id, correlation_id=click.correlation_id
+        ):
+            message = await answer(deps, lambda: handle(click), click.correlation_id)
+            if message.text:
+                await reply_privately(respond, client, click.channel, click.user, message)
+
+    return ack_then(work, name=lambda _: "incident click")
+
+
+# -- Investigate -----------------------------------------------------------------------------
+
+
+async def investigate(click: Click) -> Message:
+    deps = click.deps
+    incident = await find_incident(deps, click.incident_id)
+    if await role_of(deps, click.user) == "none":
+        return simple("Only members of the team can use the bot.", ephemeral=True)
+    book = playbook_of(deps, incident)
+    detail = {"type": "investigate", "commands": list(book.reads)}
+    event = await store_of(deps).add_event(incident.id, "action", click.user, detail)
+    await record(deps, incident, event)
+    deps.tasks.spawn(_run_reads(click, incident, book, event), name="incident investigate")
+    lines = ", ".join(f"`/rtb {line}`" for line in book.reads)
+    return simple(f":mag: Running {lines}: the answers go to the card's thread.", ephemeral=True)
+
+
+async def _run_reads(
+    click: Click, incident: Incident, book: Playbook, event: IncidentEvent
+) -> None:
+    deps, push = click.deps, click.deps.require_push()
+    async with deps.tasks.slot():  # heavy reads take their turn, like typed ones
+        for number, line in enumerate(book.reads):
+            message = await answer(deps, _reader(click, line), click.correlation_id)
+            blocks = [
+                context(f"`/rtb {line}` for <@{click.user}>").to_dict(),
+                *message.blocks_json(),
+            ]
+            key = f"{incident.card_key}:investigate:{event.id}:{number}"
+            await push.outbox.enqueue(
+                incident.channel, blocks[:50], message.text, key, thread_key=incident.card_key
+            )
+            push.sender.nudge()
+
+
+def _reader(click: Click, line: str) -> Callable[[], Awaitable[Message]]:
+    return lambda: _run_line(click, line)
+
+
+async def _run_line(click: Click, line: str, outcomes: list[Any] | None = None) -> Message:
+    """`line` as if the clicker had typed `/rtb <line>` where the card is."""
+    parsed = parse(line, TABLE)
+    call = CommandCall(
+        click.deps,
+        click.user,
+        click.channel,
+        parsed.values,
+        click.correlation_id,
+        TABLE,
+        trigger_id=click.trigger_id,
+        client=click.client,
+        respond=click.respond,
+        gate_outcomes=outcomes,
+    )
+    return await parsed.command.run(call)
+
+
+# -- isolate / recover -----------------------------------------------------------------------
+
+
+async def run_action(click: Click) -> Message:
+    deps = click.deps
+    incident = await find_incident(deps, click.incident_id)
+    action = action_for(subject_of(incident), deps.config.hub.queues, click.key)
+    if action is None:
+        return simple("That action is not one this incident offers.", ephemeral=True)
+    if not incident.is_open:
+        return simple(
+            f"{incident.id} is resolved; if it is still needed, run `/rtb {action.line}`.",
+            ephemeral=True,
+        )
+    outcomes: list[GateOutcome] = []
+    try:
+        message = await _run_line(click, action.line, outcomes)
+    finally:
+        detail = {"type": "change", "command": action.line, **gate_detail(outcomes)}
+        event = await store_of(deps).add_event(incident.id, "action", click.user, detail)
+        await record(deps, incident, event)
+    return message
+
+
+def gate_detail(outcomes: list[GateOutcome]) -> dict[str, Any]:
+    """What the gate decided, as the timeline keeps it (data: the words are the renderer's)."""
+    if not outcomes:
+        return {"outcome": "failed"}
+    outcome = outcomes[-1]
+    if isinstance(outcome, Ran):
+        return {"outcome": "ran", "status": outcome.run.status}
+    if isinstance(outcome, Refused):
+        return {"outcome": "refused", "rule": outcome.decision.reason}
+    if isinstance(outcome, ApprovalRequested):
+        return {"outcome": "approval", "request": outcome.request.id}
+    if isinstance(outcome, ReasonNeeded):  # the request, once made, is found by this
+        return {"outcome": "reason", "draft": draft_digest(outcome.token)}
+    if isinstance(outcome, ConfirmNeeded):
+        return {"outcome": "confirm"}
+    return {"outcome": "failed"}
+
+
+# -- Resolve ---------------------------------------------------------------------------------
+
+
+async def open_resolve_form(click: Click) -> Message:
+    """The note form opens first (the trigger id lasts 3 s); the role is checked on submit."""
+    deps = click.deps
+    incident = await find_incident(deps, click.incident_id)
+    if not incident.is_open:
+        return simple(f"{incident.id} is resolved already.", ephemeral=True)
+    try:
+        await click.client.views_open(
+            trigger_id=click.trigger_id, view=render_resolve_modal(incident).to_dict()
+        )
+    except Exception:  # expired_trigger_id: the click waited too long
+        log.warning("could not open the resolve form", exc_info=True)
+        return simple(
+            f"The form did not open (Slack allows 3 s). Click *Resolve* again, or "
+            f"`/rtb incident {incident.id} resolve <note>`.",
+            ephemeral=True,
+        )
+    return Message(text="")
+
+
+async def on_resolve_submitted(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    await ack()  # closes the modal; the outcome arrives as a message
+    deps: Deps = context["deps"]
+    deps.tasks.spawn(run_resolve_submitted(deps, body, client), name="incident resolve")
+
+
+async def run_resolve_submitted(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> None:
+    correlation_id = uuid.uuid4().hex[:12]
+    user = str((body.get("user") or {}).get("id", ""))
+    view = body.get("view") or {}
+    incident_id = str(view.get("private_metadata", ""))[:40]
+    values = (view.get("state") or {}).get("values") or {}
+    note = str(((values.get(NOTE_BLOCK) or {}).get(NOTE_INPUT) or {}).get("value") or "")
+    with structlog.contextvars.bound_contextvars(user=user, correlation_id=correlation_id):
+        message = await answer(deps, lambda: resolve(deps, incident_id, user, note), correlation_id)
+        if message.text:
+            await post_privately(client, None, user, message)
