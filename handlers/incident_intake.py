@@ -39,6 +39,7 @@ from ops.errors import BackendUnavailable
 from ops.incident_routes import channel_for, env_of
 from ops.incidents import Applied, IncidentHook, IncidentStore, Transition
 from ops.outbox import Outbox
+from ops.waiting_metric import bot_owns_alarm
 
 log = structlog.get_logger(__name__)
 
@@ -160,6 +161,8 @@ class AlarmIntake:
         except UnreadableMessage as exc:
             return await self._unreadable(message, exc.code)
         change = notification.change
+        if bot_owns_alarm(self.config, change.alarm_name):
+            return await self._left_to_the_bot(message, change.alarm_name)
         applied = await self.store.apply(
             notification,
             env=env_of(self.config, change.account),
@@ -177,6 +180,14 @@ class AlarmIntake:
             incident=applied.incident.id if applied.incident else None,
         )
         return applied.outcome
+
+    async def _left_to_the_bot(self, message: QueueMessage, alarm: str) -> str:
+        """The bot's own threshold alert covers what this alarm watches
+        (`threshold_alerts.owners`): no card, so the two never both alert."""
+        if not await self._delete(message):
+            return "undeleted"
+        log.info("alarm left to the bot's threshold alert", alarm=alarm)
+        return "owned by the bot"
 
     async def _delete(self, message: QueueMessage) -> bool:
         """False when SQS refused the delete (e.g. another replica's receive replaced the

@@ -416,6 +416,10 @@ IndicatorName = Literal[
 IndicatorOwner = Literal["bot", "cloudwatch"]
 
 
+def _default_owners() -> dict[IndicatorName, IndicatorOwner]:
+    return {"waiting_jobs": "cloudwatch"}
+
+
 class ThresholdAlerts(Strict):
     """The bot watching the five §3.1 indicators (`handlers/threshold_jobs.py`) and the
     `RTBHub/BullMQ` `WaitingJobs` metric it publishes for the runbook's alarm."""
@@ -438,10 +442,13 @@ class ThresholdAlerts(Strict):
         24.0, gt=0, le=24 * 7, description="Still over after this long: one reminder a period."
     )
     owners: dict[IndicatorName, IndicatorOwner] = Field(
-        default_factory=dict,
-        description="Who alerts for an indicator: bot (default for any not listed) or "
-        "cloudwatch (a CloudWatch alarm reaching the bot through the incident intake owns it; "
-        "the evaluator stays silent on it), so the two never both alert.",
+        default_factory=_default_owners,
+        description="Who alerts for an indicator: bot (for any not listed) or cloudwatch (a "
+        "CloudWatch alarm reaching the bot through the incident intake owns it; the evaluator "
+        "stays silent on it), so the two never both alert. Default: waiting jobs belong to the "
+        "runbook's own alarm (rtb-hub-bullmq-queue-depth → SNS → an incident card, where the "
+        "backlog is worked; the bot publishes the WaitingJobs metric it needs), the other four "
+        "to the bot.",
     )
     alarms: dict[IndicatorName, tuple[str, ...]] = Field(
         default_factory=dict,

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from bullmq import Queue
 
 from handlers.threshold_jobs import PassResult, evaluate
+from ops.waiting_metric import ALARM_PREFIX, alarm_name, publish_waiting_jobs
 from sandbox.seed_queues import PREFIX, job_data
 from sandbox.verbs import Verb, VerbContext
 
@@ -37,10 +38,31 @@ async def add_jobs(context: VerbContext, words: list[str]) -> str:
     waiting = await add_waiting_jobs(context.stack.redis.url, queue, int(count))
     passes = await evaluation_passes(context)
     consecutive = context.runtime.deps.config.threshold_alerts.consecutive
-    return (
+    said = (
         f"added {count} waiting jobs to {queue} ({waiting} waiting there now); ran {consecutive}"
         f" evaluation passes back to back, as the scheduler would a period apart: "
         f"{describe_passes(passes)}"
+    )
+    return said + await _cloudwatch_side(context, queue, waiting)
+
+
+async def _cloudwatch_side(context: VerbContext, queue: str, waiting: int) -> str:
+    """Waiting jobs owned by the runbook's CloudWatch alarm (the default): the bot publishes
+    the metric the alarm reads; the alarm itself is CloudWatch's to raise (moto does not)."""
+    deps = context.runtime.deps
+    if deps.config.threshold_alerts.owner("waiting_jobs") != "cloudwatch":
+        return ""
+    published = await publish_waiting_jobs(deps.backends, deps.require_push().clock())
+    over = waiting > deps.config.thresholds.waiting_jobs
+    return (
+        f"\nWaiting jobs belong to CloudWatch's alarm here (threshold_alerts.owners): the bot "
+        f"published RTBHub/BullMQ WaitingJobs ({queue} {waiting}, total {published.total})"
+        + (
+            f"; CloudWatch would now turn `{alarm_name(queue)}` to ALARM — "
+            f"`/sandbox alarm {ALARM_PREFIX} ALARM` shows the incident card it brings."
+            if over
+            else "."
+        )
     )
 
 

@@ -27,11 +27,12 @@ def test_jobs_verb_shows_the_waiting_jobs_alert_once():
     assert (
         "added 80 waiting jobs to pr-review-queue (83 waiting there now); ran 2 evaluation" in out
     )
-    alert = "BullMQ waiting jobs (busiest queue) is over its threshold: `83` (threshold 50)"
-    assert out.count(alert) == 1
-    assert "pr-review-queue 83 · jira-queue 55 · preview-queue" in out
+    # waiting jobs belong to the runbook's CloudWatch alarm by default: the metric, no bot alert
+    assert "BullMQ waiting jobs (busiest queue) is over its threshold" not in out
+    assert "the bot published RTBHub/BullMQ WaitingJobs (pr-review-queue 83, total " in out
+    assert "CloudWatch would now turn `rtb-hub-bullmq-queue-depth-pr-review-queue` to ALARM" in out
     assert "added 5 waiting jobs to pr-review-queue (88 waiting there now)" in out
-    assert "already alerting: " in out and "waiting_jobs" in out.split("(88 waiting")[1]
+    assert "already alerting: " in out and "error_rate" in out.split("(88 waiting")[1]
     assert (
         "no queue `nope` here; the bot watches: jira-queue, pr-review-queue, preview-queue" in out
     )

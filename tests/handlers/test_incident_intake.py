@@ -445,3 +445,13 @@ async def test_an_alarm_the_runbook_pages_on_is_triggered_and_resolved_in_pagerd
     finally:
         pagerduty.stop()
     assert sent == [("trigger", "rtb-incident-INC-0001"), ("resolve", "rtb-incident-INC-0001")]
+
+
+async def test_an_alarm_the_bot_itself_alerts_on_is_left_to_the_bot(
+    world, bot_db, replicas, fake_slack
+):
+    replica = replicas(bot_db, threshold_alerts={"owners": {}})  # the bot owns waiting jobs
+    world.publish(alarm_message(QUEUE_DEPTH, "ALARM", at=T0, value=412.0))
+    assert await drain(replica) == ["owned by the bot"]
+    await deliver(replica, fake_slack)
+    assert cards(fake_slack) == [] and world.waiting() == 0  # deleted, no second alert

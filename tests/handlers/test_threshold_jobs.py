@@ -48,9 +48,12 @@ def clock():
 
 @pytest.fixture
 async def start_replicas(bot_settings, clock):
+    """Replicas where the bot owns all five indicators (waiting jobs is the example here;
+    by default it belongs to the runbook's CloudWatch alarm)."""
     started = []
+    bot_owns_all = with_thresholds(bot_settings, owners={})
 
-    async def start(*names, settings=bot_settings):
+    async def start(*names, settings=bot_owns_all):
         for name in names:
             rt = create_runtime(settings, retries=0, clock=clock, replica=f"pod-{name}")
             await rt.start()

@@ -13,12 +13,15 @@ def config(**threshold_alerts):
     return Config.model_validate({**BASE, "threshold_alerts": threshold_alerts})
 
 
-def test_the_bot_owns_every_indicator_unless_told_otherwise():
+def test_waiting_jobs_belong_to_the_runbooks_alarm_and_the_rest_to_the_bot_by_default():
     default = config()
-    assert {default.threshold_alerts.owner(k) for k in ("waiting_jobs", "error_rate")} == {"bot"}
+    assert default.threshold_alerts.owner("waiting_jobs") == "cloudwatch"
+    assert {default.threshold_alerts.owner(k) for k in ("error_rate", "webhook_p99")} == {"bot"}
     for name in ("rtb-hub-bullmq-queue-depth-jira-queue", "rtb-hub-bullmq-queue-depth"):
         assert indicator_of_alarm(default, name) == "waiting_jobs"
-        assert bot_owns_alarm(default, name)  # the intake leaves it: the bot alerts
+        assert not bot_owns_alarm(default, name)  # the intake cards it: the alarm alerts
+    bot_owns_all = config(owners={})
+    assert bot_owns_alarm(bot_owns_all, "rtb-hub-bullmq-queue-depth")  # the intake leaves it
     assert indicator_of_alarm(default, "rtb-hub-prd-5xx") is None
     assert not bot_owns_alarm(default, "rtb-hub-prd-5xx")  # an alarm the bot does not watch
 
