@@ -28,6 +28,7 @@ import structlog
 from approvals.escalation import Claimed, Escalations
 from approvals.requests import ApprovalRequest
 from handlers.context import Deps
+from handlers.incident_followups import request_escalated
 from handlers.render.escalation import page_summary, render_escalation_dm
 from handlers.scheduled import JobContext, JobResult, ScheduledJob
 from ops.outbox import Outbox
@@ -97,6 +98,9 @@ async def _finish(ctx: JobContext, escalations: Escalations, claimed: Claimed) -
     if claimed.paging:
         await _page(ctx, escalations, claimed, link)
     await redraw_card(ctx.deps, escalations, request.id)
+    await request_escalated(
+        ctx.deps, request, claimed.leads
+    )  # asked from an incident: its timeline
     return keys
 
 

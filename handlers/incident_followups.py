@@ -9,6 +9,7 @@ change, the timeline only points at them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -18,6 +19,7 @@ from approvals.requests import ApprovalRequest
 from handlers.context import Deps
 from handlers.incident_records import record, store_of
 from ops.incident_links import draft_digest, incident_linked
+from ops.incidents import EventKind
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +42,13 @@ async def request_decided(deps: Deps, outcome: DecisionOutcome) -> None:
     await _follow(deps, "request", request.id, detail.get("by"), detail)
 
 
+async def request_escalated(deps: Deps, request: ApprovalRequest, leads: Sequence[str]) -> None:
+    """Nobody decided in time and the leads were DMed (and the on-call paged): the incident
+    the request came from says so in its timeline ("Escalated to @lead1, @lead2")."""
+    detail = {"type": "approval", "request": request.id, "to": list(leads)}
+    await _follow(deps, "request", request.id, None, detail, kind="escalated")
+
+
 def decided_detail(request: ApprovalRequest) -> dict[str, Any]:
     decision = request.status if request.status in ("rejected", "cancelled") else "approved"
     detail: dict[str, Any] = {"type": "approval", "request": request.id, "decision": decision}
@@ -52,7 +61,13 @@ def decided_detail(request: ApprovalRequest) -> dict[str, Any]:
 
 
 async def _follow(
-    deps: Deps, field: str, value: str, actor: str | None, detail: dict[str, Any]
+    deps: Deps,
+    field: str,
+    value: str,
+    actor: str | None,
+    detail: dict[str, Any],
+    *,
+    kind: EventKind = "action",
 ) -> None:
     try:
         incident_id = await incident_linked(deps.backends.db, field, value)
@@ -62,7 +77,7 @@ async def _follow(
         incident = await store.get(incident_id)
         if incident is None:
             return
-        event = await store.add_event(incident_id, "action", actor, detail)
+        event = await store.add_event(incident_id, kind, actor, detail)
         await record(deps, incident, event)
     except Exception:
         log.exception("could not follow an approval into its incident", request=detail["request"])

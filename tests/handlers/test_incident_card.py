@@ -19,6 +19,7 @@ from bullmq import Queue
 from bot.app import create_runtime
 from handlers.incident_cards import show_card
 from handlers.incident_records import card_actions
+from handlers.jobs import JOBS
 from handlers.render.approvals import REASON_BLOCK, REASON_CALLBACK, REASON_INPUT
 from handlers.render.incident_timeline import (
     ACK_ACTION,
@@ -29,6 +30,7 @@ from handlers.render.incident_timeline import (
     RESOLVE_ACTION,
     RESOLVE_CALLBACK,
 )
+from handlers.scheduled import fire_job
 from ops.alarm_notifications import AlarmChange, AlarmMetric, AlarmNotification
 from ops.incidents import IncidentStore
 from tests.approvals.support import (
@@ -265,6 +267,12 @@ async def test_a_prd_action_from_the_card_asks_a_lead_exactly_as_the_command(
     assert f"Approval `{request}` requested of the team leads" in "\n".join(
         thread_texts(fake_slack)
     )
+    await runtime.backends.db.execute(  # nobody decided for 11 minutes: escalated
+        "UPDATE rtb_bot.approval_requests SET created_at = now() - interval '11 minutes'", ()
+    )
+    await fire_job(runtime.deps, runtime.deps.push, JOBS["approval-escalation"])
+    await deliver(runtime)
+    assert "Escalated to <@ULEAD1>, <@ULEAD2>" in "\n".join(thread_texts(fake_slack))
     said = await click_card(slack, request, user="UOPERATOR1")  # not a lead: refused
     assert replicas(kube["prd"], "preview-proj-7", "app") == 2 and said
     await click_card(slack, request, user="ULEAD1")
