@@ -12,8 +12,8 @@ from typing import Any
 
 import boto3
 
-QUEUE_NAME = "rtb-bot-alarms"
-DEAD_LETTER_QUEUE_NAME = "rtb-bot-alarms-dlq"
+QUEUE_NAME = "rtb-ops-bot-alarms"
+DEAD_LETTER_QUEUE_NAME = "rtb-ops-bot-alarms-dlq"
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,8 @@ READS = [
     "/rtb policy",
     "/rtb approvals",
     "/rtb audit",
+    "/rtb incidents",
+    "/rtb incident 1",
 ]
 CHANGES = [
     "/as lead1",

@@ -88,6 +88,11 @@ def test_every_grant_is_an_action_the_bot_calls_on_what_the_runbook_names() -> N
         "rtb-ops-bot-alarms-dlq",
     }
     assert "sqs:SendMessage" not in actions(queues) and "sqs:PurgeQueue" not in actions(queues)
+    dead_letters = granted["AlarmIntakeMovesUnreadableMessagesToTheDlqOnly"]
+    assert actions(dead_letters) == {"sqs:SendMessage"}  # ops/backends/sqs.move_to_dead_letters
+    assert resources(dead_letters) == {
+        "arn:aws:sqs:ap-northeast-2:111111111111:rtb-ops-bot-alarms-dlq"
+    }
     # the only grants on every resource are of actions that have no resource level
     everywhere = {a for s in granted.values() if resources(s) == {"*"} for a in actions(s)}
     assert everywhere == {
