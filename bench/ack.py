@@ -109,6 +109,7 @@ def run_backends(sandbox: bool = False) -> int:
     from sandbox.servers import MotoServer, PostgresServer, RedisServer
 
     logging.disable(logging.WARNING)
+    private_stdout()
     if sandbox:
         return serve_backends(*sandbox_backends())
     with contextlib.ExitStack() as stack:
@@ -124,6 +125,7 @@ def run_backends(sandbox: bool = False) -> int:
             "database_url": bot_db,
             "hub_database_url": hub_db,
             "aws_endpoint": moto.url,
+            "oam_endpoint": oam_fake(stack, moto.url),
             "kube": {env: server.url for env, server in kube.items()},
             "slack_api_url": slack.base_url,
         }
@@ -138,6 +140,23 @@ def sandbox_backends() -> tuple[dict[str, Any], Any]:
     stack = SandboxStack(queue_traffic=False).start()
     atexit.register(stack.stop)
     return {"sandbox_environ": stack.environ}, stack.slack
+
+
+def private_stdout() -> None:
+    """This process's stdout is the protocol's alone: whatever else writes to fd 1 (a server
+    child inheriting it, e.g. moto's "Unable to find appropriate backend" lines) goes to
+    stderr, the backends log."""
+    protocol = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = protocol
+
+
+def oam_fake(stack: contextlib.ExitStack, moto_url: str) -> str:
+    """The fake AWS in front of moto, for CloudWatch OAM only (stg and prd linked to int)."""
+    from sandbox.fake_aws import FakeAws
+
+    links = {ENVS["int"]: (ENVS["stg"], ENVS["prd"])}
+    return stack.enter_context(FakeAws(upstream=moto_url, oam_links=links)).url
 
 
 def serve_backends(addresses: dict[str, Any], slack: Any) -> int:
@@ -272,7 +291,15 @@ def write_config(workdir: Path, addresses: dict[str, Any]) -> Path:
             "viewers": {"users": ["UVIEWER1"]},
         },
         "hub": {"queues": ["jira-queue", "pr-review-queue"]},
-        "aws": {"endpoint_url": addresses["aws_endpoint"]},
+        "aws": {
+            "endpoint_url": addresses["aws_endpoint"],
+            # moto has no CloudWatch OAM: /rtb ping's link check asks the fake AWS
+            **(
+                {"service_endpoints": {"oam": addresses["oam_endpoint"]}}
+                if addresses.get("oam_endpoint")
+                else {}
+            ),
+        },
         "slack_api_url": addresses["slack_api_url"],
     }
     path = workdir / "config.yml"

@@ -120,6 +120,7 @@ def run_backends() -> int:
     from sandbox.servers import MotoServer, PostgresServer, RedisServer
 
     logging.disable(logging.WARNING)
+    ack.private_stdout()
     with contextlib.ExitStack() as stack:
         redis = stack.enter_context(RedisServer())
         postgres = stack.enter_context(PostgresServer())
@@ -141,6 +142,7 @@ def run_backends() -> int:
             "database_url": bot_db,
             "hub_database_url": hub_db,
             "aws_endpoint": moto.url,
+            "oam_endpoint": ack.oam_fake(stack, moto.url),
             "kube": {env: server.url for env, server in kube.items()},
             "slack_api_url": slack.base_url,
         }
