@@ -125,6 +125,9 @@ def run_backends() -> int:
         redis = stack.enter_context(RedisServer())
         postgres = stack.enter_context(PostgresServer())
         bot_db = postgres.create_database("rtb_bot")
+        # the bot without the watchers has a database of its own: sharing one, the first bot
+        # started ran the catch-up of every push job and the second found them claimed
+        bot_db_nowatch = postgres.create_database("rtb_bot_nowatch")
         hub_db = postgres.create_database("rtb_hub")
         moto = stack.enter_context(MotoServer())
         kube = {env: stack.enter_context(FakeKubeServer()) for env in ack.ENVS}
@@ -140,6 +143,7 @@ def run_backends() -> int:
         addresses = {
             "redis_url": redis.url,
             "database_url": bot_db,
+            "database_url_nowatch": bot_db_nowatch,
             "hub_database_url": hub_db,
             "aws_endpoint": moto.url,
             "oam_endpoint": ack.oam_fake(stack, moto.url),
@@ -198,7 +202,10 @@ def start_bot(workdir: Path, backends: Backends, watching: bool) -> ack.Served:
     raw["pod_watch"] = {"enabled": watching}
     config = workdir / f"config-{'watch' if watching else 'nowatch'}.yml"
     config.write_text(yaml.safe_dump(raw, sort_keys=False))
-    env = ack.bot_environ(config, backends.addresses)
+    addresses = dict(backends.addresses)
+    if not watching:
+        addresses["database_url"] = addresses["database_url_nowatch"]
+    env = ack.bot_environ(config, addresses)
     command = [*ack.rtb_bot_command(), "serve", "--http", "--host", ack.LOOPBACK]
     log = workdir / f"bot-{'watch' if watching else 'nowatch'}.log"
     served, started = ack.spawn(command, env, log)
