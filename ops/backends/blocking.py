@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
@@ -33,17 +33,7 @@ class BlockingCalls:
     ) -> T:
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
-        try:
-            return await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            raise BackendUnavailable(backend, f"timed out after {timeout:g} s") from None
-        except BackendUnavailable:
-            raise
-        except Exception as exc:
-            reason = describe_failure(exc)
-            if reason is None:
-                raise
-            raise BackendUnavailable(backend, reason) from exc
+        return await _answer(backend, timeout, future)
 
     async def run_detached(
         self, backend: str, timeout: float, fn: Callable[[], T], *, name: str
@@ -72,17 +62,7 @@ class BlockingCalls:
                 loop.call_soon_threadsafe(settle, lambda: future.set_result(result))
 
         threading.Thread(target=work, name=name, daemon=True).start()
-        try:
-            return await asyncio.wait_for(future, timeout)
-        except TimeoutError:
-            raise BackendUnavailable(backend, f"timed out after {timeout:g} s") from None
-        except BackendUnavailable:
-            raise
-        except Exception as exc:
-            reason = describe_failure(exc)
-            if reason is None:
-                raise
-            raise BackendUnavailable(backend, reason) from exc
+        return await _answer(backend, timeout, future)
 
     async def untimed(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Local work in the pool with no backend's timeout (loading a module on first use):
@@ -92,3 +72,19 @@ class BlockingCalls:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _answer(backend: str, timeout: float, future: Awaitable[T]) -> T:
+    """The call's result within `timeout`; a timeout or a failure we can describe becomes
+    BackendUnavailable naming `backend` (never the exception's text)."""
+    try:
+        return await asyncio.wait_for(future, timeout)
+    except TimeoutError:
+        raise BackendUnavailable(backend, f"timed out after {timeout:g} s") from None
+    except BackendUnavailable:
+        raise
+    except Exception as exc:
+        reason = describe_failure(exc)
+        if reason is None:
+            raise
+        raise BackendUnavailable(backend, reason) from exc
