@@ -22,19 +22,11 @@ from botocore.signers import RequestSigner
 
 from ops.backends.aws import BOT, Actor, AwsSessions
 from ops.backends.blocking import LIBRARY_TIMEOUT_SLACK_SECONDS, BlockingCalls
+from ops.backends.kube_routes import Request, Route, request_for
 from ops.config import Config, EnvName
 from ops.errors import UserError
 
 _TOKEN_LIFETIME_SECONDS = 14 * 60  # EKS accepts a token for 15 minutes; refresh before
-# Looked up by name on first use: the kubernetes package loads its API classes (and ~300 model
-# modules with them) lazily, and touching them all at import costs ~28 MB and ~0.5 s of start.
-_APIS = {
-    "core": "CoreV1Api",
-    "apps": "AppsV1Api",
-    "auth": "AuthorizationV1Api",
-    "custom": "CustomObjectsApi",
-    "version": "VersionApi",
-}
 
 
 def eks_token(sts: Any, session: Any, cluster: str, region: str) -> str:
@@ -73,7 +65,6 @@ class Kube:
         self._clients: dict[tuple[str, Actor], k8s.ApiClient] = {}
         self._lock = threading.Lock()
         self._build_locks: dict[tuple[str, Actor], threading.Lock] = {}
-        self._api_classes: dict[str, Any] = {}
 
     async def call(
         self,
@@ -85,68 +76,45 @@ class Kube:
         timeout: float | None = None,
         **kwargs: Any,
     ) -> Any:
+        """The operation the generated client names `method` (ops.backends.kube_routes), sent
+        through the env's `ApiClient`; the server's JSON (a str for a log)."""
         limit = timeout or self._config.timeouts.backend_seconds
-        api_class = await self._api_class(api)
+        request = request_for(api, method, kwargs)
         return await self._blocking.run(
-            f"kubernetes {env}",
-            limit,
-            self._call_blocking,
-            env,
-            api_class,
-            method,
-            actor,
-            limit,
-            kwargs,
+            f"kubernetes {env}", limit, self._send_blocking, env, request, actor, limit
         )
-
-    async def _api_class(self, api: str) -> Any:
-        """The API class, loaded on first use outside the call's timeout: `CoreV1Api` is a
-        30,000-line module (1.2 s to load at a load average of 6 on 2 cores), none of it the
-        cluster's time — inside the timeout it made a first call "not answering"."""
-        found = self._api_classes.get(api)
-        if found is None:
-            found = await self._blocking.untimed(getattr, k8s, _APIS[api])
-            self._api_classes[api] = found
-        return found
-
-    def _call_blocking(
-        self,
-        env: EnvName,
-        api_class: Any,
-        method: str,
-        actor: Actor,
-        limit: float,
-        kwargs: dict[str, Any],
-    ) -> Any:
-        client = self.client(env, actor)
-        timeout = limit + LIBRARY_TIMEOUT_SLACK_SECONDS
-        result = getattr(api_class(client), method)(**kwargs, _request_timeout=timeout)
-        return client.sanitize_for_serialization(result)
 
     async def get_json(
         self, env: EnvName, path: str, *, actor: Actor = BOT, timeout: float | None = None
     ) -> Any:
-        """GET an API path (`/apis/apps/v1/namespaces/…`) as plain JSON, through the official
-        ApiClient but without a typed API class: the sampler reads two objects every minute and
-        would otherwise load AppsV1Api, CustomObjectsApi and the models they deserialize into
-        (+5 MB PSS for good, measured in bench/digest_weekly.py). Errors are the same
-        ApiException as `call`'s."""
+        """GET an API path (`/apis/apps/v1/namespaces/…`) as plain JSON (the sampler reads two
+        objects every minute by path). Errors are the same ApiException as `call`'s."""
         limit = timeout or self._config.timeouts.backend_seconds
+        request = Request(Route("GET", path), {}, [], None)
         return await self._blocking.run(
-            f"kubernetes {env}", limit, self._get_blocking, env, path, actor, limit
+            f"kubernetes {env}", limit, self._send_blocking, env, request, actor, limit
         )
 
-    def _get_blocking(self, env: EnvName, path: str, actor: Actor, limit: float) -> Any:
+    def _send_blocking(self, env: EnvName, request: Request, actor: Actor, limit: float) -> Any:
         client = self.client(env, actor)
-        request = client.param_serialize(
-            "GET",
-            path,
-            header_params={"Accept": "application/json"},
+        route = request.route
+        headers = {"Accept": route.accept}
+        if route.content_type is not None:
+            headers["Content-Type"] = route.content_type
+        serialized = client.param_serialize(
+            route.verb,
+            route.path,
+            path_params=request.path_params,
+            query_params=request.query,
+            header_params=headers,
+            body=request.body,
             auth_settings=["BearerToken"],
         )
-        response = client.call_api(*request, _request_timeout=limit + LIBRARY_TIMEOUT_SLACK_SECONDS)
+        response = client.call_api(
+            *serialized, _request_timeout=limit + LIBRARY_TIMEOUT_SLACK_SECONDS
+        )
         response.read()
-        return client.response_deserialize(response, {"200": "object"}).data
+        return client.response_deserialize(response, {"2XX": route.returns}).data
 
     def client(self, env: EnvName, actor: Actor = BOT) -> k8s.ApiClient:
         """The cached client for (env, actor); calls arriving together build it once (building
