@@ -26,8 +26,8 @@ async def run_spec(backends: Backends, spec: MutationSpec, actor: Actor) -> RunR
     try:
         result = await spec.execute(backends, actor)
     except BackendUnavailable as exc:
-        # The server answered with an error: nothing was applied. No answer: it may have been.
-        status: RunStatus = "failed" if exc.reason.startswith("HTTP ") else "unknown"
+        # The backend refused: nothing was applied. No answer, a timeout, a 5xx: it may have been.
+        status: RunStatus = "failed" if exc.refused else "unknown"
         return RunResult(status, {"error": f"{exc.backend}: {exc.reason}"})
     except UserError as exc:
         return RunResult("failed", {"error": exc.message})

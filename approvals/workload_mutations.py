@@ -74,7 +74,7 @@ async def no_clear_answer(
         now = f"{revision}{_replicas(state.replicas)} ({describe_images(dict(state.images))})"
     except (BackendUnavailable, UserError):
         now = "unknown (it could not be read either)"
-    return BackendUnavailable(exc.backend, f"{exc.reason}; current state: {now}")
+    return exc.with_reason(f"{exc.reason}; current state: {now}")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ the details go to the log only.
 
 from __future__ import annotations
 
+from enum import Enum
+
 
 class UserError(Exception):
     """A message meant for the person who typed the command, shown verbatim."""
@@ -20,14 +22,41 @@ class UserError(Exception):
         return self.message if not self.usage else f"{self.message}\nUsage: `{self.usage}`"
 
 
+class Fault(Enum):
+    """What went wrong at a backend, for code to decide on (never by reading `reason`)."""
+
+    NOT_FOUND = "not found"
+    CONFLICT = "conflict"  # changed meanwhile, already exists, a precondition failed
+    FORBIDDEN = "forbidden"  # the bot's identity lacks the permission
+    INVALID = "invalid"  # the backend rejected the request as such
+    UNAVAILABLE = "unavailable"  # down, unreachable, throttled, failing (5xx)
+    TIMED_OUT = "timed out"
+
+
 class BackendUnavailable(Exception):
-    """A backend could not answer (down, slow, refused). `reason` is safe to show.
+    """A backend did not do what was asked. `reason` is safe to show; `fault` says what kind
+    of failure it was; `refused` says the backend answered that it did not do it (a 4xx, a
+    Redis error reply), so a write was not applied — otherwise (no answer, a timeout, a 5xx)
+    it may have been, and the bot must not say "nothing changed".
 
     The reason is written by our own adapters ("timed out after 5.0 s", "HTTP 403 Forbidden"),
     never copied from an exception's text, so it cannot leak a secret or a stack trace.
     """
 
-    def __init__(self, backend: str, reason: str) -> None:
+    def __init__(
+        self,
+        backend: str,
+        reason: str,
+        *,
+        fault: Fault = Fault.UNAVAILABLE,
+        refused: bool = False,
+    ) -> None:
         super().__init__(f"{backend}: {reason}")
         self.backend = backend
         self.reason = reason
+        self.fault = fault
+        self.refused = refused
+
+    def with_reason(self, reason: str) -> BackendUnavailable:
+        """The same failure, told differently (e.g. with what is known of the state now)."""
+        return BackendUnavailable(self.backend, reason, fault=self.fault, refused=self.refused)

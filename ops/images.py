@@ -13,7 +13,7 @@ from typing import Any
 
 from ops.backends.container import Backends
 from ops.config import Config
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendUnavailable, Fault, UserError
 
 # The OCI distribution spec's tag grammar: `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
@@ -60,7 +60,7 @@ async def find_tag(backends: Backends, tag: str) -> PushedTag:
     try:
         page = await _describe(backends, repositoryName=repository, imageIds=[{"imageTag": tag}])
     except BackendUnavailable as exc:
-        if not exc.reason.startswith("ImageNotFoundException"):
+        if exc.fault is not Fault.NOT_FOUND:  # ImageNotFoundException
             raise
         newest = ", ".join(t.tag for t in (await recent_tags(backends, NEWEST_SHOWN))) or "none"
         raise UserError(f"tag `{tag}` is not in {repository} (newest: {newest}).") from None

@@ -19,7 +19,7 @@ import structlog
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendUnavailable, Fault, UserError
 
 T = TypeVar("T")
 MAX_WRITE_ATTEMPTS = 3
@@ -42,12 +42,12 @@ class Permission:
 
 
 def is_conflict(exc: BackendUnavailable) -> bool:
-    return exc.reason.startswith("HTTP 409")
+    return exc.fault is Fault.CONFLICT
 
 
 def answered(exc: BackendUnavailable) -> bool:
-    """The server answered with an error, so nothing was applied (else: it may have been)."""
-    return exc.reason.startswith("HTTP ")
+    """The server refused, so nothing was applied (else: it may have been)."""
+    return exc.refused
 
 
 async def write(
@@ -63,7 +63,7 @@ async def write(
     try:
         return await backends.kube.call(env, api, method, actor=actor, **kwargs)
     except BackendUnavailable as exc:
-        if exc.reason.startswith("HTTP 403"):
+        if exc.fault is Fault.FORBIDDEN:
             raise UserError(needs.denied()) from None
         raise
 

@@ -24,7 +24,7 @@ from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.cluster import now_utc, parse_time
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendUnavailable, Fault, UserError
 from ops.kube_writes import Permission, is_conflict, retry_conflicts, write
 from ops.previews import (
     EXPIRES_AT,
@@ -133,7 +133,7 @@ async def read_namespace(backends: Backends, env: EnvName, name: str) -> Namespa
     try:
         body = await backends.kube.get_json(env, f"/api/v1/namespaces/{quote(name, safe='')}")
     except BackendUnavailable as exc:
-        if exc.reason.startswith("HTTP 404"):
+        if exc.fault is Fault.NOT_FOUND:
             return None
         raise
     return _state(env, body, backends.config.hub.namespace)
@@ -273,7 +273,7 @@ async def create_preview(
     try:
         await backends.kube.call(env, "core", "create_namespace", body=body, actor=actor)
     except BackendUnavailable as exc:
-        if exc.reason.startswith("HTTP 409"):
+        if exc.fault is Fault.CONFLICT:
             raise UserError(f"{env}: `{name}` already exists.") from None
         raise _forbidden(backends, env, exc, "create", "namespaces") from None
     return CreatedPreview(env, name, key, expires_at.replace(microsecond=0), requested_by)
@@ -300,7 +300,7 @@ async def delete_preview(
             actor=actor,
         )
     except BackendUnavailable as exc:
-        if exc.reason.startswith("HTTP 404"):
+        if exc.fault is Fault.NOT_FOUND:
             raise UserError(f"{env}: `{name}` was deleted by someone else meanwhile.") from None
         if is_conflict(exc):
             raise await _changed_meanwhile(backends, state) from None
@@ -429,7 +429,7 @@ def _forbidden(
     backends: Backends, env: EnvName, exc: BackendUnavailable, verb: str, resource: str
 ) -> Exception:
     """A 403 names the role that lacks the permission; anything else stays as it was."""
-    if not exc.reason.startswith("HTTP 403"):
+    if exc.fault is not Fault.FORBIDDEN:
         return exc
     arn = backends.config.environments[env].role_arn
     who = f"role `{arn.rsplit('/', 1)[-1]}`" if arn else "identity"

@@ -26,7 +26,7 @@ from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.cluster import CHANGE_CAUSE, REVISION, RolloutStatus, assess_rollout
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendUnavailable, Fault, UserError
 from ops.kube_writes import Permission, retry_conflicts, write
 from ops.workloads import precondition, read_deployment_object
 
@@ -77,9 +77,9 @@ async def find_scaled_object(
             plural=SCALED_OBJECTS,
         )
     except BackendUnavailable as exc:
-        if exc.reason.startswith("HTTP 404"):  # no such resource type: KEDA is not installed
+        if exc.fault is Fault.NOT_FOUND:  # no such resource type: KEDA is not installed
             return None
-        if exc.reason.startswith("HTTP 403"):  # not knowing whether KEDA drives it is not "no"
+        if exc.fault is Fault.FORBIDDEN:  # not knowing whether KEDA drives it is not "no"
             raise UserError(
                 Permission("list", "scaledobjects.keda.sh", namespace).denied()
                 + " (needed to tell whether KEDA drives the deployment)"

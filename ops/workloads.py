@@ -8,7 +8,7 @@ from typing import Any
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendUnavailable, Fault, UserError
 from ops.kube_writes import Permission, retry_conflicts, write
 
 REVISION = "deployment.kubernetes.io/revision"
@@ -53,7 +53,7 @@ async def read_deployment_object(
             env, "apps", "read_namespaced_deployment", name=name, namespace=namespace
         )
     except BackendUnavailable as exc:
-        if exc.reason.startswith("HTTP 404"):
+        if exc.fault is Fault.NOT_FOUND:
             raise UserError(
                 f"{env}: there is no deployment `{name}` in namespace `{namespace}`."
             ) from None

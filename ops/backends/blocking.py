@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from ops.backends.faults import describe_failure
-from ops.errors import BackendUnavailable
+from ops.backends.faults import backend_error
+from ops.errors import BackendUnavailable, Fault
 
 # The client libraries get a slightly longer timeout than the call itself, so the call's own
 # timeout always fires first and says the same thing ("timed out after 2 s"); the library's
@@ -80,11 +80,12 @@ async def _answer(backend: str, timeout: float, future: Awaitable[T]) -> T:
     try:
         return await asyncio.wait_for(future, timeout)
     except TimeoutError:
-        raise BackendUnavailable(backend, f"timed out after {timeout:g} s") from None
+        reason = f"timed out after {timeout:g} s"
+        raise BackendUnavailable(backend, reason, fault=Fault.TIMED_OUT) from None
     except BackendUnavailable:
         raise
     except Exception as exc:
-        reason = describe_failure(exc)
-        if reason is None:
+        error = backend_error(backend, exc)
+        if error is None:
             raise
-        raise BackendUnavailable(backend, reason) from exc
+        raise error from exc

@@ -12,8 +12,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from ops.backends.faults import describe_failure
-from ops.errors import BackendUnavailable
+from ops.backends.faults import backend_error
 
 SCHEMA = "rtb_bot"
 MIGRATION_LOCK = 0x52_54_42_00  # pg_advisory_lock key: "RTB\0"
@@ -58,10 +57,10 @@ class Database:
         try:
             yield
         except Exception as exc:
-            reason = describe_failure(exc)
-            if reason is None:
+            error = backend_error(self.name, exc)
+            if error is None:
                 raise
-            raise BackendUnavailable(self.name, reason) from exc
+            raise error from exc
 
     async def fetch(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
         async with self.connection() as conn:

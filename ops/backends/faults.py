@@ -1,4 +1,5 @@
-"""Turn client-library exceptions into short, safe reasons ("HTTP 403 Forbidden").
+"""Turn client-library exceptions into typed failures: a short, safe reason ("HTTP 403
+Forbidden"), its kind (`Fault`) and whether the backend refused (nothing was applied).
 
 The reason is built from status codes and error codes only, never from an exception's message,
 which may carry URLs with credentials, tokens or request bodies.
@@ -7,6 +8,7 @@ which may carry URLs with credentials, tokens or request bodies.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import aiohttp
 import botocore.exceptions as aws_errors
@@ -16,56 +18,143 @@ import psycopg_pool
 import redis.exceptions as redis_errors
 import urllib3.exceptions as http_errors
 
+from ops.errors import BackendUnavailable, Fault
 
-def describe_failure(exc: BaseException) -> str | None:
-    """A reason for a backend failure we recognise, or None for a bug (let it propagate)."""
-    for kind, describe in _DESCRIBERS:
+
+@dataclass(frozen=True)
+class Failure:
+    """A recognised failure: a safe reason, its kind, and whether the backend refused."""
+
+    reason: str
+    fault: Fault = Fault.UNAVAILABLE
+    refused: bool = False  # the backend answered that it did not do it (see BackendUnavailable)
+
+    def error(self, backend: str) -> BackendUnavailable:
+        return BackendUnavailable(backend, self.reason, fault=self.fault, refused=self.refused)
+
+
+def classify_failure(exc: BaseException) -> Failure | None:
+    """The failure we recognise in `exc`, or None for a bug (let it propagate)."""
+    for kind, classify in _CLASSIFIERS:
         if isinstance(exc, kind):
-            return describe(exc)
+            return classify(exc)
     return None
 
 
-def _kube(exc: BaseException) -> str:
+def describe_failure(exc: BaseException) -> str | None:
+    """A reason for a backend failure we recognise, or None for a bug (let it propagate)."""
+    failure = classify_failure(exc)
+    return None if failure is None else failure.reason
+
+
+def backend_error(backend: str, exc: BaseException) -> BackendUnavailable | None:
+    """`exc` as the BackendUnavailable naming `backend`, or None for a bug."""
+    failure = classify_failure(exc)
+    return None if failure is None else failure.error(backend)
+
+
+_STATUS_FAULTS = {
+    400: Fault.INVALID,
+    403: Fault.FORBIDDEN,
+    404: Fault.NOT_FOUND,
+    408: Fault.TIMED_OUT,
+    409: Fault.CONFLICT,
+    410: Fault.NOT_FOUND,
+    412: Fault.CONFLICT,
+    422: Fault.INVALID,
+    504: Fault.TIMED_OUT,
+}
+
+
+def http_failure(status: int, reason: str) -> Failure:
+    """An HTTP error status: a 4xx is the server refusing (nothing applied); a 5xx may come
+    after the work was done (a gateway timing out, a server failing midway): not refused.
+    401 is the bot's credentials not being accepted — unavailable, not "may not"."""
+    client_error = 400 <= status < 500
+    fault = _STATUS_FAULTS.get(status) or (
+        Fault.INVALID if client_error and status not in (401, 429) else Fault.UNAVAILABLE
+    )
+    return Failure(reason, fault, refused=client_error)
+
+
+def _kube(exc: BaseException) -> Failure:
     assert isinstance(exc, kube_errors.ApiException)
-    return f"HTTP {exc.status} {exc.reason or ''}".strip()
+    reason = f"HTTP {exc.status} {exc.reason or ''}".strip()
+    return http_failure(exc.status, reason) if exc.status else Failure(reason)
 
 
-def _retry_reason(exc: BaseException) -> str:
+def _retry_reason(exc: BaseException) -> Failure:
     """urllib3 wraps the real cause (a read timeout, a refused connection) in MaxRetryError."""
     cause = getattr(exc, "reason", None)
     if isinstance(cause, http_errors.ReadTimeoutError | http_errors.ConnectTimeoutError):
-        return "timed out"
-    return "cannot connect"
+        return Failure("timed out", Fault.TIMED_OUT)
+    return Failure("cannot connect")
 
 
-def _aws_client(exc: BaseException) -> str:
+# AWS error codes by what they mean; anything else is judged by its HTTP status
+_AWS_CODE_FAULTS = (
+    (("NotFound", "NoSuchEntity", "NoSuch"), Fault.NOT_FOUND),
+    (("AccessDenied", "Unauthorized", "AuthorizationError", "Forbidden"), Fault.FORBIDDEN),
+    (("Conflict", "ConcurrentModification", "ResourceInUse", "AlreadyExists"), Fault.CONFLICT),
+    (("Throttl", "TooManyRequests", "RequestLimitExceeded"), Fault.UNAVAILABLE),
+    (("Validation", "InvalidParameter", "MalformedQuery", "InvalidInput"), Fault.INVALID),
+)
+
+
+def _aws_client(exc: BaseException) -> Failure:
     assert isinstance(exc, aws_errors.ClientError)
     error = exc.response.get("Error", {})
+    code = str(error.get("Code", "error"))
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return f"{error.get('Code', 'error')} (HTTP {status})" if status else str(error.get("Code"))
+    reason = f"{code} (HTTP {status})" if status else code
+    by_status = http_failure(status, reason) if isinstance(status, int) else Failure(reason)
+    for markers, fault in _AWS_CODE_FAULTS:
+        if any(marker in code for marker in markers):
+            return Failure(reason, fault, refused=by_status.refused)
+    return by_status
 
 
-Describer = Callable[[BaseException], str]
-_DESCRIBERS: tuple[tuple[type[BaseException], Describer], ...] = (
+def _timed_out(reason: str) -> Classifier:
+    return lambda _: Failure(reason, Fault.TIMED_OUT)
+
+
+def _unavailable(reason: str) -> Classifier:
+    return lambda _: Failure(reason)
+
+
+Classifier = Callable[[BaseException], Failure]
+_CLASSIFIERS: tuple[tuple[type[BaseException], Classifier], ...] = (
     (kube_errors.ApiException, _kube),
     (aws_errors.ClientError, _aws_client),
-    (aws_errors.EndpointConnectionError, lambda _: "cannot connect"),
-    (aws_errors.ConnectTimeoutError, lambda _: "connect timed out"),
-    (aws_errors.ReadTimeoutError, lambda _: "read timed out"),
-    (aws_errors.NoCredentialsError, lambda _: "no AWS credentials"),
-    (aws_errors.BotoCoreError, lambda e: type(e).__name__),
-    (http_errors.MaxRetryError, lambda e: _retry_reason(e)),
-    (http_errors.ReadTimeoutError, lambda _: "read timed out"),
-    (http_errors.HTTPError, lambda _: "connection failed"),
-    (redis_errors.TimeoutError, lambda _: "timed out"),
-    (redis_errors.ConnectionError, lambda _: "cannot connect"),
-    (redis_errors.ResponseError, lambda _: "Redis refused the command"),
-    (psycopg.errors.QueryCanceled, lambda _: "query cancelled (statement timeout)"),
-    (psycopg_pool.PoolTimeout, lambda _: "no connection available (pool timeout)"),
-    (psycopg.OperationalError, lambda _: "cannot connect"),
-    (aiohttp.ClientResponseError, lambda e: f"HTTP {getattr(e, 'status', '?')}"),
-    (aiohttp.ClientConnectionError, lambda _: "cannot connect"),
-    (aiohttp.ClientError, lambda e: f"request failed ({type(e).__name__})"),
-    (ConnectionError, lambda _: "cannot connect"),
-    (OSError, lambda e: f"I/O error ({type(e).__name__})"),
+    (aws_errors.EndpointConnectionError, _unavailable("cannot connect")),
+    (aws_errors.ConnectTimeoutError, _timed_out("connect timed out")),
+    (aws_errors.ReadTimeoutError, _timed_out("read timed out")),
+    (aws_errors.NoCredentialsError, _unavailable("no AWS credentials")),
+    (aws_errors.BotoCoreError, lambda e: Failure(type(e).__name__)),
+    (http_errors.MaxRetryError, _retry_reason),
+    (http_errors.ReadTimeoutError, _timed_out("read timed out")),
+    (http_errors.HTTPError, _unavailable("connection failed")),
+    (redis_errors.TimeoutError, _timed_out("timed out")),
+    (redis_errors.ConnectionError, _unavailable("cannot connect")),
+    # an error reply: Redis did not run the command (BullMQ's scripts check before they write)
+    (
+        redis_errors.ResponseError,
+        lambda _: Failure("Redis refused the command", Fault.INVALID, True),
+    ),
+    (psycopg.errors.QueryCanceled, _timed_out("query cancelled (statement timeout)")),
+    (psycopg_pool.PoolTimeout, _timed_out("no connection available (pool timeout)")),
+    (psycopg.OperationalError, _unavailable("cannot connect")),
+    (aiohttp.ClientResponseError, lambda e: _aiohttp_status(e)),
+    (aiohttp.ClientConnectionError, _unavailable("cannot connect")),
+    (aiohttp.ClientError, lambda e: Failure(f"request failed ({type(e).__name__})")),
+    (ConnectionError, _unavailable("cannot connect")),
+    (TimeoutError, _timed_out("timed out")),
+    (OSError, lambda e: Failure(f"I/O error ({type(e).__name__})")),
 )
+
+
+def _aiohttp_status(exc: BaseException) -> Failure:
+    status = getattr(exc, "status", None)
+    if isinstance(status, int):
+        return http_failure(status, f"HTTP {status}")
+    return Failure("HTTP ?")

@@ -15,8 +15,9 @@ from urllib.parse import quote
 
 import aiohttp
 
+from ops.backends.faults import http_failure
 from ops.config import Jira
-from ops.errors import BackendUnavailable
+from ops.errors import BackendUnavailable, Fault
 
 BACKEND = "Jira"
 _STATUS_WORDS = {
@@ -47,11 +48,12 @@ class JiraComments:
         try:
             async with self._session.post(url, json={"body": body}, allow_redirects=False) as r:
                 if r.status != 201:
-                    raise BackendUnavailable(BACKEND, _status_reason(r.status))
+                    raise http_failure(r.status, _status_reason(r.status)).error(BACKEND)
                 answer = await r.json(content_type=None)
         except TimeoutError:
             seconds = self.settings.timeout_seconds
-            raise BackendUnavailable(BACKEND, f"no answer within {seconds:g} s") from None
+            reason = f"no answer within {seconds:g} s"
+            raise BackendUnavailable(BACKEND, reason, fault=Fault.TIMED_OUT) from None
         except (aiohttp.ClientError, ValueError):
             raise BackendUnavailable(BACKEND, "unreachable (connection failed)") from None
         return str(answer.get("id", "")) if isinstance(answer, dict) else ""

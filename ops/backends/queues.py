@@ -18,8 +18,7 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 from bullmq import Queue
 
-from ops.backends.faults import describe_failure
-from ops.errors import BackendUnavailable
+from ops.backends.faults import backend_error
 
 REDIS = "Redis"
 COUNT_STATES = (
@@ -149,7 +148,7 @@ async def _redis(awaitable: Awaitable[T]) -> T:
     try:
         return await awaitable
     except Exception as exc:
-        reason = describe_failure(exc)
-        if reason is None:
+        error = backend_error(REDIS, exc)
+        if error is None:
             raise
-        raise BackendUnavailable(REDIS, reason) from exc
+        raise error from exc

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from ops.backends.faults import describe_failure
-from ops.errors import BackendUnavailable
+from ops.backends.faults import backend_error
 
 MAX_CONNECTIONS = 32
 
@@ -27,7 +26,7 @@ async def ping_redis(client: aioredis.Redis) -> None:
     try:
         await client.ping()
     except Exception as exc:
-        reason = describe_failure(exc)
-        if reason is None:
+        error = backend_error("redis", exc)
+        if error is None:
             raise
-        raise BackendUnavailable("redis", reason) from exc
+        raise error from exc

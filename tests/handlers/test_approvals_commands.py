@@ -91,6 +91,16 @@ async def test_a_kubernetes_refusal_is_a_failed_change_not_a_crash(slack, kube):
     assert slack.runtime.deps.unexpected_errors == 0
 
 
+async def test_a_kubernetes_server_error_is_an_unknown_outcome_not_nothing_changed(slack, kube):
+    """A 5xx may come after the API server applied the write: the bot must not say it knows."""
+    seed_deployment(kube["int"], "rtb-ai-hub", "workflow-engine")
+    kube["int"].inject_fault(method="PATCH", path_regex="/scale", status=500)
+    text = answer_text(await slack.ask("scale int workflow-engine 2"))
+    assert "Nothing was changed" not in text
+    assert "got no clear answer (kubernetes int: HTTP 500 Internal Server Error" in text
+    assert "it may or may not have been applied" in text
+
+
 async def test_channel_restrictions(bot_settings, fake_slack, kube):
     seed_deployment(kube["int"], PREVIEW, "app")
     settings = with_config(
