@@ -105,7 +105,9 @@ HELP = """Console commands:
   /fire <job>      run a scheduled job now as the scheduler would, claim included ({jobs})
   /sandbox <verb>  make the sandbox misbehave on purpose (/sandbox help lists the verbs)
   /whoami          show the acting user
-  /quit            leave (end of input and Ctrl-C do the same)"""
+  /quit            leave (end of input does the same; Ctrl-D at a terminal's prompt)
+On a terminal: Tab completes commands, arguments, envs and names; Up and Ctrl-R recall earlier
+lines; Ctrl-C drops the line being typed."""
 EMOJI_PROBE = "\U0001f6a8\u26a0\ufe0f"  # 🚨⚠️: a stdout that encodes these draws emoji
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 BACKGROUND_WAIT_SECONDS = 120  # how long a line waits for the work it started

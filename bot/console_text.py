@@ -82,15 +82,24 @@ def mrkdwn_to_text(text: str, style: TextStyle = PLAIN) -> str:
 
 
 def _format_outside_code(text: str, style: TextStyle) -> str:
-    text = _ANGLED.sub(partial(_angled, names=style.names), text)
-    if style.emoji:
-        text = _SHORTCODE.sub(_emoji, text)
-    return _BOLD.sub(r"\1", text)
+    """`<…>` parts become names and links; emoji are drawn only outside them (a URL keeps its
+    `:x:`); bold last, since it may span a mention."""
+    parts = _ANGLED.split(text)  # odd indexes: what was between `<` and `>`
+    shown = [
+        _angled(part, style) if index % 2 else _draw_emoji(part, style)
+        for index, part in enumerate(parts)
+    ]
+    return _BOLD.sub(r"\1", "".join(shown))
 
 
-def _angled(match: re.Match[str], names: Names) -> str:
+def _draw_emoji(text: str, style: TextStyle) -> str:
+    return _SHORTCODE.sub(_emoji, text) if style.emoji else text
+
+
+def _angled(inside: str, style: TextStyle) -> str:
     """Slack's `<…>`: a mention, a channel, a special mention, a date, or a link."""
-    target, _, label = match[1].partition("|")
+    target, _, label = inside.partition("|")
+    names, label = style.names, _draw_emoji(label, style)
     if target.startswith("@"):
         return "@" + (names.user(target[1:]) or label or target[1:])
     if target.startswith("#"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.console import EMOJI_PROBE
+from bot.console_io import can_encode
 from bot.console_text import KnownNames, TextStyle, mrkdwn_to_text, render_message
 
 RENDER_DIR = Path(__file__).parents[2] / "handlers" / "render"
@@ -70,8 +73,19 @@ def test_special_mentions_dates_and_links_read_as_slack_shows_them():
     assert mrkdwn_to_text(text, STYLE) == "@here @channel @leads Nov 14 https://x.io"
 
 
+def test_a_link_keeps_its_colons_and_its_label_gets_its_emoji():
+    assert mrkdwn_to_text("<https://x.io/a:x:b|:mag: logs> :x:") == (
+        "\U0001f50d logs (https://x.io/a:x:b) \u274c"
+    )
+
+
 def test_mentions_inside_code_are_left_as_typed():
     assert mrkdwn_to_text("`<@ULEAD1>` <@ULEAD1>", STYLE) == "`<@ULEAD1>` @lead1"
+
+
+def test_emoji_only_where_the_terminal_can_encode_them():
+    utf8, ascii_only = (io.TextIOWrapper(io.BytesIO(), encoding=e) for e in ("utf-8", "ascii"))
+    assert can_encode(utf8, EMOJI_PROBE) and not can_encode(ascii_only, EMOJI_PROBE)
 
 
 def test_an_incident_card_reads_as_in_slack():
