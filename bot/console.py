@@ -36,7 +36,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import ExitStack
 from datetime import timedelta
 from functools import partial
@@ -109,6 +109,7 @@ HELP = """Console commands:
 On a terminal: Tab completes commands, arguments, envs and names; Up and Ctrl-R recall earlier
 lines; Ctrl-C drops the line being typed."""
 EMOJI_PROBE = "\U0001f6a8\u26a0\ufe0f"  # 🚨⚠️: a stdout that encodes these draws emoji
+QUIT_WORDS = ("/quit", "/exit")
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 BACKGROUND_WAIT_SECONDS = 120  # how long a line waits for the work it started
 FIRE_ANY_AGE = timedelta(days=8)  # /fire takes a job's newest period (weekly included)
@@ -194,6 +195,7 @@ class Console:
         push = self.runtime.deps.push
         return Vocabulary(
             TABLE,
+            console_commands=(*self._commands(), QUIT_WORDS[0]),
             users=tuple(self.users),
             buttons=len(self.buttons),
             sandbox_verbs={} if self.sandbox is None else {n: v.usage for n, v in VERBS.items()},
@@ -206,41 +208,49 @@ class Console:
         if not line or line.startswith("#"):
             return True
         word, _, rest = line.partition(" ")
-        if word in ("/quit", "/exit"):
+        if word in QUIT_WORDS:
             return False
-        if word == "/rtb":
-            await self._dispatch(
-                form_body(
-                    slash_command(
-                        rest,
-                        user_id=self.user_id,
-                        user_name=self.user_name,
-                        channel_id=CONSOLE_CHANNEL,
-                        response_url=self.slack.response_url(),
-                        trigger_id=self.slack.trigger_id(),
-                    )
-                )
-            )
-        elif word == "/click":
-            await self._click(rest.strip())
-        elif word == "/submit":
-            await self._submit(rest.strip())
-        elif word == "/as":
-            self._switch(rest.strip())
-        elif word == "/fire":
-            await self._fire(rest.strip())
-        elif word == "/sandbox":
-            await self._misbehave(rest)
-        elif word == "/whoami":
-            self._print(f"acting as {self.user_name} ({self.user_id})")
-        else:
+        run = self._commands().get(word)
+        if run is None:
             jobs = ", ".join(self.runtime.deps.require_push().jobs)
             self._print(HELP.format(users=", ".join(self.users) or "Slack user ids", jobs=jobs))
+        else:
+            await run(rest)
         return True
 
-    def _switch(self, name: str) -> None:
+    def _commands(self) -> dict[str, Callable[[str], Awaitable[None]]]:
+        """The console's own commands: each runs the rest of its line (Tab offers them too)."""
+        return {
+            "/rtb": self._slash_command,
+            "/click": self._click,
+            "/submit": self._submit,
+            "/as": self._switch,
+            "/fire": self._fire,
+            "/sandbox": self._misbehave,
+            "/whoami": self._whoami,
+        }
+
+    async def _slash_command(self, text: str) -> None:
+        await self._dispatch(
+            form_body(
+                slash_command(
+                    text,
+                    user_id=self.user_id,
+                    user_name=self.user_name,
+                    channel_id=CONSOLE_CHANNEL,
+                    response_url=self.slack.response_url(),
+                    trigger_id=self.slack.trigger_id(),
+                )
+            )
+        )
+
+    async def _whoami(self, _rest: str) -> None:
+        self._print(f"acting as {self.user_name} ({self.user_id})")
+
+    async def _switch(self, name: str) -> None:
         """A known name, or a Slack user id (against a real config, whose users the console
         does not know by name); anything else is refused with the names there are."""
+        name = name.strip()
         known = ", ".join(self.users) or "none by name"
         if not name:
             self._print(f"usage: /as <user> (users: {known}; or a Slack user id)")
@@ -264,6 +274,7 @@ class Console:
     async def _fire(self, name: str) -> None:
         """The job for its newest period, claimed like the scheduler claims it: a second
         `/fire` of the same period finds the claim and posts nothing."""
+        name = name.strip()
         push = self.runtime.deps.require_push()
         job = push.jobs.get(name)
         if job is None:
@@ -277,6 +288,7 @@ class Console:
         await self._show_new_output()
 
     async def _click(self, number: str) -> None:
+        number = number.strip()
         if not number.isdigit() or not 1 <= int(number) <= len(self.buttons):
             self._print(f"no button [{number}] (there are {len(self.buttons)})")
             return
@@ -297,6 +309,7 @@ class Console:
     async def _submit(self, text: str) -> None:
         """A view_submission of the open modal, its single text input answered with `text`
         (or its single select, with the option whose value is `text`)."""
+        text = text.strip()
         field = modal_text_input(self.modal) if self.modal else None
         select = modal_select(self.modal) if self.modal else None
         if self.modal is None or (field is None and select is None):

@@ -23,7 +23,6 @@ from prompt_toolkit.document import Document
 
 from handlers.spec import ENV, Choice, Command
 
-CONSOLE_COMMANDS = ("/rtb", "/click", "/submit", "/as", "/fire", "/sandbox", "/whoami", "/quit")
 # `/rtb help <command>`: its argument is a command's first word (free text for the parser)
 HELP_VERB = "help"
 _TYPED = re.compile(r"\S*$")  # the word being typed, as typed (quotes included)
@@ -35,6 +34,7 @@ class Vocabulary:
     """Everything Tab may offer, as the console knows it at this moment."""
 
     table: Mapping[str, Command]
+    console_commands: tuple[str, ...] = ()  # the console's own words (`/rtb`, `/as` …)
     users: tuple[str, ...] = ()
     buttons: int = 0
     sandbox_verbs: Mapping[str, str] = field(default_factory=dict)  # name → usage words
@@ -64,7 +64,7 @@ def _words(line: str) -> list[str] | None:
 
 def _candidates(done: list[str], vocabulary: Vocabulary) -> Iterable[str]:
     if not done:
-        return CONSOLE_COMMANDS
+        return vocabulary.console_commands
     first, rest = done[0], done[1:]
     if first == "/rtb":
         return _rtb_candidates(rest, vocabulary.table)

@@ -8,13 +8,15 @@ import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from bot.console_completion import CONSOLE_COMMANDS, ConsoleCompleter, Vocabulary, complete
+from bot.console_completion import ConsoleCompleter, Vocabulary, complete
 from handlers.spec import ENV, Arg, Command, Flag, choice
 from handlers.table import TABLE
 
 SANDBOX_VERBS = {"alarm": "<AlarmName> ALARM|OK|INSUFFICIENT_DATA", "oom": "<env> <namespace>"}
+CONSOLE_COMMANDS = ("/rtb", "/click", "/submit", "/as", "/fire", "/sandbox", "/whoami", "/quit")
 VOCABULARY = Vocabulary(
     TABLE,
+    console_commands=CONSOLE_COMMANDS,
     users=("viewer1", "operator1", "lead1"),
     buttons=3,
     sandbox_verbs=SANDBOX_VERBS,

@@ -60,9 +60,11 @@ async def test_tab_completes_and_the_completed_line_runs(console, tmp_path):
     history = open_history(tmp_path / "rtb-ops-bot" / "console_history")
     await type_into(console, f"/as vie{TAB}{ENTER}{CTRL_D}", history, completed="/as viewer1")
     await type_into(console, f"/rtb whoa{TAB}{ENTER}{CTRL_D}", history, completed="/rtb whoami")
+    await type_into(console, f"/who{TAB}{ENTER}{CTRL_D}", history, completed="/whoami")
     out = console.out.getvalue()
     assert "now acting as viewer1 (UVIEWER1)" in out and "whoa`" not in out
-    assert list(history.load_history_strings()) == ["/rtb whoami", "/as viewer1"]  # newest first
+    assert "acting as viewer1 (UVIEWER1)" in out.split("now acting as")[1]  # /whoami
+    assert list(history.load_history_strings()) == ["/whoami", "/rtb whoami", "/as viewer1"]
 
 
 async def test_ctrl_c_drops_the_line_being_typed_and_ctrl_d_leaves(console):
