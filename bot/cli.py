@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     shell = commands.add_parser("shell", help="the local console: type /rtb commands")
     shell.add_argument("--sandbox", action="store_true", help="start a local sandbox first")
     shell.add_argument("--as", dest="user", default="operator1", help="acting user (sandbox name)")
+    shell.add_argument(
+        "--no-emoji", action="store_true", help="print Slack's :shortcodes: instead of emoji"
+    )
     sandbox = commands.add_parser("sandbox", help="start the local sandbox and print its settings")
     sandbox.add_argument("--env-file", help="also write its `export` lines to this file")
     check = commands.add_parser("check-config", help="validate a configuration file")
@@ -67,7 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "shell":
         from bot.console import run_console
 
-        return run_console(args.config, sandbox=args.sandbox, user=args.user)
+        return run_console(
+            args.config, sandbox=args.sandbox, user=args.user, emoji=not args.no_emoji
+        )
     if args.command == "sandbox":
         from bot.sandbox import run_sandbox_forever
 

@@ -19,43 +19,56 @@ SIGINT, SIGTERM and SIGHUP end the shell as end of input does, at any time (also
 sandbox starts): the line running is given up, the bot stops (its background work gets
 10 s, then is cancelled), and everything the shell started stops (the sandbox's Redis,
 PostgreSQL, moto and Kubernetes servers) and their temp dirs are removed. A signal that was
-ignored when the shell started (`nohup`) stays ignored.
+ignored when the shell started (`nohup`) stays ignored. On a terminal the prompt is
+prompt_toolkit's (bot.console_prompt): there Ctrl-C is a key that drops the line being typed,
+not a signal; while a line runs it is SIGINT as above.
+
+What is printed reads as in Slack (bot.console_text): emoji drawn unless `--no-emoji` or the
+terminal cannot encode them, user and channel IDs named (bot.console_names).
 """
 
 from __future__ import annotations
 
 import asyncio
 import difflib
+import json
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import ExitStack
 from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any, TextIO
 
 import structlog
+from prompt_toolkit import PromptSession
 
 from approvals.signing import KeysError
 from bot.app import Runtime, create_runtime
+from bot.console_completion import Vocabulary
 from bot.console_io import (
     FdLines,
     LoggedErrors,
     ShellStopped,
     StopSignals,
+    can_encode,
     in_daemon_thread,
     replace_unencodable_output,
     say_stopping,
     valid_text,
 )
-from bot.console_text import ButtonRef, render_message
+from bot.console_names import SlackNames
+from bot.console_prompt import history_path, open_history, prompt_session, read_prompted_line
+from bot.console_text import ButtonRef, TextStyle, render_message
 from bot.logs import configure_logging
 from bot.requests import bolt_request
 from bot.settings import ConfigError, Settings, load_settings
 from handlers.scheduled import Fired, fire_job
+from handlers.table import TABLE
 from sandbox.fake_slack import FakeSlackAPI, ResponsePost, SlackCall
+from sandbox.slack_rules import is_bot_dm
 from sandbox.users import CONSOLE_USERS_VARIABLE, parse_users
 from sandbox.verbs import VERBS, VerbContext, run_verb
 
@@ -92,7 +105,11 @@ HELP = """Console commands:
   /fire <job>      run a scheduled job now as the scheduler would, claim included ({jobs})
   /sandbox <verb>  make the sandbox misbehave on purpose (/sandbox help lists the verbs)
   /whoami          show the acting user
-  /quit            leave (end of input and Ctrl-C do the same)"""
+  /quit            leave (end of input does the same; Ctrl-D at a terminal's prompt)
+On a terminal: Tab completes commands, arguments, envs and names; Up and Ctrl-R recall earlier
+lines; Ctrl-C drops the line being typed."""
+EMOJI_PROBE = "\U0001f6a8\u26a0\ufe0f"  # 🚨⚠️: a stdout that encodes these draws emoji
+QUIT_WORDS = ("/quit", "/exit")
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 BACKGROUND_WAIT_SECONDS = 120  # how long a line waits for the work it started
 FIRE_ANY_AGE = timedelta(days=8)  # /fire takes a job's newest period (weekly included)
@@ -123,12 +140,16 @@ class Console:
         *,
         logged: LoggedErrors | None = None,
         sandbox: SandboxStack | None = None,
+        emoji: bool = True,
     ) -> None:
         """`logged`: the bot's logged errors count as unexpected errors too (exit status).
-        `sandbox`: the running sandbox `/sandbox` verbs act on (None: against a real config)."""
+        `sandbox`: the running sandbox `/sandbox` verbs act on (None: against a real config).
+        `emoji`: draw Slack's emoji (else their `:shortcodes:`, for a terminal without them)."""
         self.runtime, self.slack, self.users, self.out = runtime, slack, users, out
         self.logged = logged
         self.sandbox = sandbox
+        self.names = SlackNames(runtime.app.client, users)
+        self.style = TextStyle(self.names, emoji)
         self.user_id = users.get(user, user)
         self.buttons: list[ButtonRef] = []
         self.modal: dict[str, Any] | None = None  # the latest form shown, until submitted
@@ -168,46 +189,68 @@ class Console:
     def echo(self, text: str) -> None:
         self._print(text)
 
+    def vocabulary(self) -> Vocabulary:
+        """What Tab may offer now (bot.console_completion)."""
+        choices = modal_select(self.modal) if self.modal else None
+        push = self.runtime.deps.push
+        return Vocabulary(
+            TABLE,
+            console_commands=(*self._commands(), QUIT_WORDS[0]),
+            users=tuple(self.users),
+            buttons=len(self.buttons),
+            sandbox_verbs={} if self.sandbox is None else {n: v.usage for n, v in VERBS.items()},
+            jobs=tuple(push.jobs) if push is not None else (),
+            form_options=tuple(choices[2]) if choices else (),
+        )
+
     async def _execute(self, line: str) -> bool:
         line = line.strip()
         if not line or line.startswith("#"):
             return True
         word, _, rest = line.partition(" ")
-        if word in ("/quit", "/exit"):
+        if word in QUIT_WORDS:
             return False
-        if word == "/rtb":
-            await self._dispatch(
-                form_body(
-                    slash_command(
-                        rest,
-                        user_id=self.user_id,
-                        user_name=self.user_name,
-                        channel_id=CONSOLE_CHANNEL,
-                        response_url=self.slack.response_url(),
-                        trigger_id=self.slack.trigger_id(),
-                    )
-                )
-            )
-        elif word == "/click":
-            await self._click(rest.strip())
-        elif word == "/submit":
-            await self._submit(rest.strip())
-        elif word == "/as":
-            self._switch(rest.strip())
-        elif word == "/fire":
-            await self._fire(rest.strip())
-        elif word == "/sandbox":
-            await self._misbehave(rest)
-        elif word == "/whoami":
-            self._print(f"acting as {self.user_name} ({self.user_id})")
-        else:
+        run = self._commands().get(word)
+        if run is None:
             jobs = ", ".join(self.runtime.deps.require_push().jobs)
             self._print(HELP.format(users=", ".join(self.users) or "Slack user ids", jobs=jobs))
+        else:
+            await run(rest)
         return True
 
-    def _switch(self, name: str) -> None:
+    def _commands(self) -> dict[str, Callable[[str], Awaitable[None]]]:
+        """The console's own commands: each runs the rest of its line (Tab offers them too)."""
+        return {
+            "/rtb": self._slash_command,
+            "/click": self._click,
+            "/submit": self._submit,
+            "/as": self._switch,
+            "/fire": self._fire,
+            "/sandbox": self._misbehave,
+            "/whoami": self._whoami,
+        }
+
+    async def _slash_command(self, text: str) -> None:
+        await self._dispatch(
+            form_body(
+                slash_command(
+                    text,
+                    user_id=self.user_id,
+                    user_name=self.user_name,
+                    channel_id=CONSOLE_CHANNEL,
+                    response_url=self.slack.response_url(),
+                    trigger_id=self.slack.trigger_id(),
+                )
+            )
+        )
+
+    async def _whoami(self, _rest: str) -> None:
+        self._print(f"acting as {self.user_name} ({self.user_id})")
+
+    async def _switch(self, name: str) -> None:
         """A known name, or a Slack user id (against a real config, whose users the console
         does not know by name); anything else is refused with the names there are."""
+        name = name.strip()
         known = ", ".join(self.users) or "none by name"
         if not name:
             self._print(f"usage: /as <user> (users: {known}; or a Slack user id)")
@@ -226,11 +269,12 @@ class Console:
         self._print(await run_verb(VERBS, context, line))
         await self.runtime.deps.tasks.drain(BACKGROUND_WAIT_SECONDS)
         await self.runtime.deps.require_push().sender.deliver_due()
-        self._show_new_output()
+        await self._show_new_output()
 
     async def _fire(self, name: str) -> None:
         """The job for its newest period, claimed like the scheduler claims it: a second
         `/fire` of the same period finds the claim and posts nothing."""
+        name = name.strip()
         push = self.runtime.deps.require_push()
         job = push.jobs.get(name)
         if job is None:
@@ -241,9 +285,10 @@ class Console:
         self._print(describe_fired(fired))
         if fired.status == "failed":
             self._failures += 1
-        self._show_new_output()
+        await self._show_new_output()
 
     async def _click(self, number: str) -> None:
+        number = number.strip()
         if not number.isdigit() or not 1 <= int(number) <= len(self.buttons):
             self._print(f"no button [{number}] (there are {len(self.buttons)})")
             return
@@ -264,6 +309,7 @@ class Console:
     async def _submit(self, text: str) -> None:
         """A view_submission of the open modal, its single text input answered with `text`
         (or its single select, with the option whose value is `text`)."""
+        text = text.strip()
         field = modal_text_input(self.modal) if self.modal else None
         select = modal_select(self.modal) if self.modal else None
         if self.modal is None or (field is None and select is None):
@@ -302,13 +348,18 @@ class Console:
                 "what it sends later shows after a later line)"
             )
         await self.runtime.deps.require_push().sender.deliver_due()  # what the line enqueued
-        self._show_new_output()
+        await self._show_new_output()
 
-    def _show_new_output(self) -> None:
+    async def _show_new_output(self) -> None:
         """Buttons are numbered per output; an output without buttons keeps the previous ones
-        (a refusal of `/click 1` must not take the card's buttons away)."""
+        (a refusal of `/click 1` must not take the card's buttons away). The IDs it mentions
+        are named first (bot.console_names)."""
         previous, self.buttons = self.buttons, []
-        for item in self._new_items():
+        items = self._new_items()
+        for item in items:
+            await self.names.learn(json.dumps(_payload(item)))
+            await self.names.learn_ids(users=_dm_user(str(_payload(item).get("channel", ""))))
+        for item in items:
             self._show(item)
         if not self.buttons:
             self.buttons = previous
@@ -340,7 +391,7 @@ class Console:
             if choices is not None:
                 self._print("options: " + ", ".join(choices[2]) + "\n")
         elif item.method == "files.completeUploadExternal":
-            channel = self.slack.channel_label(str(args.get("channel_id", "?")))
+            channel = self._channel_label(str(args.get("channel_id", "?")))
             self._print(f"[file uploaded to {channel}]")
         else:
             channel = str(args.get("channel", "?"))
@@ -349,14 +400,21 @@ class Console:
             )
             ts = args.get("ts") or _latest_ts(self.slack, channel)
             thread = " (in thread)" if args.get("thread_ts") else ""
-            label = self.slack.channel_label(channel)
+            label = self._channel_label(channel)
             self._print_message(f"[{verb} {label}{thread}]", args, channel, ts)
+
+    def _channel_label(self, channel: str) -> str:
+        """`#name`, or `@name (DM)` for the bot's DM with a user (posted to the user's ID)."""
+        dm = _dm_user(channel)
+        if dm:
+            return f"@{self.names.user(dm[0]) or dm[0]} (DM)"
+        return self.slack.channel_label(channel)
 
     def _print_message(
         self, title: str, message: dict[str, Any], channel: str, ts: str | None
     ) -> None:
         text, refs = render_message(
-            message, channel=channel, ts=ts, first_button=len(self.buttons) + 1
+            message, channel=channel, ts=ts, first_button=len(self.buttons) + 1, style=self.style
         )
         self.buttons.extend(refs)
         self._print(f"{title}\n{text}\n")
@@ -389,15 +447,25 @@ def modal_select(view: dict[str, Any]) -> tuple[str, str, dict[str, str]] | None
     return None
 
 
+def _payload(item: SlackCall | ResponsePost) -> dict[str, Any]:
+    return item.args if isinstance(item, SlackCall) else item.body
+
+
+def _dm_user(channel: str) -> tuple[str, ...]:
+    """The user whose DM with the bot `channel` is (their ID, or `D` + their ID), if any."""
+    user_id = channel[1:] if is_bot_dm(channel) else channel
+    return (user_id,) if SLACK_USER_ID.fullmatch(user_id) else ()
+
+
 def _latest_ts(slack: FakeSlackAPI, channel: str) -> str | None:
     messages = slack.messages(channel)
     return str(messages[-1].get("ts")) if messages else None
 
 
 async def run_lines(console: Console, lines: Any, *, interactive: bool) -> None:
-    """Run lines until end of input or /quit. `lines`: `sys.stdin` on a terminal (read with
-    `input()`), or anything with a `readline()` giving bytes or text (FdLines for stdin);
-    not `interactive`, each line is echoed after its prompt, as a script's transcript."""
+    """Run lines until end of input or /quit. `lines`: anything with a `readline()` giving
+    bytes or text (FdLines for stdin); not `interactive`, each line is echoed after its
+    prompt, as a script's transcript."""
     while True:
         prompt = f"{console.user_name}> "
         line = await in_daemon_thread(partial(_read_line, lines, interactive, prompt))
@@ -409,11 +477,17 @@ async def run_lines(console: Console, lines: Any, *, interactive: bool) -> None:
             return
 
 
+async def run_prompted(console: Console, session: PromptSession[str]) -> None:
+    """`run_lines` on a terminal: line editing, history and Tab completion (bot.console_prompt)."""
+    while True:
+        line = await read_prompted_line(session, f"{console.user_name}> ")
+        if line is None or not await console.execute(line):
+            return
+
+
 def _read_line(lines: Any, interactive: bool, prompt: str) -> str | None:
     """The next line as text (see valid_text), or None at end of input."""
     try:
-        if interactive and lines is sys.stdin:
-            return valid_text(input(prompt))  # "" is an empty line; the end is EOFError
         if interactive:
             print(prompt, end="", flush=True)
         raw = lines.readline()  # "" or b"" at the end, an empty line is "\n"
@@ -426,11 +500,13 @@ def _read_line(lines: Any, interactive: bool, prompt: str) -> str | None:
     return valid_text(str(raw))
 
 
-def run_console(config_path: str, *, sandbox: bool, user: str) -> int:
+def run_console(config_path: str, *, sandbox: bool, user: str, emoji: bool = True) -> int:
+    """`emoji`: False for `--no-emoji`; emoji are drawn only where stdout can encode them."""
     signals = StopSignals()
     signals.install()
     try:
-        return _run_console(config_path, sandbox=sandbox, user=user, signals=signals)
+        emoji = emoji and can_encode(sys.stdout, EMOJI_PROBE)
+        return _run_console(config_path, sandbox=sandbox, user=user, emoji=emoji, signals=signals)
     except ShellStopped as stopped:  # everything started so far is stopped by now
         say_stopping(stopped.signum)
         return 128 + stopped.signum
@@ -438,7 +514,9 @@ def run_console(config_path: str, *, sandbox: bool, user: str) -> int:
         signals.restore()
 
 
-def _run_console(config_path: str, *, sandbox: bool, user: str, signals: StopSignals) -> int:
+def _run_console(
+    config_path: str, *, sandbox: bool, user: str, emoji: bool, signals: StopSignals
+) -> int:
     replace_unencodable_output()
     # one log per console: two consoles on a machine never interleave their lines
     log_fd, log_path = tempfile.mkstemp(prefix="rtb-console-", suffix=".log")
@@ -480,7 +558,7 @@ def _run_console(config_path: str, *, sandbox: bool, user: str, signals: StopSig
             print(f"AUDIT_HMAC_KEYS: {exc} (README: Security)", file=sys.stderr)
             return 1
         configure_logging(secrets=settings.secrets.values(), stream=log_file)
-        session = _Session(settings, slack, users, user, log_path, started)
+        session = _Session(settings, slack, users, user, log_path, started, emoji=emoji)
         return asyncio.run(session.run(signals))
 
 
@@ -495,9 +573,11 @@ class _Session:
         user: str,
         log_path: str,
         sandbox: SandboxStack | None,
+        *,
+        emoji: bool,
     ) -> None:
         self.settings, self.slack, self.users, self.user = settings, slack, users, user
-        self.log_path, self.sandbox = log_path, sandbox
+        self.log_path, self.sandbox, self.emoji = log_path, sandbox, emoji
 
     async def run(self, signals: StopSignals) -> int:
         loop = asyncio.get_running_loop()
@@ -530,16 +610,21 @@ class _Session:
             sys.stdout,
             logged=logged,
             sandbox=self.sandbox,
+            emoji=self.emoji,
         )
-        # input() reads a terminal through C's stdio (its line editing), holding no lock of
-        # Python's; other input goes through FdLines.
-        terminal = interactive and sys.stdout.isatty()
-        lines = sys.stdin if terminal else FdLines(sys.stdin.fileno())
         try:
-            await _unless_stopped(run_lines(console, lines, interactive=interactive), stopped)
+            await _unless_stopped(self._read(console, interactive), stopped)
         finally:
             await runtime.stop()
         return console
+
+    def _read(self, console: Console, interactive: bool) -> Coroutine[Any, Any, None]:
+        """A terminal on both ends: line editing (prompt_toolkit); anything else is read with
+        FdLines, as a script."""
+        if interactive and sys.stdout.isatty():
+            history = open_history(history_path(os.environ))
+            return run_prompted(console, prompt_session(console.vocabulary, history))
+        return run_lines(console, FdLines(sys.stdin.fileno()), interactive=interactive)
 
 
 async def _unless_stopped(work: Coroutine[Any, Any, None], stopped: asyncio.Event) -> None:

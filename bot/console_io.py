@@ -181,6 +181,16 @@ def say_stopping(signum: int) -> None:
         print(f"\n{signal.Signals(signum).name}: stopping the console", file=sys.stderr, flush=True)
 
 
+def can_encode(stream: object, text: str) -> bool:
+    """Whether `stream` writes `text` as it is (a latin-1 or ASCII terminal would not)."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def replace_unencodable_output() -> None:
     """An answer quoting what was typed must print on any terminal (U+FFFD on a latin-1 one)."""
     for stream in (sys.stdout, sys.stderr):

@@ -52,13 +52,20 @@ def bounded_int(low: int, high: int) -> Parser:
     return parse
 
 
-def choice(*options: str) -> Parser:
-    def parse(text: str) -> str:
-        if text not in options:
-            raise ValueError(f"must be one of: {', '.join(options)}")
+@dataclass(frozen=True)
+class Choice:
+    """A parser that takes one of `options`; the options are data (the console completes them)."""
+
+    options: tuple[str, ...]
+
+    def __call__(self, text: str) -> Any:  # a Parser (some callers read it as a Literal)
+        if text not in self.options:
+            raise ValueError(f"must be one of: {', '.join(self.options)}")
         return text
 
-    return parse
+
+def choice(*options: str) -> Choice:
+    return Choice(options)
 
 
 def text_arg(max_length: int = 500) -> Parser:

@@ -147,6 +147,7 @@ class FakeWorkspace:
             "chat.getPermalink": self.chat_get_permalink,
             "conversations.open": self.conversations_open,
             "conversations.history": self.conversations_history,
+            "conversations.info": self.conversations_info,
             "conversations.replies": self.conversations_replies,
             "views.open": self.views_open,
             "views.push": self.views_open,
@@ -244,6 +245,16 @@ class FakeWorkspace:
         found.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
         return _listed(found, args)
 
+    def conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """By ID only (a `#name` is `channel_not_found`, as in Slack)."""
+        channel = self.directory.require_id(_required(args, "channel", "channel_not_found"))
+        found = self.directory.conversations.get(channel)
+        if found is None:  # the bot's DM with a user
+            return {"channel": {"id": channel, "is_im": True, "user": channel[1:]}}
+        if found.kind != "public" and not found.bot_member:
+            raise SlackError("channel_not_found")  # a private conversation without the bot
+        return {"channel": _conversation_object(found)}
+
     def conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         """The thread of `ts` (its parent first), oldest first; metadata only when asked."""
         channel = _required(args, "channel", "channel_not_found")
@@ -294,7 +305,7 @@ class FakeWorkspace:
 
     def users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = self.directory.require_user(_required(args, "user", "user_not_found"))
-        return {"user": _user_object(user_id)}
+        return {"user": _user_object(user_id, self.directory.user_name(user_id))}
 
     # -- files (files_upload_v2: get URL, POST bytes, complete) --------------------------------
 
@@ -473,8 +484,24 @@ def _view_defaults(view_id: str, revision: str) -> dict[str, Any]:
     }
 
 
-def _user_object(user_id: str) -> dict[str, Any]:
-    name = user_id.lower()
+def _conversation_object(conversation: Conversation) -> dict[str, Any]:
+    kind = conversation.kind
+    channel: dict[str, Any] = {
+        "id": conversation.id,
+        "is_channel": kind in ("public", "private"),
+        "is_group": False,
+        "is_im": kind == "im",
+        "is_mpim": kind == "mpim",
+        "is_private": kind != "public",
+        "is_archived": False,
+        "is_member": conversation.bot_member,
+    }
+    if kind != "im":
+        channel["name"] = conversation.name
+    return channel
+
+
+def _user_object(user_id: str, name: str) -> dict[str, Any]:
     return {
         "id": user_id,
         "team_id": TEAM_ID,
@@ -719,6 +746,11 @@ class FakeSlackAPI:
         conversation = Conversation(channel_id, name or channel_id.lower(), kind, bot_member, users)
         with self._lock:
             self._workspace.directory.add(conversation)
+
+    def add_user(self, user_id: str, name: str) -> None:
+        """A member `users.info` names `name` (others are named after their ID, lowercased)."""
+        with self._lock:
+            self._workspace.directory.user_names[user_id] = name
 
     def forget_user(self, user_id: str) -> None:
         """A member id the workspace does not have (never joined, or another workspace's):

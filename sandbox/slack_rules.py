@@ -166,6 +166,7 @@ class Directory:
 
     conversations: dict[str, Conversation] = field(default_factory=dict)
     unknown_users: set[str] = field(default_factory=set)  # member ids not in the workspace
+    user_names: dict[str, str] = field(default_factory=dict)  # display names, by member id
 
     @classmethod
     def default(cls) -> Directory:
@@ -196,6 +197,10 @@ class Directory:
         if text in self.unknown_users:
             raise SlackError("user_not_found")
         return text
+
+    def user_name(self, user_id: str) -> str:
+        """A member's display name: the one arranged (`add_user`), else the ID in lowercase."""
+        return self.user_names.get(user_id, user_id.lower())
 
     def require_id(self, channel: Any) -> str:
         """Methods that take only an ID (chat.update, chat.delete, reactions.add)."""

@@ -112,6 +112,8 @@ class SandboxStack:
         issues = [p.issue for previews in PREVIEWS.values() for p in previews]
         self.jira = FakeJira(email=JIRA_EMAIL, api_token=JIRA_API_TOKEN, issues=issues)
         self.users = dict(USERS)
+        for name, user_id in self.users.items():  # users.info names them as the console does
+            self.slack.add_user(user_id, name)
         self.environ: dict[str, str] = {}
         self.hub_summary: HubSeedSummary | None = None
         self.queue_counts: dict[str, dict[str, int]] = {}

@@ -32,7 +32,7 @@ def test_an_alarm_published_in_the_sandbox_becomes_one_card_kept_up_to_date():
     assert "the bot: resolved" in out
     assert out.count("[posted to #rtb-incidents]") == 2  # queue depth, then the stg alarm
     assert out.count("[updated in #rtb-incidents]") == 3
-    assert "== :rotating_light: ALARM · rtb-hub-bullmq-queue-depth ==" in out
+    assert "== \U0001f6a8 ALARM · rtb-hub-bullmq-queue-depth ==" in out  # the emoji, drawn
     assert (
         "WaitingJobs [Queue=jira-queue] (Maximum over 1 min) was 76, above the threshold 50" in out
     )

@@ -26,9 +26,9 @@ def test_fire_escalation_dms_the_leads_pages_once_and_marks_the_card():
     out = done.stdout
     assert done.returncode == 0, done.stderr[-2000:]
     assert "(fired approval-escalation for " in out
-    assert out.count("[posted to ULEAD1]") == 1 and out.count("[posted to ULEAD2]") == 1
+    assert out.count("[posted to @lead1 (DM)]") == 1 and out.count("[posted to @lead2 (DM)]") == 1
     assert "has waited 0 min for a team lead" in out
-    assert "Escalated at " in out and "DM to @ULEAD1 @ULEAD2; paged @ULEAD1 (PagerDuty)." in out
+    assert "Escalated at " in out and "DM to @lead1 @lead2; paged @lead1 (PagerDuty)." in out
     assert "was already claimed by" in out
     assert "PagerDuty accepted 1 event(s):" in out and "trigger rtb-approval-AR-" in out
     assert "usage: /sandbox pagerduty fail <429|500|502|503|504> [times]" in out

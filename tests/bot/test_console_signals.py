@@ -1,6 +1,7 @@
-"""SIGTERM, SIGHUP and Ctrl-C end `rtb-bot shell --sandbox` as end of input does: the shell
-exits at once with 128 + the signal's number, and the Redis and PostgreSQL servers it started
-are stopped and their temp dirs removed. Real processes: the shell as a subprocess, its
+"""SIGTERM, SIGHUP and SIGINT (Ctrl-C, but at a terminal's prompt, where it drops the line)
+end `rtb-bot shell --sandbox` as end of input does: the shell exits at once with 128 + the
+signal's number, and the Redis and PostgreSQL servers it started are stopped and their temp
+dirs removed. Real processes: the shell as a subprocess, its
 children found in /proc."""
 
 from __future__ import annotations
@@ -149,8 +150,10 @@ def test_a_signal_ends_the_shell_and_stops_the_sandbox(tmp_path, signum):
     assert_all_stopped(servers, tmp_path)
 
 
-def test_ctrl_c_at_the_interactive_prompt_ends_the_shell(tmp_path):
-    """A terminal of its own (a pty as the controlling terminal): Ctrl-C is the terminal's."""
+def test_at_the_interactive_prompt_ctrl_c_drops_the_line_and_sigint_ends_the_shell(tmp_path):
+    """A terminal of its own (a pty as the controlling terminal). The prompt is prompt_toolkit's:
+    in raw mode, Ctrl-C there is a key that drops the line being typed (the shell goes on); a
+    SIGINT still ends the shell with 130 and stops its servers."""
     controller, terminal = pty.openpty()
 
     def on_its_own_terminal() -> None:
@@ -158,32 +161,37 @@ def test_ctrl_c_at_the_interactive_prompt_ends_the_shell(tmp_path):
         os.setsid()
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
+    environ = shell_environ(tmp_path)
+    environ["XDG_STATE_HOME"] = str(tmp_path / "state")  # the history, not in the user's home
+    environ["PROMPT_TOOLKIT_NO_CPR"] = "1"  # this pty answers no cursor position request
     shell = spawn(
         SHELL,
         own_process_group=False,  # it makes a session of its own
         stdin=terminal,
         stdout=terminal,
         stderr=terminal,
-        env=shell_environ(tmp_path),
+        env=environ,
         preexec_fn=on_its_own_terminal,
     )
     os.close(terminal)
     screen = Output(controller)
     try:
-        screen.wait_for(b"operator1> ", READY_SECONDS)
+        screen.wait_for(b"operator1>", READY_SECONDS)  # the prompt, in raw mode from now on
         servers = sandbox_servers(shell)
-        os.write(controller, b"\n/whoami\n")  # an empty line is no end of input
+        os.write(controller, b"/as lead1\x03/whoami\r")  # Ctrl-C drops `/as lead1`
         screen.wait_for(b"acting as operator1 (UOPERATOR1)", 30)
-        screen.wait_for_count(b"operator1> ", 3, 30)
-        os.write(controller, b"\x03")  # Ctrl-C
+        shell.send_signal(signal.SIGINT)
         status = shell.wait(EXIT_BOUND_SECONDS)
     finally:
         stop_leftovers(shell)
     text = screen.finish()
     os.close(controller)
     assert status == 130, text[-3000:]
+    assert "now acting as lead1" not in text
     assert "SIGINT: stopping the console" in text
     assert "Traceback" not in text and "KeyboardInterrupt" not in text
+    history = tmp_path / "state" / "rtb-ops-bot" / "console_history"
+    assert "+/whoami" in history.read_text() and "lead1" not in history.read_text()
     assert_all_stopped(servers, tmp_path)
 
 

@@ -305,6 +305,21 @@ async def test_a_member_id_the_workspace_does_not_have_is_not_found(api, client)
     assert (await client.users_info(user="U0GONE"))["ok"]  # each test its own workspace
 
 
+async def test_users_and_conversations_are_named_as_slack_names_them(api, client):
+    api.add_user("ULEAD1", "lead1")
+    api.add_conversation("G_SECRET", "secret", kind="private", bot_member=False)
+
+    assert (await client.users_info(user="ULEAD1"))["user"]["name"] == "lead1"
+    assert (await client.users_info(user="U0OTHER"))["user"]["name"] == "u0other"
+    channel = (await client.conversations_info(channel="C_ALERTS"))["channel"]
+    assert channel["name"] == "rtb-alerts" and channel["is_channel"] and channel["is_member"]
+    assert (await client.conversations_info(channel="DU1"))["channel"]["is_im"]
+    for unknown in ("C0NOPE", "#rtb-alerts", "G_SECRET"):  # IDs only; private without the bot
+        assert (await refused(client.conversations_info(channel=unknown)))[1] == (
+            "channel_not_found"
+        )
+
+
 async def test_channel_names_are_answered_as_ids(api, client):
     posted = await client.chat_postMessage(channel="#rtb-approvals", text="card")
 

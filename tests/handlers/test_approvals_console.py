@@ -36,7 +36,7 @@ async def test_the_approval_drill_in_the_console(bot_settings, fake_slack, kube)
     asked, submitted, self_click, _, lead_click = steps
     assert "[modal] (answer with /submit <text>)" in asked and "Why?" in asked
     assert f"[posted to {APPROVALS}]" in submitted and "[1] Approve  [2] Reject" in submitted
-    assert "@ULEAD1" in submitted and "incident INC-42" in submitted
+    assert "@lead1" in submitted and "incident INC-42" in submitted  # the card names the leads
     assert "cannot approve your own request" in self_click
     assert f"[posted to {APPROVALS} (in thread)]" in lead_click and "succeeded" in lead_click
     assert f"[updated in {APPROVALS}]" in lead_click and "Succeeded" in lead_click
