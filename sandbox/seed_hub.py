@@ -7,7 +7,11 @@ The story the numbers tell (everything is relative to `now`, local time Asia/Seo
   last hour: `claude-sonnet-4` in `int` for `jira-auto-dev` costs about $30 there.
 * Workflows: ~2,000 executions over the week, 2–60 s, ~3 % failed; in the last 15 minutes a
   burst of `jira-auto-dev` failures ("Claude API 529 overloaded", "git push rejected") makes the
-  error rate 12 %; three executions are still running.
+  error rate 12 %; three executions are still running. The `preview-deploy` runs agree with
+  the clusters (seed_kube) and the logs (seed_trail_logs): each preview still present was
+  deployed, in its env, seconds before its namespace appeared; PROJ-300's run in prd failed
+  about 40 minutes ago; the other runs deployed previews long since deleted (never the key of
+  one still present).
 
 Same `now` and `rng_seed` give the same rows. `seed_hub` empties both tables first.
 """
@@ -24,6 +28,9 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import psycopg
+
+from sandbox.seed_kube import POD_AFTER_NAMESPACE, PREVIEWS
+from sandbox.seed_trail_logs import FAILED_PREVIEW, PREVIEW_300_LOG
 
 LOCAL_TZ = ZoneInfo("Asia/Seoul")
 T = TypeVar("T")
@@ -326,7 +333,51 @@ def workflow_rows(rng: random.Random, now: datetime) -> list[Row]:
         execution(rng, business_time(rng, now - timedelta(days=7), quiet_until))
         for _ in range(WORKFLOW_ROWS)
     ]
-    return sorted(background, key=lambda r: r[4]) + burst_rows(rng, now) + running_rows(rng, now)
+    background = sorted(map(_not_a_live_preview, background), key=lambda r: r[4])
+    previews = preview_rows(now)
+    return background + previews + burst_rows(rng, now) + running_rows(rng, now)
+
+
+LIVE_PREVIEWS = frozenset(p.issue for previews in PREVIEWS.values() for p in previews)
+DEPLOY_LEAD = timedelta(seconds=20)  # preview-deploy starts this long before the namespace
+
+
+def _not_a_live_preview(row: Row) -> Row:
+    """A background preview-deploy run deployed a preview since deleted: PROJ-1xx becomes
+    PROJ-2xx when a preview of that key is still present (its run is in preview_rows)."""
+    if row[0] != "preview-deploy" or row[2] not in LIVE_PREVIEWS:
+        return row
+    number = int(row[2].removeprefix("PROJ-"))
+    return (row[0], row[1], f"PROJ-{number + 100}", *row[3:])
+
+
+def preview_rows(now: datetime) -> list[Row]:
+    """The runs that made the previews still present (within the week), and PROJ-300's."""
+    rows: list[Row] = []
+    for env, previews in PREVIEWS.items():
+        for preview in previews:
+            started = preview.created(now) - DEPLOY_LEAD
+            finished = preview.created(now) + POD_AFTER_NAMESPACE + timedelta(seconds=4)
+            if started >= now - timedelta(days=7):
+                run = _run("preview-deploy", "completed", preview.issue, env, started, finished)
+                rows.append(run)
+    first, last = PREVIEW_300_LOG[0], PREVIEW_300_LOG[-1]
+    started, finished = now - timedelta(seconds=first[0]), now - timedelta(seconds=last[0])
+    rows.append(_run("preview-deploy", "failed", FAILED_PREVIEW, "prd", started, finished, last[3]))
+    return sorted(rows, key=lambda r: r[4])
+
+
+def _run(
+    workflow_type: str,
+    status: str,
+    issue: str,
+    env: str,
+    started: datetime,
+    finished: datetime,
+    error: str | None = None,
+) -> Row:
+    duration_ms = int((finished - started).total_seconds() * 1000)
+    return (workflow_type, status, issue, env, started, finished, duration_ms, error)
 
 
 def execution(
