@@ -105,7 +105,7 @@ PREVIEWS: dict[str, tuple[Preview, ...]] = {
     ),
     "stg": (
         Preview("PROJ-118", "UOPERATOR1", timedelta(hours=12), DAY, extra="oom-pod"),
-        Preview("PROJ-125", "UOPERATOR2", timedelta(hours=18), 2 * DAY),  # 30 h left
+        Preview("PROJ-125", "UOPERATOR2", timedelta(hours=17), 2 * DAY),  # 31 h left
     ),
     "prd": (
         Preview("PROJ-101", "ULEAD1", timedelta(hours=18), DAY, extra="slow-start"),  # 6 h left
