@@ -127,10 +127,10 @@ WORKFLOW_ROWS = 1_950
 FAILURE_RATE = 0.03
 ERROR_WINDOW = timedelta(minutes=15)
 # The last 15 minutes: (workflow type, finished executions, of which failed).
+# No preview-deploy: a preview deployed in the last minutes would be in the clusters (seed_kube).
 BURST: tuple[tuple[str, int, int], ...] = (
     ("jira-auto-dev", 25, 6),
-    ("pr-review", 12, 0),
-    ("preview-deploy", 8, 0),
+    ("pr-review", 20, 0),
     ("incident-summary", 5, 0),
 )
 BURST_ERRORS = (

@@ -151,7 +151,7 @@ ENGINE_LOG: tuple[tuple[int, str, str, str, int | None, str], ...] = (
     (688, "info", "PROJ-121", "pr-review", 11800, "workflow completed"),
     (610, "info", "PROJ-123", "jira-auto-dev", None, "workflow started"),
     (598, "error", "PROJ-123", "jira-auto-dev", 12400, "Claude API 529 overloaded"),
-    (540, "info", "PROJ-126", "preview-deploy", 31200, "workflow completed"),
+    (540, "info", "PROJ-126", "pr-review", 9200, "workflow completed"),
     (420, "info", "PROJ-123", "jira-auto-dev", None, "retrying after Claude API 529"),
     (401, "error", "PROJ-123", "jira-auto-dev", 18900, "Claude API 529 overloaded"),
     (330, "info", "PROJ-127", "jira-auto-dev", None, "workflow started"),

@@ -164,3 +164,5 @@ def test_trail_logs_and_executions_speak_of_previews_that_exist_while_they_exist
             start, end = deployed[(env, key)]  # in its own env, around its namespace's creation
             assert start < created < end
     assert len(deployed) == sum(stack.now - c < timedelta(days=7) for c in previews.values())
+    recent = [key for key, _, start, _ in runs if stack.now - start < timedelta(minutes=15)]
+    assert set(recent) <= live  # a preview deployed minutes ago would still be there
