@@ -7,7 +7,11 @@ The story the numbers tell (everything is relative to `now`, local time Asia/Seo
   last hour: `claude-sonnet-4` in `int` for `jira-auto-dev` costs about $30 there.
 * Workflows: ~2,000 executions over the week, 2–60 s, ~3 % failed; in the last 15 minutes a
   burst of `jira-auto-dev` failures ("Claude API 529 overloaded", "git push rejected") makes the
-  error rate 12 %; three executions are still running.
+  error rate 12 %; three executions are still running. The `preview-deploy` runs agree with
+  the clusters (seed_kube) and the logs (seed_trail_logs): each preview still present was
+  deployed, in its env, seconds before its namespace appeared; PROJ-300's run in prd failed
+  about 40 minutes ago; the other runs deployed previews long since deleted (never the key of
+  one still present).
 
 Same `now` and `rng_seed` give the same rows. `seed_hub` empties both tables first.
 """
@@ -24,6 +28,9 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import psycopg
+
+from sandbox.seed_kube import POD_AFTER_NAMESPACE, PREVIEWS
+from sandbox.seed_trail_logs import FAILED_PREVIEW, PREVIEW_300_LOG
 
 LOCAL_TZ = ZoneInfo("Asia/Seoul")
 T = TypeVar("T")
@@ -120,10 +127,10 @@ WORKFLOW_ROWS = 1_950
 FAILURE_RATE = 0.03
 ERROR_WINDOW = timedelta(minutes=15)
 # The last 15 minutes: (workflow type, finished executions, of which failed).
+# No preview-deploy: a preview deployed in the last minutes would be in the clusters (seed_kube).
 BURST: tuple[tuple[str, int, int], ...] = (
     ("jira-auto-dev", 25, 6),
-    ("pr-review", 12, 0),
-    ("preview-deploy", 8, 0),
+    ("pr-review", 20, 0),
     ("incident-summary", 5, 0),
 )
 BURST_ERRORS = (
@@ -326,7 +333,57 @@ def workflow_rows(rng: random.Random, now: datetime) -> list[Row]:
         execution(rng, business_time(rng, now - timedelta(days=7), quiet_until))
         for _ in range(WORKFLOW_ROWS)
     ]
-    return sorted(background, key=lambda r: r[4]) + burst_rows(rng, now) + running_rows(rng, now)
+    background = sorted(map(_not_a_live_preview, background), key=lambda r: r[4])
+    previews = preview_rows(now)
+    return background + previews + burst_rows(rng, now) + running_rows(rng, now)
+
+
+LIVE_PREVIEWS = frozenset(p.issue for previews in PREVIEWS.values() for p in previews)
+FORBIDDEN_NAMESPACE = "namespaces is forbidden"
+DEPLOY_LEAD = timedelta(seconds=20)  # preview-deploy starts this long before the namespace
+
+
+def _not_a_live_preview(row: Row) -> Row:
+    """A background preview-deploy run deployed a preview since deleted: PROJ-1xx becomes
+    PROJ-2xx when a preview of that key is still present (its run is in preview_rows). One
+    refused a namespace ran in prd, the only env whose RBAC refuses the hub that (seed_kube)."""
+    workflow_type, status, issue, env, *rest = row
+    if workflow_type != "preview-deploy":
+        return row
+    if issue in LIVE_PREVIEWS:
+        issue = f"PROJ-{int(issue.removeprefix('PROJ-')) + 100}"
+    if FORBIDDEN_NAMESPACE in (rest[-1] or ""):
+        env = "prd"
+    return (workflow_type, status, issue, env, *rest)
+
+
+def preview_rows(now: datetime) -> list[Row]:
+    """The runs that made the previews still present (within the week), and PROJ-300's."""
+    rows: list[Row] = []
+    for env, previews in PREVIEWS.items():
+        for preview in previews:
+            started = preview.created(now) - DEPLOY_LEAD
+            finished = preview.created(now) + POD_AFTER_NAMESPACE + timedelta(seconds=4)
+            if started >= now - timedelta(days=7):
+                run = _run("preview-deploy", "completed", preview.issue, env, started, finished)
+                rows.append(run)
+    first, last = PREVIEW_300_LOG[0], PREVIEW_300_LOG[-1]
+    started, finished = now - timedelta(seconds=first[0]), now - timedelta(seconds=last[0])
+    rows.append(_run("preview-deploy", "failed", FAILED_PREVIEW, "prd", started, finished, last[3]))
+    return sorted(rows, key=lambda r: r[4])
+
+
+def _run(
+    workflow_type: str,
+    status: str,
+    issue: str,
+    env: str,
+    started: datetime,
+    finished: datetime,
+    error: str | None = None,
+) -> Row:
+    duration_ms = int((finished - started).total_seconds() * 1000)
+    return (workflow_type, status, issue, env, started, finished, duration_ms, error)
 
 
 def execution(

@@ -15,12 +15,18 @@ have something to go back to:
   healthy.
 
 RBAC: the hub's service account may create namespaces in int and stg but not in prd.
+
+Time: the seed replays the clusters' history on their clocks (`Step`s, oldest first), so every
+timestamp is the one a real cluster would have written: the hub's ReplicaSets at their
+releases (days apart, the current revision newest), a preview's namespace at its creation
+(24 h before its TTL ends), its pods seconds later, a restart or an OOMKill when it happened.
+Everything is relative to one `now` (the stack's); the clock then catches up with wall time.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,6 +46,16 @@ EXPIRES_AT = "rtb.io/expires-at"
 REQUESTED_BY = "rtb.io/requested-by"
 SLOW_START = timedelta(seconds=95)
 
+# Releases of the hub, as long ago as they were rolled out (each service a few minutes after
+# the one before it, in HUB_DEPLOYMENTS' order).
+RELEASED_AGO = {
+    "v1.41.0": timedelta(days=23, hours=4),
+    "v1.41.1": timedelta(days=9, hours=6),
+    "v1.42.0": timedelta(days=2, hours=5),
+}
+HUB_CREATED_AGO = timedelta(days=90)  # the rtb-ai-hub namespace, long before any of these
+BETWEEN_SERVICES = timedelta(minutes=3)
+
 # deployment -> (replicas, image history oldest first: (tag, change cause)).
 HUB_DEPLOYMENTS: dict[str, tuple[int, tuple[tuple[str, str], ...]]] = {
     "webhook-listener": (2, (("v1.41.1", "release v1.41.1"), ("v1.42.0", "release v1.42.0"))),
@@ -56,29 +72,55 @@ HUB_DEPLOYMENTS: dict[str, tuple[int, tuple[tuple[str, str], ...]]] = {
 KEDA_TARGET = "workflow-engine"
 
 
+POD_AFTER_NAMESPACE = timedelta(seconds=6)  # the hub creates the deployment right after
+
+
 @dataclass(frozen=True)
 class Preview:
     issue: str
     requested_by: str
-    expires_in: timedelta  # negative: already expired
+    age: timedelta  # since its namespace was created
+    ttl: timedelta  # `/rtb preview create … --ttl` (the bot's default is 8 h; these are longer)
     extra: str | None = None  # "oom-pod" | "slow-start"
 
+    @property
+    def expires_in(self) -> timedelta:
+        """Negative: already expired."""
+        return self.ttl - self.age
 
+    def created(self, now: datetime) -> datetime:
+        return now - self.age
+
+    @property
+    def namespace(self) -> str:
+        return f"preview-{self.issue.lower()}"  # DNS-1123 names are lowercase; a label keeps it
+
+
+DAY = timedelta(days=1)
 PREVIEWS: dict[str, tuple[Preview, ...]] = {
     "int": (
-        Preview("PROJ-123", "UOPERATOR1", timedelta(hours=1, minutes=30)),
-        Preview("PROJ-130", "UOPERATOR2", -timedelta(hours=5)),
-        Preview("PROJ-141", "ULEAD1", timedelta(hours=20)),
+        Preview("PROJ-123", "UOPERATOR1", timedelta(hours=22, minutes=30), DAY),  # 1 h 30 left
+        Preview("PROJ-130", "UOPERATOR2", timedelta(hours=29), DAY),  # expired 5 h ago
+        Preview("PROJ-141", "ULEAD1", timedelta(hours=4), DAY),
     ),
     "stg": (
-        Preview("PROJ-118", "UOPERATOR1", timedelta(hours=12), extra="oom-pod"),
-        Preview("PROJ-125", "UOPERATOR2", timedelta(hours=30)),
+        Preview("PROJ-118", "UOPERATOR1", timedelta(hours=12), DAY, extra="oom-pod"),
+        Preview("PROJ-125", "UOPERATOR2", timedelta(hours=17), 2 * DAY),  # 31 h left
     ),
     "prd": (
-        Preview("PROJ-101", "ULEAD1", timedelta(hours=6), extra="slow-start"),
-        Preview("PROJ-109", "UOPERATOR1", timedelta(hours=40)),
+        Preview("PROJ-101", "ULEAD1", timedelta(hours=18), DAY, extra="slow-start"),  # 6 h left
+        Preview("PROJ-109", "UOPERATOR1", timedelta(hours=8), 2 * DAY),  # 40 h left
     ),
 }
+
+# The OOMKilled worker of stg's PROJ-118 (oom-pod): fine for hours, then killed 4 times in the
+# last minutes (restartCount 3, the kubelet's back-off doubling from 10 s: now 80 s).
+OOM_RESTARTS = 3
+OOM_LAST_RUN = (timedelta(minutes=6), timedelta(seconds=40))  # started, killed: this long ago
+OOM_BACK_OFF = "1m20s"
+# prd's PROJ-101 (slow-start): its app was restarted this long ago (`kubectl rollout restart`,
+# a new revision) and the new pod took SLOW_START to turn Ready (a Fargate cold start).
+RESTARTED_AGO = timedelta(minutes=21, seconds=35)
 
 # (verb, resource, namespace or None for all) granted to the hub's service account.
 SA_RULES: dict[str, tuple[tuple[str, str, str | None], ...]] = {
@@ -109,7 +151,7 @@ ENGINE_LOG: tuple[tuple[int, str, str, str, int | None, str], ...] = (
     (688, "info", "PROJ-121", "pr-review", 11800, "workflow completed"),
     (610, "info", "PROJ-123", "jira-auto-dev", None, "workflow started"),
     (598, "error", "PROJ-123", "jira-auto-dev", 12400, "Claude API 529 overloaded"),
-    (540, "info", "PROJ-126", "preview-deploy", 31200, "workflow completed"),
+    (540, "info", "PROJ-126", "pr-review", 9200, "workflow completed"),
     (420, "info", "PROJ-123", "jira-auto-dev", None, "retrying after Claude API 529"),
     (401, "error", "PROJ-123", "jira-auto-dev", 18900, "Claude API 529 overloaded"),
     (330, "info", "PROJ-127", "jira-auto-dev", None, "workflow started"),
@@ -126,34 +168,79 @@ OOM_LOG = (
 )
 
 
+@dataclass(frozen=True)
+class Step:
+    """One write of the cluster's history, at the moment it happened."""
+
+    at: datetime
+    write: Callable[[], object]
+
+
 def seed_cluster(server: FakeKubeServer, env: str, *, now: datetime) -> None:
-    """Fill `server` (the fake cluster of `env`: int, stg or prd)."""
+    """Fill `server` (the fake cluster of `env`: int, stg or prd, empty) by replaying its
+    history up to `now` on the cluster's clock."""
     now = now.astimezone(UTC)
-    seed_hub_namespace(server)
+    steps = hub_steps(server, now) + [
+        step for preview in PREVIEWS[env] for step in preview_steps(server, preview, now)
+    ]
+    replay(server, steps, now)
     set_engine_logs(server, env, now)
-    for preview in PREVIEWS[env]:
-        seed_preview(server, preview, now)
     for verb, resource, namespace in SA_RULES[env]:
         server.allow(SA_USER, verb, resource, namespace)
+
+
+def replay(server: FakeKubeServer, steps: list[Step], now: datetime) -> None:
+    """Run `steps` oldest first, each at its moment, then bring the clock to `now` and on to
+    wall time. A cluster that already has objects cannot go back: its steps all run now."""
+    steps = sorted(steps, key=lambda step: step.at)
+    if steps and server.is_empty():
+        server.start_history_at(steps[0].at)
+    for step in steps:
+        server.advance_to(step.at)
+        step.write()
+    server.advance_to(now)
+    server.catch_up_with_wall_time()
 
 
 # -- the hub ---------------------------------------------------------------------------------
 
 
-def seed_hub_namespace(server: FakeKubeServer) -> None:
-    server.apply(namespace(HUB_NAMESPACE, {"app.kubernetes.io/part-of": "rtb-ai-hub"}))
-    server.apply(
-        {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": {"name": SERVICE_ACCOUNT, "namespace": HUB_NAMESPACE},
-        }
-    )
-    for name, (replicas, history) in HUB_DEPLOYMENTS.items():
-        for tag, cause in history:  # each apply is a rollout: a new ReplicaSet revision
-            server.apply(hub_deployment(name, replicas, tag, cause))
-    server.apply(scaled_object(KEDA_TARGET))
-    server.apply(keda_hpa(KEDA_TARGET))
+def seed_hub_namespace(server: FakeKubeServer, now: datetime | None = None) -> None:
+    """The hub's namespace, its three deployments (one rollout per release) and KEDA."""
+    replay(server, hub_steps(server, now or datetime.now(UTC)), now or datetime.now(UTC))
+
+
+def hub_steps(server: FakeKubeServer, now: datetime) -> list[Step]:
+    def created() -> None:
+        server.apply(namespace(HUB_NAMESPACE, {"app.kubernetes.io/part-of": "rtb-ai-hub"}))
+        server.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {"name": SERVICE_ACCOUNT, "namespace": HUB_NAMESPACE},
+            }
+        )
+
+    def rollout(name: str, replicas: int, tag: str, cause: str) -> Step:
+        order = list(HUB_DEPLOYMENTS).index(name)
+        at = now - RELEASED_AGO[tag] + order * BETWEEN_SERVICES
+        return Step(at, lambda: server.apply(hub_deployment(name, replicas, tag, cause)))
+
+    def autoscaled() -> None:
+        server.apply(scaled_object(KEDA_TARGET))
+        server.apply(keda_hpa(KEDA_TARGET))
+
+    rollouts = [  # each apply is a rollout: a new ReplicaSet revision
+        rollout(name, replicas, tag, cause)
+        for name, (replicas, history) in HUB_DEPLOYMENTS.items()
+        for tag, cause in history
+    ]
+    first_engine = min(step.at for step in rollouts)
+    return [
+        Step(now - HUB_CREATED_AGO, created),
+        *rollouts,
+        Step(first_engine + timedelta(minutes=1), autoscaled),
+    ]
 
 
 def hub_deployment(name: str, replicas: int, tag: str, cause: str) -> Obj:
@@ -262,14 +349,12 @@ def pino_line(
 # -- previews --------------------------------------------------------------------------------
 
 
-def seed_preview(server: FakeKubeServer, preview: Preview, now: datetime) -> None:
-    ns = f"preview-{preview.issue.lower()}"  # DNS-1123 names are lowercase; the label keeps the key
+def preview_steps(server: FakeKubeServer, preview: Preview, now: datetime) -> list[Step]:
+    """Its namespace and app at its creation, then what happened to it since."""
+    ns = preview.namespace
     labels = {PREVIEW_LABEL: "true", ISSUE_LABEL: preview.issue}
+    created = preview.created(now)
     annotations = {EXPIRES_AT: iso(now + preview.expires_in), REQUESTED_BY: preview.requested_by}
-    created = min(now - timedelta(hours=1), now + preview.expires_in - timedelta(hours=24))
-    ns_obj = namespace(ns, labels, annotations)
-    ns_obj["metadata"]["creationTimestamp"] = iso(created)
-    server.apply(ns_obj)
     container = {
         "name": "app",
         "image": f"{IMAGE_REPO}:preview-{preview.issue.lower()}",
@@ -278,48 +363,88 @@ def seed_preview(server: FakeKubeServer, preview: Preview, now: datetime) -> Non
             "limits": {"memory": "512Mi"},
         },
     }
-    server.apply(deployment("app", ns, 1, container, {}, labels))
+
+    def app(template_annotations: dict[str, str] | None = None) -> None:
+        server.apply(deployment("app", ns, 1, container, {}, labels, None, template_annotations))
+
+    steps = [
+        Step(created, lambda: server.apply(namespace(ns, labels, annotations))),
+        Step(created + POD_AFTER_NAMESPACE, app),
+    ]
     if preview.extra == "oom-pod":
-        server.apply(oom_pod(ns, labels, now))
+        steps += oom_steps(server, ns, labels, created, now)
+    elif preview.extra == "slow-start":
+        restarted = now - RESTARTED_AGO
+
+        def restart() -> None:  # `kubectl rollout restart`: a new revision, a new pod
+            app({"kubectl.kubernetes.io/restartedAt": iso(restarted)})
+            for pod in pods_of(server, ns, "app"):
+                server.apply(slow_started(pod))
+
+        steps.append(Step(restarted, restart))
+    return steps
+
+
+def oom_steps(
+    server: FakeKubeServer, ns: str, labels: dict[str, str], created: datetime, now: datetime
+) -> list[Step]:
+    """The worker pod, running since the preview began; then its OOMKills of the last minutes
+    and the kubelet's events about them."""
+    started = created + POD_AFTER_NAMESPACE + timedelta(seconds=4)
+    run_started, killed = (now - ago for ago in OOM_LAST_RUN)
+
+    def running() -> None:
+        server.apply(worker_pod(ns, labels, started, None))
+
+    def crash_looping() -> None:
+        server.apply(worker_pod(ns, labels, started, (run_started, killed)))
+        for event in worker_events(ns, run_started, killed):
+            server.apply(event)
         server.set_pod_logs(ns, "worker", OOM_LOG)
         server.set_pod_logs(ns, "worker", OOM_LOG, previous=True)  # the killed run's (--previous)
-    elif preview.extra == "slow-start":
-        for pod in pods_of(server, ns, "app"):
-            server.apply(slow_started(pod))
+
+    return [Step(started, running), Step(killed, crash_looping)]
 
 
-def oom_pod(ns: str, labels: dict[str, str], now: datetime) -> Obj:
-    last_run = {
-        "terminated": {
+def worker_pod(
+    ns: str, labels: dict[str, str], started: datetime, last_run: tuple[datetime, datetime] | None
+) -> Obj:
+    """The worker as its kubelet reports it: running since `started`, or (`last_run`: the
+    killed run's start and end) OOMKilled and waiting in CrashLoopBackOff."""
+    image = f"{IMAGE_REPO}:preview-{labels[ISSUE_LABEL].lower()}"
+    status: Obj = {"name": "worker", "image": image, "imageID": ""}
+    if last_run is None:
+        state = {"running": {"startedAt": iso(started)}}
+        status |= {"ready": True, "started": True, "restartCount": 0, "state": state}
+        ready = "True"
+    else:
+        terminated = {
             "reason": "OOMKilled",
             "exitCode": 137,
-            "startedAt": iso(now - timedelta(seconds=95)),
-            "finishedAt": iso(now - timedelta(seconds=40)),
+            "startedAt": iso(last_run[0]),
+            "finishedAt": iso(last_run[1]),
         }
-    }
-    waiting = {
-        "waiting": {
+        waiting = {
             "reason": "CrashLoopBackOff",
-            "message": "back-off 40s restarting failed container=worker",
+            "message": f"back-off {OOM_BACK_OFF} restarting failed container=worker",
         }
-    }
-    image = f"{IMAGE_REPO}:preview-{labels[ISSUE_LABEL].lower()}"
-    status = {
-        "name": "worker",
-        "image": image,
-        "imageID": "",
-        "ready": False,
-        "started": False,
-        "restartCount": 3,
-        "state": waiting,
-        "lastState": last_run,
-    }
+        status |= {
+            "ready": False,
+            "started": False,
+            "restartCount": OOM_RESTARTS,
+            "state": {"waiting": waiting},
+            "lastState": {"terminated": terminated},
+        }
+        ready = "False"
     conditions = [
         {"type": "Initialized", "status": "True"},
-        {"type": "Ready", "status": "False", "reason": "ContainersNotReady"},
-        {"type": "ContainersReady", "status": "False", "reason": "ContainersNotReady"},
+        {"type": "Ready", "status": ready},
+        {"type": "ContainersReady", "status": ready},
         {"type": "PodScheduled", "status": "True"},
     ]
+    for condition in conditions[1:3]:
+        if ready == "False":
+            condition["reason"] = "ContainersNotReady"
     spec = {
         "containers": [
             {
@@ -340,9 +465,37 @@ def oom_pod(ns: str, labels: dict[str, str], now: datetime) -> Obj:
             "phase": "Running",
             "conditions": conditions,
             "containerStatuses": [status],
-            "startTime": iso(now - timedelta(minutes=6)),
+            "startTime": iso(started),
         },
     }
+
+
+def worker_events(ns: str, run_started: datetime, killed: datetime) -> list[Obj]:
+    """`kubectl describe pod worker`'s Events: the restarts of the crash loop (older events
+    have expired: the API server keeps them an hour)."""
+    first_kill = run_started - timedelta(minutes=2)
+    image = f"{IMAGE_REPO}:preview-{ns.removeprefix('preview-')}"
+    said = (
+        ("Normal", "Pulled", f'Container image "{image}" already present on machine', 3),
+        ("Normal", "Created", "Created container worker", 3),
+        ("Normal", "Started", "Started container worker", 3),
+        ("Warning", "BackOff", "Back-off restarting failed container worker in pod worker", 4),
+    )
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": f"worker.{reason.lower()}", "namespace": ns},
+            "involvedObject": {"kind": "Pod", "name": "worker", "namespace": ns},
+            "type": kind,
+            "reason": reason,
+            "message": message,
+            "count": count,
+            "firstTimestamp": iso(first_kill),
+            "lastTimestamp": iso(killed if reason == "BackOff" else run_started),
+        }
+        for kind, reason, message, count in said
+    ]
 
 
 def slow_started(pod: Obj) -> Obj:
@@ -384,11 +537,15 @@ def deployment(
     annotations: dict[str, str],
     labels: dict[str, str],
     service_account: str | None = None,
+    template_annotations: dict[str, str] | None = None,
 ) -> Obj:
     pod_labels = {"app": name, **labels}
     pod_spec: Obj = {"containers": [container]}
     if service_account:
         pod_spec["serviceAccountName"] = service_account
+    template_meta: Obj = {"labels": pod_labels}
+    if template_annotations:
+        template_meta["annotations"] = template_annotations
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -401,7 +558,7 @@ def deployment(
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec},
+            "template": {"metadata": template_meta, "spec": pod_spec},
         },
     }
 

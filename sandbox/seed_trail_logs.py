@@ -3,15 +3,19 @@
 The story (every time relative to `now`):
 
 * CloudTrail (int's account): the bot's AssumeRole calls into stg and prd `rtb-hub-deployer`
-  over the last day, each with the Slack user as SourceIdentity; the hub's own successful
-  calls into stg for its previews; and two AccessDenied, about 40 minutes ago, when the hub's
-  service account (`assumed-role/rtb-hub-sa/…`) tried to assume prd's `rtb-hub-deployer` for
-  the preview of PROJ-300 — the "preview not created" case of runbook §5.3.
+  over the last day, each with the Slack user as SourceIdentity (among them the ones that
+  created prd's previews, seconds before their namespaces: the hub may not create namespaces
+  there); the hub's own successful calls into stg when it created its previews there; and two
+  AccessDenied, about 40 minutes ago, when the hub's service account
+  (`assumed-role/rtb-hub-sa/…`) tried to assume prd's `rtb-hub-deployer` for the preview of
+  PROJ-300 — the "preview not created" case of runbook §5.3.
 * Logs (Pino JSON lines, Logs Insights groups `/rtb-ai-hub/<service>` and
   `/rtb-ai-hub/preview/<env>`): three hours of webhook-listener, workflow-engine and
   auth-service lines (Claude API 529 errors, the PROJ-300 preview-deploy failure, slow webhook
-  answers in the last 12 minutes) and preview pods' lines (an OOMKilled worker in stg's
-  PROJ-118, a slow Fargate start in prd's PROJ-101). workflow-engine's pod log in int gets the
+  answers in the last 12 minutes) and preview pods' lines, at the moments seed_kube's clusters
+  say they happened (each app listening once its pod started, the OOMKilled worker's last run
+  in stg's PROJ-118, the slow Fargate start of prd's PROJ-101 after its restart, PROJ-130's
+  failed cleanup when it expired). workflow-engine's pod log in int gets the
   PROJ-300 lines too, so the pod and CloudWatch tell the same story.
 * Metrics: the webhook-listener latency datapoints of `seed_aws` (same seed, same values),
   so GetMetricData p99 (which moto cannot compute) answers ~4.2 s: red.
@@ -35,7 +39,19 @@ from sandbox.seed_aws import (
     latency_points,
     role_arn,
 )
-from sandbox.seed_kube import ENGINE_LOG, HUB_NAMESPACE, KEDA_TARGET, pino_line, pods_of
+from sandbox.seed_kube import (
+    ENGINE_LOG,
+    HUB_NAMESPACE,
+    KEDA_TARGET,
+    OOM_LAST_RUN,
+    POD_AFTER_NAMESPACE,
+    PREVIEWS,
+    RESTARTED_AGO,
+    SLOW_START,
+    Preview,
+    pino_line,
+    pods_of,
+)
 
 LATENCY_SEED = 11  # seed_aws.seed_latency's
 HUB_SA_ROLE = "rtb-hub-sa"
@@ -57,14 +73,9 @@ BOT_SESSIONS: tuple[tuple[float, str, str], ...] = (
     (16.0, "UOPERATOR2", "stg"),
     (22.0, "ULEAD1", "stg"),
 )
-# The hub's own calls for its previews: (minutes ago, issue, target env, denied).
-HUB_SESSIONS: tuple[tuple[float, str, str, bool], ...] = (
-    (42, FAILED_PREVIEW, "prd", True),
-    (37, FAILED_PREVIEW, "prd", True),
-    (190, "PROJ-125", "stg", False),
-    (610, "PROJ-118", "stg", False),
-    (900, "PROJ-109", "prd", False),
-)
+# The hub's refused calls for PROJ-300's preview: minutes ago.
+DENIED_MINUTES = (42, 37)
+ASSUMED_BEFORE_CREATED = timedelta(seconds=8)  # the caller's AssumeRole, then the namespace
 
 # workflow-engine's PROJ-300 run: (seconds ago, level, duration ms, message).
 PREVIEW_300_LOG: tuple[tuple[int, str, int | None, str], ...] = (
@@ -110,9 +121,17 @@ def seed_trail(fake: FakeAws, accounts: Mapping[str, str], now: datetime) -> Non
     home = accounts["int"]
     for hours, user, target in BOT_SESSIONS:
         fake.add_trail_event(home, bot_assume_role(home, accounts[target], user, now, hours))
-    for minutes, issue, target, denied in HUB_SESSIONS:
+    for preview in PREVIEWS["prd"]:  # created through the bot (`/rtb preview create prd`)
+        ago = (preview.age + ASSUMED_BEFORE_CREATED) / timedelta(hours=1)
+        record = bot_assume_role(home, accounts["prd"], preview.requested_by, now, ago)
+        fake.add_trail_event(home, record)
+    for preview in PREVIEWS["stg"]:  # created by the hub itself
+        moment = preview.created(now) - ASSUMED_BEFORE_CREATED
+        fake.add_trail_event(home, hub_assume_role(home, accounts["stg"], preview.issue, moment))
+    for minutes in DENIED_MINUTES:
         moment = now - timedelta(minutes=minutes)
-        fake.add_trail_event(home, hub_assume_role(home, accounts[target], issue, moment, denied))
+        record = hub_assume_role(home, accounts["prd"], FAILED_PREVIEW, moment, denied=True)
+        fake.add_trail_event(home, record)
 
 
 def _assumed_identity(account: str, role: str, session: str) -> dict[str, Any]:
@@ -166,7 +185,7 @@ def bot_assume_role(
 
 
 def hub_assume_role(
-    home: str, target: str, issue: str, moment: datetime, denied: bool
+    home: str, target: str, issue: str, moment: datetime, denied: bool = False
 ) -> dict[str, Any]:
     """The hub's workflow-engine (service account rtb-hub-sa) assuming a deployer role."""
     caller = _assumed_identity(home, HUB_SA_ROLE, f"botocore-session-{int(moment.timestamp())}")
@@ -300,46 +319,52 @@ def auth_lines(now: datetime) -> list[dict[str, Any]]:
 
 
 def preview_lines(env: str, now: datetime) -> list[dict[str, Any]]:
-    def line(minutes: float, level: str, issue: str, msg: str, **fields: Any) -> dict[str, Any]:
-        moment = now - timedelta(minutes=minutes)
-        return log_line("preview", env, moment, level, msg, issueKey=issue, **fields)
+    """Each preview's lines, when its pods (seed_kube) say they happened."""
+    lines = [line for preview in PREVIEWS[env] for line in _preview_story(env, preview, now)]
+    return sorted(lines, key=lambda line: int(line["time"]))
 
-    if env == "stg":
-        return [
-            line(30, "info", "PROJ-125", "listening on :3000"),
-            line(7, "info", "PROJ-118", "worker started", pod="worker"),
+
+def _preview_story(env: str, preview: Preview, now: datetime) -> list[dict[str, Any]]:
+    def line(moment: datetime, level: str, msg: str, **fields: Any) -> dict[str, Any]:
+        return log_line("preview", env, moment, level, msg, issueKey=preview.issue, **fields)
+
+    app_ready = preview.created(now) + POD_AFTER_NAMESPACE + timedelta(seconds=3)
+    story = [line(app_ready, "info", "listening on :3000")]
+    if preview.expires_in < timedelta(0):
+        expired = now + preview.expires_in
+        story.append(
+            line(expired, "warn", "preview past its TTL; cleanupExpired() failed: timed out")
+        )
+    if preview.extra == "slow-start":
+        ready = now - RESTARTED_AGO + SLOW_START
+        seconds = int(SLOW_START.total_seconds())
+        story += [
             line(
-                1.6,
+                ready,
+                "warn",
+                f"pod app Ready {seconds} s after creation (Fargate cold start)",
+                durationMs=seconds * 1000,
+            ),
+            line(ready + timedelta(seconds=2), "info", "listening on :3000"),
+        ]
+    if preview.extra == "oom-pod":
+        started, killed = (now - ago for ago in OOM_LAST_RUN)
+        story += [
+            line(started, "info", "worker started", pod="worker"),
+            line(
+                killed - timedelta(seconds=1),
                 "fatal",
-                "PROJ-118",
                 "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory",
                 pod="worker",
             ),
             line(
-                1.5,
+                killed,
                 "error",
-                "PROJ-118",
                 "container worker OOMKilled (exit code 137, limit 256Mi)",
                 pod="worker",
             ),
         ]
-    if env == "prd":
-        return [
-            line(50, "info", "PROJ-109", "listening on :3000"),
-            line(
-                20,
-                "warn",
-                "PROJ-101",
-                "pod app Ready 95 s after creation (Fargate cold start)",
-                durationMs=95000,
-            ),
-            line(18.4, "info", "PROJ-101", "listening on :3000"),
-        ]
-    return [
-        line(100, "info", "PROJ-141", "listening on :3000"),
-        line(80, "info", "PROJ-123", "listening on :3000"),
-        line(300, "warn", "PROJ-130", "preview past its TTL; cleanupExpired() failed: timed out"),
-    ]
+    return story
 
 
 def seed_engine_pod_log(server: FakeKubeServer, now: datetime) -> None:

@@ -111,7 +111,8 @@ def render_pods(pods: PodList, zone: tzinfo) -> Message:
         text = f"No pods in {where}{selector}."
         return Message(text=text, blocks=(section(f":mag: {text}"), footer))
     healthy = sum(1 for p in pods.pods if p.healthy)
-    title = f"*Pods in {where}*{selector}: {len(pods.pods)} pods, {healthy} healthy"
+    count = f"{len(pods.pods)} pod{'s' if len(pods.pods) != 1 else ''}"
+    title = f"*Pods in {where}*{selector}: {count}, {healthy} healthy"
     blocks: list[Block] = [section(title)]
     loud_first = sorted(pods.pods, key=lambda p: not (p.oom_killed or p.crash_looping))
     alerts = [line for p in loud_first if (line := _pod_alert(p, pods.slow_start_seconds))]
@@ -120,7 +121,7 @@ def render_pods(pods: PodList, zone: tzinfo) -> Message:
     rows = [_pod_row(p, pods.checked_at) for p in pods.pods]
     header = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "START")
     blocks += [*_table_sections(_table(header, rows, {1, 3, 4, 5})), footer]
-    summary = f"Pods in {pods.namespace} ({pods.env}): {len(pods.pods)} pods, {healthy} healthy"
+    summary = f"Pods in {pods.namespace} ({pods.env}): {count}, {healthy} healthy"
     if any(p.oom_killed for p in pods.pods):
         summary += " — OOMKilled!"
     return Message(text=summary, blocks=tuple(blocks[:50]))

@@ -69,10 +69,12 @@ def render_ping(report: PingReport) -> Message:
     # a backend left out of the config is shown (white) but does not make the bot unhealthy
     healthy = all(c.reachable for c in report.checks if c.configured)
     summary = "all configured backends reachable" if healthy else "some backends are not reachable"
+    # the first line's mark is the rows' verdict (a decorative emoji, which a text rendering
+    # drops, left that line starting with a space)
     return Message(
         text=f"pong — rtb-ops-bot {report.version}: {summary}",
         blocks=(
-            section(f":satellite: *pong* — rtb-ops-bot `{report.version}`: {summary}"),
+            section(f"{_mark(healthy, True)} *pong* — rtb-ops-bot `{report.version}`: {summary}"),
             section("\n".join(rows)),
         ),
     )

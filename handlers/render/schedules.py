@@ -57,13 +57,29 @@ def _row(row: ScheduleRow, zone: ZoneInfo) -> str:
         lines.append("Last run: none yet")
     else:
         lines.append(
-            f"Last run: {escape(last.period)} · {OUTCOMES.get(last.outcome, last.outcome)} · "
+            f"Last run: {escape(_period(last.period, zone))} · "
+            f"{OUTCOMES.get(last.outcome, last.outcome)} · "
             f"by `{escape(last.replica)}` at {last.claimed_at.astimezone(zone):%m-%d %H:%M:%S}"
         )
         deleted = last.detail.get("deleted")
         if isinstance(deleted, dict):  # the housekeeping job's counts
             lines.append(
-                f"Deleted {deleted.get('messages', 0):,} delivered messages "
-                f"({deleted.get('ticks', 0):,} ticks) and {deleted.get('claims', 0):,} claims"
+                f"Deleted {_count(deleted.get('messages', 0), 'delivered message')} "
+                f"({_count(deleted.get('ticks', 0), 'tick')}) and "
+                f"{_count(deleted.get('claims', 0), 'claim')}"
             )
     return "\n".join(lines)
+
+
+def _period(period: str, zone: ZoneInfo) -> str:
+    """A period that is a moment (`2026-12-03T12:40:00+00:00`, a per-minute job's) in the
+    table's zone and format, as the other times here; a day (`2026-12-03`) or a week as is."""
+    try:
+        moment = datetime.fromisoformat(period)
+    except ValueError:
+        return period
+    return f"{moment.astimezone(zone):%m-%d %H:%M}" if moment.tzinfo else period
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"

@@ -24,6 +24,16 @@ class Clock:
             raise ValueError("the cluster's clock only moves forward")
         self._offset += seconds
 
+    def start_at(self, seconds: float) -> None:
+        """Set the clock to `seconds` since the epoch, earlier than now included: only for a
+        cluster that has nothing yet (the caller checks), which then has no past to contradict."""
+        self._offset = seconds - time.time()
+
+    def catch_up_with_wall_time(self) -> None:
+        """Back to wall time if behind it (after a history replayed up to a past moment);
+        a clock ahead of it stays where it is."""
+        self._offset = max(self._offset, 0.0)
+
     def iso(self) -> str:
         """The API's timestamp format (RFC 3339, seconds, UTC)."""
         return to_iso(self.now())

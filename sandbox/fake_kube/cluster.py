@@ -25,8 +25,8 @@ LogKey = tuple[str, str, str | None]  # namespace, pod, container (None: any con
 
 class Cluster:
     def __init__(self) -> None:
-        self.store = ObjectStore()
         self.clock = Clock()
+        self.store = ObjectStore(self.clock)
         self.controller = Controller(self.store, self.clock)
         self.rules = AccessRules()
         self.guards: list[NamespaceGuard] = []  # admission after RBAC (admission.py)

@@ -35,6 +35,24 @@ class Rule:
             and self.name in (None, attrs.get("name") or None)
         )
 
+    def allowed_reason(self) -> str:
+        """What a real API server's RBAC authorizer says, for the binding this rule stands
+        for (named after the verb and resource: the fake keeps no binding objects)."""
+        role = f"{self.verb}-{self.resource}".replace("*", "all").replace("/", "-")
+        if self.namespace is None:
+            binding = f'ClusterRoleBinding "{role}" of ClusterRole "{role}"'
+        else:
+            binding = f'RoleBinding "{role}/{self.namespace}" of Role "{role}"'
+        return f"RBAC: allowed by {binding} to {_subject(self.user)}"
+
+
+def _subject(user: str) -> str:
+    """`ServiceAccount "name/namespace"` or `User "name"`, as RBAC names its subjects."""
+    parts = user.split(":")
+    if len(parts) == 4 and parts[:2] == ["system", "serviceaccount"]:
+        return f'ServiceAccount "{parts[3]}/{parts[2]}"'
+    return f'User "{user}"'
+
 
 def _resource_matches(rule: str, target: str) -> bool:
     if rule in ("*", target):
@@ -62,7 +80,7 @@ class AccessRules:
             return True, "superuser"
         for rule in self.rules:
             if rule.matches(user, attrs):
-                return True, f"allowed by fake rule {rule}"
+                return True, rule.allowed_reason()
         return (
             False,
             f'no rule allows user "{user}" to {attrs.get("verb")} {attrs.get("resource", "")}',

@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -398,6 +399,40 @@ class FakeKubeServer:
         """Move the cluster's clock on and let the controller catch up (no sleeping)."""
         with self._lock:
             self._cluster.clock.advance(seconds)
+            self._cluster.controller.reconcile()
+
+    def is_empty(self) -> bool:
+        with self._lock:
+            return self._cluster.store.empty()
+
+    def start_history_at(self, moment: datetime) -> None:
+        """Set the cluster's clock back to `moment`, so what a seed writes next is dated then
+        (creationTimestamp, pod start, conditions), as a cluster that lived through it would
+        have dated it; `advance_to` moves through the history, `catch_up_with_wall_time` ends
+        it. Only an empty cluster may go back in time: nothing in it is then younger than its
+        clock."""
+        with self._lock:
+            if not self._cluster.store.empty():
+                raise RuntimeError("only an empty cluster's clock can be set back")
+            self._cluster.clock.start_at(moment.timestamp())
+
+    def advance_to(self, moment: datetime) -> None:
+        """`advance` up to `moment`; nothing when the clock is already there or past it."""
+        with self._lock:
+            clock = self._cluster.clock
+            clock.advance(max(0.0, moment.timestamp() - clock.now()))
+            self._reconcile_if_pending()
+
+    def catch_up_with_wall_time(self) -> None:
+        """The clock back to wall time after a replayed history (one ahead of it stays)."""
+        with self._lock:
+            self._cluster.clock.catch_up_with_wall_time()
+            self._reconcile_if_pending()
+
+    def _reconcile_if_pending(self) -> None:
+        """Only what the clock alone may change (a settled cluster has nothing: a seed's many
+        small steps through its history then cost no controller pass each)."""
+        if self._cluster.controller.pending():
             self._cluster.controller.reconcile()
 
     def pause_controller(self) -> None:

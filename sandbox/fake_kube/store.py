@@ -8,9 +8,9 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from sandbox.fake_kube.clock import Clock
 from sandbox.fake_kube.errors import KubeError, invalid
 
 Obj = dict[str, Any]
@@ -19,10 +19,6 @@ Key = tuple[str, str, str, str]  # group, plural, namespace ("" when cluster-sco
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_NAMED = {"namespaces", "services"}
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def validate_name(group: str, plural: str, name: str) -> None:
@@ -69,9 +65,12 @@ def key_of(group: str, plural: str, namespace: str | None, name: str) -> Key:
 
 
 class ObjectStore:
-    """Plain dict storage. Callers hold the server lock; objects handed out are copies."""
+    """Plain dict storage. Callers hold the server lock; objects handed out are copies.
+    `clock` is the cluster's: a new object's creationTimestamp is its time, as an API server
+    stamps it with its own (so a seed replaying a history at past times dates it right)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
         self._objects: dict[Key, Obj] = {}
         self.resource_version = 0
         self.changes: deque[Change] = deque(maxlen=WATCH_HISTORY)
@@ -94,6 +93,9 @@ class ObjectStore:
         before now is answered 410 Gone."""
         self.changes.clear()
         self.oldest_watchable = self.resource_version
+
+    def empty(self) -> bool:
+        return not self._objects
 
     def get(self, key: Key) -> Obj | None:
         obj = self._objects.get(key)
@@ -132,7 +134,7 @@ class ObjectStore:
         m.update(
             name=key[3],
             uid=m.get("uid") or str(uuid.uuid4()),
-            creationTimestamp=m.get("creationTimestamp") or now_iso(),
+            creationTimestamp=m.get("creationTimestamp") or self.clock.iso(),
             generation=1,
             resourceVersion=self._next_rv(),
         )

@@ -813,6 +813,30 @@ def test_subject_access_review_for_service_account(kube: FakeKubeServer, api: Ap
     assert not review("delete", "pods")
 
 
+def test_an_allowed_review_gives_the_reason_rbac_gives(
+    kube: FakeKubeServer, api: ApiClient
+) -> None:
+    """`kubectl auth can-i … -v` shows the authorizer's reason: a binding, a role, a subject
+    (the fake once showed its own Python repr there)."""
+    sa = "system:serviceaccount:rtb-ai-hub:rtb-hub-sa"
+    kube.allow(sa, "create", "namespaces")
+    kube.allow("alice", "get", "pods/log", namespace=NS)
+    authz = client.AuthorizationV1Api(api)
+
+    def reason(user: str, attrs: dict[str, str]) -> str:
+        body = {"spec": {"user": user, "resourceAttributes": attrs}}
+        return str(authz.create_subject_access_review(body).status.reason)
+
+    assert reason(sa, {"verb": "create", "resource": "namespaces"}) == (
+        'RBAC: allowed by ClusterRoleBinding "create-namespaces" of ClusterRole '
+        '"create-namespaces" to ServiceAccount "rtb-hub-sa/rtb-ai-hub"'
+    )
+    log = {"verb": "get", "resource": "pods", "subresource": "log", "namespace": NS}
+    assert reason("alice", log) == (
+        f'RBAC: allowed by RoleBinding "get-pods-log/{NS}" of Role "get-pods-log" to User "alice"'
+    )
+
+
 def test_bearer_tokens_map_to_users() -> None:
     with FakeKubeServer(token_users={"tok-bob": "bob"}) as fake:
         with make_client(fake.url, token="tok-bob") as bob_api:

@@ -114,6 +114,12 @@ def test_pods_golden():
     assert empty.text == "No pods in `rtb-ai-hub` (int) matching `app=nope`."
 
 
+def test_one_pod_is_counted_as_one_pod():
+    one = render_pods(PodList("prd", "preview-proj-101", None, (pod("app-1"),), NOW, 60.0), SEOUL)
+    assert one.text == "Pods in preview-proj-101 (prd): 1 pod, 1 healthy"
+    assert "*Pods in `preview-proj-101` (prd)*: 1 pod, 1 healthy" in shown(one)
+
+
 def test_pods_many_rows_stay_within_slack_limits():
     many = tuple(pod(f"webhook-listener-6b7c9d8f5-{i:05d}") for i in range(1500))
     message = render_pods(PodList("prd", HUB, None, many, NOW, 60.0), SEOUL)
