@@ -35,6 +35,11 @@ def min_duration(text: str) -> int:
     return ms
 
 
+def level(text: str) -> str:
+    """`--level`: a Pino level label, typed in any case (Pino writes them lowercase)."""
+    return str(choice(*logs.LEVELS)(text.lower()))
+
+
 async def run_alarms(call: CommandCall) -> Message:
     """Alarms in ALARM or INSUFFICIENT_DATA, in one env or all of them, newest change first."""
     backends = call.deps.backends
@@ -159,7 +164,7 @@ COMMANDS = (
                 default=timedelta(hours=1),
                 metavar="1h",
             ),
-            Flag("level", ", ".join(logs.LEVELS), choice(*logs.LEVELS), metavar="error"),
+            Flag("level", ", ".join(logs.LEVELS) + " (any case)", level, metavar="error"),
             Flag("issue", "issueKey is this Jira key, any case", issue_key, metavar="PROJ-300"),
             Flag(
                 "type",

@@ -12,7 +12,10 @@ The story (every time relative to `now`):
   auth-service lines (Claude API 529 errors, the PROJ-300 preview-deploy failure, slow webhook
   answers in the last 12 minutes) and preview pods' lines (an OOMKilled worker in stg's
   PROJ-118, a slow Fargate start in prd's PROJ-101). workflow-engine's pod log in int gets the
-  PROJ-300 lines too, so the pod and CloudWatch tell the same story.
+  PROJ-300 lines too, so the pod and CloudWatch tell the same story. Each env's groups are in
+  its own account (int reads stg's and prd's through the OAM link): stg and prd have their
+  own workflow-engine lines (their pods' log, seed_kube.ENGINE_LOG), auth-service lines, an
+  empty webhook-listener group and their preview group, so `/rtb search all --env stg` works.
 * Metrics: the webhook-listener latency datapoints of `seed_aws` (same seed, same values),
   so GetMetricData p99 (which moto cannot compute) answers ~4.2 s: red.
 """

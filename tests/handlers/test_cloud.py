@@ -665,7 +665,7 @@ async def test_search_without_text_is_every_line_at_the_level(slack, fake_aws):
     """An incident's "recent error lines" (handlers.incident_playbooks): a level, no text."""
     fake_aws.add_log_line("/rtb-ai-hub/workflow-engine", pino("job exploded"))
     fake_aws.add_log_line("/rtb-ai-hub/workflow-engine", pino("job done", level="info"))
-    text = answer_text(await slack.ask("search workflow-engine --level error"))
+    text = answer_text(await slack.ask("search workflow-engine --level ERROR"))
     assert "*1 line*" in text and "job exploded" in text and "job done" not in text
     assert "matching" not in text and "level error" in text
 
