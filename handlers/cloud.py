@@ -6,11 +6,17 @@ import re
 from datetime import timedelta
 
 from handlers.context import CommandCall
-from handlers.render.cloud import render_alarms, render_search, render_trail
+from handlers.render.cloud import (
+    render_alarms,
+    render_search,
+    render_search_unreadable,
+    render_trail,
+)
 from handlers.render.message import Message
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, choice, duration
 from ops import alarms, cloudtrail, logs
 from ops.diagnose.common import issue_key
+from ops.errors import BackendUnavailable
 
 TRAIL_ENV = choice("int", "stg", "prd", "all")
 _MIN_DURATION = re.compile(r"^(\d{1,7})(ms|s|m|h)$")
@@ -73,14 +79,20 @@ async def run_search(call: CommandCall) -> Message:
         service=values["service"],
         min_duration_ms=values["min-duration"],
     )
-    result = await logs.search(
-        call.deps.backends,
-        values["group"],
-        filters,
-        env=values["env"],
-        since=values["since"],
-        limit=values["limit"],
-    )
+    try:
+        result = await logs.search(
+            call.deps.backends,
+            values["group"],
+            filters,
+            env=values["env"],
+            since=values["since"],
+            limit=values["limit"],
+        )
+    except BackendUnavailable as exc:
+        if values["env"] in (None, logs.QUERY_ENV):
+            raise
+        # stg's or prd's groups: the likeliest reason is the OAM link, which ping checks
+        return render_search_unreadable(exc, values["env"])
     return render_search(result, call.deps.config.timezone)
 
 

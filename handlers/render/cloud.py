@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
-from handlers.render.message import Message, clip, code_block, context, escape, section
+from handlers.render.message import Message, clip, code_block, context, escape, section, simple
 from ops.alarms import Alarm, AlarmReport
 from ops.cloudtrail import MAX_EVENTS, TrailEvent, TrailReport
+from ops.errors import BackendUnavailable
 from ops.fanout import Failed
 from ops.logs import ALL, QUERY_ENV, LogFilters, LogLine, LogSearch, short_group
 
@@ -183,6 +184,17 @@ def render_search(result: LogSearch, timezone: str) -> Message:
     if count > MAX_LOG_LINES_SHOWN:
         files = ((f"search-{result.service}.log", _log_file(result.lines, tz, several)),)
     return Message(text=summary, blocks=tuple(blocks), files=files)
+
+
+def render_search_unreadable(error: BackendUnavailable, env: str) -> Message:
+    """Another env's groups could not be searched: the same words as any backend that does
+    not answer, and where to look (int reads them only through the OAM link)."""
+    return simple(
+        f":warning: *{escape(error.backend)}* is not answering: {escape(error.reason)}. "
+        f"{env}'s log groups are read from int through the CloudWatch OAM link: `/rtb ping` "
+        f"says whether {env}'s link reaches int.",
+        ephemeral=True,
+    )
 
 
 def _search_where(result: LogSearch) -> str:

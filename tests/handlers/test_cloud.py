@@ -579,6 +579,9 @@ async def test_search_without_the_oam_link_says_the_logs_are_unreadable(slack, f
     text = answer_text(answer)
     assert "*AWS int logs* is not answering: ResourceNotFoundException (HTTP 400)" in text
     assert "stg run failed" not in text and "Traceback" not in text
+    assert "stg's log groups are read from int through the CloudWatch OAM link" in text
+    assert "`/rtb ping` says whether stg's link reaches int" in text
+    assert answer["response_type"] == "ephemeral"
 
 
 @pytest.mark.parametrize(
