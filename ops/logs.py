@@ -122,12 +122,12 @@ def build_query(filters: LogFilters, *, limit: int) -> str:
     never mixes with the fields' `and`."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
-    filters_ = [" or ".join(_text_conditions(filters.text))] if filters.text else []
     fields = _field_conditions(filters)
-    filters_ += [" and ".join(fields)] if fields else []
+    wheres = [" or ".join(_text_conditions(filters.text))] if filters.text else []
+    wheres += [" and ".join(fields)] if fields else []
     commands = (
         f"fields {', '.join(FIELDS)}",
-        *(f"filter {condition}" for condition in filters_),
+        *(f"filter {where}" for where in wheres),
         "sort @timestamp desc",
         f"limit {limit}",
     )
