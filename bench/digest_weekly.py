@@ -161,7 +161,7 @@ async def memory_child() -> dict[str, Any]:
         sampled = pss_mb()
         await cost_report(backends, timedelta(hours=24))  # what a day of commands loads
         await cloudtrail.lookup(backends, ["stg", "prd"], event="AssumeRole", since=timedelta(1))
-        await logs.search(backends, "workflow-engine", "cleanupExpired")
+        await logs.search(backends, "workflow-engine", logs.LogFilters("cleanupExpired"))
         gc.collect()
         commands = pss_mb()
         digest = await build_weekly(backends)

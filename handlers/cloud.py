@@ -2,21 +2,48 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from handlers.context import CommandCall
-from handlers.render.cloud import render_alarms, render_search, render_trail
+from handlers.render.cloud import (
+    render_alarms,
+    render_search,
+    render_search_unreadable,
+    render_trail,
+)
 from handlers.render.message import Message
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, choice, duration
 from ops import alarms, cloudtrail, logs
+from ops.diagnose.common import issue_key
+from ops.errors import BackendUnavailable
 
 TRAIL_ENV = choice("int", "stg", "prd", "all")
+_MIN_DURATION = re.compile(r"^(\d{1,7})(ms|s|m|h)$")
+_MS_PER_UNIT = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+MAX_MIN_DURATION_MS = 24 * 3_600_000
 
 
 def slack_text(text: str) -> str:
     """Search text as typed: Slack sends &, < and > as HTML entities in slash commands."""
     unescaped = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return logs.search_text(unescaped)
+
+
+def min_duration(text: str) -> int:
+    """`--min-duration`: 500ms, 5s, 2m or 1h, in milliseconds (the Pino durationMs)."""
+    match = _MIN_DURATION.match(text.strip().lower())
+    if not match:
+        raise ValueError("must be a duration like 500ms, 5s, 2m or 1h")
+    ms = int(match[1]) * _MS_PER_UNIT[match[2]]
+    if ms > MAX_MIN_DURATION_MS:
+        raise ValueError("must be at most 24h")
+    return ms
+
+
+def level(text: str) -> str:
+    """`--level`: a Pino level label, typed in any case (Pino writes them lowercase)."""
+    return str(choice(*logs.LEVELS)(text.lower()))
 
 
 async def run_alarms(call: CommandCall) -> Message:
@@ -42,16 +69,30 @@ async def run_trail(call: CommandCall) -> Message:
 
 
 async def run_search(call: CommandCall) -> Message:
-    """Logs Insights over a service's log group, queried in int."""
-    result = await logs.search(
-        call.deps.backends,
-        call.values["service"],
-        call.values["text"],
-        env=call.values["env"],
-        since=call.values["since"],
-        level=call.values["level"],
-        limit=call.values["limit"],
+    """Logs Insights over a service's log group (or all of them) of one env, queried in int."""
+    values = call.values
+    filters = logs.LogFilters(
+        text=values["text"],
+        level=values["level"],
+        issue=values["issue"],
+        workflow_type=values["type"],
+        service=values["service"],
+        min_duration_ms=values["min-duration"],
     )
+    try:
+        result = await logs.search(
+            call.deps.backends,
+            values["group"],
+            filters,
+            env=values["env"],
+            since=values["since"],
+            limit=values["limit"],
+        )
+    except BackendUnavailable as exc:
+        if values["env"] in (None, logs.QUERY_ENV):
+            raise
+        # stg's or prd's groups: the likeliest reason is the OAM link, which ping checks
+        return render_search_unreadable(exc, values["env"])
     return render_search(result, call.deps.config.timezone)
 
 
@@ -99,14 +140,21 @@ COMMANDS = (
     ),
     Command(
         "search",
-        "Search a service's logs (Logs Insights, in int).",
+        "Search the hub's Pino logs by text and fields (Logs Insights, from int; stg and prd "
+        "through the OAM link).",
         run_search,
         args=(
-            Arg("service", ", ".join(logs.SERVICES), choice(*logs.SERVICES)),
+            Arg(
+                "group",
+                f"{', '.join(logs.SERVICES)} (the env's preview pods) or all (every group of "
+                "the env in one query)",
+                choice(*logs.SERVICES, logs.ALL),
+            ),
             Arg(
                 "text",
-                f"text the message contains (at most {logs.MAX_TEXT} characters; "
-                "none: every line, e.g. with --level error)",
+                f"text the message contains, any case (at most {logs.MAX_TEXT} characters); "
+                "an issue key such as PROJ-300 also finds the lines whose issueKey is that key; "
+                "none: every line, e.g. with --level error",
                 slack_text,
                 optional=True,
                 default="",
@@ -116,7 +164,8 @@ COMMANDS = (
         flags=(
             Flag(
                 "env",
-                "only lines of this env; for preview, whose preview logs (default int)",
+                "whose logs: int (default), stg or prd (stg's and prd's own log groups, read "
+                "from int through the CloudWatch OAM link)",
                 ENV,
                 metavar="env",
             ),
@@ -127,7 +176,26 @@ COMMANDS = (
                 default=timedelta(hours=1),
                 metavar="1h",
             ),
-            Flag("level", ", ".join(logs.LEVELS), choice(*logs.LEVELS), metavar="error"),
+            Flag("level", ", ".join(logs.LEVELS) + " (any case)", level, metavar="error"),
+            Flag("issue", "issueKey is this Jira key, any case", issue_key, metavar="PROJ-300"),
+            Flag(
+                "type",
+                "workflowType is this, any case (e.g. jira-auto-dev)",
+                logs.field_value,
+                metavar="type",
+            ),
+            Flag(
+                "service",
+                "the line's Pino service field is this, any case (useful with all)",
+                logs.field_value,
+                metavar="name",
+            ),
+            Flag(
+                "min-duration",
+                "durationMs at least this: 500ms, 5s, 2m, 1h",
+                min_duration,
+                metavar="5s",
+            ),
             Flag(
                 "limit",
                 f"lines, 1–{logs.MAX_LIMIT} (default {logs.DEFAULT_LIMIT})",
@@ -138,7 +206,9 @@ COMMANDS = (
         ),
         group="Investigate",
         examples=(
-            "/rtb search workflow-engine timeout --level error",
+            "/rtb search workflow-engine --level error --since 24h",
+            "/rtb search all --issue PROJ-300 --since 24h",
+            "/rtb search workflow-engine --min-duration 30s --type jira-auto-dev",
             '/rtb search preview "connection refused" --env stg --since 24h',
         ),
     ),

@@ -6,9 +6,16 @@ boto3 talks to it through `aws.service_endpoints` like to the real service (AWS 
   and the time range, newest first, paged with NextToken.
 * CloudWatch Logs Insights `StartQuery` / `GetQueryResults` / `StopQuery` over seeded Pino
   lines. The query is tokenised and evaluated, not pattern-matched: the grammar the bot emits
-  (`fields`, `filter` with `like`/`=` on string literals joined by `and`, `sort`, `limit`),
-  anything else is a MalformedQueryException as the real service would answer. So hostile
-  search text is checked end to end: a quote in it must match a quote, not end the literal.
+  (`fields`, `filter` with conditions joined by `and` / `or` (`and` binds tighter), `sort`,
+  `limit`; a condition is `<field> like "substring"`, `<field> like /regex/` (Python `re`,
+  so `(?i)` works as in the service), `<field> = "string"` or `<field> >=|>|<=|<|= <number>`
+  (a number compares only with a numeric field)), anything else is a
+  MalformedQueryException as the real service would answer. So hostile search text is
+  checked end to end: a quote or a slash in it must match itself, not end the literal.
+  Log groups belong to an account (`add_log_group(..., account=)`): a query names another
+  account's group by ARN and sees it only through an OAM link to the caller's account that
+  shares log groups (otherwise ResourceNotFoundException, as the group is not visible);
+  `@log` is `account-id:group-name`, as the service shows it.
 * CloudWatch `GetMetricData` for queries with a percentile statistic (`p99`, `p95.5` …, which
   moto answers with HTTP 500), over datapoints seeded with `add_metric_points`: CloudWatch's
   own arithmetic per period (nearest-rank percentiles, Average, Sum, Minimum, Maximum,
@@ -112,10 +119,13 @@ class _LogLine:
     raw: str
 
 
+_GroupKey = tuple[str | None, str]  # (owner account, None: every account; group name)
+
+
 @dataclass
 class _Query:
     query_id: str
-    groups: tuple[str, ...]
+    groups: tuple[tuple[str, tuple[_GroupKey, ...]], ...]  # (@log, the stored groups)
     start_ms: int
     end_ms: int
     program: InsightsQuery
@@ -140,9 +150,10 @@ class AwsError(Exception):
 _TOKEN = re.compile(
     r"""\s*(?:
         (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+      | (?P<regex>/(?:[^/\\\n]|\\.)*/)
       | (?P<number>\d+)
       | (?P<ident>[@A-Za-z_][\w.@]*)
-      | (?P<punct>[|,=])
+      | (?P<punct>>=|<=|[|,=<>])
     )""",
     re.VERBOSE | re.DOTALL,
 )
@@ -150,8 +161,8 @@ _TOKEN = re.compile(
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # string | number | ident | punct
-    value: str  # a string token's value is unescaped
+    kind: str  # string | regex | number | ident | punct
+    value: str  # a string token's value is unescaped; a regex's is the pattern between / /
     offset: int
 
 
@@ -167,14 +178,27 @@ def tokenize(query: str) -> list[Token]:
             offset = len(query) - len(query[position:].lstrip())
             raise _compile_error(f"unexpected character at {offset}", offset)
         text = match.group(match.lastgroup)
-        value = _unquote(text) if match.lastgroup == "string" else text
+        value = _TOKEN_VALUE.get(match.lastgroup, lambda t: t)(text)
         tokens.append(Token(match.lastgroup, value, match.start(match.lastgroup)))
         position = match.end()
     return tokens
 
 
+def _regex_pattern(literal: str) -> str:
+    """`/a\\/b/` → `a\\/b`: the engine gets the escapes (`\\/` is a literal slash to it)."""
+    pattern = literal[1:-1]
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise _compile_error(f"invalid regular expression: {exc}") from None
+    return pattern
+
+
 def _unquote(literal: str) -> str:
     return re.sub(r"\\(.)", r"\1", literal[1:-1], flags=re.DOTALL)
+
+
+_TOKEN_VALUE: dict[str, Callable[[str], str]] = {"string": _unquote, "regex": _regex_pattern}
 
 
 def _compile_error(message: str, offset: int = 0) -> AwsError:
@@ -186,17 +210,43 @@ def _compile_error(message: str, offset: int = 0) -> AwsError:
     )
 
 
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "=": lambda a, b: a == b,
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+}
+
+
 @dataclass(frozen=True)
 class Condition:
     field: str
-    operator: str  # like | =
+    operator: str  # like | = | >= | > | <= | <
     value: str
+    kind: str = "string"  # the value's token: string | regex | number
 
     def holds(self, fields: Mapping[str, Any]) -> bool:
         if self.field not in fields or fields[self.field] is None:
             return False
-        actual = _as_text(fields[self.field])
-        return self.value in actual if self.operator == "like" else actual == self.value
+        actual = fields[self.field]
+        if self.kind == "number":
+            number = _as_number(actual)
+            return number is not None and _COMPARE[self.operator](number, float(self.value))
+        if self.kind == "regex":
+            return re.search(self.value, _as_text(actual)) is not None
+        text = _as_text(actual)
+        return self.value in text if self.operator == "like" else text == self.value
+
+
+@dataclass(frozen=True)
+class FilterCommand:
+    """One `filter`: alternatives joined by `or`, each a conjunction joined by `and`."""
+
+    alternatives: tuple[tuple[Condition, ...], ...]
+
+    def holds(self, fields: Mapping[str, Any]) -> bool:
+        return any(all(c.holds(fields) for c in conj) for conj in self.alternatives)
 
 
 @dataclass(frozen=True)
@@ -205,7 +255,7 @@ class InsightsQuery:
 
     commands: tuple[str, ...]  # command names in order: fields, filter, sort, limit
     fields: tuple[str, ...] = ()
-    filters: tuple[tuple[Condition, ...], ...] = ()  # each filter command: a conjunction
+    filters: tuple[FilterCommand, ...] = ()
     sort: tuple[str, bool] | None = None  # (field, descending)
     limit: int | None = None
 
@@ -257,30 +307,45 @@ def _parse_fields(args: list[Token], parsed: dict[str, Any], offset: int) -> Non
 
 
 def _parse_filter(args: list[Token], parsed: dict[str, Any], offset: int) -> None:
-    conditions = []
+    alternatives: list[tuple[Condition, ...]] = []
+    conjunction: list[Condition] = []
     rest = list(args)
     while True:
         if not _is_condition(rest[:3]):
-            raise _compile_error('filter: expected <field> like|= "string" [and ...]', offset)
-        conditions.append(Condition(rest[0].value, rest[1].value, rest[2].value))
+            raise _compile_error(
+                'filter: expected <field> like|= "string", like /regex/ or >=|>|<=|<|= number '
+                "[and|or ...]",
+                rest[0].offset if rest else offset,
+            )
+        name, operator, value = rest[:3]
+        conjunction.append(Condition(name.value, operator.value, value.value, value.kind))
         rest = rest[3:]
         if not rest:
             break
-        if (rest[0].kind, rest[0].value) != ("ident", "and"):
-            raise _compile_error("filter: expected 'and' between conditions", rest[0].offset)
+        joiner = (rest[0].kind, rest[0].value)
+        if joiner not in (("ident", "and"), ("ident", "or")):
+            raise _compile_error(
+                "filter: expected 'and' or 'or' between conditions", rest[0].offset
+            )
+        if joiner[1] == "or":
+            alternatives.append(tuple(conjunction))
+            conjunction = []
         rest = rest[1:]
-    parsed["filters"].append(tuple(conditions))
+    alternatives.append(tuple(conjunction))
+    parsed["filters"].append(FilterCommand(tuple(alternatives)))
 
 
 def _is_condition(tokens: list[Token]) -> bool:
     if len(tokens) != 3:
         return False
     name, operator, value = tokens
-    return (
-        name.kind == "ident"
-        and (operator.kind, operator.value) in (("ident", "like"), ("punct", "="))
-        and value.kind == "string"
-    )
+    if name.kind != "ident":
+        return False
+    if (operator.kind, operator.value) == ("ident", "like"):
+        return value.kind in ("string", "regex")
+    if operator.kind != "punct" or operator.value not in _COMPARE:
+        return False
+    return value.kind == "number" or (operator.value == "=" and value.kind == "string")
 
 
 def _parse_sort(args: list[Token], parsed: dict[str, Any], offset: int) -> None:
@@ -296,6 +361,17 @@ def _parse_limit(args: list[Token], parsed: dict[str, Any], offset: int) -> None
     if len(args) != 1 or args[0].kind != "number" or not 1 <= int(args[0].value) <= 10000:
         raise _compile_error("limit: expected a number from 1 to 10000", offset)
     parsed["limit"] = int(args[0].value)
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _as_text(value: Any) -> str:
@@ -328,10 +404,10 @@ def run_query(program: InsightsQuery, lines: list[tuple[str, _LogLine]]) -> list
             **_flatten(line.fields),
             "@timestamp": _insights_time(line.timestamp_ms),
             "@message": line.raw,
-            "@log": group,
+            "@log": group,  # account-id:group-name
             "_ms": line.timestamp_ms,
         }
-        if all(all(c.holds(fields) for c in conj) for conj in program.filters):
+        if all(command.holds(fields) for command in program.filters):
             rows.append(fields)
     if program.sort is not None:
         name, descending = program.sort
@@ -366,7 +442,7 @@ class FakeAws:
         self._lock = threading.RLock()
         self._accounts: dict[str, str] = {}
         self._trail: dict[str, list[dict[str, Any]]] = {}
-        self._groups: dict[str, list[_LogLine]] = {}
+        self._groups: dict[_GroupKey, list[_LogLine]] = {}
         self._queries: dict[str, _Query] = {}
         self._metrics: dict[_MetricKey, list[tuple[float, float]]] = {}
         self._faults: list[_Fault] = []
@@ -460,16 +536,23 @@ class FakeAws:
         with self._lock:
             self._oam_links.get(sink_account, {}).pop(source_account, None)
 
-    def add_log_group(self, group: str) -> None:
-        """Make a log group exist (StartQuery on an unknown group is ResourceNotFound)."""
+    def add_log_group(self, group: str, *, account: str | None = None) -> None:
+        """Make a log group exist in `account` (None: in every account, for tests that do not
+        care whose it is). StartQuery on a group that does not exist is ResourceNotFound."""
         with self._lock:
-            self._groups.setdefault(group, [])
+            self._groups.setdefault((account, group), [])
 
     def add_log_line(
-        self, group: str, line: Mapping[str, Any] | str, *, timestamp: datetime | None = None
+        self,
+        group: str,
+        line: Mapping[str, Any] | str,
+        *,
+        timestamp: datetime | None = None,
+        account: str | None = None,
     ) -> None:
-        """One log event (a Pino JSON object, or its text). Its time: `timestamp`, else the
-        line's `time` (epoch ms), else now."""
+        """One log event (a Pino JSON object, or its text) in `account`'s group (None: the
+        group of every account). Its time: `timestamp`, else the line's `time` (epoch ms),
+        else now."""
         text = line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)
         fields = json.loads(text) if text.lstrip().startswith("{") else {}
         if timestamp is not None:
@@ -479,7 +562,7 @@ class FakeAws:
         else:
             ms = int(time.time() * 1000)
         with self._lock:
-            self._groups.setdefault(group, []).append(_LogLine(ms, fields, text))
+            self._groups.setdefault((account, group), []).append(_LogLine(ms, fields, text))
 
     def add_metric_points(
         self,
@@ -695,15 +778,16 @@ class FakeAws:
     # -- Logs Insights -----------------------------------------------------------------------
 
     def _start_query(self, body: dict[str, Any], account: str | None) -> dict[str, Any]:
-        groups = _query_groups(body)
-        unknown = [g for g in groups if g not in self._groups]
-        if unknown:
-            raise AwsError("ResourceNotFoundException", f"Log group does not exist: {unknown[0]}")
+        groups = tuple(
+            self._visible_group(owner, name, account) for owner, name in _query_groups(body)
+        )
+        if len(groups) > MAX_QUERY_GROUPS:
+            raise AwsError("InvalidParameterException", f"at most {MAX_QUERY_GROUPS} log groups")
         program = InsightsQuery.parse(str(body.get("queryString", "")))
         query_id = f"{uuid.UUID(int=next(self._ids))}"
         self._queries[query_id] = _Query(
             query_id,
-            tuple(groups),
+            groups,
             int(body["startTime"]) * 1000,
             int(body["endTime"]) * 1000 + 999,
             program,
@@ -714,9 +798,10 @@ class FakeAws:
     def _get_query_results(self, body: dict[str, Any], account: str | None) -> dict[str, Any]:
         query = self._query(body)
         scanned = [
-            (g, line)
-            for g in query.groups
-            for line in self._groups.get(g, [])
+            (label, line)
+            for label, keys in query.groups
+            for key in keys
+            for line in self._groups.get(key, [])
             if query.start_ms <= line.timestamp_ms <= query.end_ms
         ]
         if query.status == "Running" and query.running_polls > 0:
@@ -740,6 +825,20 @@ class FakeAws:
         stopped = query.status == "Running"
         query.status = "Cancelled" if stopped else query.status
         return {"success": stopped}
+
+    def _visible_group(
+        self, owner: str | None, name: str, caller: str | None
+    ) -> tuple[str, tuple[_GroupKey, ...]]:
+        """(@log, stored keys) of a group the caller may query: its own, or a linked source
+        account's (OAM link sharing log groups into the caller's sink); else not found. The
+        lines of a group seeded for every account (None) are in each account's group."""
+        owner = owner or caller
+        linked = self._oam_links.get(caller or "", {}).get(owner or "", ())
+        visible = owner == caller or "AWS::Logs::LogGroup" in linked
+        keys = tuple(k for k in ((owner, name), (None, name)) if k in self._groups)
+        if not visible or not keys:
+            raise AwsError("ResourceNotFoundException", f"Log group does not exist: {name}")
+        return (f"{owner}:{name}" if owner else name), keys
 
     def _query(self, body: dict[str, Any]) -> _Query:
         query = self._queries.get(str(body.get("queryId")))
@@ -830,6 +929,7 @@ def percentile(values: Sequence[float], p: float) -> float:
 
 
 REGION_OF_SINKS = "ap-northeast-2"
+MAX_QUERY_GROUPS = 50  # StartQuery's own limit
 
 
 def _sink_arn(account: str) -> str:
@@ -890,14 +990,25 @@ def _lookup_event(record: dict[str, Any], moment: datetime) -> dict[str, Any]:
     return event
 
 
-def _query_groups(body: dict[str, Any]) -> list[str]:
-    """Log group names from logGroupName / logGroupNames / logGroupIdentifiers (names or ARNs)."""
+def _query_groups(body: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """(account named, None: the caller's; group name) from logGroupName / logGroupNames /
+    logGroupIdentifiers (names, or ARNs `arn:aws:logs:region:account:log-group:name`)."""
     given = [k for k in ("logGroupName", "logGroupNames", "logGroupIdentifiers") if body.get(k)]
     if len(given) != 1:
         raise AwsError("InvalidParameterException", "give exactly one way to name log groups")
     value = body[given[0]]
     names = [value] if isinstance(value, str) else list(value)
-    return [n.split(":log-group:", 1)[1] if n.startswith("arn:") else n for n in names]
+    return [_group_of(name) for name in names]
+
+
+def _group_of(identifier: str) -> tuple[str | None, str]:
+    if not identifier.startswith("arn:"):
+        return None, identifier
+    prefix, _, name = identifier.partition(":log-group:")
+    fields = prefix.split(":")
+    if not name or len(fields) != 5 or not fields[4].isdigit():
+        raise AwsError("InvalidParameterException", f"not a log group ARN: {identifier}")
+    return fields[4], name
 
 
 def _result_row(program: InsightsQuery, row: dict[str, Any]) -> list[dict[str, str]]:

@@ -16,7 +16,10 @@ The story (every time relative to `now`):
   say they happened (each app listening once its pod started, the OOMKilled worker's last run
   in stg's PROJ-118, the slow Fargate start of prd's PROJ-101 after its restart, PROJ-130's
   failed cleanup when it expired). workflow-engine's pod log in int gets the
-  PROJ-300 lines too, so the pod and CloudWatch tell the same story.
+  PROJ-300 lines too, so the pod and CloudWatch tell the same story. Each env's groups are in
+  its own account (int reads stg's and prd's through the OAM link): stg and prd have their
+  own workflow-engine lines (their pods' log, seed_kube.ENGINE_LOG), auth-service lines, an
+  empty webhook-listener group and their preview group, so `/rtb search all --env stg` works.
 * Metrics: the webhook-listener latency datapoints of `seed_aws` (same seed, same values),
   so GetMetricData p99 (which moto cannot compute) answers ~4.2 s: red.
 """
@@ -108,7 +111,7 @@ def seed_trail_logs(
     """Seed `fake` (and, given the clusters, int's workflow-engine pod log)."""
     now = now.astimezone(UTC)
     seed_trail(fake, accounts, now)
-    seed_logs(fake, now)
+    seed_logs(fake, accounts, now)
     seed_latency_points(fake, accounts["int"], now)
     if kube is not None and "int" in kube:
         seed_engine_pod_log(kube["int"], now)
@@ -229,17 +232,32 @@ def log_line(
     return line
 
 
-def seed_logs(fake: FakeAws, now: datetime) -> None:
-    groups: dict[str, list[dict[str, Any]]] = {
-        "/rtb-ai-hub/webhook-listener": webhook_lines(now),
-        "/rtb-ai-hub/workflow-engine": engine_lines(now),
-        "/rtb-ai-hub/auth-service": auth_lines(now),
-        **{f"/rtb-ai-hub/preview/{env}": preview_lines(env, now) for env in PREVIEW_ENVS},
-    }
-    for group, lines in groups.items():
-        fake.add_log_group(group)
-        for line in lines:
-            fake.add_log_line(group, line)
+def seed_logs(fake: FakeAws, accounts: Mapping[str, str], now: datetime) -> None:
+    """Each env's groups in its own account (int reads stg's and prd's through OAM)."""
+    for env in PREVIEW_ENVS:
+        for group, lines in env_log_groups(env, now).items():
+            fake.add_log_group(group, account=accounts[env])
+            for line in lines:
+                fake.add_log_line(group, line, account=accounts[env])
+
+
+def env_log_groups(env: str, now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """int: the story above. stg, prd: their own workflow-engine (the pods' lines of
+    seed_kube), quiet webhook-listener and auth-service, their previews."""
+    if env == "int":
+        services = {
+            "webhook-listener": webhook_lines(now),
+            "workflow-engine": engine_lines(now),
+            "auth-service": auth_lines(now),
+        }
+    else:
+        services = {
+            "webhook-listener": [],
+            "workflow-engine": [json.loads(pino_line(env, now, *e)) for e in ENGINE_LOG],
+            "auth-service": auth_lines(now, env, warn=False),
+        }
+    groups = {f"/rtb-ai-hub/{service}": lines for service, lines in services.items()}
+    return groups | {f"/rtb-ai-hub/preview/{env}": preview_lines(env, now)}
 
 
 def webhook_lines(now: datetime) -> list[dict[str, Any]]:
@@ -301,20 +319,21 @@ def engine_texts(now: datetime) -> list[str]:
     return sorted(ours + theirs, key=lambda text: int(json.loads(text)["time"]))
 
 
-def auth_lines(now: datetime) -> list[dict[str, Any]]:
+def auth_lines(now: datetime, env: str = "int", *, warn: bool = True) -> list[dict[str, Any]]:
     lines = [
-        log_line("auth-service", "int", now - timedelta(minutes=m), "info", "token refreshed")
+        log_line("auth-service", env, now - timedelta(minutes=m), "info", "token refreshed")
         for m in range(LOG_HOURS * 60, 0, -20)
     ]
-    lines.append(
-        log_line(
-            "auth-service",
-            "int",
-            now - timedelta(minutes=64),
-            "warn",
-            "GitHub App installation token near expiry",
+    if warn:
+        lines.append(
+            log_line(
+                "auth-service",
+                "int",
+                now - timedelta(minutes=64),
+                "warn",
+                "GitHub App installation token near expiry",
+            )
         )
-    )
     return lines
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
-from handlers.render.message import Message, clip, code_block, context, escape, section
+from handlers.render.message import Message, clip, code_block, context, escape, section, simple
 from ops.alarms import Alarm, AlarmReport
 from ops.cloudtrail import MAX_EVENTS, TrailEvent, TrailReport
+from ops.errors import BackendUnavailable
 from ops.fanout import Failed
-from ops.logs import LogLine, LogSearch
+from ops.logs import ALL, QUERY_ENV, LogFilters, LogLine, LogSearch, short_group
 
 MAX_ALARMS_SHOWN = 30
 MAX_FAILED_EVENTS_SHOWN = 15
@@ -158,35 +160,74 @@ def _event_line(event: TrailEvent, tz: ZoneInfo) -> str:
 
 
 def render_search(result: LogSearch, timezone: str) -> Message:
+    """Header: where (the env's groups; through OAM unless int), the filters, the window;
+    then the lines, newest first, each with its log group when several were searched."""
     tz = ZoneInfo(timezone)
-    text = _quoted(result.text)
-    scope = [f"last {_span(result.since)}"]
-    scope += [f"level {result.level}"] if result.level else []
-    scope += [f"env {result.env}"] if result.env and result.service != "preview" else []
-    matching = f" matching {text}" if result.text else ""
-    where = f"`{escape(result.log_group)}`{matching} · {' · '.join(scope)}"
+    where = _search_where(result)
+    terms = " · ".join([*_filter_terms(result.filters), f"last {_span(result.since)}"])
     count = len(result.lines)
-    summary = f"{count} log lines in {result.log_group}"
+    summary = f"{count} log lines in {_plain_where(result)}"
     if not result.lines:
-        head = f":white_circle: No line in {where} ({result.scanned:,} scanned)."
+        head = f":white_circle: No line in {where} · {terms} ({result.scanned:,} scanned)."
     else:
         head = (
-            f":mag: {where} — *{count} line{'s' if count != 1 else ''}* "
+            f":mag: {where} · {terms} — *{count} line{'s' if count != 1 else ''}* "
             f"({result.matched:,} matched, {result.scanned:,} scanned)"
         )
     blocks: list[Block] = [section(head)]
+    several = len(result.log_groups) > 1
     if result.lines:
-        shown = [_log_line(line, tz) for line in result.lines[:MAX_LOG_LINES_SHOWN]]
+        shown = [_log_line(line, tz, several) for line in result.lines[:MAX_LOG_LINES_SHOWN]]
         blocks.append(section(code_block(shown)))
     blocks += [context(note) for note in _search_notes(result, tz)]
     files: tuple[tuple[str, str], ...] = ()
     if count > MAX_LOG_LINES_SHOWN:
-        files = ((f"search-{result.service}.log", _log_file(result.lines, tz)),)
+        files = ((f"search-{result.service}.log", _log_file(result.lines, tz, several)),)
     return Message(text=summary, blocks=tuple(blocks), files=files)
+
+
+def render_search_unreadable(error: BackendUnavailable, env: str) -> Message:
+    """Another env's groups could not be searched: the same words as any backend that does
+    not answer, and where to look (int reads them only through the OAM link)."""
+    return simple(
+        f":warning: *{escape(error.backend)}* is not answering: {escape(error.reason)}. "
+        f"{env}'s log groups are read from int through the CloudWatch OAM link: `/rtb ping` "
+        f"says whether {env}'s link reaches int.",
+        ephemeral=True,
+    )
+
+
+def _search_where(result: LogSearch) -> str:
+    if result.service == ALL:
+        names = ", ".join(short_group(g) for g in result.log_groups)
+        return f"all {len(result.log_groups)} log groups of *{result.env}* ({escape(names)})"
+    return f"`{escape(result.log_groups[0])}` of *{result.env}*"
+
+
+def _plain_where(result: LogSearch) -> str:
+    if result.service == ALL:
+        return f"all {len(result.log_groups)} log groups of {result.env}"
+    return f"{result.log_groups[0]} of {result.env}"
+
+
+def _filter_terms(filters: LogFilters) -> list[str]:
+    terms = [f"matching {_quoted(filters.text)}"] if filters.text else []
+    terms += [f"level {filters.level}"] if filters.level else []
+    named = (("issue", filters.issue), ("type", filters.workflow_type))
+    terms += [f"{name} {_quoted(value)}" for name, value in named if value]
+    terms += [f"service {_quoted(filters.service)}"] if filters.service else []
+    if filters.min_duration_ms is not None:
+        terms.append(f"took ≥ {_as_typed(filters.min_duration_ms)}")
+    return terms
 
 
 def _search_notes(result: LogSearch, tz: ZoneInfo) -> list[str]:
     notes = []
+    if not result.lines and result.filters.text:
+        notes.append(
+            "The text is looked for in the message (`msg`) only, any case. Every line with "
+            f"the other filters: `{_search_command(result, text='')}`"
+        )
     if len(result.lines) > MAX_LOG_LINES_SHOWN:
         notes.append(
             f"Showing the newest {MAX_LOG_LINES_SHOWN} of {len(result.lines)}; "
@@ -202,15 +243,48 @@ def _search_notes(result: LogSearch, tz: ZoneInfo) -> list[str]:
             "it; these are the lines that had arrived. Narrow `--since` or the text."
         )
     zone = next((line.time.astimezone(tz).tzname() for line in result.lines if line.time), None)
-    notes.append(
-        "Logs Insights in int (central observability) · newest first"
-        + (f" · times in {zone}" if zone else "")
+    source = (
+        "Logs Insights in int (central observability)"
+        if result.env == QUERY_ENV
+        else f"Logs Insights in int over {result.env}'s log groups (CloudWatch OAM link)"
     )
+    notes.append(source + " · newest first" + (f" · times in {zone}" if zone else ""))
     return notes
 
 
-def _log_line(line: LogLine, tz: ZoneInfo) -> str:
+def _search_command(result: LogSearch, *, text: str) -> str:
+    """The same search as a command (`text` instead of the one searched), as typed."""
+    f = result.filters
+    words = ["/rtb search", result.service]
+    words += [_shell_word(text)] if text else []
+    options = (
+        ("env", None if result.env == QUERY_ENV else result.env),
+        ("level", f.level),
+        ("issue", f.issue),
+        ("type", f.workflow_type),
+        ("service", f.service),
+        ("min-duration", None if f.min_duration_ms is None else _as_typed(f.min_duration_ms)),
+        ("since", _span(result.since)),
+    )
+    words += [f"--{name} {_shell_word(value)}" for name, value in options if value]
+    return escape(" ".join(words).replace("`", "'"))
+
+
+def _shell_word(text: str) -> str:
+    return shlex.quote(text)
+
+
+def _as_typed(ms: int) -> str:
+    """30000 → 30s, 120000 → 2m, 1500 → 1500ms (what `--min-duration` takes)."""
+    for unit, size in (("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms and ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
+
+
+def _log_line(line: LogLine, tz: ZoneInfo, with_group: bool = False) -> str:
     parts = [_stamp(line.time, tz, seconds=True), f"{line.level or '-':5}"]
+    parts += [short_group(line.log_group) or "-"] if with_group else []
     parts += [x for x in (line.env, line.issue_key, line.workflow_type) if x]
     if line.duration_ms is not None:
         parts.append(_duration(line.duration_ms))
@@ -218,12 +292,13 @@ def _log_line(line: LogLine, tz: ZoneInfo) -> str:
     return escape(" ".join(parts))
 
 
-def _log_file(lines: Sequence[LogLine], tz: ZoneInfo) -> str:
+def _log_file(lines: Sequence[LogLine], tz: ZoneInfo, with_group: bool = False) -> str:
     rows = []
     for line in lines:
         moment = line.time.astimezone(tz).isoformat(timespec="milliseconds") if line.time else "-"
         fields = (
             moment,
+            *([short_group(line.log_group)] if with_group else []),
             line.level,
             line.env,
             line.issue_key,

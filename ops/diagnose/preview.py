@@ -71,7 +71,9 @@ async def diagnose_preview(backends: Backends, key: str) -> Diagnosis:
     previews = _namespace_check(notes, namespace, envs, parts)
     for preview in previews:
         _pods_check(notes, namespace, preview, config.thresholds.pod_start_seconds)
-    _engine_check(notes, key, parts["workflow-engine log"], config.timezone)
+    # the key's lines are where its preview is (its pods'), else in int (the hub's services)
+    search = search_issue(key, previews[0].env if previews else HUB_ENV)
+    _engine_check(notes, key, parts["workflow-engine log"], config.timezone, search)
     _trail_check(notes, key, parts["CloudTrail"], config, missing_everywhere=not previews)
     _access_check(notes, envs, parts, missing_everywhere=not previews)
     if not previews:
@@ -90,8 +92,15 @@ async def diagnose_preview(backends: Backends, key: str) -> Diagnosis:
         f"preview {key}",
         otherwise,
         *(f"/rtb previews {p.env}" for p in previews),
-        f"/rtb search webhook-listener {key} --since 24h",
+        search,
     )
+
+
+def search_issue(key: str, env: EnvName) -> str:
+    """Every log line of `env` whose issueKey is `key` (the key is a Pino field, rarely in the
+    message: searching it as text of one group is how a playbook sent people to a dead end)."""
+    where = "" if env == HUB_ENV else f" --env {env}"
+    return f"/rtb search all --issue {key}{where} --since 24h"
 
 
 async def _env_preview(backends: Backends, env: EnvName, namespace: str) -> _EnvPreview:
@@ -217,7 +226,11 @@ def _names(pods: Sequence[PodSummary]) -> str:
     return envs_text([p.name for p in pods])
 
 
-def _engine_check(notes: Notes, key: str, part: Part[_EngineLines], timezone: str) -> None:
+def _engine_check(
+    notes: Notes, key: str, part: Part[_EngineLines], timezone: str, search: str
+) -> None:
+    """`search`: the command that shows the key's log lines (suggested when the pod log's
+    tail does not name the key, and beside the pod log when it names an error)."""
     name = f"{ENGINE} log ({HUB_ENV}) about {key}"
     if part.value is None:
         notes.unknown(name, part.failure)
@@ -225,7 +238,7 @@ def _engine_check(notes: Notes, key: str, part: Part[_EngineLines], timezone: st
     read, lines = part.value.read, part.value.mentions
     if not lines:
         notes.check(name, "warn", f"None of its last {read} lines (24 h) mention {key}.")
-        notes.commands.append(f"/rtb search {ENGINE} {key} --since 24h")
+        notes.commands.append(search)
         return
     errors = [line for line in lines if line.level in ("error", "fatal")]
     warnings = [line for line in lines if line.level == "warn"]
@@ -239,7 +252,7 @@ def _engine_check(notes: Notes, key: str, part: Part[_EngineLines], timezone: st
     notes.check(name, state, finding + ".")
     if errors:
         text = f"{ENGINE} failed on {key}: {one_line(newest.msg or newest.text, 120)}"
-        notes.cause(3, text, f"/rtb logs {HUB_ENV} {ENGINE} --since 1h")
+        notes.cause(3, text, search, f"/rtb logs {HUB_ENV} {ENGINE} --since 1h")
 
 
 def _trail_check(

@@ -14,7 +14,7 @@ from ops.alarms import Alarm, AlarmReport
 from ops.cloudtrail import TrailEvent, TrailReport
 from ops.config import Config
 from ops.fanout import Failed
-from ops.logs import LogLine, LogSearch
+from ops.logs import LogFilters, LogLine, LogSearch
 from sandbox.fake_aws import FakeAws
 from sandbox.fake_kube import FakeKubeServer
 from sandbox.fake_slack import FakeSlackAPI
@@ -190,19 +190,28 @@ def test_render_trail_no_errors_golden():
     assert "No failed `AssumeRole` in int in the last 7d (57 read)" in shown(message)
 
 
-def log_line(seconds_ago, msg, level="error", issue="PROJ-123", duration=12400) -> LogLine:
+def log_line(
+    seconds_ago, msg, level="error", issue="PROJ-123", duration=12400, group=""
+) -> LogLine:
     return LogLine(
-        AT - timedelta(seconds=seconds_ago), level, msg, issue, "jira-auto-dev", duration, "stg"
+        AT - timedelta(seconds=seconds_ago),
+        level,
+        msg,
+        issue,
+        "jira-auto-dev",
+        duration,
+        "stg",
+        service=group.rsplit("/", 1)[-1] if group else "",
+        log_group=group,
     )
 
 
 def search_result(lines, **changes: Any) -> LogSearch:
     base: dict[str, Any] = dict(
         service="workflow-engine",
-        log_group="/rtb-ai-hub/workflow-engine",
-        text='timeout "Jira" <b>',
-        level="error",
         env="stg",
+        log_groups=("/rtb-ai-hub/workflow-engine",),
+        filters=LogFilters(text='timeout "Jira" <b>', level="error"),
         since=timedelta(hours=1),
         limit=50,
         lines=tuple(lines),
@@ -223,6 +232,46 @@ def test_render_search_golden():
     assert message.files == ()
     assert "<!channel>" not in str(message.to_json())
     assert_golden("cloud_search", message)
+    head = shown(message).splitlines()[1]
+    assert "`/rtb-ai-hub/workflow-engine` of *stg*" in head
+    assert 'matching `timeout "Jira" &lt;b&gt;` · level error · last 1h' in head
+    assert "*3 lines* (3 matched, 3,400 scanned)" in head
+    assert "over stg's log groups (CloudWatch OAM link)" in shown(message)
+
+
+def test_render_search_all_groups_names_each_lines_group_golden():
+    groups = tuple(f"/rtb-ai-hub/{g}" for g in ("webhook-listener", "workflow-engine"))
+    lines = [
+        log_line(
+            30, "preview-deploy failed", issue="PROJ-300", group="/rtb-ai-hub/workflow-engine"
+        ),
+        log_line(90, "jira webhook received", issue="PROJ-300", group="/rtb-ai-hub/preview/prd"),
+    ]
+    filters = LogFilters(
+        issue="PROJ-300",
+        workflow_type="preview-deploy",
+        service="workflow-engine",
+        min_duration_ms=30_000,
+    )
+    result = search_result(
+        lines,
+        service="all",
+        env="int",
+        log_groups=(*groups, "/rtb-ai-hub/preview/int"),
+        filters=filters,
+        since=timedelta(hours=24),
+    )
+    message = render_search(result, TZ)
+    assert_golden("cloud_search_all", message)
+    text = shown(message)
+    assert "all 3 log groups of *int* (webhook-listener, workflow-engine, preview/int)" in text
+    assert (
+        "issue `PROJ-300` · type `preview-deploy` · service `workflow-engine` · took ≥ 30s · "
+        "last 24h" in text
+    )
+    assert "workflow-engine stg PROJ-300 jira-auto-dev 12.4s preview-deploy failed" in text
+    assert "preview/prd stg PROJ-300" in text
+    assert "Logs Insights in int (central observability)" in text
 
 
 def test_render_search_many_lines_go_up_as_a_file_golden():
@@ -238,15 +287,19 @@ def test_render_search_nothing_found_golden():
     result = search_result(
         [],
         service="preview",
-        log_group="/rtb-ai-hub/preview/prd",
+        log_groups=("/rtb-ai-hub/preview/prd",),
         env="prd",
-        level=None,
-        text="OOMKilled",
+        filters=LogFilters(text="OOMKilled", min_duration_ms=1500),
     )
     message = render_search(result, TZ)
     assert_golden("cloud_search_none", message)
-    assert message.text == "0 log lines in /rtb-ai-hub/preview/prd"
-    assert "matching `OOMKilled` · last 1h (3,400 scanned)" in shown(message)
+    assert message.text == "0 log lines in /rtb-ai-hub/preview/prd of prd"
+    text = shown(message)
+    assert "matching `OOMKilled` · took ≥ 1500ms · last 1h (3,400 scanned)" in text
+    assert (
+        "Every line with the other filters: "
+        "`/rtb search preview --env prd --min-duration 1500ms --since 1h`" in text
+    )
 
 
 # -- end to end -------------------------------------------------------------------------------
@@ -304,18 +357,28 @@ def assume_role(minutes_ago: float, target: str, error: str | None = None) -> di
     return record
 
 
-def pino(msg: str, *, level: str = "error", minutes_ago: float = 2, env: str = "int") -> dict:
+def pino(
+    msg: str,
+    *,
+    level: str = "error",
+    minutes_ago: float = 2,
+    env: str = "int",
+    issue: str = "PROJ-123",
+    **fields: object,
+) -> dict:
+    """A Pino line; `fields` replace the defaults (None: the line has no such field)."""
     moment = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    return {
+    line = {
         "level": level,
         "time": int(moment.timestamp() * 1000),
         "env": env,
         "service": "workflow-engine",
-        "issueKey": "PROJ-123",
+        "issueKey": issue,
         "workflowType": "jira-auto-dev",
         "durationMs": 12400,
         "msg": msg,
-    }
+    } | fields
+    return {k: v for k, v in line.items() if v is not None}
 
 
 async def test_help_lists_the_investigate_commands(slack):
@@ -324,7 +387,8 @@ async def test_help_lists_the_investigate_commands(slack):
     for verb in ("alarms", "trail", "search"):
         assert f"`/rtb {verb}`" in text
     usage = answer_text(await slack.ask("help search"))
-    assert "/rtb search <service> [<text>…] [--env env] [--since 1h] [--level error]" in usage
+    assert "/rtb search <group> [<text>…] [--env env] [--since 1h] [--level error]" in usage
+    assert "--issue PROJ-300" in usage and "--min-duration 5s" in usage
 
 
 async def test_alarms_end_to_end(slack, runtime, fake_aws):
@@ -414,20 +478,133 @@ async def test_trail_bad_input(slack, command, expected):
 
 async def test_search_end_to_end(slack, fake_aws):
     group = "/rtb-ai-hub/workflow-engine"
-    fake_aws.add_log_line(group, pino("Workflow failed: timeout calling Jira"))
+    fake_aws.add_log_line(group, pino("Workflow failed: TIMEOUT calling Jira"))
     fake_aws.add_log_line(group, pino("Workflow failed: timeout calling Jira", level="info"))
-    fake_aws.add_log_line(group, pino("Workflow failed: timeout calling Jira", env="stg"))
     fake_aws.add_log_line(group, pino("timeout long ago", minutes_ago=120))
     answer = await slack.ask("search workflow-engine timeout calling --level error --env int")
     text = answer_text(answer)
     assert answer["response_type"] == "in_channel"
-    assert "*1 line*" in text and "Workflow failed: timeout calling Jira" in text
+    assert "*1 line*" in text and "Workflow failed: TIMEOUT calling Jira" in text  # any case
     [start] = fake_aws.calls("StartQuery")
     assert start.account == ACCOUNTS["int"]
     assert (
-        'filter msg like "timeout calling" and level = "error" and env = "int"'
+        '| filter msg like /(?i)timeout calling/\n| filter level = "error"'
         in (start.body["queryString"])
     )
+
+
+STG_ENGINE = ("/rtb-ai-hub/workflow-engine", ACCOUNTS["stg"])
+
+
+def seed_fields(fake_aws: FakeAws) -> None:
+    """int's workflow-engine and webhook-listener, and stg's own workflow-engine."""
+    engine, hook = "/rtb-ai-hub/workflow-engine", "/rtb-ai-hub/webhook-listener"
+    for group in (engine, hook):
+        fake_aws.add_log_group(group, account=ACCOUNTS["int"])
+    fake_aws.add_log_group("/rtb-ai-hub/auth-service", account=ACCOUNTS["int"])
+    fake_aws.add_log_group("/rtb-ai-hub/preview/int", account=ACCOUNTS["int"])
+    lines = (
+        (engine, pino("preview-deploy failed", issue="PROJ-300", workflowType="preview-deploy")),
+        (engine, pino("workflow started", issue="proj-300", level="info", durationMs=None)),
+        (engine, pino("Claude API 529", issue="PROJ-3000", durationMs=45000)),
+        (engine, pino("mentions PROJ-300 in text", issue="PROJ-1", durationMs=500)),
+        (hook, pino("jira webhook received", issue="PROJ-300", service="webhook-listener")),
+    )
+    for group, line in lines:
+        fake_aws.add_log_line(group, line, account=ACCOUNTS["int"])
+    fake_aws.add_log_group(STG_ENGINE[0], account=STG_ENGINE[1])
+    fake_aws.add_log_line(
+        STG_ENGINE[0], pino("stg run failed", env="stg", issue="PROJ-300"), account=STG_ENGINE[1]
+    )
+
+
+async def test_search_a_bare_issue_key_finds_its_issuekey_lines(slack, fake_aws):
+    seed_fields(fake_aws)
+    text = answer_text(await slack.ask("search workflow-engine proj-300"))
+    assert "*3 lines*" in text
+    assert "preview-deploy failed" in text and "workflow started" in text
+    assert "mentions PROJ-300 in text" in text  # the text is still looked for in msg
+    assert "Claude API 529" not in text  # PROJ-3000 is another issue
+    assert "stg run failed" not in text  # int's groups only
+
+
+async def test_search_flags_filter_on_the_pino_fields(slack, fake_aws):
+    seed_fields(fake_aws)
+    issue = answer_text(await slack.ask("search workflow-engine --issue proj-300"))
+    assert "*2 lines*" in issue and "mentions PROJ-300" not in issue and "3000" not in issue
+    kind = answer_text(await slack.ask("search workflow-engine --type PREVIEW-DEPLOY"))
+    assert "*1 line*" in kind and "preview-deploy failed" in kind
+    slow = answer_text(await slack.ask("search workflow-engine --min-duration 30s"))
+    assert "*1 line*" in slow and "Claude API 529" in slow and "took ≥ 30s" in slow
+    fast = answer_text(await slack.ask("search workflow-engine --min-duration 500ms"))
+    assert "*3 lines*" in fast and "workflow started" not in fast  # no durationMs: not ≥ 500
+    service = answer_text(await slack.ask("search all --service Webhook-Listener"))
+    assert "*1 line*" in service and "jira webhook received" in service
+    starts = [c.body["queryString"] for c in fake_aws.calls("StartQuery")]
+    assert "issueKey like /(?i)^PROJ-300$/" in starts[0]
+    assert "durationMs >= 30000" in starts[2] and "durationMs >= 500" in starts[3]
+
+
+async def test_search_all_is_one_query_over_every_group_of_the_env(slack, fake_aws):
+    seed_fields(fake_aws)
+    text = answer_text(await slack.ask("search all --issue PROJ-300 --since 24h"))
+    assert "all 4 log groups of *int*" in text and "last 24h" in text
+    assert "*3 lines*" in text
+    assert "webhook-listener int PROJ-300" in text and "workflow-engine int PROJ-300" in text
+    [start] = fake_aws.calls("StartQuery")
+    assert start.account == ACCOUNTS["int"]
+    assert start.body["logGroupIdentifiers"] == [
+        f"arn:aws:logs:ap-northeast-2:{ACCOUNTS['int']}:log-group:/rtb-ai-hub/{group}"
+        for group in ("webhook-listener", "workflow-engine", "auth-service", "preview/int")
+    ]
+
+
+async def test_search_another_env_reads_its_account_through_the_oam_link(slack, fake_aws):
+    seed_fields(fake_aws)
+    text = answer_text(await slack.ask("search workflow-engine --issue PROJ-300 --env stg"))
+    assert "`/rtb-ai-hub/workflow-engine` of *stg*" in text
+    assert "*1 line*" in text and "stg run failed" in text and "preview-deploy" not in text
+    assert "over stg's log groups (CloudWatch OAM link)" in text
+    [start] = fake_aws.calls("StartQuery")
+    assert start.account == ACCOUNTS["int"]  # run in int, the group named in stg's account
+    assert start.body["logGroupIdentifiers"] == [
+        f"arn:aws:logs:ap-northeast-2:{ACCOUNTS['stg']}:log-group:/rtb-ai-hub/workflow-engine"
+    ]
+
+
+async def test_search_without_the_oam_link_says_the_logs_are_unreadable(slack, fake_aws):
+    seed_fields(fake_aws)
+    fake_aws.remove_oam_link(ACCOUNTS["int"], ACCOUNTS["stg"])
+    answer = await slack.ask("search workflow-engine --env stg")
+    text = answer_text(answer)
+    assert "*AWS int logs* is not answering: ResourceNotFoundException (HTTP 400)" in text
+    assert "stg run failed" not in text and "Traceback" not in text
+    assert "stg's log groups are read from int through the CloudWatch OAM link" in text
+    assert "`/rtb ping` says whether stg's link reaches int" in text
+    assert answer["response_type"] == "ephemeral"
+
+
+@pytest.mark.parametrize(
+    ("typed", "msg"),
+    [
+        ('"say \\"hi\\" now"', 'say "hi" now'),
+        ("a/b/c", "path a/b/c missing"),
+        ("back\\\\slash", "back\\slash here"),
+        ("(x+1)*[y]?", "calc (x+1)*[y]? done"),
+        ("^$.|", "odd ^$.| chars"),
+        ('"/(?i)/ | stats count(*)"', "raw /(?i)/ | stats count(*) text"),
+    ],
+)
+async def test_search_text_with_quotes_slashes_and_regex_characters_matches_itself(
+    slack, fake_aws, typed, msg
+):
+    group = "/rtb-ai-hub/auth-service"
+    fake_aws.add_log_line(group, pino(msg))
+    fake_aws.add_log_line(group, pino("decoy line without it"))
+    text = answer_text(await slack.ask(f"search auth-service {typed}"))
+    assert "*1 line*" in text and "decoy" not in text, text
+    [start] = fake_aws.calls("StartQuery")
+    assert start.body["queryString"].count("\n| ") == 3  # fields, filter, sort, limit
 
 
 async def test_search_hostile_text_is_matched_literally(slack, fake_aws):
@@ -468,7 +645,13 @@ async def test_search_preview_of_an_env(slack, fake_aws):
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        ("search billing x", "not a valid <service>: must be one of: webhook-listener"),
+        ("search billing x", "not a valid <group>: must be one of: webhook-listener"),
+        ("search all --issue PROJ_300", "not a valid --issue: must be a Jira issue key"),
+        ("search all --min-duration 5", "not a valid --min-duration: must be a duration like"),
+        ("search all --min-duration 2d", "not a valid --min-duration: must be a duration like"),
+        ("search all --min-duration 25h", "not a valid --min-duration: must be at most 24h"),
+        ("search all --type " + "t" * 101, "not a valid --type: must be at most 100"),
+        ("search all --env dev", "not a valid --env: must be one of: int, stg, prd"),
         ("search workflow-engine " + "x" * 201, "must be at most 200 characters"),
         ("search workflow-engine x --limit 0", "not a valid --limit: must be between 1 and 200"),
         ("search workflow-engine x --level loud", "not a valid --level: must be one of: trace"),
@@ -485,7 +668,7 @@ async def test_search_without_text_is_every_line_at_the_level(slack, fake_aws):
     """An incident's "recent error lines" (handlers.incident_playbooks): a level, no text."""
     fake_aws.add_log_line("/rtb-ai-hub/workflow-engine", pino("job exploded"))
     fake_aws.add_log_line("/rtb-ai-hub/workflow-engine", pino("job done", level="info"))
-    text = answer_text(await slack.ask("search workflow-engine --level error"))
+    text = answer_text(await slack.ask("search workflow-engine --level ERROR"))
     assert "*1 line*" in text and "job exploded" in text and "job done" not in text
     assert "matching" not in text and "level error" in text
 

@@ -117,6 +117,7 @@ async def test_preview_not_created_points_at_prd_access(backends, sandbox_world)
     assert result.next_commands == (
         "/rtb trail int --errors",
         "/rtb can-i prd create namespaces",
+        "/rtb search all --issue PROJ-300 --since 24h",
         "/rtb logs int workflow-engine --since 1h",
     )
 

@@ -63,19 +63,36 @@ def commands_of(query: str) -> list[str]:
 
 
 def test_query_shape_with_every_option():
-    query = logs.build_query("timeout", level="error", env="stg", limit=50)
-    assert query == (
-        "fields @timestamp, level, msg, issueKey, workflowType, durationMs, env\n"
-        '| filter msg like "timeout" and level = "error" and env = "stg"\n'
+    filters = logs.LogFilters(
+        text="timeout",
+        level="error",
+        issue="proj-300",
+        workflow_type="jira-auto-dev",
+        service="workflow-engine",
+        min_duration_ms=5000,
+    )
+    assert logs.build_query(filters, limit=50) == (
+        "fields @timestamp, @log, level, service, msg, issueKey, workflowType, durationMs, env\n"
+        "| filter msg like /(?i)timeout/\n"
+        '| filter level = "error" and issueKey like /(?i)^PROJ-300$/ and workflowType like '
+        "/(?i)^jira-auto-dev$/ and service like /(?i)^workflow-engine$/ and durationMs >= 5000\n"
         "| sort @timestamp desc\n"
         "| limit 50"
     )
 
 
+def test_a_text_that_is_an_issue_key_also_matches_the_issuekey_field():
+    query = logs.build_query(logs.LogFilters(text="proj-300"), limit=5)
+    assert "| filter msg like /(?i)proj-300/ or issueKey like /(?i)^proj-300$/\n" in query
+    [text] = InsightsQuery.parse(query).filters
+    assert [[c.field for c in conj] for conj in text.alternatives] == [["msg"], ["issueKey"]]
+    assert "issueKey like" not in logs.build_query(logs.LogFilters(text="proj 300"), limit=5)
+
+
 def test_query_without_text_filters_on_the_level_only():
-    query = logs.build_query("", level="error", env=None, limit=20)
+    query = logs.build_query(logs.LogFilters(level="error"), limit=20)
     assert '| filter level = "error"\n' in query and "msg like" not in query
-    assert InsightsQuery.parse(logs.build_query("", level=None, env=None, limit=5)).commands == (
+    assert InsightsQuery.parse(logs.build_query(logs.LogFilters(), limit=5)).commands == (
         "fields",
         "sort",
         "limit",
@@ -83,17 +100,36 @@ def test_query_without_text_filters_on_the_level_only():
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_hostile_text_stays_one_string_literal(text):
-    query = logs.build_query(text, level="error", env=None, limit=20)
+def test_hostile_text_stays_one_regex_literal_that_matches_itself(text):
+    query = logs.build_query(logs.LogFilters(text=text, level="error"), limit=20)
     parsed = InsightsQuery.parse(query)
-    assert parsed.commands == ("fields", "filter", "sort", "limit")
-    assert len(parsed.filters) == 1
-    like, level = parsed.filters[0]
-    assert (like.field, like.operator, like.value) == ("msg", "like", text)
+    assert parsed.commands == ("fields", "filter", "filter", "sort", "limit")
+    [[like]] = parsed.filters[0].alternatives
+    assert (like.field, like.operator, like.kind) == ("msg", "like", "regex")
+    assert like.holds({"msg": f"before {text.upper()} after"})  # itself, any case
+    assert not like.holds({"msg": text[:-1] + "\u2603"})
+    [[level]] = parsed.filters[1].alternatives
     assert (level.field, level.value) == ("level", "error")
     pipes = [t for t in tokenize(query) if t.kind == "punct" and t.value == "|"]
-    assert len(pipes) == 3
+    assert len(pipes) == 4
     assert parsed.limit == 20
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_field_values_match_the_whole_value_only(value):
+    filters = logs.LogFilters(workflow_type=value[:100], service=value[:100])
+    [fields] = InsightsQuery.parse(logs.build_query(filters, limit=5)).filters
+    [[kind, service]] = fields.alternatives
+    assert kind.holds({"workflowType": value[:100].lower()})
+    assert not kind.holds({"workflowType": value[:100] + "x"})
+    assert service.field == "service"
+
+
+def test_regex_literal_escapes_metacharacters_and_the_delimiter():
+    assert logs.regex_literal("a/b") == "/(?i)a\\/b/"
+    assert logs.regex_literal("x.y*") == "/(?i)x\\.y\\*/"
+    assert logs.regex_literal("back\\") == "/(?i)back\\\\/"
+    assert logs.regex_literal("PROJ-1", whole=True) == "/(?i)^PROJ-1$/"
 
 
 def test_string_literal_escapes_backslash_before_quote():
@@ -121,17 +157,31 @@ def test_search_text_refuses(text, reason):
         logs.search_text(text)
 
 
-def test_build_query_refuses_unknown_level_and_huge_limit():
+def test_build_query_refuses_bad_values():
+    bad = (
+        logs.LogFilters(text="x", level='error" or level = "info'),
+        logs.LogFilters(issue="PROJ_1"),
+        logs.LogFilters(workflow_type="a\nb"),
+        logs.LogFilters(service="rtl\u202eoverride"),
+        logs.LogFilters(min_duration_ms=-1),
+    )
+    for filters in bad:
+        with pytest.raises(ValueError):
+            logs.build_query(filters, limit=10)
     with pytest.raises(ValueError):
-        logs.build_query("x", level='error" or level = "info', env=None, limit=10)
-    with pytest.raises(ValueError):
-        logs.build_query("x", level=None, env=None, limit=100_000)
+        logs.build_query(logs.LogFilters("x"), limit=100_000)
 
 
 def test_log_groups():
     assert logs.log_group("workflow-engine", "stg") == GROUP
     assert logs.log_group("preview", "prd") == "/rtb-ai-hub/preview/prd"
     assert logs.log_group("preview", None) == "/rtb-ai-hub/preview/int"
+    assert logs.log_groups("all", "stg") == (
+        "/rtb-ai-hub/webhook-listener",
+        "/rtb-ai-hub/workflow-engine",
+        "/rtb-ai-hub/auth-service",
+        "/rtb-ai-hub/preview/stg",
+    )
 
 
 def test_parse_row_reads_pino_fields():
@@ -140,11 +190,13 @@ def test_parse_row_reads_pino_fields():
         {"field": "level", "value": "error"},
         {"field": "msg", "value": "boom"},
         {"field": "durationMs", "value": "1200"},
+        {"field": "@log", "value": "222222222222:/rtb-ai-hub/preview/stg"},
         {"field": "@ptr", "value": "x"},
     ]
     line = logs.parse_row(row)
     assert line.time == datetime(2026, 3, 2, 4, 55, 0, 123000, tzinfo=UTC)
     assert (line.level, line.msg, line.duration_ms, line.issue_key) == ("error", "boom", 1200, "")
+    assert line.log_group == "/rtb-ai-hub/preview/stg"
     assert logs.parse_row([{"field": "durationMs", "value": "nan"}]).duration_ms is None
 
 
@@ -170,7 +222,7 @@ def seed(fake: FakeAws) -> None:
 
 async def test_search_finds_matching_lines_newest_first_in_int(backends, fake_aws):
     seed(fake_aws)
-    result = await logs.search(backends, "workflow-engine", "timeout", now=NOW)
+    result = await logs.search(backends, "workflow-engine", logs.LogFilters("timeout"), now=NOW)
     assert result.complete
     assert [line.msg for line in result.lines] == [
         "Workflow failed: timeout calling Jira",
@@ -199,30 +251,71 @@ async def test_search_finds_matching_lines_newest_first_in_int(backends, fake_aw
 
 async def test_hostile_text_is_matched_literally_end_to_end(backends, fake_aws):
     seed(fake_aws)
-    quote = await logs.search(backends, "workflow-engine", '"timeout" | stats', now=NOW)
+    quote = await logs.search(
+        backends, "workflow-engine", logs.LogFilters('"timeout" | stats'), now=NOW
+    )
     assert [line.msg for line in quote.lines] == ['quoted "timeout" | stats count(*)']
-    slash = await logs.search(backends, "workflow-engine", "back\\slash", now=NOW)
+    slash = await logs.search(backends, "workflow-engine", logs.LogFilters("back\\slash"), now=NOW)
     assert [line.msg for line in slash.lines] == ["back\\slash timeout"]
-    breakout = await logs.search(backends, "workflow-engine", '" | filter msg like "', now=NOW)
+    breakout = await logs.search(
+        backends, "workflow-engine", logs.LogFilters('" | filter msg like "'), now=NOW
+    )
     assert breakout.lines == ()
 
 
 async def test_level_env_and_limit_filters(backends, fake_aws):
     seed(fake_aws)
-    stg = await logs.search(backends, "workflow-engine", "Workflow", env="stg", now=NOW)
-    assert [line.issue_key for line in stg.lines] == ["PROJ-2"]
-    info = await logs.search(backends, "workflow-engine", "Workflow", level="info", now=NOW)
+    info = await logs.search(
+        backends, "workflow-engine", logs.LogFilters("workflow", level="info"), now=NOW
+    )
     assert [line.msg for line in info.lines] == ["Workflow completed successfully"]
-    one = await logs.search(backends, "workflow-engine", "timeout", limit=1, now=NOW)
+    one = await logs.search(
+        backends, "workflow-engine", logs.LogFilters("timeout"), limit=1, now=NOW
+    )
     assert len(one.lines) == 1
-    day = await logs.search(backends, "workflow-engine", "old", since=timedelta(hours=6), now=NOW)
+    day = await logs.search(
+        backends, "workflow-engine", logs.LogFilters("old"), since=timedelta(hours=6), now=NOW
+    )
     assert [line.msg for line in day.lines] == ["old timeout"]
+
+
+async def test_another_envs_groups_are_read_in_its_account_through_oam(backends, fake_aws):
+    """stg's lines are in stg's account: int sees them through the OAM link, by ARN."""
+    fake_aws.add_log_line(GROUP, pino("int line", issue="PROJ-9"), account=ACCOUNTS["int"])
+    fake_aws.add_log_line(
+        GROUP, pino("stg line", env="stg", issue="PROJ-9"), account=ACCOUNTS["stg"]
+    )
+    stg = await logs.search(
+        backends, "workflow-engine", logs.LogFilters(issue="PROJ-9"), env="stg", now=NOW
+    )
+    assert [line.msg for line in stg.lines] == ["stg line"]
+    assert stg.env == "stg" and stg.lines[0].log_group == GROUP
+    start = fake_aws.calls("StartQuery")[0]
+    assert start.account == ACCOUNTS["int"]
+    assert start.body["logGroupIdentifiers"] == [
+        f"arn:aws:logs:ap-northeast-2:{ACCOUNTS['stg']}:log-group:{GROUP}"
+    ]
+    fake_aws.remove_oam_link(ACCOUNTS["int"], ACCOUNTS["stg"])
+    with pytest.raises(BackendUnavailable, match="ResourceNotFound"):
+        await logs.search(backends, "workflow-engine", logs.LogFilters(), env="stg", now=NOW)
+
+
+async def test_all_is_one_query_over_the_envs_groups(backends, fake_aws):
+    for group in logs.log_groups("all", "prd"):
+        fake_aws.add_log_line(group, pino(f"in {group}", env="prd"), account=ACCOUNTS["prd"])
+    result = await logs.search(backends, "all", logs.LogFilters(level="error"), env="prd", now=NOW)
+    assert result.log_groups == logs.log_groups("all", "prd")
+    assert sorted(line.log_group for line in result.lines) == sorted(result.log_groups)
+    [start] = fake_aws.calls("StartQuery")
+    assert len(start.body["logGroupIdentifiers"]) == 4
 
 
 async def test_preview_queries_the_envs_preview_group_by_arn(backends, fake_aws):
     fake_aws.add_log_line("/rtb-ai-hub/preview/stg", pino("pod OOMKilled", env="stg"))
-    result = await logs.search(backends, "preview", "OOMKilled", env="stg", now=NOW)
-    assert result.log_group == "/rtb-ai-hub/preview/stg"
+    result = await logs.search(
+        backends, "preview", logs.LogFilters("OOMKilled"), env="stg", now=NOW
+    )
+    assert result.log_groups == ("/rtb-ai-hub/preview/stg",)
     assert [line.msg for line in result.lines] == ["pod OOMKilled"]
     start = fake_aws.calls("StartQuery")[0]
     assert start.account == ACCOUNTS["int"]  # queried in int, the group named in stg's account
@@ -235,7 +328,7 @@ async def test_preview_queries_the_envs_preview_group_by_arn(backends, fake_aws)
 async def test_polls_until_complete(backends, fake_aws):
     seed(fake_aws)
     fake_aws.query_polls = 2
-    result = await logs.search(backends, "workflow-engine", "Jira", now=NOW)
+    result = await logs.search(backends, "workflow-engine", logs.LogFilters("Jira"), now=NOW)
     assert result.complete and len(result.lines) == 1
     assert len(fake_aws.calls("GetQueryResults")) == 3
     assert fake_aws.calls("StopQuery") == []
@@ -245,14 +338,16 @@ async def test_a_query_still_running_at_the_deadline_is_stopped(backends, fake_a
     seed(fake_aws)
     fake_aws.query_polls = 1_000_000
     async with asyncio.timeout(60):  # the query never ends: only the bot's deadline stops it
-        result = await logs.search(backends, "workflow-engine", "Jira", wait_seconds=0.6, now=NOW)
+        result = await logs.search(
+            backends, "workflow-engine", logs.LogFilters("Jira"), wait_seconds=0.6, now=NOW
+        )
     assert not result.complete and result.lines == ()
     assert len(fake_aws.calls("StopQuery")) == 1
 
 
 async def test_unknown_log_group_names_the_backend(backends, fake_aws):
     with pytest.raises(BackendUnavailable) as caught:
-        await logs.search(backends, "auth-service", "x", now=NOW)
+        await logs.search(backends, "auth-service", logs.LogFilters("x"), now=NOW)
     assert caught.value.backend == "AWS int logs"
     assert caught.value.reason == "ResourceNotFoundException (HTTP 400)"
 
@@ -262,7 +357,7 @@ async def test_faults_name_the_backend(backends, fake_aws, error):
     seed(fake_aws)
     fake_aws.inject_fault("StartQuery", error=error, count=None)  # (botocore may retry once)
     with pytest.raises(BackendUnavailable) as caught:
-        await logs.search(backends, "workflow-engine", "x", now=NOW)
+        await logs.search(backends, "workflow-engine", logs.LogFilters("x"), now=NOW)
     assert (caught.value.backend, caught.value.reason) == ("AWS int logs", f"{error} (HTTP 400)")
 
 
@@ -271,11 +366,11 @@ async def test_a_slow_call_times_out(backends, fake_aws):
     seed(fake_aws)
     fake_aws.inject_fault("GetQueryResults", error=None, delay=4.0)
     with pytest.raises(BackendUnavailable) as caught:
-        await logs.search(backends, "workflow-engine", "x", now=NOW)
+        await logs.search(backends, "workflow-engine", logs.LogFilters("x"), now=NOW)
     assert (caught.value.backend, caught.value.reason) == ("AWS int logs", "timed out after 2 s")
 
 
 async def test_bad_text_is_a_user_error(backends, fake_aws):
     with pytest.raises(UserError, match="control characters"):
-        await logs.search(backends, "workflow-engine", "a\nb", now=NOW)
+        await logs.search(backends, "workflow-engine", logs.LogFilters("a\nb"), now=NOW)
     assert fake_aws.calls("StartQuery") == []
