@@ -27,7 +27,7 @@ async def run_spec(backends: Backends, spec: MutationSpec, actor: Actor) -> RunR
         result = await spec.execute(backends, actor)
     except BackendUnavailable as exc:
         # The backend refused: nothing was applied. No answer, a timeout, a 5xx: it may have been.
-        status: RunStatus = "failed" if exc.refused else "unknown"
+        status: RunStatus = "unknown" if exc.may_have_applied else "failed"
         return RunResult(status, {"error": f"{exc.backend}: {exc.reason}"})
     except UserError as exc:
         return RunResult("failed", {"error": exc.message})

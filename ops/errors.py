@@ -35,9 +35,10 @@ class Fault(Enum):
 
 class BackendUnavailable(Exception):
     """A backend did not do what was asked. `reason` is safe to show; `fault` says what kind
-    of failure it was; `refused` says the backend answered that it did not do it (a 4xx, a
-    Redis error reply), so a write was not applied — otherwise (no answer, a timeout, a 5xx)
-    it may have been, and the bot must not say "nothing changed".
+    of failure it was; `may_have_applied` is False only when the backend answered that it did
+    not do it (a 4xx, a Redis error reply, a connection that was never made for a single
+    request): otherwise (no answer, a timeout, a 5xx) a write may have been applied, and the bot
+    must not say "nothing changed".
 
     The reason is written by our own adapters ("timed out after 5.0 s", "HTTP 403 Forbidden"),
     never copied from an exception's text, so it cannot leak a secret or a stack trace.
@@ -49,14 +50,16 @@ class BackendUnavailable(Exception):
         reason: str,
         *,
         fault: Fault = Fault.UNAVAILABLE,
-        refused: bool = False,
+        may_have_applied: bool = True,
     ) -> None:
         super().__init__(f"{backend}: {reason}")
         self.backend = backend
         self.reason = reason
         self.fault = fault
-        self.refused = refused
+        self.may_have_applied = may_have_applied
 
     def with_reason(self, reason: str) -> BackendUnavailable:
         """The same failure, told differently (e.g. with what is known of the state now)."""
-        return BackendUnavailable(self.backend, reason, fault=self.fault, refused=self.refused)
+        return BackendUnavailable(
+            self.backend, reason, fault=self.fault, may_have_applied=self.may_have_applied
+        )

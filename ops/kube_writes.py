@@ -47,7 +47,7 @@ def is_conflict(exc: BackendUnavailable) -> bool:
 
 def answered(exc: BackendUnavailable) -> bool:
     """The server refused, so nothing was applied (else: it may have been)."""
-    return exc.refused
+    return not exc.may_have_applied
 
 
 async def write(

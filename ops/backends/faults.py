@@ -1,5 +1,5 @@
 """Turn client-library exceptions into typed failures: a short, safe reason ("HTTP 403
-Forbidden"), its kind (`Fault`) and whether the backend refused (nothing was applied).
+Forbidden"), its kind (`Fault`) and whether a change may have been applied all the same.
 
 The reason is built from status codes and error codes only, never from an exception's message,
 which may carry URLs with credentials, tokens or request bodies.
@@ -23,14 +23,16 @@ from ops.errors import BackendUnavailable, Fault
 
 @dataclass(frozen=True)
 class Failure:
-    """A recognised failure: a safe reason, its kind, and whether the backend refused."""
+    """A recognised failure: a safe reason, its kind, and whether a write may have been applied."""
 
     reason: str
     fault: Fault = Fault.UNAVAILABLE
-    refused: bool = False  # the backend answered that it did not do it (see BackendUnavailable)
+    may_have_applied: bool = True  # False only when the backend refused (see BackendUnavailable)
 
     def error(self, backend: str) -> BackendUnavailable:
-        return BackendUnavailable(backend, self.reason, fault=self.fault, refused=self.refused)
+        return BackendUnavailable(
+            backend, self.reason, fault=self.fault, may_have_applied=self.may_have_applied
+        )
 
 
 def classify_failure(exc: BaseException) -> Failure | None:
@@ -68,13 +70,13 @@ _STATUS_FAULTS = {
 
 def http_failure(status: int, reason: str) -> Failure:
     """An HTTP error status: a 4xx is the server refusing (nothing applied); a 5xx may come
-    after the work was done (a gateway timing out, a server failing midway): not refused.
+    after the work was done (a gateway timing out, a server failing midway): it may have been.
     401 is the bot's credentials not being accepted — unavailable, not "may not"."""
     client_error = 400 <= status < 500
     fault = _STATUS_FAULTS.get(status) or (
         Fault.INVALID if client_error and status not in (401, 429) else Fault.UNAVAILABLE
     )
-    return Failure(reason, fault, refused=client_error)
+    return Failure(reason, fault, may_have_applied=not client_error)
 
 
 def _kube(exc: BaseException) -> Failure:
@@ -110,7 +112,7 @@ def _aws_client(exc: BaseException) -> Failure:
     by_status = http_failure(status, reason) if isinstance(status, int) else Failure(reason)
     for markers, fault in _AWS_CODE_FAULTS:
         if any(marker in code for marker in markers):
-            return Failure(reason, fault, refused=by_status.refused)
+            return Failure(reason, fault, by_status.may_have_applied)
     return by_status
 
 
@@ -139,7 +141,7 @@ _CLASSIFIERS: tuple[tuple[type[BaseException], Classifier], ...] = (
     # an error reply: Redis did not run the command (BullMQ's scripts check before they write)
     (
         redis_errors.ResponseError,
-        lambda _: Failure("Redis refused the command", Fault.INVALID, True),
+        lambda _: Failure("Redis refused the command", Fault.INVALID, False),
     ),
     (psycopg.errors.QueryCanceled, _timed_out("query cancelled (statement timeout)")),
     (psycopg_pool.PoolTimeout, _timed_out("no connection available (pool timeout)")),

@@ -1,8 +1,8 @@
-"""Backend failures are typed: what kind of fault, and whether the backend refused.
+"""Backend failures are typed: what kind of fault, and whether a change may have been applied.
 
-"Could this change have happened?" is `refused`, decided here once: a 4xx or a Redis error
-reply is a refusal (nothing applied); a timeout, a dropped connection or a 5xx is not (the
-work may have been done before the answer was lost). Exceptions are the libraries' own, raised
+"Could this change have happened?" is `may_have_applied`, decided here once: a 4xx or a Redis
+error reply is a refusal (nothing applied); after a timeout, a dropped connection or a 5xx the
+work may have been done before the answer was lost. Exceptions are the libraries' own, raised
 by real servers where one can be asked.
 """
 
@@ -19,23 +19,23 @@ from ops.errors import Fault
 
 
 @pytest.mark.parametrize(
-    ("status", "fault", "refused"),
+    ("status", "fault", "may_have_applied"),
     [
-        (400, Fault.INVALID, True),
-        (401, Fault.UNAVAILABLE, True),
-        (403, Fault.FORBIDDEN, True),
-        (404, Fault.NOT_FOUND, True),
-        (409, Fault.CONFLICT, True),
-        (422, Fault.INVALID, True),
-        (429, Fault.UNAVAILABLE, True),
-        (500, Fault.UNAVAILABLE, False),
-        (503, Fault.UNAVAILABLE, False),
-        (504, Fault.TIMED_OUT, False),
+        (400, Fault.INVALID, False),
+        (401, Fault.UNAVAILABLE, False),
+        (403, Fault.FORBIDDEN, False),
+        (404, Fault.NOT_FOUND, False),
+        (409, Fault.CONFLICT, False),
+        (422, Fault.INVALID, False),
+        (429, Fault.UNAVAILABLE, False),
+        (500, Fault.UNAVAILABLE, True),
+        (503, Fault.UNAVAILABLE, True),
+        (504, Fault.TIMED_OUT, True),
     ],
 )
-def test_kubernetes_status(status: int, fault: Fault, refused: bool) -> None:
+def test_kubernetes_status(status: int, fault: Fault, may_have_applied: bool) -> None:
     failure = classify_failure(kube_errors.ApiException(status=status, reason="Reason"))
-    assert failure == Failure(f"HTTP {status} Reason", fault, refused)
+    assert failure == Failure(f"HTTP {status} Reason", fault, may_have_applied)
 
 
 def test_aws_error_codes_by_meaning(aws_endpoint: str, aws_env: None) -> None:
@@ -46,7 +46,7 @@ def test_aws_error_codes_by_meaning(aws_endpoint: str, aws_env: None) -> None:
     failure = classify_failure(missing.value)
     assert failure is not None
     assert failure.reason.startswith("ImageNotFoundException (HTTP 4")
-    assert (failure.fault, failure.refused) == (Fault.NOT_FOUND, True)
+    assert (failure.fault, failure.may_have_applied) == (Fault.NOT_FOUND, False)
 
 
 def test_an_aws_server_error_is_not_a_refusal() -> None:
@@ -55,7 +55,7 @@ def test_an_aws_server_error_is_not_a_refusal() -> None:
         "ResponseMetadata": {"HTTPStatusCode": 500},
     }
     failure = classify_failure(botocore.exceptions.ClientError(response, "PutMetricData"))
-    assert failure == Failure("InternalFailure (HTTP 500)", Fault.UNAVAILABLE, False)
+    assert failure == Failure("InternalFailure (HTTP 500)", Fault.UNAVAILABLE, True)
 
 
 async def test_a_redis_error_reply_is_a_refusal(redis_url: str) -> None:
@@ -68,10 +68,10 @@ async def test_a_redis_error_reply_is_a_refusal(redis_url: str) -> None:
         await client.aclose()
     error = backend_error("Redis", wrong_type.value)
     assert error is not None
-    assert (error.reason, error.fault, error.refused) == (
+    assert (error.reason, error.fault, error.may_have_applied) == (
         "Redis refused the command",
         Fault.INVALID,
-        True,
+        False,
     )
 
 
@@ -83,11 +83,11 @@ async def test_an_unreachable_redis_is_not_a_refusal() -> None:
     finally:
         await client.aclose()
     failure = classify_failure(refused_connection.value)
-    assert failure == Failure("cannot connect", Fault.UNAVAILABLE, False)
+    assert failure == Failure("cannot connect", Fault.UNAVAILABLE, True)
 
 
 def test_timeouts_are_their_own_fault() -> None:
-    assert classify_failure(TimeoutError()) == Failure("timed out", Fault.TIMED_OUT, False)
+    assert classify_failure(TimeoutError()) == Failure("timed out", Fault.TIMED_OUT, True)
     assert http_failure(408, "HTTP 408").fault is Fault.TIMED_OUT
 
 
