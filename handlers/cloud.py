@@ -5,12 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from handlers.context import CommandCall
-from handlers.render.cloud import render_alarms, render_search, render_trail
+from handlers.render.cloud import (
+    render_alarms,
+    render_search,
+    render_trail,
+    render_trail_changes,
+)
 from handlers.render.message import Message
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, choice, duration
-from ops import alarms, cloudtrail, logs
+from ops import alarms, cloudtrail, cloudtrail_changes, logs
 
 TRAIL_ENV = choice("int", "stg", "prd", "all")
+DEFAULT_EVENT = "AssumeRole"
 
 
 def slack_text(text: str) -> str:
@@ -28,15 +34,26 @@ async def run_alarms(call: CommandCall) -> Message:
 
 
 async def run_trail(call: CommandCall) -> Message:
-    """CloudTrail lookup of one event name; failed calls first (runbook §5.3)."""
-    backends, env = call.deps.backends, call.values["env"]
+    """CloudTrail lookup of one event name, failed calls first (runbook §5.3); with `--changes`,
+    every write call made through the deployer role, newest first (§5.1 step 5)."""
+    backends, env, values = call.deps.backends, call.values["env"], call.values
     envs = alarms.configured_envs(backends, None if env == "all" else env)
+    if values["changes"]:
+        if values["event"] is not None:
+            raise call.table["trail"].usage_error(
+                "`--changes` lists every write call, whatever its event name: "
+                "give `--changes` or `--event`, not both."
+            )
+        changes = await cloudtrail_changes.deployer_changes(
+            backends, envs, since=values["since"], errors_only=values["errors"]
+        )
+        return render_trail_changes(changes, call.deps.config.timezone)
     report = await cloudtrail.lookup(
         backends,
         envs,
-        event=call.values["event"],
-        since=call.values["since"],
-        errors_only=call.values["errors"],
+        event=values["event"] or DEFAULT_EVENT,
+        since=values["since"],
+        errors_only=values["errors"],
     )
     return render_trail(report, call.deps.config.timezone)
 
@@ -66,7 +83,8 @@ COMMANDS = (
     ),
     Command(
         "trail",
-        "CloudTrail events (default AssumeRole), failed calls first.",
+        "CloudTrail events (default AssumeRole), failed calls first; `--changes`: the "
+        "deployer role's write calls.",
         run_trail,
         args=(
             Arg(
@@ -87,15 +105,25 @@ COMMANDS = (
             ),
             Flag(
                 "event",
-                "CloudTrail event name (default AssumeRole)",
+                f"CloudTrail event name (default {DEFAULT_EVENT})",
                 cloudtrail.event_name,
-                default="AssumeRole",
-                metavar="AssumeRole",
+                metavar=DEFAULT_EVENT,
             ),
             Flag("errors", "only calls that failed", is_switch=True),
+            Flag(
+                "changes",
+                "every write call made through the deployer role, with the Slack user "
+                "(a post-mortem's change history; not with --event)",
+                is_switch=True,
+            ),
         ),
         group="Investigate",
-        examples=("/rtb trail", "/rtb trail all --errors", "/rtb trail prd --since 7d"),
+        examples=(
+            "/rtb trail",
+            "/rtb trail all --errors",
+            "/rtb trail prd --since 7d",
+            "/rtb trail all --changes --since 6h",
+        ),
     ),
     Command(
         "search",
