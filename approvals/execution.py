@@ -27,7 +27,11 @@ async def run_spec(backends: Backends, spec: MutationSpec, actor: Actor) -> RunR
         result = await spec.execute(backends, actor)
     except BackendUnavailable as exc:
         # The server answered with an error: nothing was applied. No answer: it may have been.
-        status: RunStatus = "failed" if exc.reason.startswith("HTTP ") else "unknown"
+        # The adapter knows best when it says so (a request sent, then a timeout).
+        maybe = exc.may_have_applied
+        if maybe is None:
+            maybe = not exc.reason.startswith("HTTP ")
+        status: RunStatus = "unknown" if maybe else "failed"
         return RunResult(status, {"error": f"{exc.backend}: {exc.reason}"})
     except UserError as exc:
         return RunResult("failed", {"error": exc.message})

@@ -276,6 +276,15 @@ class Hub(Strict):
     service_account: str = Field(
         "system:serviceaccount:rtb-ai-hub:rtb-hub-sa", description="Default subject of can-i."
     )
+    cleanup_path: str | None = Field(
+        None,
+        pattern=r"^/[A-Za-z0-9._~/-]*$",
+        description="The hub's cleanupExpired() endpoint (runbook §5.1 step 4), e.g. "
+        "/api/previews/cleanup: `/rtb preview cleanup` POSTs to it at each env's hub_api_url "
+        '(answering JSON `{"removed": [ids]}` or a count) so the hub\'s own records follow. '
+        "None, an env without hub_api_url, or an HTTP 404 there: the expired namespaces are "
+        "deleted directly, and the hub's records are not updated.",
+    )
 
 
 class Approvals(Strict):

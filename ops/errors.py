@@ -25,9 +25,14 @@ class BackendUnavailable(Exception):
 
     The reason is written by our own adapters ("timed out after 5.0 s", "HTTP 403 Forbidden"),
     never copied from an exception's text, so it cannot leak a secret or a stack trace.
+
+    `may_have_applied` says, for a change, whether it may have happened all the same: True when
+    the request was sent and no full answer came back (a timeout after sending), False when the
+    backend refused it; None: not said (the gate then takes an HTTP status as "not applied").
     """
 
-    def __init__(self, backend: str, reason: str) -> None:
+    def __init__(self, backend: str, reason: str, *, may_have_applied: bool | None = None) -> None:
         super().__init__(f"{backend}: {reason}")
         self.backend = backend
         self.reason = reason
+        self.may_have_applied = may_have_applied
