@@ -9,7 +9,8 @@ every expired preview's namespace through that env's Kubernetes API (as the hub'
 account would) and drops its records, answering `{"removed": [issue keys]}`. `cleanup_mode`
 makes it an older hub without the endpoint ("missing": 404) or one that does the work and then
 answers too late ("slow": after `slow_seconds`), the case the bot must report as unknown, or
-one that refuses the call and does nothing ("refused": 403)."""
+one that refuses the call and does nothing ("refused": 403), or one that fails half-way
+("crashed": it removes the expired previews, then answers 500)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from sandbox.threaded_http import ThreadedHttpServer
 
 PREVIEWS_PATH = "api/previews"
 CLEANUP_PATH = "/api/previews/cleanup"  # the sandbox config's hub.cleanup_path
-CleanupMode = Literal["on", "missing", "slow", "refused"]
+CleanupMode = Literal["on", "missing", "slow", "refused", "crashed"]
 
 
 class FakeHubApi:
@@ -89,6 +90,8 @@ class FakeHubApi:
             removed = await self._cleanup_expired(env)
             if self.cleanup_mode == "slow":
                 await asyncio.sleep(self.slow_seconds)
+            if self.cleanup_mode == "crashed":
+                return web.json_response({"error": "internal"}, status=500)
             return web.json_response({"removed": removed})
         return web.json_response({"error": "not found"}, status=404)
 

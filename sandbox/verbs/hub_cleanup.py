@@ -8,6 +8,7 @@ the hub first. The modes show each way the bot can meet it:
   missing   an older hub: 404, so the bot deletes the namespaces itself (the hub's records stay)
   slow      the hub does the work but answers after 8 s: the bot reports the outcome unknown
   refused   403: nothing is done, and the bot does not delete behind the hub's back
+  crashed   the hub does the work, then answers 500: the outcome is unknown too
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ SAID = {
     "missing": "answers 404, as a hub without the endpoint would",
     "slow": "does the work, then answers after 8 s (the bot waits 5 s by default)",
     "refused": "answers 403 and does nothing",
+    "crashed": "does the work, then answers 500 (as if it failed half-way)",
 }
 
 
@@ -66,7 +68,8 @@ HUB_CLEANUP_VERBS: tuple[Verb, ...] = (
     Verb(
         "hub-cleanup",
         USAGE,
-        "how the hub's cleanupExpired() answers (on, missing: 404, slow, refused: 403); "
+        "how the hub's cleanupExpired() answers (on, missing: 404, slow, refused: 403, "
+        "crashed: 500); "
         "optionally expire a preview to clean up",
         hub_cleanup,
     ),

@@ -38,5 +38,5 @@ def test_the_changes_and_both_ways_of_the_cleanup_show_in_the_console():
         "cleanup endpoint: HTTP 404)" in out
     )
     assert "no preview PROJ-999 in prd" in out
-    assert "usage: /sandbox hub-cleanup on|missing|slow|refused [<env> <issue-key>]" in out
+    assert "usage: /sandbox hub-cleanup on|missing|slow|refused|crashed [<env> <issue-key>]" in out
     assert "Traceback" not in out + done.stderr

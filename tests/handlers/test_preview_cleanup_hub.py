@@ -265,6 +265,18 @@ async def test_a_hub_that_does_not_answer_after_the_request_is_unknown(
     assert left(kube) == ["preview-proj-7"]  # it had run
 
 
+async def test_a_hub_that_fails_half_way_is_unknown_too(bot_settings, fake_slack, kube, hub_api):
+    """A 500 from the hub may come after it removed some: not "nothing was deleted"."""
+    seed(kube)
+    hub_api.cleanup_mode = "crashed"
+    async with running_bot(with_hub(bot_settings, hub_api), fake_slack) as slack:
+        answer = answer_text(await slack.ask("preview cleanup int"))
+        rows = await audit_rows(slack)
+    assert "*int*: hub API int cleanup: HTTP 500: the cleanup may have run" in answer
+    assert "Nothing was deleted" not in answer
+    assert rows == [("UOPERATOR1", "requested"), ("rtb-bot", "unknown")]
+
+
 async def test_a_404_at_a_misconfigured_path_falls_back_too(
     bot_settings, fake_slack, kube, hub_api
 ):
