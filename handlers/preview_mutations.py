@@ -112,8 +112,7 @@ async def _clean(call: CommandCall, found: list[EnvCleanup]) -> list[EnvCleanup]
     requester = _requester(call)
 
     async def submit(item: EnvCleanup) -> GateOutcome:
-        via = preview_cleanup.cleanup_way(call.deps.config, item.env)
-        spec = CleanupPreviews.build(item.env, [p.namespace for p in item.expired], via)
+        spec = CleanupPreviews.build(item.env, [p.namespace for p in item.expired], item.via)
         return await gate.submit(spec, requester, call.values.get("reason"))
 
     timeouts = call.deps.config.timeouts

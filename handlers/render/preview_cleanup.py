@@ -42,9 +42,9 @@ def _hub_done(result: Mapping[str, Any]) -> str:
     return text
 
 
-def cleanup_removed(result: Mapping[str, Any]) -> int:
-    """How many previews the cleanup removed, whichever way (0 when the hub did not say)."""
+def cleanup_removed(result: Mapping[str, Any]) -> int | None:
+    """How many previews the cleanup removed, whichever way; None when the hub did not say."""
     if result.get("via") == "hub":
         count = result.get("count")
-        return count if isinstance(count, int) else 0
+        return count if isinstance(count, int) else None
     return len(result.get("deleted") or [])

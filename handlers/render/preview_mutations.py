@@ -95,7 +95,8 @@ def _summary(envs: Sequence[EnvCleanup], dry_run: bool) -> str:
     found = sum(len(e.expired) for e in envs)
     if dry_run:
         return f"{found} expired preview(s) would be deleted"
-    deleted = sum(cleanup_removed(_result(e)) for e in envs)
+    removed = [cleanup_removed(_result(e)) for e in envs]
+    deleted = f"{sum(n or 0 for n in removed)}{'+' if None in removed else ''}"
     failed = sum(len(_result(e).get("failed") or []) for e in envs)
     unknown = sum(1 for e in envs if _status(e) == "unknown" or e.run_failure is not None)
     maybe = f", {unknown} env(s) with an unknown outcome" if unknown else ""

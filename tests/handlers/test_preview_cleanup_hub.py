@@ -139,6 +139,13 @@ def test_render_cleanup_says_which_way_it_ran_golden():
     assert "Nothing was deleted" not in text
 
 
+def test_a_hub_that_did_not_say_how_many_is_not_counted_as_none_removed():
+    envs = [ran("int", ["preview-proj-130"], "succeeded", {"via": "hub", "count": None})]
+    message = render_cleanup(envs, dry_run=False, now=AT, tz=TZ, approvals=APPROVALS)
+    assert message.text == "Preview cleanup: 0+ deleted, 0 failed, 1 found expired"
+    assert "it did not say how many previews it removed" in shown(message)
+
+
 def test_render_dry_run_says_which_way_it_would_run():
     envs = [
         EnvCleanup("int", (expired("preview-proj-130", 3),), via="hub"),
