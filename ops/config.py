@@ -280,9 +280,10 @@ class Hub(Strict):
         None,
         pattern=r"^/[A-Za-z0-9._~/-]*$",
         description="The hub's cleanupExpired() endpoint (runbook §5.1 step 4), e.g. "
-        "/api/previews/cleanup: `/rtb preview cleanup` POSTs to it at each env's hub_api_url "
-        '(answering JSON `{"removed": [ids]}` or a count) so the hub\'s own records follow. '
-        "None, an env without hub_api_url, or an HTTP 404 there: the expired namespaces are "
+        '/api/previews/cleanup: `/rtb preview cleanup <env>` POSTs `{"env": "<env>"}` to it '
+        "at int's hub_api_url (the hub runs in int; no hub outside int is ever changed), "
+        'answered JSON `{"removed": [ids]}` or a count, so the hub\'s own records follow. '
+        "None, no hub_api_url in int, or an HTTP 404 there: the expired namespaces are "
         "deleted directly, and the hub's records are not updated.",
     )
 

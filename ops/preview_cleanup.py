@@ -3,12 +3,15 @@
 The hub keeps its own records of its previews (`GET /api/previews`). Deleting an expired
 preview's namespace behind its back leaves a record of a preview that is gone, which the hub
 still counts; calling its cleanupExpired() makes the hub remove the namespaces and its records
-together. So when the hub exposes that endpoint (`hub.cleanup_path`, at the env's
-`hub_api_url`), the cleanup is the hub's; the bot deletes the expired namespaces itself only
-when the endpoint is not configured for the env, or the hub answers 404 there (an older hub).
+together. So when the hub exposes that endpoint (`hub.cleanup_path`), the cleanup is the
+hub's; the bot deletes the expired namespaces itself only when the endpoint is not configured,
+or the hub answers 404 there (an older hub).
 
-Whichever way, it is the same `preview.delete` change at the policy gate: what changes is the
-env's previews, not the hub (whose own deployments outside int stay core infrastructure).
+The hub runs in int (runbook §3.1) and manages every env's previews, so the call goes to int's
+`hub_api_url` with the env named in it, whatever env is cleaned: the bot never changes anything
+through a hub outside int (core infrastructure there, which the policy never lets it modify).
+Whichever way, it is the same `preview.delete` change of that env at the policy gate: what
+changes is the env's previews.
 """
 
 from __future__ import annotations
@@ -17,16 +20,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ops.backends.container import Backends
-from ops.backends.hub_api import CleanupEndpointMissing
+from ops.backends.hub_api import CLEANUP_HUB_ENV, CleanupEndpointMissing
 from ops.config import Config, EnvName
 
 CleanupWay = Literal["hub", "namespaces"]
 
 
 def cleanup_way(config: Config, env: EnvName) -> CleanupWay:
-    """ "hub" when the env's hub API and the hub's cleanup endpoint are both configured."""
-    settings = config.environments.get(env)
-    if config.hub.cleanup_path and settings is not None and settings.hub_api_url:
+    """ "hub" when the hub's cleanup endpoint and int's hub API are both configured."""
+    hub_env = config.environments.get(CLEANUP_HUB_ENV)
+    if config.hub.cleanup_path and hub_env is not None and hub_env.hub_api_url:
         return "hub"
     return "namespaces"
 

@@ -4,9 +4,10 @@ namespace, with the fields the runbook uses (`id, env, createdAt, status`). The 
 own records, so the two can disagree: `add_record` lists a preview without a namespace (deleted
 by hand), `forget` drops one whose namespace stays (created outside the hub).
 
-`POST /<env>/api/previews/cleanup` (CLEANUP_PATH) is the hub's cleanupExpired(): it deletes
-every expired preview's namespace through that env's Kubernetes API (as the hub's service
-account would) and drops its records, answering `{"removed": [issue keys]}`. `cleanup_mode`
+`POST /int/api/previews/cleanup` (CLEANUP_PATH, with `{"env": "<env>"}`) is the hub's
+cleanupExpired(), served by the hub in int only (it manages every env's previews): it deletes
+each of that env's expired preview namespaces through the env's Kubernetes API (as the hub's
+service account would) and drops its records, answering `{"removed": [issue keys]}`. `cleanup_mode`
 makes it an older hub without the endpoint ("missing": 404) or one that does the work and then
 answers too late ("slow": after `slow_seconds`), the case the bot must report as unknown, or
 one that refuses the call and does nothing ("refused": 403), or one that fails half-way
@@ -28,6 +29,7 @@ from sandbox.threaded_http import ThreadedHttpServer
 
 PREVIEWS_PATH = "api/previews"
 CLEANUP_PATH = "/api/previews/cleanup"  # the sandbox config's hub.cleanup_path
+HUB_ENV = "int"  # the hub runs in int: its cleanup is served there only
 CleanupMode = Literal["on", "missing", "slow", "refused", "crashed"]
 
 
@@ -83,17 +85,28 @@ class FakeHubApi:
         if env in self._kube and request.method == "GET" and path == PREVIEWS_PATH:
             return web.json_response(self.previews(env))
         cleanup = "/" + path == CLEANUP_PATH and self.cleanup_mode != "missing"
-        if env in self._kube and request.method == "POST" and cleanup:
-            self.cleanups.append(env)
-            if self.cleanup_mode == "refused":
-                return web.json_response({"error": "forbidden"}, status=403)
-            removed = await self._cleanup_expired(env)
-            if self.cleanup_mode == "slow":
-                await asyncio.sleep(self.slow_seconds)
-            if self.cleanup_mode == "crashed":
-                return web.json_response({"error": "internal"}, status=500)
-            return web.json_response({"removed": removed})
+        if env == HUB_ENV and request.method == "POST" and cleanup:
+            return await self._cleanup(request)
         return web.json_response({"error": "not found"}, status=404)
+
+    async def _cleanup(self, request: web.Request) -> web.Response:
+        """cleanupExpired() of the env named in the body (the hub in int manages them all)."""
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        env = body.get("env") if isinstance(body, dict) else None
+        if env not in self._kube:
+            return web.json_response({"error": "env must be int, stg or prd"}, status=400)
+        self.cleanups.append(env)
+        if self.cleanup_mode == "refused":
+            return web.json_response({"error": "forbidden"}, status=403)
+        removed = await self._cleanup_expired(env)
+        if self.cleanup_mode == "slow":
+            await asyncio.sleep(self.slow_seconds)
+        if self.cleanup_mode == "crashed":
+            return web.json_response({"error": "internal"}, status=500)
+        return web.json_response({"removed": removed})
 
     async def _cleanup_expired(self, env: str) -> list[str]:
         """Delete each expired preview namespace over the cluster's API; forget its record."""

@@ -4,8 +4,10 @@ The probe is `GET /api/previews`, the endpoint the runbook itself uses (§3.2), 
 means the hub answers the bot the way it answers an operator's curl. One aiohttp session for
 every env, opened on first use and closed at shutdown.
 
-`cleanup_expired` POSTs to the hub's cleanupExpired() endpoint (`hub.cleanup_path`), the one
-call here that changes something: its failures say whether the hub may have acted
+`cleanup_expired` POSTs to the hub's cleanupExpired() endpoint (`hub.cleanup_path`) at int's
+`hub_api_url` only, naming the env in the body (`{"env": "stg"}`): the hub runs in int, and the
+bot changes nothing through a hub outside int (core infrastructure there). It is the one call
+here that changes something: its failures say whether the hub may have acted
 (`BackendUnavailable.may_have_applied`): not when the connection failed or the hub refused,
 possibly when the request went out and no full answer came back.
 """
@@ -20,6 +22,7 @@ from ops.config import Config, EnvName
 from ops.errors import BackendUnavailable
 
 PROBE_PATH = "/api/previews"
+CLEANUP_HUB_ENV: EnvName = "int"  # where the hub runs (runbook §3.1): the only hub changed
 _CONNECT_SECONDS = 5.0  # connecting is quick or broken; past it, nothing was sent
 
 
@@ -63,18 +66,23 @@ class HubApi:
         return [entry for entry in body if isinstance(entry, dict)]
 
     async def cleanup_expired(self, env: EnvName) -> Any:
-        """`POST <hub_api_url><hub.cleanup_path>`: the hub's cleanupExpired(); its JSON answer.
+        """`POST <int's hub_api_url><hub.cleanup_path>` with `{"env": env}`: the hub's
+        cleanupExpired() for `env`'s previews; its JSON answer.
 
         Raises CleanupEndpointMissing on a 404, BackendUnavailable otherwise (see the module)."""
-        base = self._config.environments[env].hub_api_url or ""
-        url = base.rstrip("/") + (self._config.hub.cleanup_path or "")
-        name = f"hub API {env} cleanup"
+        hub_env = self._config.environments.get(CLEANUP_HUB_ENV)
+        base = (hub_env.hub_api_url if hub_env else None) or ""
+        url = str(base).rstrip("/") + (self._config.hub.cleanup_path or "")
+        name = "the hub's cleanupExpired"
         seconds = self._timeout.total or 10.0
         timeout = aiohttp.ClientTimeout(connect=min(_CONNECT_SECONDS, seconds), sock_read=seconds)
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         try:
-            async with self._session.post(url, allow_redirects=False, timeout=timeout) as r:
+            body = {"env": env}
+            async with self._session.post(
+                url, json=body, allow_redirects=False, timeout=timeout
+            ) as r:
                 if r.status == 404:
                     raise CleanupEndpointMissing(url)
                 if not 200 <= r.status < 300:  # 5xx: the hub may have stopped half-way

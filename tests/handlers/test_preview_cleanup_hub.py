@@ -41,17 +41,30 @@ ALLOWED = Policy(CONFIG).decide("preview.delete", "int", "operator", "C_OPS")
 # -- the way, and the hub's answer ------------------------------------------------------------
 
 
-def test_the_hub_way_needs_the_path_and_the_envs_hub_api():
+def test_the_hub_way_needs_the_path_and_the_hub_api_in_int():
+    """The hub runs in int: its API there cleans every env; a hub outside int is never used."""
     with_path = CONFIG.model_copy(
         update={"hub": CONFIG.hub.model_copy(update={"cleanup_path": CLEANUP_PATH})}
     )
     int_env = CONFIG.environments["int"]
     with_url = {"int": int_env.model_copy(update={"hub_api_url": "http://hub.int"})}
     both = with_path.model_copy(update={"environments": with_url})
+    prd_only = {
+        "int": int_env,
+        "prd": int_env.model_copy(
+            update={
+                "account_id": "333333333333",
+                "role_arn": "arn:aws:iam::333333333333:role/rtb-hub-deployer",
+                "hub_api_url": "http://hub.prd",
+            }
+        ),
+    }
     assert cleanup_way(CONFIG, "int") == "namespaces"
     assert cleanup_way(with_path, "int") == "namespaces"  # no hub_api_url in int
     assert cleanup_way(both, "int") == "hub"
-    assert cleanup_way(both, "prd") == "namespaces"  # not configured at all
+    assert cleanup_way(both, "prd") == "hub"  # int's hub cleans prd's previews
+    no_int_hub = with_path.model_copy(update={"environments": prd_only})
+    assert cleanup_way(no_int_hub, "prd") == "namespaces"  # prd's own hub: never changed
 
 
 @pytest.mark.parametrize(
@@ -118,7 +131,7 @@ def test_render_cleanup_says_which_way_it_ran_golden():
             "prd",
             ["preview-proj-90"],
             "unknown",
-            {"error": "hub API prd cleanup: no answer within 2 s after the request was sent"},
+            {"error": "the hub's cleanupExpired: no answer within 2 s after the request was sent"},
         ),
     ]
     message = render_cleanup(envs, dry_run=False, now=AT, tz=TZ, approvals=APPROVALS)
@@ -133,7 +146,7 @@ def test_render_cleanup_says_which_way_it_ran_golden():
         "no cleanup endpoint: HTTP 404)" in text
     )
     assert (
-        "*prd*: hub API prd cleanup: no answer within 2 s after the request was sent: the " in text
+        "*prd*: the hub's cleanupExpired: no answer within 2 s after the request was sent: " in text
     )
     assert "the cleanup may have run, in part or in full" in text
     assert "Nothing was deleted" not in text
@@ -265,7 +278,9 @@ async def test_a_hub_that_does_not_answer_after_the_request_is_unknown(
     async with running_bot(settings, fake_slack) as slack:
         answer = answer_text(await slack.ask("preview cleanup int"))
         rows = await audit_rows(slack)
-    assert "*int*: hub API int cleanup: no answer within 2 s after the request was sent" in answer
+    assert (
+        "*int*: the hub's cleanupExpired: no answer within 2 s after the request was sent" in answer
+    )
     assert "the cleanup may have run, in part or in full" in answer
     assert "Nothing was deleted" not in answer and "nothing was changed" not in answer.lower()
     assert rows == [("UOPERATOR1", "requested"), ("rtb-bot", "unknown")]
@@ -279,7 +294,7 @@ async def test_a_hub_that_fails_half_way_is_unknown_too(bot_settings, fake_slack
     async with running_bot(with_hub(bot_settings, hub_api), fake_slack) as slack:
         answer = answer_text(await slack.ask("preview cleanup int"))
         rows = await audit_rows(slack)
-    assert "*int*: hub API int cleanup: HTTP 500: the cleanup may have run" in answer
+    assert "*int*: the hub's cleanupExpired: HTTP 500: the cleanup may have run" in answer
     assert "Nothing was deleted" not in answer
     assert rows == [("UOPERATOR1", "requested"), ("rtb-bot", "unknown")]
 
@@ -304,7 +319,7 @@ async def test_a_hub_that_refuses_the_call_changed_nothing_and_is_not_bypassed(
     async with running_bot(with_hub(bot_settings, hub_api), fake_slack) as slack:
         answer = answer_text(await slack.ask("preview cleanup int"))
         rows = await audit_rows(slack)
-    assert ":x: *int*: hub API int cleanup: HTTP 403. Nothing was deleted." in answer
+    assert ":x: *int*: the hub's cleanupExpired: HTTP 403. Nothing was deleted." in answer
     assert left(kube) == ["preview-proj-130", "preview-proj-131", "preview-proj-7"]
     assert rows == [("UOPERATOR1", "requested"), ("rtb-bot", "failed")]
 
@@ -329,7 +344,7 @@ async def test_an_approved_prd_cleanup_names_the_way_on_the_card_and_in_the_thre
         posted = card(slack.api, request_id)
         thread = [text_of(m) for m in slack.api.thread(APPROVALS, posted["ts"])]
     assert "1 expired: preview-proj-90 → removed by the hub's cleanupExpired()" in before
-    assert hub_api.cleanups == ["prd"]
+    assert hub_api.cleanups == ["prd"]  # asked of the hub in int, for prd's previews
     assert any(
         "Done: the hub's cleanupExpired ran: 1 preview removed (PROJ-90)." in t for t in thread
     )

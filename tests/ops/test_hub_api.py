@@ -73,8 +73,11 @@ async def test_a_redirect_is_not_the_hub_answering(runtime):
 async def cleanup_answer(runtime, status: int, body: str, url: str | None = None):
     """What `HubApi.cleanup_expired` makes of the hub's answer (or raises)."""
 
-    async def cleanup(_: web.Request) -> web.Response:
+    async def cleanup(request: web.Request) -> web.Response:
+        asked.append(await request.json())
         return web.Response(status=status, text=body, content_type="application/json")
+
+    asked: list[object] = []
 
     hub = web.Application()
     hub.router.add_post("/int/api/previews/cleanup", cleanup)
@@ -88,9 +91,10 @@ async def cleanup_answer(runtime, status: int, body: str, url: str | None = None
         config = config.model_copy(update={"environments": envs, "hub": hub_settings})
         api = HubApi(config, timeout=10)
         try:
-            return await api.cleanup_expired("int")
+            return await api.cleanup_expired("stg")
         finally:
             await api.close()
+            assert asked in ([], [{"env": "stg"}])  # int's hub, told which env
 
 
 async def test_cleanup_returns_the_hubs_json_or_none(runtime):
@@ -117,3 +121,4 @@ async def test_cleanup_404_is_a_missing_endpoint_and_no_connection_applied_nothi
     with pytest.raises(BackendUnavailable) as raised:
         await cleanup_answer(runtime, 200, "{}", url=f"http://127.0.0.1:{free_port()}")
     assert (raised.value.reason, raised.value.may_have_applied) == ("cannot connect", False)
+    assert raised.value.backend == "the hub's cleanupExpired"
