@@ -95,7 +95,7 @@ class FakeHubApi:
             body = await request.json()
         except ValueError:
             body = None
-        env = body.get("env") if isinstance(body, dict) else None
+        env = str(body.get("env")) if isinstance(body, dict) else ""
         if env not in self._kube:
             return web.json_response({"error": "env must be int, stg or prd"}, status=400)
         self.cleanups.append(env)
