@@ -20,6 +20,7 @@ from approvals.mutations import Change, MutationSpec
 from approvals.namespaces import namespace_action
 from approvals.policy import CORE_INFRASTRUCTURE
 from approvals.queue_mutations import NamedTarget
+from ops import preview_cleanup
 from ops import preview_namespaces as previews
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
@@ -300,13 +301,20 @@ class CleanupPreviews(MutationSpec):
     every expired preview now, so one more expiring (or one going) before an approved cleanup
     runs is drift. Each is re-read right before its delete and deleted only if it is still a
     preview past its TTL.
+
+    `via` (ops.preview_cleanup) is decided when it is asked for, so the card says which way it
+    will run: "hub" (kept in `params`, under the digest) calls the hub's cleanupExpired(), and
+    falls back to the direct deletes only if the hub answers 404 or the endpoint is no longer
+    configured; the result says which was done (`via`, and `fallback` when it fell back).
     """
 
     mutation: ClassVar[str] = "preview-cleanup"
     summary: ClassVar[str] = "delete the expired preview namespaces of an env"
 
     @classmethod
-    def build(cls, env: EnvName, namespaces: Sequence[str]) -> Self:
+    def build(
+        cls, env: EnvName, namespaces: Sequence[str], via: preview_cleanup.CleanupWay = "namespaces"
+    ) -> Self:
         names = sorted(set(namespaces))
         if not names:
             raise UserError(f"{env}: no preview namespace has expired; there is nothing to delete.")
@@ -318,16 +326,22 @@ class CleanupPreviews(MutationSpec):
             env=env,
             action=DELETE_ACTION,
             target=NamedTarget("", "expired previews"),
-            params={"namespaces": names},
+            # the direct way adds nothing, so requests made before `via` existed keep their digest
+            params={"namespaces": names, **({"via": "hub"} if via == "hub" else {})},
         )
 
     @classmethod
     def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
-        return cls.build(env, list(params["namespaces"]))
+        via: preview_cleanup.CleanupWay = "hub" if params.get("via") == "hub" else "namespaces"
+        return cls.build(env, list(params["namespaces"]), via)
 
     @property
     def namespaces(self) -> list[str]:
         return list(self.params["namespaces"])
+
+    @property
+    def via(self) -> preview_cleanup.CleanupWay:
+        return "hub" if self.params.get("via") == "hub" else "namespaces"
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         expired = await previews.expired_previews(backends, self.env)
@@ -338,11 +352,30 @@ class CleanupPreviews(MutationSpec):
         return f"{len(names)} expired: {', '.join(names)}" if names else "none expired"
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
-        return Change(self.describe_state({"expired": self.namespaces}), "deleted")
+        after = (
+            "removed by the hub's cleanupExpired() (its records follow)"
+            if self.via == "hub"
+            else "deleted directly (the hub's records are not updated)"
+        )
+        return Change(self.describe_state({"expired": self.namespaces}), after)
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
+        fallback: str | None = None
+        if self.via == "hub":
+            if preview_cleanup.cleanup_way(backends.config, self.env) != "hub":
+                fallback = "hub_unconfigured"
+            else:
+                ran = await preview_cleanup.hub_cleanup(backends, self.env)
+                if ran is not None:
+                    removed = list(ran.removed) if ran.removed is not None else None
+                    return {"via": "hub", "removed": removed, "count": ran.count}
+                fallback = "hub_missing"
+        result = await self._delete_directly(backends, actor)
+        return {**result, **({"fallback": fallback} if fallback else {})}
+
+    async def _delete_directly(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         outcomes = await previews.delete_expired(backends, self.env, self.namespaces, actor=actor)
-        result = {
+        result: dict[str, Any] = {
             kind: [
                 {"namespace": o.namespace, "reason": o.reason}
                 for o in outcomes
@@ -353,7 +386,7 @@ class CleanupPreviews(MutationSpec):
         if result["failed"] and not result["deleted"]:
             failures = "; ".join(f"{f['namespace']}: {f['reason']}" for f in result["failed"])
             raise UserError(f"no expired preview was deleted ({failures})")
-        return result
+        return {"via": "namespaces", **result}
 
 
 PREVIEW_MUTATIONS: tuple[type[MutationSpec], ...] = (

@@ -11,14 +11,16 @@ from handlers.render.cloud import (
     render_search,
     render_search_unreadable,
     render_trail,
+    render_trail_changes,
 )
 from handlers.render.message import Message
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, choice, duration
-from ops import alarms, cloudtrail, logs
+from ops import alarms, cloudtrail, cloudtrail_changes, logs
 from ops.diagnose.common import issue_key
 from ops.errors import BackendUnavailable
 
 TRAIL_ENV = choice("int", "stg", "prd", "all")
+DEFAULT_EVENT = "AssumeRole"
 _MIN_DURATION = re.compile(r"^(\d{1,7})(ms|s|m|h)$")
 _MS_PER_UNIT = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 MAX_MIN_DURATION_MS = 24 * 3_600_000
@@ -55,15 +57,26 @@ async def run_alarms(call: CommandCall) -> Message:
 
 
 async def run_trail(call: CommandCall) -> Message:
-    """CloudTrail lookup of one event name; failed calls first (runbook §5.3)."""
-    backends, env = call.deps.backends, call.values["env"]
+    """CloudTrail lookup of one event name, failed calls first (runbook §5.3); with `--changes`,
+    every write call made through the deployer role, newest first (§5.1 step 5)."""
+    backends, env, values = call.deps.backends, call.values["env"], call.values
     envs = alarms.configured_envs(backends, None if env == "all" else env)
+    if values["changes"]:
+        if values["event"] is not None:
+            raise call.table["trail"].usage_error(
+                "`--changes` lists every write call, whatever its event name: "
+                "give `--changes` or `--event`, not both."
+            )
+        changes = await cloudtrail_changes.deployer_changes(
+            backends, envs, since=values["since"], errors_only=values["errors"]
+        )
+        return render_trail_changes(changes, call.deps.config.timezone)
     report = await cloudtrail.lookup(
         backends,
         envs,
-        event=call.values["event"],
-        since=call.values["since"],
-        errors_only=call.values["errors"],
+        event=values["event"] or DEFAULT_EVENT,
+        since=values["since"],
+        errors_only=values["errors"],
     )
     return render_trail(report, call.deps.config.timezone)
 
@@ -107,7 +120,8 @@ COMMANDS = (
     ),
     Command(
         "trail",
-        "CloudTrail events (default AssumeRole), failed calls first.",
+        "CloudTrail events (default AssumeRole), failed calls first; `--changes`: the "
+        "deployer role's write calls.",
         run_trail,
         args=(
             Arg(
@@ -128,15 +142,25 @@ COMMANDS = (
             ),
             Flag(
                 "event",
-                "CloudTrail event name (default AssumeRole)",
+                f"CloudTrail event name (default {DEFAULT_EVENT})",
                 cloudtrail.event_name,
-                default="AssumeRole",
-                metavar="AssumeRole",
+                metavar=DEFAULT_EVENT,
             ),
             Flag("errors", "only calls that failed", is_switch=True),
+            Flag(
+                "changes",
+                "every write call made through the deployer role, with the Slack user "
+                "(a post-mortem's change history; not with --event)",
+                is_switch=True,
+            ),
         ),
         group="Investigate",
-        examples=("/rtb trail", "/rtb trail all --errors", "/rtb trail prd --since 7d"),
+        examples=(
+            "/rtb trail",
+            "/rtb trail all --errors",
+            "/rtb trail prd --since 7d",
+            "/rtb trail all --changes --since 6h",
+        ),
     ),
     Command(
         "search",

@@ -26,7 +26,7 @@ from handlers.render.preview_mutations import (
     render_preview_deleted,
 )
 from handlers.spec import ENV, Arg, Command, Flag
-from ops import preview_namespaces
+from ops import preview_cleanup, preview_namespaces
 from ops.cluster import now_utc
 from ops.config import ENV_NAMES, EnvName
 from ops.errors import UserError
@@ -93,7 +93,12 @@ async def _listed(call: CommandCall, envs: tuple[EnvName, ...]) -> list[EnvClean
         call.deps.config.timeouts.fanout_seconds,
     )
     return [
-        EnvCleanup(env, part.value or (), part.failure)
+        EnvCleanup(
+            env,
+            part.value or (),
+            part.failure,
+            via=preview_cleanup.cleanup_way(backends.config, env),
+        )
         for env, part in zip(envs, listed.values(), strict=True)
     ]
 
@@ -107,7 +112,7 @@ async def _clean(call: CommandCall, found: list[EnvCleanup]) -> list[EnvCleanup]
     requester = _requester(call)
 
     async def submit(item: EnvCleanup) -> GateOutcome:
-        spec = CleanupPreviews.build(item.env, [p.namespace for p in item.expired])
+        spec = CleanupPreviews.build(item.env, [p.namespace for p in item.expired], item.via)
         return await gate.submit(spec, requester, call.values.get("reason"))
 
     timeouts = call.deps.config.timeouts
@@ -160,7 +165,8 @@ COMMANDS = (
     ),
     Command(
         "preview cleanup",
-        "Delete every expired preview namespace (cleanupExpired by hand, §5.1); --dry-run lists.",
+        "Clean up the expired previews (cleanupExpired by hand, §5.1): the hub's own cleanup "
+        "when configured, else their namespaces directly; --dry-run lists.",
         run_preview_cleanup,
         args=(Arg("env", "int, stg or prd (default: all)", ENV, optional=True),),
         flags=(

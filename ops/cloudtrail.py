@@ -44,6 +44,7 @@ class TrailEvent:
     source_identity: str  # the Slack user behind a bot session (SourceIdentity)
     target_role: str  # AssumeRole: the role asked for (requestParameters.roleArn)
     session_name: str  # AssumeRole: requestParameters.roleSessionName
+    resources: tuple[str, ...] = ()  # what the call acted on (LookupEvents' ResourceName)
 
     @property
     def failed(self) -> bool:
@@ -167,7 +168,14 @@ def parse_event(env: EnvName, raw: dict[str, Any]) -> TrailEvent:
         source_identity=str(context.get("sourceIdentity") or request.get("sourceIdentity") or ""),
         target_role=str(request.get("roleArn") or ""),
         session_name=str(request.get("roleSessionName") or ""),
+        resources=_resource_names(raw.get("Resources")),
     )
+
+
+def _resource_names(listed: Any) -> tuple[str, ...]:
+    entries = listed if isinstance(listed, list) else []
+    names = (str(_dict(entry).get("ResourceName") or "") for entry in entries)
+    return tuple(name for name in names if name)
 
 
 def _account_principal(identity: dict[str, Any]) -> str:

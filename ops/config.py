@@ -276,6 +276,16 @@ class Hub(Strict):
     service_account: str = Field(
         "system:serviceaccount:rtb-ai-hub:rtb-hub-sa", description="Default subject of can-i."
     )
+    cleanup_path: str | None = Field(
+        None,
+        pattern=r"^/[A-Za-z0-9._~/-]*$",
+        description="The hub's cleanupExpired() endpoint (runbook §5.1 step 4), e.g. "
+        '/api/previews/cleanup: `/rtb preview cleanup <env>` POSTs `{"env": "<env>"}` to it '
+        "at int's hub_api_url (the hub runs in int; no hub outside int is ever changed), "
+        'answered JSON `{"removed": [ids]}` or a count, so the hub\'s own records follow. '
+        "None, no hub_api_url in int, or an HTTP 404 there: the expired namespaces are "
+        "deleted directly, and the hub's records are not updated.",
+    )
 
 
 class Approvals(Strict):

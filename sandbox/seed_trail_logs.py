@@ -9,6 +9,12 @@ The story (every time relative to `now`):
   AccessDenied, about 40 minutes ago, when the hub's service account
   (`assumed-role/rtb-hub-sa/…`) tried to assume prd's `rtb-hub-deployer` for the preview of
   PROJ-300 — the "preview not created" case of runbook §5.3.
+* CloudTrail (stg's and prd's accounts): the AWS calls that changed something through
+  `rtb-hub-deployer` sessions in the last day (`/rtb trail all --changes`): the bot's, each with
+  the Slack user as SourceIdentity (one approved by a lead, one refused with AccessDenied), and
+  the hub's own for a preview (no Slack user); plus int's writes by the bot's own role, which
+  are not the deployer's. CloudTrail holds AWS calls only: the Kubernetes side of a scale, a
+  rollback or a namespace delete is not in it, so these are the AWS calls around them.
 * Logs (Pino JSON lines, Logs Insights groups `/rtb-ai-hub/<service>` and
   `/rtb-ai-hub/preview/<env>`): three hours of webhook-listener, workflow-engine and
   auth-service lines (Claude API 529 errors, the PROJ-300 preview-deploy failure, slow webhook
@@ -80,6 +86,66 @@ BOT_SESSIONS: tuple[tuple[float, str, str], ...] = (
 DENIED_MINUTES = (42, 37)
 ASSUMED_BEFORE_CREATED = timedelta(seconds=8)  # the caller's AssumeRole, then the namespace
 
+# Write calls through the deployer role: (hours ago, env, service, event name, resource type,
+# resource, session, Slack user (SourceIdentity; "" for the hub), error code).
+DEPLOYER_WRITES: tuple[tuple[float, str, str, str, str, str, str, str, str], ...] = (
+    (
+        0.4,
+        "prd",
+        "eks",
+        "UpdateNodegroupConfig",
+        "AWS::EKS::Nodegroup",
+        "rtb-prd/preview-workers",
+        "rtb-bot.UOPERATOR1.by.ULEAD1",
+        "UOPERATOR1",
+        "",
+    ),
+    (
+        1.2,
+        "prd",
+        "logs",
+        "PutRetentionPolicy",
+        "AWS::Logs::LogGroup",
+        "/rtb-ai-hub/preview/prd",
+        "rtb-hub.preview-PROJ-109",
+        "",
+        "",
+    ),
+    (
+        2.6,
+        "stg",
+        "monitoring",
+        "DisableAlarmActions",
+        "AWS::CloudWatch::Alarm",
+        "rtb-hub-stg-preview-pod-restarts",
+        "rtb-bot.UOPERATOR2",
+        "UOPERATOR2",
+        "",
+    ),
+    (
+        6.5,
+        "stg",
+        "logs",
+        "DeleteLogGroup",
+        "AWS::Logs::LogGroup",
+        "/rtb-ai-hub/preview/stg/proj-099",
+        "rtb-bot.UOPERATOR1",
+        "UOPERATOR1",
+        "",
+    ),
+    (
+        9.0,
+        "prd",
+        "eks",
+        "UpdateNodegroupConfig",
+        "AWS::EKS::Nodegroup",
+        "rtb-prd/preview-workers",
+        "rtb-bot.ULEAD2",
+        "ULEAD2",
+        "AccessDenied",
+    ),
+)
+
 # workflow-engine's PROJ-300 run: (seconds ago, level, duration ms, message).
 PREVIEW_300_LOG: tuple[tuple[int, str, int | None, str], ...] = (
     (2530, "info", None, "workflow started"),
@@ -111,6 +177,7 @@ def seed_trail_logs(
     """Seed `fake` (and, given the clusters, int's workflow-engine pod log)."""
     now = now.astimezone(UTC)
     seed_trail(fake, accounts, now)
+    seed_deployer_writes(fake, accounts, now)
     seed_logs(fake, accounts, now)
     seed_latency_points(fake, accounts["int"], now)
     if kube is not None and "int" in kube:
@@ -135,6 +202,51 @@ def seed_trail(fake: FakeAws, accounts: Mapping[str, str], now: datetime) -> Non
         moment = now - timedelta(minutes=minutes)
         record = hub_assume_role(home, accounts["prd"], FAILED_PREVIEW, moment, denied=True)
         fake.add_trail_event(home, record)
+
+
+def seed_deployer_writes(fake: FakeAws, accounts: Mapping[str, str], now: datetime) -> None:
+    """`DEPLOYER_WRITES` in their env's account, and int's writes by the bot's own role."""
+    for hours, env, service, name, kind, resource, session, user, error in DEPLOYER_WRITES:
+        record = deployer_write(accounts[env], service, name, (kind, resource), session, user)
+        record["eventTime"] = now - timedelta(hours=hours)
+        if error:
+            record["errorCode"] = error
+            record["errorMessage"] = f"not authorized to perform: {service}:{name}"
+        fake.add_trail_event(accounts[env], record)
+    home = accounts["int"]
+    for minutes in (5, 65, 125):
+        fake.add_trail_event(
+            home,
+            {
+                "eventName": "PutMetricData",
+                "eventSource": "monitoring.amazonaws.com",
+                "eventTime": now - timedelta(minutes=minutes),
+                "userIdentity": _assumed_identity(home, BOT_ROLE, "rtb-ops-bot-6f7d9c"),
+                "readOnly": False,
+            },
+        )
+
+
+def deployer_write(
+    account: str,
+    service: str,
+    name: str,
+    resource: tuple[str, str],
+    session: str,
+    user: str,
+) -> dict[str, Any]:
+    """A write call by a `rtb-hub-deployer` session (SourceIdentity `user`, "" for none)."""
+    identity = _assumed_identity(account, "rtb-hub-deployer", session)
+    if user:
+        identity["sessionContext"]["sourceIdentity"] = user
+    return {
+        "eventName": name,
+        "eventSource": f"{service}.amazonaws.com",
+        "userIdentity": identity,
+        "sourceIPAddress": "10.0.21.17" if user else "10.0.14.52",
+        "resources": [{"type": resource[0], "ARN": resource[1]}],
+        "readOnly": False,
+    }
 
 
 def _assumed_identity(account: str, role: str, session: str) -> dict[str, Any]:

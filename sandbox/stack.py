@@ -31,7 +31,7 @@ import yaml
 from ops.config import ENV_NAMES, Config
 from sandbox.alarm_intake import AlarmQueues, seed_alarm_intake
 from sandbox.fake_aws import FakeAws
-from sandbox.fake_hub_api import FakeHubApi
+from sandbox.fake_hub_api import CLEANUP_PATH, FakeHubApi
 from sandbox.fake_jira import FakeJira
 from sandbox.fake_kube import FakeKubeServer
 from sandbox.fake_pagerduty import FakePagerDuty
@@ -273,7 +273,7 @@ class SandboxStack:
                 "viewers": _role_members("viewer1"),
                 "everyone_can_view": True,
             },
-            "hub": {"queues": list(QUEUES)},
+            "hub": {"queues": list(QUEUES), "cleanup_path": CLEANUP_PATH},
             "approvals": {"spool_file": str(self._state_dir() / "unrecorded-results.jsonl")},
             "audit": {"anchor": {"log_group": ANCHOR_LOG_GROUP, "log_stream": ANCHOR_LOG_STREAM}},
             "slack_api_url": self.slack.base_url,

@@ -35,6 +35,7 @@ from handlers.render.message import (
     section,
     simple,
 )
+from handlers.render.preview_cleanup import cleanup_done
 from ops.previews import PREVIEW_LABEL
 
 APPROVE_ACTION = "approval_approve"
@@ -180,6 +181,8 @@ def render_request_outcome(request: ApprovalRequest) -> Message:
             f":white_check_mark: {head} succeeded: {_change(request)}. Requested by "
             f"<@{request.requester}>, approved by {mentions(request.approvers)}."
         )
+        done = cleanup_done(request.result)  # which way a preview cleanup ran
+        text += f"\nDone: {done}." if done else ""
     elif request.status == "failed":
         text = f":x: {requester} {head} was not run: {_failure(request.result)}"
     elif request.status == "unknown":

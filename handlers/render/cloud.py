@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -12,6 +13,7 @@ from slack_sdk.models.blocks import Block
 from handlers.render.message import Message, clip, code_block, context, escape, section, simple
 from ops.alarms import Alarm, AlarmReport
 from ops.cloudtrail import MAX_EVENTS, TrailEvent, TrailReport
+from ops.cloudtrail_changes import ChangesReport, DeployerWrite
 from ops.errors import BackendUnavailable
 from ops.fanout import Failed
 from ops.logs import ALL, QUERY_ENV, LogFilters, LogLine, LogSearch, short_group
@@ -21,6 +23,9 @@ MAX_FAILED_EVENTS_SHOWN = 15
 MAX_OK_EVENTS_SHOWN = 25
 MAX_LOG_LINES_SHOWN = 20
 MAX_MSG_SHOWN = 160
+MAX_CHANGES_SHOWN = 40
+_SECTION_CHARS = 2800  # a section's text is at most 3000 characters
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
 # -- alarms ----------------------------------------------------------------------------------
@@ -154,6 +159,104 @@ def _event_line(event: TrailEvent, tz: ZoneInfo) -> str:
     if event.source_identity:
         line += f" ({event.source_identity})"
     return escape(line)
+
+
+# -- CloudTrail: changes through the deployer role ---------------------------------------
+
+
+def render_trail_changes(report: ChangesReport, timezone: str) -> Message:
+    """`/rtb trail <env> --changes`: the deployer's write calls, newest first, at most
+    MAX_CHANGES_SHOWN ("N of M" beyond), with the window each account was really read."""
+    tz = ZoneInfo(timezone)
+    where = ", ".join(report.envs)
+    shown = report.changes[:MAX_CHANGES_SHOWN]
+    blocks: list[Block] = [section(_changes_head(report, where))]
+    blocks.append(context(_changes_window(report, tz)))
+    lines = [_change_line(w, tz) for w in shown]
+    blocks += [section(chunk) for chunk in _chunks(lines)]
+    if len(shown) < len(report.changes):
+        blocks.append(
+            context(
+                f"{len(shown)} of {len(report.changes)} shown, newest first: narrow `--since` "
+                "or name one env for the older ones."
+            )
+        )
+    blocks += [
+        context(
+            f"{capped.env}: read back to {_clock(capped.oldest, tz)} only (its newest "
+            f"{MAX_EVENTS} write calls); older changes in the window were not checked — "
+            "narrow `--since`."
+        )
+        for capped in report.capped
+    ]
+    blocks += _failure_blocks(report.failures, "its changes are not shown")
+    blocks.append(
+        context(
+            "CloudTrail write calls (`ReadOnly=false`) made by deployer-role sessions · "
+            "Kubernetes changes are not in CloudTrail: `/rtb audit` has every change the bot made"
+        )
+    )
+    failed = sum(1 for w in report.changes if w.event.failed)
+    summary = f"{len(report.changes)} changes through the deployer role in {where}"
+    summary += f", {failed} failed" if failed else ""
+    return Message(text=summary, blocks=tuple(blocks[:50]))
+
+
+def _changes_head(report: ChangesReport, where: str) -> str:
+    if report.changes:
+        failed = sum(1 for w in report.changes if w.event.failed)
+        noun = "failed write call" if report.errors_only else "write call"
+        count = f"*{len(report.changes)} {noun}{'s' if len(report.changes) != 1 else ''}*"
+        tail = f", {failed} failed" if failed and not report.errors_only else ""
+        icon = ":x:" if failed else ":pencil2:"
+        return f"{icon} *Changes through the deployer role* in {where} — {count}{tail}"
+    if report.failures and not report.read:
+        return f":warning: No change found in the accounts that answered ({where})."
+    what = "failed change" if report.errors_only else "change"
+    others = f" ({report.read} write calls read, none by a deployer session)" if report.read else ""
+    return f":white_circle: No {what} through the deployer role in {where}{others}."
+
+
+def _changes_window(report: ChangesReport, tz: ZoneInfo) -> str:
+    span = _span(report.end - report.start)
+    window = f"{_clock(report.start, tz)} – {_clock(report.end, tz)} (last {span})"
+    return f"Window: {window} · newest first"
+
+
+def _change_line(write: DeployerWrite, tz: ZoneInfo) -> str:
+    event = write.event
+    call = f"{event.source.split('.')[0]}:{event.name}" if event.source else event.name
+    parts = [_stamp(event.time, tz), f"*{event.env}*", f"`{escape(call)}`"]
+    if event.resources:
+        parts.append(f"`{escape(clip(event.resources[0], 120))}`")
+    parts.append(_who(write))
+    result = f":x: {escape(event.error_code)}" if event.failed else "ok"
+    return "• " + " · ".join(parts) + f" → {result}"
+
+
+def _who(write: DeployerWrite) -> str:
+    """The Slack user behind the session (its SourceIdentity), as a mention when it is one."""
+    identity = write.event.source_identity
+    if _SLACK_USER.match(identity):
+        who = f"<@{identity}>"
+    elif identity:
+        who = f"`{escape(identity)}`"
+    else:
+        who = f"no Slack user (session `{escape(clip(write.session, 64))}`)"
+    approver = write.approver
+    if approver:
+        who += f", approved by <@{approver}>" if _SLACK_USER.match(approver) else f" ({approver})"
+    return who
+
+
+def _chunks(lines: Sequence[str]) -> list[str]:
+    chunks, current = [], ""
+    for line in lines:
+        if current and len(current) + len(line) > _SECTION_CHARS:
+            chunks.append(current.rstrip("\n"))
+            current = ""
+        current += line + "\n"
+    return [*chunks, current.rstrip("\n")] if current else chunks
 
 
 # -- Logs Insights ---------------------------------------------------------------------------

@@ -13,9 +13,11 @@ from slack_sdk.models.blocks import Block
 from approvals.outcomes import ApprovalRequested, GateOutcome, Ran, ReasonNeeded, Refused
 from handlers.render.approvals import render_ran, when
 from handlers.render.message import Message, context, escape, header, section
+from handlers.render.preview_cleanup import cleanup_done, cleanup_removed
 from ops.cluster import parse_time
 from ops.config import EnvName
 from ops.fanout import Failed
+from ops.preview_cleanup import CleanupWay
 from ops.preview_namespaces import ExpiredPreview
 
 
@@ -74,6 +76,7 @@ class EnvCleanup:
     list_failure: Failed | None = None  # the env's previews could not be listed
     outcome: GateOutcome | None = None  # None: a dry run, nothing expired, or no answer
     run_failure: Failed | None = None  # the gate did not answer in time: outcome unknown
+    via: CleanupWay = "namespaces"  # how it runs (ops.preview_cleanup)
 
 
 def render_cleanup(
@@ -92,9 +95,16 @@ def _summary(envs: Sequence[EnvCleanup], dry_run: bool) -> str:
     found = sum(len(e.expired) for e in envs)
     if dry_run:
         return f"{found} expired preview(s) would be deleted"
-    deleted = sum(len(_result(e).get("deleted") or []) for e in envs)
+    removed = [cleanup_removed(_result(e)) for e in envs]
+    deleted = f"{sum(n or 0 for n in removed)}{'+' if None in removed else ''}"
     failed = sum(len(_result(e).get("failed") or []) for e in envs)
-    return f"{deleted} deleted, {failed} failed, {found} found expired"
+    unknown = sum(1 for e in envs if _status(e) == "unknown" or e.run_failure is not None)
+    maybe = f", {unknown} env(s) with an unknown outcome" if unknown else ""
+    return f"{deleted} deleted, {failed} failed, {found} found expired{maybe}"
+
+
+def _status(item: EnvCleanup) -> str | None:
+    return item.outcome.run.status if isinstance(item.outcome, Ran) else None
 
 
 def _result(item: EnvCleanup) -> dict[str, Any]:
@@ -117,7 +127,12 @@ def _env_cleanup(
         return f":white_check_mark: {env}: no expired preview."
     listed = "\n".join(_expired_line(p, now) for p in item.expired[:40])
     if dry_run:
-        return f":mag: {env}: {len(item.expired)} would be deleted:\n{listed}"
+        way = (
+            "would be removed by the hub's cleanupExpired()"
+            if item.via == "hub"
+            else "would be deleted directly (the hub's records would not be updated)"
+        )
+        return f":mag: {env}: {len(item.expired)} {way}:\n{listed}"
     if item.run_failure is not None:
         return (
             f":warning: {env}: the cleanup did not finish ({escape(item.run_failure.reason)}): "
@@ -145,11 +160,20 @@ def _env_outcome(item: EnvCleanup, env: str, listed: str, tz: ZoneInfo, approval
     if isinstance(outcome, Ran) and outcome.run.status == "succeeded":
         return _ran_lines(env, outcome.run.result)
     error = outcome.run.result.get("error", "error") if isinstance(outcome, Ran) else "?"
+    if isinstance(outcome, Ran) and outcome.run.status == "unknown":
+        return (
+            f":warning: {env}: {escape(str(error))}: the cleanup may have run, in part or in "
+            f"full. `/rtb previews {item.env}` shows what is left.\n{listed}"
+        )
     return f":x: {env}: {escape(str(error))}. Nothing was deleted.\n{listed}"
 
 
 def _ran_lines(env: str, result: dict[str, Any]) -> str:
-    lines = [f":wastebasket: {env}: deleted {len(result.get('deleted') or [])}"]
+    done = cleanup_done(result)
+    if result.get("via") == "hub":
+        return f":broom: {env}: {done}."
+    head = f"deleted {len(result.get('deleted') or [])}"
+    lines = [f":wastebasket: {env}: {done or head}"]
     lines += [f"• `{escape(d['namespace'])}` deleted" for d in result.get("deleted") or []]
     lines += [
         f"• :x: `{escape(f['namespace'])}` failed: {escape(f['reason'])}"

@@ -3,6 +3,13 @@
 The probe is `GET /api/previews`, the endpoint the runbook itself uses (§3.2), so "reachable"
 means the hub answers the bot the way it answers an operator's curl. One aiohttp session for
 every env, opened on first use and closed at shutdown.
+
+`cleanup_expired` POSTs to the hub's cleanupExpired() endpoint (`hub.cleanup_path`) at int's
+`hub_api_url` only, naming the env in the body (`{"env": "stg"}`): the hub runs in int, and the
+bot changes nothing through a hub outside int (core infrastructure there). It is the one call
+here that changes something: its failures say whether the hub may have acted
+(`BackendUnavailable.may_have_applied`): not when the connection failed or the hub refused,
+possibly when the request went out and no full answer came back.
 """
 
 from __future__ import annotations
@@ -12,8 +19,15 @@ from typing import Any
 import aiohttp
 
 from ops.config import Config, EnvName
+from ops.errors import BackendUnavailable
 
 PROBE_PATH = "/api/previews"
+CLEANUP_HUB_ENV: EnvName = "int"  # where the hub runs (runbook §3.1): the only hub changed
+_CONNECT_SECONDS = 5.0  # connecting is quick or broken; past it, nothing was sent
+
+
+class CleanupEndpointMissing(Exception):
+    """The hub answered 404 at `hub.cleanup_path`: it has no such endpoint (an older hub)."""
 
 
 class HubApi:
@@ -51,6 +65,48 @@ class HubApi:
             raise aiohttp.ClientPayloadError("the previews answer is not a list")
         return [entry for entry in body if isinstance(entry, dict)]
 
+    async def cleanup_expired(self, env: EnvName) -> Any:
+        """`POST <int's hub_api_url><hub.cleanup_path>` with `{"env": env}`: the hub's
+        cleanupExpired() for `env`'s previews; its JSON answer.
+
+        Raises CleanupEndpointMissing on a 404, BackendUnavailable otherwise (see the module)."""
+        hub_env = self._config.environments.get(CLEANUP_HUB_ENV)
+        base = (hub_env.hub_api_url if hub_env else None) or ""
+        url = str(base).rstrip("/") + (self._config.hub.cleanup_path or "")
+        name = "the hub's cleanupExpired"
+        seconds = self._timeout.total or 10.0
+        timeout = aiohttp.ClientTimeout(connect=min(_CONNECT_SECONDS, seconds), sock_read=seconds)
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        try:
+            body = {"env": env}
+            async with self._session.post(
+                url, json=body, allow_redirects=False, timeout=timeout
+            ) as r:
+                if r.status == 404:
+                    raise CleanupEndpointMissing(url)
+                if not 200 <= r.status < 300:  # 5xx: the hub may have stopped half-way
+                    raise BackendUnavailable(
+                        name, f"HTTP {r.status}", may_have_applied=r.status >= 500
+                    )
+                return await _json_or_none(r)
+        except (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError):
+            raise BackendUnavailable(name, "cannot connect", may_have_applied=False) from None
+        except TimeoutError:
+            reason = f"no answer within {seconds:g} s after the request was sent"
+            raise BackendUnavailable(name, reason, may_have_applied=True) from None
+        except aiohttp.ClientError:
+            reason = "the answer broke off after the request was sent"
+            raise BackendUnavailable(name, reason, may_have_applied=True) from None
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+async def _json_or_none(response: aiohttp.ClientResponse) -> Any:
+    """The answer's JSON; None when it is not JSON (the call succeeded all the same)."""
+    try:
+        return await response.json(content_type=None)
+    except ValueError:
+        return None

@@ -58,10 +58,18 @@ def _all_verbs() -> dict[str, Verb]:
     """Each feature's verb group (they import `Verb` from here: imported when first built)."""
     from sandbox.verbs import pods, ttl
     from sandbox.verbs.alarms import ALARM_VERBS
+    from sandbox.verbs.hub_cleanup import HUB_CLEANUP_VERBS
     from sandbox.verbs.pagerduty import PAGERDUTY_VERBS
     from sandbox.verbs.thresholds import THRESHOLD_VERBS
 
-    return build_verbs(ALARM_VERBS, pods.VERBS, PAGERDUTY_VERBS, THRESHOLD_VERBS, ttl.TTL_VERBS)
+    return build_verbs(
+        ALARM_VERBS,
+        pods.VERBS,
+        PAGERDUTY_VERBS,
+        THRESHOLD_VERBS,
+        ttl.TTL_VERBS,
+        HUB_CLEANUP_VERBS,
+    )
 
 
 VERBS: dict[str, Verb] = _all_verbs()

@@ -9,15 +9,23 @@ from typing import Any
 
 import pytest
 
-from handlers.render.cloud import render_alarms, render_search, render_trail
+from handlers.render.cloud import (
+    MAX_CHANGES_SHOWN,
+    render_alarms,
+    render_search,
+    render_trail,
+    render_trail_changes,
+)
 from ops.alarms import Alarm, AlarmReport
-from ops.cloudtrail import TrailEvent, TrailReport
+from ops.cloudtrail import MAX_EVENTS, TrailEvent, TrailReport
+from ops.cloudtrail_changes import ChangesReport, DeployerWrite, ReadBack
 from ops.config import Config
 from ops.fanout import Failed
 from ops.logs import LogFilters, LogLine, LogSearch
 from sandbox.fake_aws import FakeAws
 from sandbox.fake_kube import FakeKubeServer
 from sandbox.fake_slack import FakeSlackAPI
+from sandbox.seed_trail_logs import deployer_write
 from tests.fixtures.aws import SHORT, aws_through_fake
 from tests.fixtures.bot import ACCOUNTS, answer_text, make_config
 from tests.golden import assert_golden, shown
@@ -188,6 +196,98 @@ def test_render_trail_no_errors_golden():
     message = render_trail(report, TZ)
     assert_golden("cloud_trail_no_errors", message)
     assert "No failed `AssumeRole` in int in the last 7d (57 read)" in shown(message)
+
+
+def deployer_event(
+    minutes_ago, env="prd", *, user="UOPERATOR1", session=None, error="", name="DeleteLogGroup"
+) -> DeployerWrite:
+    session = session or f"rtb-bot.{user}"
+    account = ACCOUNTS[env]
+    event = TrailEvent(
+        env=env,
+        time=AT - timedelta(minutes=minutes_ago),
+        name=name,
+        source="logs.amazonaws.com",
+        error_code=error,
+        error_message="not authorized" if error else "",
+        source_ip="10.0.21.17",
+        principal=f"arn:aws:sts::{account}:assumed-role/rtb-hub-deployer/{session}",
+        source_identity=user,
+        target_role="",
+        session_name="",
+        resources=(f"/rtb-ai-hub/preview/{env}/proj-{minutes_ago}",),
+    )
+    return DeployerWrite(event, session)
+
+
+def changes_report(changes, **overrides: Any) -> ChangesReport:
+    base: dict[str, Any] = dict(
+        envs=("stg", "prd"),
+        start=AT - timedelta(hours=24),
+        end=AT,
+        errors_only=False,
+        changes=tuple(changes),
+        found=len(changes),
+        read=len(changes) + 3,
+        capped=(),
+        failures=(),
+    )
+    return ChangesReport(**{**base, **overrides})
+
+
+def test_render_trail_changes_golden():
+    changes = [
+        deployer_event(5, session="rtb-bot.UOPERATOR2.by.ULEAD1", user="UOPERATOR2"),
+        deployer_event(40, "stg", error="AccessDenied"),
+        deployer_event(90, session="rtb-hub.preview-PROJ-109", user=""),
+        deployer_event(300, user="rtb-bot"),
+    ]
+    message = render_trail_changes(changes_report(changes), TZ)
+    assert_golden("cloud_trail_changes", message)
+    text = shown(message)
+    assert message.text == "4 changes through the deployer role in stg, prd, 1 failed"
+    assert "*4 write calls*, 1 failed" in text
+    assert "Window: 2025-03-09 14:30 KST – 2025-03-10 14:30 KST (last 24h)" in text
+    lines = [line for line in text.splitlines() if line.startswith("• ")]
+    assert lines[0] == (
+        "• 03-10 14:25 · *prd* · `logs:DeleteLogGroup` · `/rtb-ai-hub/preview/prd/proj-5` · "
+        "<@UOPERATOR2>, approved by <@ULEAD1> → ok"
+    )
+    assert (
+        lines[1].startswith("• 03-10 13:50 · *stg* ·")
+        and "<@UOPERATOR1> → :x: AccessDenied" in lines[1]
+    )
+    assert "no Slack user (session `rtb-hub.preview-PROJ-109`) → ok" in lines[2]
+    assert "`rtb-bot` → ok" in lines[3]
+    assert "not shown" not in text
+
+
+def test_render_trail_changes_caps_with_n_of_m_and_names_the_real_window():
+    changes = [deployer_event(n) for n in range(MAX_CHANGES_SHOWN + 12)]
+    oldest = AT - timedelta(hours=3)
+    failure = Failed("AWS stg cloudtrail", "AccessDeniedException (HTTP 400)")
+    report = changes_report(changes, capped=(ReadBack("prd", oldest),), failures=(failure,))
+    message = render_trail_changes(report, TZ)
+    text = shown(message)
+    assert len([line for line in text.splitlines() if line.startswith("• ")]) == MAX_CHANGES_SHOWN
+    assert f"{MAX_CHANGES_SHOWN} of {MAX_CHANGES_SHOWN + 12} shown, newest first" in text
+    assert (
+        f"prd: read back to 2025-03-10 11:30 KST only (its newest {MAX_EVENTS} write calls)" in text
+    )
+    assert (
+        "*AWS stg cloudtrail*: AccessDeniedException (HTTP 400) — its changes are not shown" in text
+    )
+    assert len(message.blocks) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in message.blocks_json() if "text" in b)
+
+
+def test_render_trail_changes_none_golden():
+    message = render_trail_changes(changes_report([], read=7), TZ)
+    assert_golden("cloud_trail_changes_none", message)
+    assert (
+        "No change through the deployer role in stg, prd (7 write calls read, none by a "
+        "deployer session)." in shown(message)
+    )
 
 
 def log_line(
@@ -460,6 +560,45 @@ async def test_trail_slow_account_times_out(slack, fake_aws):
     fake_aws.inject_fault("LookupEvents", account=ACCOUNTS["stg"], error=None, delay=4.0)
     text = answer_text(await slack.ask("trail stg"))
     assert "*AWS stg cloudtrail*: timed out after 2 s" in text
+
+
+async def test_trail_changes_end_to_end(slack, fake_aws, runtime):
+    prd = ACCOUNTS["prd"]
+    change = deployer_write(
+        prd,
+        "eks",
+        "UpdateNodegroupConfig",
+        ("AWS::EKS::Nodegroup", "rtb-prd/ng"),
+        "rtb-bot.UOPERATOR1.by.ULEAD1",
+        "UOPERATOR1",
+    )
+    fake_aws.add_trail_event(prd, {**change, "eventTime": datetime.now(UTC) - timedelta(hours=2)})
+    fake_aws.add_trail_event(prd, assume_role(3, "prd"))  # a read: not a change
+    answer = await slack.ask("trail all --changes --since 6h")
+    text = answer_text(answer)
+    assert answer["response_type"] == "in_channel"
+    assert "*1 write call*" in text and "in int, stg, prd" in text
+    assert (
+        "`eks:UpdateNodegroupConfig` · `rtb-prd/ng` · <@UOPERATOR1>, approved by <@ULEAD1>" in text
+    )
+    assert "(last 6h)" in text
+    lookups = fake_aws.calls("LookupEvents")
+    assert {c.account for c in lookups} == set(ACCOUNTS.values())
+    assert all(c.body["LookupAttributes"][0]["AttributeKey"] == "ReadOnly" for c in lookups)
+    prd_key = runtime.backends.aws.session("prd").get_credentials().access_key
+    assert {c.access_key_id for c in lookups if c.account == prd} == {prd_key}
+
+
+async def test_trail_changes_and_event_are_exclusive(slack, fake_aws):
+    answer = await slack.ask("trail prd --changes --event AssumeRole")
+    text = answer_text(answer)
+    assert answer["response_type"] == "ephemeral"
+    assert "give `--changes` or `--event`, not both" in text
+    assert (
+        "Usage: `/rtb trail [<env>] [--since 24h] [--event AssumeRole] [--errors] [--changes]`"
+        in text
+    )
+    assert fake_aws.calls("LookupEvents") == []
 
 
 @pytest.mark.parametrize(

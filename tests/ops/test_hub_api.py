@@ -1,10 +1,12 @@
 """`/rtb ping` asks each env's hub API (GET /api/previews, as the runbook's curl does)."""
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from ops import health
-from ops.backends.hub_api import HubApi
+from ops.backends.hub_api import CleanupEndpointMissing, HubApi
+from ops.errors import BackendUnavailable
 from sandbox.servers import free_port
 
 
@@ -63,3 +65,60 @@ async def test_a_redirect_is_not_the_hub_answering(runtime):
     async with TestServer(hub) as server:
         checks = await ping_with_hub_urls(runtime, {"int": str(server.make_url("/"))})
     assert checks["Hub API int"] == (False, "HTTP 302")
+
+
+# -- POST <hub.cleanup_path>: the one call that changes something -----------------------------
+
+
+async def cleanup_answer(runtime, status: int, body: str, url: str | None = None):
+    """What `HubApi.cleanup_expired` makes of the hub's answer (or raises)."""
+
+    async def cleanup(request: web.Request) -> web.Response:
+        asked.append(await request.json())
+        return web.Response(status=status, text=body, content_type="application/json")
+
+    asked: list[object] = []
+
+    hub = web.Application()
+    hub.router.add_post("/int/api/previews/cleanup", cleanup)
+    async with TestServer(hub) as server:
+        config = runtime.deps.config
+        envs = dict(config.environments)
+        envs["int"] = envs["int"].model_copy(
+            update={"hub_api_url": url or str(server.make_url("/int"))}
+        )
+        hub_settings = config.hub.model_copy(update={"cleanup_path": "/api/previews/cleanup"})
+        config = config.model_copy(update={"environments": envs, "hub": hub_settings})
+        api = HubApi(config, timeout=10)
+        try:
+            return await api.cleanup_expired("stg")
+        finally:
+            await api.close()
+            assert asked in ([], [{"env": "stg"}])  # int's hub, told which env
+
+
+async def test_cleanup_returns_the_hubs_json_or_none(runtime):
+    assert await cleanup_answer(runtime, 200, '{"removed": ["PROJ-1"]}') == {"removed": ["PROJ-1"]}
+    assert await cleanup_answer(runtime, 204, "") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "may_have_applied"),
+    [(403, False), (400, False), (500, True), (503, True)],
+)
+async def test_cleanup_failures_say_whether_the_hub_may_have_acted(
+    runtime, status, may_have_applied
+):
+    with pytest.raises(BackendUnavailable) as raised:
+        await cleanup_answer(runtime, status, "{}")
+    assert raised.value.reason == f"HTTP {status}"
+    assert raised.value.may_have_applied is may_have_applied
+
+
+async def test_cleanup_404_is_a_missing_endpoint_and_no_connection_applied_nothing(runtime):
+    with pytest.raises(CleanupEndpointMissing):
+        await cleanup_answer(runtime, 404, "{}")
+    with pytest.raises(BackendUnavailable) as raised:
+        await cleanup_answer(runtime, 200, "{}", url=f"http://127.0.0.1:{free_port()}")
+    assert (raised.value.reason, raised.value.may_have_applied) == ("cannot connect", False)
+    assert raised.value.backend == "the hub's cleanupExpired"

@@ -1,0 +1,42 @@
+"""The console drills of issue 15's two runbook steps against the seeded sandbox: the
+deployer's changes in CloudTrail (§5.1 step 5), and `/rtb preview cleanup` through the hub's
+cleanupExpired() and, when the hub has no such endpoint, directly (§5.1 step 4); bad words get
+the usage."""
+
+import subprocess
+import sys
+
+DRILL = """\
+/rtb trail all --changes
+/rtb preview cleanup int
+/sandbox hub-cleanup missing stg PROJ-118
+/rtb preview cleanup stg
+/sandbox hub-cleanup on prd proj-999
+/sandbox hub-cleanup sometimes
+"""
+
+
+def test_the_changes_and_both_ways_of_the_cleanup_show_in_the_console():
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
+        input=DRILL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = done.stdout
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Changes through the deployer role in int, stg, prd — 5 write calls, 1 failed" in out
+    assert (
+        "`eks:UpdateNodegroupConfig` · `rtb-prd/preview-workers` · @UOPERATOR1, approved by " in out
+    )
+    assert "no Slack user (session `rtb-hub.preview-PROJ-109`)" in out
+    assert "int: the hub's cleanupExpired ran: 1 preview removed (PROJ-130)." in out
+    assert "stg: PROJ-118's TTL ended a minute ago." in out
+    assert (
+        "stg: deleted 1 namespace directly; the hub's records were not updated (the hub has no "
+        "cleanup endpoint: HTTP 404)" in out
+    )
+    assert "no preview PROJ-999 in prd" in out
+    assert "usage: /sandbox hub-cleanup on|missing|slow|refused|crashed [<env> <issue-key>]" in out
+    assert "Traceback" not in out + done.stderr
