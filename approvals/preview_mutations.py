@@ -26,7 +26,7 @@ from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.cluster import parse_time
 from ops.config import Config, EnvName
-from ops.errors import UserError
+from ops.errors import BackendUnavailable, UserError
 
 CREATE_ACTION = "preview.create"
 EXTEND_ACTION = "preview.extend"
@@ -381,8 +381,11 @@ class CleanupPreviews(MutationSpec):
                 for o in outcomes
                 if o.outcome == kind
             ]
-            for kind in ("deleted", "failed", "skipped")
+            for kind in ("deleted", "failed", "skipped", "unknown")
         }
+        if result["unknown"] and not result["deleted"]:  # recorded as unknown, never "failed"
+            unclear = "; ".join(f"{u['namespace']}: {u['reason']}" for u in result["unknown"])
+            raise BackendUnavailable(f"kubernetes {self.env}", f"no clear answer ({unclear})")
         if result["failed"] and not result["deleted"]:
             failures = "; ".join(f"{f['namespace']}: {f['reason']}" for f in result["failed"])
             raise UserError(f"no expired preview was deleted ({failures})")

@@ -290,6 +290,13 @@ async def delete_preview(
     a fresh read says which it was.
     """
     state = await require_preview(backends, env, name)
+    await delete_read_preview(backends, state, actor=actor)
+    return state
+
+
+async def delete_read_preview(backends: Backends, state: NamespaceState, *, actor: Actor) -> None:
+    """The DELETE of a preview namespace just read as `state` (its uid as the precondition)."""
+    env, name = state.env, state.name
     try:
         await backends.kube.call(
             env,
@@ -305,7 +312,6 @@ async def delete_preview(
         if is_conflict(exc):
             raise await _changed_meanwhile(backends, state) from None
         raise _forbidden(backends, env, exc, "delete", "namespaces") from None
-    return state
 
 
 async def _changed_meanwhile(backends: Backends, before: NamespaceState) -> UserError:
@@ -333,8 +339,8 @@ async def _changed_meanwhile(backends: Backends, before: NamespaceState) -> User
 @dataclass(frozen=True)
 class CleanupOutcome:
     namespace: str
-    outcome: str  # "deleted" | "failed" | "skipped"
-    reason: str = ""  # why it failed or was skipped
+    outcome: str  # "deleted" | "failed" | "skipped" | "unknown" (the delete got no clear answer)
+    reason: str = ""  # why it failed, was skipped or is unknown
 
 
 async def delete_expired(
@@ -366,11 +372,17 @@ async def _delete_if_expired(
             return CleanupOutcome(name, "skipped", "no longer expired (its TTL was extended)")
         if state.terminating:
             return CleanupOutcome(name, "skipped", "already being deleted")
-        await delete_preview(backends, env, name, actor=actor)
     except UserError as exc:
         return CleanupOutcome(name, "failed", exc.message)
-    except BackendUnavailable as exc:
+    except BackendUnavailable as exc:  # the read: nothing was asked to change
         return CleanupOutcome(name, "failed", f"{exc.backend}: {exc.reason}")
+    try:
+        await delete_read_preview(backends, state, actor=actor)
+    except UserError as exc:
+        return CleanupOutcome(name, "failed", exc.message)
+    except BackendUnavailable as exc:  # sent, no clear answer: it may have been deleted
+        outcome = "unknown" if exc.may_have_applied else "failed"
+        return CleanupOutcome(name, outcome, f"{exc.backend}: {exc.reason}")
     return CleanupOutcome(name, "deleted")
 
 

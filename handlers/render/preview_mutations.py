@@ -98,8 +98,10 @@ def _summary(envs: Sequence[EnvCleanup], dry_run: bool) -> str:
     removed = [cleanup_removed(_result(e)) for e in envs]
     deleted = f"{sum(n or 0 for n in removed)}{'+' if None in removed else ''}"
     failed = sum(len(_result(e).get("failed") or []) for e in envs)
+    unclear = sum(len(_result(e).get("unknown") or []) for e in envs)
     unknown = sum(1 for e in envs if _status(e) == "unknown" or e.run_failure is not None)
-    maybe = f", {unknown} env(s) with an unknown outcome" if unknown else ""
+    maybe = f", {unclear} without a clear answer" if unclear else ""
+    maybe += f", {unknown} env(s) with an unknown outcome" if unknown else ""
     return f"{deleted} deleted, {failed} failed, {found} found expired{maybe}"
 
 
@@ -178,6 +180,11 @@ def _ran_lines(env: str, result: dict[str, Any]) -> str:
     lines += [
         f"• :x: `{escape(f['namespace'])}` failed: {escape(f['reason'])}"
         for f in result.get("failed") or []
+    ]
+    lines += [
+        f"• :warning: `{escape(u['namespace'])}` may or may not have been deleted (no clear "
+        f"answer: {escape(u['reason'])})"
+        for u in result.get("unknown") or []
     ]
     lines += [
         f"• `{escape(s['namespace'])}` skipped: {escape(s['reason'])}"

@@ -423,12 +423,36 @@ async def test_cleanup_deletes_the_expired_previews_of_every_env(slack, kube):
 
 async def test_cleanup_of_one_env_reports_each_failure(slack, kube):
     seed_previews(kube)
+    kube["int"].inject_fault("DELETE", "/api/v1/namespaces/preview-proj-130$", status=403)
+    answer = answer_text(await slack.ask("preview cleanup int"))
+    assert "`preview-proj-131` deleted" in answer
+    assert "`preview-proj-130` failed: int: the bot's role `rtb-hub-deployer` may not" in answer
+    assert left(kube, "int") == ["preview-proj-123", "preview-proj-130"]
+    assert all_writes({k: v for k, v in kube.items() if k != "int"}) == []
+
+
+async def test_a_delete_without_a_clear_answer_is_never_reported_as_not_deleted(slack, kube):
+    """A 5xx may come after the API server deleted it: "may or may not", not "failed"."""
+    seed_previews(kube)
     kube["int"].inject_fault("DELETE", "/api/v1/namespaces/preview-proj-130$", status=500)
     answer = answer_text(await slack.ask("preview cleanup int"))
     assert "`preview-proj-131` deleted" in answer
-    assert "`preview-proj-130` failed: kubernetes int: HTTP 500" in answer
-    assert left(kube, "int") == ["preview-proj-123", "preview-proj-130"]
-    assert all_writes({k: v for k, v in kube.items() if k != "int"}) == []
+    assert (
+        "`preview-proj-130` may or may not have been deleted (no clear answer: kubernetes int: "
+        "HTTP 500" in answer
+    )
+    assert "1 deleted, 0 failed, 2 found expired, 1 without a clear answer" in answer
+
+
+async def test_a_cleanup_with_no_clear_answer_at_all_is_recorded_unknown(slack, kube):
+    seed_previews(kube)
+    kube["int"].inject_fault(
+        "DELETE", "/api/v1/namespaces/preview-proj-13[01]$", status=504, count=None
+    )
+    answer = answer_text(await slack.ask("preview cleanup int"))
+    assert "the cleanup may have run, in part or in full" in answer
+    assert "Nothing was deleted" not in answer
+    assert [r[2] for r in await audit_rows(slack) if r[1] == "preview-cleanup"][-1] == "unknown"
 
 
 async def test_an_env_that_does_not_answer_is_named_and_the_others_are_cleaned(slack, kube):
