@@ -1,6 +1,6 @@
 """Buttons where the next step is obvious, on command answers (as Botkube offers them):
-`/rtb queue X` → Pause (Resume when paused) and Retry failed; an OOMKilled pod in `/rtb pods` →
-Logs (previous); an alarm in ALARM in `/rtb alarms` → Investigate.
+`/rtb queue X` → Pause (Resume when paused) and Retry failed; an OOMKilled pod in `/rtb pods` or
+`/rtb previews` → Logs (previous); an alarm in ALARM in `/rtb alarms` → Investigate.
 
 A command button's value is the `/rtb` command line it runs (without `/rtb`): when clicked it
 is parsed through the command table as if the clicker had typed it (handlers.command_buttons),
@@ -22,7 +22,8 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionB
 from handlers.render.command_lines import logs_command
 from handlers.render.message import Message, button, buttons, clip, context, escape, section
 from ops.alarms import Alarm
-from ops.cluster import PodList
+from ops.cluster import PodList, PodSummary
+from ops.previews import Preview
 from ops.queues import QueueCounts
 
 QUEUE_PAUSE_ACTION = "answer.queue_pause"
@@ -54,16 +55,28 @@ def queue_buttons(q: QueueCounts) -> ActionsBlock:
     return buttons(*items)
 
 
-# -- /rtb pods --------------------------------------------------------------------------------
+# -- /rtb pods, /rtb previews ----------------------------------------------------------------
+
+KilledPod = tuple[str, str, PodSummary]  # env, namespace, pod
 
 
 def oom_log_buttons(pods: PodList) -> list[Block]:
     """Logs (previous) of each OOMKilled pod's killed container: what it wrote before it died."""
-    killed = [p for p in pods.pods if p.oom_killed and p.last_termination is not None]
+    return killed_pod_buttons([(pods.env, pods.namespace, p) for p in pods.pods], pods.env)
+
+
+def preview_oom_log_buttons(previews: Sequence[Preview]) -> list[Block]:
+    """The same for the previews' OOMKilled pods (`/rtb previews` names them)."""
+    killed = [(p.env, p.namespace, pod) for p in previews for pod in p.pods]
+    return killed_pod_buttons(killed, "<env>")
+
+
+def killed_pod_buttons(pods: Sequence[KilledPod], env_hint: str) -> list[Block]:
+    killed = [(e, ns, p) for e, ns, p in pods if p.oom_killed and p.last_termination is not None]
     items: list[ButtonElement] = []
-    for number, pod in enumerate(killed[:MAX_POD_BUTTONS], start=1):
+    for number, (env, namespace, pod) in enumerate(killed[:MAX_POD_BUTTONS], start=1):
         assert pod.last_termination is not None
-        line = logs_command(pods.env, pods.namespace, pod.name, pod.last_termination.container)
+        line = logs_command(env, namespace, pod.name, pod.last_termination.container)
         label = clip(f"Logs (previous): {pod.name}", LABEL_CHARS)
         items.append(button(label, numbered(POD_LOGS_ACTION, number), line))
     if not items:
@@ -71,7 +84,7 @@ def oom_log_buttons(pods: PodList) -> list[Block]:
     blocks: list[Block] = [buttons(*items)]
     if len(killed) > MAX_POD_BUTTONS:
         more = len(killed) - MAX_POD_BUTTONS
-        blocks.append(context(f"{more} more OOMKilled: `/rtb logs {pods.env} <pod> --previous`"))
+        blocks.append(context(f"{more} more OOMKilled: `/rtb logs {env_hint} <pod> --previous`"))
     return blocks
 
 

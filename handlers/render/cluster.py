@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from slack_sdk.models.blocks import Block
 
-from handlers.render.answer_buttons import oom_log_buttons
+from handlers.render.answer_buttons import oom_log_buttons, preview_oom_log_buttons
 from handlers.render.message import (
     MAX_SECTION_TEXT,
     Message,
@@ -349,6 +349,7 @@ def render_previews(report: PreviewReport, zone: tzinfo, hub: HubJoin | None = N
         alerts += _hub_disagreements(hub)
     if alerts:
         blocks.append(section("\n".join(alerts[:40])))
+    blocks += preview_oom_log_buttons(report.previews)
     if report.previews:
         rows = [_preview_row(p, report.checked_at, hub) for p in report.previews]
         header = ("ISSUE", "ENV", "AGE", "EXPIRES", "PODS", *(("HUB",) if hub else ()))

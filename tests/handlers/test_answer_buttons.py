@@ -29,12 +29,13 @@ from handlers.render.answer_buttons import (
     render_investigation,
 )
 from handlers.render.cloud import render_alarms
-from handlers.render.cluster import render_pods
+from handlers.render.cluster import render_pods, render_previews
 from handlers.render.hub import render_queue
 from handlers.table import TABLE
 from ops.alarms import Alarm, AlarmReport
 from ops.cluster import PodList, PodSummary, Termination
 from ops.config import default_policy
+from ops.previews import Preview, PreviewReport
 from ops.queues import QueueCounts, QueueDetail
 from sandbox.slack_payloads import plain_text_value
 from tests.approvals.support import (
@@ -91,6 +92,37 @@ def test_each_oomkilled_pod_offers_its_previous_logs_and_no_other_pod_does():
     ]
     assert "3 more OOMKilled: `/rtb logs stg <pod> --previous`" in shown(many)
     assert buttons(render_pods(pod_list(summary("web", oom=False)), UTC)) == []
+
+
+def preview(env: str, key: str, *pods: PodSummary) -> Preview:
+    namespace = f"preview-{key.lower()}"
+    return Preview(env, namespace, key, AT, None, False, False, pods, False, False)  # type: ignore[arg-type]
+
+
+def test_previews_offer_the_previous_logs_of_their_oomkilled_pods():
+    report = PreviewReport(
+        ("stg", "prd"),
+        (
+            preview("stg", "PROJ-118", summary("worker", oom=True), summary("app", oom=False)),
+            preview("prd", "PROJ-7", summary("api", oom=True)),
+        ),
+        (),
+        AT,
+        2.0,
+    )
+    found = buttons(render_previews(report, UTC))
+    assert found == [
+        (
+            "Logs (previous): worker",
+            f"{POD_LOGS_ACTION}.1",
+            "logs stg worker --namespace preview-proj-118 --container worker --previous --tail 200",
+        ),
+        (
+            "Logs (previous): api",
+            f"{POD_LOGS_ACTION}.2",
+            "logs prd api --namespace preview-proj-7 --container worker --previous --tail 200",
+        ),
+    ]
 
 
 def alarm(name: str, state: str, env: str = "int") -> Alarm:
