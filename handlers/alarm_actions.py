@@ -21,10 +21,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.command_buttons import action_pattern
 from handlers.context import Deps
 from handlers.incident_playbooks import AlarmSubject, Playbook, playbook_for
-from handlers.listeners import ack_then
+from handlers.listeners import ack_then, action_pattern
 from handlers.render.answer_buttons import (
     ALARM_INVESTIGATE_ACTION,
     render_alarm_gone,

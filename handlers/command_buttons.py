@@ -24,7 +24,7 @@ from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
-from handlers.listeners import ack_then
+from handlers.listeners import ack_then, action_pattern
 from handlers.parse import find_command, tokenize
 from handlers.render.answer_buttons import (
     POD_LOGS_ACTION,
@@ -54,10 +54,6 @@ COMMANDS: dict[str, str] = {
 }
 MAX_VALUE_CHARS = 2000  # Slack's limit for a button's value: anything longer is not Slack's
 _SUFFIX = re.compile(r"\.\d{1,2}$")
-
-
-def action_pattern(action: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(action)}(\.\d{{1,2}})?$")
 
 
 def command_of(body: dict[str, Any]) -> tuple[str, Command] | None:
