@@ -181,6 +181,20 @@ def render_message(
             lines.append("  ".join(labels))
         else:
             lines.extend(block_lines(block, style))
+        accessory = block.get("accessory") or {}
+        if block.get("type") == "section" and accessory.get("type") == "button":
+            number, label = first_button + len(refs), _text_of(accessory.get("text"), style)
+            lines.append(f"[{number}] {label}")  # a section's button (an alarm's Investigate)
+            ref = ButtonRef(
+                label,
+                accessory["action_id"],
+                accessory.get("value", ""),
+                block.get("block_id", ""),
+                message,
+                channel,
+                ts,
+            )
+            refs.append(ref)
     if not lines:
         lines = [mrkdwn_to_text(message.get("text", ""), style)]
     return "\n".join(lines), refs

@@ -5,11 +5,12 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from handlers import (
+    alarm_actions,
     approval_actions,
+    command_buttons,
     digest_actions,
     home,
     incident_actions,
-    pod_alert_actions,
     rollout_actions,
     slash,
     ttl_actions,
@@ -22,6 +23,7 @@ def register(app: AsyncApp) -> None:
     approval_actions.register(app)
     rollout_actions.register(app)
     digest_actions.register(app)
-    pod_alert_actions.register(app)
+    command_buttons.register(app)
+    alarm_actions.register(app)
     ttl_actions.register(app)
     incident_actions.register(app)

@@ -7,6 +7,7 @@ and hands the work to the tracked background tasks; this is that listener.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -34,3 +35,9 @@ def ack_then(work: Work, *, name: Callable[[dict[str, Any]], str]) -> Listener:
         deps.tasks.spawn(work(deps, body, respond, client), name=name(body))
 
     return listener
+
+
+def action_pattern(action: str) -> re.Pattern[str]:
+    """`action` and `action.N`: several buttons of one kind in one block each get a number
+    (Slack refuses a block whose buttons share an action_id)."""
+    return re.compile(rf"^{re.escape(action)}(\.\d{{1,2}})?$")

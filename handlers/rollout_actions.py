@@ -24,7 +24,7 @@ from approvals.outcomes import GateOutcome, Ran, ReasonNeeded
 from approvals.rollout_mutations import SetImage
 from handlers.context import Deps
 from handlers.forms import Form
-from handlers.listeners import Listener, ack_then
+from handlers.listeners import Listener, ack_then, action_pattern
 from handlers.mutations import ask_for_reason
 from handlers.render.approvals import (
     CANCEL_ACTION,
@@ -95,7 +95,7 @@ Work = Callable[[Click], Awaitable[None]]
 def register(app: AsyncApp) -> None:
     app.action(CONFIRM_ACTION)(_button(run_confirm))
     app.action(CANCEL_ACTION)(_button(run_cancel))
-    app.action(ROLLBACK_ACTION)(_button(run_offered))
+    app.action(action_pattern(ROLLBACK_ACTION))(_button(run_offered))  # `.N`: one of several
     app.view(SET_IMAGE_CALLBACK)(on_image_picked)
 
 

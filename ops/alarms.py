@@ -29,6 +29,15 @@ class Alarm:
     since: datetime | None  # when it entered this state (StateUpdatedTimestamp)
     description: str
     metric: str  # "Namespace/MetricName", "composite", or "" for metric-math alarms
+    dimensions: tuple[tuple[str, str], ...] = ()  # the metric's (name, value) pairs
+
+    @property
+    def metric_parts(self) -> tuple[str, str]:
+        """(namespace, metric name); namespaces may hold a slash (`AWS/SQS`), names do not."""
+        if self.metric in ("", "composite"):
+            return "", ""
+        namespace, _, name = self.metric.rpartition("/")
+        return namespace, name
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,16 @@ async def missing_runbook_alarms(backends: Backends) -> list[str]:
     return [name for name in names if name not in found]
 
 
+async def find_alarm(backends: Backends, env: EnvName, name: str) -> Alarm | None:
+    """One alarm as CloudWatch has it now (any state), or None when `env` has no such alarm."""
+    source, timeout = f"AWS {env} cloudwatch", backends.config.timeouts.backend_seconds
+    client = await backends.blocking.run(source, timeout, backends.aws.client, env, "cloudwatch")
+    page = await backends.blocking.run(
+        source, timeout, client.describe_alarms, AlarmNames=[name], AlarmTypes=ALARM_TYPES
+    )
+    return next(iter(parse_alarms(env, page)), None)
+
+
 def sorted_alarms(alarms: Iterable[Alarm]) -> list[Alarm]:
     """ALARM before INSUFFICIENT_DATA; within a state the newest state change first."""
     oldest = datetime.min.replace(tzinfo=UTC)
@@ -149,6 +168,9 @@ def _alarm(env: EnvName, raw: dict[str, Any], metric: str) -> Alarm:
         since=since.astimezone(UTC) if isinstance(since, datetime) else None,
         description=str(raw.get("AlarmDescription") or ""),
         metric=metric,
+        dimensions=tuple(
+            (str(d.get("Name", "")), str(d.get("Value", ""))) for d in raw.get("Dimensions") or ()
+        ),
     )
 
 

@@ -13,6 +13,8 @@ refuses what breaks it:
 - channel names (`#rtb-approvals`) are resolved to IDs, and answers carry the ID;
 - Block Kit: 50 blocks a message (100 a view), 3,000 characters a section's text, 10 fields of
   2,000 characters, a view's JSON at most 250 kB (`invalid_blocks` / `invalid_arguments`);
+  buttons (in an actions block, at most 25 elements, or a section's accessory): a value of at
+  most 2,000 characters, a label of 75, an action_id of 255, unique in its block;
 - pacing: about one `chat.postMessage` a second per channel (bursts of `CHANNEL_BURST`), then
   HTTP 429 with Retry-After (`ratelimited`).
 
@@ -38,6 +40,10 @@ SECTION_TEXT_CHARS = 3000
 SECTION_FIELDS = 10
 SECTION_FIELD_CHARS = 2000
 VIEW_BYTES = 250_000
+ACTIONS_ELEMENTS = 25
+BUTTON_VALUE_CHARS = 2000
+BUTTON_TEXT_CHARS = 75
+ACTION_ID_CHARS = 255
 CHANNEL_BURST = 3  # messages a channel takes at once before the 1-a-second pace applies
 CHANNEL_PER_SECOND = 1.0
 
@@ -257,6 +263,42 @@ def _block_problems(blocks: list[Any], most: int) -> list[str]:
     for index, block in enumerate(blocks):
         if isinstance(block, dict) and block.get("type") == "section":
             problems += _section_problems(block, f"/blocks/{index}")
+        if isinstance(block, dict):
+            problems += _button_problems(block, f"/blocks/{index}")
+    return problems
+
+
+def _button_problems(block: dict[str, Any], pointer: str) -> list[str]:
+    """The buttons of an actions block (or a section's accessory): sizes, unique action ids."""
+    if block.get("type") == "actions":
+        elements = list(block.get("elements") or [])
+        where = f"{pointer}/elements"
+    else:
+        elements, where = [block.get("accessory") or {}], f"{pointer}/accessory"
+    problems = []
+    if len(elements) > ACTIONS_ELEMENTS:
+        problems.append(
+            f"[ERROR] no more than {ACTIONS_ELEMENTS} items allowed [json-pointer:{where}]"
+        )
+    seen: set[str] = set()
+    for n, element in enumerate(elements):
+        if not isinstance(element, dict) or element.get("type") != "button":
+            continue
+        at = f"{where}/{n}" if block.get("type") == "actions" else where
+        limits = (
+            ("value", str(element.get("value", "")), BUTTON_VALUE_CHARS),
+            ("text/text", str((element.get("text") or {}).get("text", "")), BUTTON_TEXT_CHARS),
+            ("action_id", str(element.get("action_id", "")), ACTION_ID_CHARS),
+        )
+        problems += [
+            f"[ERROR] must be less than {most + 1} characters [json-pointer:{at}/{name}]"
+            for name, text, most in limits
+            if len(text) > most
+        ]
+        action_id = str(element.get("action_id", ""))
+        if action_id and action_id in seen:
+            problems.append(f"[ERROR] action_id already exists [json-pointer:{at}/action_id]")
+        seen.add(action_id)
     return problems
 
 

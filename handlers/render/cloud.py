@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
+from handlers.render.answer_buttons import alarm_section
 from handlers.render.message import Message, clip, code_block, context, escape, section, simple
 from ops.alarms import Alarm, AlarmReport
 from ops.cloudtrail import MAX_EVENTS, TrailEvent, TrailReport
@@ -47,7 +48,10 @@ def render_alarms(report: AlarmReport, timezone: str) -> Message:
         head = f":large_green_circle: {summary}"
     blocks: list[Block] = [section(head)]
     shown = report.alarms[:MAX_ALARMS_SHOWN]
-    blocks += [section(_alarm_text(a, report.checked_at, tz)) for a in shown]
+    blocks += [
+        alarm_section(_alarm_text(a, report.checked_at, tz), a, number)
+        for number, a in enumerate(shown, start=1)
+    ]
     hidden = len(report.alarms) - len(shown)
     notes = [f"… and {hidden} more not shown."] if hidden else []
     notes += [

@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 
 from slack_sdk.models.blocks import Block
 
+from handlers.render.answer_buttons import oom_log_buttons, preview_oom_log_buttons
 from handlers.render.message import (
     MAX_SECTION_TEXT,
     Message,
@@ -118,6 +119,7 @@ def render_pods(pods: PodList, zone: tzinfo) -> Message:
     alerts = [line for p in loud_first if (line := _pod_alert(p, pods.slow_start_seconds))]
     if alerts:
         blocks.append(section("\n".join(alerts[:30])))
+    blocks += oom_log_buttons(pods)
     rows = [_pod_row(p, pods.checked_at) for p in pods.pods]
     header = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "START")
     blocks += [*_table_sections(_table(header, rows, {1, 3, 4, 5})), footer]
@@ -348,6 +350,7 @@ def render_previews(report: PreviewReport, zone: tzinfo, hub: HubJoin | None = N
         alerts += _hub_disagreements(hub)
     if alerts:
         blocks.append(section("\n".join(alerts[:40])))
+    blocks += preview_oom_log_buttons(report.previews)
     if report.previews:
         rows = [_preview_row(p, report.checked_at, hub) for p in report.previews]
         header = ("ISSUE", "ENV", "AGE", "EXPIRES", "PODS", *(("HUB",) if hub else ()))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
+from handlers.render.answer_buttons import queue_buttons
 from handlers.render.message import (
     Message,
     clip,
@@ -278,6 +279,7 @@ def render_queue(detail: QueueDetail, timezone: str) -> Message:
         header(f"Queue {q.name}"),
         section(state, fields=fields),
         section(_failed_jobs(detail, timezone)),
+        queue_buttons(q),
     ]
     if not detail.configured:
         blocks.append(context("Not in the watched queues (`hub.queues`); found in Redis."))

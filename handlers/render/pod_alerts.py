@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 from slack_sdk.models.blocks import Block
 
 from handlers.render.cluster import span
+from handlers.render.command_lines import events_command, logs_command
 from handlers.render.message import (
     Message,
     button,
@@ -40,15 +41,6 @@ def _local(moment: datetime | None, zone: tzinfo) -> str:
 def _preview(issue_key: str | None, namespace: str) -> str:
     key = f"*{escape(issue_key)}* " if issue_key else ""
     return f"{key}(`{escape(namespace)}`)"
-
-
-def logs_command(env: str, namespace: str, pod: str, container: str) -> str:
-    """The `/rtb` text the Logs button runs: the read path anyone can type."""
-    return f"logs {env} {pod} --namespace {namespace} --container {container} --previous --tail 200"
-
-
-def events_command(env: str, namespace: str, pod: str) -> str:
-    return f"events {env} {pod} --namespace {namespace}"
 
 
 def _read_buttons(env: str, namespace: str, pod: str, container: str) -> Block:

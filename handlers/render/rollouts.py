@@ -112,6 +112,12 @@ def _final_line(o: Observation, followed: FollowedRollouts) -> str:
     )
 
 
+def rollback_action(number: int, offers: Sequence[UndoButton]) -> str:
+    """Slack refuses a block whose buttons share an action_id (`invalid_blocks`): with several
+    offers each gets `.N` (the handler takes the id with or without it)."""
+    return ROLLBACK_ACTION if len(offers) == 1 else f"{ROLLBACK_ACTION}.{number}"
+
+
 def render_rollout_final(followed: FollowedRollouts, offers: Sequence[UndoButton]) -> Message:
     """Each deployment's final state, and a "Roll this back" button per change that has one."""
     lines = [_final_line(o, followed) for o in followed.observations]
@@ -127,8 +133,8 @@ def render_rollout_final(followed: FollowedRollouts, offers: Sequence[UndoButton
         blocks.append(
             buttons(
                 *(
-                    button(clip(label(o), 75), ROLLBACK_ACTION, o.token, style="danger")
-                    for o in offers
+                    button(clip(label(o), 75), rollback_action(n, offers), o.token, "danger")
+                    for n, o in enumerate(offers, start=1)
                 ),
                 block_id="rollout_undo",
             )

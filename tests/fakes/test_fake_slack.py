@@ -380,6 +380,36 @@ async def test_block_kit_limits_on_every_message_and_view(api, client):
     assert api.responses == []
 
 
+def button(action_id: str, value: str = "v", text: str = "Go") -> dict[str, object]:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "value": value,
+        "text": {"type": "plain_text", "text": text},
+    }
+
+
+async def test_buttons_keep_to_slacks_sizes_and_unique_action_ids(api, client):
+    fine = [
+        {"type": "actions", "elements": [button("a", "v" * 2000, "t" * 75), button("b")]},
+        {**section("x"), "accessory": button("a")},  # unique per block, not per message
+    ]
+    assert (await client.chat_postMessage(channel="C_OPS", text="ok", blocks=fine))["ok"]
+    wrong = [
+        [{"type": "actions", "elements": [button("a", "v" * 2001)]}],
+        [{"type": "actions", "elements": [button("a", text="t" * 76)]}],
+        [{"type": "actions", "elements": [button("a" * 256)]}],
+        [{"type": "actions", "elements": [button("a"), button("a")]}],
+        [{"type": "actions", "elements": [button(f"a{n}") for n in range(26)]}],
+        [{**section("x"), "accessory": button("a", "v" * 2001)}],
+    ]
+    for blocks in wrong:
+        refusal = await refused(client.chat_postMessage(channel="C_OPS", text="x", blocks=blocks))
+        assert refusal[1] == "invalid_blocks", blocks
+    answer = await AsyncWebhookClient(api.response_url()).send(text="x", blocks=wrong[0])
+    assert (answer.status_code, answer.body) == (400, "invalid_blocks")
+
+
 async def test_more_than_a_message_a_second_to_a_channel_is_429(api, client, clock):
     for n in range(3):  # a short burst passes
         await client.chat_postMessage(channel="C_OPS", text=str(n))

@@ -359,7 +359,8 @@ async def test_the_buttons_run_the_logs_previous_and_events_reads_for_the_clicke
         assert await slack.click(LOGS_ACTION, "delete int x", user="UVIEWER1") == 200
         await slack.settle()
     answers = [html.unescape(json.dumps(r.body)) for r in fake_slack.responses]
-    assert len(answers) == 2  # the forged value ran nothing
+    assert len(answers) == 3  # the forged value ran nothing, and the clicker is told so
+    assert "nothing was run" in answers[2]
     assert "FATAL heap out of memory" in answers[0] and "started again" not in answers[0]
     assert "previous run" in answers[0]
     assert "BackOff" in answers[1] and "Back-off restarting failed container worker" in answers[1]

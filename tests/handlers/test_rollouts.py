@@ -405,6 +405,13 @@ async def test_emergency_rollback_both_deployments_one_confirmation(slack, kube)
         ("rollback", ENGINE),
         ("rollback", LISTENER),
     ]
+    # two buttons in one block need two action ids (Slack refuses a shared one); each routes
+    undo = button_values(follow[-1])
+    assert set(undo) == {"mutation_rollback.1", "mutation_rollback.2"}
+    (refused,) = await click(
+        slack, "mutation_rollback.2", undo["mutation_rollback.2"], user="UVIEWER1"
+    )
+    assert "Refused: viewers cannot request changes" in answer_text(refused)
 
 
 # -- following ---------------------------------------------------------------------------------
@@ -568,8 +575,8 @@ def test_golden_following():
     )
     assert "still rolling out after 300 s (0 of 2 new replicas updated" in shown(timed_out)
     assert buttons(timed_out) == [
-        ("Roll back workflow-engine", "mutation_rollback", "D-undo1"),
-        ("Roll back webhook-listener", "mutation_rollback", "D-undo2"),
+        ("Roll back workflow-engine", "mutation_rollback.1", "D-undo1"),
+        ("Roll back webhook-listener", "mutation_rollback.2", "D-undo2"),
     ]
 
 
