@@ -2,8 +2,7 @@
 the evaluator's passes, the waiting-jobs alert in the transcript once; bad words change
 nothing."""
 
-import subprocess
-import sys
+from tests.bot.drill import console_drill
 
 DRILL = """\
 /sandbox jobs pr-review-queue 80
@@ -15,15 +14,7 @@ DRILL = """\
 
 
 def test_jobs_verb_shows_the_waiting_jobs_alert_once():
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
-        input=DRILL,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    out = done.stdout
-    assert done.returncode == 0, done.stderr[-2000:]
+    out = console_drill(DRILL)
     assert (
         "added 80 waiting jobs to pr-review-queue (83 waiting there now); ran 2 evaluation" in out
     )
@@ -38,4 +29,3 @@ def test_jobs_verb_shows_the_waiting_jobs_alert_once():
     )
     assert "<n> must be a whole number from 1 to 5000, not `lots`" in out
     assert "usage: /sandbox jobs <queue> <n>" in out
-    assert "Traceback" not in out + done.stderr

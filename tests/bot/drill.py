@@ -1,0 +1,20 @@
+"""A console drill: a script piped into `rtb-bot shell --sandbox`, as a user would run it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def console_drill(script: str, *, timeout: float = 300) -> str:
+    """The console's stdout after `script`: it must have exited 0, with no traceback anywhere."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    return done.stdout
