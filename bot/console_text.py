@@ -155,46 +155,26 @@ def render_message(
     first_button: int,
     style: TextStyle = PLAIN,
 ) -> tuple[str, list[ButtonRef]]:
-    """The message as text, and its buttons numbered from `first_button`."""
+    """The message as text, and its buttons numbered from `first_button`: an actions block's on
+    one line, a section's accessory button (an alarm's Investigate) on the line after it."""
     lines: list[str] = []
     refs: list[ButtonRef] = []
+
+    def numbered(button: dict[str, Any], block: dict[str, Any]) -> str:
+        label = _text_of(button.get("text"), style)
+        where = (block.get("block_id", ""), message, channel, ts)
+        refs.append(ButtonRef(label, button["action_id"], button.get("value", ""), *where))
+        return f"[{first_button + len(refs) - 1}] {label}"
+
     for block in message.get("blocks") or []:
         if block.get("type") == "actions":
-            labels = []
-            for element in block.get("elements", []):
-                if element.get("type") != "button":
-                    continue
-                number = first_button + len(refs)
-                label = _text_of(element.get("text"), style)
-                labels.append(f"[{number}] {label}")
-                refs.append(
-                    ButtonRef(
-                        label,
-                        element["action_id"],
-                        element.get("value", ""),
-                        block.get("block_id", ""),
-                        message,
-                        channel,
-                        ts,
-                    )
-                )
-            lines.append("  ".join(labels))
+            buttons = [e for e in block.get("elements", []) if e.get("type") == "button"]
+            lines.append("  ".join(numbered(button, block) for button in buttons))
         else:
             lines.extend(block_lines(block, style))
         accessory = block.get("accessory") or {}
         if block.get("type") == "section" and accessory.get("type") == "button":
-            number, label = first_button + len(refs), _text_of(accessory.get("text"), style)
-            lines.append(f"[{number}] {label}")  # a section's button (an alarm's Investigate)
-            ref = ButtonRef(
-                label,
-                accessory["action_id"],
-                accessory.get("value", ""),
-                block.get("block_id", ""),
-                message,
-                channel,
-                ts,
-            )
-            refs.append(ref)
+            lines.append(numbered(accessory, block))
     if not lines:
         lines = [mrkdwn_to_text(message.get("text", ""), style)]
     return "\n".join(lines), refs
