@@ -43,9 +43,8 @@ def min_duration(text: str) -> int:
     return ms
 
 
-def level(text: str) -> str:
-    """`--level`: a Pino level label, typed in any case (Pino writes them lowercase)."""
-    return str(choice(*logs.LEVELS)(text.lower()))
+# `--level`: a Pino level label, typed in any case (Pino writes them lowercase)
+level = choice(*logs.LEVELS, any_case=True)
 
 
 async def run_alarms(call: CommandCall) -> Message:

@@ -57,15 +57,17 @@ class Choice:
     """A parser that takes one of `options`; the options are data (the console completes them)."""
 
     options: tuple[str, ...]
+    any_case: bool = False  # `ERROR` is `error` (the options are written lowercase)
 
     def __call__(self, text: str) -> Any:  # a Parser (some callers read it as a Literal)
+        text = text.lower() if self.any_case else text
         if text not in self.options:
             raise ValueError(f"must be one of: {', '.join(self.options)}")
         return text
 
 
-def choice(*options: str) -> Choice:
-    return Choice(options)
+def choice(*options: str, any_case: bool = False) -> Choice:
+    return Choice(options, any_case)
 
 
 def text_arg(max_length: int = 500) -> Parser:

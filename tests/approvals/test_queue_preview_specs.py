@@ -217,6 +217,7 @@ async def test_cleanup_skips_what_is_no_longer_expired(runtime, kube):
             {"namespace": "preview-proj-2", "reason": "no longer expired (its TTL was extended)"},
             {"namespace": "preview-proj-3", "reason": "already gone"},
         ],
+        "unknown": [],
     }
 
 
