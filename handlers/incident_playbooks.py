@@ -145,9 +145,16 @@ def _backlog(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:
 
 def _errors(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:
     service = service_of(alarm)
-    reads = (f"search {service} --level error --since 1h", "executions --status failed --since 1h")
+    reads = (_error_lines(alarm, service), "executions --status failed --since 1h")
     actions = _hub(alarm, _rollback("int", service), _scale("int", service, 0))
     return Playbook("errors", reads, actions)
+
+
+def _error_lines(alarm: AlarmSubject, service: str) -> str:
+    """The last hour's error lines in the alarm's env: stg's and prd's lines are in their own
+    accounts' groups (read through OAM), so without `--env` the search would read int's."""
+    where = f" --env {alarm.env}" if alarm.env in ("stg", "prd") else ""
+    return f"search {service} --level error --since 1h{where}"
 
 
 def _costs(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:
@@ -167,7 +174,7 @@ def _preview(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:
 
 def _service(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:
     service = service_of(alarm)
-    reads = (f"status {alarm.env or ''}".strip(), f"search {service} --level error --since 1h")
+    reads = (f"status {alarm.env or ''}".strip(), _error_lines(alarm, service))
     return Playbook("service", reads, _hub(alarm, _rollback("int", service)))
 
 

@@ -58,6 +58,11 @@ class BackendUnavailable(Exception):
         self.fault = fault
         self.may_have_applied = may_have_applied
 
+    def after_progress(self) -> BackendUnavailable:
+        """The same failure, in an operation of several calls of which some may have been
+        applied already (a refusal of the tenth batch says nothing of the first nine)."""
+        return BackendUnavailable(self.backend, self.reason, fault=self.fault)
+
     def with_reason(self, reason: str) -> BackendUnavailable:
         """The same failure, told differently (e.g. with what is known of the state now)."""
         return BackendUnavailable(

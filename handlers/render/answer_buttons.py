@@ -50,7 +50,7 @@ def queue_buttons(q: QueueCounts) -> ActionsBlock:
         toggle = button("Pause", QUEUE_PAUSE_ACTION, f"queue pause {q.name}", "danger")
     items = [toggle]
     if q.failed:
-        label = f"Retry {q.failed:,} failed"
+        label = f"Retry all failed ({q.failed:,} now)"  # all of them at the click, not this many
         items.append(button(label, QUEUE_RETRY_ACTION, f"queue retry-failed {q.name}"))
     return buttons(*items)
 

@@ -218,6 +218,9 @@ def _changes_head(report: ChangesReport, where: str) -> str:
         return f":warning: No change found in the accounts that answered ({where})."
     what = "failed change" if report.errors_only else "change"
     others = f" ({report.read} write calls read, none by a deployer session)" if report.read else ""
+    if report.capped:  # a busy account's newest write calls may cover minutes of the window
+        partial = ", ".join(f"{r.env} read back to its newest {MAX_EVENTS}" for r in report.capped)
+        others += f"; not the whole window: {partial} (below)"
     return f":white_circle: No {what} through the deployer role in {where}{others}."
 
 

@@ -80,9 +80,19 @@ def http_failure(status: int, reason: str) -> Failure:
 
 
 def _kube(exc: BaseException) -> Failure:
+    """An answer's status and the server's reason phrase; without a status (the client's own
+    TLS or protocol failure, reason = its error text with host and path) a fixed reason."""
     assert isinstance(exc, kube_errors.ApiException)
-    reason = f"HTTP {exc.status} {exc.reason or ''}".strip()
-    return http_failure(exc.status, reason) if exc.status else Failure(reason)
+    if not exc.status:
+        return Failure("connection failed (TLS or protocol error)")
+    reason = f"HTTP {exc.status} {_phrase(exc.reason)}".strip()
+    return http_failure(exc.status, reason)
+
+
+def _phrase(reason: object) -> str:
+    """An HTTP reason phrase ("Forbidden") is one short line; anything else is not shown."""
+    text = str(reason or "")
+    return text if len(text) <= 40 and text.replace(" ", "").isalpha() else ""
 
 
 def _retry_reason(exc: BaseException) -> Failure:

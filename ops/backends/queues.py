@@ -19,6 +19,7 @@ import redis.asyncio as aioredis
 from bullmq import Queue
 
 from ops.backends.faults import backend_error
+from ops.errors import BackendUnavailable
 
 REDIS = "Redis"
 COUNT_STATES = (
@@ -104,13 +105,16 @@ class BullQueues:
         returns how many are left there, so it is called until nothing is left.
         """
         calls = 1
-        while await _redis(self.queue(name).resume()):
+        left = await _redis(self.queue(name).resume())
+        while left:
             calls += 1
+            left = await _after_progress(self.queue(name).resume())
         return calls
 
     async def retry_all_failed(self, name: str) -> None:
-        """Every failed job back to `wait` (bullmq loops the Lua script in batches itself)."""
-        await _redis(self.queue(name).retryJobs({"state": "failed"}))
+        """Every failed job back to `wait` (bullmq loops the Lua script in batches itself, so a
+        refusal may come after some batches were retried)."""
+        await _after_progress(self.queue(name).retryJobs({"state": "failed"}))
 
     async def retry_newest_failed(self, name: str, limit: int) -> RetriedJobs:
         """The `limit` most recently failed jobs back to `wait`, one by one (newest first).
@@ -124,12 +128,20 @@ class BullQueues:
             return RetriedJobs((), ())
         for job in await _redis(self.queue(name).getFailed(0, limit - 1)):
             try:
-                await _redis(job.retry("failed"))
+                await (_after_progress if retried else _redis)(job.retry("failed"))
             except TypeError:  # bullmq's "job is not in the failed state" / "missing key"
                 skipped.append(str(job.id))
             else:
                 retried.append(str(job.id))
         return RetriedJobs(tuple(retried), tuple(skipped))
+
+
+async def _after_progress(awaitable: Awaitable[T]) -> T:
+    """A Redis call after others of the same change were applied: its failure is partial."""
+    try:
+        return await _redis(awaitable)
+    except BackendUnavailable as exc:
+        raise exc.after_progress() from exc
 
 
 def _failed_job(job: Any) -> RawFailedJob:

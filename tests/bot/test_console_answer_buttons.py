@@ -19,9 +19,9 @@ DRILL = """\
 
 def test_the_buttons_of_queue_pods_and_alarms_answers_in_the_sandbox():
     out = console_drill(DRILL)
-    assert "[1] Pause  [2] Retry 6 failed" in out
+    assert "[1] Pause  [2] Retry all failed (6 now)" in out
     assert "Paused `jira-queue`: workers finish the jobs they hold" in out
-    assert "[1] Resume  [2] Retry 6 failed" in out  # the answer after the pause
+    assert "[1] Resume  [2] Retry all failed (6 now)" in out  # the answer after the pause
     assert "Refused: viewers cannot request changes" in out  # viewer1's Resume
     assert "[1] Logs (previous): worker" in out
     assert "container `worker` (previous run, before its last restart)" in out

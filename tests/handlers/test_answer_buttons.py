@@ -67,7 +67,7 @@ def test_a_running_queue_offers_pause_and_retry_a_paused_one_resume():
     running = render_queue(QueueDetail(counts(55, failed=6), (), True), TZ)
     assert buttons(running) == [
         ("Pause", QUEUE_PAUSE_ACTION, f"queue pause {QUEUE}"),
-        ("Retry 6 failed", QUEUE_RETRY_ACTION, f"queue retry-failed {QUEUE}"),
+        ("Retry all failed (6 now)", QUEUE_RETRY_ACTION, f"queue retry-failed {QUEUE}"),
     ]
     paused = render_queue(QueueDetail(counts(55, paused=True), (), True), TZ)
     assert buttons(paused) == [("Resume", QUEUE_RESUME_ACTION, f"queue resume {QUEUE}")]

@@ -281,6 +281,17 @@ def test_render_trail_changes_caps_with_n_of_m_and_names_the_real_window():
     assert all(len(b["text"]["text"]) <= 3000 for b in message.blocks_json() if "text" in b)
 
 
+def test_render_trail_changes_none_in_a_capped_read_says_so_in_its_headline():
+    oldest = AT - timedelta(minutes=20)
+    report = changes_report([], read=MAX_EVENTS, capped=(ReadBack("prd", oldest),))
+    text = shown(render_trail_changes(report, TZ))
+    assert (
+        f"No change through the deployer role in stg, prd ({MAX_EVENTS} write calls read, none "
+        f"by a deployer session); not the whole window: prd read back to its newest {MAX_EVENTS}"
+        " (below)." in text
+    )
+
+
 def test_render_trail_changes_none_golden():
     message = render_trail_changes(changes_report([], read=7), TZ)
     assert_golden("cloud_trail_changes_none", message)

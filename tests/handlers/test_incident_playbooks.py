@@ -61,6 +61,15 @@ def test_anything_else_reads_status_and_the_services_errors():
 
 
 @pytest.mark.parametrize("env", ["stg", "prd"])
+def test_an_alarm_in_stg_or_prd_searches_that_envs_lines(env):
+    """Their lines are in their own accounts' groups: a search without --env reads int's."""
+    errors = playbook_for(alarm("rtb-hub-workflow-engine-error-rate", env), QUEUES)
+    service = playbook_for(alarm("rtb-hub-webhook-listener-p99", env), QUEUES)
+    assert errors.reads[0] == f"search workflow-engine --level error --since 1h --env {env}"
+    assert service.reads[1] == f"search webhook-listener --level error --since 1h --env {env}"
+
+
+@pytest.mark.parametrize("env", ["stg", "prd"])
 def test_hub_actions_are_not_offered_outside_int(env):
     """The hub in stg/prd is core infrastructure: the gate would only refuse them."""
     for name in ("rtb-hub-bullmq-queue-depth", "workflow-engine-error-rate", "ai-cost", "x"):

@@ -15,7 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from ops.backends.faults import Failure, backend_error, classify_failure, http_failure
-from ops.errors import Fault
+from ops.errors import BackendUnavailable, Fault
 
 
 @pytest.mark.parametrize(
@@ -36,6 +36,15 @@ from ops.errors import Fault
 def test_kubernetes_status(status: int, fault: Fault, may_have_applied: bool) -> None:
     failure = classify_failure(kube_errors.ApiException(status=status, reason="Reason"))
     assert failure == Failure(f"HTTP {status} Reason", fault, may_have_applied)
+
+
+def test_a_kubernetes_client_failure_without_a_status_never_shows_its_text() -> None:
+    """The client raises ApiException(status=0, reason="SSLError\\n<host, path, …>") for TLS."""
+    leaky = "SSLError\nHTTPSConnectionPool(host='x.eks.amazonaws.com', port=443): Max retries"
+    failure = classify_failure(kube_errors.ApiException(status=0, reason=leaky))
+    assert failure == Failure("connection failed (TLS or protocol error)", Fault.UNAVAILABLE, True)
+    odd = classify_failure(kube_errors.ApiException(status=500, reason="a\nsecret=x"))
+    assert odd is not None and odd.reason == "HTTP 500"
 
 
 def test_aws_error_codes_by_meaning(aws_endpoint: str, aws_env: None) -> None:
@@ -94,3 +103,17 @@ def test_timeouts_are_their_own_fault() -> None:
 def test_a_bug_is_not_a_backend_failure() -> None:
     assert classify_failure(KeyError("x")) is None
     assert backend_error("Redis", ValueError("x")) is None
+
+
+def test_a_refusal_after_earlier_calls_of_the_same_change_may_have_applied() -> None:
+    """bullmq's retryJobs loops its script in batches: a refused tenth batch says nothing of
+    the first nine (ops.backends.queues wraps every call after the first this way)."""
+    refused = BackendUnavailable(
+        "Redis", "Redis refused the command", fault=Fault.INVALID, may_have_applied=False
+    )
+    later = refused.after_progress()
+    assert (later.reason, later.fault, later.may_have_applied) == (
+        "Redis refused the command",
+        Fault.INVALID,
+        True,
+    )

@@ -41,3 +41,16 @@ async def test_the_lock_ends_with_a_block_that_raised(db):
 def test_lock_ids_are_signed_64_bit_and_stable():
     assert lock_id("a") == lock_id("a") != lock_id("b")
     assert all(-(2**63) <= lock_id(k) < 2**63 for k in ("a", "b", "x" * 5000))
+
+
+async def test_a_release_that_fails_after_the_work_is_not_the_works_failure(db, pg_url):
+    """The run has answered; a connection lost before the commit (a failover) must not turn
+    into "try again": the lock ends with the session anyway."""
+    async with single_flight(db, "k") as held:
+        assert held
+        await db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks"
+            " WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+        )
+    async with single_flight(db, "k") as again:
+        assert again
