@@ -102,8 +102,9 @@ async def diagnose_preview(backends: Backends, key: str) -> Diagnosis:
 def search_issue(key: str, env: EnvName) -> Suggestion:
     """Every log line of `env` whose issueKey is `key` (the key is a Pino field, rarely in the
     message: searching it as text of one group is how a playbook sent people to a dead end)."""
-    where = {} if env == HUB_ENV else {"env": env}
-    return suggest("search", "all", issue=key, **where, since="24h")
+    if env == HUB_ENV:
+        return suggest("search", "all", issue=key, since="24h")
+    return suggest("search", "all", issue=key, env=env, since="24h")
 
 
 async def _env_preview(backends: Backends, env: EnvName, namespace: str) -> _EnvPreview:
