@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block
 
 from handlers.render.message import Message, clip, context, escape, header, section
+from handlers.render.suggestions import command_line
 from ops.diagnose import Check, CheckState, Diagnosis
+from ops.suggestions import Suggestion
 
 MARKS: dict[CheckState, str] = {
     "ok": ":large_green_circle:",
@@ -40,8 +42,10 @@ def _check_line(check: Check) -> str:
     return f"{MARKS[check.state]} *{escape(check.name)}* — {finding}"
 
 
-def _command(command: str) -> str:
-    return "`" + escape(command.replace("`", "'")) + "`"
+def _command(suggestion: Suggestion) -> str:
+    """In `code`, where a backtick cannot stand: one in a value (never in a kube name, an env
+    or a key) is shown as a quote."""
+    return "`" + escape(command_line(suggestion).replace("`", "'")) + "`"
 
 
 def _tally(checks: Sequence[Check]) -> str:

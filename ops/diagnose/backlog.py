@@ -30,6 +30,10 @@ from ops.diagnose.common import (
 )
 from ops.fanout import Part
 from ops.queues import QueuesOverview, all_queue_counts, bull_queues
+from ops.suggestions import suggest
+
+SCALE_ENGINE = suggest("scale", HUB_ENV, ENGINE, "3")  # more hands for the jobs waiting
+FAILED_RUNS = suggest("executions", status="failed", since="1h")
 
 
 @dataclass(frozen=True)
@@ -78,16 +82,16 @@ async def diagnose_backlog(backends: Backends) -> Diagnosis:
         notes.cause(
             5,
             f"Load: {backlog:,} jobs waiting while {ENGINE} is healthy: more work than replicas",
-            f"/rtb scale {HUB_ENV} {ENGINE} 3",
-            f"/rtb queue {busiest}",
+            SCALE_ENGINE,
+            suggest("queue", busiest),
         )
-    notes.commands.append("/rtb executions --status failed --since 1h")
+    notes.commands.append(FAILED_RUNS)
     limit = config.thresholds.waiting_jobs
     if backlog is not None and backlog <= limit:
         otherwise = f"No backlog: {backlog:,} jobs waiting, within the threshold of {limit:,}."
     else:
         otherwise = inconclusive(notes)
-    return notes.diagnosis("BullMQ backlog", otherwise, "/rtb queues")
+    return notes.diagnosis("BullMQ backlog", otherwise, suggest("queues"))
 
 
 async def _hub_runs(db: Database, config: Config) -> _HubRuns:
@@ -167,7 +171,9 @@ def _queue_checks(notes: Notes, part: Part[QueuesOverview], config: Config) -> N
     notes.check("Paused queues", "fail" if stuck else "warn", "; ".join(facts) + ".")
     for q in stuck:
         notes.cause(
-            0, f"{q.name} is paused with {q.pending:,} jobs waiting", f"/rtb queue resume {q.name}"
+            0,
+            f"{q.name} is paused with {q.pending:,} jobs waiting",
+            suggest("queue resume", q.name),
         )
 
 
@@ -202,7 +208,7 @@ def _runs_checks(notes: Notes, part: Part[_HubRuns], config: Config) -> None:
             2,
             f"{ENGINE} runs are failing: {rate.percent:.1f} % in {window} min (threshold "
             f"{limit:g} %){mostly}; failed jobs retry and pile up",
-            "/rtb executions --status failed --since 1h",
+            FAILED_RUNS,
         )
 
 
@@ -218,21 +224,20 @@ def _engine_replicas_check(notes: Notes, part: Part[RolloutStatus], backlog: int
         f"{status.ready} of {status.desired} replicas ready ({status.available} available), "
         f"rollout {status.state}."
     )
-    scale = f"/rtb scale {HUB_ENV} {ENGINE} 3"
     if status.desired == 0 and backlog == 0:
         notes.check(name, "ok", f"Scaled to 0 while idle: {finding}")
         return True
     if status.desired == 0:
         notes.check(name, "fail", f"Scaled to 0: {finding}")
-        notes.cause(1, f"{ENGINE} is scaled to 0 in {HUB_ENV}: nothing takes jobs", scale)
+        notes.cause(1, f"{ENGINE} is scaled to 0 in {HUB_ENV}: nothing takes jobs", SCALE_ENGINE)
         return False
     if status.ready == 0:
         notes.check(name, "fail", f"No ready replica: {finding}")
         notes.cause(
             1,
             f"{ENGINE} has no ready replica in {HUB_ENV} (0 of {status.desired})",
-            f"/rtb rollout-status {HUB_ENV} {ENGINE}",
-            f"/rtb logs {HUB_ENV} {ENGINE} --since 30m",
+            suggest("rollout-status", HUB_ENV, ENGINE),
+            suggest("logs", HUB_ENV, ENGINE, since="30m"),
         )
         return False
     healthy = status.ready >= status.desired and status.state == "complete"
@@ -257,9 +262,7 @@ def _keda_check(
     if scaled.paused:
         facts.append("autoscaling paused")
         state = "warn" if state == "ok" else state
-        notes.cause(
-            3, f"KEDA autoscaling of {ENGINE} is paused", f"/rtb scale {HUB_ENV} {ENGINE} 3"
-        )
+        notes.cause(3, f"KEDA autoscaling of {ENGINE} is paused", SCALE_ENGINE)
     missed = _uncounted(scaled, queues, config.hub.queue_prefix)
     if missed:
         listed, wait, prioritized = missed
@@ -271,7 +274,7 @@ def _keda_check(
             4,
             f"KEDA counts only {listed} ({wait:,} jobs), not the {prioritized:,} prioritized "
             "ones: it scales for fewer jobs than are waiting",
-            f"/rtb scale {HUB_ENV} {ENGINE} 3",
+            SCALE_ENGINE,
         )
     notes.check(name, state, ", ".join(facts) + ".")
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from ops.config import Config, EnvName
 from ops.fanout import Failed, Part, gather_parts
+from ops.suggestions import Suggestion
 
 CheckState = Literal["ok", "warn", "fail", "unknown"]
 Obj = dict[str, Any]
@@ -51,7 +52,7 @@ class Diagnosis:
     title: str
     checks: tuple[Check, ...]
     likely_cause: str
-    next_commands: tuple[str, ...]  # full `/rtb …` commands, most useful first
+    next_commands: tuple[Suggestion, ...]  # most useful first
     checked_at: datetime
 
 
@@ -76,8 +77,8 @@ class Notes:
     """What a playbook found so far; causes are ranked (lower = more likely)."""
 
     checks: list[Check] = field(default_factory=list)
-    causes: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list)
-    commands: list[str] = field(default_factory=list)  # worth running whatever the cause
+    causes: list[tuple[int, str, tuple[Suggestion, ...]]] = field(default_factory=list)
+    commands: list[Suggestion] = field(default_factory=list)  # worth running whatever the cause
 
     def check(self, name: str, state: CheckState, finding: str) -> None:
         self.checks.append(Check(name, state, finding))
@@ -86,10 +87,10 @@ class Notes:
         reason = f"{failure.backend}: {failure.reason}" if failure else "no answer"
         self.check(name, "unknown", f"Could not check ({reason}).")
 
-    def cause(self, rank: int, text: str, *commands: str) -> None:
+    def cause(self, rank: int, text: str, *commands: Suggestion) -> None:
         self.causes.append((rank, text, commands))
 
-    def diagnosis(self, title: str, otherwise: str, *commands: str) -> Diagnosis:
+    def diagnosis(self, title: str, otherwise: str, *commands: Suggestion) -> Diagnosis:
         """`otherwise` (and `commands`) when no cause was found."""
         ranked = sorted(self.causes, key=lambda c: c[0])  # stable: equal ranks keep their order
         texts = [text for _, text, _ in ranked[:MAX_CAUSES]]

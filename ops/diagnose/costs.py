@@ -29,6 +29,7 @@ from ops.diagnose.common import (
     usd,
 )
 from ops.fanout import Part
+from ops.suggestions import suggest
 
 _COST_RATES_SQL = """
 SELECT model, env,
@@ -102,10 +103,10 @@ async def diagnose_costs(backends: Backends) -> Diagnosis:
         notes.cause(
             1 if spiked else 3,
             f"{runs.workflow_type} ran {runs.recent_runs:,} times vs {usual}",
-            f"/rtb executions --type {runs.workflow_type} --since 1h",
+            suggest("executions", type=runs.workflow_type, since="1h"),
         )
     _today_check(notes, parts["ai_costs today"], config, spiked=spiked)
-    notes.commands.append("/rtb costs --since 7d --by env")
+    notes.commands.append(suggest("costs", since="7d", by="env"))
     calm = "No spike: the last hour is within its usual range, and so is today."
     unknown = any(c.state == "unknown" for c in notes.checks)
     return notes.diagnosis("AI cost", inconclusive(notes) if unknown else calm)
@@ -138,7 +139,7 @@ def _cost_rate_checks(notes: Notes, part: Part[tuple[CostRate, ...]]) -> bool:
     )
     for rank, rate in enumerate(spikes[:MAX_CAUSES]):  # the biggest first, then the runs
         text = f"{rate.model} in {rate.env}: {_rate_text(rate, short=True)}"
-        notes.cause(2 * rank, text, "/rtb costs --since 1h")
+        notes.cause(2 * rank, text, suggest("costs", since="1h"))
     return bool(spikes)
 
 
@@ -197,4 +198,4 @@ def _today_check(
     if state == "fail":
         over = f"today's AI cost {usd(today.total_usd)} is over the {usd(limit)}/day threshold"
         text = over[0].upper() + over[1:] if spiked else f"No spike in the last hour, but {over}"
-        notes.cause(4, text, "/rtb costs --since 24h --by model")
+        notes.cause(4, text, suggest("costs", since="24h", by="model"))

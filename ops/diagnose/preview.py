@@ -30,6 +30,9 @@ from ops.diagnose.common import (
 )
 from ops.errors import UserError
 from ops.fanout import Failed, Part
+from ops.suggestions import Suggestion, suggest
+
+ENGINE_LAST_HOUR = suggest("logs", HUB_ENV, ENGINE, since="1h")
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ async def diagnose_preview(backends: Backends, key: str) -> Diagnosis:
     _trail_check(notes, key, parts["CloudTrail"], config, missing_everywhere=not previews)
     _access_check(notes, envs, parts, missing_everywhere=not previews)
     if not previews:
-        notes.commands.append(f"/rtb logs {HUB_ENV} {ENGINE} --since 1h")
+        notes.commands.append(ENGINE_LAST_HOUR)
     if previews:
         where = envs_text([p.env for p in previews])
         otherwise = f"Nothing wrong with this preview: it is up in {where}, its pods healthy."
@@ -91,16 +94,17 @@ async def diagnose_preview(backends: Backends, key: str) -> Diagnosis:
     return notes.diagnosis(
         f"preview {key}",
         otherwise,
-        *(f"/rtb previews {p.env}" for p in previews),
+        *(suggest("previews", p.env) for p in previews),
         search,
     )
 
 
-def search_issue(key: str, env: EnvName) -> str:
+def search_issue(key: str, env: EnvName) -> Suggestion:
     """Every log line of `env` whose issueKey is `key` (the key is a Pino field, rarely in the
     message: searching it as text of one group is how a playbook sent people to a dead end)."""
-    where = "" if env == HUB_ENV else f" --env {env}"
-    return f"/rtb search all --issue {key}{where} --since 24h"
+    if env == HUB_ENV:
+        return suggest("search", "all", issue=key, since="24h")
+    return suggest("search", "all", issue=key, env=env, since="24h")
 
 
 async def _env_preview(backends: Backends, env: EnvName, namespace: str) -> _EnvPreview:
@@ -174,7 +178,8 @@ def _pods_check(notes: Notes, namespace: str, preview: _EnvPreview, slow_seconds
     name = f"Pods in {env}/{namespace}"
     if not pods:
         notes.check(name, "warn", "No pods: nothing deployed yet, or Fargate is still scheduling.")
-        notes.cause(5, f"{env}: {namespace} exists but has no pods", f"/rtb pods {env} {namespace}")
+        text = f"{env}: {namespace} exists but has no pods"
+        notes.cause(5, text, suggest("pods", env, namespace))
         return
     oom = [p for p in pods if p.oom_killed]
     crashing = [p for p in pods if p.crash_looping and not p.oom_killed]
@@ -205,8 +210,8 @@ def _pods_check(notes: Notes, namespace: str, preview: _EnvPreview, slow_seconds
         return
     first = (oom or crashing or pulling or slow)[0]
     commands = (
-        f"/rtb pods {env} {namespace}",
-        f"/rtb logs {env} {first.name} --namespace {namespace}",
+        suggest("pods", env, namespace),
+        suggest("logs", env, first.name, namespace=namespace),
     )
     if oom:
         notes.cause(
@@ -227,7 +232,7 @@ def _names(pods: Sequence[PodSummary]) -> str:
 
 
 def _engine_check(
-    notes: Notes, key: str, part: Part[_EngineLines], timezone: str, search: str
+    notes: Notes, key: str, part: Part[_EngineLines], timezone: str, search: Suggestion
 ) -> None:
     """`search`: the command that shows the key's log lines (suggested when the pod log's
     tail does not name the key, and beside the pod log when it names an error)."""
@@ -252,7 +257,7 @@ def _engine_check(
     notes.check(name, state, finding + ".")
     if errors:
         text = f"{ENGINE} failed on {key}: {one_line(newest.msg or newest.text, 120)}"
-        notes.cause(3, text, search, f"/rtb logs {HUB_ENV} {ENGINE} --since 1h")
+        notes.cause(3, text, search, ENGINE_LAST_HOUR)
 
 
 def _trail_check(
@@ -292,7 +297,7 @@ def _trail_check(
             notes.cause(
                 1 if about_key else 4,
                 f"{caller} may not assume {target} ({code} {len(events)}× in 24 h)",
-                f"/rtb trail {env} --errors",
+                suggest("trail", env, errors=True),
             )
     finding = f"{len(failed)} failed: " + "; ".join(facts)
     notes.check(name, "fail", finding + "".join(f"; not read: {g}" for g in gaps) + ".")
@@ -338,7 +343,7 @@ def _access_check(
         notes.cause(
             1,
             f"{envs_text(denied)}: {short} may not create namespaces",
-            *(f"/rtb can-i {env} create namespaces" for env in denied),
+            *(suggest("can-i", env, "create", "namespaces") for env in denied),
         )
 
 

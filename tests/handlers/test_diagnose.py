@@ -10,6 +10,7 @@ import pytest
 from handlers.render.diagnose import render_diagnosis
 from ops.config import Config
 from ops.diagnose import Check, Diagnosis
+from ops.suggestions import suggest
 from sandbox.fake_aws import FakeAws
 from sandbox.fake_kube import FakeKubeServer
 from sandbox.fake_slack import FakeSlackAPI
@@ -48,9 +49,9 @@ PREVIEW = Diagnosis(
     likely_cause="rtb-hub-sa may not assume prd's rtb-hub-deployer (AccessDenied 2× in 24 h); "
     "prd: rtb-hub-sa may not create namespaces",
     next_commands=(
-        "/rtb trail int --errors",
-        "/rtb can-i prd create namespaces",
-        "/rtb logs int workflow-engine --since 1h",
+        suggest("trail", "int", errors=True),
+        suggest("can-i", "prd", "create", "namespaces"),
+        suggest("logs", "int", "workflow-engine", since="1h"),
     ),
     checked_at=AT,
 )
@@ -79,7 +80,7 @@ BACKLOG_PARTIAL = Diagnosis(
     ),
     likely_cause="workflow-engine runs are failing: 12.0 % in 15 min (threshold 5 %), mostly "
     "jira-auto-dev (Claude API 529 overloaded); failed jobs retry and pile up",
-    next_commands=("/rtb executions --status failed --since 1h", "/rtb queues"),
+    next_commands=(suggest("executions", status="failed", since="1h"), suggest("queues")),
     checked_at=AT,
 )
 
@@ -111,10 +112,10 @@ COSTS = Diagnosis(
     likely_cause="claude-sonnet-4 in int: $31.02 in the last hour, 49× its usual; "
     "jira-auto-dev ran 29 times vs 5/h usual",
     next_commands=(
-        "/rtb costs --since 1h",
-        "/rtb executions --type jira-auto-dev --since 1h",
-        "/rtb costs --since 24h --by model",
-        "/rtb costs --since 7d --by env",
+        suggest("costs", since="1h"),
+        suggest("executions", type="jira-auto-dev", since="1h"),
+        suggest("costs", since="24h", by="model"),
+        suggest("costs", since="7d", by="env"),
     ),
     checked_at=AT,
 )
@@ -152,11 +153,11 @@ def test_render_costs_golden():
 
 def test_render_keeps_to_slack_limits():
     many = tuple(Check(f"check {n}", "warn", "x" * 5000) for n in range(80))
-    message = render_diagnosis(Diagnosis("many", many, "c" * 5000, ("/rtb `x`",) * 3, AT), TZ)
+    message = render_diagnosis(Diagnosis("many", many, "c" * 5000, (suggest("x`"),) * 3, AT), TZ)
     assert len(message.blocks) <= 50
     for block in message.blocks_json():
         assert len((block.get("text") or {}).get("text", "")) <= 3000
-    assert "`/rtb 'x'`" in str(message.to_json())
+    assert "`/rtb x'`" in str(message.to_json())  # a backtick cannot close the code early
 
 
 # -- end to end -------------------------------------------------------------------------------

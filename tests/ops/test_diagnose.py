@@ -12,6 +12,7 @@ from ops.backends.container import BackendUrls, build_backends
 from ops.cluster import LogLine
 from ops.errors import UserError
 from ops.executions import type_rates
+from ops.suggestions import suggest
 from sandbox.seed_kube import hub_deployment, seed_cluster, seed_hub_namespace
 from sandbox.seed_trail_logs import seed_engine_pod_log, seed_trail
 from tests.fixtures.aws import SHORT, aws_through_fake
@@ -115,10 +116,10 @@ async def test_preview_not_created_points_at_prd_access(backends, sandbox_world)
         "prd: rtb-hub-sa may not create namespaces"
     )
     assert result.next_commands == (
-        "/rtb trail int --errors",
-        "/rtb can-i prd create namespaces",
-        "/rtb search all --issue PROJ-300 --since 24h",
-        "/rtb logs int workflow-engine --since 1h",
+        suggest("trail", "int", errors=True),
+        suggest("can-i", "prd", "create", "namespaces"),
+        suggest("search", "all", issue="PROJ-300", since="24h"),
+        suggest("logs", "int", "workflow-engine", since="1h"),
     )
 
 
@@ -135,8 +136,8 @@ async def test_preview_with_an_oom_killed_pod(backends, sandbox_world):
     )
     assert "AssumeRole" not in result.likely_cause  # other previews' failures are not its cause
     assert result.next_commands[:2] == (
-        "/rtb pods stg preview-proj-118",
-        "/rtb logs stg worker --namespace preview-proj-118",
+        suggest("pods", "stg", "preview-proj-118"),
+        suggest("logs", "stg", "worker", namespace="preview-proj-118"),
     )
 
 
@@ -158,7 +159,7 @@ async def test_a_healthy_preview(backends, sandbox_world):
     assert result.likely_cause == (
         "Nothing wrong with this preview: it is up in stg, its pods healthy."
     )
-    assert result.next_commands[0] == "/rtb previews stg"
+    assert result.next_commands[0] == suggest("previews", "stg")
 
 
 @pytest.mark.parametrize("timeouts", [SHORT], indirect=True)
@@ -228,8 +229,8 @@ async def test_backlog_with_a_paused_queue_and_failing_runs(backends, redis_url,
         "12.0 % in 15 min (threshold 5 %), mostly jira-auto-dev"
     )
     assert result.next_commands[:2] == (
-        "/rtb queue resume pr-review-queue",
-        "/rtb executions --status failed --since 1h",
+        suggest("queue resume", "pr-review-queue"),
+        suggest("executions", status="failed", since="1h"),
     )
 
 
@@ -243,7 +244,7 @@ async def test_backlog_with_the_engine_scaled_to_zero(backends, redis_url, kube)
     engine = by_name(result)["workflow-engine in int"]
     assert engine.state == "fail" and engine.finding.startswith("Scaled to 0")
     assert "workflow-engine is scaled to 0 in int: nothing takes jobs" in result.likely_cause
-    assert "/rtb scale int workflow-engine 3" in result.next_commands
+    assert suggest("scale", "int", "workflow-engine", "3") in result.next_commands
 
 
 async def test_no_backlog(backends, kube):
@@ -306,8 +307,8 @@ async def test_cost_spike_names_the_model_env_and_the_workflow(backends, pg_url)
         "jira-auto-dev ran 12 times vs 1/h usual"
     )
     assert result.next_commands[:2] == (
-        "/rtb costs --since 1h",
-        "/rtb executions --type jira-auto-dev --since 1h",
+        suggest("costs", since="1h"),
+        suggest("executions", type="jira-auto-dev", since="1h"),
     )
 
 
