@@ -23,11 +23,9 @@ from ops.config import Config
 from ops.fanout import Failed
 from ops.logs import LogFilters, LogLine, LogSearch
 from sandbox.fake_aws import FakeAws
-from sandbox.fake_kube import FakeKubeServer
-from sandbox.fake_slack import FakeSlackAPI
 from sandbox.seed_trail_logs import deployer_write
-from tests.fixtures.aws import SHORT, aws_through_fake
-from tests.fixtures.bot import ACCOUNTS, answer_text, make_config
+from tests.fixtures.aws import SHORT
+from tests.fixtures.bot import ACCOUNTS, answer_text
 from tests.golden import assert_golden, shown
 
 TZ = "Asia/Seoul"
@@ -417,23 +415,8 @@ def test_render_search_nothing_found_golden():
 
 
 @pytest.fixture
-def bot_config(
-    kube: dict[str, FakeKubeServer],
-    aws_endpoint: str,
-    aws_env: None,
-    fake_slack: FakeSlackAPI,
-    fake_aws: FakeAws,
-    timeouts: dict[str, float],
-) -> Config:
-    """The bot's usual test config; cloudtrail, logs and cloudwatch go through the fake AWS
-    (which forwards cloudwatch to moto, so one account can be made to fail)."""
-    return make_config(
-        kube_urls={env: server.url for env, server in kube.items()},
-        aws_endpoint=aws_endpoint,
-        slack_api_url=fake_slack.base_url,
-        timeouts=timeouts,
-        aws=aws_through_fake(aws_endpoint, fake_aws),
-    )
+def bot_config(config_through_fake_aws: Config) -> Config:
+    return config_through_fake_aws
 
 
 def put_alarm(runtime, env: str, name: str, state: str) -> None:

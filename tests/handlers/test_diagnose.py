@@ -11,13 +11,9 @@ from handlers.render.diagnose import render_diagnosis
 from ops.config import Config
 from ops.diagnose import Check, Diagnosis
 from ops.suggestions import suggest
-from sandbox.fake_aws import FakeAws
-from sandbox.fake_kube import FakeKubeServer
-from sandbox.fake_slack import FakeSlackAPI
 from sandbox.seed_kube import seed_cluster
 from sandbox.seed_trail_logs import seed_engine_pod_log, seed_trail
-from tests.fixtures.aws import aws_through_fake
-from tests.fixtures.bot import ACCOUNTS, answer_text, make_config
+from tests.fixtures.bot import ACCOUNTS, answer_text
 from tests.golden import assert_golden, shown
 from tests.ops.test_diagnose import seed_spend
 from tests.ops.test_executions import create_hub_tables
@@ -164,22 +160,8 @@ def test_render_keeps_to_slack_limits():
 
 
 @pytest.fixture
-def bot_config(
-    kube: dict[str, FakeKubeServer],
-    aws_endpoint: str,
-    aws_env: None,
-    fake_slack: FakeSlackAPI,
-    fake_aws: FakeAws,
-    timeouts: dict[str, float],
-) -> Config:
-    """The usual test bot, with CloudTrail, Logs and CloudWatch through the fake AWS."""
-    return make_config(
-        kube_urls={env: server.url for env, server in kube.items()},
-        aws_endpoint=aws_endpoint,
-        slack_api_url=fake_slack.base_url,
-        timeouts=timeouts,
-        aws=aws_through_fake(aws_endpoint, fake_aws),
-    )
+def bot_config(config_through_fake_aws: Config) -> Config:
+    return config_through_fake_aws
 
 
 @pytest.fixture

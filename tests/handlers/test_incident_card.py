@@ -32,6 +32,7 @@ from handlers.render.incident_timeline import (
 )
 from handlers.scheduled import fire_job
 from ops.alarm_notifications import AlarmChange, AlarmMetric, AlarmNotification
+from ops.config import Config
 from ops.incidents import IncidentStore
 from tests.approvals.support import (
     click_card,
@@ -40,8 +41,7 @@ from tests.approvals.support import (
     scale_patches,
     seed_deployment,
 )
-from tests.fixtures.aws import aws_through_fake
-from tests.fixtures.bot import ACCOUNTS, answer_text, make_config, serving
+from tests.fixtures.bot import ACCOUNTS, answer_text, serving
 
 INCIDENTS = "C_INCIDENTS"  # as routed by the intake (the card's channel is the incident's)
 OPENED = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
@@ -73,15 +73,8 @@ PREVIEW_OOM = replace(
 
 
 @pytest.fixture
-def bot_config(kube, aws_endpoint, aws_env, fake_slack, fake_aws, timeouts):
-    """The usual test config; CloudTrail through the fake AWS (moto has no lookup_events)."""
-    return make_config(
-        kube_urls={env: server.url for env, server in kube.items()},
-        aws_endpoint=aws_endpoint,
-        slack_api_url=fake_slack.base_url,
-        timeouts=timeouts,
-        aws=aws_through_fake(aws_endpoint, fake_aws),
-    )
+def bot_config(config_through_fake_aws: Config) -> Config:
+    return config_through_fake_aws
 
 
 async def open_incident(rt, change: AlarmChange = QUEUE_DEPTH, env: str = "int", n: int = 1):

@@ -14,11 +14,9 @@ from handlers.table import TABLE
 from ops.config import Config
 from sandbox.fake_aws import FakeAws
 from sandbox.fake_kube import FakeKubeServer
-from sandbox.fake_slack import FakeSlackAPI
 from sandbox.seed_kube import PREVIEWS, seed_cluster
 from sandbox.seed_trail_logs import FAILED_PREVIEW, seed_engine_pod_log, seed_logs, seed_trail
-from tests.fixtures.aws import aws_through_fake
-from tests.fixtures.bot import ACCOUNTS, answer_text, make_config
+from tests.fixtures.bot import ACCOUNTS, answer_text
 from tests.ops.test_executions import create_hub_tables
 
 SUGGESTED_SEARCH = re.compile(r"`/rtb (search [^`]+)`")
@@ -26,25 +24,12 @@ KEYS = sorted({p.issue for previews in PREVIEWS.values() for p in previews} | {F
 
 
 @pytest.fixture
-def bot_config(
-    kube: dict[str, FakeKubeServer],
-    aws_endpoint: str,
-    aws_env: None,
-    fake_slack: FakeSlackAPI,
-    fake_aws: FakeAws,
-    timeouts: dict[str, float],
-) -> Config:
-    return make_config(
-        kube_urls={env: server.url for env, server in kube.items()},
-        aws_endpoint=aws_endpoint,
-        slack_api_url=fake_slack.base_url,
-        timeouts=timeouts,
-        aws=aws_through_fake(aws_endpoint, fake_aws),
-    )
+def bot_config(config_through_fake_aws: Config) -> Config:
+    return config_through_fake_aws
 
 
-@pytest.fixture
-async def world(runtime, kube, fake_aws, pg_url):
+async def seed_world(kube: dict[str, FakeKubeServer], fake_aws: FakeAws, pg_url: str) -> None:
+    """The sandbox's world: its clusters, CloudTrail, Pino logs and the hub's (empty) tables."""
     now = datetime.now(UTC)
     for env, server in kube.items():
         seed_cluster(server, env, now=now)
@@ -52,6 +37,11 @@ async def world(runtime, kube, fake_aws, pg_url):
     seed_trail(fake_aws, ACCOUNTS, now)
     seed_logs(fake_aws, ACCOUNTS, now)
     await create_hub_tables(pg_url)
+
+
+@pytest.fixture
+async def world(runtime, kube, fake_aws, pg_url):
+    await seed_world(kube, fake_aws, pg_url)
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import html
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +24,11 @@ from handlers.spec import Command
 from handlers.table import TABLE
 from ops.config import Config
 from ops.suggestions import Suggestion, suggest
-from sandbox.fake_aws import FakeAws
 from sandbox.fake_kube import FakeKubeServer
-from sandbox.fake_slack import FakeSlackAPI
-from sandbox.seed_kube import hub_deployment, seed_cluster, seed_hub_namespace
-from sandbox.seed_trail_logs import seed_engine_pod_log, seed_logs, seed_trail
-from tests.fixtures.aws import aws_through_fake
-from tests.fixtures.bot import ACCOUNTS, make_config
-from tests.handlers.test_search_suggestions import KEYS
+from sandbox.seed_kube import hub_deployment, seed_hub_namespace
+from tests.handlers.test_search_suggestions import KEYS, seed_world
 from tests.ops.test_diagnose import seed_spend
-from tests.ops.test_executions import ago, create_hub_tables, insert_executions
+from tests.ops.test_executions import ago, insert_executions
 from tests.ops.test_status import seed_hub_rows, seed_queues
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,33 +132,13 @@ def test_plain_values_stay_bare_and_odd_ones_are_quoted():
 
 
 @pytest.fixture
-def bot_config(
-    kube: dict[str, FakeKubeServer],
-    aws_endpoint: str,
-    aws_env: None,
-    fake_slack: FakeSlackAPI,
-    fake_aws: FakeAws,
-    timeouts: dict[str, float],
-) -> Config:
-    return make_config(
-        kube_urls={env: server.url for env, server in kube.items()},
-        aws_endpoint=aws_endpoint,
-        slack_api_url=fake_slack.base_url,
-        timeouts=timeouts,
-        aws=aws_through_fake(aws_endpoint, fake_aws),
-    )
+def bot_config(config_through_fake_aws: Config) -> Config:
+    return config_through_fake_aws
 
 
 @pytest.fixture
 async def world(runtime, kube, fake_aws, pg_url):
-    """The sandbox's world: its clusters, CloudTrail, Pino logs and the hub's (empty) tables."""
-    now = datetime.now(UTC)
-    for env, server in kube.items():
-        seed_cluster(server, env, now=now)
-    seed_engine_pod_log(kube["int"], now)
-    seed_trail(fake_aws, ACCOUNTS, now)
-    seed_logs(fake_aws, ACCOUNTS, now)
-    await create_hub_tables(pg_url)
+    await seed_world(kube, fake_aws, pg_url)
 
 
 Seeder = Callable[[dict[str, FakeKubeServer], str, str], Awaitable[None]]
