@@ -241,12 +241,17 @@ def seed_cleanup_failures(fake: FakeAws, now: datetime) -> None:
         fake.add_log_line(
             ENGINE_GROUP, _cleanup_line(at, "stg", "PROJ-77", "HTTP 403 Forbidden (namespaces)")
         )
-    for hours in range(5):
-        at = now - timedelta(hours=hours, minutes=10)
+    for at in overdue_cleanup_times(now):
         fake.add_log_line(
             ENGINE_GROUP,
             _cleanup_line(at, "int", "PROJ-130", "namespace preview-proj-130: HTTP 409 Conflict"),
         )
+
+
+def overdue_cleanup_times(now: datetime) -> list[datetime]:
+    """PROJ-130's hourly failures since it expired 5 h ago. Between 00:10 and 04:10 local time
+    some of them fall before today's midnight, so last week's digest rightly counts those."""
+    return [now - timedelta(hours=hours, minutes=10) for hours in range(5)]
 
 
 def _cleanup_line(at: datetime, env: str, issue: str, error: str) -> dict[str, Any]:

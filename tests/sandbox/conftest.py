@@ -3,7 +3,9 @@ globals, so a second SandboxStack in the same session would find the first one's
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 
@@ -12,5 +14,9 @@ from sandbox.stack import SandboxStack
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[SandboxStack]:
-    with SandboxStack(queue_traffic=False) as running:  # the seed exactly (no live jobs)
+    """`RTB_SANDBOX_NOW=2026-12-03T15:30:00+00:00` replays the seed at that moment: the seed is
+    relative to now, so a failure that depends on the time of day can be run again at will."""
+    at = os.environ.get("RTB_SANDBOX_NOW")
+    now = datetime.fromisoformat(at) if at else None
+    with SandboxStack(now=now, queue_traffic=False) as running:  # the seed exactly, no live jobs
         yield running

@@ -239,12 +239,14 @@ def test_cost_explorer_answers_per_account(stack: SandboxStack) -> None:
 
 def test_fake_aws_has_the_trail_the_logs_and_a_p99(stack: SandboxStack) -> None:
     import json  # local: this block is the fake AWS's alone
-    from datetime import UTC, timedelta
+    from datetime import timedelta
 
     assert stack.fake_aws is not None
     session, url = aws_session(stack, "int"), stack.fake_aws.url
     events = session.client("cloudtrail", endpoint_url=url).lookup_events(
-        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}]
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}],
+        StartTime=stack.now - timedelta(days=30),
+        EndTime=stack.now + timedelta(minutes=1),
     )["Events"]
     denied = [
         json.loads(e["CloudTrailEvent"])
@@ -257,7 +259,7 @@ def test_fake_aws_has_the_trail_the_logs_and_a_p99(stack: SandboxStack) -> None:
         d["requestParameters"]["roleArn"].startswith("arn:aws:iam::333333333333:") for d in denied
     )
     logs = session.client("logs", endpoint_url=url)
-    now = datetime.now(UTC)
+    now = stack.now
     query = logs.start_query(
         logGroupName="/rtb-ai-hub/workflow-engine",
         startTime=int((now - timedelta(hours=4)).timestamp()),
