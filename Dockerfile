@@ -33,7 +33,9 @@ COPY handlers/ handlers/
 COPY approvals/ approvals/
 COPY ops/ ops/
 COPY sandbox/ sandbox/
-RUN pip wheel --no-deps --wheel-dir /wheels .
+# the message catalogs compiled (.po → .mo) into the wheel: no compiling at the bot's start
+RUN pip install "babel>=2.14,<3" && pybabel compile -d handlers/render/locale -D rtb \
+    && pip wheel --no-deps --wheel-dir /wheels .
 
 # ---- runtime: a venv holding the wheel and its dependencies, nothing else --------------------
 FROM ${PYTHON_IMAGE}
