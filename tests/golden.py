@@ -12,15 +12,20 @@ import os
 from pathlib import Path
 from typing import Any
 
+from handlers.render.i18n import current_locale
 from handlers.render.message import Message
 
 GOLDEN_DIR = Path(__file__).parent / "handlers" / "golden"
 
 
 def assert_golden(name: str, message: Message) -> None:
-    path = GOLDEN_DIR / f"{name}.json"
+    """English goldens are `golden/<name>.json`; a message rendered in another locale (inside
+    `use_locale("ko")`) is checked against `golden/<locale>/<name>.json`."""
+    locale = current_locale()
+    path = GOLDEN_DIR / (f"{name}.json" if locale == "en" else f"{locale}/{name}.json")
     actual = json.dumps(message.to_json(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(actual, encoding="utf-8")
     assert path.exists(), f"{path} missing: write it with UPDATE_GOLDEN=1, read it, commit it"
     assert actual == path.read_text(encoding="utf-8"), f"{path} differs (UPDATE_GOLDEN=1 to accept)"
