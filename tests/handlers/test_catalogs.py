@@ -23,9 +23,30 @@ TRANSLATING = {"_", "N_", "ngettext"}
 # logging, task names, a programmer's error: words no user reads
 NOT_FOR_USERS = {"debug", "info", "warning", "error", "exception", "critical", "bind", "spawn"}
 PROGRAMMER_ERRORS = {"RuntimeError", "TypeError", "AssertionError", "NotImplementedError"}
-INTERNAL = "# internal"  # a line so marked holds no user-facing words (a log field, a key)
+# A line so marked holds no words to translate: "# internal" (a log field, a key, a lock's
+# name), "# a name" (a proper name shown as is in every language: "AWS int CloudWatch").
+UNTRANSLATED = ("# internal", "# a name")
+# queries sent to PostgreSQL and CloudWatch Logs Insights are not words either
+QUERY = re.compile(
+    r"^\s*(SELECT|INSERT|UPDATE|DELETE|WITH|CREATE|ALTER|GRANT|fields|filter|sort|stats)\b"
+    r"|\b(FROM|WHERE|JOIN|ON CONFLICT|RETURNING|IS NOT NULL|coalesce)\b"
+)
+APP_PACKAGES = ("handlers", "approvals", "ops")
+# Read by whoever deploys the bot (`rtb-bot check-config`, the CLI), not by Slack users: English.
+FOR_DEPLOYERS = {"handlers/render/catalogs.py", "ops/config.py"}
 # Modules whose words have not moved into the catalogs yet. Shrinks to nothing.
 NOT_YET_MOVED: set[str] = {
+    "approvals/audit.py",
+    "approvals/execution.py",
+    "approvals/gate.py",
+    "approvals/namespaces.py",
+    "approvals/policy.py",
+    "approvals/preview_mutations.py",
+    "approvals/queue_mutations.py",
+    "approvals/roles.py",
+    "approvals/rollout_mutations.py",
+    "approvals/signing.py",
+    "approvals/workload_mutations.py",
     "handlers/approvals.py",
     "handlers/audit.py",
     "handlers/cloud.py",
@@ -89,6 +110,48 @@ NOT_YET_MOVED: set[str] = {
     "handlers/ttl_actions.py",
     "handlers/ttl_notices.py",
     "handlers/weekly_jobs.py",
+    "ops/alarm_notifications.py",
+    "ops/alarms.py",
+    "ops/backends/anchor_stream.py",
+    "ops/backends/blocking.py",
+    "ops/backends/db.py",
+    "ops/backends/faults.py",
+    "ops/backends/hub_api.py",
+    "ops/backends/jira.py",
+    "ops/backends/kube.py",
+    "ops/backends/sqs.py",
+    "ops/cloudtrail.py",
+    "ops/cluster.py",
+    "ops/costs.py",
+    "ops/daily_digest.py",
+    "ops/diagnose/backlog.py",
+    "ops/diagnose/common.py",
+    "ops/diagnose/costs.py",
+    "ops/diagnose/preview.py",
+    "ops/errors.py",
+    "ops/fanout.py",
+    "ops/health.py",
+    "ops/images.py",
+    "ops/incidents.py",
+    "ops/kube_writes.py",
+    "ops/logs.py",
+    "ops/outbox.py",
+    "ops/paging.py",
+    "ops/pod_health.py",
+    "ops/preview_hub.py",
+    "ops/preview_namespaces.py",
+    "ops/queue_control.py",
+    "ops/queues.py",
+    "ops/rollouts.py",
+    "ops/status.py",
+    "ops/storable_text.py",
+    "ops/ttl_notice.py",
+    "ops/waiting_metric.py",
+    "ops/weekly/assume_role.py",
+    "ops/weekly/digest.py",
+    "ops/weekly/fargate.py",
+    "ops/weekly/ttl.py",
+    "ops/workloads.py",
 }
 
 
@@ -130,7 +193,8 @@ def _prose_outside_the_catalogs(path: Path) -> list[str]:
         and isinstance(node.value, str)
         and id(node) not in inside
         and PROSE.search(node.value)
-        and INTERNAL not in lines[node.lineno - 1]
+        and not QUERY.search(node.value)
+        and not any(mark in lines[node.lineno - 1] for mark in UNTRANSLATED)
     ]
 
 
@@ -140,8 +204,12 @@ def _called(call: ast.Call) -> str:
 
 
 def _user_facing_modules() -> list[Path]:
-    tooling = ROOT / "handlers" / "render" / "catalogs.py"
-    return sorted(p for p in (ROOT / "handlers").rglob("*.py") if p != tooling)
+    return sorted(
+        path
+        for package in APP_PACKAGES
+        for path in (ROOT / package).rglob("*.py")
+        if str(path.relative_to(ROOT)) not in FOR_DEPLOYERS
+    )
 
 
 def test_no_english_prose_outside_the_catalogs():
