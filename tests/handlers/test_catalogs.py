@@ -166,12 +166,16 @@ def test_every_korean_entry_is_translated_with_the_english_placeholders():
     for message in read_catalog("ko"):
         if not message.id:
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        ids = [str(i) for i in _as_tuple(message.id)]
+        strings = [str(t or "") for t in _as_tuple(message.string)]
         assert all(strings) and not message.fuzzy, f"untranslated: {ids[0]!r}"
         wanted = set().union(*(placeholders(i) for i in ids))
         for text in strings:
             assert placeholders(text) == wanted, f"placeholders differ: {ids[0]!r} → {text!r}"
+
+
+def _as_tuple(value: object) -> tuple[object, ...]:
+    return tuple(value) if isinstance(value, tuple | list) else (value,)
 
 
 def _prose_outside_the_catalogs(path: Path) -> list[str]:
