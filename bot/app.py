@@ -28,6 +28,7 @@ from handlers.approval_cards import SlackApprovalNotifier, usergroup_members
 from handlers.context import Deps, TaskTracker
 from handlers.incident_intake import AlarmIntake
 from handlers.incident_paging import pagerduty_hook
+from handlers.listeners import bind_request
 from handlers.pod_alerts import PodWatchers
 from ops.backends.anchor_stream import AnchorStream
 from ops.backends.container import Backends, BackendUrls, build_backends
@@ -231,6 +232,7 @@ def create_app(settings: Settings, deps: Deps, client: AsyncWebClient) -> AsyncA
         log.error("unhandled error in a listener", exc_info=error, type=body.get("type"))
 
     app.middleware(inject_deps)
+    app.middleware(bind_request)  # one correlation id per request, in every log it writes
     app.error(on_error)
     handlers.register(app)
     return app

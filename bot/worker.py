@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from multiprocessing.process import BaseProcess
@@ -26,8 +25,9 @@ from bot.front import build_front_app
 from bot.link import WorkerLink, encode, open_stream, read_frames
 from bot.requests import bolt_request
 from bot.settings import Settings
+from handlers.listeners import new_correlation_id
 from handlers.render.message import simple
-from handlers.slash import deliver
+from handlers.replies import Reply
 from ops.health import check_ready
 
 log = structlog.get_logger(__name__)
@@ -88,7 +88,7 @@ def as_bolt_request(frame: dict[str, Any]) -> AsyncBoltRequest:
 
 async def _dispatch(runtime: Runtime, frame: dict[str, Any]) -> None:
     request = as_bolt_request(frame)
-    correlation_id = uuid.uuid4().hex[:12]  # bound first: a listener's error log carries it
+    correlation_id = new_correlation_id()  # bound first: the app's middleware keeps it
     with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
         response = await runtime.app.async_dispatch(request)
         if response.status == 200:
@@ -104,8 +104,9 @@ async def _dispatch(runtime: Runtime, frame: dict[str, Any]) -> None:
         if isinstance(response_url, str) and response_url:
             text = NOT_HANDLED.get(response.status, NOT_HANDLED[None])
             message = simple(text.format(correlation_id=correlation_id), ephemeral=True)
-            respond = AsyncRespond(response_url=response_url)
-            await deliver(message, respond, runtime.client, "")  # no files: no channel needed
+            user = str((body.get("user") or {}).get("id") or body.get("user_id") or "")
+            reply = Reply(runtime.client, user, respond=AsyncRespond(response_url=response_url))
+            await reply.answer(message)
 
 
 def _answer(runtime: Runtime, writer: asyncio.StreamWriter, frame: dict[str, Any]) -> None:

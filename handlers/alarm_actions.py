@@ -15,15 +15,13 @@ two reads, so the three posts stay within the response_url's five uses.
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
+from dataclasses import replace
 
-from slack_bolt.async_app import AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from handlers.context import Deps
 from handlers.incident_playbooks import AlarmSubject, Playbook, playbook_for
-from handlers.listeners import ack_then, action_pattern
+from handlers.listeners import Incoming, ack_then, action_pattern
 from handlers.render.answer_buttons import (
     ALARM_INVESTIGATE_ACTION,
     render_alarm_gone,
@@ -31,8 +29,7 @@ from handlers.render.answer_buttons import (
     render_not_this_button,
 )
 from handlers.render.message import Message
-from handlers.replies import reply_privately
-from handlers.slash import answer, run_slash
+from handlers.slash import Typed, answer, run_slash
 from handlers.table import TABLE
 from ops import alarms
 from ops.alarms import Alarm
@@ -50,9 +47,8 @@ def playbook_of(deps: Deps, alarm: Alarm) -> Playbook:
     return playbook_for(subject_of(alarm), deps.config.hub.queues)
 
 
-def alarm_of(deps: Deps, body: dict[str, Any]) -> tuple[EnvName, str] | None:
-    """(env, alarm name) from a click, or None when the value is not one this bot writes."""
-    value = str(((body.get("actions") or [{}])[0]).get("value", ""))
+def alarm_of(deps: Deps, value: str) -> tuple[EnvName, str] | None:
+    """(env, alarm name) from a click's value, or None when it is not one this bot writes."""
     env, _, name = value.partition("|")
     if env not in deps.config.environments or not 0 < len(name) <= MAX_ALARM_NAME:
         return None
@@ -61,15 +57,12 @@ def alarm_of(deps: Deps, body: dict[str, Any]) -> tuple[EnvName, str] | None:
     return env, name
 
 
-async def investigate(
-    deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-) -> None:
-    user = str((body.get("user") or {}).get("id", ""))
-    channel = str((body.get("channel") or {}).get("id", ""))
+async def investigate(incoming: Incoming) -> None:
+    deps = incoming.deps
     reads: list[str] = []
 
     async def start() -> Message:
-        named = alarm_of(deps, body)
+        named = alarm_of(deps, incoming.value(2000))  # Slack: a value is at most 2000
         if named is None:
             return render_not_this_button()
         alarm = await alarms.find_alarm(deps.backends, *named)
@@ -78,12 +71,10 @@ async def investigate(
         reads.extend(playbook_of(deps, alarm).reads)
         return render_investigation(alarm, reads)
 
-    await reply_privately(
-        respond, client, channel, user, await answer(deps, start, uuid.uuid4().hex[:12])
-    )
+    await incoming.reply.privately(await answer(deps, start, incoming.correlation_id))
     for line in reads:  # each read's answer arrives as the typed command's would
-        as_typed = {"text": line, "user_id": user, "channel_id": channel, "trigger_id": ""}
-        await run_slash(deps, as_typed, TABLE, respond, client)
+        typed = replace(Typed.of(incoming, line), trigger_id="")
+        await run_slash(deps, typed, TABLE, incoming.reply)
 
 
 def register(app: AsyncApp) -> None:

@@ -7,19 +7,18 @@ The clicker is `body["user"]["id"]` of the signed payload, never anything in the
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypeVar
 
 import structlog
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from approvals.gate import Gate
 from approvals.outcomes import ApprovalRequested, DecisionOutcome, GateOutcome
 from handlers.context import Deps
 from handlers.incident_followups import request_decided, request_made
-from handlers.listeners import Listener, ack_then
+from handlers.listeners import Incoming, Listener, ack_then
 from handlers.render.approvals import (
     APPROVE_ACTION,
     REASON_BLOCK,
@@ -31,12 +30,12 @@ from handlers.render.approvals import (
     render_gate_outcome,
 )
 from handlers.render.message import Message
-from handlers.replies import post_privately, reply_privately
 from handlers.rollout_follow import follow_decided
-from handlers.slash import answer
+from handlers.slash import answer, attempt
 from ops.errors import BackendUnavailable
 
 log = structlog.get_logger(__name__)
+R = TypeVar("R")
 Decide = Callable[[Gate, str, str, str], Awaitable[DecisionOutcome]]
 
 
@@ -51,45 +50,37 @@ async def _reject(gate: Gate, request_id: str, user: str, corr: str) -> Decision
 def register(app: AsyncApp) -> None:
     app.action(APPROVE_ACTION)(_button(_approve))
     app.action(REJECT_ACTION)(_button(_reject))
-    app.view(REASON_CALLBACK)(on_reason_submitted)
+    app.view(REASON_CALLBACK)(ack_then(run_reason_submitted, name=lambda _: "approval reason"))
 
 
 def _button(decide: Decide) -> Listener:
-    async def work(
-        deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await run_click(deps, body, respond, client, decide)
+    async def work(incoming: Incoming) -> None:
+        await run_click(incoming, decide)
 
     return ack_then(work, name=lambda _: "approval click")
 
 
-async def run_click(
-    deps: Deps,
-    body: dict[str, Any],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    decide: Decide,
-) -> None:
-    correlation_id = uuid.uuid4().hex[:12]
-    user = str((body.get("user") or {}).get("id", ""))
-    request_id = str(((body.get("actions") or [{}])[0]).get("value", ""))[:40]
-    with structlog.contextvars.bound_contextvars(
-        user=user, approval_id=request_id, correlation_id=correlation_id
-    ):
+async def run_click(incoming: Incoming, decide: Decide) -> None:
+    deps, user, correlation_id = incoming.deps, incoming.user, incoming.correlation_id
+    request_id = incoming.value(40)
+    with structlog.contextvars.bound_contextvars(approval_id=request_id):
         gate = deps.require_gate()
 
         async def work() -> Message:
             outcome = await decide(gate, request_id, user, correlation_id)
-            follow_decided(deps, outcome, client)  # a rollout it started: in the card's thread
+            follow_decided(deps, outcome, incoming.client)  # a rollout: in the card's thread
             await request_decided(deps, outcome)  # asked from an incident: in its timeline
             return render_decision_outcome(outcome, gate.timezone)
 
-        message = await answer(deps, lambda: _unless_db_down(deps, work), correlation_id)
-        channel = str((body.get("channel") or {}).get("id", ""))  # the card's
-        await reply_privately(respond, client, channel, user, message)
+        message = await answer(
+            deps, lambda: _unless_db_down(deps, work, lambda down: down), correlation_id
+        )
+        await incoming.reply.privately(message)  # the card's channel, else a DM
 
 
-async def _unless_db_down(deps: Deps, work: Callable[[], Awaitable[Message]]) -> Message:
+async def _unless_db_down(
+    deps: Deps, work: Callable[[], Awaitable[R]], when_down: Callable[[Message], R]
+) -> R:
     """Before anything runs, every state change needs the approvals database: a database failure
     that reaches here came before any change was sent, so "nothing was changed" is true. (Once a
     change was sent, approvals.recording keeps its result and the outcome says what is known.)"""
@@ -99,39 +90,34 @@ async def _unless_db_down(deps: Deps, work: Callable[[], Awaitable[Message]]) ->
         if exc.backend != deps.backends.db.name:
             raise
         log.warning("approvals database unavailable", reason=exc.reason)
-        return render_approvals_db_down()
+        return when_down(render_approvals_db_down())
 
 
 # -- the reason modal ------------------------------------------------------------------------
 
 
-async def on_reason_submitted(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
-) -> None:
-    await ack()  # closes the modal; the outcome arrives as a message
-    deps: Deps = context["deps"]
-    deps.tasks.spawn(run_reason_submitted(deps, body, client), name="approval reason")
-
-
-async def run_reason_submitted(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> None:
-    correlation_id = uuid.uuid4().hex[:12]
-    user = str((body.get("user") or {}).get("id", ""))
-    view = body.get("view") or {}
+async def run_reason_submitted(incoming: Incoming) -> None:
+    """The modal closed on submit (the ack); the outcome arrives as a message."""
+    deps, user, correlation_id = incoming.deps, incoming.user, incoming.correlation_id
+    view = incoming.payload
     token = str(view.get("private_metadata", ""))
     reason = _submitted_reason(view)
-    with structlog.contextvars.bound_contextvars(user=user, correlation_id=correlation_id):
-        gate = deps.require_gate()
-        outcome: GateOutcome | None = None
+    gate = deps.require_gate()
 
-        async def work() -> Message:
-            nonlocal outcome
-            outcome = await gate.submit_reason(token, user, reason, correlation_id)
-            approvals = deps.config.channels.approvals
-            return render_gate_outcome(outcome, approvals, gate.timezone)
+    async def work() -> tuple[GateOutcome | None, Message]:
+        outcome = await gate.submit_reason(token, user, reason, correlation_id)
+        approvals = deps.config.channels.approvals
+        return outcome, render_gate_outcome(outcome, approvals, gate.timezone)
 
-        message = await answer(deps, lambda: _unless_db_down(deps, work), correlation_id)
-        await post_privately(client, _requested_in(outcome), user, message)
-        await request_made(deps, token, outcome)  # asked from an incident: in its timeline
+    def nothing_decided(down: Message) -> tuple[GateOutcome | None, Message]:
+        return None, down
+
+    outcome, message = await attempt(
+        deps, lambda: _unless_db_down(deps, work, nothing_decided), correlation_id
+    )
+    reply = replace(incoming.reply, channel=_requested_in(outcome) or "")
+    await reply.privately(message)
+    await request_made(deps, token, outcome)  # asked from an incident: in its timeline
 
 
 def _submitted_reason(view: dict[str, Any]) -> str:

@@ -17,14 +17,12 @@ nothing; one arriving after it reads the new state, and the gate answers it ("al
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from handlers.context import Deps
-from handlers.listeners import ack_then, action_pattern
+from handlers.listeners import Incoming, ack_then, action_pattern
 from handlers.parse import find_command, tokenize
 from handlers.render.answer_buttons import (
     POD_LOGS_ACTION,
@@ -36,8 +34,8 @@ from handlers.render.answer_buttons import (
 )
 from handlers.render.message import Message
 from handlers.render.pod_alerts import EVENTS_ACTION, LOGS_ACTION
-from handlers.replies import reply_privately
-from handlers.slash import answer, run_slash
+from handlers.replies import Reply
+from handlers.slash import Typed, answer, run_slash
 from handlers.spec import Command
 from handlers.table import TABLE
 from ops.errors import UserError
@@ -56,10 +54,9 @@ MAX_VALUE_CHARS = 2000  # Slack's limit for a button's value: anything longer is
 _SUFFIX = re.compile(r"\.\d{1,2}$")
 
 
-def command_of(body: dict[str, Any]) -> tuple[str, Command] | None:
-    """The command text a click carries and its command, or None when the text does not name
-    the command its action runs (parsing the rest is run_slash's, as for typed text)."""
-    action = (body.get("actions") or [{}])[0]
+def command_of(action: dict[str, Any]) -> tuple[str, Command] | None:
+    """The command text a clicked action carries and its command, or None when the text does
+    not name the command its action runs (parsing the rest is run_slash's, as for typed text)."""
     wanted = COMMANDS.get(_SUFFIX.sub("", str(action.get("action_id", ""))))
     text = str(action.get("value", ""))
     if wanted is None or len(text) > MAX_VALUE_CHARS:
@@ -71,41 +68,28 @@ def command_of(body: dict[str, Any]) -> tuple[str, Command] | None:
     return (text, command) if command.verb == wanted else None
 
 
-async def run_button(
-    deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-) -> None:
-    user = str((body.get("user") or {}).get("id", ""))
-    channel = str((body.get("channel") or {}).get("id", ""))
-    found = command_of(body)
+async def run_button(incoming: Incoming) -> None:
+    deps, reply = incoming.deps, incoming.reply
+    found = command_of(incoming.payload)
     if found is None:
-        await reply_privately(respond, client, channel, user, render_not_this_button())
+        await reply.privately(render_not_this_button())
         return
     text, command = found
-    as_typed = {
-        "text": text,
-        "user_id": user,
-        "channel_id": channel,
-        "trigger_id": body.get("trigger_id", ""),
-    }
+    typed = Typed.of(incoming, text)
     if not command.mutating:  # a read may run twice: it changes nothing
-        await run_slash(deps, as_typed, TABLE, respond, client)
+        await run_slash(deps, typed, TABLE, reply)
         return
-    refused = await answer(
-        deps, lambda: _once(deps, as_typed, respond, client), uuid.uuid4().hex[:12]
-    )
+    refused = await answer(deps, lambda: _once(deps, typed, reply), incoming.correlation_id)
     if refused.text:
-        await reply_privately(respond, client, channel, user, refused)
+        await reply.privately(refused)
 
 
-async def _once(
-    deps: Deps, as_typed: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-) -> Message:
+async def _once(deps: Deps, typed: Typed, reply: Reply) -> Message:
     """Run the change unless a click on the same line is running it now (then say so)."""
-    text = str(as_typed["text"])
-    async with single_flight(deps.backends.db, f"button {' '.join(tokenize(text))}") as first:
+    async with single_flight(deps.backends.db, f"button {' '.join(tokenize(typed.text))}") as first:
         if not first:
-            return render_click_in_flight(text)
-        await run_slash(deps, as_typed, TABLE, respond, client)  # answers, never raises
+            return render_click_in_flight(typed.text)
+        await run_slash(deps, typed, TABLE, reply)  # answers, never raises
     return Message(text="")
 
 

@@ -15,8 +15,7 @@ from ops.backends.container import Backends
 from ops.config import Config
 
 if TYPE_CHECKING:
-    from slack_bolt.async_app import AsyncRespond
-
+    from handlers.replies import Reply
     from handlers.scheduled import PushSide
     from handlers.spec import Command
     from ops.incidents import IncidentHook
@@ -112,7 +111,7 @@ class CommandCall:
     table: Mapping[str, Command]
     trigger_id: str = ""  # from the slash command: opens a modal within 3 s
     client: AsyncWebClient | None = None  # Bolt's client, for modals
-    respond: AsyncRespond | None = None  # Bolt's respond, for follow-ups (a rollout's progress)
-    # what the gate decided, appended by handlers.mutations.decide_with_form for a caller that
+    reply: Reply | None = None  # where the answer goes, and follow-ups (a rollout's progress)
+    # what the gate decided, appended by handlers.mutations.submit_mutation for a caller that
     # records it (an incident card's action: its timeline names the outcome)
     gate_outcomes: list[Any] | None = None

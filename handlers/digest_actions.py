@@ -10,19 +10,16 @@ same person adds nothing; nobody can remove a tick (there is no untick).
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import structlog
-from slack_bolt.async_app import AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from approvals.audit import AuditEvent
 from handlers.context import Deps
-from handlers.listeners import ack_then
+from handlers.listeners import Incoming, ack_then
 from handlers.render.daily_digest import CHECK_ACTION, TITLES, Tick, apply_ticks
 from handlers.render.message import Message, simple
-from handlers.replies import post_privately
 from handlers.slash import answer
 from ops.daily_digest import ITEMS
 from ops.digest_ticks import record_tick, ticks_of
@@ -33,44 +30,15 @@ TICK_ACTION = "digest.check"
 
 
 def register(app: AsyncApp) -> None:
-    async def work(
-        deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await run_check(deps, body, respond, client)
-
-    app.action(CHECK_ACTION)(ack_then(work, name=lambda _: "digest check"))
+    app.action(CHECK_ACTION)(ack_then(run_check, name=lambda _: "digest check"))
 
 
-async def run_check(
-    deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-) -> None:
-    correlation_id = uuid.uuid4().hex[:12]
-    user = str((body.get("user") or {}).get("id", ""))
-    value = str(((body.get("actions") or [{}])[0]).get("value", ""))[:200]
-    key, _, item = value.rpartition("|")
-    with structlog.contextvars.bound_contextvars(user=user, correlation_id=correlation_id):
-        message = await answer(deps, lambda: check(deps, key, item, user), correlation_id)
-        if message.text:
-            await _tell(message, respond, client, body, user)
-
-
-async def _tell(
-    message: Message,
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-    body: dict[str, Any],
-    user: str,
-) -> None:
-    try:
-        await respond(
-            text=message.text,
-            blocks=message.blocks_json(),
-            response_type="ephemeral",
-            replace_original=False,
-        )
-    except Exception:  # no response_url: an ephemeral message in the digest's channel instead
-        channel = str((body.get("channel") or {}).get("id", ""))
-        await post_privately(client, channel, user, message)
+async def run_check(incoming: Incoming) -> None:
+    deps, user = incoming.deps, incoming.user
+    key, _, item = incoming.value(200).rpartition("|")
+    message = await answer(deps, lambda: check(deps, key, item, user), incoming.correlation_id)
+    if message.text:
+        await incoming.reply.privately(message)  # else the digest's channel, else a DM
 
 
 async def check(deps: Deps, key: str, item: str, user: str) -> Message:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -10,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
-from handlers.listeners import ack_then
+from handlers.listeners import Incoming, ack_then
 from handlers.render.approvals import render_open_requests
 from handlers.render.home import render_home
 from handlers.render.policy import render_whoami
@@ -19,10 +18,10 @@ log = structlog.get_logger(__name__)
 
 
 def register(app: AsyncApp) -> None:
-    async def work(deps: Deps, body: dict[str, Any], _: Any, client: AsyncWebClient) -> None:
-        event = body.get("event") or {}
+    async def work(incoming: Incoming) -> None:
+        event = incoming.payload
         if event.get("tab") == "home":
-            await publish_home(deps, client, str(event.get("user", "")))
+            await publish_home(incoming.deps, incoming.client, str(event.get("user", "")))
 
     app.event("app_home_opened")(ack_then(work, name=lambda _: "app home"))
 

@@ -16,13 +16,11 @@ Acknowledge and Resolve change the record (handlers.incident_records says who ma
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
 from approvals.outcomes import (
     ApprovalRequested,
@@ -32,7 +30,7 @@ from approvals.outcomes import (
     ReasonNeeded,
     Refused,
 )
-from handlers.context import CommandCall, Deps
+from handlers.context import CommandCall
 from handlers.incident_playbooks import Playbook, action_for
 from handlers.incident_records import (
     acknowledge,
@@ -44,7 +42,7 @@ from handlers.incident_records import (
     store_of,
     subject_of,
 )
-from handlers.listeners import ack_then
+from handlers.listeners import Incoming, ack_then
 from handlers.parse import parse
 from handlers.render.incident_timeline import (
     ACK_ACTION,
@@ -57,7 +55,6 @@ from handlers.render.incident_timeline import (
     render_resolve_modal,
 )
 from handlers.render.message import Message, context, simple
-from handlers.replies import post_privately, reply_privately
 from handlers.slash import answer
 from handlers.table import TABLE
 from ops.incident_links import draft_digest
@@ -71,7 +68,7 @@ def register(app: AsyncApp) -> None:
     app.action(INVESTIGATE_ACTION)(_button(investigate))
     app.action(re.compile(rf"^{re.escape(CHANGE_ACTION)}\..+$"))(_button(run_action))
     app.action(RESOLVE_ACTION)(_button(open_resolve_form))
-    app.view(RESOLVE_CALLBACK)(on_resolve_submitted)
+    app.view(RESOLVE_CALLBACK)(ack_then(run_resolve_submitted, name=lambda _: "incident resolve"))
 
 
 # -- plumbing shared by the buttons ----------------------------------------------------------
@@ -80,29 +77,21 @@ def register(app: AsyncApp) -> None:
 class Click:
     """One click on a card button, as the handlers need it."""
 
-    def __init__(
-        self, deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        self.deps, self.body, self.respond, self.client = deps, body, respond, client
-        self.correlation_id = uuid.uuid4().hex[:12]
-        self.user = str((body.get("user") or {}).get("id", ""))
-        self.channel = str((body.get("channel") or {}).get("id", ""))
-        self.trigger_id = str(body.get("trigger_id", ""))
-        value = str(((body.get("actions") or [{}])[0]).get("value", ""))[:120]
-        self.incident_id, _, self.key = value.partition("|")
+    def __init__(self, incoming: Incoming) -> None:
+        self.deps, self.client, self.reply = incoming.deps, incoming.client, incoming.reply
+        self.correlation_id = incoming.correlation_id
+        self.user, self.channel = incoming.user, incoming.channel
+        self.trigger_id = incoming.trigger_id
+        self.incident_id, _, self.key = incoming.value(120).partition("|")
 
 
 def _button(handle: Callable[[Click], Awaitable[Message]]) -> Any:
-    async def work(
-        deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        click = Click(deps, body, respond, client)
-        with structlog.contextvars.bound_contextvars(
-            user=click.user, incident=click.incident_id, correlation_id=click.correlation_id
-        ):
-            message = await answer(deps, lambda: handle(click), click.correlation_id)
+    async def work(incoming: Incoming) -> None:
+        click = Click(incoming)
+        with structlog.contextvars.bound_contextvars(incident=click.incident_id):
+            message = await answer(click.deps, lambda: handle(click), click.correlation_id)
             if message.text:
-                await reply_privately(respond, client, click.channel, click.user, message)
+                await click.reply.privately(message)
 
     return ack_then(work, name=lambda _: "incident click")
 
@@ -158,7 +147,7 @@ async def _run_line(click: Click, line: str, outcomes: list[Any] | None = None) 
         TABLE,
         trigger_id=click.trigger_id,
         client=click.client,
-        respond=click.respond,
+        reply=click.reply,
         gate_outcomes=outcomes,
     )
     return await parsed.command.run(call)
@@ -229,22 +218,14 @@ async def open_resolve_form(click: Click) -> Message:
     return Message(text="")
 
 
-async def on_resolve_submitted(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
-) -> None:
-    await ack()  # closes the modal; the outcome arrives as a message
-    deps: Deps = context["deps"]
-    deps.tasks.spawn(run_resolve_submitted(deps, body, client), name="incident resolve")
-
-
-async def run_resolve_submitted(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> None:
-    correlation_id = uuid.uuid4().hex[:12]
-    user = str((body.get("user") or {}).get("id", ""))
-    view = body.get("view") or {}
+async def run_resolve_submitted(incoming: Incoming) -> None:
+    """The modal closed on submit (the ack); the outcome arrives as a message."""
+    deps, user, view = incoming.deps, incoming.user, incoming.payload
     incident_id = str(view.get("private_metadata", ""))[:40]
     values = (view.get("state") or {}).get("values") or {}
     note = str(((values.get(NOTE_BLOCK) or {}).get(NOTE_INPUT) or {}).get("value") or "")
-    with structlog.contextvars.bound_contextvars(user=user, correlation_id=correlation_id):
-        message = await answer(deps, lambda: resolve(deps, incident_id, user, note), correlation_id)
-        if message.text:
-            await post_privately(client, None, user, message)
+    resolved = await answer(
+        deps, lambda: resolve(deps, incident_id, user, note), incoming.correlation_id
+    )
+    if resolved.text:
+        await incoming.reply.privately(resolved)

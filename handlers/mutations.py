@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
 
 from approvals.gate import Requester
 from approvals.mutations import MutationSpec
 from approvals.outcomes import GateOutcome, Ran, ReasonNeeded
 from approvals.workload_mutations import MAX_REPLICAS, ScaleDeployment
-from handlers.context import CommandCall
+from handlers.context import CommandCall, Deps
 from handlers.forms import Form, form_opened_if
 from handlers.render.approvals import (
     REASON_TITLE,
@@ -23,10 +28,12 @@ from handlers.render.approvals import (
 )
 from handlers.render.message import Message
 from handlers.render.rollouts import with_following_note
-from handlers.rollout_follow import RESPONSE_URL_USES, RespondSink, rolled_out, start_following
+from handlers.replies import Reply
+from handlers.rollout_follow import rolled_out, start_following
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, kube_name, text_arg
 
 GROUP = "Change"
+RenderRan = Callable[[Ran], Message]
 
 
 def namespace_name(text: str) -> str:
@@ -34,49 +41,106 @@ def namespace_name(text: str) -> str:
     return kube_name(text.lower())
 
 
-async def submit_mutation(call: CommandCall, spec: MutationSpec) -> Message:
-    """The gate decides; a change that needs approval first asks for a reason (a modal), one
-    that needs confirming answers with Confirm / Cancel; a rollout that started is followed."""
-    config = call.deps.config
-    gate = call.deps.require_gate()
-    outcome, message = await decide_with_form(
-        call, spec, lambda o: render_gate_outcome(o, config.channels.approvals, gate.timezone)
-    )
-    changes = rolled_out(outcome.spec, outcome.run) if isinstance(outcome, Ran) else []
-    if changes and call.respond is not None:
-        sink = RespondSink(call.respond, RESPONSE_URL_USES - 1)  # one use is this answer
-        start_following(
+@dataclass(frozen=True)
+class Asker:
+    """Who asks for a change, from where, and where its answers go: a typed command, a button
+    (Roll this back, a TTL notice's), a modal (the set-image picker)."""
+
+    deps: Deps
+    user: str
+    channel: str
+    correlation_id: str
+    client: AsyncWebClient | None  # opens the reason form …
+    trigger_id: str  # … within 3 s of the click or command ("" where none can open)
+    reply: Reply | None
+
+    @classmethod
+    def of(cls, call: CommandCall) -> Asker:
+        return cls(
             call.deps,
-            changes,
-            sink,
-            requester=call.user_id,
-            channel=call.channel_id,
-            after=asyncio.current_task(),  # this answer goes out first
+            call.user_id,
+            call.channel_id,
+            call.correlation_id,
+            call.client,
+            call.trigger_id,
+            call.reply,
         )
-        message = with_following_note(message, "below")
+
+    @property
+    def requester(self) -> Requester:
+        return Requester(self.user, self.channel, self.correlation_id)
+
+
+async def submit_mutation(
+    call: CommandCall, spec: MutationSpec, *, render_ran: RenderRan | None = None
+) -> Message:
+    """A typed change: the one flow (`decide`), then its rollout followed after this answer.
+    `render_ran` words a change that ran at once its own way (a queue's new state)."""
+    asker = Asker.of(call)
+    reason = call.values.get("reason")
+    outcome, message = await decide(asker, spec, reason, render_ran=render_ran)
+    if call.gate_outcomes is not None:  # an incident card's action: its timeline names it
+        call.gate_outcomes.append(outcome)
+    return follow_after(asker, outcome, message, "below", after=asyncio.current_task())
+
+
+async def decide(
+    asker: Asker,
+    spec: MutationSpec,
+    reason: str | None = None,
+    *,
+    takes_turn: bool = True,
+    render_ran: RenderRan | None = None,
+) -> tuple[GateOutcome, Message]:
+    """The one flow of every change: the gate decides, and its outcome is worded (a reason
+    form, "are you sure?", an approval card's note, the result). When the gate will ask for a
+    reason, the form opens before anything waits (the trigger id lasts 3 s; handlers.forms);
+    the gate's pre-flight reads the backends, so a typed change takes its turn with the heavy
+    commands (`takes_turn`; a click takes none, TaskTracker)."""
+    deps = asker.deps
+    gate = deps.require_gate()
+    asks = await gate.asks_reason(spec.possible_actions, spec.env, asker.requester, reason)
+    async with form_opened_if(asks, asker.client, asker.trigger_id, REASON_TITLE) as form:
+        async with deps.tasks.slot() if takes_turn else nullcontext():
+            outcome = await gate.submit(spec, asker.requester, reason)
+        return outcome, await worded(asker, outcome, form, render_ran)
+
+
+async def worded(
+    asker: Asker, outcome: GateOutcome, form: Form, render_ran: RenderRan | None = None
+) -> Message:
+    """The outcome's answer; a reason the gate asks for fills the form."""
+    if isinstance(outcome, ReasonNeeded):
+        return await ask_for_reason(form, outcome)
+    if isinstance(outcome, Ran) and render_ran is not None:
+        message = render_ran(outcome)
+    else:
+        gate = asker.deps.require_gate()
+        approvals = asker.deps.config.channels.approvals
+        message = render_gate_outcome(outcome, approvals, gate.timezone)
+    await form.show_answer(message)
     return message
 
 
-async def decide_with_form(
-    call: CommandCall, spec: MutationSpec, render: Callable[[GateOutcome], Message]
-) -> tuple[GateOutcome, Message]:
-    """The gate's outcome and its words. When the gate will ask for a reason, the form opens
-    before anything waits (the trigger id lasts 3 s; handlers.forms), then the gate takes its
-    turn with the heavy commands (its pre-flight reads the backends) and the form is filled."""
-    gate = call.deps.require_gate()
-    requester = Requester(call.user_id, call.channel_id, call.correlation_id)
-    reason = call.values.get("reason")
-    asks = await gate.asks_reason(spec.possible_actions, spec.env, requester, reason)
-    async with form_opened_if(asks, call.client, call.trigger_id, REASON_TITLE) as form:
-        async with call.deps.tasks.slot():
-            outcome = await gate.submit(spec, requester, reason)
-        if call.gate_outcomes is not None:
-            call.gate_outcomes.append(outcome)
-        if isinstance(outcome, ReasonNeeded):
-            return outcome, await ask_for_reason(form, outcome)
-        message = render(outcome)
-        await form.show_answer(message)
-        return outcome, message
+def follow_after(
+    asker: Asker,
+    outcome: GateOutcome | None,
+    message: Message,
+    where: str,
+    *,
+    after: asyncio.Task[Any] | None = None,
+    reply: Reply | None = None,
+) -> Message:
+    """A change that rolled a deployment out is followed, its progress posted through `reply`
+    (the asker's by default) once this answer went (`after`); the answer says where."""
+    changes = rolled_out(outcome.spec, outcome.run) if isinstance(outcome, Ran) else []
+    reply = reply or asker.reply
+    if not changes or reply is None:
+        return message
+    start_following(
+        asker.deps, changes, reply, requester=asker.user, channel=asker.channel, after=after
+    )
+    return with_following_note(message, where)
 
 
 async def ask_for_reason(form: Form, asked: ReasonNeeded) -> Message:

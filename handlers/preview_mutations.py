@@ -15,8 +15,7 @@ from approvals.preview_mutations import (
 )
 from handlers.context import CommandCall
 from handlers.forms import form_opened_if
-from handlers.mutations import REASON, ask_for_reason
-from handlers.queue_mutations import submit_change
+from handlers.mutations import REASON, ask_for_reason, submit_mutation
 from handlers.render.approvals import REASON_TITLE
 from handlers.render.message import Message
 from handlers.render.preview_mutations import (
@@ -49,12 +48,14 @@ async def run_preview_create(call: CommandCall) -> Message:
     values = call.values
     spec = CreatePreview.build(_env(call), values["issue"], values["ttl"], call.user_id)
     tz = ZoneInfo(call.deps.config.timezone)
-    return await submit_change(call, spec, lambda ran: render_preview_created(ran, tz, now_utc()))
+    return await submit_mutation(
+        call, spec, render_ran=lambda ran: render_preview_created(ran, tz, now_utc())
+    )
 
 
 async def run_preview_delete(call: CommandCall) -> Message:
     spec = DeletePreview.build(_env(call), call.values["preview"].namespace)
-    return await submit_change(call, spec, render_preview_deleted)
+    return await submit_mutation(call, spec, render_ran=render_preview_deleted)
 
 
 async def run_preview_cleanup(call: CommandCall) -> Message:

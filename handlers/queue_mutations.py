@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from approvals.mutations import MutationSpec
-from approvals.outcomes import GateOutcome, Ran
 from approvals.queue_mutations import MAX_RETRY_LIMIT, PauseQueue, ResumeQueue, RetryFailedJobs
 from handlers.context import CommandCall
-from handlers.mutations import REASON, decide_with_form
-from handlers.render.approvals import render_gate_outcome
+from handlers.mutations import REASON, submit_mutation
 from handlers.render.message import Message
 from handlers.render.queue_mutations import render_queue_change
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int
@@ -19,21 +14,6 @@ from ops.queues import queue_name
 GROUP = "Change"
 
 
-async def submit_change(
-    call: CommandCall, spec: MutationSpec, render_ran: Callable[[Ran], Message]
-) -> Message:
-    """The gate decides; `render_ran` words a change that ran at once (with its result)."""
-    gate = call.deps.require_gate()
-    approvals = call.deps.config.channels.approvals
-
-    def render(outcome: GateOutcome) -> Message:
-        if isinstance(outcome, Ran):
-            return render_ran(outcome)
-        return render_gate_outcome(outcome, approvals, gate.timezone)
-
-    return (await decide_with_form(call, spec, render))[1]
-
-
 def _env(call: CommandCall) -> EnvName:
     env: EnvName = call.values["env"]
     return env
@@ -41,17 +21,17 @@ def _env(call: CommandCall) -> EnvName:
 
 async def run_queue_pause(call: CommandCall) -> Message:
     spec = PauseQueue.build(_env(call), call.values["name"])
-    return await submit_change(call, spec, render_queue_change)
+    return await submit_mutation(call, spec, render_ran=render_queue_change)
 
 
 async def run_queue_resume(call: CommandCall) -> Message:
     spec = ResumeQueue.build(_env(call), call.values["name"])
-    return await submit_change(call, spec, render_queue_change)
+    return await submit_mutation(call, spec, render_ran=render_queue_change)
 
 
 async def run_queue_retry_failed(call: CommandCall) -> Message:
     spec = RetryFailedJobs.build_retry(_env(call), call.values["name"], call.values["limit"])
-    return await submit_change(call, spec, render_queue_change)
+    return await submit_mutation(call, spec, render_ran=render_queue_change)
 
 
 _NAME = Arg("name", "a queue name, e.g. jira-queue", queue_name)

@@ -9,29 +9,27 @@ requested by whoever clicks it, and the policy decides for them.
 
 from __future__ import annotations
 
+import asyncio
 import json
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.web.async_client import AsyncWebClient
+from slack_bolt.async_app import AsyncApp
 
-from approvals.gate import Requester
-from approvals.outcomes import GateOutcome, Ran, ReasonNeeded
+from approvals.outcomes import GateOutcome, Ran
 from approvals.rollout_mutations import SetImage
 from handlers.context import Deps
 from handlers.forms import Form
-from handlers.listeners import Listener, ack_then, action_pattern
-from handlers.mutations import ask_for_reason
+from handlers.listeners import Incoming, Listener, ack_then, action_pattern
+from handlers.mutations import Asker, decide, follow_after, worded
 from handlers.render.approvals import (
     CANCEL_ACTION,
     CONFIRM_ACTION,
     REASON_TITLE,
-    render_gate_outcome,
 )
+from handlers.render.general import render_user_error
 from handlers.render.message import Message, simple
 from handlers.render.rollouts import (
     ROLLBACK_ACTION,
@@ -40,53 +38,47 @@ from handlers.render.rollouts import (
     SET_IMAGE_SELECT,
     with_following_note,
 )
-from handlers.replies import post_privately, reply_privately
-from handlers.rollout_follow import (
-    RESPONSE_URL_USES,
-    RespondSink,
-    ThreadSink,
-    rolled_out,
-    start_following,
-)
-from handlers.slash import answer
+from handlers.replies import Reply
+from handlers.rollout_follow import rolled_out, start_following
+from handlers.slash import attempt
 from handlers.spec import ENV, kube_name
 from ops.errors import UserError
 
 log = structlog.get_logger(__name__)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Click:
-    """One button click, as the signed payload has it."""
+    """One button click, as the signed payload has it: the clicker asks."""
 
-    deps: Deps
-    respond: AsyncRespond
-    client: AsyncWebClient
-    user: str
+    asker: Asker
     token: str  # the button's value: a draft token, nothing more
-    channel: str
-    trigger_id: str
-    correlation_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
-    responses: int = 0  # response_url uses so far (Slack allows 5)
-    form: Form = field(init=False)  # the reason form, should the gate ask for one
 
-    def __post_init__(self) -> None:
-        self.form = Form(self.client, self.trigger_id, REASON_TITLE)
+    @classmethod
+    def of(cls, incoming: Incoming, token: str) -> Click:
+        asker = Asker(
+            incoming.deps,
+            incoming.user,
+            incoming.channel,
+            incoming.correlation_id,
+            incoming.client,
+            incoming.trigger_id,
+            incoming.reply,
+        )
+        return cls(asker, token)
 
-    async def reply(self, message: Message, *, replace: bool = False) -> None:
-        self.responses += 1
-        if message.ephemeral and not replace:
-            await reply_privately(self.respond, self.client, self.channel, self.user, message)
-            return
-        try:
-            await self.respond(
-                text=message.text,
-                blocks=message.blocks_json(),
-                response_type="ephemeral" if message.ephemeral else "in_channel",
-                replace_original=replace,
-            )
-        except Exception:
-            log.warning("could not answer a click through its response_url")
+    @property
+    def deps(self) -> Deps:
+        return self.asker.deps
+
+    @property
+    def user(self) -> str:
+        return self.asker.user
+
+    @property
+    def reply(self) -> Reply:
+        assert self.asker.reply is not None  # a click always has one (Incoming.reply)
+        return self.asker.reply
 
 
 Work = Callable[[Click], Awaitable[None]]
@@ -96,115 +88,69 @@ def register(app: AsyncApp) -> None:
     app.action(CONFIRM_ACTION)(_button(run_confirm))
     app.action(CANCEL_ACTION)(_button(run_cancel))
     app.action(action_pattern(ROLLBACK_ACTION))(_button(run_offered))  # `.N`: one of several
-    app.view(SET_IMAGE_CALLBACK)(on_image_picked)
+    app.view(SET_IMAGE_CALLBACK)(ack_then(run_image_picked, name=lambda _: "set-image picked"))
 
 
 def _button(work: Work, *, value_limit: int = 60) -> Listener:
     """`value_limit`: the longest button value read (a draft token is short; longer is cut)."""
 
-    async def run(
-        deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        action = (body.get("actions") or [{}])[0]
-        click = Click(
-            deps=deps,
-            respond=respond,
-            client=client,
-            user=str((body.get("user") or {}).get("id", "")),
-            token=str(action.get("value", ""))[:value_limit],
-            channel=str((body.get("channel") or {}).get("id", "")),
-            trigger_id=str(body.get("trigger_id", "")),
-        )
-        await _bound(click, work)
+    async def run(incoming: Incoming) -> None:
+        await work(Click.of(incoming, incoming.value(value_limit)))
 
-    return ack_then(run, name=lambda body: str((body.get("actions") or [{}])[0].get("action_id")))
+    return ack_then(run, name=lambda incoming: incoming.action_id)
 
 
 button_listener = _button  # a button whose work takes a Click (also handlers/ttl_actions.py)
 
 
-async def _bound(click: Click, work: Work) -> None:
-    with structlog.contextvars.bound_contextvars(
-        user=click.user, correlation_id=click.correlation_id
-    ):
-        await work(click)
-
-
 async def run_confirm(click: Click) -> None:
     """The requester's Confirm: the draft goes through the gate again, confirmed."""
-    gate = click.deps.require_gate()
-    outcome: GateOutcome | None = None
+    gate, asker = click.deps.require_gate(), click.asker
 
-    async def work() -> Message:
-        nonlocal outcome
-        outcome = await gate.confirm(click.token, click.user, click.correlation_id)
-        return render_gate_outcome(outcome, click.deps.config.channels.approvals, gate.timezone)
+    async def work() -> tuple[GateOutcome, Message]:
+        outcome = await gate.confirm(click.token, click.user, asker.correlation_id)
+        form = Form(asker.client, asker.trigger_id, REASON_TITLE)  # the policy may ask now
+        return outcome, await worded(asker, outcome, form)
 
-    message = await answer(click.deps, work, click.correlation_id)
+    outcome, message = await attempt(click.deps, work, asker.correlation_id)
     if outcome is not None:  # it was the clicker's own: the prompt's buttons go away
-        await click.reply(simple(f":white_check_mark: Confirmed by <@{click.user}>."), replace=True)
-    await _deliver(click, outcome, message)
+        confirmed = simple(f":white_check_mark: Confirmed by <@{click.user}>.")
+        await click.reply.answer(confirmed, replace_original=True)
+    await _answer(click, outcome, message)
 
 
 async def run_cancel(click: Click) -> None:
-    gate = click.deps.require_gate()
-    cancelled = False
+    gate, asker = click.deps.require_gate(), click.asker
 
-    async def work() -> Message:
-        nonlocal cancelled
-        cancelled = await gate.drop_confirmation(click.token, click.user, click.correlation_id)
-        if not cancelled:
+    async def work() -> tuple[bool, Message]:
+        if not await gate.drop_confirmation(click.token, click.user, asker.correlation_id):
             raise UserError(
                 "That confirmation is not yours, or it was already answered or has expired."
             )
-        return simple(":heavy_minus_sign: Cancelled: nothing was changed.", ephemeral=True)
+        return True, simple(":heavy_minus_sign: Cancelled: nothing was changed.", ephemeral=True)
 
-    message = await answer(click.deps, work, click.correlation_id)
-    await click.reply(message, replace=cancelled)  # the prompt's buttons go away
+    cancelled, message = await attempt(click.deps, work, asker.correlation_id)
+    await click.reply.answer(message, replace_original=bool(cancelled))  # its buttons go
 
 
 async def run_offered(click: Click) -> None:
     """ "Roll this back": requested by whoever clicked, as if they had typed the command."""
     gate = click.deps.require_gate()
-    outcome: GateOutcome | None = None
 
-    async def work() -> Message:
-        nonlocal outcome
-        requester = Requester(click.user, click.channel, click.correlation_id)
-        spec = await gate.offered(click.token)
-        if await gate.asks_reason(spec.possible_actions, spec.env, requester):
-            await click.form.open()  # at once: the pre-flight read may take longer than 3 s
-        outcome = await gate.submit(spec, requester)
-        return render_gate_outcome(outcome, click.deps.config.channels.approvals, gate.timezone)
+    async def work() -> tuple[GateOutcome, Message]:
+        return await decide(click.asker, await gate.offered(click.token), takes_turn=False)
 
-    message = await answer(click.deps, work, click.correlation_id)  # sets `outcome`
-    await _deliver(click, outcome, message)
+    outcome, message = await attempt(click.deps, work, click.asker.correlation_id)
+    await _answer(click, outcome, message)
 
 
-async def _deliver(click: Click, outcome: GateOutcome | None, message: Message) -> None:
-    """The answer to a click: a form for the reason, the result (and its rollout followed)."""
-    if isinstance(outcome, ReasonNeeded):
-        message = await ask_for_reason(click.form, outcome)
-    else:
-        await click.form.show_answer(message)
-    changes = rolled_out(outcome.spec, outcome.run) if isinstance(outcome, Ran) else []
-    if changes:
-        message = with_following_note(message, "below")
-    await click.reply(message)
-    if changes:
-        sink = RespondSink(click.respond, RESPONSE_URL_USES - click.responses)
-        start_following(click.deps, changes, sink, requester=click.user, channel=click.channel)
+async def _answer(click: Click, outcome: GateOutcome | None, message: Message) -> None:
+    """The answer to a click; a rollout it started is followed once the answer went."""
+    message = follow_after(click.asker, outcome, message, "below", after=asyncio.current_task())
+    await click.reply.answer(message)
 
 
 # -- the set-image modal ---------------------------------------------------------------------
-
-
-async def on_image_picked(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
-) -> None:
-    await ack()  # closes the modal; the outcome arrives as a message
-    deps: Deps = context["deps"]
-    deps.tasks.spawn(run_image_picked(deps, body, client), name="set-image picked")
 
 
 @dataclass(frozen=True)
@@ -240,65 +186,41 @@ def parse_picked(view: dict[str, Any]) -> Picked:
         raise UserError("That form's data is not usable. Run the command again.") from None
 
 
-async def run_image_picked(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> None:
-    correlation_id = uuid.uuid4().hex[:12]
-    user = str((body.get("user") or {}).get("id", ""))
-    gate = deps.require_gate()
-    outcome: GateOutcome | None = None
-    picked: Picked | None = None
-    form = Form(client, str(body.get("trigger_id", "")), REASON_TITLE)
+async def run_image_picked(incoming: Incoming) -> None:
+    """The modal closed on submit (the ack); the outcome arrives as a message: the result in
+    the channel the command came from (its thread follows the rollout), else privately."""
+    try:
+        picked = parse_picked(incoming.payload)
+    except UserError as exc:
+        await incoming.reply.privately(render_user_error(exc))
+        return
+    reply = replace(incoming.reply, channel=picked.channel)
+    asker = Click.of(replace(incoming, channel=picked.channel, reply=reply), "").asker
 
-    async def work() -> Message:
-        nonlocal outcome, picked
-        picked = parse_picked(body.get("view") or {})
-        try:
-            spec = SetImage.build(
-                deps.config,
-                picked.env,
-                picked.namespace,
-                picked.deployment,
-                picked.tag,
-                picked.container,
-            )
-        except ValueError:
-            raise UserError(f"`{picked.tag[:60]}` is not an image tag.") from None
-        requester = Requester(user, picked.channel, correlation_id)
-        if await gate.asks_reason(spec.possible_actions, spec.env, requester):
-            await form.open()  # at once: the pre-flight read may take longer than 3 s
-        outcome = await gate.submit(spec, requester)
-        return render_gate_outcome(outcome, deps.config.channels.approvals, gate.timezone)
+    async def work() -> tuple[GateOutcome, Message]:
+        return await decide(asker, image_spec(asker.deps, picked), takes_turn=False)
 
-    with structlog.contextvars.bound_contextvars(user=user, correlation_id=correlation_id):
-        message = await answer(deps, work, correlation_id)
-        channel = picked.channel if picked else ""
-        if isinstance(outcome, ReasonNeeded):
-            message = await ask_for_reason(form, outcome)
-        else:
-            await form.show_answer(message)
-        if isinstance(outcome, Ran):
-            await _post_result(deps, client, outcome, message, user, channel)
-        else:
-            await post_privately(client, channel, user, message)
-
-
-async def _post_result(
-    deps: Deps, client: AsyncWebClient, ran: Ran, message: Message, user: str, channel: str
-) -> None:
-    """In the channel the command came from (else the user's DM); its thread follows the
-    rollout."""
-    changes = rolled_out(ran.spec, ran.run)
+    outcome, message = await attempt(asker.deps, work, asker.correlation_id)
+    if not isinstance(outcome, Ran):
+        await reply.privately(message)
+        return
+    changes = rolled_out(outcome.spec, outcome.run)
     if changes:
         message = with_following_note(message, "in this message's thread")
-    for where in (channel, user):
-        if not where:
-            continue
-        try:
-            posted = await client.chat_postMessage(
-                channel=where, text=message.text, blocks=message.blocks_json()
-            )
-        except Exception:
-            log.warning("could not post a change's result", channel=where)
-            continue
-        sink = ThreadSink(client, [(str(posted["channel"]), str(posted["ts"]))])
-        start_following(deps, changes, sink, requester=user, channel=channel or None)
-        return
+    thread = await reply.posted_publicly(message)
+    if thread is not None:
+        start_following(asker.deps, changes, thread, requester=asker.user, channel=asker.channel)
+
+
+def image_spec(deps: Deps, picked: Picked) -> SetImage:
+    try:
+        return SetImage.build(
+            deps.config,
+            picked.env,
+            picked.namespace,
+            picked.deployment,
+            picked.tag,
+            picked.container,
+        )
+    except ValueError:
+        raise UserError(f"`{picked.tag[:60]}` is not an image tag.") from None

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
 from typing import Any, Protocol
 
 import structlog
-from slack_bolt.async_app import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from approvals.catalog import rebuild
@@ -30,55 +28,18 @@ from handlers.render.rollouts import (
     render_rollout_final,
     render_rollout_progress,
 )
+from handlers.replies import Reply
 from ops import rollouts
 from ops.errors import UserError
 
 log = structlog.get_logger(__name__)
-RESPONSE_URL_USES = 5
 Change = tuple[MutationSpec, dict[str, Any]]  # a (part of a) change that ran, and its result
 
 
 class Sink(Protocol):
-    async def post(self, message: Message, *, final: bool) -> None: ...
+    """Where a rollout's progress goes: a `handlers.replies.Reply`."""
 
-
-class RespondSink:
-    """Follow-ups through a response_url, keeping one use for the final state."""
-
-    def __init__(self, respond: AsyncRespond, uses_left: int) -> None:
-        self._respond = respond
-        self._left = uses_left
-
-    async def post(self, message: Message, *, final: bool) -> None:
-        if self._left <= 0 or (not final and self._left <= 1):
-            return
-        self._left -= 1
-        try:
-            await self._respond(
-                text=message.text,
-                blocks=message.blocks_json(),
-                response_type="in_channel",
-                replace_original=False,
-            )
-        except Exception:
-            log.warning("could not post rollout progress through the response_url")
-
-
-class ThreadSink:
-    """Replies in the thread of a message (an approval card, a posted result)."""
-
-    def __init__(self, client: AsyncWebClient, threads: Sequence[tuple[str, str]]) -> None:
-        self._client = client
-        self._threads = list(threads)  # (channel, thread ts)
-
-    async def post(self, message: Message, *, final: bool) -> None:
-        for channel, ts in self._threads:
-            try:
-                await self._client.chat_postMessage(
-                    channel=channel, thread_ts=ts, text=message.text, blocks=message.blocks_json()
-                )
-            except Exception:
-                log.warning("could not post rollout progress in a thread", channel=channel)
+    async def follow_up(self, message: Message, *, final: bool) -> None: ...
 
 
 def rolled_out(spec: MutationSpec, run: RunResult) -> list[Change]:
@@ -131,7 +92,7 @@ async def follow(
 
     async def report(looked: rollouts.FollowedRollouts) -> None:
         if throttle.ready(_summary(looked)):
-            await sink.post(render_rollout_progress(looked), final=False)
+            await sink.follow_up(render_rollout_progress(looked), final=False)
 
     with structlog.contextvars.bound_contextvars(env=env, deployments=[t[1] for t in targets]):
         try:
@@ -148,7 +109,7 @@ async def follow(
             return
         log.info("rollout followed", done=followed.done, timed_out=followed.timed_out)
         offers = await _undo_buttons(deps, changes, requester, channel)
-        await sink.post(render_rollout_final(followed, offers), final=True)
+        await sink.follow_up(render_rollout_final(followed, offers), final=True)
 
 
 class _Throttle:
@@ -205,5 +166,5 @@ def follow_decided(deps: Deps, outcome: DecisionOutcome, client: AsyncWebClient 
         return
     changes = rolled_out(spec, RunResult(request.status, request.result))
     threads = [(card.channel, card.ts) for card in request.cards]
-    sink = ThreadSink(client, threads)
+    sink = Reply(client, request.requester, threads=tuple(threads))
     start_following(deps, changes, sink, requester=request.requester, channel=request.channel)

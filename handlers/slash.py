@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import structlog
-from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import CommandCall, Deps
-from handlers.listeners import ack_then
+from handlers.listeners import Incoming, ack_then
 from handlers.parse import find_command, parse, tokenize
 from handlers.render.general import (
     render_backend_unavailable,
@@ -21,52 +20,66 @@ from handlers.render.general import (
     render_user_error,
 )
 from handlers.render.message import Message
+from handlers.replies import Reply
 from handlers.spec import Command
 from handlers.table import TABLE
 from ops.errors import BackendUnavailable, UserError
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 
 def register(app: AsyncApp, table: Mapping[str, Command] = TABLE) -> None:
-    async def work(
-        deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await run_slash(deps, body, table, respond, client)
+    async def work(incoming: Incoming) -> None:
+        typed = Typed.of(incoming, str(incoming.payload.get("text") or ""))
+        await run_slash(incoming.deps, typed, table, incoming.reply)
 
-    app.command("/rtb")(ack_then(work, name=lambda body: f"rtb {body.get('text', '')[:40]}"))
+    app.command("/rtb")(ack_then(work, name=lambda i: f"rtb {i.payload.get('text', '')[:40]}"))
 
 
-async def run_slash(
-    deps: Deps,
-    body: dict[str, Any],
-    table: Mapping[str, Command],
-    respond: AsyncRespond,
-    client: AsyncWebClient,
-) -> None:
-    correlation_id = uuid.uuid4().hex[:12]
-    text = (body.get("text") or "").strip() or "help"
-    user_id, channel_id = body.get("user_id", ""), body.get("channel_id", "")
-    with structlog.contextvars.bound_contextvars(
-        user=user_id, command=text.split(" ", 1)[0], correlation_id=correlation_id
-    ):
-        log.info("command received", channel=channel_id)
+@dataclass(frozen=True)
+class Typed:
+    """`/rtb <text>` from `user` in `channel`: typed, or a button/playbook line run as typed."""
+
+    text: str
+    user: str
+    channel: str
+    correlation_id: str
+    trigger_id: str = ""  # a modal (the approval reason) needs it; "" where none can open
+    client: AsyncWebClient | None = None
+
+    @classmethod
+    def of(cls, incoming: Incoming, text: str) -> Typed:
+        return cls(
+            text,
+            incoming.user,
+            incoming.channel,
+            incoming.correlation_id,
+            incoming.trigger_id,
+            incoming.client,
+        )
+
+
+async def run_slash(deps: Deps, typed: Typed, table: Mapping[str, Command], reply: Reply) -> None:
+    text = typed.text.strip() or "help"
+    with structlog.contextvars.bound_contextvars(command=text.split(" ", 1)[0]):
+        log.info("command received", channel=typed.channel)
         call = CommandCall(
             deps,
-            user_id,
-            channel_id,
+            typed.user,
+            typed.channel,
             {},
-            correlation_id,
+            typed.correlation_id,
             table,
-            trigger_id=body.get("trigger_id", ""),  # a modal (the approval reason) needs it
-            client=client,
-            respond=respond,  # follow-ups after the answer (a rollout's progress)
+            trigger_id=typed.trigger_id,
+            client=typed.client,
+            reply=reply,  # the answer, and follow-ups after it (a rollout's progress)
         )
         # heavy work, answer included, takes turns (see TaskTracker); light commands never wait;
         # a change takes its turn itself, once a form it needs is open (handlers.forms)
         async with nullcontext() if _own_turn(text, table) else deps.tasks.slot():
-            message = await answer(deps, lambda: _run(call, text), correlation_id)
-            await deliver(message, respond, client, channel_id)
+            message = await answer(deps, lambda: _run(call, text), typed.correlation_id)
+            await reply.answer(message)
 
 
 async def _run(call: CommandCall, text: str) -> Message:
@@ -89,32 +102,26 @@ async def answer(
     deps: Deps, work: Callable[[], Awaitable[Message]], correlation_id: str
 ) -> Message:
     """Run `work`; every failure becomes a message that is safe to show (STYLE rule 6)."""
+
+    async def with_nothing_decided() -> tuple[None, Message]:
+        return None, await work()
+
+    return (await attempt(deps, with_nothing_decided, correlation_id))[1]
+
+
+async def attempt(
+    deps: Deps, work: Callable[[], Awaitable[tuple[T, Message]]], correlation_id: str
+) -> tuple[T | None, Message]:
+    """`answer` for work that also returns what it decided (a gate outcome): None with the
+    failure's message when it failed."""
     try:
         return await work()
     except UserError as exc:
-        return render_user_error(exc)
+        return None, render_user_error(exc)
     except BackendUnavailable as exc:
         log.warning("backend unavailable", backend=exc.backend, reason=exc.reason)
-        return render_backend_unavailable(exc)
+        return None, render_backend_unavailable(exc)
     except Exception:
         deps.unexpected_errors += 1
         log.exception("command failed")
-        return render_internal_error(correlation_id)
-
-
-async def deliver(
-    message: Message, respond: AsyncRespond, client: AsyncWebClient, channel_id: str
-) -> None:
-    try:
-        answered = await respond(
-            text=message.text,
-            blocks=message.blocks_json(),
-            response_type="ephemeral" if message.ephemeral else "in_channel",
-            replace_original=False,
-        )
-        if answered.status_code >= 300:  # e.g. the response_url expired (30 min) or was used up
-            log.error("could not deliver the answer", status=answered.status_code)
-        for filename, content in message.files:
-            await client.files_upload_v2(channel=channel_id, filename=filename, content=content)
-    except Exception:
-        log.exception("could not deliver the answer")
+        return None, render_internal_error(correlation_id)

@@ -18,12 +18,10 @@ from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
 
-from approvals.gate import Requester
 from approvals.mutations import MutationSpec
-from approvals.outcomes import GateOutcome, Ran, ReasonNeeded
+from approvals.outcomes import GateOutcome, Ran
 from approvals.preview_mutations import DeletePreview, ExtendPreview
-from handlers.mutations import ask_for_reason
-from handlers.render.approvals import render_gate_outcome
+from handlers.mutations import decide
 from handlers.render.message import Message
 from handlers.render.ttl_notice import (
     DELETE_ACTION,
@@ -33,7 +31,7 @@ from handlers.render.ttl_notice import (
     with_outcome,
 )
 from handlers.rollout_actions import Click, Work, button_listener
-from handlers.slash import answer
+from handlers.slash import attempt
 from handlers.spec import ENV
 from ops.cluster import now_utc, parse_time
 from ops.config import EnvName
@@ -103,23 +101,11 @@ async def mark_notice(click: Click, action: str, result: dict[str, object]) -> N
 async def submit_clicked(
     click: Click, build: Callable[[Click], MutationSpec]
 ) -> GateOutcome | None:
-    """The clicker asks for the change; a prd change opens the reason form at once."""
-    gate = click.deps.require_gate()
-    outcome: GateOutcome | None = None
+    """The clicker asks for the change (the one flow, handlers.mutations.decide)."""
 
-    async def work() -> Message:
-        nonlocal outcome
-        spec = build(click)
-        requester = Requester(click.user, click.channel, click.correlation_id)
-        if await gate.asks_reason(spec.possible_actions, spec.env, requester):
-            await click.form.open()  # at once: the pre-flight read may take longer than 3 s
-        outcome = await gate.submit(spec, requester)
-        return render_gate_outcome(outcome, click.deps.config.channels.approvals, gate.timezone)
+    async def work() -> tuple[GateOutcome, Message]:
+        return await decide(click.asker, build(click), takes_turn=False)
 
-    message = await answer(click.deps, work, click.correlation_id)
-    if isinstance(outcome, ReasonNeeded):
-        message = await ask_for_reason(click.form, outcome)
-    else:
-        await click.form.show_answer(message)
-    await click.reply(message)
+    outcome, message = await attempt(click.deps, work, click.asker.correlation_id)
+    await click.reply.answer(message)
     return outcome

@@ -149,8 +149,7 @@ def test_every_command_button_line_parses_as_the_command_its_action_stands_for()
         render_pods(pod_list(summary("worker-a", oom=True)), UTC),
     ]
     for _, action, value in [b for m in messages for b in buttons(m)]:
-        body = {"actions": [{"action_id": action, "value": value}]}
-        found = command_of(body)
+        found = command_of({"action_id": action, "value": value})
         assert found is not None and found[1].verb == COMMANDS[re.sub(r"\.\d+$", "", action)]
         assert parse(value, TABLE).command.verb == found[1].verb
 

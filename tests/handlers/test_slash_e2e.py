@@ -5,8 +5,11 @@ import json
 import time
 
 import pytest
+import structlog
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.logs import configure_logging
+from bot.requests import bolt_request
 from handlers.context import Deps, TaskTracker
 from handlers.slash import answer
 from sandbox.slack_payloads import form_body, signed_headers, slash_command
@@ -147,12 +150,48 @@ async def test_a_light_command_never_queues_behind_slow_fan_outs(slack, kube):
     await slack.settle()
 
 
-async def test_an_answer_slack_refuses_is_logged_as_an_error(slack):
+async def test_an_answer_the_response_url_refuses_reaches_the_asker_privately(slack):
     stream = io.StringIO()
     configure_logging(stream=stream)
     expired = slack.api.response_url().rsplit("/", 1)[0] + "/expired-or-unknown"
-    fields = slash_command("help", user_id="U1", response_url=expired)
+    fields = slash_command("ping", user_id="UOPERATOR1", response_url=expired)
     assert await slack.send(form_body(fields)) == 200
     await slack.settle()
-    errors = [json.loads(line) for line in stream.getvalue().splitlines() if '"error"' in line]
-    assert [(e["msg"], e["status"]) for e in errors] == [("could not deliver the answer", 404)]
+    [told] = slack.api.calls_to("chat.postEphemeral")
+    assert (told.args["channel"], told.args["user"], told.error) == ("C_OPS", "UOPERATOR1", None)
+    assert "PostgreSQL (bot)" in told.args["text"] + str(told.args["blocks"])
+    logged = [json.loads(line) for line in stream.getvalue().splitlines()]
+    refused = [e for e in logged if e["msg"] == "the response_url refused an answer"]
+    assert [e["status"] for e in refused] == [404]
+    assert not [e for e in logged if e["level"] in ("error", "critical")]
+
+
+async def test_a_help_whose_response_url_is_used_up_still_reaches_the_asker(slack):
+    url = slack.api.response_url()
+    for n in range(5):  # Slack takes 5 posts to a response_url
+        await AsyncWebhookClient(url).send(text=str(n))
+    fields = slash_command("nope", user_id="UOPERATOR1", response_url=url)
+    assert await slack.send(form_body(fields)) == 200
+    await slack.settle()
+    [told] = slack.api.calls_to("chat.postEphemeral")
+    assert told.args["user"] == "UOPERATOR1" and "I don't know `nope`" in told.args["text"]
+
+
+async def test_the_id_the_worker_bound_is_the_one_the_command_logs(runtime, fake_slack):
+    """One request, one correlation id: the worker binds it before dispatching (its "request
+    not handled" answer names it), and the command's logs carry that same id."""
+    stream = io.StringIO()
+    configure_logging(stream=stream)
+    fields = slash_command(
+        "queue pause no-such-queue", user_id="UOPERATOR1", response_url=fake_slack.response_url()
+    )
+    body = form_body(fields)
+    with structlog.contextvars.bound_contextvars(correlation_id="worker-0001"):
+        response = await runtime.app.async_dispatch(
+            bolt_request(body, signed_headers(body, SIGNING_SECRET))
+        )
+    assert response.status == 200
+    await runtime.deps.tasks.drain(10)
+    logged = [json.loads(line) for line in stream.getvalue().splitlines()]
+    received = [e for e in logged if e["msg"] == "command received"]
+    assert [(e["correlation_id"], e["user"]) for e in received] == [("worker-0001", "UOPERATOR1")]
