@@ -60,7 +60,7 @@ class Reply:
                     channel=self.channel, filename=filename, content=content
                 )
             except Exception:
-                log.exception("could not upload the answer's file", filename=filename)
+                log.exception("could not deliver the answer", file=filename)  # its file
 
     async def privately(self, message: Message) -> None:
         """To the person alone: through the response_url when Slack takes it (none, used 5
