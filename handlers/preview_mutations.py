@@ -27,10 +27,10 @@ from handlers.render.preview_mutations import (
 )
 from handlers.spec import ENV, Arg, Command, Flag
 from ops import preview_cleanup, preview_namespaces
-from ops.cluster import now_utc
 from ops.config import ENV_NAMES, EnvName
 from ops.errors import UserError
 from ops.fanout import gather_parts
+from ops.timestamps import now_utc
 
 GROUP = "Change"
 # Per env: list, pre-flight list, then a read and a delete per namespace (side by side), plus

@@ -30,8 +30,8 @@ from handlers.render.rollouts import (
     render_rollout_final,
     render_rollout_progress,
 )
-from ops import rollouts
 from ops.errors import UserError
+from ops.rollouts.follow import FollowedRollouts, follow_rollouts
 
 log = structlog.get_logger(__name__)
 RESPONSE_URL_USES = 5
@@ -129,13 +129,13 @@ async def follow(
     targets = [(t.namespace, t.name) for spec, _ in changes for t in spec.rollouts()]
     throttle = _Throttle(timeouts.rollout_progress_seconds)
 
-    async def report(looked: rollouts.FollowedRollouts) -> None:
+    async def report(looked: FollowedRollouts) -> None:
         if throttle.ready(_summary(looked)):
             await sink.post(render_rollout_progress(looked), final=False)
 
     with structlog.contextvars.bound_contextvars(env=env, deployments=[t[1] for t in targets]):
         try:
-            followed = await rollouts.follow_rollouts(
+            followed = await follow_rollouts(
                 deps.backends,
                 env,
                 targets,
@@ -167,7 +167,7 @@ class _Throttle:
         return True
 
 
-def _summary(looked: rollouts.FollowedRollouts) -> str:
+def _summary(looked: FollowedRollouts) -> str:
     return ";".join(
         f"{o.deployment}:{o.status.state if o.status else o.error}:"
         f"{(o.status.updated, o.status.available, o.status.total) if o.status else ''}"

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from ops.backends.container import Backends
-from ops.cluster import parse_time
 from ops.config import EnvName
+from ops.timestamps import parse_time
 
 Obj = dict[str, Any]
 MAX_EVENTS = 20  # the newest ones; older events of a crash loop repeat the same few reasons

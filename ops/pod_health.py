@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ops.cluster import parse_time
+from ops.timestamps import parse_time
 
 Obj = dict[str, Any]
 OOM_KILLED = "OOMKilled"

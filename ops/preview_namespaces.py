@@ -22,7 +22,6 @@ from urllib.parse import quote
 
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
-from ops.cluster import now_utc, parse_time
 from ops.config import EnvName
 from ops.errors import BackendUnavailable, Fault, UserError
 from ops.kube_writes import Permission, is_conflict, retry_conflicts, write
@@ -34,6 +33,7 @@ from ops.previews import (
     REQUESTED_BY,
     preview_from,
 )
+from ops.timestamps import now_utc, parse_time
 
 Obj = dict[str, Any]
 

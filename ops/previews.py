@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ops.backends.container import Backends
-from ops.cluster import PodSummary, now_utc, parse_time, summarize_pod
 from ops.config import EnvName
 from ops.fanout import gather_parts
+from ops.pods import PodSummary, summarize_pod
+from ops.timestamps import now_utc, parse_time
 
 Obj = dict[str, Any]
 

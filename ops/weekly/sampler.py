@@ -18,8 +18,9 @@ from typing import Any
 from ops.backends.container import Backends
 from ops.config import EnvName
 from ops.fanout import gather_parts
+from ops.kube_objects import PAUSED_REPLICAS
 from ops.queues import QueuesOverview, all_queue_counts, bull_queues
-from ops.rollouts import KEDA_GROUP, KEDA_VERSION, PAUSED_REPLICAS, SCALED_OBJECTS
+from ops.rollouts.keda import KEDA_GROUP, KEDA_VERSION, SCALED_OBJECTS
 
 ENGINE_ENV: EnvName = "int"  # the hub runs in int (stg/prd are preview clusters)
 _INSERT = """

@@ -33,8 +33,8 @@ from handlers.render.cluster import render_pods, render_previews
 from handlers.render.hub import render_queue
 from handlers.table import TABLE
 from ops.alarms import Alarm, AlarmReport
-from ops.cluster import PodList, PodSummary, Termination
 from ops.config import default_policy
+from ops.pods import PodList, PodSummary, Termination
 from ops.previews import Preview, PreviewReport
 from ops.queues import QueueCounts, QueueDetail
 from sandbox.slack_payloads import plain_text_value

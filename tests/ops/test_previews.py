@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from ops import previews
-from ops.cluster import summarize_pod
+from ops.pods import summarize_pod
 from tests.ops.test_cluster import deployment, iso, oom_pod
 
 NOTICE = timedelta(hours=2)
