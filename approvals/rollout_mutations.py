@@ -217,7 +217,7 @@ class SetImage(RevisionChange):
 @dataclass(frozen=True)
 class EmergencyRollback(WorkloadChange):
     """Runbook §7: workflow-engine and webhook-listener rolled back together, one confirmation,
-    each deployment run and audited on its own (`parts`)."""
+    each deployment run and audited on its own (`steps`)."""
 
     mutation: ClassVar[str] = "emergency-rollback"
     summary: ClassVar[str] = "roll workflow-engine and webhook-listener back together (§7)"
@@ -240,7 +240,7 @@ class EmergencyRollback(WorkloadChange):
             raise UserError("an emergency rollback always covers the configured hub deployments")
         return built
 
-    def parts(self) -> tuple[MutationSpec, ...]:
+    def steps(self) -> tuple[MutationSpec, ...]:
         namespace = str(self.params["namespace"])
         return tuple(
             RollbackDeployment(
@@ -255,7 +255,7 @@ class EmergencyRollback(WorkloadChange):
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         """Each deployment's state; one that cannot be rolled back says why (the others can)."""
         found: dict[str, Any] = {}
-        for part in self.parts():
+        for part in self.steps():
             try:
                 found[part.target.name] = await part.preflight(backends)
             except UserError as exc:
@@ -287,7 +287,7 @@ class EmergencyRollback(WorkloadChange):
         the parts one by one): every part is tried; a failure after a success is reported as
         partly applied, never as "nothing changed"."""
         results, lines, failed = [], [], False
-        for part in self.parts():
+        for part in self.steps():
             try:
                 result = await part.execute(backends, actor)
             except (UserError, BackendUnavailable) as exc:
@@ -306,7 +306,7 @@ class EmergencyRollback(WorkloadChange):
         return {"parts": results}
 
     def rollouts(self) -> tuple[Target, ...]:
-        return tuple(part.target for part in self.parts())
+        return tuple(part.target for part in self.steps())
 
 
 def _part_state(part: dict[str, Any]) -> str:

@@ -76,7 +76,7 @@ async def run_click(
     with structlog.contextvars.bound_contextvars(
         user=user, approval_id=request_id, correlation_id=correlation_id
     ):
-        gate = deps.require_gate()
+        gate = deps.gate
 
         async def work() -> Message:
             outcome = await decide(gate, request_id, user, correlation_id)
@@ -120,7 +120,7 @@ async def run_reason_submitted(deps: Deps, body: dict[str, Any], client: AsyncWe
     token = str(view.get("private_metadata", ""))
     reason = _submitted_reason(view)
     with structlog.contextvars.bound_contextvars(user=user, correlation_id=correlation_id):
-        gate = deps.require_gate()
+        gate = deps.gate
         outcome: GateOutcome | None = None
 
         async def work() -> Message:

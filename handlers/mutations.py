@@ -38,7 +38,7 @@ async def submit_mutation(call: CommandCall, spec: MutationSpec) -> Message:
     """The gate decides; a change that needs approval first asks for a reason (a modal), one
     that needs confirming answers with Confirm / Cancel; a rollout that started is followed."""
     config = call.deps.config
-    gate = call.deps.require_gate()
+    gate = call.deps.gate
     outcome, message = await decide_with_form(
         call, spec, lambda o: render_gate_outcome(o, config.channels.approvals, gate.timezone)
     )
@@ -63,7 +63,7 @@ async def decide_with_form(
     """The gate's outcome and its words. When the gate will ask for a reason, the form opens
     before anything waits (the trigger id lasts 3 s; handlers.forms), then the gate takes its
     turn with the heavy commands (its pre-flight reads the backends) and the form is filled."""
-    gate = call.deps.require_gate()
+    gate = call.deps.gate
     requester = Requester(call.user_id, call.channel_id, call.correlation_id)
     reason = call.values.get("reason")
     asks = await gate.asks_reason(spec.possible_actions, spec.env, requester, reason)

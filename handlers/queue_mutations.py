@@ -23,7 +23,7 @@ async def submit_change(
     call: CommandCall, spec: MutationSpec, render_ran: Callable[[Ran], Message]
 ) -> Message:
     """The gate decides; `render_ran` words a change that ran at once (with its result)."""
-    gate = call.deps.require_gate()
+    gate = call.deps.gate
     approvals = call.deps.config.channels.approvals
 
     def render(outcome: GateOutcome) -> Message:

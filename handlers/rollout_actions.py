@@ -132,7 +132,7 @@ async def _bound(click: Click, work: Work) -> None:
 
 async def run_confirm(click: Click) -> None:
     """The requester's Confirm: the draft goes through the gate again, confirmed."""
-    gate = click.deps.require_gate()
+    gate = click.deps.gate
     outcome: GateOutcome | None = None
 
     async def work() -> Message:
@@ -147,7 +147,7 @@ async def run_confirm(click: Click) -> None:
 
 
 async def run_cancel(click: Click) -> None:
-    gate = click.deps.require_gate()
+    gate = click.deps.gate
     cancelled = False
 
     async def work() -> Message:
@@ -165,7 +165,7 @@ async def run_cancel(click: Click) -> None:
 
 async def run_offered(click: Click) -> None:
     """ "Roll this back": requested by whoever clicked, as if they had typed the command."""
-    gate = click.deps.require_gate()
+    gate = click.deps.gate
     outcome: GateOutcome | None = None
 
     async def work() -> Message:
@@ -243,7 +243,7 @@ def parse_picked(view: dict[str, Any]) -> Picked:
 async def run_image_picked(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> None:
     correlation_id = uuid.uuid4().hex[:12]
     user = str((body.get("user") or {}).get("id", ""))
-    gate = deps.require_gate()
+    gate = deps.gate
     outcome: GateOutcome | None = None
     picked: Picked | None = None
     form = Form(client, str(body.get("trigger_id", "")), REASON_TITLE)

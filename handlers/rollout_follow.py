@@ -87,7 +87,7 @@ def rolled_out(spec: MutationSpec, run: RunResult) -> list[Change]:
     if isinstance(parts, list):
         pairs: list[Change] = [
             (part, result)
-            for part, result in zip(spec.parts(), parts, strict=False)
+            for part, result in zip(spec.steps(), parts, strict=False)
             if isinstance(result, dict) and result.get("status") == "succeeded"
         ]
     elif run.status == "succeeded":
@@ -178,7 +178,7 @@ def _summary(looked: FollowedRollouts) -> str:
 async def _undo_buttons(
     deps: Deps, changes: list[Change], requester: str, channel: str | None
 ) -> list[UndoButton]:
-    gate, offers = deps.require_gate(), []
+    gate, offers = deps.gate, []
     for spec, result in changes:
         undo = spec.undo(result, deps.config)
         if undo is None:

@@ -104,7 +104,7 @@ async def submit_clicked(
     click: Click, build: Callable[[Click], MutationSpec]
 ) -> GateOutcome | None:
     """The clicker asks for the change; a prd change opens the reason form at once."""
-    gate = click.deps.require_gate()
+    gate = click.deps.gate
     outcome: GateOutcome | None = None
 
     async def work() -> Message:

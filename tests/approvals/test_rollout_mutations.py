@@ -264,7 +264,7 @@ async def test_recent_tags_newest_first(runtime, backends):
 
 async def test_emergency_rollback_confirms_once_then_audits_each_deployment(runtime, kube, config):
     seed_hub(kube["int"])
-    gate = runtime.deps.require_gate()
+    gate = runtime.deps.gate
     spec = EmergencyRollback.build(config, "int")
     asked = await gate.submit(spec, Requester("UOPERATOR1", "C_OPS", "corr-1"))
     assert isinstance(asked, ConfirmNeeded)
@@ -311,7 +311,7 @@ async def test_emergency_rollback_with_one_deployment_that_cannot_go_back(runtim
     spec = EmergencyRollback.build(config, "int")
     preflight = await spec.preflight(runtime.backends)
     assert "no previous revision" in preflight[LISTENER]["unavailable"]
-    gate = runtime.deps.require_gate()
+    gate = runtime.deps.gate
     ran = await gate.submit(spec, Requester("UOPERATOR1", "C_OPS", "c"), confirmed=True)
     assert isinstance(ran, Ran) and ran.run.status == "failed"
     assert [p["status"] for p in ran.run.result["parts"]] == ["succeeded", "failed"]
