@@ -86,12 +86,19 @@ class Meta:
 class Container:
     name: str
     image: str
+    memory_limit: str | None = None  # as the spec says it ("512Mi"); None: no limit set
 
 
 def containers(pod_spec: object) -> tuple[Container, ...]:
-    return tuple(
-        Container(str(c.get("name") or "?"), str(c.get("image") or "?"))
-        for c in items(mapping(pod_spec).get("containers"))
+    return tuple(_container(c) for c in items(mapping(pod_spec).get("containers")))
+
+
+def _container(obj: Json) -> Container:
+    limit = mapping(mapping(obj.get("resources")).get("limits")).get("memory")
+    return Container(
+        str(obj.get("name") or "?"),
+        str(obj.get("image") or "?"),
+        None if limit is None else str(limit),
     )
 
 
@@ -239,6 +246,7 @@ class ContainerStatus:
     ready: bool
     restart_count: int
     waiting_reason: str | None
+    started_at: datetime | None  # state.running.startedAt: None unless running
     terminated: Terminated | None  # the current state
     last_terminated: Terminated | None  # lastState: the previous run
 
@@ -250,6 +258,7 @@ class ContainerStatus:
             ready=bool(obj.get("ready")),
             restart_count=_int(obj.get("restartCount")),
             waiting_reason=mapping(state.get("waiting")).get("reason") or None,
+            started_at=parse_time(mapping(state.get("running")).get("startedAt")),
             terminated=Terminated.of(state),
             last_terminated=Terminated.of(obj.get("lastState")),
         )
@@ -261,7 +270,8 @@ class Pod:
     phase: str
     containers: tuple[Container, ...]  # spec.containers
     statuses: tuple[ContainerStatus, ...]
-    ready_condition: Condition | None
+    conditions: tuple[Condition, ...]
+    start_time: datetime | None  # status.startTime: the pod was bound to a node (Fargate: one made)
 
     @classmethod
     def of(cls, obj: Json) -> Pod:
@@ -271,8 +281,13 @@ class Pod:
             phase=str(status.get("phase") or "Unknown"),
             containers=containers(obj.get("spec")),
             statuses=tuple(ContainerStatus.of(s) for s in items(status.get("containerStatuses"))),
-            ready_condition=_condition(_conditions(status), "Ready"),
+            conditions=_conditions(status),
+            start_time=parse_time(status.get("startTime")),
         )
+
+    @property
+    def ready_condition(self) -> Condition | None:
+        return _condition(self.conditions, "Ready")
 
     @property
     def name(self) -> str:
