@@ -26,9 +26,12 @@ Matrix = dict[str, dict[EnvName, Outcome]]
 
 HUB_ACTIONS = ("hub.scale", "hub.rollback", "hub.set-image", "hub.queue")
 PREVIEW_ACTIONS = ("preview.create", "preview.delete", "preview.workload", "preview.extend")
-# `hub.queue` is pause/resume/retry; `preview.workload` is scale/set image in a namespace
-# labelled `rtb.io/preview=true`; `preview.extend` moves a preview's TTL later (the TTL notice's
-# Extend TTL button). The config may name exactly these (tests check the two lists agree).
+# `hub.queue` is pause/resume/retry; `preview.workload` is a workload change in a namespace
+# labelled `rtb.io/preview=true`: scale and set image today. MISSION's matrix also names restart
+# there (`kubectl rollout restart`), so it belongs under this action, through the gate like
+# scale, when it is built: until then no command offers it, and nothing else can run one.
+# `preview.extend` moves a preview's TTL later (the TTL notice's Extend TTL button). The config
+# may name exactly these (tests check the two lists agree).
 ACTIONS = HUB_ACTIONS + PREVIEW_ACTIONS
 CORE_ENV = "int"  # the only env whose hub the bot may change
 
