@@ -33,7 +33,8 @@ QUERY = re.compile(
 )
 APP_PACKAGES = ("handlers", "approvals", "ops")
 # Read by whoever deploys the bot (`rtb-bot check-config`, the CLI), not by Slack users: English.
-FOR_DEPLOYERS = {"handlers/render/catalogs.py", "ops/config.py"}
+# approvals/access_matrix.py: its only words are check-config's refusal of a core cell.
+FOR_DEPLOYERS = {"approvals/access_matrix.py", "handlers/render/catalogs.py", "ops/config.py"}
 # Modules whose words have not moved into the catalogs yet. Shrinks to nothing.
 NOT_YET_MOVED: set[str] = {
     "approvals/audit.py",
