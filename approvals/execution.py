@@ -8,10 +8,10 @@ from approvals.catalog import rebuild
 from approvals.events import request_event
 from approvals.mutations import MutationSpec
 from approvals.outcomes import RunResult, RunStatus
-from approvals.parts import GateParts
 from approvals.policy import label
 from approvals.recording import record_request_result
 from approvals.requests import ApprovalRequest
+from approvals.services import GateServices
 from approvals.sql import Connection
 from approvals.store import Transition
 from ops.backends.aws import Actor
@@ -38,32 +38,32 @@ async def run_spec(backends: Backends, spec: MutationSpec, actor: Actor) -> RunR
 
 
 async def run_approved(
-    parts: GateParts, conn: Connection, approved: ApprovalRequest, correlation_id: str
+    services: GateServices, conn: Connection, approved: ApprovalRequest, correlation_id: str
 ) -> ApprovalRequest:
     """`approved → executing → succeeded | failed | unknown`, on the leased connection."""
-    executing = await parts.store.transition(
+    executing = await services.store.transition(
         approved.id,
         Transition(("approved",), "executing"),
         lambda r: request_event(r, r.approver or "?", "executing", correlation_id),
         conn,
     )
     if executing is None:  # cannot happen while we hold the lease; never run twice anyway
-        return await parts.store.get(approved.id, conn) or approved
-    run = await checked_run(parts, executing)
+        return await services.store.get(approved.id, conn) or approved
+    run = await checked_run(services, executing)
     # From here on the change may have been sent: a database failure no longer means "nothing
     # changed" (approvals.recording keeps the result and says what is known).
-    return await record_request_result(parts, conn, executing, run, correlation_id)
+    return await record_request_result(services, conn, executing, run, correlation_id)
 
 
-async def checked_run(parts: GateParts, request: ApprovalRequest) -> RunResult:
+async def checked_run(services: GateServices, request: ApprovalRequest) -> RunResult:
     """Run the stored parameters, unless they, the policy or the cluster changed since."""
-    spec = rebuild(parts.config, request.mutation, request.env, request.params)
+    spec = rebuild(services.config, request.mutation, request.env, request.params)
     try:
-        spec = await spec.classified(parts.backends)  # what its target is now
-        stale = _no_longer_allowed(parts, request, spec)
+        spec = await spec.classified(services.backends)  # what its target is now
+        stale = _no_longer_allowed(services, request, spec)
         if stale is not None:
             return RunResult("failed", {"error": stale})
-        now = await spec.preflight(parts.backends)
+        now = await spec.preflight(services.backends)
     except BackendUnavailable as exc:
         return RunResult("failed", {"error": f"{exc.backend}: {exc.reason}"})
     except UserError as exc:
@@ -71,17 +71,17 @@ async def checked_run(parts: GateParts, request: ApprovalRequest) -> RunResult:
     if now != request.preflight:
         was, is_now = spec.describe_state(request.preflight), spec.describe_state(now)
         return RunResult("failed", {"drift": {"was": was, "now": is_now}})
-    return await run_spec(parts.backends, spec, Actor(request.requester, request.approver))
+    return await run_spec(services.backends, spec, Actor(request.requester, request.approver))
 
 
 def _no_longer_allowed(
-    parts: GateParts, request: ApprovalRequest, spec: MutationSpec
+    services: GateServices, request: ApprovalRequest, spec: MutationSpec
 ) -> str | None:
     if spec.action != request.action:  # e.g. a preview namespace that lost its label meanwhile
         return f"the policy no longer allows this change: it is now a {label(spec.action)}"
-    if parts.audit.keys.check(request.digest_key, spec.document, request.digest) != "ok":
+    if services.audit.keys.check(request.digest_key, spec.document, request.digest) != "ok":
         # Edited since it was approved (or signed with a key no longer configured): never run.
         return "the stored parameters do not match their digest"
-    if parts.policy.cell_decision(spec.action, spec.env).outcome == "deny":
+    if services.policy.cell_decision(spec.action, spec.env).outcome == "deny":
         return "the policy no longer allows this change"
     return None

@@ -41,11 +41,11 @@ from approvals.outcomes import (
     RunResult,
     combined_run,
 )
-from approvals.parts import GateParts
 from approvals.policy import Decision, Policy
 from approvals.recording import record_spec_result
 from approvals.requests import ApprovalRequest
 from approvals.roles import RoleResolver
+from approvals.services import GateServices
 from approvals.signing import SigningKeys
 from approvals.spool import ResultSpool
 from approvals.store import ApprovalStore, NewRequest
@@ -57,8 +57,8 @@ from ops.storable_text import unstorable_character
 
 MAX_REASON_LENGTH = 500
 OFFER_MINUTES = 24 * 60  # a "Roll this back" button stays usable this long
-# A later part of a change whose "requested" event could not be written: not run (nothing runs
-# unaudited), while the parts before it did.
+# A later step of a change whose "requested" event could not be written: not run (nothing runs
+# unaudited), while the steps before it did.
 NOT_AUDITED = RunResult("failed", {"error": "not run: the audit log stopped answering"})
 
 
@@ -80,7 +80,7 @@ class Gate:
     ) -> None:
         audit = AuditLog(backends.db, keys)
         self.timezone = ZoneInfo(config.timezone)  # for the times on cards and lists
-        self.parts = GateParts(
+        self.services = GateServices(
             config=config,
             backends=backends,
             roles=roles,
@@ -93,15 +93,15 @@ class Gate:
 
     @property
     def policy(self) -> Policy:
-        return self.parts.policy
+        return self.services.policy
 
     @property
     def roles(self) -> RoleResolver:
-        return self.parts.roles
+        return self.services.roles
 
     @property
     def audit(self) -> AuditLog:
-        return self.parts.audit
+        return self.services.audit
 
     # -- mutations arriving ----------------------------------------------------------------------
 
@@ -113,21 +113,21 @@ class Gate:
         *,
         confirmed: bool = False,
     ) -> GateOutcome:
-        parts = self.parts
-        spec = await spec.classified(parts.backends)  # a preview is what its label says, now
-        role = await parts.roles.role_of(requester.user)
-        decision = parts.policy.decide(spec.action, spec.env, role, requester.channel)
+        services = self.services
+        spec = await spec.classified(services.backends)  # a preview is what its label says, now
+        role = await services.roles.role_of(requester.user)
+        decision = services.policy.decide(spec.action, spec.env, role, requester.channel)
         if decision.outcome == "deny":
             return await self._refuse(spec, requester, decision)
         preflight = await self._preflight(spec, requester, decision)
         if decision.outcome == "allow":
-            why = None if confirmed else spec.confirmation(preflight, parts.config)
+            why = None if confirmed else spec.confirmation(preflight, services.config)
             if why is not None:
-                token = await parts.store.save_draft(spec, requester.user, requester.channel)
+                token = await services.store.save_draft(spec, requester.user, requester.channel)
                 return ConfirmNeeded(spec, decision, spec.describe_change(preflight), token, why)
             return await self._run_now(spec, requester, decision, preflight)
         if reason is None:
-            token = await parts.store.save_draft(spec, requester.user, requester.channel)
+            token = await services.store.save_draft(spec, requester.user, requester.channel)
             return ReasonNeeded(spec, decision, spec.describe_change(preflight), token)
         return await self._request_approval(spec, requester, decision, preflight, reason)
 
@@ -144,9 +144,9 @@ class Gate:
         (handlers.forms); a form that turns out not to be needed shows the answer instead."""
         if reason is not None:
             return False
-        role = await self.parts.roles.role_of(requester.user)
+        role = await self.services.roles.role_of(requester.user)
         return any(
-            self.parts.policy.decide(action, env, role, requester.channel).outcome == "approval"
+            self.services.policy.decide(action, env, role, requester.channel).outcome == "approval"
             for action in actions
         )
 
@@ -156,13 +156,13 @@ class Gate:
         """The modal's answer: the stored draft goes through the whole gate again (a reason that
         cannot be stored is refused first, and the draft stays for another try)."""
         _check_storable(reason, "reason")
-        draft = await self.parts.store.take_draft(token, user)
+        draft = await self.services.store.take_draft(token, user)
         if draft is None:
             raise UserError(
                 "That form is no longer valid (expired, already sent, or not yours). "
                 "Run the command again."
             )
-        spec = rebuild(self.parts.config, draft.mutation, draft.env, draft.params)
+        spec = rebuild(self.services.config, draft.mutation, draft.env, draft.params)
         return await self.submit(spec, Requester(user, draft.channel or "", correlation_id), reason)
 
     async def confirm(self, token: str, user: str, correlation_id: str) -> GateOutcome:
@@ -171,33 +171,33 @@ class Gate:
         Someone else's click is refused and audited (the draft stays for its requester).
         """
         await self._refuse_others_draft(token, user, correlation_id, "confirm")
-        draft = await self.parts.store.take_draft(token, user)
+        draft = await self.services.store.take_draft(token, user)
         if draft is None:
             raise UserError(
                 "That confirmation is no longer valid (expired, already answered, or not "
                 "yours: only the person who asked can confirm it). Nothing was changed."
             )
-        spec = rebuild(self.parts.config, draft.mutation, draft.env, draft.params)
+        spec = rebuild(self.services.config, draft.mutation, draft.env, draft.params)
         requester = Requester(user, draft.channel or "", correlation_id)
         return await self.submit(spec, requester, confirmed=True)
 
     async def drop_confirmation(self, token: str, user: str, correlation_id: str) -> bool:
         """The Cancel button: False when the draft is not `user`'s (audited) or gone already."""
         await self._refuse_others_draft(token, user, correlation_id, "cancel")
-        return await self.parts.store.take_draft(token, user) is not None
+        return await self.services.store.take_draft(token, user) is not None
 
     async def _refuse_others_draft(
         self, token: str, user: str, correlation_id: str | None, button: str
     ) -> None:
         """Audit a click on a confirmation that is someone else's (the caller then refuses)."""
-        draft = await self.parts.store.read_draft(token)
+        draft = await self.services.store.read_draft(token)
         if draft is None or draft.requester == user:
             return
-        spec = rebuild(self.parts.config, draft.mutation, draft.env, draft.params)
+        spec = rebuild(self.services.config, draft.mutation, draft.env, draft.params)
         event = spec_event(
             spec, user, "refused", correlation_id, refused="not_requester", button=button
         )
-        await self.parts.audit.append(event)
+        await self.services.audit.append(event)
 
     async def _preflight(
         self, spec: MutationSpec, requester: Requester, decision: Decision
@@ -205,7 +205,7 @@ class Gate:
         """The state read just now; a refusal raised while reading it (the target is missing,
         core infrastructure, …) is audited before the requester sees it."""
         try:
-            return await spec.preflight(self.parts.backends)
+            return await spec.preflight(self.services.backends)
         except UserError as exc:
             event = spec_event(
                 spec,
@@ -216,12 +216,12 @@ class Gate:
                 refused="target",
                 reason=exc.message,
             )
-            await self.parts.audit.append(event)
+            await self.services.audit.append(event)
             raise
 
     async def offer(self, spec: MutationSpec, user: str, channel: str | None) -> str:
         """Keep `spec` for a button ("Roll this back"); whoever clicks it submits it later."""
-        return await self.parts.store.save_draft(spec, user, channel, OFFER_MINUTES)
+        return await self.services.store.save_draft(spec, user, channel, OFFER_MINUTES)
 
     async def submit_offered(
         self, token: str, requester: Requester, reason: str | None = None
@@ -231,10 +231,10 @@ class Gate:
 
     async def offered(self, token: str) -> MutationSpec:
         """The change behind an offer's button (it stays offered: anyone may click it)."""
-        draft = await self.parts.store.read_draft(token)
+        draft = await self.services.store.read_draft(token)
         if draft is None:
             raise UserError("That button has expired. Run the command again.")
-        return rebuild(self.parts.config, draft.mutation, draft.env, draft.params)
+        return rebuild(self.services.config, draft.mutation, draft.env, draft.params)
 
     async def _refuse(
         self, spec: MutationSpec, requester: Requester, decision: Decision
@@ -247,7 +247,7 @@ class Gate:
             rule=decision.rule,
             reason=decision.reason,
         )
-        await self.parts.audit.append(event)
+        await self.services.audit.append(event)
         return Refused(spec, decision)
 
     async def _run_now(
@@ -264,10 +264,10 @@ class Gate:
         corr = requester.correlation_id
         runs: list[RunResult] = []
         recordings: list[Recording] = []
-        pieces = spec.parts()  # each audited on its own (an emergency rollback: per deployment)
+        pieces = spec.steps()  # each audited on its own (an emergency rollback: per deployment)
         for part in pieces:
             try:
-                await self.parts.audit.append(
+                await self.services.audit.append(
                     spec_event(part, requester.user, "requested", corr, rule=decision.rule)
                 )
             except BackendUnavailable:
@@ -275,8 +275,8 @@ class Gate:
                     raise  # nothing was sent
                 runs.append(NOT_AUDITED)
                 continue
-            run = await run_spec(self.parts.backends, part, Actor(user=requester.user))
-            recordings.append(await record_spec_result(self.parts, part, run, corr))
+            run = await run_spec(self.services.backends, part, Actor(user=requester.user))
+            recordings.append(await record_spec_result(self.services, part, run, corr))
             runs.append(run)
         run = runs[0] if pieces == (spec,) else combined_run(pieces, runs)
         recording: Recording = min(
@@ -293,7 +293,7 @@ class Gate:
         reason: str,
     ) -> ApprovalRequested:
         reason = _checked_reason(reason)
-        settings = self.parts.config.approvals
+        settings = self.services.config.approvals
         new = NewRequest(
             spec=spec,
             preflight=preflight,
@@ -304,7 +304,7 @@ class Gate:
             required_approvals=settings.required,
             expiry_minutes=settings.expiry_minutes,
         )
-        request = await self.parts.store.create(
+        request = await self.services.store.create(
             new,
             lambda r: request_event(
                 r,
@@ -318,15 +318,15 @@ class Gate:
         return ApprovalRequested(spec, decision, await self._with_cards(request))
 
     async def _with_cards(self, request: ApprovalRequest) -> ApprovalRequest:
-        cards = await self.parts.notifier.post_card(request)
+        cards = await self.services.notifier.post_card(request)
         if cards:
-            await self.parts.store.attach_cards(request.id, cards)
+            await self.services.store.attach_cards(request.id, cards)
         return replace(request, cards=tuple(cards))
 
     # -- decisions on requests -----------------------------------------------------------------
 
     async def approve(self, request_id: str, lead: str, correlation_id: str) -> DecisionOutcome:
-        return await decisions.approve(self.parts, request_id, lead, correlation_id)
+        return await decisions.approve(self.services, request_id, lead, correlation_id)
 
     async def reject(
         self, request_id: str, lead: str, note: str | None, correlation_id: str
@@ -335,24 +335,24 @@ class Gate:
             _check_storable(note, "note")
             if len(note) > MAX_REASON_LENGTH:
                 raise UserError(f"The note is too long (at most {MAX_REASON_LENGTH} characters).")
-        return await decisions.reject(self.parts, request_id, lead, note, correlation_id)
+        return await decisions.reject(self.services, request_id, lead, note, correlation_id)
 
     async def cancel(self, request_id: str, user: str, correlation_id: str) -> DecisionOutcome:
-        return await decisions.cancel(self.parts, request_id, user, correlation_id)
+        return await decisions.cancel(self.services, request_id, user, correlation_id)
 
     async def open_requests(self) -> list[ApprovalRequest]:
-        return await self.parts.store.in_status("pending", "approved", "executing")
+        return await self.services.store.in_status("pending", "approved", "executing")
 
     # -- housekeeping --------------------------------------------------------------------------
 
     async def expire_due(self) -> list[ApprovalRequest]:
-        return await housekeeping.expire_due(self.parts)
+        return await housekeeping.expire_due(self.services)
 
     async def recover_orphans(self) -> list[ApprovalRequest]:
-        return await housekeeping.recover_orphans(self.parts)
+        return await housekeeping.recover_orphans(self.services)
 
     async def sweep(self) -> None:
-        await housekeeping.sweep(self.parts)
+        await housekeeping.sweep(self.services)
 
 
 def _check_storable(text: str, what: str) -> None:

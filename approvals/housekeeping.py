@@ -11,9 +11,9 @@ import structlog
 
 from approvals.audit import AuditEvent
 from approvals.events import BOT_ACTOR, request_event
-from approvals.parts import GateParts
 from approvals.recording import record_kept_results
 from approvals.requests import ApprovalRequest
+from approvals.services import GateServices
 from approvals.store import Transition
 
 log = structlog.get_logger(__name__)
@@ -26,30 +26,30 @@ NEVER_RAN = Transition(
 MAY_HAVE_RUN = Transition(("executing",), "unknown", result={"interrupted": True}, by=BOT_ACTOR)
 
 
-async def expire_due(parts: GateParts) -> list[ApprovalRequest]:
-    expired = await parts.store.close_expired(
+async def expire_due(services: GateServices) -> list[ApprovalRequest]:
+    expired = await services.store.close_expired(
         lambda r: request_event(r, BOT_ACTOR, "expired", None)
     )
     for request in expired:
-        await parts.notifier.update_card(request)
-        await parts.notifier.post_outcome(request)  # tells the requester (mentioned)
+        await services.notifier.update_card(request)
+        await services.notifier.post_outcome(request)  # tells the requester (mentioned)
     return expired
 
 
-async def recover_orphans(parts: GateParts) -> list[ApprovalRequest]:
+async def recover_orphans(services: GateServices) -> list[ApprovalRequest]:
     """Close `approved`/`executing` requests nobody is working on; never re-run them."""
     closed = []
-    for request_id in await parts.store.in_flight_ids():
-        async with parts.store.lease(request_id) as conn:
+    for request_id in await services.store.in_flight_ids():
+        async with services.store.lease(request_id) as conn:
             if conn is None:
                 continue  # a live replica is deciding or running it
             moved = None
             for move in (MAY_HAVE_RUN, NEVER_RAN):
-                moved = moved or await parts.store.transition(request_id, move, _orphaned, conn)
+                moved = moved or await services.store.transition(request_id, move, _orphaned, conn)
         if moved is not None:
             closed.append(moved)
             log.warning("orphaned approval request closed", approval_id=moved.id, to=moved.status)
-            await _announce_orphan(parts, moved)
+            await _announce_orphan(services, moved)
     return closed
 
 
@@ -57,19 +57,19 @@ def _orphaned(request: ApprovalRequest) -> AuditEvent:
     return request_event(request, BOT_ACTOR, request.status, None, interrupted=True)
 
 
-async def _announce_orphan(parts: GateParts, request: ApprovalRequest) -> None:
-    await parts.notifier.update_card(request)
+async def _announce_orphan(services: GateServices, request: ApprovalRequest) -> None:
+    await services.notifier.update_card(request)
     if request.status == "unknown":
-        await parts.notifier.alert_unknown(request)
+        await services.notifier.alert_unknown(request)
     else:
-        await parts.notifier.post_outcome(request)
+        await services.notifier.post_outcome(request)
 
 
-async def sweep(parts: GateParts) -> None:
+async def sweep(services: GateServices) -> None:
     """The scheduled job: never raises (a database outage must not kill the scheduler)."""
     try:
-        await record_kept_results(parts)  # first: a late result beats closing it as `unknown`
-        await expire_due(parts)
-        await recover_orphans(parts)
+        await record_kept_results(services)  # first: a late result beats closing it as `unknown`
+        await expire_due(services)
+        await recover_orphans(services)
     except Exception:
         log.warning("approvals housekeeping failed; retrying at the next interval", exc_info=True)

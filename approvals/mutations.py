@@ -13,7 +13,7 @@ approvals/catalog.py:
 - `from_params(config, env, params)`: rebuild a stored request on any replica.
 
 Optional hooks (defaults: none of it): `confirmation` (ask "are you sure?" even where the policy
-allows it at once), `parts` (one change made of several, audited one by one), `rollouts` (the
+allows it at once), `steps` (one change made of several, audited one by one), `rollouts` (the
 deployments to follow afterwards) and `undo` (the change that takes this one back).
 """
 
@@ -120,7 +120,7 @@ class MutationSpec(ABC):
         """Why the requester must confirm first even when the policy allows it; None: no need."""
         return None
 
-    def parts(self) -> tuple[MutationSpec, ...]:
+    def steps(self) -> tuple[MutationSpec, ...]:
         """The changes this one is made of, each run and audited on its own."""
         return (self,)
 

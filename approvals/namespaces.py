@@ -10,6 +10,8 @@ refuses; it never lets a `preview-…` name pass for a preview. The gate reads i
 
 from __future__ import annotations
 
+from typing import Literal
+
 from approvals.policy import CORE_INFRASTRUCTURE
 from ops import preview_namespaces
 from ops.backends.container import Backends
@@ -17,6 +19,24 @@ from ops.config import Config, EnvName
 from ops.errors import UserError
 
 PREVIEW_WORKLOAD = "preview.workload"
+
+
+NamespaceKind = Literal["hub", "preview", "core", "missing"]
+
+
+async def namespace_kind(backends: Backends, env: EnvName, name: str) -> NamespaceKind:
+    """What a namespace is, for the policy: the one definition every change goes by.
+
+    The hub's namespace (config `hub.namespace`) is the hub, whatever its labels; any other is a
+    preview only while the API says it carries `rtb.io/preview=true` (read now, never guessed
+    from a `preview-…` name); every other existing namespace is core infrastructure.
+    """
+    if name == backends.config.hub.namespace:
+        return "hub"
+    state = await preview_namespaces.read_namespace(backends, env, name)
+    if state is None:
+        return "missing"
+    return "preview" if state.is_preview else "core"
 
 
 def action_before_reading(config: Config, namespace: str, hub_action: str) -> str:
@@ -36,7 +56,7 @@ async def namespace_action(
     """`hub` in the hub's namespace, `preview` in a namespace labelled a preview now, core
     infrastructure in any other; `missing` (default: one naming the namespace) when it does not
     exist: a typo is answered as a typo, not as a refusal."""
-    kind = await preview_namespaces.namespace_kind(backends, env, namespace)
+    kind = await namespace_kind(backends, env, namespace)
     if kind == "missing":
         raise missing or UserError(f"{env}: there is no namespace `{namespace}`.")
     return {"hub": hub, "preview": preview}.get(kind, CORE_INFRASTRUCTURE)

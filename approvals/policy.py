@@ -4,7 +4,8 @@ Checked in this order, the first rule that refuses names itself in the decision:
 1. roles: only operators and leads request changes;
 2. core infrastructure: never modified from the bot, in any env (a hard rule, not a cell);
 3. channel restrictions (`channels_only`);
-4. the matrix cell (`config.policy`); an action the matrix does not list is denied.
+4. the matrix cell (approvals.access_matrix: the default, the cells `config.policy` replaces);
+   an action the matrix does not list is denied.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from approvals.access_matrix import effective_matrix, is_core_infrastructure
 from approvals.roles import Role
-from ops.config import ENV_NAMES, HUB_ACTIONS, Config, EnvName
+from ops.config import ENV_NAMES, Config, EnvName
 
 Outcome = Literal["allow", "approval", "deny"]
 CORE_INFRASTRUCTURE = "core.modify"  # any namespace neither the hub's nor labelled a preview
@@ -51,7 +53,7 @@ def label(action: str) -> str:
 
 class Policy:
     def __init__(self, config: Config) -> None:
-        self._matrix = config.policy
+        self._matrix = effective_matrix(config.policy)
         self._channels = config.channels_only
 
     def decide(self, action: str, env: EnvName, role: Role, channel: str) -> Decision:
@@ -72,7 +74,7 @@ class Policy:
             return Decision(
                 "approval", f"{env}: {label(action)} needs a team lead's approval", rule
             )
-        if cell == "deny" and action in HUB_ACTIONS and env != "int":
+        if cell == "deny" and is_core_infrastructure(action, env):
             return Decision("deny", _core_sentence(env), rule)
         if cell == "deny":
             return Decision("deny", f"{env}: {label(action)} is not allowed from the bot", rule)

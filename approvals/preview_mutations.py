@@ -24,9 +24,9 @@ from ops import preview_cleanup
 from ops import preview_namespaces as previews
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
-from ops.cluster import parse_time
 from ops.config import Config, EnvName
 from ops.errors import BackendUnavailable, UserError
+from ops.timestamps import parse_time
 
 CREATE_ACTION = "preview.create"
 EXTEND_ACTION = "preview.extend"

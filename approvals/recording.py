@@ -27,8 +27,8 @@ from approvals.audit import AuditEvent
 from approvals.events import BOT_ACTOR, request_event, spec_event
 from approvals.mutations import MutationSpec
 from approvals.outcomes import Recording, RunResult
-from approvals.parts import GateParts
 from approvals.requests import ApprovalRequest, Status
+from approvals.services import GateServices
 from approvals.spool import UnrecordedResult
 from approvals.sql import Connection
 from approvals.store import Transition
@@ -40,7 +40,7 @@ LATE_RESULT_FROM: tuple[Status, ...] = ("executing", "unknown")
 
 
 async def record_request_result(
-    parts: GateParts,
+    services: GateServices,
     conn: Connection,
     executing: ApprovalRequest,
     run: RunResult,
@@ -50,8 +50,8 @@ async def record_request_result(
     request as it ran, its result marked `unrecorded` (spooled or logged)."""
     move = Transition(("executing",), run.status, result=run.result)
     try:
-        async with parts.backends.db.failures_as_unavailable():
-            finished = await parts.store.transition(
+        async with services.backends.db.failures_as_unavailable():
+            finished = await services.store.transition(
                 executing.id,
                 move,
                 lambda r: request_event(r, BOT_ACTOR, r.status, correlation_id, result=run.result),
@@ -59,7 +59,7 @@ async def record_request_result(
             )
     except BackendUnavailable as exc:
         event = request_event(executing, BOT_ACTOR, run.status, correlation_id, result=run.result)
-        recording = await _keep(parts, run, event, exc)
+        recording = await _keep(services, run, event, exc)
         unrecorded = {**run.result, "unrecorded": recording}
         now = datetime.now(UTC)
         return replace(executing, status=run.status, result=unrecorded, finished_at=now)
@@ -67,22 +67,22 @@ async def record_request_result(
 
 
 async def record_spec_result(
-    parts: GateParts, spec: MutationSpec, run: RunResult, correlation_id: str
+    services: GateServices, spec: MutationSpec, run: RunResult, correlation_id: str
 ) -> Recording:
     """The audit event of a change that ran at once (no approval)."""
     event = spec_event(spec, BOT_ACTOR, run.status, correlation_id, result=run.result)
     try:
-        await parts.audit.append(event)
+        await services.audit.append(event)
     except BackendUnavailable as exc:
-        return await _keep(parts, run, event, exc)
+        return await _keep(services, run, event, exc)
     return "recorded"
 
 
 async def _keep(
-    parts: GateParts, run: RunResult, event: AuditEvent, exc: BackendUnavailable
+    services: GateServices, run: RunResult, event: AuditEvent, exc: BackendUnavailable
 ) -> Recording:
     entry = UnrecordedResult.of(run, event)
-    kept = await parts.spool.keep(entry)
+    kept = await services.spool.keep(entry)
     log.error(
         "a change ran but its result could not be recorded",
         reason=exc.reason,
@@ -101,15 +101,15 @@ async def _keep(
 # -- once the database is back ----------------------------------------------------------------
 
 
-async def record_kept_results(parts: GateParts) -> list[str]:
+async def record_kept_results(services: GateServices) -> list[str]:
     """Write every kept result, oldest first; stops at the first database failure (the rest
     waits for the next round). An entry that fails otherwise (a bug) stays kept and logged,
     and never blocks the others. Returns the spool ids written (or found written)."""
     done: list[str] = []
     try:
-        for entry in await parts.spool.pending():
+        for entry in await services.spool.pending():
             try:
-                await _record_late(parts, entry)
+                await _record_late(services, entry)
             except BackendUnavailable:
                 raise
             except Exception:
@@ -119,30 +119,30 @@ async def record_kept_results(parts: GateParts) -> list[str]:
     except BackendUnavailable as exc:
         log.warning("kept results still cannot be recorded", reason=exc.reason)
     finally:
-        await parts.spool.forget(set(done))
+        await services.spool.forget(set(done))
     return done
 
 
-async def _record_late(parts: GateParts, entry: UnrecordedResult) -> None:
-    if await _already_recorded(parts, entry.spool_id):
+async def _record_late(services: GateServices, entry: UnrecordedResult) -> None:
+    if await _already_recorded(services, entry.spool_id):
         return  # written before a crash could forget it
     event = late_event(entry)
     request_id = entry.event.approval_id
     if request_id is None:
-        await parts.audit.append(event)
+        await services.audit.append(event)
         log.info("kept result recorded", spool_id=entry.spool_id, mutation=event.action)
         return
-    before = await parts.store.get(request_id)
+    before = await services.store.get(request_id)
     move = Transition(LATE_RESULT_FROM, entry.status, result=entry.result)
-    moved = await parts.store.transition(request_id, move, lambda _: event)
+    moved = await services.store.transition(request_id, move, lambda _: event)
     if moved is None:
         status = before.status if before else "missing"
         log.warning("kept result not applied", approval_id=request_id, status=status)
         return
     log.info("kept result recorded", spool_id=entry.spool_id, approval_id=request_id)
-    await parts.notifier.update_card(moved)
+    await services.notifier.update_card(moved)
     if before is not None and before.status == "unknown":  # the thread says "check by hand"
-        await parts.notifier.post_outcome(moved)
+        await services.notifier.post_outcome(moved)
 
 
 def late_event(entry: UnrecordedResult) -> AuditEvent:
@@ -155,8 +155,8 @@ def late_event(entry: UnrecordedResult) -> AuditEvent:
     return replace(entry.event, detail=detail)
 
 
-async def _already_recorded(parts: GateParts, spool_id: str) -> bool:
-    found = await parts.backends.db.fetch_one(
+async def _already_recorded(services: GateServices, spool_id: str) -> bool:
+    found = await services.backends.db.fetch_one(
         "SELECT 1 AS found FROM rtb_bot.audit_events WHERE detail->>'spool_id' = %s LIMIT 1",
         (spool_id,),
     )

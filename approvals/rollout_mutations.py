@@ -13,11 +13,14 @@ from typing import Any, ClassVar, Self
 from approvals.mutations import Change, MutationSpec, Target
 from approvals.namespaces import action_before_reading
 from approvals.workload_mutations import WorkloadChange, describe_images, no_clear_answer
-from ops import images, rollouts, workloads
+from ops import images, workloads
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
 from ops.errors import BackendUnavailable, UserError
+from ops.rollouts import set_image as rollout_images
+from ops.rollouts import undo as rollout_undo
+from ops.rollouts.history import read_revisions
 
 EMERGENCY_DEPLOYMENTS = ("workflow-engine", "webhook-listener")  # runbook §7
 
@@ -75,9 +78,7 @@ class RollbackDeployment(RevisionChange):
         return int(value) if value is not None else None
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
-        found = await rollouts.read_revisions(
-            backends, self.env, self.target.namespace, self.target.name
-        )
+        found = await read_revisions(backends, self.env, self.target.namespace, self.target.name)
         target = found.target(self.to_revision)  # UserError: no such revision, nothing to undo
         return {
             "revision": found.current,
@@ -97,7 +98,7 @@ class RollbackDeployment(RevisionChange):
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         try:
-            done = await rollouts.rollback_deployment(
+            done = await rollout_undo.rollback_deployment(
                 backends,
                 self.env,
                 self.target.namespace,
@@ -171,7 +172,7 @@ class SetImage(RevisionChange):
         namespace, name = self.target.namespace, self.target.name
         state = await workloads.read_deployment(backends, self.env, namespace, name)
         current = dict(state.images)
-        container = rollouts.pick_container(current, name, self.params.get("container"))
+        container = rollout_images.pick_container(current, name, self.params.get("container"))
         pushed = await images.find_tag(backends, str(self.params["tag"]))  # UserError: no tag
         return {
             "revision": state.revision,
@@ -193,7 +194,7 @@ class SetImage(RevisionChange):
         tag = self.params["tag"]
         approved = f", approved by {actor.approver}" if actor.approver else ""
         try:
-            done = await rollouts.set_image(
+            done = await rollout_images.set_image(
                 backends,
                 self.env,
                 self.target.namespace,
@@ -216,7 +217,7 @@ class SetImage(RevisionChange):
 @dataclass(frozen=True)
 class EmergencyRollback(WorkloadChange):
     """Runbook §7: workflow-engine and webhook-listener rolled back together, one confirmation,
-    each deployment run and audited on its own (`parts`)."""
+    each deployment run and audited on its own (`steps`)."""
 
     mutation: ClassVar[str] = "emergency-rollback"
     summary: ClassVar[str] = "roll workflow-engine and webhook-listener back together (§7)"
@@ -239,7 +240,7 @@ class EmergencyRollback(WorkloadChange):
             raise UserError("an emergency rollback always covers the configured hub deployments")
         return built
 
-    def parts(self) -> tuple[MutationSpec, ...]:
+    def steps(self) -> tuple[MutationSpec, ...]:
         namespace = str(self.params["namespace"])
         return tuple(
             RollbackDeployment(
@@ -254,7 +255,7 @@ class EmergencyRollback(WorkloadChange):
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         """Each deployment's state; one that cannot be rolled back says why (the others can)."""
         found: dict[str, Any] = {}
-        for part in self.parts():
+        for part in self.steps():
             try:
                 found[part.target.name] = await part.preflight(backends)
             except UserError as exc:
@@ -286,7 +287,7 @@ class EmergencyRollback(WorkloadChange):
         the parts one by one): every part is tried; a failure after a success is reported as
         partly applied, never as "nothing changed"."""
         results, lines, failed = [], [], False
-        for part in self.parts():
+        for part in self.steps():
             try:
                 result = await part.execute(backends, actor)
             except (UserError, BackendUnavailable) as exc:
@@ -305,7 +306,7 @@ class EmergencyRollback(WorkloadChange):
         return {"parts": results}
 
     def rollouts(self) -> tuple[Target, ...]:
-        return tuple(part.target for part in self.parts())
+        return tuple(part.target for part in self.steps())
 
 
 def _part_state(part: dict[str, Any]) -> str:

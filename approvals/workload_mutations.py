@@ -14,12 +14,13 @@ from typing import Any, ClassVar, Self
 from approvals.mutations import Change, MutationSpec, Target
 from approvals.namespaces import PREVIEW_WORKLOAD, action_before_reading, namespace_action
 from approvals.policy import CORE_INFRASTRUCTURE
-from ops import rollouts, workloads
+from ops import workloads
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
 from ops.errors import BackendUnavailable, UserError
 from ops.kube_writes import answered
+from ops.rollouts.keda import find_scaled_object, set_keda_pause
 
 MAX_REPLICAS = 50
 
@@ -110,7 +111,7 @@ class ScaleDeployment(WorkloadChange):
         namespace, name = self.target.namespace, self.target.name
         state = await workloads.read_deployment(backends, self.env, namespace, name)
         found: dict[str, Any] = {"replicas": state.replicas, "images": dict(state.images)}
-        keda = await rollouts.find_scaled_object(backends, self.env, namespace, name)
+        keda = await find_scaled_object(backends, self.env, namespace, name)
         if keda is not None:
             found["keda"] = {"scaled_object": keda.name, "paused_replicas": keda.paused_replicas}
         return found
@@ -143,10 +144,10 @@ class ScaleDeployment(WorkloadChange):
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         namespace, name = self.target.namespace, self.target.name
-        keda = await rollouts.find_scaled_object(backends, self.env, namespace, name)
+        keda = await find_scaled_object(backends, self.env, namespace, name)
         try:
             if keda is not None:  # first, or KEDA scales it back at its next poll
-                await rollouts.set_keda_pause(
+                await set_keda_pause(
                     backends, self.env, namespace, keda.name, self.replicas, actor=actor
                 )
             scaled = await workloads.scale_deployment(
@@ -202,7 +203,7 @@ class ResumeAutoscaling(WorkloadChange):
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         namespace, name = self.target.namespace, self.target.name
         state = await workloads.read_deployment(backends, self.env, namespace, name)
-        keda = await rollouts.find_scaled_object(backends, self.env, namespace, name)
+        keda = await find_scaled_object(backends, self.env, namespace, name)
         where = f"`{name}` in `{namespace}` ({self.env})"
         if keda is None:
             raise UserError(
@@ -230,13 +231,11 @@ class ResumeAutoscaling(WorkloadChange):
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         namespace, name = self.target.namespace, self.target.name
-        keda = await rollouts.find_scaled_object(backends, self.env, namespace, name)
+        keda = await find_scaled_object(backends, self.env, namespace, name)
         if keda is None:
             raise UserError(f"`{name}` is no longer driven by a KEDA ScaledObject.")
         try:
-            await rollouts.set_keda_pause(
-                backends, self.env, namespace, keda.name, None, actor=actor
-            )
+            await set_keda_pause(backends, self.env, namespace, keda.name, None, actor=actor)
         except BackendUnavailable as exc:
             raise await no_clear_answer(backends, self.env, self.target, exc) from None
         return {"scaled_object": keda.name, "resumed_from": keda.paused_replicas}

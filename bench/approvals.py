@@ -113,7 +113,7 @@ async def start_replica(settings: Settings, stack: AsyncExitStack) -> Replica:
 
 
 async def new_request(replica: Replica, replicas: int) -> str:
-    gate = replica.runtime.deps.require_gate()
+    gate = replica.runtime.deps.gate
     config = replica.runtime.settings.config
     spec = ScaleDeployment.build(config, "prd", NAMESPACE, DEPLOYMENT, replicas)
     outcome = await gate.submit(spec, Requester("UOPERATOR1", "C_OPS", "bench"), "bench")

@@ -36,10 +36,16 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
+from approvals.gate import Gate  # noqa: E402
+from approvals.roles import RoleResolver  # noqa: E402
+from bot.app import slack_client  # noqa: E402
+from bot.settings import Secrets  # noqa: E402
+from handlers.approval_cards import SlackApprovalNotifier, usergroup_members  # noqa: E402
 from handlers.context import Deps, TaskTracker  # noqa: E402
 from handlers.threshold_jobs import evaluate  # noqa: E402
 from ops.backends.container import Backends, BackendUrls, build_backends  # noqa: E402
 from ops.backends.db import Database, migrate  # noqa: E402
+from ops.config import Config  # noqa: E402
 from ops.outbox import Outbox  # noqa: E402
 from ops.status import status  # noqa: E402
 from ops.waiting_metric import publish_waiting_jobs  # noqa: E402
@@ -132,6 +138,14 @@ async def memory_row(backends: Backends, passes: Passes) -> str:
     return f"| {idle:,.1f} | {busy:,.1f} | {busy - idle:+,.1f} |"
 
 
+def bench_gate(config: Config, backends: Backends, environ: dict[str, str]) -> Gate:
+    """The gate as bot.app builds it (the threshold passes never ask it anything)."""
+    client = slack_client("xoxb-bench", str(config.slack_api_url))
+    roles = RoleResolver(config.roles, usergroup_members(client))
+    keys = Secrets.from_environ(environ).signing_keys()
+    return Gate(config, backends, roles, SlackApprovalNotifier(client, config, roles), keys)
+
+
 async def main() -> int:
     logging.disable(logging.WARNING)
     started = time.monotonic()
@@ -162,7 +176,15 @@ async def main() -> int:
             retries=0,
         )
         await backends.open()
-        passes = Passes(Deps(config, backends, TaskTracker(), "bench"))
+        passes = Passes(
+            Deps(
+                config,
+                backends,
+                TaskTracker(),
+                "bench",
+                bench_gate(config, backends, stack.environ),
+            )
+        )
         try:
             memory = await memory_row(backends, passes)
             rows = await pass_rows(stack, passes, proxies)

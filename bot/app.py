@@ -66,7 +66,7 @@ class Runtime:
         await self.backends.open()
         applied = await self._migrate()
         await self._warn_about_trust()
-        gate = self.deps.require_gate()
+        gate = self.deps.gate
         await gate.sweep()  # requests orphaned by a stopped replica: surfaced, never re-run
         self.scheduler = AsyncIOScheduler()
         seconds = self.settings.config.approvals.housekeeping_seconds

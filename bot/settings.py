@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from approvals.access_matrix import validated_config
 from approvals.signing import KeysError, SigningKeys
 from ops.config import Config
 
@@ -150,7 +151,7 @@ def load_config(path: str | Path) -> Config:
     if not isinstance(raw, dict):
         raise ConfigError(str(path), ["the file must hold a mapping of settings at the top"])
     try:
-        return Config.model_validate(raw)
+        return validated_config(raw)
     except ValidationError as exc:
         raise ConfigError(str(path), describe_errors(exc)) from None
 

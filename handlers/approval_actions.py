@@ -64,7 +64,7 @@ async def run_click(incoming: Incoming, decide: Decide) -> None:
     deps, user, correlation_id = incoming.deps, incoming.user, incoming.correlation_id
     request_id = incoming.value(40)
     with structlog.contextvars.bound_contextvars(approval_id=request_id):
-        gate = deps.require_gate()
+        gate = deps.gate
 
         async def work() -> Message:
             outcome = await decide(gate, request_id, user, correlation_id)
@@ -102,7 +102,7 @@ async def run_reason_submitted(incoming: Incoming) -> None:
     view = incoming.payload
     token = str(view.get("private_metadata", ""))
     reason = _submitted_reason(view)
-    gate = deps.require_gate()
+    gate = deps.gate
 
     async def work() -> tuple[GateOutcome | None, Message]:
         outcome = await gate.submit_reason(token, user, reason, correlation_id)

@@ -15,12 +15,12 @@ REQUEST_ID = Arg("id", "the request id, e.g. AR-7K3Q9", text_arg(20))
 
 
 async def run_approvals(call: CommandCall) -> Message:
-    gate = call.deps.require_gate()
+    gate = call.deps.gate
     return render_open_requests(await gate.open_requests(), gate.timezone)
 
 
 async def run_approve(call: CommandCall) -> Message:
-    gate = call.deps.require_gate()
+    gate = call.deps.gate
     outcome = await gate.approve(call.values["id"], call.user_id, call.correlation_id)
     follow_decided(call.deps, outcome, call.client)  # a rollout it started: in the card's thread
     await request_decided(call.deps, outcome)  # asked from an incident: in its timeline
@@ -28,7 +28,7 @@ async def run_approve(call: CommandCall) -> Message:
 
 
 async def run_reject(call: CommandCall) -> Message:
-    gate = call.deps.require_gate()
+    gate = call.deps.gate
     note = call.values["reason"] or None
     outcome = await gate.reject(call.values["id"], call.user_id, note, call.correlation_id)
     await request_decided(call.deps, outcome)
@@ -36,7 +36,7 @@ async def run_reject(call: CommandCall) -> Message:
 
 
 async def run_cancel(call: CommandCall) -> Message:
-    gate = call.deps.require_gate()
+    gate = call.deps.gate
     outcome = await gate.cancel(call.values["id"], call.user_id, call.correlation_id)
     return render_decision_outcome(outcome, gate.timezone)
 

@@ -27,7 +27,7 @@ PAGE_SIZE = 30
 
 
 async def run_audit(call: CommandCall) -> Message:
-    gate, values = call.deps.require_gate(), call.values
+    gate, values = call.deps.gate, call.values
     start = datetime.now(UTC) - values["since"]
     page = await gate.audit.search(
         start,

@@ -16,9 +16,12 @@ from handlers.render.cluster import (
 )
 from handlers.render.message import Message
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, duration, kube_name
-from ops import cluster, preview_hub, previews
+from ops import access_reviews, label_selectors, pod_logs, preview_hub, previews
 from ops.config import ENV_NAMES, EnvName
 from ops.errors import UserError
+from ops.pods import list_pods
+from ops.rollouts.history import rollout_history
+from ops.rollouts.status import rollout_status
 
 GROUP = "Investigate"
 _NAMESPACE = Flag("namespace", "namespace (default: the hub's)", kube_name, metavar="N")
@@ -42,16 +45,14 @@ def _zone(call: CommandCall) -> ZoneInfo:
 async def run_pods(call: CommandCall) -> Message:
     """Phase, ready, restarts, age, start duration and last termination of each pod."""
     env = _env(call)
-    pods = await cluster.list_pods(
-        call.deps.backends, env, _namespace(call), call.values["selector"]
-    )
+    pods = await list_pods(call.deps.backends, env, _namespace(call), call.values["selector"])
     return render_pods(pods, _zone(call))
 
 
 async def run_logs(call: CommandCall) -> Message:
     """The newest pod of a deployment, or a pod by name; long output comes as a file."""
     env, values = _env(call), call.values
-    logs = await cluster.pod_logs(
+    logs = await pod_logs.pod_logs(
         call.deps.backends,
         env,
         _namespace(call),
@@ -66,7 +67,7 @@ async def run_logs(call: CommandCall) -> Message:
 
 async def run_history(call: CommandCall) -> Message:
     env = _env(call)
-    history = await cluster.rollout_history(
+    history = await rollout_history(
         call.deps.backends, env, _namespace(call), call.values["deployment"]
     )
     return render_history(history, _zone(call))
@@ -74,7 +75,7 @@ async def run_history(call: CommandCall) -> Message:
 
 async def run_rollout_status(call: CommandCall) -> Message:
     env = _env(call)
-    status = await cluster.rollout_status(
+    status = await rollout_status(
         call.deps.backends, env, _namespace(call), call.values["deployment"]
     )
     return render_rollout_status(status)
@@ -82,10 +83,10 @@ async def run_rollout_status(call: CommandCall) -> Message:
 
 async def run_can_i(call: CommandCall) -> Message:
     env, values, config = _env(call), call.values, call.deps.config
-    resource: cluster.ResourceRef = values["resource"]
-    subject = values["as"] or cluster.parse_subject(config.hub.service_account)
-    namespace = cluster.review_namespace(resource, values["namespace"], config.hub.namespace)
-    review = await cluster.can_i(
+    resource: access_reviews.ResourceRef = values["resource"]
+    subject = values["as"] or access_reviews.parse_subject(config.hub.service_account)
+    namespace = access_reviews.review_namespace(resource, values["namespace"], config.hub.namespace)
+    review = await access_reviews.can_i(
         call.deps.backends, env, values["verb"], resource, subject, namespace
     )
     return render_can_i(review)
@@ -114,7 +115,7 @@ COMMANDS = (
             Flag(
                 "selector",
                 "label selector, e.g. app=web,tier!=db",
-                cluster.check_label_selector,
+                label_selectors.check_label_selector,
                 metavar="k=v",
             ),
         ),
@@ -181,15 +182,19 @@ COMMANDS = (
         run_can_i,
         args=(
             Arg("env", "int, stg or prd", ENV),
-            Arg("verb", ", ".join(cluster.VERBS), cluster.check_verb),
-            Arg("resource", "lowercase plural, e.g. namespaces, pods/log", cluster.parse_resource),
+            Arg("verb", ", ".join(access_reviews.VERBS), access_reviews.check_verb),
+            Arg(
+                "resource",
+                "lowercase plural, e.g. namespaces, pods/log",
+                access_reviews.parse_resource,
+            ),
         ),
         flags=(
             _NAMESPACE,
             Flag(
                 "as",
                 "user or system:serviceaccount:<ns>:<name>",
-                cluster.parse_subject,
+                access_reviews.parse_subject,
                 metavar="SUBJECT",
             ),
         ),

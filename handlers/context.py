@@ -81,17 +81,12 @@ class Deps:
     backends: Backends
     tasks: TaskTracker
     version: str
+    gate: Gate  # the policy gate and approvals (built by bot.app)
     unexpected_errors: int = 0  # answered with a correlation id; the console exits non-zero
-    gate: Gate | None = None  # the policy gate and approvals (built by bot.app)
     push: PushSide | None = None  # scheduled jobs, claims and the outbox (built by bot.app)
     # who else hears of an incident acknowledged or resolved from its card (PagerDuty: the lead
     # wires it, with the intake's hooks; handlers.incident_hooks)
     incident_hooks: Sequence[IncidentHook] = ()
-
-    def require_gate(self) -> Gate:
-        if self.gate is None:
-            raise RuntimeError("the policy gate is not configured (bot.app.create_runtime)")
-        return self.gate
 
     def require_push(self) -> PushSide:
         if self.push is None:

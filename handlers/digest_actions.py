@@ -44,7 +44,7 @@ async def run_check(incoming: Incoming) -> None:
 async def check(deps: Deps, key: str, item: str, user: str) -> Message:
     """Record `user`'s tick of `item` on the digest `key`; the answer is for the user only
     (empty when the updated message says it all)."""
-    gate, push = deps.require_gate(), deps.require_push()
+    gate, push = deps.gate, deps.require_push()
     if item not in ITEMS or not key:
         return simple("That button is not part of a digest this bot knows.", ephemeral=True)
     if (await gate.roles.describe(user)).role == "none":

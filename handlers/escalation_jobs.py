@@ -48,7 +48,7 @@ def page_dedup_key(request_id: str) -> str:
 
 async def run_escalation(ctx: JobContext) -> JobResult:
     deps = ctx.deps
-    escalations = Escalations(deps.backends.db, deps.require_gate().audit)
+    escalations = Escalations(deps.backends.db, deps.gate.audit)
     retried = [await _retry_page(ctx, escalations, c) for c in await escalations.pages_to_retry()]
     keys: list[str] = []
     for unfinished in await escalations.unfinished(ctx.now):
@@ -77,7 +77,7 @@ async def _claim(
     ctx: JobContext, escalations: Escalations, request: ApprovalRequest
 ) -> Claimed | None:
     deps = ctx.deps
-    leads = [lead for lead in await deps.require_gate().roles.leads() if lead != request.requester]
+    leads = [lead for lead in await deps.gate.roles.leads() if lead != request.requester]
     return await escalations.claim(
         request,
         replica=deps.require_push().replica,
@@ -177,7 +177,7 @@ async def card_link(deps: Deps, request: ApprovalRequest) -> str | None:
 async def redraw_card(deps: Deps, escalations: Escalations, request_id: str) -> None:
     current = await escalations.request(request_id)
     if current is not None:
-        await deps.require_gate().parts.notifier.update_card(current)
+        await deps.gate.services.notifier.update_card(current)
 
 
 ESCALATION_JOBS = (

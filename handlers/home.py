@@ -28,7 +28,7 @@ def register(app: AsyncApp) -> None:
 
 async def publish_home(deps: Deps, client: AsyncWebClient, user_id: str) -> None:
     try:
-        gate = deps.require_gate()
+        gate = deps.gate
         info = await gate.roles.describe(user_id)
         # the Home tab has no channel: what the role may do from the channels allowed to it
         whoami = render_whoami(user_id, info, gate.policy.for_role(info.role, ""))

@@ -82,7 +82,7 @@ async def find_incident(deps: Deps, given: str, usage: str | None = None) -> Inc
 
 
 async def role_of(deps: Deps, user: str) -> str:
-    return (await deps.require_gate().roles.describe(user)).role
+    return (await deps.gate.roles.describe(user)).role
 
 
 async def record(deps: Deps, incident: Incident, event: IncidentEvent) -> None:

@@ -98,7 +98,7 @@ async def decide(
     the gate's pre-flight reads the backends, so a typed change takes its turn with the heavy
     commands (`takes_turn`; a click takes none, TaskTracker)."""
     deps = asker.deps
-    gate = deps.require_gate()
+    gate = deps.gate
     asks = await gate.asks_reason(spec.possible_actions, spec.env, asker.requester, reason)
     async with form_opened_if(asks, asker.client, asker.trigger_id, REASON_TITLE) as form:
         async with deps.tasks.slot() if takes_turn else nullcontext():
@@ -115,7 +115,7 @@ async def worded(
     if isinstance(outcome, Ran) and render_ran is not None:
         message = render_ran(outcome)
     else:
-        gate = asker.deps.require_gate()
+        gate = asker.deps.gate
         approvals = asker.deps.config.channels.approvals
         message = render_gate_outcome(outcome, approvals, gate.timezone)
     await form.show_answer(message)

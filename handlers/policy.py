@@ -12,13 +12,13 @@ GROUP = "Approvals"
 
 async def run_whoami(call: CommandCall) -> Message:
     """Channel restrictions are judged for the channel the command was typed in."""
-    gate = call.deps.require_gate()
+    gate = call.deps.gate
     info = await gate.roles.describe(call.user_id)
     return render_whoami(call.user_id, info, gate.policy.for_role(info.role, call.channel_id))
 
 
 async def run_policy(call: CommandCall) -> Message:
-    return render_policy(call.deps.require_gate().policy.rows())
+    return render_policy(call.deps.gate.policy.rows())
 
 
 COMMANDS = (

@@ -26,10 +26,10 @@ from handlers.render.preview_mutations import (
 )
 from handlers.spec import ENV, Arg, Command, Flag
 from ops import preview_cleanup, preview_namespaces
-from ops.cluster import now_utc
 from ops.config import ENV_NAMES, EnvName
 from ops.errors import UserError
 from ops.fanout import gather_parts
+from ops.timestamps import now_utc
 
 GROUP = "Change"
 # Per env: list, pre-flight list, then a read and a delete per namespace (side by side), plus
@@ -65,7 +65,7 @@ async def run_preview_cleanup(call: CommandCall) -> Message:
     configured = tuple(e for e in ENV_NAMES if e in config.environments)
     envs = (_env(call),) if call.values["env"] else configured
     one = len(envs) == 1 and not call.values["dry-run"]
-    asks = one and await call.deps.require_gate().asks_reason(
+    asks = one and await call.deps.gate.asks_reason(
         (DELETE_ACTION,), envs[0], _requester(call), call.values.get("reason")
     )
     async with form_opened_if(asks, call.client, call.trigger_id, REASON_TITLE) as form:
@@ -109,7 +109,7 @@ def _requester(call: CommandCall) -> Requester:
 
 
 async def _clean(call: CommandCall, found: list[EnvCleanup]) -> list[EnvCleanup]:
-    gate = call.deps.require_gate()
+    gate = call.deps.gate
     requester = _requester(call)
 
     async def submit(item: EnvCleanup) -> GateOutcome:

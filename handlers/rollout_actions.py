@@ -105,7 +105,7 @@ button_listener = _button  # a button whose work takes a Click (also handlers/tt
 
 async def run_confirm(click: Click) -> None:
     """The requester's Confirm: the draft goes through the gate again, confirmed."""
-    gate, asker = click.deps.require_gate(), click.asker
+    gate, asker = click.deps.gate, click.asker
 
     async def work() -> tuple[GateOutcome, Message]:
         outcome = await gate.confirm(click.token, click.user, asker.correlation_id)
@@ -120,7 +120,7 @@ async def run_confirm(click: Click) -> None:
 
 
 async def run_cancel(click: Click) -> None:
-    gate, asker = click.deps.require_gate(), click.asker
+    gate, asker = click.deps.gate, click.asker
 
     async def work() -> tuple[bool, Message]:
         if not await gate.drop_confirmation(click.token, click.user, asker.correlation_id):
@@ -135,7 +135,7 @@ async def run_cancel(click: Click) -> None:
 
 async def run_offered(click: Click) -> None:
     """ "Roll this back": requested by whoever clicked, as if they had typed the command."""
-    gate = click.deps.require_gate()
+    gate = click.deps.gate
 
     async def work() -> tuple[GateOutcome, Message]:
         return await decide(click.asker, await gate.offered(click.token), takes_turn=False)

@@ -29,8 +29,8 @@ from handlers.render.rollouts import (
     render_rollout_progress,
 )
 from handlers.replies import Reply
-from ops import rollouts
 from ops.errors import UserError
+from ops.rollouts.follow import FollowedRollouts, follow_rollouts
 
 log = structlog.get_logger(__name__)
 Change = tuple[MutationSpec, dict[str, Any]]  # a (part of a) change that ran, and its result
@@ -48,7 +48,7 @@ def rolled_out(spec: MutationSpec, run: RunResult) -> list[Change]:
     if isinstance(parts, list):
         pairs: list[Change] = [
             (part, result)
-            for part, result in zip(spec.parts(), parts, strict=False)
+            for part, result in zip(spec.steps(), parts, strict=False)
             if isinstance(result, dict) and result.get("status") == "succeeded"
         ]
     elif run.status == "succeeded":
@@ -90,13 +90,13 @@ async def follow(
     targets = [(t.namespace, t.name) for spec, _ in changes for t in spec.rollouts()]
     throttle = _Throttle(timeouts.rollout_progress_seconds)
 
-    async def report(looked: rollouts.FollowedRollouts) -> None:
+    async def report(looked: FollowedRollouts) -> None:
         if throttle.ready(_summary(looked)):
             await sink.follow_up(render_rollout_progress(looked), final=False)
 
     with structlog.contextvars.bound_contextvars(env=env, deployments=[t[1] for t in targets]):
         try:
-            followed = await rollouts.follow_rollouts(
+            followed = await follow_rollouts(
                 deps.backends,
                 env,
                 targets,
@@ -128,7 +128,7 @@ class _Throttle:
         return True
 
 
-def _summary(looked: rollouts.FollowedRollouts) -> str:
+def _summary(looked: FollowedRollouts) -> str:
     return ";".join(
         f"{o.deployment}:{o.status.state if o.status else o.error}:"
         f"{(o.status.updated, o.status.available, o.status.total) if o.status else ''}"
@@ -139,7 +139,7 @@ def _summary(looked: rollouts.FollowedRollouts) -> str:
 async def _undo_buttons(
     deps: Deps, changes: list[Change], requester: str, channel: str | None
 ) -> list[UndoButton]:
-    gate, offers = deps.require_gate(), []
+    gate, offers = deps.gate, []
     for spec, result in changes:
         undo = spec.undo(result, deps.config)
         if undo is None:

@@ -18,9 +18,11 @@ from handlers.mutations import REASON, namespace_name, submit_mutation
 from handlers.render.message import Message, simple
 from handlers.render.rollouts import ImageChoices, render_set_image_modal
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, kube_name
-from ops import images, rollouts
+from ops import images
 from ops.config import EnvName
 from ops.errors import BackendUnavailable, UserError
+from ops.rollouts import set_image as rollout_images
+from ops.rollouts.history import read_revisions
 
 GROUP = "Change"
 PICKER_SECONDS = 2.0  # the form shows "loading" meanwhile: an on-call engineer waits no longer
@@ -127,7 +129,7 @@ async def _image_choices(
 ) -> ImageChoices:
     config, backends = call.deps.config, call.deps.backends
     found, pushed = await asyncio.gather(
-        rollouts.read_revisions(backends, env, namespace, deployment),
+        read_revisions(backends, env, namespace, deployment),
         images.recent_tags(backends, PICKER_TAGS),
         return_exceptions=True,
     )
@@ -138,7 +140,7 @@ async def _image_choices(
         pushed = []
     elif isinstance(pushed, BaseException):
         raise pushed
-    container = rollouts.pick_container(found.images, deployment, call.values["container"])
+    container = rollout_images.pick_container(found.images, deployment, call.values["container"])
     previous: dict[str, int] = {}
     for revision in found.revisions:
         tag = images.tag_of(config, revision.images.get(container, ""))

@@ -33,10 +33,10 @@ from handlers.render.ttl_notice import (
 from handlers.rollout_actions import Click, Work, button_listener
 from handlers.slash import attempt
 from handlers.spec import ENV
-from ops.cluster import now_utc, parse_time
 from ops.config import EnvName
 from ops.errors import UserError
 from ops.outbox import Blocks, OutboxMessage
+from ops.timestamps import now_utc, parse_time
 from ops.ttl_notice import notice_key_of
 
 NOT_A_NOTICE = "That button is not part of a TTL notice this bot knows."

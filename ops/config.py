@@ -48,25 +48,18 @@ _AWS_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 ASSUMED_ROLE_ENVS: tuple[EnvName, ...] = ("stg", "prd")
 
 PolicyOutcome = Literal["allow", "approval", "deny"]
-HUB_ACTIONS = ("hub.scale", "hub.rollback", "hub.set-image", "hub.queue")
-PREVIEW_ACTIONS = ("preview.create", "preview.delete", "preview.workload", "preview.extend")
-# Every mutation the policy can name (runbook §8). `hub.queue` is pause/resume/retry;
-# `preview.workload` is scale/restart/set image in a namespace labelled `rtb.io/preview=true`;
-# `preview.extend` moves a preview's TTL later (the TTL notice's Extend TTL button).
-MUTATION_ACTIONS: tuple[str, ...] = HUB_ACTIONS + PREVIEW_ACTIONS
-
-
-def default_policy() -> dict[str, dict[EnvName, PolicyOutcome]]:
-    """The runbook §8 access matrix. The hub outside int is core infrastructure: never."""
-    hub: dict[EnvName, PolicyOutcome] = {"int": "allow", "stg": "deny", "prd": "deny"}
-    return {
-        **{action: dict(hub) for action in HUB_ACTIONS},
-        "preview.create": {"int": "allow", "stg": "allow", "prd": "approval"},
-        "preview.delete": {"int": "allow", "stg": "allow", "prd": "allow"},
-        "preview.workload": {"int": "allow", "stg": "allow", "prd": "approval"},
-        # Not in the runbook's §8 table: a change to a prd preview, so approval like the others.
-        "preview.extend": {"int": "allow", "stg": "allow", "prd": "approval"},
-    }
+# The actions a config's `policy:` and `channels_only:` may name. What each may do where, and
+# the rule no config can change, are the policy's: approvals/access_matrix.py.
+MUTATION_ACTIONS: tuple[str, ...] = (
+    "hub.scale",
+    "hub.rollback",
+    "hub.set-image",
+    "hub.queue",
+    "preview.create",
+    "preview.delete",
+    "preview.workload",
+    "preview.extend",
+)
 
 
 def _problem(
@@ -726,7 +719,7 @@ class Config(Strict):
         "https://slack.com/api/", description="Slack Web API base (GovSlack: slack-gov.com)."
     )
     policy: dict[str, dict[EnvName, PolicyOutcome]] = Field(
-        default_factory=default_policy,
+        default_factory=dict,
         description="The access matrix: action -> env -> allow | approval | deny. Cells given "
         "here replace the runbook §8 default's; anything not listed is denied.",
     )
@@ -738,24 +731,15 @@ class Config(Strict):
 
     @field_validator("policy", mode="wrap")
     @classmethod
-    def _policy_over_default(
+    def _known_policy_actions(
         cls, value: Any, handler: ValidatorFunctionWrapHandler
     ) -> dict[str, dict[EnvName, PolicyOutcome]]:
-        raw = _as_mapping(value) or {}  # not a mapping: pydantic's own validation names it
-        problems = _unknown_actions(raw)
-        for action in HUB_ACTIONS:
-            cells = _as_mapping(raw.get(action)) or {}
-            for env in ASSUMED_ROLE_ENVS:
-                if cells.get(env) in ("allow", "approval"):
-                    message = (
-                        f"{action} in {env}: {env} core infrastructure is never modified from "
-                        "the bot (runbook §8); only 'deny' is accepted there"
-                    )
-                    problems.append(_problem((action, env), message, cells[env]))
-        merged = default_policy()
-        for action, given in _validate_also(handler, value, problems).items():
-            merged[action].update(given)
-        return merged
+        """The cells as written (approvals/access_matrix.py lays them over the default)."""
+        problems = _unknown_actions(_as_mapping(value) or {})
+        validated: dict[str, dict[EnvName, PolicyOutcome]] = _validate_also(
+            handler, value, problems
+        )
+        return validated
 
     @field_validator("channels_only", mode="wrap")
     @classmethod

@@ -24,12 +24,12 @@ from typing import Any, Literal
 
 from ops.backends.container import Backends
 from ops.backends.db import Database
-from ops.cluster import parse_time
 from ops.config import EnvName
 from ops.costs import HUB_DB, local_midnight
 from ops.fanout import Failed, Part, gather_parts
 from ops.previews import Preview, PreviewReport, list_previews
 from ops.queues import bull_queues, queue_counts
+from ops.timestamps import parse_time
 
 REDIS_NAME = "Redis"
 ItemKey = Literal["previews", "failed_jobs", "ai_cost"]

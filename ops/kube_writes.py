@@ -18,6 +18,7 @@ import structlog
 
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
+from ops.backends.kube_routes import Api, Operation
 from ops.config import EnvName
 from ops.errors import BackendUnavailable, Fault, UserError
 
@@ -53,8 +54,8 @@ def answered(exc: BackendUnavailable) -> bool:
 async def write(
     backends: Backends,
     env: EnvName,
-    api: str,
-    method: str,
+    api: Api,
+    method: Operation,
     needs: Permission,
     *,
     actor: Actor = BOT,

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from ops.backends.container import Backends
-from ops.cluster import parse_time
 from ops.config import EnvName
+from ops.kube_objects import Json, listed
+from ops.timestamps import parse_time
 
-Obj = dict[str, Any]
 MAX_EVENTS = 20  # the newest ones; older events of a crash loop repeat the same few reasons
 
 
@@ -32,7 +31,7 @@ class PodEvents:
     total: int  # before keeping the newest MAX_EVENTS
 
 
-def _event(item: Obj) -> PodEvent:
+def _event(item: Json) -> PodEvent:
     seen = item.get("lastTimestamp") or item.get("eventTime") or item.get("firstTimestamp")
     return PodEvent(
         str(item.get("type") or "Normal"),
@@ -52,7 +51,7 @@ async def pod_events(backends: Backends, env: EnvName, namespace: str, pod: str)
         field_selector=f"involvedObject.kind=Pod,involvedObject.name={pod}",
     )
     events = sorted(
-        (_event(item) for item in body.get("items") or []),
+        (_event(item) for item in listed(body)),
         key=lambda e: e.last_seen.timestamp() if e.last_seen else 0.0,
     )
     return PodEvents(env, namespace, pod, tuple(events[-MAX_EVENTS:]), len(events))

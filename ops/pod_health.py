@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ops.cluster import parse_time
+from ops.kube_objects import ContainerStatus, Json, Pod, Terminated
+from ops.timestamps import parse_time
 
-Obj = dict[str, Any]
 OOM_KILLED = "OOMKilled"
 
 
@@ -51,83 +51,67 @@ class SlowStart:
     phases: tuple[StartPhase, ...]
 
 
-def pod_ref(pod: Obj) -> PodRef:
-    meta = pod.get("metadata") or {}
-    return PodRef(
-        str(meta.get("namespace", "")),
-        str(meta.get("name", "")),
-        str(meta.get("uid", "")),
-        parse_time(meta.get("creationTimestamp")),
-    )
+def pod_ref(pod: Json) -> PodRef:
+    return _ref(Pod.of(pod))
 
 
-def _statuses(pod: Obj) -> list[Obj]:
-    return list((pod.get("status") or {}).get("containerStatuses") or [])
+def _ref(pod: Pod) -> PodRef:
+    meta = pod.meta
+    return PodRef(meta.namespace, meta.name, meta.uid, meta.created_at)
 
 
-def _memory_limits(pod: Obj) -> dict[str, str]:
-    containers = (pod.get("spec") or {}).get("containers") or []
-    limits = {
-        c.get("name", ""): ((c.get("resources") or {}).get("limits") or {}) for c in containers
-    }
-    return {name: str(lim["memory"]) for name, lim in limits.items() if "memory" in lim}
+def _oom_termination(status: ContainerStatus) -> Terminated | None:
+    runs = (status.terminated, status.last_terminated)
+    return next((run for run in runs if run is not None and run.reason == OOM_KILLED), None)
 
 
-def _oom_termination(status: Obj) -> Obj | None:
-    for state in (status.get("state"), status.get("lastState")):
-        terminated = (state or {}).get("terminated") or {}
-        if terminated.get("reason") == OOM_KILLED:
-            return dict(terminated)
-    return None
-
-
-def oom_kills(pod: Obj) -> list[OomKill]:
-    ref, limits = pod_ref(pod), _memory_limits(pod)
+def oom_kills(item: Json) -> list[OomKill]:
+    pod = Pod.of(item)
+    ref = _ref(pod)
+    limits = {c.name: c.memory_limit for c in pod.containers}
     kills = []
-    for status in _statuses(pod):
+    for status in pod.statuses:
         terminated = _oom_termination(status)
         if terminated is None:
             continue
-        name = str(status.get("name", ""))
         kills.append(
             OomKill(
                 ref,
-                name,
-                int(status.get("restartCount") or 0),
-                limits.get(name),
-                parse_time(terminated.get("finishedAt")),
+                status.name,
+                status.restart_count,
+                limits.get(status.name),
+                terminated.finished_at,
             )
         )
     return kills
 
 
-def _condition_times(pod: Obj) -> dict[str, datetime]:
-    times = {}
-    for condition in (pod.get("status") or {}).get("conditions") or []:
-        at = parse_time(condition.get("lastTransitionTime"))
-        if condition.get("status") == "True" and at is not None:
-            times[str(condition.get("type"))] = at
-    return times
+def _condition_times(pod: Pod) -> dict[str, datetime]:
+    return {
+        c.type: c.last_transition
+        for c in pod.conditions
+        if c.status == "True" and c.last_transition is not None
+    }
 
 
-def _containers_started(pod: Obj) -> datetime | None:
-    started = [
-        parse_time(((s.get("state") or {}).get("running") or {}).get("startedAt"))
-        for s in _statuses(pod)
-    ]
-    known = [moment for moment in started if moment is not None]
+def _containers_started(pod: Pod) -> datetime | None:
+    known = [s.started_at for s in pod.statuses if s.started_at is not None]
     return max(known) if known else None
 
 
-def start_phases(pod: Obj) -> tuple[StartPhase, ...]:
+def start_phases(item: Json) -> tuple[StartPhase, ...]:
     """Creation → PodScheduled (scheduling), → status.startTime (node: on Fargate, a node is
     provisioned for the pod), → the containers running (image pull and start, after the init
     containers), → Ready (readiness probes). A phase whose timestamps are missing is left out."""
+    return _phases(Pod.of(item))
+
+
+def _phases(pod: Pod) -> tuple[StartPhase, ...]:
     times = _condition_times(pod)
     marks: list[tuple[str, datetime | None]] = [
-        ("created", pod_ref(pod).created),
+        ("created", pod.meta.created_at),
         ("scheduling", times.get("PodScheduled")),
-        ("node", parse_time((pod.get("status") or {}).get("startTime"))),
+        ("node", pod.start_time),
         ("image pull and start", _containers_started(pod)),
         ("readiness", times.get("Ready")),
     ]
@@ -140,15 +124,16 @@ def start_phases(pod: Obj) -> tuple[StartPhase, ...]:
     return tuple(phases)
 
 
-def slow_start(pod: Obj, threshold_seconds: float) -> SlowStart | None:
-    ref = pod_ref(pod)
+def slow_start(item: Json, threshold_seconds: float) -> SlowStart | None:
+    pod = Pod.of(item)
+    ref = _ref(pod)
     ready_at = _condition_times(pod).get("Ready")
     if ref.created is None or ready_at is None:
         return None
     seconds = (ready_at - ref.created).total_seconds()
     if seconds <= threshold_seconds:
         return None
-    return SlowStart(ref, ready_at, seconds, start_phases(pod))
+    return SlowStart(ref, ready_at, seconds, _phases(pod))
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,10 @@ A preview namespace is `preview-<issue key, lowercased>` (namespaces are DNS-112
 the labels and annotations `ops.previews` reads and the hub writes: `rtb.io/preview=true`,
 `rtb.io/issue-key`, `rtb.io/expires-at` (ISO 8601 UTC) and `rtb.io/requested-by`. Only a
 namespace carrying `rtb.io/preview=true` is ever deleted here, whatever name it was asked by:
-everything else is core infrastructure. `namespace_kind` is the one definition of "a preview"
-every change uses (a `preview-…` name proves nothing). Whether a change may run is decided by
-the policy gate (approvals' preview mutations), not here.
+everything else is core infrastructure. `ops.previews.is_preview` is the one definition of "a
+preview" (a `preview-…` name proves nothing), and approvals/namespaces.py classifies a namespace
+by it for the policy. Whether a change may run is decided by the policy gate (approvals' preview
+mutations), not here.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
-from ops.cluster import now_utc, parse_time
 from ops.config import EnvName
 from ops.errors import BackendUnavailable, Fault, UserError
+from ops.kube_objects import Json, Namespace
 from ops.kube_writes import Permission, is_conflict, retry_conflicts, write
 from ops.previews import (
     EXPIRES_AT,
@@ -32,10 +33,11 @@ from ops.previews import (
     NAME_PREFIX,
     PREVIEW_LABEL,
     REQUESTED_BY,
+    is_preview,
     preview_from,
+    preview_namespaces,
 )
-
-Obj = dict[str, Any]
+from ops.timestamps import now_utc, parse_time
 
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9]+-\d+$")
 MAX_ISSUE_KEY = 63 - len(NAME_PREFIX)  # the namespace name is a DNS-1123 label (≤ 63)
@@ -139,46 +141,20 @@ async def read_namespace(backends: Backends, env: EnvName, name: str) -> Namespa
     return _state(env, body, backends.config.hub.namespace)
 
 
-def _labelled_preview(body: Obj, hub_namespace: str) -> bool:
-    """What makes a namespace a preview: the label, on any namespace but the hub's."""
-    meta = body.get("metadata") or {}
-    labels = meta.get("labels") or {}
-    return labels.get(PREVIEW_LABEL) == "true" and meta.get("name") != hub_namespace
-
-
-def _state(env: EnvName, body: Obj, hub_namespace: str) -> NamespaceState:
-    meta = body.get("metadata") or {}
-    labels, annotations = meta.get("labels") or {}, meta.get("annotations") or {}
+def _state(env: EnvName, body: Json, hub_namespace: str) -> NamespaceState:
+    namespace = Namespace.of(body)
+    meta = namespace.meta
     return NamespaceState(
         env=env,
-        name=str(meta.get("name", "?")),
-        uid=str(meta.get("uid", "")),
-        is_preview=_labelled_preview(body, hub_namespace),
-        issue_key=labels.get(ISSUE_LABEL),
-        expires_at=parse_time(annotations.get(EXPIRES_AT)),
-        requested_by=annotations.get(REQUESTED_BY),
-        terminating=bool(meta.get("deletionTimestamp"))
-        or (body.get("status") or {}).get("phase") == "Terminating",
-        resource_version=str(meta.get("resourceVersion") or ""),
+        name=meta.name,
+        uid=meta.uid,
+        is_preview=is_preview(body, hub_namespace),
+        issue_key=meta.labels.get(ISSUE_LABEL),
+        expires_at=parse_time(meta.annotations.get(EXPIRES_AT)),
+        requested_by=meta.annotations.get(REQUESTED_BY),
+        terminating=meta.deleting or namespace.phase == "Terminating",
+        resource_version=meta.resource_version,
     )
-
-
-NamespaceKind = Literal["hub", "preview", "core", "missing"]
-
-
-async def namespace_kind(backends: Backends, env: EnvName, name: str) -> NamespaceKind:
-    """What a namespace is, for the policy: the one definition every change goes by.
-
-    The hub's namespace (config `hub.namespace`) is the hub, whatever its labels; any other is a
-    preview only while the API says it carries `rtb.io/preview=true` (read now, never guessed
-    from a `preview-…` name); every other existing namespace is core infrastructure.
-    """
-    if name == backends.config.hub.namespace:
-        return "hub"
-    state = await read_namespace(backends, env, name)
-    if state is None:
-        return "missing"
-    return "preview" if state.is_preview else "core"
 
 
 def not_a_preview(env: EnvName, name: str) -> UserError:
@@ -218,13 +194,8 @@ async def expired_previews(
 ) -> tuple[ExpiredPreview, ...]:
     """Preview namespaces past their `rtb.io/expires-at` and not being deleted, by name."""
     moment = now or now_utc()
-    listed = await backends.kube.call(
-        env, "core", "list_namespace", label_selector=f"{PREVIEW_LABEL}=true"
-    )
     found = []
-    for ns in listed.get("items") or []:
-        if not _labelled_preview(ns, backends.config.hub.namespace):
-            continue
+    for ns in await preview_namespaces(backends, env):
         preview = preview_from(env, ns, (), moment, timedelta(0))
         if preview.expired and preview.expires_at is not None:
             found.append(ExpiredPreview(preview.namespace, preview.issue_key, preview.expires_at))
@@ -412,7 +383,7 @@ async def extend_preview(
         state = await require_preview(backends, env, name)
         if not same_expiry(state.expires_at, expires_from):
             raise ttl_changed(env, name, state.expires_at)
-        patch: Obj = {"metadata": {"annotations": {EXPIRES_AT: iso_utc(expires_to)}}}
+        patch: dict[str, Any] = {"metadata": {"annotations": {EXPIRES_AT: iso_utc(expires_to)}}}
         if state.resource_version:
             patch["metadata"]["resourceVersion"] = state.resource_version
         needs = Permission("patch", "namespaces", name)

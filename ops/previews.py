@@ -5,6 +5,10 @@ A preview namespace carries the label `rtb.io/preview=true`, its issue key in th
 `rtb.io/expires-at` (ISO 8601). One that has expired but is still there (and is not being
 deleted) means the hub's `cleanupExpired()` failed. `list_previews` is shared by `/rtb previews`,
 `/rtb status` (the active count) and the digests.
+
+What a preview is has one definition, `is_preview` (the label, on any namespace but the hub's),
+and every listing goes through `preview_namespaces` so that a count, a list, a TTL notice and
+a change all agree on it.
 """
 
 from __future__ import annotations
@@ -13,14 +17,14 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
+from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
-from ops.cluster import PodSummary, now_utc, parse_time, summarize_pod
 from ops.config import EnvName
 from ops.fanout import gather_parts
-
-Obj = dict[str, Any]
+from ops.kube_objects import Json, Meta, Namespace, listed
+from ops.pods import PodSummary, summarize_pod
+from ops.timestamps import now_utc, parse_time
 
 PREVIEW_LABEL = "rtb.io/preview"  # "true" on every preview namespace
 PREVIEW_SELECTOR = f"{PREVIEW_LABEL}=true"
@@ -28,6 +32,21 @@ ISSUE_LABEL = "rtb.io/issue-key"
 EXPIRES_AT = "rtb.io/expires-at"
 REQUESTED_BY = "rtb.io/requested-by"  # the Slack user id of whoever asked for it
 NAME_PREFIX = "preview-"
+
+
+def is_preview(namespace: Json, hub_namespace: str) -> bool:
+    """What makes a namespace a preview: the label, on any namespace but the hub's."""
+    meta = Meta.of(namespace)
+    return meta.labels.get(PREVIEW_LABEL) == "true" and meta.name != hub_namespace
+
+
+async def preview_namespaces(backends: Backends, env: EnvName, *, actor: Actor = BOT) -> list[Json]:
+    """The preview namespaces of `env` (terminating ones included), as the API lists them."""
+    answer = await backends.kube.call(
+        env, "core", "list_namespace", actor=actor, label_selector=PREVIEW_SELECTOR
+    )
+    hub = backends.config.hub.namespace
+    return [ns for ns in listed(answer) if is_preview(ns, hub)]
 
 
 @dataclass(frozen=True)
@@ -131,43 +150,35 @@ async def list_previews(
 async def _env_previews(
     backends: Backends, env: EnvName, now: datetime, notice: timedelta
 ) -> tuple[Preview, ...]:
-    result = await backends.kube.call(
-        env, "core", "list_namespace", label_selector=PREVIEW_SELECTOR
-    )
-    namespaces: list[Obj] = result.get("items") or []
+    namespaces = await preview_namespaces(backends, env)
     pod_lists = await asyncio.gather(
         *(
-            backends.kube.call(env, "core", "list_namespaced_pod", namespace=ns["metadata"]["name"])
+            backends.kube.call(env, "core", "list_namespaced_pod", namespace=Meta.of(ns).name)
             for ns in namespaces
         )
     )
     threshold = backends.config.thresholds.pod_start_seconds
     previews = (
-        preview_from(
-            env, ns, [summarize_pod(p, threshold) for p in pods.get("items") or []], now, notice
-        )
+        preview_from(env, ns, [summarize_pod(p, threshold) for p in listed(pods)], now, notice)
         for ns, pods in zip(namespaces, pod_lists, strict=True)
     )
     return tuple(sorted(previews, key=lambda p: p.issue_key))
 
 
 def preview_from(
-    env: EnvName, namespace: Obj, pods: Sequence[PodSummary], now: datetime, notice: timedelta
+    env: EnvName, namespace: Json, pods: Sequence[PodSummary], now: datetime, notice: timedelta
 ) -> Preview:
     """A preview from its namespace object and pods (pure: `now` decides expiry)."""
-    meta = namespace.get("metadata") or {}
-    name = meta.get("name", "?")
-    raw_expiry = (meta.get("annotations") or {}).get(EXPIRES_AT)
+    ns = Namespace.of(namespace)
+    raw_expiry = ns.meta.annotations.get(EXPIRES_AT)
     expires_at = parse_time(raw_expiry)
-    terminating = bool(meta.get("deletionTimestamp")) or (
-        (namespace.get("status") or {}).get("phase") == "Terminating"
-    )
+    terminating = ns.meta.deleting or ns.phase == "Terminating"
     left = expires_at - now if expires_at is not None else None
     return Preview(
         env=env,
-        namespace=name,
-        issue_key=issue_key_of(meta),
-        created_at=parse_time(meta.get("creationTimestamp")),
+        namespace=ns.name,
+        issue_key=issue_key_of(ns.meta),
+        created_at=ns.meta.created_at,
         expires_at=expires_at,
         expiry_unreadable=raw_expiry is not None and expires_at is None,
         terminating=terminating,
@@ -177,10 +188,10 @@ def preview_from(
     )
 
 
-def issue_key_of(meta: Obj) -> str:
+def issue_key_of(meta: Meta) -> str:
     """The `rtb.io/issue-key` label, else the name: `preview-proj-123` → `PROJ-123`."""
-    label = (meta.get("labels") or {}).get(ISSUE_LABEL)
+    label = meta.labels.get(ISSUE_LABEL)
     if label:
-        return str(label)
-    name = str(meta.get("name", "?"))
+        return label
+    name = meta.name
     return name[len(NAME_PREFIX) :].upper() if name.startswith(NAME_PREFIX) else name

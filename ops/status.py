@@ -9,7 +9,7 @@ and never the whole answer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -21,7 +21,7 @@ from ops.costs import HUB_DB, DailyCost, ai_cost_today
 from ops.errors import BackendUnavailable
 from ops.executions import ErrorRate, error_rate
 from ops.fanout import Failed, Part, gather_parts
-from ops.previews import PREVIEW_SELECTOR
+from ops.previews import preview_namespaces
 from ops.queues import QueuesOverview, all_queue_counts, bull_queues
 
 IndicatorKey = IndicatorName
@@ -191,13 +191,11 @@ async def count_preview_namespaces(backends: Backends, env: EnvName, *, actor: A
     `ops.previews.list_previews` would also list every preview's pods (a second round trip),
     which /rtb status does not need.
     """
-    answer = await backends.kube.call(
-        env, "core", "list_namespace", actor=actor, label_selector=PREVIEW_SELECTOR
-    )
-    return sum(1 for ns in answer.get("items") or [] if not _terminating(ns))
+    namespaces = await preview_namespaces(backends, env, actor=actor)
+    return sum(1 for ns in namespaces if not _terminating(ns))
 
 
-def _terminating(namespace: dict[str, Any]) -> bool:
+def _terminating(namespace: Mapping[str, Any]) -> bool:
     deleting = (namespace.get("metadata") or {}).get("deletionTimestamp")
     return bool(deleting) or (namespace.get("status") or {}).get("phase") == "Terminating"
 

@@ -25,7 +25,7 @@ from ops.backends.container import Backends
 from ops.config import ENV_NAMES, EnvName
 from ops.errors import BackendUnavailable
 from ops.fanout import Failed, gather_parts
-from ops.previews import PREVIEW_SELECTOR, preview_from
+from ops.previews import preview_from, preview_namespaces
 
 Obj = dict[str, Any]
 
@@ -67,16 +67,12 @@ async def find_expiring(backends: Backends, now: datetime) -> Expiring:
 async def _env_expiring(
     backends: Backends, env: EnvName, now: datetime, window: timedelta
 ) -> tuple[ExpiringPreview, ...]:
-    listed = await backends.kube.call(
-        env, "core", "list_namespace", label_selector=PREVIEW_SELECTOR
-    )
-    namespaces: list[Obj] = listed.get("items") or []
+    namespaces = await preview_namespaces(backends, env)
     owner_label = backends.config.ttl_notice.owner_label
-    hub = backends.config.hub.namespace
     found = []
     for ns in namespaces:
         preview = preview_from(env, ns, (), now, window)
-        if preview.terminating or preview.namespace == hub:  # going anyway, or not a preview
+        if preview.terminating:  # going anyway
             continue
         if not preview.expiring_soon or preview.expires_at is None:
             continue

@@ -9,9 +9,8 @@ from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.config import EnvName
 from ops.errors import BackendUnavailable, Fault, UserError
+from ops.kube_objects import Deployment, Json, mapping
 from ops.kube_writes import Permission, retry_conflicts, write
-
-REVISION = "deployment.kubernetes.io/revision"
 
 
 @dataclass(frozen=True)
@@ -61,19 +60,17 @@ async def read_deployment_object(
     return body
 
 
-def _state(env: EnvName, namespace: str, name: str, body: dict[str, Any]) -> DeploymentState:
-    spec, meta = body.get("spec") or {}, body.get("metadata") or {}
-    containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
-    revision = str((meta.get("annotations") or {}).get(REVISION, ""))
+def _state(env: EnvName, namespace: str, name: str, body: Json) -> DeploymentState:
+    deployment = Deployment.of(body)
     return DeploymentState(
         env=env,
         namespace=namespace,
         name=name,
-        replicas=int(spec.get("replicas", 1)),
-        ready_replicas=int((body.get("status") or {}).get("readyReplicas") or 0),
-        images=tuple((c.get("name", "?"), c.get("image", "?")) for c in containers),
-        revision=int(revision) if revision.isdigit() else None,
-        resource_version=str(meta.get("resourceVersion") or ""),
+        replicas=deployment.replicas,
+        ready_replicas=deployment.ready,
+        images=tuple(deployment.images.items()),
+        revision=deployment.revision_number,
+        resource_version=deployment.meta.resource_version,
     )
 
 
@@ -105,10 +102,14 @@ async def scale_deployment(
             namespace=namespace,
             body=precondition(before.resource_version) | {"spec": {"replicas": replicas}},
         )
-        now = int((body.get("spec") or {}).get("replicas", replicas))
+        now = _int_or(mapping(mapping(body).get("spec")).get("replicas"), replicas)
         return ScaledDeployment(env, namespace, name, now, before.replicas)
 
     return await retry_conflicts(attempt)
+
+
+def _int_or(value: object, default: int) -> int:
+    return value if isinstance(value, int) else default
 
 
 def precondition(resource_version: str) -> dict[str, Any]:

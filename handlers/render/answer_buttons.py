@@ -22,7 +22,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionB
 from handlers.render.command_lines import logs_command
 from handlers.render.message import Message, button, buttons, clip, context, escape, section
 from ops.alarms import Alarm
-from ops.cluster import PodList, PodSummary
+from ops.pods import PodList, PodSummary
 from ops.previews import Preview
 from ops.queues import QueueCounts
 

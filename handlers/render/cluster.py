@@ -17,17 +17,14 @@ from handlers.render.message import (
     escape,
     section,
 )
-from ops.cluster import (
-    AccessReview,
-    LogLine,
-    PodList,
-    PodLogs,
-    PodSummary,
-    RolloutHistory,
-    RolloutStatus,
-)
+from ops.access_reviews import AccessReview
+from ops.pino import LogLine
+from ops.pod_logs import PodLogs
+from ops.pods import PodList, PodSummary
 from ops.preview_hub import HubJoin
 from ops.previews import Preview, PreviewReport
+from ops.rollouts.history import RolloutHistory
+from ops.rollouts.status import RolloutStatus
 
 _CHUNK = MAX_SECTION_TEXT - 100  # room for the ``` fences and a header line
 _MAX_TABLE_SECTIONS = 20

@@ -9,12 +9,13 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
+from approvals.access_matrix import HUB_ACTIONS
 from approvals.audit import AuditPage, AuditRecord
 from approvals.policy import Decision, PolicyRow
 from approvals.roles import RoleInfo
 from handlers.render.approvals import when
 from handlers.render.message import Message, code_block, context, escape, header, section
-from ops.config import ENV_NAMES, HUB_ACTIONS, EnvName
+from ops.config import ENV_NAMES, EnvName
 
 _CELL = {"allow": "yes", "approval": "approval", "deny": "no"}
 _ROLE_NOTES = {

@@ -14,11 +14,11 @@ from approvals.outcomes import ApprovalRequested, GateOutcome, Ran, ReasonNeeded
 from handlers.render.approvals import render_ran, when
 from handlers.render.message import Message, context, escape, header, section
 from handlers.render.preview_cleanup import cleanup_done, cleanup_removed
-from ops.cluster import parse_time
 from ops.config import EnvName
 from ops.fanout import Failed
 from ops.preview_cleanup import CleanupWay
 from ops.preview_namespaces import ExpiredPreview
+from ops.timestamps import parse_time
 
 
 def ago(moment: datetime, now: datetime) -> str:

@@ -19,9 +19,9 @@ from approvals.mutations import MutationSpec
 from approvals.rollout_mutations import RollbackDeployment
 from approvals.workload_mutations import ResumeAutoscaling, ScaleDeployment
 from handlers.render.message import Message, button, buttons, clip, context, escape, section
-from ops.cluster import RolloutStatus
 from ops.images import PushedTag
-from ops.rollouts import FollowedRollouts, Observation
+from ops.rollouts.follow import FollowedRollouts, Observation
+from ops.rollouts.status import RolloutStatus
 
 ROLLBACK_ACTION = "mutation_rollback"
 SET_IMAGE_CALLBACK = "set_image_pick"

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.render.message import Message, button, buttons, context, escape, section
-from ops.cluster import parse_time
+from ops.timestamps import parse_time
 from ops.ttl_notice import ExpiringPreview, JiraComment
 
 EXTEND_ACTION = "ttl.extend"

@@ -22,7 +22,7 @@ from botocore.signers import RequestSigner
 
 from ops.backends.aws import BOT, Actor, AwsSessions
 from ops.backends.blocking import LIBRARY_TIMEOUT_SLACK_SECONDS, BlockingCalls
-from ops.backends.kube_routes import Request, Route, request_for
+from ops.backends.kube_routes import Api, Operation, Request, Route, request_for
 from ops.config import Config, EnvName
 from ops.errors import UserError
 
@@ -69,8 +69,8 @@ class Kube:
     async def call(
         self,
         env: EnvName,
-        api: str,
-        method: str,
+        api: Api,
+        method: Operation,
         *,
         actor: Actor = BOT,
         timeout: float | None = None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Verb = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 # The generated client's default for a PATCH of a built-in kind: its REST layer turns it into a
@@ -43,7 +43,34 @@ _NAMESPACED = "/namespaces/{namespace}"
 _CORE, _APPS = "/api/v1", "/apis/apps/v1"
 _CUSTOM = "/apis/{group}/{version}" + _NAMESPACED + "/{plural}"
 
-ROUTES: Mapping[tuple[str, str], Route] = {
+# The operations by name, so that a call site's typo is a mypy error, not a TypeError at runtime
+# (tests/ops/test_kube_routes.py checks these names are exactly the table's keys).
+Api = Literal["version", "core", "apps", "custom", "auth"]
+Operation = Literal[
+    "get_code",
+    "list_namespace",
+    "create_namespace",
+    "patch_namespace",
+    "delete_namespace",
+    "list_namespaced_pod",
+    "read_namespaced_pod_log",
+    "list_namespaced_event",
+    "list_namespaced_secret",
+    "list_namespaced_deployment",
+    "create_namespaced_deployment",
+    "read_namespaced_deployment",
+    "replace_namespaced_deployment",
+    "patch_namespaced_deployment",
+    "delete_namespaced_deployment",
+    "patch_namespaced_deployment_scale",
+    "list_namespaced_replica_set",
+    "list_namespaced_custom_object",
+    "patch_namespaced_custom_object",
+    "create_subject_access_review",
+]
+OPERATIONS: tuple[Operation, ...] = get_args(Operation)
+
+ROUTES: Mapping[tuple[Api, Operation], Route] = {
     ("version", "get_code"): Route("GET", "/version/"),
     ("core", "list_namespace"): Route("GET", f"{_CORE}/namespaces"),
     ("core", "create_namespace"): Route("POST", f"{_CORE}/namespaces"),
@@ -112,7 +139,7 @@ class Request:
     body: Any
 
 
-def request_for(api: str, method: str, kwargs: Mapping[str, Any]) -> Request:
+def request_for(api: Api, method: Operation, kwargs: Mapping[str, Any]) -> Request:
     """The route and its parameters; a TypeError (a bug in the caller, as the generated client
     would raise) for an operation or argument the table does not know."""
     route = ROUTES.get((api, method))

@@ -6,10 +6,9 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ops import cluster, executions
+from ops import executions
 from ops.backends.container import Backends
 from ops.backends.db import Database
-from ops.cluster import RolloutStatus
 from ops.config import Config
 from ops.diagnose.common import (
     ENGINE,
@@ -30,6 +29,7 @@ from ops.diagnose.common import (
 )
 from ops.fanout import Part
 from ops.queues import QueuesOverview, all_queue_counts, bull_queues
+from ops.rollouts.status import RolloutStatus, rollout_status
 from ops.suggestions import suggest
 
 SCALE_ENGINE = suggest("scale", HUB_ENV, ENGINE, "3")  # more hands for the jobs waiting
@@ -62,7 +62,7 @@ async def diagnose_backlog(backends: Backends) -> Diagnosis:
         {
             "Redis": all_queue_counts(bull_queues(backends), config.hub.queues),
             "PostgreSQL (hub)": _hub_runs(backends.hub_db, config),
-            f"kubernetes {HUB_ENV} deployment": cluster.rollout_status(
+            f"kubernetes {HUB_ENV} deployment": rollout_status(
                 backends, HUB_ENV, config.hub.namespace, ENGINE
             ),
             f"kubernetes {HUB_ENV} KEDA": _scaled_object(backends),

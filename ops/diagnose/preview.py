@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ops import cloudtrail, cluster
+from ops import access_reviews, cloudtrail, pod_logs
+from ops.access_reviews import AccessReview
 from ops.backends.container import Backends
-from ops.cluster import AccessReview, LogLine, PodSummary
 from ops.config import Config, EnvName
 from ops.diagnose.common import (
     ENGINE,
@@ -30,6 +30,8 @@ from ops.diagnose.common import (
 )
 from ops.errors import UserError
 from ops.fanout import Failed, Part
+from ops.pino import LogLine
+from ops.pods import PodSummary, list_pods
 from ops.suggestions import Suggestion, suggest
 
 ENGINE_LAST_HOUR = suggest("logs", HUB_ENV, ENGINE, since="1h")
@@ -116,12 +118,12 @@ async def _env_preview(backends: Backends, env: EnvName, namespace: str) -> _Env
         return _EnvPreview(env, False, False, ())
     meta, status = items[0].get("metadata") or {}, items[0].get("status") or {}
     terminating = bool(meta.get("deletionTimestamp")) or status.get("phase") == "Terminating"
-    pods = await cluster.list_pods(backends, env, namespace)
+    pods = await list_pods(backends, env, namespace)
     return _EnvPreview(env, True, terminating, pods.pods)
 
 
 async def _engine_lines(backends: Backends, key: str) -> _EngineLines:
-    logs = await cluster.pod_logs(
+    logs = await pod_logs.pod_logs(
         backends,
         HUB_ENV,
         backends.config.hub.namespace,
@@ -140,9 +142,9 @@ def mentions(line: LogLine, key: str) -> bool:
 
 
 async def _may_create_namespaces(backends: Backends, env: EnvName) -> AccessReview:
-    subject = cluster.parse_subject(backends.config.hub.service_account)
-    resource = cluster.parse_resource("namespaces")
-    return await cluster.can_i(backends, env, "create", resource, subject, None)
+    subject = access_reviews.parse_subject(backends.config.hub.service_account)
+    resource = access_reviews.parse_resource("namespaces")
+    return await access_reviews.can_i(backends, env, "create", resource, subject, None)
 
 
 def _namespace_check(

@@ -18,8 +18,9 @@ from typing import Any
 from ops.backends.container import Backends
 from ops.config import EnvName
 from ops.fanout import gather_parts
+from ops.kube_objects import Deployment, ScaledObject, listed, mapping
 from ops.queues import QueuesOverview, all_queue_counts, bull_queues
-from ops.rollouts import KEDA_GROUP, KEDA_VERSION, PAUSED_REPLICAS, SCALED_OBJECTS
+from ops.rollouts.keda import KEDA_GROUP, KEDA_VERSION, SCALED_OBJECTS
 
 ENGINE_ENV: EnvName = "int"  # the hub runs in int (stg/prd are preview clusters)
 _INSERT = """
@@ -75,15 +76,14 @@ async def read_engine(backends: Backends, minute: datetime) -> EngineSample:
         "queues": all_queue_counts(bull_queues(backends), config.hub.queues),
     }
     parts = await gather_parts(sources, config.timeouts.backend_seconds)
-    deployment: dict[str, Any] | None = parts["deployment"].value
+    read = parts["deployment"].value
+    deployment = None if read is None else Deployment.of(mapping(read))
     paused: bool | None = parts["keda"].value
     queues: QueuesOverview | None = parts["queues"].value
-    spec = (deployment or {}).get("spec") or {}
-    status = (deployment or {}).get("status") or {}
     return EngineSample(
         minute=minute,
-        desired=int(spec.get("replicas", 1)) if deployment is not None else None,
-        ready=int(status.get("readyReplicas") or 0) if deployment is not None else None,
+        desired=None if deployment is None else deployment.replicas,
+        ready=None if deployment is None else deployment.ready,
         keda_paused=paused,
         active=None if queues is None else sum(q.active for q in queues.queues),
         waiting=None if queues is None else queues.pending,
@@ -107,13 +107,11 @@ async def sample_engine(
 async def _keda_paused(backends: Backends, namespace: str, deployment: str) -> bool | None:
     """Whether the ScaledObject driving `deployment` is paused; None when none drives it."""
     path = f"/apis/{KEDA_GROUP}/{KEDA_VERSION}/namespaces/{namespace}/{SCALED_OBJECTS}"
-    listed = await backends.kube.get_json(ENGINE_ENV, path)
-    for item in listed.get("items") or []:
-        ref = (item.get("spec") or {}).get("scaleTargetRef") or {}
-        if ref.get("name") == deployment and ref.get("kind", "Deployment") == "Deployment":
-            annotations = (item.get("metadata") or {}).get("annotations") or {}
-            return PAUSED_REPLICAS in annotations
-    return None
+    scaled = (
+        ScaledObject.of(item) for item in listed(await backends.kube.get_json(ENGINE_ENV, path))
+    )
+    found = next((s for s in scaled if s.scales(deployment)), None)
+    return None if found is None else found.paused_replicas is not None
 
 
 @dataclass(frozen=True)

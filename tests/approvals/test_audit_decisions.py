@@ -54,7 +54,7 @@ async def test_parameters_edited_with_their_digest_recomputed_are_not_run(
 ):
     """The review's attack: a lead approves "1 → 0 replicas"; the row now says 7."""
     seed_deployment(kube["prd"], PREVIEW, "app", replicas=1)
-    gate = runtime.deps.require_gate()
+    gate = runtime.deps.gate
     request_id = await _request(gate, runtime.settings.config)
     params = {"namespace": PREVIEW, "deployment": "app", "replicas": 7}
     document = digest_document("preview.workload", "scale", "prd", params)
@@ -71,7 +71,7 @@ async def test_parameters_edited_with_their_digest_recomputed_are_not_run(
 
 async def test_a_request_approved_as_stored_runs(runtime, kube):
     seed_deployment(kube["prd"], PREVIEW, "app", replicas=1)
-    gate = runtime.deps.require_gate()
+    gate = runtime.deps.gate
     request_id = await _request(gate, runtime.settings.config)
     row = await runtime.backends.db.fetch_one(
         "SELECT digest, digest_key FROM rtb_bot.approval_requests WHERE id = %s", (request_id,)
@@ -85,7 +85,7 @@ async def test_a_request_approved_as_stored_runs(runtime, kube):
 @pytest.mark.parametrize("first", ["reject", "cancel"])
 async def test_a_decision_on_an_already_decided_request_is_audited(runtime, kube, first):
     seed_deployment(kube["prd"], PREVIEW, "app")
-    gate = runtime.deps.require_gate()
+    gate = runtime.deps.gate
     request_id = await _request(gate, runtime.settings.config)
     decide = {
         "reject": lambda: gate.reject(request_id, "ULEAD1", "no", "t1"),
@@ -107,7 +107,7 @@ async def test_a_decision_on_an_already_decided_request_is_audited(runtime, kube
 
 async def test_a_confirm_or_cancel_clicked_by_someone_else_is_audited(runtime, kube):
     seed_deployment(kube["int"], PREVIEW, "app", replicas=2)
-    gate = runtime.deps.require_gate()
+    gate = runtime.deps.gate
     spec = ScaleDeployment.build(runtime.settings.config, "int", PREVIEW, "app", 0)
     asked = await gate.submit(spec, Requester("UOPERATOR1", "C_OPS", "t1"))
     assert isinstance(asked, ConfirmNeeded)
@@ -129,7 +129,7 @@ def _others(button: str) -> dict[str, str]:
 
 async def test_a_refusal_while_reading_the_target_is_audited(runtime, kube):
     seed_deployment(kube["prd"], PREVIEW, "app")  # the preview exists, `missing` does not
-    gate = runtime.deps.require_gate()
+    gate = runtime.deps.gate
     spec = ScaleDeployment.build(runtime.settings.config, "prd", PREVIEW, "missing", 0)
     with pytest.raises(UserError) as refused:
         await gate.submit(spec, Requester("UOPERATOR1", "C_OPS", "t1"), "INC-1")
@@ -163,7 +163,7 @@ async def test_a_vote_is_never_recorded_after_the_request_was_rejected(
     seed_deployment(kube["prd"], PREVIEW, "app")
     settings = with_config(bot_settings, approvals=Approvals(required=2))
     async with running_bot(settings, fake_slack) as bot:
-        gate = bot.runtime.deps.require_gate()
+        gate = bot.runtime.deps.gate
         request_id = await _request(gate, settings.config)
         with psycopg.connect(pg_url, autocommit=True) as holder:
             holder.execute("SELECT pg_advisory_lock(%s)", (_AUDIT_LOCK,))

@@ -8,12 +8,13 @@ import pytest
 import redis.asyncio as aioredis
 from bullmq import Queue
 
+from approvals.access_matrix import default_matrix
 from approvals.catalog import MUTATIONS, rebuild
 from approvals.policy import CORE_INFRASTRUCTURE, Policy
 from approvals.preview_mutations import CleanupPreviews, CreatePreview, DeletePreview
 from approvals.queue_mutations import PauseQueue, ResumeQueue, RetryFailedJobs
 from ops.backends.aws import Actor
-from ops.config import ENV_NAMES, Config, default_policy
+from ops.config import ENV_NAMES, Config
 from ops.errors import UserError
 from ops.preview_namespaces import expired_previews, issue_key, namespace_ref, preview_ttl
 from tests.approvals.support import (
@@ -225,7 +226,7 @@ async def test_an_approved_queue_pause_stops_when_someone_paused_it_meanwhile(
     bot_settings, fake_slack, kube, redis_url
 ):
     """With int queue changes behind approval (configurable): the pre-flight is re-read."""
-    policy = {**default_policy(), "hub.queue": {"int": "approval", "stg": "deny", "prd": "deny"}}
+    policy = {**default_matrix(), "hub.queue": {"int": "approval", "stg": "deny", "prd": "deny"}}
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)
     try:
         queue = Queue("jira-queue", {"connection": client, "prefix": "bull"})

@@ -15,7 +15,7 @@ from tests.approvals.support import (
 
 
 async def _request(runtime, user="UOPERATOR1"):
-    gate = runtime.deps.require_gate()
+    gate = runtime.deps.gate
     spec = ScaleDeployment.build(runtime.settings.config, "prd", PREVIEW, "app", 0)
     outcome = await gate.submit(spec, Requester(user, "C_OPS", "t"), "incident INC-1")
     assert isinstance(outcome, ApprovalRequested)
@@ -42,7 +42,7 @@ async def test_approve_and_reject_at_once_run_at_most_once(runtime, kube):
         )
         winners = [o for o in (approved, rejected) if isinstance(o, Decided)]
         assert len(winners) == 1, (approved, rejected)
-        final = await gate.parts.store.get(request_id)
+        final = await gate.services.store.get(request_id)
         assert final.status in ("succeeded", "rejected")
     succeeded = await runtime.backends.db.fetch(
         "SELECT id FROM rtb_bot.approval_requests WHERE status = 'succeeded'"
@@ -71,14 +71,14 @@ async def test_a_policy_that_now_denies_stops_an_approved_request(
         "preview.workload": {"int": "allow", "stg": "allow", "prd": "deny"}
     }
     async with running_bot(with_config(bot_settings, policy=stricter), fake_slack) as bot:
-        outcome = await bot.runtime.deps.require_gate().approve(request_id, "ULEAD1", "t")
+        outcome = await bot.runtime.deps.gate.approve(request_id, "ULEAD1", "t")
     assert outcome.request.status == "failed"
     assert outcome.request.result == {"error": "the policy no longer allows this change"}
     assert scale_patches(kube["prd"]) == []
 
 
 async def test_unknown_and_malformed_ids(runtime):
-    gate = runtime.deps.require_gate()
+    gate = runtime.deps.gate
     for value in ("AR-22222", "nonsense", "AR-0O0O0", "", "AR-" + "2" * 200):
         for decide in (
             gate.approve(value, "ULEAD1", "t"),

@@ -80,7 +80,7 @@ class CutBot:
                 break
             except BackendUnavailable:
                 continue  # each attempt waits up to the pool's timeout
-        await self.slack.runtime.deps.require_gate().sweep()
+        await self.slack.runtime.deps.gate.sweep()
 
 
 @asynccontextmanager
@@ -131,7 +131,7 @@ async def chain_intact(bot: CutBot) -> bool:
     db = Database("check", bot.direct_url)
     await db.open()
     try:
-        return (await verify_chain(db, bot.slack.runtime.deps.require_gate().audit.keys)).intact
+        return (await verify_chain(db, bot.slack.runtime.deps.gate.audit.keys)).intact
     finally:
         await db.close()
 
@@ -321,11 +321,11 @@ async def _lease_released(bot: CutBot, polls: int = 500) -> bool:
 async def test_a_kept_result_the_database_refuses_stays_kept_and_blocks_no_other(slack, kube):
     seed_deployment(kube["prd"], PREVIEW, "app")
     request_id = await request_approval(slack, SCALE_TO_ZERO)
-    db, gate = slack.runtime.backends.db, slack.runtime.deps.require_gate()
+    db, gate = slack.runtime.backends.db, slack.runtime.deps.gate
     await db.execute(
         "UPDATE rtb_bot.approval_requests SET status = 'unknown' WHERE id = %s", (request_id,)
     )
-    request = await gate.parts.store.get(request_id)
+    request = await gate.services.store.get(request_id)
     assert request is not None
     event = request_event(request, BOT_ACTOR, "succeeded", None)
     kept = UnrecordedResult.of(RunResult("succeeded", {"replicas": 0}), event).to_json()
@@ -336,7 +336,7 @@ async def test_a_kept_result_the_database_refuses_stays_kept_and_blocks_no_other
         RunResult("succeeded", {"replicas": 3}),
         AuditEvent(actor=BOT_ACTOR, action="scale", outcome="succeeded", env="int"),
     )
-    spool = gate.parts.spool
+    spool = gate.services.spool
     assert await spool.keep(refused) and await spool.keep(fine)
 
     await gate.sweep()
@@ -346,7 +346,7 @@ async def test_a_kept_result_the_database_refuses_stays_kept_and_blocks_no_other
         "SELECT outcome FROM rtb_bot.audit_events WHERE detail->>'spool_id' = %s", (fine.spool_id,)
     )
     assert written == [{"outcome": "succeeded"}]
-    assert (await gate.parts.store.get(request_id)).status == "unknown"
+    assert (await gate.services.store.get(request_id)).status == "unknown"
     spool.path.unlink()  # the refused entry stays by design; not in the shared temp dir
 
 

@@ -7,9 +7,11 @@ from approvals.gate import Requester
 from approvals.outcomes import ConfirmNeeded, Ran
 from approvals.rollout_mutations import EmergencyRollback, RollbackDeployment, SetImage
 from approvals.workload_mutations import ResumeAutoscaling, ScaleDeployment
-from ops import images, rollouts
+from ops import images
 from ops.backends.aws import Actor
 from ops.errors import BackendUnavailable, UserError
+from ops.rollouts.follow import FollowedRollouts, follow_rollouts
+from ops.rollouts.history import read_revisions
 from tests.approvals.rollout_support import (
     ENGINE,
     HUB,
@@ -169,9 +171,9 @@ async def test_a_stale_resource_version_is_a_real_conflict(kube, config, backend
     """Without an injected fault: the PUT carries the resourceVersion read, so a change made
     in between is a 409 from the fake's own optimistic concurrency, retried on a fresh read."""
     seed_hub(kube["int"])
-    found = await rollouts.read_revisions(backends, "int", HUB, ENGINE)
-    stale = dict(found.deployment)
-    stale["metadata"] = {**found.deployment["metadata"], "resourceVersion": "1"}
+    found = await read_revisions(backends, "int", HUB, ENGINE)
+    stale = dict(found.deployment.raw)
+    stale["metadata"] = {**found.deployment.raw["metadata"], "resourceVersion": "1"}
     with pytest.raises(BackendUnavailable, match="HTTP 409"):
         await backends.kube.call(
             "int", "apps", "replace_namespaced_deployment", name=ENGINE, namespace=HUB, body=stale
@@ -262,7 +264,7 @@ async def test_recent_tags_newest_first(runtime, backends):
 
 async def test_emergency_rollback_confirms_once_then_audits_each_deployment(runtime, kube, config):
     seed_hub(kube["int"])
-    gate = runtime.deps.require_gate()
+    gate = runtime.deps.gate
     spec = EmergencyRollback.build(config, "int")
     asked = await gate.submit(spec, Requester("UOPERATOR1", "C_OPS", "corr-1"))
     assert isinstance(asked, ConfirmNeeded)
@@ -309,7 +311,7 @@ async def test_emergency_rollback_with_one_deployment_that_cannot_go_back(runtim
     spec = EmergencyRollback.build(config, "int")
     preflight = await spec.preflight(runtime.backends)
     assert "no previous revision" in preflight[LISTENER]["unavailable"]
-    gate = runtime.deps.require_gate()
+    gate = runtime.deps.gate
     ran = await gate.submit(spec, Requester("UOPERATOR1", "C_OPS", "c"), confirmed=True)
     assert isinstance(ran, Ran) and ran.run.status == "failed"
     assert [p["status"] for p in ran.run.result["parts"]] == ["succeeded", "failed"]
@@ -325,11 +327,11 @@ async def test_following_a_rollout_until_it_is_complete(kube, config, backends):
     await RollbackDeployment.build(config, "int", HUB, ENGINE).execute(backends, OPERATOR)
     seen = []
 
-    async def report(looked: rollouts.FollowedRollouts) -> None:
+    async def report(looked: FollowedRollouts) -> None:
         seen.append(looked.observations[0].status.state)
         kube["int"].advance(60)  # the new pod turns Ready on the cluster's clock
 
-    followed = await rollouts.follow_rollouts(
+    followed = await follow_rollouts(
         backends, "int", [(HUB, ENGINE)], poll_seconds=0.01, timeout_seconds=30, report=report
     )
     assert followed.done and not followed.timed_out
@@ -341,7 +343,7 @@ async def test_following_gives_up_at_the_timeout(kube, config, backends):
     seed_hub(kube["int"])
     kube["int"].rollout_delay_seconds = 30
     await SetImage.build(config, "int", HUB, LISTENER, "v1.41.1").execute(backends, OPERATOR)
-    followed = await rollouts.follow_rollouts(
+    followed = await follow_rollouts(
         backends, "int", [(HUB, LISTENER), (HUB, "gone")], poll_seconds=0.1, timeout_seconds=0.5
     )
     assert followed.timed_out and not followed.done

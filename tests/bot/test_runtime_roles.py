@@ -37,7 +37,7 @@ async def _start_and_approve(settings, kube) -> list[dict]:
         runtime = create_runtime(settings, retries=0)
         await runtime.start()
     try:
-        gate = runtime.deps.require_gate()
+        gate = runtime.deps.gate
         spec = ScaleDeployment.build(settings.config, "prd", PREVIEW, "app", 0)
         asked = await gate.submit(spec, Requester("UOPERATOR1", "C_OPS", "t"), "INC-1")
         done = await gate.approve(asked.request.id, "ULEAD1", "t")

@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 
-from ops import preview_namespaces, rollouts, workloads
+from ops import preview_namespaces, workloads
 from ops.backends.aws import BOT
 from ops.backends.container import Backends, BackendUrls, build_backends
 from ops.config import Config
 from ops.errors import BackendUnavailable, UserError
 from ops.kube_writes import Permission, write
+from ops.rollouts import keda
+from ops.rollouts import set_image as rollout_images
+from ops.rollouts import undo as rollout_undo
 from sandbox.fake_kube import FakeKubeServer
 from sandbox.fake_kube.manifests import load_access
 from sandbox.seed_kube import IMAGE_REPO, seed_cluster
@@ -206,10 +209,10 @@ async def test_every_change_the_bot_makes_in_previews_is_granted(
     )
     assert clusters[env].get("namespaces", None, created.namespace) is not None
     await workloads.scale_deployment(backends, env, preview, "app", 0)
-    await rollouts.set_image(
+    await rollout_images.set_image(
         backends, env, preview, "app", None, f"{IMAGE_REPO}:v1.41.1", change_cause="test"
     )
-    await rollouts.rollback_deployment(backends, env, preview, "app", None)
+    await rollout_undo.rollback_deployment(backends, env, preview, "app", None)
     await preview_namespaces.delete_preview(backends, env, created.namespace, actor=BOT)
     app = clusters[env].get("deployments", preview, "app") or {}
     assert app["spec"]["replicas"] == 0
@@ -221,12 +224,12 @@ async def test_the_hubs_own_changes_are_granted_in_int(
     backends: Backends, clusters: dict[str, FakeKubeServer]
 ) -> None:
     await workloads.scale_deployment(backends, "int", HUB, "webhook-listener", 3)
-    await rollouts.set_keda_pause(backends, "int", HUB, "workflow-engine", 2)
-    await rollouts.set_keda_pause(backends, "int", HUB, "workflow-engine", None)
-    await rollouts.set_image(
+    await keda.set_keda_pause(backends, "int", HUB, "workflow-engine", 2)
+    await keda.set_keda_pause(backends, "int", HUB, "workflow-engine", None)
+    await rollout_images.set_image(
         backends, "int", HUB, "auth-service", None, f"{IMAGE_REPO}:v1.41.1", change_cause="t"
     )
-    await rollouts.rollback_deployment(backends, "int", HUB, "webhook-listener", None)
+    await rollout_undo.rollback_deployment(backends, "int", HUB, "webhook-listener", None)
     assert clusters["int"].get("deployments", HUB, "webhook-listener")["spec"]["replicas"] == 3
 
 

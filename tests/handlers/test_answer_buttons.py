@@ -15,6 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 from bullmq import Queue
 
+from approvals.access_matrix import default_matrix
 from handlers.command_buttons import COMMANDS, command_of
 from handlers.parse import parse
 from handlers.render.answer_buttons import (
@@ -33,8 +34,7 @@ from handlers.render.cluster import render_pods, render_previews
 from handlers.render.hub import render_queue
 from handlers.table import TABLE
 from ops.alarms import Alarm, AlarmReport
-from ops.cluster import PodList, PodSummary, Termination
-from ops.config import default_policy
+from ops.pods import PodList, PodSummary, Termination
 from ops.previews import Preview, PreviewReport
 from ops.queues import QueueCounts, QueueDetail
 from sandbox.slack_payloads import plain_text_value
@@ -286,7 +286,7 @@ async def test_where_pause_needs_approval_the_click_asks_a_reason_and_a_lead_app
 ):
     """The hub's queues are int only (stg/prd: core infrastructure, refused); a policy that
     puts int queue changes behind approval shows the click takes the same approval path."""
-    policy = {**default_policy(), "hub.queue": {"int": "approval", "stg": "deny", "prd": "deny"}}
+    policy = {**default_matrix(), "hub.queue": {"int": "approval", "stg": "deny", "prd": "deny"}}
     run_producer(redis_url, QUEUE, {"waiting": 2})
     async with running_bot(with_config(bot_settings, policy=policy), fake_slack) as slack:
         found = buttons_in(await slack.ask(f"queue {QUEUE}", user="UOPERATOR1"))

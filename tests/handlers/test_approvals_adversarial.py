@@ -61,7 +61,7 @@ async def test_twenty_concurrent_clicks_on_two_replicas_run_the_change_once(
     assert sum("You approved" in a for a in answers) == 1
     assert all("You approved" in a or "already" in a or "right now" in a for a in answers)
     chain = await verify_chain(
-        slack.runtime.backends.db, slack.runtime.deps.require_gate().audit.keys
+        slack.runtime.backends.db, slack.runtime.deps.gate.audit.keys
     )  # 20 writers, two replicas, one chain
     assert chain.intact and chain.events == len(outcomes)
 
@@ -149,7 +149,7 @@ async def test_a_request_running_when_a_replica_died_becomes_unknown_at_start(
     assert "Outcome unknown" in text_of(card(fake_slack, crashed))
     assert await audit_outcomes(slack, crashed) == ["requested", "unknown"]
     # The lease is free now: the next sweep closes the other one too (never re-running it).
-    await slack.runtime.deps.require_gate().sweep()
+    await slack.runtime.deps.gate.sweep()
     assert (await request_row(slack, alive))["status"] == "unknown"
     assert scale_patches(kube["prd"]) == []
 

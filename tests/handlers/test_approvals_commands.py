@@ -159,7 +159,7 @@ async def test_audit_shows_who_did_what(slack, kube):
 
 
 async def test_audit_pages_through_every_record_with_the_filters_kept(slack, runtime):
-    audit = runtime.deps.require_gate().audit
+    audit = runtime.deps.gate.audit
     for number in range(65):
         await audit.append(AuditEvent("UOPERATOR2", "scale", "refused", "stg", {"n": number}))
     first = answer_text(await slack.ask("audit --since 36h --user UOPERATOR2"))

@@ -144,7 +144,7 @@ async def test_the_expiry_job_closes_requests_and_updates_cards(slack, kube):
     seed_deployment(kube["prd"], PREVIEW, "app")
     request_id = await request_approval(slack, SCALE_TO_ZERO)
     assert slack.runtime.scheduler.get_job("approvals-housekeeping") is not None
-    gate = slack.runtime.deps.require_gate()
+    gate = slack.runtime.deps.gate
     assert await gate.expire_due() == []
     await slack.runtime.backends.db.execute(
         "UPDATE rtb_bot.approval_requests SET expires_at = now() - interval '1 second'"

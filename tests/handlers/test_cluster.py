@@ -15,22 +15,15 @@ from handlers.render.cluster import (
     span,
 )
 from handlers.table import TABLE
-from ops import cluster
-from ops.cluster import (
-    AccessReview,
-    PodList,
-    PodLogs,
-    PodSummary,
-    Revision,
-    RolloutHistory,
-    RolloutStatus,
-    Termination,
-    parse_log_line,
-    parse_resource,
-    parse_subject,
-)
+from ops import pods
+from ops.access_reviews import AccessReview, parse_resource, parse_subject
+from ops.pino import parse_log_line
+from ops.pod_logs import PodLogs
+from ops.pods import PodList, PodSummary, Termination
 from ops.preview_hub import NOT_CONFIGURED, HubListing, join_hub
 from ops.previews import EnvFailure, PreviewReport, preview_from
+from ops.rollouts.history import Revision, RolloutHistory
+from ops.rollouts.status import RolloutStatus
 from tests.fixtures.bot import answer_text
 from tests.golden import assert_golden, shown
 from tests.ops.test_cluster import HUB, REPO, deployment, oom_pod
@@ -293,7 +286,7 @@ def test_can_i_goldens():
 
 def test_previews_golden():
     notice = timedelta(hours=2)
-    oom = cluster.summarize_pod(oom_pod(namespace="preview-proj-118"), 60)
+    oom = pods.summarize_pod(oom_pod(namespace="preview-proj-118"), 60)
     healthy = pod("app-6d8f-k2j3l")
     slow = pod("app-5c7e-p0o9i", start=95.0, slow=True)
 

@@ -338,7 +338,7 @@ async def test_ticks_by_viewer_operator_and_lead_double_ticks_and_no_untick(
     assert text.count("UVIEWER1") == 1  # the second click added nothing
     assert len(fake_slack.calls_to("chat.update")) == 3
     assert any("already checked" in answer_text(r.body) for r in fake_slack.responses)
-    audit = await rt.deps.require_gate().audit.search(datetime.now(UTC) - timedelta(days=2))
+    audit = await rt.deps.gate.audit.search(datetime.now(UTC) - timedelta(days=2))
     checks = [r.event for r in audit if r.event.action == "digest.check"]
     assert sorted(e.actor for e in checks) == ["ULEAD1", "UOPERATOR1", "UVIEWER1"]
     assert {e.params["item"] for e in checks} == {"previews"}

@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from approvals.access_matrix import default_matrix
 from approvals.outcomes import Ran, RunResult
 from approvals.policy import Policy
 from approvals.preview_mutations import CleanupPreviews
 from handlers.render.preview_mutations import EnvCleanup, render_cleanup
-from ops.config import Config, default_policy
+from ops.config import Config
 from ops.preview_cleanup import cleanup_way, hub_answer
 from ops.preview_namespaces import ExpiredPreview
 from sandbox.fake_hub_api import CLEANUP_PATH, FakeHubApi
@@ -331,7 +332,7 @@ async def test_an_approved_prd_cleanup_names_the_way_on_the_card_and_in_the_thre
         preview_namespace("preview-proj-90", issue="PROJ-90", expires_in=-timedelta(hours=1))
     )
     policy = {
-        **default_policy(),
+        **default_matrix(),
         "preview.delete": {"int": "allow", "stg": "allow", "prd": "approval"},
     }
     settings = with_hub(bot_settings, hub_api, policy=policy)

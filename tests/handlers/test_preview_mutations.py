@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from approvals.access_matrix import default_matrix
 from approvals.outcomes import Ran, Refused, RunResult
 from approvals.policy import Policy
 from approvals.preview_mutations import CleanupPreviews, CreatePreview, DeletePreview
@@ -17,7 +18,7 @@ from handlers.render.preview_mutations import (
     render_preview_deleted,
 )
 from ops.backends.aws import Actor
-from ops.config import Config, default_policy
+from ops.config import Config
 from ops.fanout import Failed
 from ops.preview_namespaces import ExpiredPreview
 from tests.approvals.support import (
@@ -478,7 +479,7 @@ async def test_cleanup_needing_approval_stops_on_drift(bot_settings, fake_slack,
         preview_namespace("preview-proj-90", issue="PROJ-90", expires_in=-timedelta(hours=1))
     )
     policy = {
-        **default_policy(),
+        **default_matrix(),
         "preview.delete": {"int": "allow", "stg": "allow", "prd": "approval"},
     }
     async with running_bot(with_config(bot_settings, policy=policy), fake_slack) as slack:

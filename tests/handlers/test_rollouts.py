@@ -448,7 +448,7 @@ async def test_following_stops_at_the_timeout_and_says_so(bot_settings, fake_sla
 
 
 def _status(name: str, state: str, desired: int, updated: int, available: int, total: int):
-    from ops.cluster import RolloutStatus
+    from ops.rollouts.status import RolloutStatus
 
     return RolloutStatus(
         env="int",
@@ -525,7 +525,7 @@ def test_golden_following():
         render_rollout_final,
         render_rollout_progress,
     )
-    from ops.rollouts import FollowedRollouts, Observation
+    from ops.rollouts.follow import FollowedRollouts, Observation
     from tests.golden import assert_golden, buttons, shown
 
     rolling = FollowedRollouts(

@@ -117,7 +117,7 @@ async def test_unexpected_errors_show_only_a_correlation_id(runtime):
     async def explode():
         raise RuntimeError("token xoxb-secret leaked in a message")
 
-    deps = Deps(runtime.deps.config, runtime.backends, TaskTracker(), "t")
+    deps = Deps(runtime.deps.config, runtime.backends, TaskTracker(), "t", runtime.deps.gate)
     message = await answer(deps, explode, "corr123")
     text = str(message.to_json())
     assert "corr123" in text and "xoxb" not in text and "RuntimeError" not in text

@@ -68,7 +68,7 @@ async def test_the_gate_refuses_a_note_it_cannot_store(slack, kube, note, named)
     """Whatever path a note comes by (the slash command stops it earlier)."""
     seed_deployment(kube["prd"], PREVIEW, "app", replicas=2)
     request_id = await request_approval(slack, SCALE_TO_ZERO)
-    gate = slack.runtime.deps.require_gate()
+    gate = slack.runtime.deps.gate
     with pytest.raises(UserError, match=re.escape(f"The note contains {named}, which cannot")):
         await gate.reject(request_id, "ULEAD1", note, "c0ffee")
     assert (await request_row(slack, request_id))["status"] == "pending"

@@ -4,8 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ops import cluster
+from ops import access_reviews, kube_objects, label_selectors, pino, pod_logs, pods
 from ops.errors import UserError
+from ops.pods import list_pods
+from ops.rollouts.history import rollout_history
+from ops.rollouts.status import assess_rollout, rollout_state, rollout_status
 
 HUB = "rtb-ai-hub"
 REPO = "111111111111.dkr.ecr.ap-northeast-2.amazonaws.com/rtb-hub"
@@ -16,7 +19,7 @@ def iso(moment: datetime) -> str:
 
 
 def deployment(name, image, *, namespace=HUB, replicas=1, cause=None):
-    annotations = {cluster.CHANGE_CAUSE: cause} if cause else {}
+    annotations = {kube_objects.CHANGE_CAUSE: cause} if cause else {}
     labels = {"app": name}
     return {
         "apiVersion": "apps/v1",
@@ -108,7 +111,7 @@ def ready_pod(name, *, namespace=HUB, created, ready_after):
     ],
 )
 def test_label_selectors_accepted(text):
-    assert cluster.check_label_selector(text) == text
+    assert label_selectors.check_label_selector(text) == text
 
 
 @pytest.mark.parametrize(
@@ -133,14 +136,14 @@ def test_label_selectors_accepted(text):
 )
 def test_label_selectors_rejected(text):
     with pytest.raises(ValueError):
-        cluster.check_label_selector(text)
+        label_selectors.check_label_selector(text)
 
 
 def test_oom_killed_and_crash_looping_pod():
-    pod = cluster.summarize_pod(oom_pod(), 60)
+    pod = pods.summarize_pod(oom_pod(), 60)
     assert pod.oom_killed and pod.crash_looping and not pod.healthy
     assert (pod.ready, pod.containers, pod.restarts) == (0, 1, 3)
-    assert pod.last_termination == cluster.Termination(
+    assert pod.last_termination == pods.Termination(
         "worker", "OOMKilled", 137, datetime(2024, 6, 1, 0, 0, 40, tzinfo=UTC)
     )
     assert pod.start_seconds is None and not pod.slow_start
@@ -148,8 +151,8 @@ def test_oom_killed_and_crash_looping_pod():
 
 def test_start_duration_is_creation_to_ready():
     created = datetime(2024, 6, 1, tzinfo=UTC)
-    slow = cluster.summarize_pod(ready_pod("a", created=created, ready_after=95), 60)
-    quick = cluster.summarize_pod(ready_pod("b", created=created, ready_after=12), 60)
+    slow = pods.summarize_pod(ready_pod("a", created=created, ready_after=95), 60)
+    quick = pods.summarize_pod(ready_pod("b", created=created, ready_after=12), 60)
     assert (slow.start_seconds, slow.slow_start) == (95, True)
     assert (quick.start_seconds, quick.slow_start) == (12, False)
     assert quick.healthy and slow.healthy
@@ -163,7 +166,7 @@ def test_terminating_pod_and_newest_termination():
     status["state"] = {
         "terminated": {"reason": "Completed", "exitCode": 0, "finishedAt": "2024-06-01T00:02:00Z"}
     }
-    summary = cluster.summarize_pod(pod, 60)
+    summary = pods.summarize_pod(pod, 60)
     assert summary.phase == "Terminating"
     assert summary.last_termination.reason == "Completed"  # the newest wins (no OOM)
 
@@ -201,35 +204,37 @@ def _dep(
     ],
 )
 def test_rollout_state(deployment, state):
-    assert cluster.rollout_state(deployment) == state
-    status = cluster.assess_rollout("int", deployment)
+    assert rollout_state(deployment) == state
+    status = assess_rollout("int", deployment)
     assert status.state == state and status.done == (state in ("complete", "failed"))
 
 
 def test_resources_and_subjects():
-    assert cluster.parse_resource("deployments/scale") == cluster.ResourceRef(
+    assert access_reviews.parse_resource("deployments/scale") == access_reviews.ResourceRef(
         "deployments", "apps", "scale"
     )
-    assert cluster.parse_resource("pods/log") == cluster.ResourceRef("pods", "", "log")
-    assert cluster.parse_resource("scaledobjects.keda.sh").group == "keda.sh"
-    assert cluster.parse_resource("namespaces").cluster_scoped
+    assert access_reviews.parse_resource("pods/log") == access_reviews.ResourceRef(
+        "pods", "", "log"
+    )
+    assert access_reviews.parse_resource("scaledobjects.keda.sh").group == "keda.sh"
+    assert access_reviews.parse_resource("namespaces").cluster_scoped
     for junk in ("Pods", "pods/", "pods;ls", "deployment s", "", "pods/log/x", "../secrets"):
         with pytest.raises(ValueError):
-            cluster.parse_resource(junk)
-    account = cluster.parse_subject("system:serviceaccount:rtb-ai-hub:rtb-hub-sa")
+            access_reviews.parse_resource(junk)
+    account = access_reviews.parse_subject("system:serviceaccount:rtb-ai-hub:rtb-hub-sa")
     assert account.groups == ("system:serviceaccounts", "system:serviceaccounts:rtb-ai-hub")
-    assert cluster.parse_subject("alice@example.com").groups == ()
+    assert access_reviews.parse_subject("alice@example.com").groups == ()
     for junk in ("system:serviceaccount:Bad:x", "system:serviceaccount:ns", "a b", "<@U1>"):
         with pytest.raises(ValueError):
-            cluster.parse_subject(junk)
+            access_reviews.parse_subject(junk)
     for verb in ("get", "*", "deletecollection"):
-        assert cluster.check_verb(verb) == verb
+        assert access_reviews.check_verb(verb) == verb
     with pytest.raises(ValueError):
-        cluster.check_verb("destroy")
+        access_reviews.check_verb("destroy")
 
 
 def test_pino_lines():
-    line = cluster.parse_log_line(
+    line = pino.parse_log_line(
         '{"level":50,"time":1717200000000,"issueKey":"PROJ-1","durationMs":1200,"msg":"boom"}'
     )
     assert (line.level, line.msg, line.issue_key, line.duration_ms) == (
@@ -239,9 +244,9 @@ def test_pino_lines():
         1200,
     )
     assert line.time == datetime(2024, 6, 1, tzinfo=UTC)
-    assert cluster.parse_log_line('{"level":"warn","msg":"x"}').level == "warn"
-    assert cluster.parse_log_line("plain text").level is None
-    assert cluster.parse_log_line("{not json").level is None
+    assert pino.parse_log_line('{"level":"warn","msg":"x"}').level == "warn"
+    assert pino.parse_log_line("plain text").level is None
+    assert pino.parse_log_line("{not json").level is None
 
 
 # -- against the fake API server -------------------------------------------------------------
@@ -251,13 +256,13 @@ async def test_list_pods_of_a_deployment_with_selector(runtime, kube):
     kube["int"].apply(deployment("webhook-listener", f"{REPO}:v1", replicas=2))
     kube["int"].apply(deployment("auth-service", f"{REPO}:v1"))
     kube["int"].apply(oom_pod())
-    every = await cluster.list_pods(runtime.backends, "int", HUB)
+    every = await list_pods(runtime.backends, "int", HUB)
     assert len(every.pods) == 4 and every.env == "int" and every.namespace == HUB
     assert [p.name for p in every.pods if p.oom_killed] == ["worker"]
-    web = await cluster.list_pods(runtime.backends, "int", HUB, "app=webhook-listener")
+    web = await list_pods(runtime.backends, "int", HUB, "app=webhook-listener")
     assert len(web.pods) == 2 and all(p.healthy for p in web.pods)
     assert all(p.name.startswith("webhook-listener-") for p in web.pods)
-    empty = await cluster.list_pods(runtime.backends, "stg", HUB)
+    empty = await list_pods(runtime.backends, "stg", HUB)
     assert empty.pods == ()
 
 
@@ -265,7 +270,7 @@ async def test_slow_start_applied_directly(runtime, kube):
     # the fake stamps creationTimestamp itself: Ready 90 s after "now" is a 90 s start
     now = datetime.now(UTC)
     kube["prd"].apply(ready_pod("app", namespace="preview-proj-101", created=now, ready_after=90))
-    pods = await cluster.list_pods(runtime.backends, "prd", "preview-proj-101")
+    pods = await list_pods(runtime.backends, "prd", "preview-proj-101")
     (pod,) = pods.pods
     assert pod.slow_start and 85 <= pod.start_seconds <= 95
 
@@ -276,7 +281,7 @@ async def test_logs_of_a_deployment_read_its_newest_pod(runtime, kube):
     (pod,) = kube["int"].list("pods", HUB)
     text = "".join(f'{{"level":30,"time":1717200000000,"msg":"line {i}"}}\n' for i in range(10))
     kube["int"].set_pod_logs(HUB, pod["metadata"]["name"], text)
-    logs = await cluster.pod_logs(
+    logs = await pod_logs.pod_logs(
         runtime.backends, "int", HUB, "workflow-engine", tail=3, since=timedelta(minutes=30)
     )
     assert logs.pod == pod["metadata"]["name"] and logs.deployment == "workflow-engine"
@@ -288,24 +293,24 @@ async def test_logs_of_a_deployment_read_its_newest_pod(runtime, kube):
 async def test_logs_of_a_pod_by_name_and_not_found(runtime, kube):
     kube["stg"].apply(oom_pod(namespace="preview-proj-118"))
     kube["stg"].set_pod_logs("preview-proj-118", "worker", "FATAL ERROR: heap out of memory\n")
-    logs = await cluster.pod_logs(runtime.backends, "stg", "preview-proj-118", "worker")
+    logs = await pod_logs.pod_logs(runtime.backends, "stg", "preview-proj-118", "worker")
     assert logs.deployment is None and logs.lines[0].text.startswith("FATAL")
     with pytest.raises(UserError) as err:
-        await cluster.pod_logs(runtime.backends, "stg", HUB, "nope")
+        await pod_logs.pod_logs(runtime.backends, "stg", HUB, "nope")
     assert err.value.message == "No deployment or pod `nope` in `rtb-ai-hub` (stg)."
 
 
 async def test_logs_of_a_deployment_scaled_to_zero(runtime, kube):
     kube["int"].apply(deployment("workflow-engine", f"{REPO}:v1", replicas=0))
     with pytest.raises(UserError, match="has no pods"):
-        await cluster.pod_logs(runtime.backends, "int", HUB, "workflow-engine")
+        await pod_logs.pod_logs(runtime.backends, "int", HUB, "workflow-engine")
 
 
 async def test_history_lists_revisions_of_this_deployment_only(runtime, kube):
     kube["int"].apply(deployment("workflow-engine", f"{REPO}:v1.41.0", cause="release v1.41.0"))
     kube["int"].apply(deployment("workflow-engine", f"{REPO}:v1.42.0", cause="release v1.42.0"))
     kube["int"].apply(deployment("webhook-listener", f"{REPO}:v1.42.0"))
-    history = await cluster.rollout_history(runtime.backends, "int", HUB, "workflow-engine")
+    history = await rollout_history(runtime.backends, "int", HUB, "workflow-engine")
     assert [(r.number, r.current, r.pods) for r in history.revisions] == [
         (2, True, 1),
         (1, False, 0),
@@ -314,34 +319,36 @@ async def test_history_lists_revisions_of_this_deployment_only(runtime, kube):
     assert history.revisions[0].change_cause == "release v1.42.0"
     assert history.revisions[1].change_cause == "release v1.41.0"
     with pytest.raises(UserError, match="No deployment `nope` in `rtb-ai-hub` \\(int\\)"):
-        await cluster.rollout_history(runtime.backends, "int", HUB, "nope")
+        await rollout_history(runtime.backends, "int", HUB, "nope")
 
 
 async def test_rollout_status_complete_then_progressing(runtime, kube):
     kube["int"].apply(deployment("workflow-engine", f"{REPO}:v1", replicas=2))
-    done = await cluster.rollout_status(runtime.backends, "int", HUB, "workflow-engine")
+    done = await rollout_status(runtime.backends, "int", HUB, "workflow-engine")
     assert done.state == "complete" and (done.desired, done.available) == (2, 2)
     kube["int"].rollout_delay_seconds = 30
     kube["int"].apply(deployment("workflow-engine", f"{REPO}:v2", replicas=2))
-    rolling = await cluster.rollout_status(runtime.backends, "int", HUB, "workflow-engine")
+    rolling = await rollout_status(runtime.backends, "int", HUB, "workflow-engine")
     # maxSurge 25% of 2: one new pod exists (updated) but is not Ready yet
     assert rolling.state == "progressing" and not rolling.done
     assert (rolling.updated, rolling.available, rolling.total) == (1, 2, 3)
 
 
 async def test_can_i_sends_the_service_account_and_its_groups(runtime, kube):
-    sa = cluster.parse_subject("system:serviceaccount:rtb-ai-hub:rtb-hub-sa")
+    sa = access_reviews.parse_subject("system:serviceaccount:rtb-ai-hub:rtb-hub-sa")
     kube["int"].allow(sa.user, "create", "namespaces")
     kube["int"].allow(sa.user, "patch", "deployments", HUB)
     backends = runtime.backends
-    namespaces = cluster.parse_resource("namespaces")
-    yes = await cluster.can_i(backends, "int", "create", namespaces, sa, None)
+    namespaces = access_reviews.parse_resource("namespaces")
+    yes = await access_reviews.can_i(backends, "int", "create", namespaces, sa, None)
     assert yes.allowed and not yes.denied and yes.reason
-    no = await cluster.can_i(backends, "prd", "create", namespaces, sa, None)
+    no = await access_reviews.can_i(backends, "prd", "create", namespaces, sa, None)
     assert not no.allowed and "no rule allows" in no.reason
-    deployments = cluster.parse_resource("deployments")
-    assert (await cluster.can_i(backends, "int", "patch", deployments, sa, HUB)).allowed
-    assert not (await cluster.can_i(backends, "int", "patch", deployments, sa, "other")).allowed
+    deployments = access_reviews.parse_resource("deployments")
+    assert (await access_reviews.can_i(backends, "int", "patch", deployments, sa, HUB)).allowed
+    assert not (
+        await access_reviews.can_i(backends, "int", "patch", deployments, sa, "other")
+    ).allowed
     assert all(
         m == "POST" and p.endswith("/subjectaccessreviews") for m, p, _ in kube["int"].requests
     )

@@ -16,11 +16,13 @@ from datetime import timedelta
 import pytest
 from kubernetes import client
 
-from ops import cluster, rollouts
 from ops.backends.aws import Actor
 from ops.config import Timeouts
 from ops.errors import UserError
 from ops.preview_namespaces import delete_expired, delete_preview, expired_previews
+from ops.rollouts import set_image as rollout_images
+from ops.rollouts.follow import FollowedRollouts, follow_rollouts
+from ops.rollouts.status import rollout_status
 from sandbox.fake_kube import FakeKubeServer
 from tests.approvals.rollout_support import (
     FAST_TIMEOUTS,
@@ -70,18 +72,18 @@ def admin_core(server: FakeKubeServer) -> client.CoreV1Api:
 async def test_a_change_the_controller_has_not_observed_is_unobserved(runtime, kube):
     seed_hub(kube["int"])
     kube["int"].pause_controller()  # kube-controller-manager lags behind
-    await rollouts.set_image(
+    await rollout_images.set_image(
         runtime.backends, "int", HUB, LISTENER, None, f"{INT_REPO}:v1.41.1", change_cause="t"
     )
-    status = await cluster.rollout_status(runtime.backends, "int", HUB, LISTENER)
+    status = await rollout_status(runtime.backends, "int", HUB, LISTENER)
     assert status.state == "unobserved" and not status.done
     assert status.generation == status.observed_generation + 1
-    followed = await rollouts.follow_rollouts(
+    followed = await follow_rollouts(
         runtime.backends, "int", [(HUB, LISTENER)], poll_seconds=0.01, timeout_seconds=0.05
     )
     assert followed.timed_out and followed.observations[0].status.state == "unobserved"
     kube["int"].resume_controller()
-    done = await cluster.rollout_status(runtime.backends, "int", HUB, LISTENER)
+    done = await rollout_status(runtime.backends, "int", HUB, LISTENER)
     assert done.state == "complete" and done.observed_generation == done.generation
 
 
@@ -105,14 +107,16 @@ async def test_following_a_change_the_controller_never_observes_says_so(
 async def test_a_rollout_past_its_progress_deadline_is_failed_and_following_stops(runtime, kube):
     seed_hub(kube["int"])
     kube["int"].break_image(BROKEN)
-    await rollouts.set_image(runtime.backends, "int", HUB, LISTENER, None, BROKEN, change_cause="t")
+    await rollout_images.set_image(
+        runtime.backends, "int", HUB, LISTENER, None, BROKEN, change_cause="t"
+    )
     looks = []
 
-    async def report(looked: rollouts.FollowedRollouts) -> None:
+    async def report(looked: FollowedRollouts) -> None:
         looks.append(looked.observations[0].status.state)
         kube["int"].advance(PAST_THE_DEADLINE)
 
-    followed = await rollouts.follow_rollouts(
+    followed = await follow_rollouts(
         runtime.backends,
         "int",
         [(HUB, LISTENER)],

@@ -9,9 +9,9 @@ import pytest
 
 from ops import diagnose
 from ops.backends.container import BackendUrls, build_backends
-from ops.cluster import LogLine
 from ops.errors import UserError
 from ops.executions import type_rates
+from ops.pino import LogLine
 from ops.suggestions import suggest
 from sandbox.seed_kube import hub_deployment, seed_cluster, seed_hub_namespace
 from sandbox.seed_trail_logs import seed_engine_pod_log, seed_trail

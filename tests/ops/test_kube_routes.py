@@ -12,7 +12,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import parse_qsl
 
 import kubernetes.client as k8s
@@ -21,7 +21,7 @@ import pytest
 from ops.backends.aws import AwsSessions
 from ops.backends.blocking import BlockingCalls
 from ops.backends.kube import Kube
-from ops.backends.kube_routes import ROUTES, request_for
+from ops.backends.kube_routes import OPERATIONS, ROUTES, Api, request_for
 from tests.fixtures.bot import make_config
 
 Seen = tuple[str, str, str | None, str | None, Any]  # verb, path?query, Accept, Content-Type, body
@@ -134,6 +134,14 @@ def kube(recorder: tuple[str, list[Seen]]) -> Kube:
 
 def test_every_route_has_a_case() -> None:
     assert set(CASES) == set(ROUTES)
+
+
+def test_the_typed_operation_names_are_exactly_the_tables() -> None:
+    """Call sites name operations by `Operation`/`Api` (a typo is a mypy error): the Literals
+    and the route table must list the same operations."""
+    assert sorted(OPERATIONS) == sorted(method for _, method in ROUTES)
+    assert len(set(OPERATIONS)) == len(ROUTES)
+    assert {api for api, _ in ROUTES} == set(get_args(Api))
 
 
 @pytest.mark.parametrize(("api", "method"), sorted(CASES))

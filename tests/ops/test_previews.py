@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from ops import previews
-from ops.cluster import summarize_pod
+from ops.pods import summarize_pod
 from tests.ops.test_cluster import deployment, iso, oom_pod
 
 NOTICE = timedelta(hours=2)
@@ -121,3 +121,22 @@ def test_expiry_is_decided_by_now_and_deletion():
     oom = summarize_pod(oom_pod(), 60)
     with_pods = previews.preview_from("stg", namespace, [oom], now, NOTICE)
     assert with_pods.oom_killed == ("worker",) and with_pods.needs_attention
+
+
+async def test_the_hubs_namespace_is_never_a_preview_whatever_its_labels(runtime, kube):
+    """One definition of a preview (the label, on any namespace but the hub's) for every
+    reader: `/rtb previews`, the active count of `/rtb status` and the TTL notices agree with
+    what a change may touch (before, a labelled hub namespace was listed and counted, yet a
+    change to it was refused as not a preview)."""
+    from ops import status, ttl_notice
+    from ops.preview_namespaces import read_namespace
+
+    hub = runtime.backends.config.hub.namespace
+    kube["int"].apply(preview_namespace(hub, expires_in=timedelta(minutes=30)))
+    kube["int"].apply(preview_namespace("preview-proj-123", expires_in=timedelta(minutes=30)))
+    report = await previews.list_previews(runtime.backends, ("int",))
+    assert [p.namespace for p in report.previews] == ["preview-proj-123"]
+    assert await status.count_preview_namespaces(runtime.backends, "int") == 1
+    expiring = await ttl_notice.find_expiring(runtime.backends, datetime.now(UTC))
+    assert [p.namespace for p in expiring.previews] == ["preview-proj-123"]
+    assert not (await read_namespace(runtime.backends, "int", hub)).is_preview

@@ -430,7 +430,7 @@ async def _approved_change(stack: SandboxStack) -> None:
     await runtime.start()
     try:
         assert runtime.anchor is not None
-        gate = runtime.deps.require_gate()
+        gate = runtime.deps.gate
         spec = ScaleDeployment.build(settings.config, "prd", "preview-proj-101", "app", 0)
         asked = await gate.submit(spec, Requester("UOPERATOR1", "C_OPS", "t1"), "INC-42")
         assert isinstance(asked, ApprovalRequested)

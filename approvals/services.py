@@ -15,7 +15,7 @@ from ops.config import Config
 
 
 @dataclass(frozen=True)
-class GateParts:
+class GateServices:
     config: Config
     backends: Backends
     roles: RoleResolver
