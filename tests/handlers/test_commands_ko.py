@@ -47,6 +47,7 @@ from handlers.render.image_picker import (
     tags_too_slow,
 )
 from handlers.render.incident_replies import (
+    no_such_incident,
     render_acknowledged_already,
     render_may_not_acknowledge,
     render_postmortem_exported,
@@ -167,6 +168,19 @@ def test_the_incident_replies_in_korean_golden():
     assert acked.text == "<@ULEAD1> 님이 12-03 09:58에 이미 확인했습니다."
     assert "INC-0042" in twice.text and "변경하지 않았습니다" in twice.text
     assert "INC-0042 사후 분석 초안" in exported.text and "이벤트 7건" in exported.text
+
+
+def test_a_mistyped_incident_id_gets_did_you_mean_in_both_languages():
+    english = no_such_incident("INC-0043", ["INC-0042", "INC-0034"])
+    assert english == (
+        "No incident `INC-0043`. Did you mean `INC-0042`, `INC-0034`? `/rtb incidents` lists them."
+    )
+    with use_locale("ko"):
+        korean_text = no_such_incident("INC-0043", ["INC-0042"])
+    assert (
+        korean_text
+        == "`INC-0043` 장애가 없습니다. 혹시 `INC-0042`인가요? 목록은 `/rtb incidents`로 보세요."
+    )
 
 
 def test_the_digest_posting_reply_in_korean():
