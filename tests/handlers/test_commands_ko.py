@@ -220,7 +220,10 @@ def test_the_incident_card_buttons_in_korean():
     with use_locale("ko"):
         playbook = playbook_for(alarm, ["jira-queue"])
     labels = {a.key: a.label for a in playbook.actions}
-    assert labels == {"pause-queue": "jira-queue 일시정지", "scale": "workflow-engine 3개로 스케일"}
+    assert labels == {
+        "pause-queue": "jira-queue 일시정지",
+        "scale": "workflow-engine replica 3개로 스케일",
+    }
     assert [a.line for a in playbook.actions] == [
         "queue pause jira-queue",
         "scale int workflow-engine 3",
