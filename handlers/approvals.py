@@ -6,12 +6,13 @@ from __future__ import annotations
 from handlers.context import CommandCall
 from handlers.incident_followups import request_decided
 from handlers.render.approvals import render_decision_outcome, render_open_requests
+from handlers.render.i18n import N_
 from handlers.render.message import Message
 from handlers.rollout_follow import follow_decided
 from handlers.spec import Arg, Command, text_arg
 
 GROUP = "Approvals"
-REQUEST_ID = Arg("id", "the request id, e.g. AR-7K3Q9", text_arg(20))
+REQUEST_ID = Arg("id", N_("the request id, e.g. AR-7K3Q9"), text_arg(20))
 
 
 async def run_approvals(call: CommandCall) -> Message:
@@ -44,29 +45,29 @@ async def run_cancel(call: CommandCall) -> Message:
 COMMANDS = (
     Command(
         "approvals",
-        "Approval requests waiting for a team lead (or running).",
+        N_("Approval requests waiting for a team lead (or running)."),
         run_approvals,
         group=GROUP,
         light=True,
     ),
     Command(
         "approve",
-        "Approve a request (team leads; not your own). Same as the card's button.",
+        N_("Approve a request (team leads; not your own). Same as the card's button."),
         run_approve,
         args=(REQUEST_ID,),
         group=GROUP,
     ),
     Command(
         "reject",
-        "Reject a request, optionally saying why (team leads).",
+        N_("Reject a request, optionally saying why (team leads)."),
         run_reject,
-        args=(REQUEST_ID, Arg("reason", "why", text_arg(500), optional=True, rest=True)),
+        args=(REQUEST_ID, Arg("reason", N_("why"), text_arg(500), optional=True, rest=True)),
         group=GROUP,
-        examples=("/rtb reject AR-7K3Q9 use the runbook's KEDA pause instead",),
+        examples=("/rtb reject AR-7K3Q9 use the runbook's KEDA pause instead",),  # a name
     ),
     Command(
         "cancel",
-        "Withdraw your own pending request.",
+        N_("Withdraw your own pending request."),
         run_cancel,
         args=(REQUEST_ID,),
         group=GROUP,

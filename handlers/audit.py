@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from approvals.audit import AuditPage
 from handlers.context import CommandCall
+from handlers.render.audit_scope import render_audit_scope
+from handlers.render.i18n import N_, _
 from handlers.render.message import Message
 from handlers.render.policy import AuditWindow, render_audit
 from handlers.spec import ENV, Command, Flag, bounded_int, duration
@@ -19,7 +21,7 @@ def slack_user(text: str) -> str:
     """`@someone` as Slack escapes it (`<@U0123|name>`), or a bare user id."""
     match = _USER.match(text.strip())
     if not match:
-        raise ValueError("must be a Slack user: a mention or an id like U0123ABC")
+        raise ValueError(_("must be a Slack user: a mention or an id like U0123ABC"))
     return match[1] or match[2]
 
 
@@ -36,7 +38,7 @@ async def run_audit(call: CommandCall) -> Message:
         limit=PAGE_SIZE,
         offset=(values["page"] - 1) * PAGE_SIZE,
     )
-    scope = _scope(values["since"], values["user"], values["env"])
+    scope = render_audit_scope(values["since"], values["user"], values["env"])
     return render_audit(page, AuditWindow(scope, start, _next_page(call, page)), gate.timezone)
 
 
@@ -44,26 +46,12 @@ def _next_page(call: CommandCall, page: AuditPage) -> str | None:
     """The command that shows the next, older page, filters kept; None on the last page."""
     if page.offset + len(page.records) >= page.total:
         return None
-    words = [f"/rtb audit --since {duration_words(call.values['since'])}"]
+    words = [f"/rtb audit --since {duration_words(call.values['since'])}"]  # a name
     if call.values["user"]:
         words.append(f"--user {call.values['user']}")
     if call.values["env"]:
         words.append(f"--env {call.values['env']}")
     return " ".join([*words, f"--page {call.values['page'] + 1}"])
-
-
-def _scope(since: timedelta, user: str | None, env: str | None) -> str:
-    scope = f"of the last {_humane(since)}"
-    if user:
-        scope += f" by <@{user}>"
-    if env:
-        scope += f" in {env}"
-    return scope
-
-
-def _humane(span: timedelta) -> str:
-    hours = span.total_seconds() / 3600
-    return f"{hours / 24:g} days" if hours >= 24 else f"{hours:g} hours"
 
 
 def duration_words(span: timedelta) -> str:
@@ -78,19 +66,27 @@ def duration_words(span: timedelta) -> str:
 COMMANDS = (
     Command(
         "audit",
-        "The bot's audit log: requests, refusals, approvals and results (newest first).",
+        N_("The bot's audit log: requests, refusals, approvals and results (newest first)."),
         run_audit,
         flags=(
             Flag(
-                "since", "how far back (default 7d)", duration, default=duration("7d"), metavar="7d"
+                "since",
+                N_("how far back (default 7d)"),
+                duration,
+                default=duration("7d"),
+                metavar="7d",
             ),
-            Flag("user", "only this user (a mention or an id)", slack_user, metavar="@user"),
-            Flag("env", "only this env", ENV, metavar="env"),
+            Flag("user", N_("only this user (a mention or an id)"), slack_user, metavar="@user"),
+            Flag("env", N_("only this env"), ENV, metavar="env"),
             Flag(
-                "page", "older records, 30 a page", bounded_int(1, 10_000), default=1, metavar="2"
+                "page",
+                N_("older records, 30 a page"),
+                bounded_int(1, 10_000),
+                default=1,
+                metavar="2",
             ),
         ),
         group=GROUP,
-        examples=("/rtb audit", "/rtb audit --since 24h --env prd"),
+        examples=("/rtb audit", "/rtb audit --since 24h --env prd"),  # a name
     ),
 )

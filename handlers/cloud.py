@@ -13,6 +13,7 @@ from handlers.render.cloud import (
     render_trail,
     render_trail_changes,
 )
+from handlers.render.i18n import N_, _
 from handlers.render.message import Message
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, choice, duration
 from ops import alarms, cloudtrail, cloudtrail_changes, logs
@@ -36,10 +37,10 @@ def min_duration(text: str) -> int:
     """`--min-duration`: 500ms, 5s, 2m or 1h, in milliseconds (the Pino durationMs)."""
     match = _MIN_DURATION.match(text.strip().lower())
     if not match:
-        raise ValueError("must be a duration like 500ms, 5s, 2m or 1h")
+        raise ValueError(_("must be a duration like 500ms, 5s, 2m or 1h"))
     ms = int(match[1]) * _MS_PER_UNIT[match[2]]
     if ms > MAX_MIN_DURATION_MS:
-        raise ValueError("must be at most 24h")
+        raise ValueError(_("must be at most 24h"))
     return ms
 
 
@@ -63,8 +64,10 @@ async def run_trail(call: CommandCall) -> Message:
     if values["changes"]:
         if values["event"] is not None:
             raise call.table["trail"].usage_error(
-                "`--changes` lists every write call, whatever its event name: "
-                "give `--changes` or `--event`, not both."
+                _(
+                    "`--changes` lists every write call, whatever its event name: "
+                    "give `--changes` or `--event`, not both."
+                )
             )
         changes = await cloudtrail_changes.deployer_changes(
             backends, envs, since=values["since"], errors_only=values["errors"]
@@ -111,21 +114,23 @@ async def run_search(call: CommandCall) -> Message:
 COMMANDS = (
     Command(
         "alarms",
-        "CloudWatch alarms in ALARM or INSUFFICIENT_DATA, in every account.",
+        N_("CloudWatch alarms in ALARM or INSUFFICIENT_DATA, in every account."),
         run_alarms,
-        args=(Arg("env", "int, stg or prd (default: all)", ENV, optional=True),),
+        args=(Arg("env", N_("int, stg or prd (default: all)"), ENV, optional=True),),
         group="Investigate",
-        examples=("/rtb alarms", "/rtb alarms prd"),
+        examples=("/rtb alarms", "/rtb alarms prd"),  # a name
     ),
     Command(
         "trail",
-        "CloudTrail events (default AssumeRole), failed calls first; `--changes`: the "
-        "deployer role's write calls.",
+        N_(
+            "CloudTrail events (default AssumeRole), failed calls first; `--changes`: the "
+            "deployer role's write calls."
+        ),
         run_trail,
         args=(
             Arg(
                 "env",
-                "int, stg, prd or all (default: int)",
+                N_("int, stg, prd or all (default: int)"),
                 TRAIL_ENV,
                 optional=True,
                 default="int",
@@ -134,50 +139,58 @@ COMMANDS = (
         flags=(
             Flag(
                 "since",
-                "how far back, e.g. 1h, 24h, 7d (default 24h)",
+                N_("how far back, e.g. 1h, 24h, 7d (default 24h)"),
                 duration,
                 default=timedelta(hours=24),
                 metavar="24h",
             ),
             Flag(
                 "event",
-                f"CloudTrail event name (default {DEFAULT_EVENT})",
+                N_("CloudTrail event name (default AssumeRole)"),
                 cloudtrail.event_name,
                 metavar=DEFAULT_EVENT,
             ),
-            Flag("errors", "only calls that failed", is_switch=True),
+            Flag("errors", N_("only calls that failed"), is_switch=True),
             Flag(
                 "changes",
-                "every write call made through the deployer role, with the Slack user "
-                "(a post-mortem's change history; not with --event)",
+                N_(
+                    "every write call made through the deployer role, with the Slack user "
+                    "(a post-mortem's change history; not with --event)"
+                ),
                 is_switch=True,
             ),
         ),
         group="Investigate",
         examples=(
-            "/rtb trail",
-            "/rtb trail all --errors",
-            "/rtb trail prd --since 7d",
-            "/rtb trail all --changes --since 6h",
+            "/rtb trail",  # a name
+            "/rtb trail all --errors",  # a name
+            "/rtb trail prd --since 7d",  # a name
+            "/rtb trail all --changes --since 6h",  # a name
         ),
     ),
     Command(
         "search",
-        "Search the hub's Pino logs by text and fields (Logs Insights, from int; stg and prd "
-        "through the OAM link).",
+        N_(
+            "Search the hub's Pino logs by text and fields (Logs Insights, from int; stg and prd "
+            "through the OAM link)."
+        ),
         run_search,
         args=(
             Arg(
                 "group",
-                f"{', '.join(logs.SERVICES)} (the env's preview pods) or all (every group of "
-                "the env in one query)",
+                N_(
+                    "webhook-listener, workflow-engine, auth-service, preview (the env's preview "
+                    "pods) or all (every group of the env in one query)"
+                ),
                 choice(*logs.SERVICES, logs.ALL),
             ),
             Arg(
                 "text",
-                f"text the message contains, any case (at most {logs.MAX_TEXT} characters); "
-                "an issue key such as PROJ-300 also finds the lines whose issueKey is that key; "
-                "none: every line, e.g. with --level error",
+                N_(
+                    "text the message contains, any case (at most 200 characters); an issue key "
+                    "such as PROJ-300 also finds the lines whose issueKey is that key; none: every "
+                    "line, e.g. with --level error"
+                ),
                 slack_text,
                 optional=True,
                 default="",
@@ -187,41 +200,48 @@ COMMANDS = (
         flags=(
             Flag(
                 "env",
-                "whose logs: int (default), stg or prd (stg's and prd's own log groups, read "
-                "from int through the CloudWatch OAM link)",
+                N_(
+                    "whose logs: int (default), stg or prd (stg's and prd's own log groups, read "
+                    "from int through the CloudWatch OAM link)"
+                ),
                 ENV,
                 metavar="env",
             ),
             Flag(
                 "since",
-                "how far back, e.g. 30m, 1h, 24h (default 1h)",
+                N_("how far back, e.g. 30m, 1h, 24h (default 1h)"),
                 duration,
                 default=timedelta(hours=1),
                 metavar="1h",
             ),
-            Flag("level", ", ".join(logs.LEVELS) + " (any case)", level, metavar="error"),
-            Flag("issue", "issueKey is this Jira key, any case", issue_key, metavar="PROJ-300"),
+            Flag(
+                "level",
+                N_("trace, debug, info, warn, error, fatal (any case)"),
+                level,
+                metavar="error",
+            ),
+            Flag("issue", N_("issueKey is this Jira key, any case"), issue_key, metavar="PROJ-300"),
             Flag(
                 "type",
-                "workflowType is this, any case (e.g. jira-auto-dev)",
+                N_("workflowType is this, any case (e.g. jira-auto-dev)"),
                 logs.field_value,
                 metavar="type",
             ),
             Flag(
                 "service",
-                "the line's Pino service field is this, any case (useful with all)",
+                N_("the line's Pino service field is this, any case (useful with all)"),
                 logs.field_value,
                 metavar="name",
             ),
             Flag(
                 "min-duration",
-                "durationMs at least this: 500ms, 5s, 2m, 1h",
+                N_("durationMs at least this: 500ms, 5s, 2m, 1h"),
                 min_duration,
                 metavar="5s",
             ),
             Flag(
                 "limit",
-                f"lines, 1–{logs.MAX_LIMIT} (default {logs.DEFAULT_LIMIT})",
+                N_("lines, 1–200 (default 50)"),
                 bounded_int(1, logs.MAX_LIMIT),
                 default=logs.DEFAULT_LIMIT,
                 metavar="N",
@@ -229,10 +249,10 @@ COMMANDS = (
         ),
         group="Investigate",
         examples=(
-            "/rtb search workflow-engine --level error --since 24h",
-            "/rtb search all --issue PROJ-300 --since 24h",
-            "/rtb search workflow-engine --min-duration 30s --type jira-auto-dev",
-            '/rtb search preview "connection refused" --env stg --since 24h',
+            "/rtb search workflow-engine --level error --since 24h",  # a name
+            "/rtb search all --issue PROJ-300 --since 24h",  # a name
+            "/rtb search workflow-engine --min-duration 30s --type jira-auto-dev",  # a name
+            '/rtb search preview "connection refused" --env stg --since 24h',  # a name
         ),
     ),
 )

@@ -14,6 +14,7 @@ from handlers.render.cluster import (
     render_previews,
     render_rollout_status,
 )
+from handlers.render.i18n import N_, _
 from handlers.render.message import Message
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, duration, kube_name
 from ops import access_reviews, label_selectors, pod_logs, preview_hub, previews
@@ -24,13 +25,15 @@ from ops.rollouts.history import rollout_history
 from ops.rollouts.status import rollout_status
 
 GROUP = "Investigate"
-_NAMESPACE = Flag("namespace", "namespace (default: the hub's)", kube_name, metavar="N")
+_NAMESPACE = Flag("namespace", N_("namespace (default: the hub's)"), kube_name, metavar="N")
 
 
 def _env(call: CommandCall) -> EnvName:
     env: EnvName = call.values["env"]
     if env not in call.deps.config.environments:
-        raise UserError(f"`{env}` is not configured in this bot (environments in its config).")
+        raise UserError(
+            _("`{env}` is not configured in this bot (environments in its config).", env=env)
+        )
     return env
 
 
@@ -105,87 +108,96 @@ async def run_previews(call: CommandCall) -> Message:
 COMMANDS = (
     Command(
         "pods",
-        "Pods of a namespace: ready, restarts, age, start time, OOMKilled / CrashLoopBackOff.",
+        N_("Pods of a namespace: ready, restarts, age, start time, OOMKilled / CrashLoopBackOff."),
         run_pods,
         args=(
-            Arg("env", "int, stg or prd", ENV),
-            Arg("namespace", "namespace (default: the hub's)", kube_name, optional=True),
+            Arg("env", N_("int, stg or prd"), ENV),
+            Arg("namespace", N_("namespace (default: the hub's)"), kube_name, optional=True),
         ),
         flags=(
             Flag(
                 "selector",
-                "label selector, e.g. app=web,tier!=db",
+                N_("label selector, e.g. app=web,tier!=db"),
                 label_selectors.check_label_selector,
                 metavar="k=v",
             ),
         ),
         group=GROUP,
         examples=(
-            "/rtb pods int",
-            "/rtb pods stg preview-proj-118",
-            "/rtb pods prd --selector app=web",
+            "/rtb pods int",  # a name
+            "/rtb pods stg preview-proj-118",  # a name
+            "/rtb pods prd --selector app=web",  # a name
         ),
     ),
     Command(
         "logs",
-        "Recent log lines of a deployment's newest pod or of a pod (long output as a file).",
+        N_("Recent log lines of a deployment's newest pod or of a pod (long output as a file)."),
         run_logs,
         args=(
-            Arg("env", "int, stg or prd", ENV),
-            Arg("target", "a deployment or a pod name", kube_name),
+            Arg("env", N_("int, stg or prd"), ENV),
+            Arg("target", N_("a deployment or a pod name"), kube_name),
         ),
         flags=(
             _NAMESPACE,
             Flag(
                 "tail",
-                "lines from the end, 1 to 5000 (default 100)",
+                N_("lines from the end, 1 to 5000 (default 100)"),
                 bounded_int(1, 5000),
                 default=100,
                 metavar="N",
             ),
-            Flag("since", "only lines newer than this, e.g. 30m, 2h", duration, metavar="30m"),
-            Flag("container", "a container of the pod (default: its first)", kube_name),
+            Flag("since", N_("only lines newer than this, e.g. 30m, 2h"), duration, metavar="30m"),
+            Flag("container", N_("a container of the pod (default: its first)"), kube_name),
             Flag(
                 "previous",
-                "the container's last terminated run (after a crash or OOMKill)",
+                N_("the container's last terminated run (after a crash or OOMKill)"),
                 is_switch=True,
             ),
         ),
         group=GROUP,
         examples=(
-            "/rtb logs int workflow-engine --tail 200",
-            "/rtb logs stg worker --namespace preview-proj-118 --previous",
-            "/rtb logs prd webhook-listener --since 30m",
+            "/rtb logs int workflow-engine --tail 200",  # a name
+            "/rtb logs stg worker --namespace preview-proj-118 --previous",  # a name
+            "/rtb logs prd webhook-listener --since 30m",  # a name
         ),
     ),
     Command(
         "history",
-        "Rollout history of a deployment: revisions with image, time and change cause.",
+        N_("Rollout history of a deployment: revisions with image, time and change cause."),
         run_history,
-        args=(Arg("env", "int, stg or prd", ENV), Arg("deployment", "deployment name", kube_name)),
+        args=(
+            Arg("env", N_("int, stg or prd"), ENV),
+            Arg("deployment", N_("deployment name"), kube_name),
+        ),
         flags=(_NAMESPACE,),
         group=GROUP,
-        examples=("/rtb history int workflow-engine",),
+        examples=("/rtb history int workflow-engine",),  # a name
     ),
     Command(
         "rollout-status",
-        "Whether a deployment's rollout is complete, in progress or failed (one look).",
+        N_("Whether a deployment's rollout is complete, in progress or failed (one look)."),
         run_rollout_status,
-        args=(Arg("env", "int, stg or prd", ENV), Arg("deployment", "deployment name", kube_name)),
+        args=(
+            Arg("env", N_("int, stg or prd"), ENV),
+            Arg("deployment", N_("deployment name"), kube_name),
+        ),
         flags=(_NAMESPACE,),
         group=GROUP,
-        examples=("/rtb rollout-status int workflow-engine",),
+        examples=("/rtb rollout-status int workflow-engine",),  # a name
     ),
     Command(
         "can-i",
-        "Ask the cluster whether a subject (default: the hub's service account) may do something.",
+        N_(
+            "Ask the cluster whether a subject (default: the hub's service account) "
+            "may do something."
+        ),
         run_can_i,
         args=(
-            Arg("env", "int, stg or prd", ENV),
+            Arg("env", N_("int, stg or prd"), ENV),
             Arg("verb", ", ".join(access_reviews.VERBS), access_reviews.check_verb),
             Arg(
                 "resource",
-                "lowercase plural, e.g. namespaces, pods/log",
+                N_("lowercase plural, e.g. namespaces, pods/log"),
                 access_reviews.parse_resource,
             ),
         ),
@@ -193,23 +205,24 @@ COMMANDS = (
             _NAMESPACE,
             Flag(
                 "as",
-                "user or system:serviceaccount:<ns>:<name>",
+                N_("user or system:serviceaccount:<ns>:<name>"),
                 access_reviews.parse_subject,
                 metavar="SUBJECT",
             ),
         ),
         group=GROUP,
         examples=(
-            "/rtb can-i prd create namespaces",
-            "/rtb can-i int patch deployments --as system:serviceaccount:rtb-ai-hub:rtb-hub-sa",
+            "/rtb can-i prd create namespaces",  # a name
+            "/rtb can-i int patch deployments "  # a name
+            "--as system:serviceaccount:rtb-ai-hub:rtb-hub-sa",
         ),
     ),
     Command(
         "previews",
-        "Preview environments in every env: issue, age, expiry, pod state, cleanup failures.",
+        N_("Preview environments in every env: issue, age, expiry, pod state, cleanup failures."),
         run_previews,
-        args=(Arg("env", "int, stg or prd (default: all)", ENV, optional=True),),
+        args=(Arg("env", N_("int, stg or prd (default: all)"), ENV, optional=True),),
         group=GROUP,
-        examples=("/rtb previews", "/rtb previews stg"),
+        examples=("/rtb previews", "/rtb previews stg"),  # a name
     ),
 )

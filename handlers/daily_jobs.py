@@ -22,6 +22,7 @@ from handlers.render.daily_digest import (
     render_reminder,
     unchecked_items,
 )
+from handlers.render.i18n import N_
 from handlers.scheduled import JobContext, JobResult, ScheduledJob
 from ops.daily_digest import DailyDigest, build_daily_digest
 from ops.digest_ticks import ticks_of
@@ -84,11 +85,11 @@ async def run_daily_reminder(ctx: JobContext) -> JobResult:
     key = daily_key(local_day(ctx.scheduled_for, ctx.deps.config.timezone))
     digest = await ctx.outbox.get(key)
     if digest is None:
-        return JobResult((), {"skipped": "no daily digest today"})
+        return JobResult((), {"skipped": "no daily digest today"})  # internal: a claim's fact
     ticks = await current_ticks(ctx.deps, key)
     unchecked = unchecked_items(ticks)
     if not unchecked:
-        return JobResult((), {"skipped": "every item checked"})
+        return JobResult((), {"skipped": "every item checked"})  # internal: a claim's fact
     reminder = render_reminder(unchecked)
     reply = f"{key}:reminder"
     await ctx.outbox.enqueue(
@@ -106,7 +107,7 @@ async def current_ticks(deps: Deps, key: str) -> Ticks:
 DAILY_JOBS = (
     ScheduledJob(
         DAILY_JOB,
-        "The §6.1 checklist: previews, failed jobs, yesterday's AI cost.",
+        N_("The §6.1 checklist: previews, failed jobs, yesterday's AI cost."),
         cron=lambda c: c.schedules.daily_digest,
         grace=lambda c: timedelta(minutes=c.schedules.daily_grace_minutes),
         channel=lambda c: c.channels.alerts,
@@ -114,7 +115,7 @@ DAILY_JOBS = (
     ),
     ScheduledJob(
         REMINDER_JOB,
-        "One reminder in the daily digest's thread for the items still unchecked.",
+        N_("One reminder in the daily digest's thread for the items still unchecked."),
         cron=lambda c: c.schedules.daily_reminder,
         grace=lambda c: timedelta(minutes=c.schedules.daily_grace_minutes),
         channel=lambda c: c.channels.alerts,

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from handlers.context import CommandCall, Deps
 from handlers.daily_jobs import build_daily, enqueue_daily
 from handlers.render.daily_digest import render_daily_digest
-from handlers.render.message import Message, simple
+from handlers.render.digest_replies import (
+    digest_not_built,
+    posting_is_for_operators,
+    render_digest_posting,
+)
+from handlers.render.i18n import N_, _
+from handlers.render.message import Message
 from handlers.render.schedules import ScheduleRow, render_schedules
 from handlers.scheduled import next_run
 from handlers.spec import Arg, Command, Flag, choice
@@ -63,18 +69,16 @@ async def run_digest(call: CommandCall) -> Message:
     name = call.values["name"]
     digest = DIGESTS.get(name)
     if digest is None:
-        raise UserError(f"The {name} digest is not built in this version of the bot.")
+        raise UserError(digest_not_built(name))
     if not call.values["post"]:
         return await digest.show(call.deps)
     role = await call.deps.gate.roles.describe(call.user_id)
     if not role.may_request_changes:
-        raise UserError("Posting a digest to its channel is for operators and leads.")
+        raise UserError(posting_is_for_operators())
     keys = await digest.post(call.deps)
     call.deps.require_push().sender.nudge()
     channel = call.deps.config.channels.alerts
-    return simple(
-        f"Posting the {name} digest to {channel} now ({len(keys)} message(s)).", ephemeral=True
-    )
+    return render_digest_posting(name, channel, len(keys))
 
 
 async def run_schedules(call: CommandCall) -> Message:
@@ -85,7 +89,7 @@ async def run_schedules(call: CommandCall) -> Message:
     rows = tuple(
         ScheduleRow(
             job.name,
-            job.summary,
+            _(job.summary),  # marked with N_() in the job table
             job.cron(deps.config),
             next_run(deps.config, job, now),
             runs.get(job.name),
@@ -94,7 +98,7 @@ async def run_schedules(call: CommandCall) -> Message:
     )
     sampler = ScheduleRow(
         SAMPLER,
-        SAMPLER_SUMMARY,
+        _(SAMPLER_SUMMARY),
         SAMPLER_CRON,
         next_fire(SAMPLER_CRON, deps.config.timezone, now),
         await sampler_run(deps),
@@ -107,20 +111,26 @@ async def run_schedules(call: CommandCall) -> Message:
 COMMANDS = (
     Command(
         "digest",
-        "The daily (§6.1) or weekly (§6.2) checklist now, privately; --post sends it to its "
-        "channel (operators).",
+        N_(
+            "The daily (§6.1) or weekly (§6.2) checklist now, privately; --post sends it to its "
+            "channel (operators)."
+        ),
         run_digest,
-        args=(Arg("name", "daily or weekly", choice("daily", "weekly")),),
-        flags=(Flag("post", "post it to its channel now", is_switch=True, default=False),),
+        args=(Arg("name", N_("daily or weekly"), choice("daily", "weekly")),),
+        flags=(Flag("post", N_("post it to its channel now"), is_switch=True, default=False),),
         group=GROUP,
-        examples=("/rtb digest daily", "/rtb digest daily --post", "/rtb digest weekly --post"),
+        examples=(
+            "/rtb digest daily",  # a name
+            "/rtb digest daily --post",  # a name
+            "/rtb digest weekly --post",  # a name
+        ),
     ),
     Command(
         "schedules",
-        "The scheduled jobs: next run, the last run's outcome and which replica ran it.",
+        N_("The scheduled jobs: next run, the last run's outcome and which replica ran it."),
         run_schedules,
         group=GROUP,
         light=True,
-        examples=("/rtb schedules",),
+        examples=("/rtb schedules",),  # a name
     ),
 )

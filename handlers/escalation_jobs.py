@@ -30,6 +30,7 @@ from approvals.requests import ApprovalRequest
 from handlers.context import Deps
 from handlers.incident_followups import request_escalated
 from handlers.render.escalation import page_summary, render_escalation_dm
+from handlers.render.i18n import N_, _
 from handlers.scheduled import JobContext, JobResult, ScheduledJob
 from ops.outbox import Outbox
 from ops.paging import PageLink, PageResult, page
@@ -121,7 +122,7 @@ async def _page(
 ) -> PageResult:
     request = claimed.request
     link = link or await card_link(ctx.deps, request)
-    links = [PageLink(link, f"Approval card {request.id}")] if link else []
+    links = [PageLink(link, _("Approval card {id}", id=request.id))] if link else []
     details = {"approval_id": request.id, "requester": request.requester}
     if claimed.oncall:
         details["oncall_lead"] = claimed.oncall
@@ -183,10 +184,10 @@ async def redraw_card(deps: Deps, escalations: Escalations, request_id: str) -> 
 ESCALATION_JOBS = (
     ScheduledJob(
         ESCALATION_JOB,
-        "prd approvals no lead acted on: a DM to each lead, a page to the on-call lead.",
+        N_("prd approvals no lead acted on: a DM to each lead, a page to the on-call lead."),
         cron=lambda c: c.escalation.schedule,
         grace=lambda c: timedelta(minutes=5),
-        channel=lambda c: "DMs to the leads",
+        channel=lambda c: "DMs to the leads",  # internal: where it posts, for a reader of the table
         run=run_escalation,
     ),
 )

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import structlog
 
+from handlers.render.i18n import N_
 from handlers.scheduled import JobContext, JobResult, ScheduledJob
 from ops.retention import prune_push_state
 
@@ -35,8 +36,10 @@ async def run_housekeeping(ctx: JobContext) -> JobResult:
 HOUSEKEEPING_JOBS = (
     ScheduledJob(
         HOUSEKEEPING_JOB,
-        "Deletes delivered outbox messages (and their ticks) and job claims older than "
-        "retention.keep_days; never an unsent message, never a claim still within its grace.",
+        N_(
+            "Deletes delivered outbox messages (and their ticks) and job claims older than "
+            "retention.keep_days; never an unsent message, never a claim still within its grace."
+        ),
         cron=lambda c: c.retention.housekeeping,
         grace=lambda _: HOUSEKEEPING_GRACE,
         channel=lambda _: "",  # posts nothing

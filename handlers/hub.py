@@ -15,6 +15,7 @@ from handlers.render.hub import (
     render_queues,
     render_status,
 )
+from handlers.render.i18n import N_, _, ngettext
 from handlers.render.message import Message
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, choice, duration, text_arg
 from ops import costs, executions, queues, status
@@ -34,7 +35,9 @@ def _actor(call: CommandCall) -> Actor:
 def _env(call: CommandCall) -> EnvName | None:
     env: EnvName | None = call.values["env"]
     if env is not None and env not in call.deps.config.environments:
-        raise UserError(f"`{env}` is not configured in this bot (environments in its config).")
+        raise UserError(
+            _("`{env}` is not configured in this bot (environments in its config).", env=env)
+        )
     return env
 
 
@@ -84,14 +87,14 @@ def cost_day(text: str) -> str:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         with contextlib.suppress(ValueError):
             return date.fromisoformat(text).isoformat()
-    raise ValueError("must be today, yesterday or a date like 2026-12-02")
+    raise ValueError(_("must be today, yesterday or a date like 2026-12-02"))
 
 
 def cost_window(call: CommandCall, now: datetime | None = None) -> costs.CostWindow:
     """One window per answer: `--since` (rolling) or `--day` (a calendar day), default today."""
     since, day = call.values["since"], call.values["day"]
     if since is not None and day is not None:
-        raise call.table["costs"].usage_error("Use `--day` or `--since`, not both.")
+        raise call.table["costs"].usage_error(_("Use `--day` or `--since`, not both."))
     now = now or datetime.now(UTC)
     if since is not None:
         return costs.CostWindow.last(since, now)
@@ -100,9 +103,13 @@ def cost_window(call: CommandCall, now: datetime | None = None) -> costs.CostWin
     words = {"today": today, "yesterday": today - timedelta(days=1)}
     chosen = words.get(day or "today") or date.fromisoformat(day or "")
     if chosen > today:
-        raise call.table["costs"].usage_error(f"{chosen} has not happened yet (today is {today}).")
+        raise call.table["costs"].usage_error(
+            _("{day} has not happened yet (today is {today}).", day=chosen, today=today)
+        )
     if chosen < today - timedelta(days=MAX_DAYS_BACK):
-        raise call.table["costs"].usage_error(f"At most {MAX_DAYS_BACK} days back.")
+        raise call.table["costs"].usage_error(
+            ngettext("At most {n} day back.", "At most {n} days back.", MAX_DAYS_BACK)
+        )
     return costs.CostWindow.calendar_day(chosen, timezone, now)
 
 
@@ -119,65 +126,81 @@ _SINCE_24H = duration("24h")
 COMMANDS: tuple[Command, ...] = (
     Command(
         "status",
-        "The five runbook §3.1 indicators with thresholds, green/red.",
+        N_("The five runbook §3.1 indicators with thresholds, green/red."),
         run_status,
-        args=(Arg("env", "int, stg or prd: count previews there only", ENV, optional=True),),
+        args=(Arg("env", N_("int, stg or prd: count previews there only"), ENV, optional=True),),
         group=GROUP,
-        examples=("/rtb status", "/rtb status prd"),
+        examples=("/rtb status", "/rtb status prd"),  # a name
     ),
     Command(
         "queues",
-        "Every watched BullMQ queue: waiting (BullMQ's count), delayed, active, failed, paused.",
+        N_(
+            "Every watched BullMQ queue: waiting (BullMQ's count), delayed, active, failed, paused."
+        ),
         run_queues,
         group=GROUP,
-        examples=("/rtb queues",),
+        examples=("/rtb queues",),  # a name
     ),
     Command(
         "queue",
-        "One BullMQ queue: every count, paused state, the newest failed jobs.",
+        N_("One BullMQ queue: every count, paused state, the newest failed jobs."),
         run_queue,
-        args=(Arg("name", "a queue name, e.g. jira-queue", queues.queue_name),),
-        flags=(Flag("failed", "failed jobs to list (0–50)", bounded_int(0, 50), 5, metavar="N"),),
+        args=(Arg("name", N_("a queue name, e.g. jira-queue"), queues.queue_name),),
+        flags=(
+            Flag("failed", N_("failed jobs to list (0–50)"), bounded_int(0, 50), 5, metavar="N"),
+        ),
         group=GROUP,
-        examples=("/rtb queue jira-queue", "/rtb queue jira-queue --failed 20"),
+        examples=(
+            "/rtb queue jira-queue",  # a name
+            "/rtb queue jira-queue --failed 20",  # a name
+        ),
     ),
     Command(
         "executions",
-        "workflow_executions by type and status, avg/p95 duration, newest failures.",
+        N_("workflow_executions by type and status, avg/p95 duration, newest failures."),
         run_executions,
         flags=(
             Flag(
                 "status",
-                "only runs in this status",
+                N_("only runs in this status"),
                 choice(*executions.STATUSES),
                 metavar="failed|completed|running",
             ),
-            Flag("type", "only this workflow type", text_arg(MAX_TYPE_LENGTH), metavar="T"),
-            Flag("since", "window, e.g. 1h, 24h, 7d", duration, _SINCE_24H, metavar="24h"),
+            Flag("type", N_("only this workflow type"), text_arg(MAX_TYPE_LENGTH), metavar="T"),
+            Flag("since", N_("window, e.g. 1h, 24h, 7d"), duration, _SINCE_24H, metavar="24h"),
         ),
         group=GROUP,
-        examples=("/rtb executions --status failed", "/rtb executions --type pr-review --since 1h"),
+        examples=(
+            "/rtb executions --status failed",  # a name
+            "/rtb executions --type pr-review --since 1h",  # a name
+        ),
     ),
     Command(
         "costs",
-        "AI API cost (ai_costs) against the daily threshold, Fargate preview cost per account.",
+        N_("AI API cost (ai_costs) against the daily threshold, Fargate preview cost per account."),
         run_costs,
         flags=(
             Flag(
                 "day",
-                "a calendar day in the team's time zone (default: today so far)",
+                N_("a calendar day in the team's time zone (default: today so far)"),
                 cost_day,
                 metavar="yesterday|YYYY-MM-DD",
             ),
-            Flag("since", "a rolling window instead, e.g. 1h, 24h, 7d", duration, metavar="24h"),
+            Flag(
+                "since", N_("a rolling window instead, e.g. 1h, 24h, 7d"), duration, metavar="24h"
+            ),
             Flag(
                 "by",
-                "group by model or env (default: both)",
+                N_("group by model or env (default: both)"),
                 choice("model", "env"),
                 metavar="model|env",
             ),
         ),
         group=GROUP,
-        examples=("/rtb costs", "/rtb costs --day yesterday", "/rtb costs --since 7d --by env"),
+        examples=(
+            "/rtb costs",  # a name
+            "/rtb costs --day yesterday",  # a name
+            "/rtb costs --since 7d --by env",  # a name
+        ),
     ),
 )

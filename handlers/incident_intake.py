@@ -187,7 +187,7 @@ class AlarmIntake:
         if not await self._delete(message):
             return "undeleted"
         log.info("alarm left to the bot's threshold alert", alarm=alarm)
-        return "owned by the bot"
+        return "owned by the bot"  # internal: an intake outcome code
 
     async def _delete(self, message: QueueMessage) -> bool:
         """False when SQS refused the delete (e.g. another replica's receive replaced the

@@ -30,7 +30,8 @@ def pagerduty_hook(deps: Deps) -> IncidentHook:
         if action is None or not pages_for(deps.config, alarm=incident.alarm_name):
             return
         where = incident.env or f"account {incident.account}"
-        summary = f"{incident.id}: {incident.alarm_name} in ALARM ({where})"
+        # PagerDuty's own words are English; the summary is ids and CloudWatch's state
+        summary = f"{incident.id}: {incident.alarm_name} in ALARM ({where})"  # a name
         await page(deps, dedup_key=dedup_key(incident), action=action, summary=summary)
 
     return hook

@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from handlers.render.i18n import _
 from ops.config import EnvName
 
 HUB_SERVICES = ("webhook-listener", "workflow-engine", "auth-service")
@@ -121,18 +122,20 @@ def _hub(alarm: AlarmSubject, *actions: CardAction | None) -> tuple[CardAction, 
 def _pause(queue: str | None) -> CardAction | None:
     if queue is None:
         return None
-    return CardAction("pause-queue", f"Pause {queue}", f"queue pause {queue}", "danger")
+    label = _("Pause {queue}", queue=queue)
+    return CardAction("pause-queue", label, f"queue pause {queue}", "danger")  # a name
 
 
 def _rollback(env: EnvName, service: str) -> CardAction:
-    return CardAction("rollback", f"Roll back {service}", f"rollback {env} {service}")
+    label = _("Roll back {service}", service=service)
+    return CardAction("rollback", label, f"rollback {env} {service}")
 
 
 def _scale(env: EnvName, deployment: str, replicas: int, namespace: str = "") -> CardAction:
     suffix = f" --namespace {namespace}" if namespace else ""
     return CardAction(
         "scale",
-        f"Scale {deployment} to {replicas}",
+        _("Scale {deployment} to {replicas}", deployment=deployment, replicas=replicas),
         f"scale {env} {deployment} {replicas}{suffix}",
         "danger" if replicas == 0 else None,
     )
@@ -140,12 +143,12 @@ def _scale(env: EnvName, deployment: str, replicas: int, namespace: str = "") ->
 
 def _backlog(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:
     actions = _hub(alarm, _pause(queue_of(alarm, queues)), _scale("int", ENGINE, BACKLOG_REPLICAS))
-    return Playbook("backlog", ("diagnose backlog",), actions)
+    return Playbook("backlog", ("diagnose backlog",), actions)  # a name: a command line
 
 
 def _errors(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:
     service = service_of(alarm)
-    reads = (_error_lines(alarm, service), "executions --status failed --since 1h")
+    reads = (_error_lines(alarm, service), "executions --status failed --since 1h")  # a name
     actions = _hub(alarm, _rollback("int", service), _scale("int", service, 0))
     return Playbook("errors", reads, actions)
 
@@ -154,11 +157,12 @@ def _error_lines(alarm: AlarmSubject, service: str) -> str:
     """The last hour's error lines in the alarm's env: stg's and prd's lines are in their own
     accounts' groups (read through OAM), so without `--env` the search would read int's."""
     where = f" --env {alarm.env}" if alarm.env in ("stg", "prd") else ""
-    return f"search {service} --level error --since 1h{where}"
+    return f"search {service} --level error --since 1h{where}"  # a name: a command line
 
 
 def _costs(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:
-    return Playbook("costs", ("diagnose costs",), _hub(alarm, _pause(queue_of(alarm, queues))))
+    reads = ("diagnose costs",)  # a name: a command line
+    return Playbook("costs", reads, _hub(alarm, _pause(queue_of(alarm, queues))))
 
 
 def _preview(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:
@@ -167,9 +171,9 @@ def _preview(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:
         return Playbook("preview", (f"previews {alarm.env or ''}".strip(),), ())
     deployment, env = alarm.dimension(_DEPLOYMENT_KEYS), alarm.env
     if deployment is None or env is None:
-        return Playbook("preview", (f"diagnose preview {key}",), ())
+        return Playbook("preview", (f"diagnose preview {key}",), ())  # a name
     actions = (_scale(env, deployment, 0, f"preview-{key.lower()}"),)
-    return Playbook("preview", (f"diagnose preview {key}",), actions)
+    return Playbook("preview", (f"diagnose preview {key}",), actions)  # a name
 
 
 def _service(alarm: AlarmSubject, queues: Sequence[str]) -> Playbook:

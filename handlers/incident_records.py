@@ -25,8 +25,20 @@ from handlers.context import Deps
 from handlers.incident_cards import CardActions, show_card
 from handlers.incident_hooks import announce
 from handlers.incident_playbooks import AlarmSubject, Playbook, playbook_for
+from handlers.render.incident_replies import (
+    incident_id_expected,
+    no_incident,
+    no_such_incident,
+    not_an_incident_id,
+    note_unstorable,
+    render_acknowledged_already,
+    render_may_not_acknowledge,
+    render_may_not_resolve,
+    render_resolved_already,
+    render_resolved_before,
+)
 from handlers.render.incident_timeline import MAX_NOTE, card_buttons, render_event, when, who
-from handlers.render.message import Message, simple
+from handlers.render.message import Message
 from ops.errors import UserError
 from ops.incidents import Incident, IncidentEvent, IncidentStore
 from ops.storable_text import unstorable_character
@@ -59,7 +71,7 @@ def incident_id(text: str) -> str:
     """INC-0042, inc-42 or 42 → INC-0042 (a command-table parser)."""
     digits = text.strip().upper().removeprefix("INC-").removeprefix("INC")
     if not digits.isdigit() or len(digits) > 12:
-        raise ValueError("must be an incident id like INC-0042")
+        raise ValueError(incident_id_expected())
     return f"INC-{int(digits):04d}"
 
 
@@ -69,16 +81,14 @@ async def find_incident(deps: Deps, given: str, usage: str | None = None) -> Inc
         wanted = incident_id(given)
     except ValueError:
         shown = given.strip()[:40].replace("`", "'")
-        message = f"`{shown}` is not an incident id: they look like INC-0042."
-        raise UserError(message, usage=usage) from None
+        raise UserError(not_an_incident_id(shown), usage=usage) from None
     store = store_of(deps)
     found = await store.get(wanted)
     if found is not None:
         return found
     known = [i.id for i in await store.list_recent(200)]
     close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.6)
-    hint = f" Did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
-    raise UserError(f"No incident `{wanted}`.{hint} `/rtb incidents` lists them.", usage=usage)
+    raise UserError(no_such_incident(wanted, close), usage=usage)
 
 
 async def role_of(deps: Deps, user: str) -> str:
@@ -126,24 +136,18 @@ async def newest_event(deps: Deps, incident_id: str, kind: str) -> IncidentEvent
 async def acknowledge(deps: Deps, incident_id: str, user: str) -> Message:
     incident = await find_incident(deps, incident_id)
     if await role_of(deps, user) not in MAY_ACT:
-        return simple(
-            "Only operators and leads can acknowledge: it tells the team (and PagerDuty) that "
-            "someone is acting on it. *Investigate* is open to you.",
-            ephemeral=True,
-        )
+        return render_may_not_acknowledge()
     if not incident.is_open:
-        return simple(f"{incident.id} is resolved already.", ephemeral=True)
+        return render_resolved_already(incident.id)
     changed = await store_of(deps).acknowledge(incident.id, user)
     if changed is None:
-        raise UserError(f"No incident `{incident.id}`.")
+        raise UserError(no_incident(incident.id))
     if not changed.changed:
         now = changed.incident
         at = (
             when(now.acknowledged_at, ZoneInfo(deps.config.timezone)) if now.acknowledged_at else ""
         )
-        return simple(
-            f"Already acknowledged by {who(now.acknowledged_by)} at {at}.", ephemeral=True
-        )
+        return render_acknowledged_already(who(now.acknowledged_by), at)
     event = await newest_event(deps, incident.id, "acknowledged")
     await refresh_card(deps, changed.incident)
     if event is not None:
@@ -157,16 +161,16 @@ async def resolve(deps: Deps, incident_id: str, user: str, note: str) -> Message
     """Close by hand with a note (operators and leads); the card and its thread say so."""
     incident = await find_incident(deps, incident_id)
     if await role_of(deps, user) not in MAY_ACT:
-        return simple("Only operators and leads can resolve an incident.", ephemeral=True)
+        return render_may_not_resolve()
     note = note.strip()[:MAX_NOTE]
     bad = unstorable_character(note)
     if bad is not None:
-        raise UserError(f"The note contains {bad}. Write it again without it.")
+        raise UserError(note_unstorable(bad))
     changed = await store_of(deps).resolve(incident.id, actor=user, note=note or None)
     if changed is None:
-        raise UserError(f"No incident `{incident.id}`.")
+        raise UserError(no_incident(incident.id))
     if not changed.changed:
-        return simple(f"{incident.id} was resolved already; nothing changed.", ephemeral=True)
+        return render_resolved_before(incident.id)
     event = await newest_event(deps, incident.id, "resolved")
     await refresh_card(deps, changed.incident)
     if event is not None:

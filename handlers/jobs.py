@@ -19,7 +19,7 @@ def build_jobs(*groups: Iterable[ScheduledJob]) -> dict[str, ScheduledJob]:
     jobs: dict[str, ScheduledJob] = {}
     for job in (j for group in groups for j in group):
         if job.name in jobs:
-            raise ValueError(f"duplicate scheduled job {job.name!r}")
+            raise ValueError(f"duplicate scheduled job {job.name!r}")  # internal: at import
         jobs[job.name] = job
     return jobs
 

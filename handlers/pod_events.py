@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.cluster import GROUP
 from handlers.context import CommandCall
+from handlers.render.i18n import N_, _
 from handlers.render.message import Message
 from handlers.render.pod_alerts import render_pod_events
 from handlers.spec import ENV, Arg, Command, Flag, kube_name
@@ -17,7 +18,9 @@ from ops.pod_events import pod_events
 async def run_events(call: CommandCall) -> Message:
     env: EnvName = call.values["env"]
     if env not in call.deps.config.environments:
-        raise UserError(f"`{env}` is not configured in this bot (environments in its config).")
+        raise UserError(
+            _("`{env}` is not configured in this bot (environments in its config).", env=env)
+        )
     namespace = str(call.values["namespace"] or call.deps.config.hub.namespace)
     events = await pod_events(call.deps.backends, env, namespace, call.values["pod"])
     return render_pod_events(events, ZoneInfo(call.deps.config.timezone))
@@ -26,11 +29,11 @@ async def run_events(call: CommandCall) -> Message:
 COMMANDS = (
     Command(
         "events",
-        "A pod's events (scheduling, image pulls, probes, back-offs), newest last.",
+        N_("A pod's events (scheduling, image pulls, probes, back-offs), newest last."),
         run_events,
-        args=(Arg("env", "int, stg or prd", ENV), Arg("pod", "pod name", kube_name)),
-        flags=(Flag("namespace", "namespace (default: the hub's)", kube_name, metavar="N"),),
+        args=(Arg("env", N_("int, stg or prd"), ENV), Arg("pod", N_("pod name"), kube_name)),
+        flags=(Flag("namespace", N_("namespace (default: the hub's)"), kube_name, metavar="N"),),
         group=GROUP,
-        examples=("/rtb events stg worker --namespace preview-proj-118",),
+        examples=("/rtb events stg worker --namespace preview-proj-118",),  # a name
     ),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers.context import CommandCall
+from handlers.render.i18n import N_
 from handlers.render.message import Message
 from handlers.render.policy import render_policy, render_whoami
 from handlers.spec import Command
@@ -24,14 +25,14 @@ async def run_policy(call: CommandCall) -> Message:
 COMMANDS = (
     Command(
         "whoami",
-        "Your role, and what you may change in each env.",
+        N_("Your role, and what you may change in each env."),
         run_whoami,
         group=GROUP,
         light=True,
     ),
     Command(
         "policy",
-        "The access policy: who may change what, where.",
+        N_("The access policy: who may change what, where."),
         run_policy,
         group=GROUP,
         light=True,

@@ -17,6 +17,7 @@ from handlers.context import CommandCall
 from handlers.forms import form_opened_if
 from handlers.mutations import REASON, ask_for_reason, submit_mutation
 from handlers.render.approvals import REASON_TITLE
+from handlers.render.i18n import N_, _
 from handlers.render.message import Message
 from handlers.render.preview_mutations import (
     EnvCleanup,
@@ -40,7 +41,9 @@ _CLEANUP_BACKEND_CALLS = 4
 def _env(call: CommandCall) -> EnvName:
     env: EnvName = call.values["env"]
     if env not in call.deps.config.environments:
-        raise UserError(f"`{env}` is not configured in this bot (environments in its config).")
+        raise UserError(
+            _("`{env}` is not configured in this bot (environments in its config).", env=env)
+        )
     return env
 
 
@@ -68,7 +71,7 @@ async def run_preview_cleanup(call: CommandCall) -> Message:
     asks = one and await call.deps.gate.asks_reason(
         (DELETE_ACTION,), envs[0], _requester(call), call.values.get("reason")
     )
-    async with form_opened_if(asks, call.client, call.trigger_id, REASON_TITLE) as form:
+    async with form_opened_if(asks, call.client, call.trigger_id, _(REASON_TITLE)) as form:
         async with call.deps.tasks.slot():
             found = await _listed(call, envs)
             if not call.values["dry-run"]:
@@ -129,18 +132,21 @@ async def _clean(call: CommandCall, found: list[EnvCleanup]) -> list[EnvCleanup]
     return [by_env.get(item.env, item) for item in found]
 
 
-_ENV = Arg("env", "int, stg or prd", ENV)
+_ENV = Arg("env", N_("int, stg or prd"), ENV)
 
 COMMANDS = (
     Command(
-        "preview create",
-        "Create a preview namespace for an issue, with a TTL (prd: a team lead's approval).",
+        "preview create",  # a name: the command words
+        N_("Create a preview namespace for an issue, with a TTL (prd: a team lead's approval)."),
         run_preview_create,
-        args=(_ENV, Arg("issue", "a Jira issue key, e.g. PROJ-123", preview_namespaces.issue_key)),
+        args=(
+            _ENV,
+            Arg("issue", N_("a Jira issue key, e.g. PROJ-123"), preview_namespaces.issue_key),
+        ),
         flags=(
             Flag(
                 "ttl",
-                "how long it lives, 1h to 7d (default 8h)",
+                N_("how long it lives, 1h to 7d (default 8h)"),
                 preview_namespaces.preview_ttl,
                 preview_namespaces.DEFAULT_TTL,
                 metavar="8h",
@@ -149,33 +155,41 @@ COMMANDS = (
         ),
         mutating=True,
         group=GROUP,
-        examples=("/rtb preview create int PROJ-200", "/rtb preview create prd PROJ-200 --ttl 2d"),
+        examples=(
+            "/rtb preview create int PROJ-200",  # a name
+            "/rtb preview create prd PROJ-200 --ttl 2d",  # a name
+        ),
     ),
     Command(
-        "preview delete",
-        "Delete a preview namespace (only namespaces labelled rtb.io/preview=true, ever).",
+        "preview delete",  # a name: the command words
+        N_("Delete a preview namespace (only namespaces labelled rtb.io/preview=true, ever)."),
         run_preview_delete,
         args=(
             _ENV,
-            Arg("preview", "its issue key, e.g. PROJ-123", preview_namespaces.namespace_ref),
+            Arg("preview", N_("its issue key, e.g. PROJ-123"), preview_namespaces.namespace_ref),
         ),
         flags=(REASON,),
         mutating=True,
         group=GROUP,
-        examples=("/rtb preview delete stg PROJ-118",),
+        examples=("/rtb preview delete stg PROJ-118",),  # a name
     ),
     Command(
-        "preview cleanup",
-        "Clean up the expired previews (cleanupExpired by hand, §5.1): the hub's own cleanup "
-        "when configured, else their namespaces directly; --dry-run lists.",
+        "preview cleanup",  # a name: the command words
+        N_(
+            "Clean up the expired previews (cleanupExpired by hand, §5.1): the hub's own cleanup "
+            "when configured, else their namespaces directly; --dry-run lists."
+        ),
         run_preview_cleanup,
-        args=(Arg("env", "int, stg or prd (default: all)", ENV, optional=True),),
+        args=(Arg("env", N_("int, stg or prd (default: all)"), ENV, optional=True),),
         flags=(
-            Flag("dry-run", "only list what would be deleted", is_switch=True),
+            Flag("dry-run", N_("only list what would be deleted"), is_switch=True),
             REASON,
         ),
         mutating=True,
         group=GROUP,
-        examples=("/rtb preview cleanup --dry-run", "/rtb preview cleanup int"),
+        examples=(
+            "/rtb preview cleanup --dry-run",  # a name
+            "/rtb preview cleanup int",  # a name
+        ),
     ),
 )

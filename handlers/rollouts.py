@@ -15,7 +15,14 @@ from approvals.workload_mutations import ResumeAutoscaling
 from handlers.context import CommandCall
 from handlers.forms import form_opened_if
 from handlers.mutations import REASON, namespace_name, submit_mutation
-from handlers.render.message import Message, simple
+from handlers.render.i18n import N_, _
+from handlers.render.image_picker import (
+    no_tag_to_offer,
+    render_picker_not_opened,
+    render_picker_opened,
+    tags_too_slow,
+)
+from handlers.render.message import Message
 from handlers.render.rollouts import ImageChoices, render_set_image_modal
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, kube_name
 from ops import images
@@ -26,7 +33,7 @@ from ops.rollouts.history import read_revisions
 
 GROUP = "Change"
 PICKER_SECONDS = 2.0  # the form shows "loading" meanwhile: an on-call engineer waits no longer
-PICKER_TITLE = "Set image"
+PICKER_TITLE = N_("Set image")
 PICKER_TAGS = 10
 log = structlog.get_logger(__name__)
 
@@ -34,7 +41,9 @@ log = structlog.get_logger(__name__)
 def _env(call: CommandCall) -> EnvName:
     env: EnvName = call.values["env"] or "int"
     if env not in call.deps.config.environments:
-        raise UserError(f"`{env}` is not configured in this bot (environments in its config).")
+        raise UserError(
+            _("`{env}` is not configured in this bot (environments in its config).", env=env)
+        )
     return env
 
 
@@ -86,12 +95,11 @@ async def open_image_picker(call: CommandCall) -> Message:
     with a loading view (the trigger id lasts 3 s; handlers.forms); listing the tags takes a
     heavy command's turn and at most `PICKER_SECONDS`, then fills it."""
     env, namespace, deployment = _env(call), _namespace(call), call.values["deployment"]
-    give_tag = f"`/rtb set-image {env} {deployment} <tag>`"
-    async with form_opened_if(True, call.client, call.trigger_id, PICKER_TITLE) as form:
+    async with form_opened_if(True, call.client, call.trigger_id, _(PICKER_TITLE)) as form:
         async with call.deps.tasks.slot():
             choices = await _image_choices_in_time(call, env, namespace, deployment)
         if not choices.revisions and not choices.pushed:
-            raise UserError(f"There is no tag to offer for `{deployment}`: give one, {give_tag}.")
+            raise UserError(no_tag_to_offer(env, deployment))
         metadata = json.dumps(
             {
                 "env": env,
@@ -103,11 +111,8 @@ async def open_image_picker(call: CommandCall) -> Message:
         )
         zone = ZoneInfo(call.deps.config.timezone)
         if not await form.show(render_set_image_modal(choices, metadata, zone)):
-            return simple(
-                f":warning: The form to choose a tag did not open. Give the tag: {give_tag}.",
-                ephemeral=True,
-            )
-    return simple(":memo: Choose the tag in the form that opened.", ephemeral=True)
+            return render_picker_not_opened(env, deployment)
+    return render_picker_opened()
 
 
 async def _image_choices_in_time(
@@ -118,10 +123,7 @@ async def _image_choices_in_time(
             _image_choices(call, env, namespace, deployment), PICKER_SECONDS
         )
     except TimeoutError:
-        raise UserError(
-            f"Listing the tags took more than {PICKER_SECONDS:g} s. Give the tag: "
-            f"`/rtb set-image {env} {deployment} <tag>`."
-        ) from None
+        raise UserError(tags_too_slow(env, deployment, PICKER_SECONDS)) from None
 
 
 async def _image_choices(
@@ -157,20 +159,24 @@ async def _image_choices(
     )
 
 
-_NAMESPACE = Flag("namespace", "the namespace (default: the hub's)", namespace_name, metavar="N")
-_DEPLOYMENT = Arg("deployment", "the deployment's name", kube_name)
+_NAMESPACE = Flag(
+    "namespace", N_("the namespace (default: the hub's)"), namespace_name, metavar="N"
+)
+_DEPLOYMENT = Arg("deployment", N_("the deployment's name"), kube_name)
 
 COMMANDS = (
     Command(
         "rollback",
-        "Roll a deployment back to its previous revision (or --to-revision N), as "
-        "`kubectl rollout undo` does; the rollout is followed.",
+        N_(
+            "Roll a deployment back to its previous revision (or --to-revision N), as "
+            "`kubectl rollout undo` does; the rollout is followed."
+        ),
         run_rollback,
-        args=(Arg("env", "int, stg or prd", ENV), _DEPLOYMENT),
+        args=(Arg("env", N_("int, stg or prd"), ENV), _DEPLOYMENT),
         flags=(
             Flag(
                 "to-revision",
-                "the revision to go back to (see /rtb history)",
+                N_("the revision to go back to (see /rtb history)"),
                 bounded_int(1, 1_000_000),
                 metavar="N",
             ),
@@ -180,55 +186,60 @@ COMMANDS = (
         mutating=True,
         group=GROUP,
         examples=(
-            "/rtb rollback int workflow-engine",
-            "/rtb rollback int workflow-engine --to-revision 1",
+            "/rtb rollback int workflow-engine",  # a name
+            "/rtb rollback int workflow-engine --to-revision 1",  # a name
         ),
     ),
     Command(
         "set-image",
-        "Set a deployment's image to a tag of the int ECR repository (without a tag: a form "
-        "offers the last pushed tags and the previous revisions).",
+        N_(
+            "Set a deployment's image to a tag of the int ECR repository (without a tag: a form "
+            "offers the last pushed tags and the previous revisions)."
+        ),
         run_set_image,
         args=(
-            Arg("env", "int, stg or prd", ENV),
+            Arg("env", N_("int, stg or prd"), ENV),
             _DEPLOYMENT,
             Arg(
                 "tag",
-                "an image tag in the repository, e.g. v1.41.1",
+                N_("an image tag in the repository, e.g. v1.41.1"),
                 images.check_tag,
                 optional=True,
             ),
         ),
         flags=(
-            Flag("container", "the container (default: the only one)", kube_name, metavar="C"),
+            Flag("container", N_("the container (default: the only one)"), kube_name, metavar="C"),
             _NAMESPACE,
             REASON,
         ),
         mutating=True,
         group=GROUP,
         examples=(
-            "/rtb set-image int workflow-engine v1.41.1",
-            "/rtb set-image int webhook-listener",
+            "/rtb set-image int workflow-engine v1.41.1",  # a name
+            "/rtb set-image int webhook-listener",  # a name
         ),
     ),
     Command(
         "emergency-rollback",
-        "Runbook §7: roll workflow-engine and webhook-listener back together (one confirmation).",
+        N_(
+            "Runbook §7: roll workflow-engine and webhook-listener back together "
+            "(one confirmation)."
+        ),
         run_emergency_rollback,
-        args=(Arg("env", "int, stg or prd (default: int)", ENV, optional=True),),
+        args=(Arg("env", N_("int, stg or prd (default: int)"), ENV, optional=True),),
         flags=(REASON,),
         mutating=True,
         group=GROUP,
-        examples=("/rtb emergency-rollback",),
+        examples=("/rtb emergency-rollback",),  # a name
     ),
     Command(
-        "autoscale resume",
-        "Hand a deployment back to its KEDA ScaledObject (after /rtb scale paused it).",
+        "autoscale resume",  # a name: the command words
+        N_("Hand a deployment back to its KEDA ScaledObject (after /rtb scale paused it)."),
         run_autoscale_resume,
-        args=(Arg("env", "int, stg or prd", ENV), _DEPLOYMENT),
+        args=(Arg("env", N_("int, stg or prd"), ENV), _DEPLOYMENT),
         flags=(_NAMESPACE, REASON),
         mutating=True,
         group=GROUP,
-        examples=("/rtb autoscale resume int workflow-engine",),
+        examples=("/rtb autoscale resume int workflow-engine",),  # a name
     ),
 )

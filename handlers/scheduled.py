@@ -76,7 +76,7 @@ class PushSide:
         return self.claims.replica
 
 
-FireStatus = Literal["ran", "failed", "claimed", "not due"]
+FireStatus = Literal["ran", "failed", "claimed", "not due"]  # internal: status codes
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ async def fire_job(
     config, now = deps.config, push.clock()
     fire_time = due_period(job.cron(config), config.timezone, now, grace or job.grace(config))
     if fire_time is None:
-        return Fired(job.name, "not due")
+        return Fired(job.name, "not due")  # internal: a status code
     period = period_key(fire_time, config.timezone)
     with structlog.contextvars.bound_contextvars(job=job.name, period=period):
         if not await push.claims.claim(job.name, period, fire_time):

@@ -25,6 +25,7 @@ from typing import Literal
 import structlog
 
 from handlers.context import Deps
+from handlers.render.i18n import N_
 from handlers.render.thresholds import PageOutcome, render_threshold_event
 from handlers.scheduled import JobContext, JobResult, ScheduledJob
 from ops.config import Config, IndicatorName
@@ -53,7 +54,8 @@ ROUTES: Mapping[IndicatorName, ChannelName] = {
     "ai_cost_today": "costs",
     "active_previews": "alerts",
 }
-_SHOWN: dict[str, PageOutcome] = {"sent": "paged", "not configured": "not configured"}
+# internal: PageOutcome codes, worded by the renderer
+_SHOWN: dict[str, PageOutcome] = {"sent": "paged", "not configured": "not configured"}  # internal
 PAGE_WAIT_SECONDS = 10.0  # a page's retries (3 tries, 1 s then 2 s apart) fit in it
 CLAIMS_KEPT = timedelta(days=2)  # both jobs claim every minute: older claims are pruned
 
@@ -157,7 +159,8 @@ async def run_waiting_jobs_metric(ctx: JobContext) -> JobResult:
         WAITING_JOBS_METRIC_JOB, ctx.scheduled_for - CLAIMS_KEPT
     )
     if not ctx.deps.config.threshold_alerts.publish_waiting_jobs:
-        return JobResult((), {"skipped": "threshold_alerts.publish_waiting_jobs is false"})
+        skipped = "threshold_alerts.publish_waiting_jobs is false"  # internal: a claim's fact
+        return JobResult((), {"skipped": skipped})
     published = await publish_waiting_jobs(ctx.deps.backends, ctx.scheduled_for)
     return JobResult((), {"total": published.total, "queues": dict(published.per_queue)})
 
@@ -169,7 +172,7 @@ def _one_period(config: Config) -> timedelta:
 THRESHOLD_JOBS = (
     ScheduledJob(
         THRESHOLDS_JOB,
-        "The five §3.1 indicators: alert after N evaluations over, recover after N under.",
+        N_("The five §3.1 indicators: alert after N evaluations over, recover after N under."),
         cron=lambda c: f"*/{c.threshold_alerts.every_minutes} * * * *",
         grace=_one_period,
         channel=lambda c: c.channels.alerts,
@@ -177,7 +180,7 @@ THRESHOLD_JOBS = (
     ),
     ScheduledJob(
         WAITING_JOBS_METRIC_JOB,
-        "RTBHub/BullMQ WaitingJobs per queue and in total, to CloudWatch (int).",
+        N_("RTBHub/BullMQ WaitingJobs per queue and in total, to CloudWatch (int)."),
         cron=lambda c: "* * * * *",
         grace=lambda c: timedelta(minutes=1),
         channel=lambda c: c.channels.alerts,

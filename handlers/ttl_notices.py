@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
+from handlers.render.i18n import N_
 from handlers.render.ttl_notice import (
     Delivery,
     TtlNoticeView,
@@ -108,7 +109,10 @@ async def delivery_for(client: AsyncWebClient, preview: ExpiringPreview, alerts:
 TTL_JOBS = (
     ScheduledJob(
         TTL_NOTICE_JOB,
-        "Previews whose TTL ends within the notice window: one notice each (and a Jira comment).",
+        N_(
+            "Previews whose TTL ends within the notice window: one notice each "
+            "(and a Jira comment)."
+        ),
         cron=lambda c: c.ttl_notice.cron,
         grace=lambda c: timedelta(minutes=5),
         channel=lambda c: c.channels.alerts,

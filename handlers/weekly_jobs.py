@@ -21,6 +21,7 @@ import structlog
 
 from handlers.context import Deps
 from handlers.render.chart import FILENAME, ChartFailed, chart_spec, draw_chart
+from handlers.render.i18n import N_, _
 from handlers.render.message import Message
 from handlers.render.weekly import WeeklyMessages, render_weekly
 from handlers.scheduled import JobContext, JobResult, ScheduledJob
@@ -34,11 +35,11 @@ log = structlog.get_logger(__name__)
 WEEKLY_JOB = "weekly-digest"
 SAMPLER = "engine-sampler"
 SAMPLER_CRON = "* * * * *"
-SAMPLER_SUMMARY = (
+SAMPLER_SUMMARY = N_(
     "workflow-engine's replicas, KEDA pause and BullMQ load, every minute (weekly item 2); "
     "every replica samples, the minute's first INSERT is recorded."
 )
-CHART_TITLE = "AI cost and Fargate preview cost, the last 14 days"
+CHART_TITLE = N_("AI cost and Fargate preview cost, the last 14 days")
 
 
 def weekly_key(scheduled_for: datetime, timezone: str) -> str:
@@ -83,7 +84,7 @@ async def post_weekly(deps: Deps, digest: WeeklyDigest, outbox: Outbox, key: str
     keys = await enqueue_weekly(outbox, channel, render_weekly(digest), key)
     if png is not None:
         chart_key = f"{key}:chart"
-        await outbox.enqueue_file(channel, png, FILENAME, CHART_TITLE, chart_key, thread_key=key)
+        await outbox.enqueue_file(channel, png, FILENAME, _(CHART_TITLE), chart_key, thread_key=key)
         keys.append(chart_key)
     return keys
 
@@ -166,8 +167,10 @@ async def sampler_run(deps: Deps) -> JobRun | None:
 WEEKLY_JOBS = (
     ScheduledJob(
         WEEKLY_JOB,
-        "The §6.2 checklist: Fargate cost, KEDA scaling and idle time, AssumeRole audit, "
-        "preview TTL failures, and the 14-day chart.",
+        N_(
+            "The §6.2 checklist: Fargate cost, KEDA scaling and idle time, AssumeRole audit, "
+            "preview TTL failures, and the 14-day chart."
+        ),
         cron=lambda c: c.schedules.weekly_digest,
         grace=lambda c: timedelta(minutes=c.schedules.weekly_grace_minutes),
         channel=lambda c: c.channels.alerts,

@@ -7,6 +7,7 @@ from itertools import groupby
 
 from slack_sdk.models.blocks import Block
 
+from handlers.render.i18n import _
 from handlers.render.message import Message, context, escape, header, section, simple
 from handlers.spec import Command
 from ops.errors import BackendUnavailable, UserError
@@ -42,7 +43,9 @@ def render_help(commands: Iterable[Command]) -> Message:
     blocks: list[Block] = [header("rtb-ops-bot: the rtb-ai-hub runbook in Slack")]
     ordered = sorted(commands, key=lambda c: c.group)
     for group, members in groupby(ordered, key=lambda c: c.group):
-        lines = [f"`/rtb {c.verb}`{' :lock:' if c.mutating else ''} — {c.summary}" for c in members]
+        lines = [
+            f"`/rtb {c.verb}`{' :lock:' if c.mutating else ''} — {_(c.summary)}" for c in members
+        ]
         blocks.append(section(f"*{group}*\n" + "\n".join(lines)))
     blocks.append(
         context(
@@ -54,9 +57,10 @@ def render_help(commands: Iterable[Command]) -> Message:
 
 
 def render_command_help(command: Command) -> Message:
-    lines = [f"*/rtb {command.verb}* — {command.summary}", f"`{escape(command.usage())}`"]
-    lines += [f"• `&lt;{a.name}&gt;` {a.help}" for a in command.args]
-    lines += [f"• `--{f.name}` {f.help}" for f in command.flags]
+    # the table's words are marked with N_() where they are defined: translated here
+    lines = [f"*/rtb {command.verb}* — {_(command.summary)}", f"`{escape(command.usage())}`"]
+    lines += [f"• `&lt;{a.name}&gt;` {_(a.help)}" for a in command.args]
+    lines += [f"• `--{f.name}` {_(f.help)}" for f in command.flags]
     if command.examples:
         lines.append("Examples: " + ", ".join(f"`{e}`" for e in command.examples))
     return simple("\n".join(lines), ephemeral=True)
