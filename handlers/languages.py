@@ -18,8 +18,8 @@ from typing import Any
 
 import structlog
 
-from handlers.render.i18n import Locale, as_locale, use_locale
-from ops.config import CHANNEL_ALIASES, Channels, Language
+from handlers.render.i18n import Locale, as_locale, set_locale
+from ops.config import CHANNEL_ALIASES, Channels, Config, Language
 from ops.user_languages import UserLanguages
 
 log = structlog.get_logger(__name__)
@@ -75,6 +75,12 @@ class Languages:
         return as_locale(stored) or self.default, REMEMBER_SECONDS
 
 
+def channel_locale(config: Config, channel: str) -> Locale:
+    """The language of what the bot posts to `channel` on its own (no database needed)."""
+    default = as_locale(config.language.default) or "en"
+    return channel_locales(config.language, config.channels).get(channel, default)
+
+
 def channel_locales(language: Language, channels: Channels) -> Mapping[str, Locale]:
     """`language.channels` by what the bot posts to: a key naming an alias of `channels`
     (`alerts`) stands for the channel configured there (`#rtb-alerts` or C0123)."""
@@ -89,7 +95,12 @@ def channel_locales(language: Language, channels: Channels) -> Mapping[str, Loca
 
 async def set_user_locale(context: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
     """Bolt middleware: the request, and the tasks its listener starts, in its user's
-    language. Registered after the one that puts `deps` in the context."""
+    language. Registered after the one that puts `deps` in the context.
+
+    Set, not scoped: Bolt runs the listeners after the middleware chain has returned (`next`
+    only lets the chain go on), so a `with use_locale(...)` around `next()` would be over by
+    then. Each request is dispatched in a task of its own (the worker link, Socket Mode, the
+    HTTP adapter), whose context ends with it; the next request sets its own."""
     languages: Languages = context["deps"].languages
-    with use_locale(await languages.locale_for_user(context.get("user_id") or "")):
-        await next()
+    set_locale(await languages.locale_for_user(context.get("user_id") or ""))
+    await next()
