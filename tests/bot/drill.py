@@ -9,7 +9,7 @@ import sys
 def console_drill(script: str, *, timeout: float = 300) -> str:
     """The console's stdout after `script`: it must have exited 0, with no traceback anywhere."""
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
+        [sys.executable, "-m", "bot.cli", "shell", "--sandbox", "--lang", "en"],
         input=script,
         capture_output=True,
         text=True,
