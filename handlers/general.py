@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.command_words import KOREAN_ALIASES
 from handlers.context import CommandCall
 from handlers.parse import unknown_verb
 from handlers.render.general import (
@@ -19,8 +20,10 @@ from ops import health
 
 async def run_help(call: CommandCall) -> Message:
     """With a verb: that command's usage; with a family's first word (`preview`, `queue`):
-    the commands of that family; without: every command, grouped."""
-    verb = " ".join((call.values["command"] or "").lower().split())
+    the commands of that family; without: every command, grouped. A Korean alias is its
+    verb's (`/rtb help 상태` is `/rtb help status`)."""
+    words = (call.values["command"] or "").lower().split()
+    verb = " ".join([KOREAN_ALIASES.get(words[0], words[0]), *words[1:]] if words else [])
     if not verb:
         return render_help(call.table.values())
     if verb in call.table:

@@ -89,6 +89,7 @@ async def test_korean_aliases_run_their_verbs(slack):
         by_alias, by_verb = await slack.ask(alias), await slack.ask(verb)
         assert "I don't know" not in answer_text(by_alias)
         assert by_alias["blocks"][0] == by_verb["blocks"][0], alias  # the same answer's head
+    assert "*/rtb status* — " in answer_text(await slack.ask("help 상태"))
 
 
 async def test_a_korean_typo_suggests_the_alias_and_its_verb_in_the_users_language(slack):
