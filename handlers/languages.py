@@ -1,7 +1,7 @@
 """Who reads in which language: each user's `/rtb lang`, each channel's from the config.
 
 One resolver (`Languages`, on `Deps.languages`) answers both questions and never fails a
-request: a user's choice is read from PostgreSQL with a short timeout and kept for a minute
+request: a user's choice is read from PostgreSQL with a 1 s timeout and kept for a minute
 (another replica sees a change within that minute; this one at once), and a database that
 does not answer gives the config's default (logged). `set_user_locale` is the Bolt middleware
 that renders a whole request — its listener and every task that listener starts — in the
@@ -24,9 +24,12 @@ from ops.user_languages import UserLanguages
 
 log = structlog.get_logger(__name__)
 
-LOOKUP_SECONDS = 0.5  # before the ack (the middleware runs first): never Slack's 3 s
+# The front acks on its own (bot/front.py), but every listener waits for this read: a database
+# that hangs costs a request at most this, then the default for FALLBACK_SECONDS.
+LOOKUP_SECONDS = 1.0
 REMEMBER_SECONDS = 60.0  # a user's choice, read once a minute per replica
 FALLBACK_SECONDS = 5.0  # after a failed read the default, then try again soon
+MAX_REMEMBERED = 10_000  # users remembered at once per replica
 
 
 class Languages:
@@ -51,6 +54,8 @@ class Languages:
         if remembered is not None and remembered[1] > now:
             return remembered[0]
         locale, keep = await self._read(user_id)
+        if len(self._remembered) >= MAX_REMEMBERED:  # a team is far fewer: never grows unbounded
+            self._remembered.clear()
         self._remembered[user_id] = (locale, now + keep)
         return locale
 
