@@ -10,10 +10,12 @@ from datetime import timedelta
 import pytest
 from structlog.testing import capture_logs
 
+from handlers.command_words import KOREAN_ALIASES, STAGE_OF_GROUP, STAGE_OF_VERB
 from handlers.languages import Languages, channel_locale
 from handlers.render.general import render_ping
 from handlers.render.i18n import current_locale, use_locale
 from handlers.scheduled import JobContext, JobResult, ScheduledJob, fire_job
+from handlers.table import TABLE
 from ops.backends.db import Database, migrate
 from ops.config import Config, Language
 from ops.health import BackendCheck, PingReport
@@ -200,3 +202,20 @@ async def test_a_choice_is_read_once_a_minute_and_a_dead_database_gives_the_defa
     clock[0] += 6  # a failed read is retried soon
     assert await languages.locale_for_user("U0KO") == "ko"
     assert await languages.locale_for_user("") == "en"
+
+
+# -- the aliases and the stages are data that must fit the table --------------------------------
+
+
+def test_every_alias_names_a_verb_and_shadows_none():
+    first_words = {verb.split()[0] for verb in TABLE}
+    assert set(KOREAN_ALIASES.values()) <= first_words
+    assert not set(KOREAN_ALIASES) & first_words
+    assert {"상태": "status", "큐": "queues", "비용": "costs", "승인": "approvals"}.items() <= (
+        KOREAN_ALIASES.items()
+    )
+
+
+def test_every_command_has_a_stage_of_the_runbook_or_approvals_or_general():
+    assert {command.group for command in TABLE.values()} <= set(STAGE_OF_GROUP)
+    assert set(STAGE_OF_VERB) <= set(TABLE)
