@@ -70,7 +70,7 @@ def close_verbs(verb: str, table: Mapping[str, Command]) -> list[str]:
     alias with its verb, `상태` (`status`). Compared letter by letter in decomposed Hangul, so
     `상턔` is one vowel away from `상태` rather than a whole syllable."""
     words = {v.split()[0]: v.split()[0] for v in table}
-    words.update((alias, verb) for alias, verb in KOREAN_ALIASES.items() if verb in table)
+    words.update((alias, meant) for alias, meant in KOREAN_ALIASES.items() if meant in table)
     shown = _nearest(verb.lower(), words)
     return [f"`{word}`" if words[word] == word else f"`{word}` (`{words[word]}`)" for word in shown]
 
