@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     shell.add_argument(
         "--no-emoji", action="store_true", help="print Slack's :shortcodes: instead of emoji"
     )
+    shell.add_argument(
+        "--lang",
+        choices=("en", "ko"),
+        help="what users read until they choose with /rtb lang (default: language.default)",
+    )
     sandbox = commands.add_parser("sandbox", help="start the local sandbox and print its settings")
     sandbox.add_argument("--env-file", help="also write its `export` lines to this file")
     check = commands.add_parser("check-config", help="validate a configuration file")
@@ -71,7 +76,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.console import run_console
 
         return run_console(
-            args.config, sandbox=args.sandbox, user=args.user, emoji=not args.no_emoji
+            args.config,
+            sandbox=args.sandbox,
+            user=args.user,
+            emoji=not args.no_emoji,
+            lang=args.lang,
         )
     if args.command == "sandbox":
         from bot.sandbox import run_sandbox_forever

@@ -500,13 +500,19 @@ def _read_line(lines: Any, interactive: bool, prompt: str) -> str | None:
     return valid_text(str(raw))
 
 
-def run_console(config_path: str, *, sandbox: bool, user: str, emoji: bool = True) -> int:
-    """`emoji`: False for `--no-emoji`; emoji are drawn only where stdout can encode them."""
+def run_console(
+    config_path: str, *, sandbox: bool, user: str, emoji: bool = True, lang: str | None = None
+) -> int:
+    """`emoji`: False for `--no-emoji`; emoji are drawn only where stdout can encode them.
+    `lang` (`--lang`) replaces the config's `language.default`: what every user reads until
+    they choose with `/rtb lang`, and channels not configured otherwise."""
     signals = StopSignals()
     signals.install()
     try:
         emoji = emoji and can_encode(sys.stdout, EMOJI_PROBE)
-        return _run_console(config_path, sandbox=sandbox, user=user, emoji=emoji, signals=signals)
+        return _run_console(
+            config_path, sandbox=sandbox, user=user, emoji=emoji, lang=lang, signals=signals
+        )
     except ShellStopped as stopped:  # everything started so far is stopped by now
         say_stopping(stopped.signum)
         return 128 + stopped.signum
@@ -515,7 +521,13 @@ def run_console(config_path: str, *, sandbox: bool, user: str, emoji: bool = Tru
 
 
 def _run_console(
-    config_path: str, *, sandbox: bool, user: str, emoji: bool, signals: StopSignals
+    config_path: str,
+    *,
+    sandbox: bool,
+    user: str,
+    emoji: bool,
+    lang: str | None,
+    signals: StopSignals,
 ) -> int:
     replace_unencodable_output()
     # one log per console: two consoles on a machine never interleave their lines
@@ -558,6 +570,11 @@ def _run_console(
             print(f"AUDIT_HMAC_KEYS: {exc} (README: Security)", file=sys.stderr)
             return 1
         configure_logging(secrets=settings.secrets.values(), stream=log_file)
+        if lang is not None:
+            language = settings.config.language.model_copy(update={"default": lang})
+            settings = Settings(
+                settings.config.model_copy(update={"language": language}), settings.secrets
+            )
         session = _Session(settings, slack, users, user, log_path, started, emoji=emoji)
         return asyncio.run(session.run(signals))
 

@@ -11,6 +11,7 @@ from handlers import (
     digest_actions,
     home,
     incident_actions,
+    languages,
     rollout_actions,
     slash,
     ttl_actions,
@@ -18,6 +19,7 @@ from handlers import (
 
 
 def register(app: AsyncApp) -> None:
+    app.middleware(languages.set_user_locale)  # after bot.app's `deps`: every listener's locale
     slash.register(app)
     home.register(app)
     approval_actions.register(app)

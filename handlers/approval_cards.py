@@ -15,11 +15,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from approvals.requests import ApprovalRequest, CardRef
 from approvals.roles import MemberFetcher, RoleResolver
+from handlers.languages import channel_locale
 from handlers.render.approvals import (
     render_approval_card,
     render_request_outcome,
     render_unknown_alert,
 )
+from handlers.render.i18n import use_locale
 from handlers.render.message import Message
 from ops.config import Config
 
@@ -42,10 +44,13 @@ class SlackApprovalNotifier:
         self._destination = config.channels.approvals
         self._roles = roles
         self._tz = ZoneInfo(config.timezone)
+        # a card and what the bot adds in its thread: the approvals channel's language
+        self._locale = channel_locale(config, config.channels.approvals)
 
     async def post_card(self, request: ApprovalRequest) -> list[CardRef]:
         leads = await self._roles.leads()
-        card = render_approval_card(request, leads, self._tz)
+        with use_locale(self._locale):
+            card = render_approval_card(request, leads, self._tz)
         cards = []
         for channel in await self._channels(leads):
             answer = await self._post(card, channel=channel, approval_id=request.id)
@@ -54,7 +59,9 @@ class SlackApprovalNotifier:
         return cards
 
     async def update_card(self, request: ApprovalRequest) -> None:
-        card = render_approval_card(request, await self._roles.leads(), self._tz)
+        leads = await self._roles.leads()
+        with use_locale(self._locale):
+            card = render_approval_card(request, leads, self._tz)
         for ref in request.cards:
             await self._call(
                 "chat.update",
@@ -66,13 +73,15 @@ class SlackApprovalNotifier:
             )
 
     async def post_outcome(self, request: ApprovalRequest) -> None:
-        message = render_request_outcome(request)
+        with use_locale(self._locale):
+            message = render_request_outcome(request)
         for ref in request.cards:
             await self._post(message, channel=ref.channel, thread_ts=ref.ts, approval_id=request.id)
 
     async def alert_unknown(self, request: ApprovalRequest) -> None:
         leads = await self._roles.leads()
-        alert = render_unknown_alert(request, leads)
+        with use_locale(self._locale):
+            alert = render_unknown_alert(request, leads)
         for ref in request.cards:
             await self._post(alert, channel=ref.channel, thread_ts=ref.ts, approval_id=request.id)
         if not request.cards or self._destination != "dm":

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
 from approvals.gate import Gate
+from handlers.languages import Languages
 from ops.backends.container import Backends
 from ops.config import Config
+from ops.user_languages import UserLanguages
 
 if TYPE_CHECKING:
     from handlers.replies import Reply
@@ -64,7 +67,8 @@ class TaskTracker:
         while self._tasks:
             left = None if deadline is None else deadline - loop.time()
             if left is not None and left <= 0:
-                raise TimeoutError(f"{len(self._tasks)} background task(s) still running")
+                running = len(self._tasks)
+                raise TimeoutError(f"{running} background task(s) still running")  # internal
             await asyncio.wait(set(self._tasks), timeout=left)
 
     async def cancel_all(self) -> None:
@@ -87,6 +91,14 @@ class Deps:
     # who else hears of an incident acknowledged or resolved from its card (PagerDuty: the lead
     # wires it, with the intake's hooks; handlers.incident_hooks)
     incident_hooks: Sequence[IncidentHook] = ()
+
+    @cached_property
+    def languages(self) -> Languages:
+        """Who reads in which language (handlers.languages), from the config and the bot's
+        database; built at first use."""
+        return Languages(
+            self.config.language, self.config.channels, UserLanguages(self.backends.db)
+        )
 
     def require_push(self) -> PushSide:
         if self.push is None:

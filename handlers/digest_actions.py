@@ -19,6 +19,7 @@ from approvals.audit import AuditEvent
 from handlers.context import Deps
 from handlers.listeners import Incoming, ack_then
 from handlers.render.daily_digest import CHECK_ACTION, TITLES, Tick, apply_ticks
+from handlers.render.i18n import use_locale
 from handlers.render.message import Message, simple
 from handlers.slash import answer
 from ops.daily_digest import ITEMS
@@ -60,7 +61,8 @@ async def check(deps: Deps, key: str, item: str, user: str) -> Message:
         await gate.audit.append(event, conn)
         rows = await ticks_of(conn, key)
         ticks = {i: [Tick(u, at) for u, at in found] for i, found in rows.items()}
-        return apply_ticks(message.blocks, ticks, deps.config.timezone), message.text
+        with use_locale(deps.languages.locale_for_channel(message.channel)):  # not the clicker's
+            return apply_ticks(message.blocks, ticks, deps.config.timezone), message.text
 
     if await push.outbox.rewrite(key, tick) is None:
         return simple("That digest is not in the bot's outbox any more.", ephemeral=True)

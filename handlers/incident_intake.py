@@ -32,6 +32,8 @@ import structlog
 
 from handlers.incident_cards import CardActions, no_actions, show_card
 from handlers.incident_hooks import announce
+from handlers.languages import channel_locale
+from handlers.render.i18n import use_locale
 from ops.alarm_notifications import UnreadableMessage, read_notification
 from ops.backends.sqs import AlarmQueue, QueueMessage
 from ops.config import Config
@@ -207,9 +209,10 @@ class AlarmIntake:
     async def _show(self, applied: Applied) -> None:
         if applied.incident is None:
             return
-        await show_card(
-            self.outbox, applied.incident, timezone=self.config.timezone, actions=self.actions
-        )
+        with use_locale(channel_locale(self.config, applied.incident.channel)):
+            await show_card(
+                self.outbox, applied.incident, timezone=self.config.timezone, actions=self.actions
+            )
         transition = ANNOUNCED.get(applied.outcome)
         if transition is not None:
             await announce(self.hooks(), applied.incident, transition)

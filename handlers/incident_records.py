@@ -25,6 +25,7 @@ from handlers.context import Deps
 from handlers.incident_cards import CardActions, show_card
 from handlers.incident_hooks import announce
 from handlers.incident_playbooks import AlarmSubject, Playbook, playbook_for
+from handlers.render.i18n import use_locale
 from handlers.render.incident_replies import (
     incident_id_expected,
     no_incident,
@@ -98,7 +99,8 @@ async def role_of(deps: Deps, user: str) -> str:
 async def record(deps: Deps, incident: Incident, event: IncidentEvent) -> None:
     """Post the stored event in the card's thread (the outbox delivers it)."""
     push = deps.require_push()
-    message = render_event(incident, event, ZoneInfo(deps.config.timezone))
+    with use_locale(deps.languages.locale_for_channel(incident.channel)):  # the card's thread
+        message = render_event(incident, event, ZoneInfo(deps.config.timezone))
     key = f"{incident.card_key}:event:{event.id}"
     await push.outbox.enqueue(
         incident.channel, message.blocks_json(), message.text, key, thread_key=incident.card_key
@@ -117,9 +119,10 @@ async def refresh_card(deps: Deps, incident: Incident) -> None:
     """Edit the card in place from the incident as stored (who acknowledged or closed it,
     the buttons it still has)."""
     push = deps.require_push()
-    shown = await show_card(
-        push.outbox, incident, timezone=deps.config.timezone, actions=card_actions(deps)
-    )
+    with use_locale(deps.languages.locale_for_channel(incident.channel)):  # not the clicker's
+        shown = await show_card(
+            push.outbox, incident, timezone=deps.config.timezone, actions=card_actions(deps)
+        )
     if shown is None:
         log.warning("incident card not in the outbox", incident=incident.id)
     push.sender.nudge()

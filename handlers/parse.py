@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import difflib
 import shlex
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.spec import Arg, Command, Flag
+from handlers.command_words import KOREAN_ALIASES
+from handlers.render.i18n import _
+from handlers.spec import Arg, Command, Flag, InvalidValue
 from ops.errors import UserError
 from ops.storable_text import unstorable_character
 
 MAX_COMMAND_LENGTH = 4000
+SUGGESTION_MARGIN = 0.2  # a did-you-mean this much less alike than the best one is noise
 
 
 @dataclass(frozen=True)
@@ -23,18 +27,24 @@ class Parsed:
 
 def tokenize(text: str) -> list[str]:
     if len(text) > MAX_COMMAND_LENGTH:
-        raise UserError(f"That command is too long (at most {MAX_COMMAND_LENGTH} characters).")
+        raise UserError(
+            _("That command is too long (at most {n} characters).", n=MAX_COMMAND_LENGTH)
+        )
     bad = unstorable_character(text)  # a reason or a filter would fail in the database
     if bad is not None:
-        raise UserError(f"That command contains {bad}. Type it again without it.")
+        raise UserError(_("That command contains {bad}. Type it again without it.", bad=bad))
     try:
         return shlex.split(text.replace("\u201c", '"').replace("\u201d", '"'))
     except ValueError:
-        raise UserError('A quote is not closed. Put text with spaces in "double quotes".') from None
+        raise UserError(
+            _('A quote is not closed. Put text with spaces in "double quotes".')
+        ) from None
 
 
 def find_command(words: list[str], table: Mapping[str, Command]) -> tuple[Command, list[str]]:
-    """Longest verb first: `queue pause x` is `queue pause`, `queue x` is `queue`."""
+    """Longest verb first: `queue pause x` is `queue pause`, `queue x` is `queue`. A Korean
+    alias stands for its verb (`상태 prd` is `status prd`)."""
+    words = [KOREAN_ALIASES.get(words[0], words[0]), *words[1:]] if words else words
     for length in (2, 1):
         verb = " ".join(words[:length]).lower()
         if len(words) >= length and verb in table:
@@ -43,10 +53,41 @@ def find_command(words: list[str], table: Mapping[str, Command]) -> tuple[Comman
 
 
 def unknown_verb(verb: str, table: Mapping[str, Command]) -> UserError:
-    first_words = sorted({v.split()[0] for v in table})
-    close = difflib.get_close_matches(verb.lower(), first_words, n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
-    return UserError(f"I don't know `{verb}`.{hint} Try `/rtb help` for the list.")
+    close = close_verbs(verb, table)
+    if not close:
+        return UserError(_("I don't know `{verb}`. Try `/rtb help` for the list.", verb=verb))
+    return UserError(
+        _(
+            "I don't know `{verb}`. Did you mean {verbs}? Try `/rtb help` for the list.",
+            verb=verb,
+            verbs=", ".join(close),
+        )
+    )
+
+
+def close_verbs(verb: str, table: Mapping[str, Command]) -> list[str]:
+    """The verbs (and Korean aliases) nearest `verb`, at most three, as code: `status`, or an
+    alias with its verb, `상태` (`status`). Compared letter by letter in decomposed Hangul, so
+    `상턔` is one vowel away from `상태` rather than a whole syllable."""
+    words = {v.split()[0]: v.split()[0] for v in table}
+    words.update((alias, meant) for alias, meant in KOREAN_ALIASES.items() if meant in table)
+    shown = _nearest(verb.lower(), words)
+    return [f"`{word}`" if words[word] == word else f"`{word}` (`{words[word]}`)" for word in shown]
+
+
+def _nearest(typed: str, words: Iterable[str]) -> list[str]:
+    """At most three words at least half alike, and only those about as close as the best:
+    `pnig` is `ping` (0.75), not also `lang` (0.5)."""
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, _letters(typed), _letters(w)).ratio(), w) for w in words),
+        reverse=True,
+    )
+    best = scored[0][0] if scored else 0.0
+    return [word for score, word in scored[:3] if score >= max(0.5, best - SUGGESTION_MARGIN)]
+
+
+def _letters(word: str) -> str:
+    return unicodedata.normalize("NFD", word)
 
 
 HELP_WORDS = ("-h", "--help")
@@ -71,7 +112,7 @@ def _split_flags(command: Command, words: list[str]) -> tuple[list[str], dict[st
     while index < len(words):
         word = words[index]
         if word.startswith("--") and len(word) > 2:
-            name, _, inline = word[2:].partition("=")
+            name, _equals, inline = word[2:].partition("=")
             flag = _flag(command, name)
             if flag.is_switch or inline:
                 flags[flag.name] = inline or None
@@ -79,7 +120,7 @@ def _split_flags(command: Command, words: list[str]) -> tuple[list[str], dict[st
                 index += 1
                 flags[flag.name] = words[index]
             else:
-                raise command.usage_error(f"`--{flag.name}` needs a value.")
+                raise command.usage_error(_("`--{flag}` needs a value.", flag=flag.name))
         else:
             positionals.append(word)
         index += 1
@@ -92,8 +133,18 @@ def _flag(command: Command, name: str) -> Flag:
             return flag
     known = [f.name for f in command.flags]
     close = difflib.get_close_matches(name, known, n=1)
-    hint = f" Did you mean `--{close[0]}`?" if close else ""
-    raise command.usage_error(f"`/rtb {command.verb}` has no option `--{name}`.{hint}")
+    if close:
+        raise command.usage_error(
+            _(
+                "`/rtb {verb}` has no option `--{name}`. Did you mean `--{close}`?",
+                verb=command.verb,
+                name=name,
+                close=close[0],
+            )
+        )
+    raise command.usage_error(
+        _("`/rtb {verb}` has no option `--{name}`.", verb=command.verb, name=name)
+    )
 
 
 def _bind_positionals(command: Command, words: list[str]) -> dict[str, Any]:
@@ -101,7 +152,7 @@ def _bind_positionals(command: Command, words: list[str]) -> dict[str, Any]:
     for index, arg in enumerate(command.args):
         if arg.rest:
             if not words[index:] and not arg.optional:
-                raise command.usage_error(f"Missing <{arg.name}>: {arg.help}.")
+                raise _missing(command, arg)
             text = " ".join(words[index:])
             values[arg.name] = _convert(command, arg, text) if text else arg.default
             return values
@@ -110,10 +161,10 @@ def _bind_positionals(command: Command, words: list[str]) -> dict[str, Any]:
         elif arg.optional:
             values[arg.name] = arg.default
         else:
-            raise command.usage_error(f"Missing <{arg.name}>: {arg.help}.")
+            raise _missing(command, arg)
     extra = words[len(command.args) :]
     if extra:
-        raise command.usage_error(f"Unexpected `{_shorten(' '.join(extra))}`.")
+        raise command.usage_error(_("Unexpected `{text}`.", text=_shorten(" ".join(extra))))
     return values
 
 
@@ -134,7 +185,27 @@ def _convert(command: Command, spec: Arg | Flag, text: str) -> Any:
         return spec.parse(text)
     except ValueError as exc:
         label = f"--{spec.name}" if isinstance(spec, Flag) else f"<{spec.name}>"
-        raise command.usage_error(f"`{_shorten(text)}` is not a valid {label}: {exc}.") from None
+        reason = _refusal(exc)
+        raise command.usage_error(
+            _(
+                "`{text}` is not a valid {label}: {reason}.",
+                text=_shorten(text),
+                label=label,
+                reason=reason,
+            )
+        ) from None
+
+
+def _refusal(exc: ValueError) -> str:
+    """A parser's refusal in the reader's language (a plain ValueError's text is a marked
+    msgid; one no catalog holds shows as written)."""
+    if isinstance(exc, InvalidValue):
+        return _(exc.message, **exc.params)
+    return _(str(exc))
+
+
+def _missing(command: Command, arg: Arg) -> UserError:
+    return command.usage_error(_("Missing <{name}>: {help}.", name=arg.name, help=_(arg.help)))
 
 
 def _shorten(text: str, limit: int = 60) -> str:

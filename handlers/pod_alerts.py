@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from handlers.context import Deps
+from handlers.render.i18n import use_locale
 from handlers.render.pod_alerts import render_oom_alert, render_slow_start
 from ops.config import ENV_NAMES, EnvName
 from ops.outbox import Blocks, OutboxMessage
@@ -64,6 +65,10 @@ class PodAlerter:
     async def on_pod(self, env: EnvName, pod: Obj, listed: bool) -> None:
         """`listed` (found by a list, not a watch event) changes nothing here: every fact is
         judged by its own time, so a list and an event about the same pod agree."""
+        with use_locale(self.deps.languages.locale_for_channel(self._channel)):
+            await self._alert_about(env, pod)
+
+    async def _alert_about(self, env: EnvName, pod: Obj) -> None:
         for kill in oom_kills(pod):
             if self._recent(kill.finished_at):
                 await self._oom(env, kill)

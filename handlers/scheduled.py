@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
+from handlers.render.i18n import use_locale
 from ops.config import Config
 from ops.outbox import Outbox
 from ops.schedule import Clock, JobClaims, due_period, next_fire, period_key
@@ -109,7 +110,8 @@ async def fire_job(
         log.info("scheduled job claimed", replica=push.replica)
         context = JobContext(deps, push.outbox, period, fire_time, now)
         try:
-            result = await job.run(context)
+            with use_locale(deps.languages.locale_for_channel(job.channel(config))):
+                result = await job.run(context)
         except Exception:
             log.exception("scheduled job failed")
             await push.claims.finish(job.name, period, "failed", {})

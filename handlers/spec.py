@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from handlers.render.i18n import N_
 from ops.errors import UserError
 
 if TYPE_CHECKING:
@@ -22,10 +23,22 @@ _DURATION = re.compile(r"^(\d{1,4})([smhdw])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+class InvalidValue(ValueError):
+    """A parser's refusal as data: an English msgid marked with `N_` and its placeholders,
+    worded in the reader's language where it is shown (`handlers.parse`). Other parsers may
+    raise a plain ValueError with a marked msgid and no placeholders."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        super().__init__(message)
+        self.message, self.params = message, params
+
+
 def kube_name(text: str) -> str:
     """A DNS-1123 label (namespace, deployment, pod names)."""
     if len(text) > 63 or not _DNS1123.match(text):
-        raise ValueError("must be a Kubernetes name: lowercase letters, digits and '-', at most 63")
+        raise InvalidValue(
+            N_("must be a Kubernetes name: lowercase letters, digits and '-', at most 63")
+        )
     return text
 
 
@@ -33,20 +46,20 @@ def duration(text: str) -> timedelta:
     """30m, 1h, 24h, 7d …"""
     match = _DURATION.match(text)
     if not match:
-        raise ValueError("must be a duration like 30m, 1h, 24h or 7d")
+        raise InvalidValue(N_("must be a duration like 30m, 1h, 24h or 7d"))
     seconds = int(match[1]) * _UNIT_SECONDS[match[2]]
     if not 0 < seconds <= 90 * 86400:
-        raise ValueError("must be more than 0 and at most 90d")
+        raise InvalidValue(N_("must be more than 0 and at most 90d"))
     return timedelta(seconds=seconds)
 
 
 def bounded_int(low: int, high: int) -> Parser:
     def parse(text: str) -> int:
         if not re.fullmatch(r"-?\d{1,9}", text):
-            raise ValueError("must be a whole number")
+            raise InvalidValue(N_("must be a whole number"))
         value = int(text)
         if not low <= value <= high:
-            raise ValueError(f"must be between {low} and {high}")
+            raise InvalidValue(N_("must be between {low} and {high}"), low=low, high=high)
         return value
 
     return parse
@@ -62,7 +75,7 @@ class Choice:
     def __call__(self, text: str) -> Any:  # a Parser (some callers read it as a Literal)
         text = text.lower() if self.any_case else text
         if text not in self.options:
-            raise ValueError(f"must be one of: {', '.join(self.options)}")
+            raise InvalidValue(N_("must be one of: {options}"), options=", ".join(self.options))
         return text
 
 
@@ -73,7 +86,7 @@ def choice(*options: str, any_case: bool = False) -> Choice:
 def text_arg(max_length: int = 500) -> Parser:
     def parse(text: str) -> str:
         if len(text) > max_length:
-            raise ValueError(f"must be at most {max_length} characters")
+            raise InvalidValue(N_("must be at most {n} characters"), n=max_length)
         return text
 
     return parse

@@ -28,7 +28,7 @@ def build_table(*groups: Iterable[Command]) -> dict[str, Command]:
     table: dict[str, Command] = {}
     for command in (c for group in groups for c in group):
         if command.verb in table:
-            raise ValueError(f"duplicate command {command.verb!r}")
+            raise ValueError(f"duplicate command {command.verb!r}")  # internal: a programmer's slip
         table[command.verb] = command
     return table
 

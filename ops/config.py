@@ -187,6 +187,27 @@ class Channels(Strict):
         return value
 
 
+LanguageCode = Literal["en", "ko"]
+CHANNEL_ALIASES = ("alerts", "costs", "incidents", "approvals")  # the fields of `channels`
+
+
+class Language(Strict):
+    """Who reads in which language (README: Languages). A user's `/rtb lang` wins for what
+    they ask; what the bot posts on its own is in its channel's language."""
+
+    default: LanguageCode = Field(
+        "en",
+        description="For a user who never ran `/rtb lang` and a channel not listed below "
+        "(the example config says ko: the team's runbook is Korean).",
+    )
+    channels: dict[str, LanguageCode] = Field(
+        default_factory=dict,
+        description="Per channel, for digests, alerts, incident and approval cards and TTL "
+        "notices: a channel id (C0123), a name (#rtb-alerts) or an alias of `channels` "
+        "(alerts, costs, incidents, approvals).",
+    )
+
+
 class Members(Strict):
     """A set of Slack users: explicit ids and/or a user group (resolved with a short TTL)."""
 
@@ -698,6 +719,7 @@ class Config(Strict):
     timezone: str = Field("Asia/Seoul", description="IANA time zone of schedules and times shown.")
     environments: dict[EnvName, Environment] = Field(description="int, stg, prd.")
     channels: Channels = Field(default_factory=Channels)
+    language: Language = Field(default_factory=Language)
     roles: Roles = Field(default_factory=Roles)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     latency_metric: LatencyMetric = Field(default_factory=LatencyMetric)

@@ -98,9 +98,14 @@ def _role_members(*names: str) -> dict[str, list[str]]:
 
 
 class SandboxStack:
-    def __init__(self, *, now: datetime | None = None, queue_traffic: bool = True) -> None:
-        """`queue_traffic`: a live producer and worker on preview-queue (sandbox/queue_traffic)."""
+    def __init__(
+        self, *, now: datetime | None = None, queue_traffic: bool = True, language: str = "ko"
+    ) -> None:
+        """`queue_traffic`: a live producer and worker on preview-queue (sandbox/queue_traffic).
+        `language`: its config's `language.default` (the team's: Korean; tests that read
+        English words pass `en`)."""
         self.now = now
+        self.language = language
         self.redis = RedisServer()
         self.postgres = PostgresServer()
         self.moto = MotoServer()
@@ -277,6 +282,7 @@ class SandboxStack:
             "approvals": {"spool_file": str(self._state_dir() / "unrecorded-results.jsonl")},
             "audit": {"anchor": {"log_group": ANCHOR_LOG_GROUP, "log_stream": ANCHOR_LOG_STREAM}},
             "slack_api_url": self.slack.base_url,
+            "language": {"default": self.language},
             # paging to the fake; a prd approval is stale at once, so `/fire approval-escalation`
             # right after a request shows the escalation (production: 10 minutes)
             "pagerduty": {

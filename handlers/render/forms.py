@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.views import View
 
+from handlers.render.i18n import _
 from handlers.render.message import Message, clip, context, section
 
 MAX_TITLE = 24  # Slack's limit for a modal's title
@@ -14,10 +15,10 @@ def render_loading_view(title: str) -> View:
     return View(
         type="modal",
         title=clip(title, MAX_TITLE),
-        close="Close",
+        close=_("Close"),
         blocks=[
-            section(":hourglass_flowing_sand: Checking the current state…"),
-            context("The form appears here in a moment."),
+            section(_(":hourglass_flowing_sand: Checking the current state…")),
+            context(_("The form appears here in a moment.")),
         ],
     )
 
@@ -28,8 +29,8 @@ def render_form_answer(title: str, message: Message) -> View:
     return View(
         type="modal",
         title=clip(title, MAX_TITLE),
-        close="Close",
-        blocks=[section(message.text), context("The same answer is in the conversation.")],
+        close=_("Close"),
+        blocks=[section(message.text), context(_("The same answer is in the conversation."))],
     )
 
 
@@ -38,6 +39,8 @@ def render_form_elsewhere(title: str) -> View:
     return View(
         type="modal",
         title=clip(title, MAX_TITLE),
-        close="Close",
-        blocks=[section("No form this time: the answer is in the conversation where you asked.")],
+        close=_("Close"),
+        blocks=[
+            section(_("No form this time: the answer is in the conversation where you asked."))
+        ],
     )

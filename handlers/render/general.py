@@ -1,4 +1,4 @@
-"""Help, usage, errors and ping."""
+"""Help, usage, errors, ping and the language answers."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ from itertools import groupby
 
 from slack_sdk.models.blocks import Block
 
-from handlers.render.i18n import _
+from handlers.command_words import STAGED_HELP_LOCALES, STAGES, stage_of
+from handlers.render.i18n import N_, Locale, _, current_locale
 from handlers.render.message import Message, context, escape, header, section, simple
 from handlers.spec import Command
 from ops.errors import BackendUnavailable, UserError
 from ops.health import PingReport
+
+# each language named in the reader's language (`영어로`, `in Korean`)
+LANGUAGE_NAMES: dict[Locale, str] = {"en": N_("English"), "ko": N_("Korean")}
 
 
 def render_user_error(error: UserError) -> Message:
@@ -19,50 +23,69 @@ def render_user_error(error: UserError) -> Message:
     # usage lines hold `<env>`-style placeholders that Slack would otherwise read as links
     text = f":warning: {escape(error.message)}"
     if error.usage:
-        text += f"\nUsage: `{escape(error.usage)}`"
+        text += "\n" + _("Usage: `{usage}`", usage=escape(error.usage))
     return simple(text, ephemeral=True)
 
 
 def render_backend_unavailable(error: BackendUnavailable) -> Message:
     return simple(
-        f":warning: *{escape(error.backend)}* is not answering: {escape(error.reason)}. "
-        "Other commands still work; try again in a moment.",
+        _(
+            ":warning: *{backend}* is not answering: {reason}. "
+            "Other commands still work; try again in a moment.",
+            backend=escape(error.backend),
+            reason=escape(error.reason),
+        ),
         ephemeral=True,
     )
 
 
 def render_internal_error(correlation_id: str) -> Message:
     return simple(
-        f":x: Something went wrong on my side. Reference `{correlation_id}` "
-        "(the details are in the bot's log under that id).",
+        _(
+            ":x: Something went wrong on my side. Reference `{id}` "
+            "(the details are in the bot's log under that id).",
+            id=correlation_id,
+        ),
         ephemeral=True,
     )
 
 
 def render_help(commands: Iterable[Command]) -> Message:
-    blocks: list[Block] = [header("rtb-ops-bot: the rtb-ai-hub runbook in Slack")]
-    ordered = sorted(commands, key=lambda c: c.group)
-    for group, members in groupby(ordered, key=lambda c: c.group):
+    blocks: list[Block] = [header(_("rtb-ops-bot: the rtb-ai-hub runbook in Slack"))]
+    for group, members in _help_groups(commands):
         lines = [
             f"`/rtb {c.verb}`{' :lock:' if c.mutating else ''} — {_(c.summary)}" for c in members
         ]
         blocks.append(section(f"*{group}*\n" + "\n".join(lines)))
     blocks.append(
         context(
-            ":lock: changes something (goes through the policy gate). "
-            "`/rtb help <command>` shows its arguments."
+            _(
+                ":lock: changes something (goes through the policy gate). "
+                "`/rtb help <command>` shows its arguments."
+            )
         )
     )
-    return Message(text="rtb-ops-bot commands", blocks=tuple(blocks), ephemeral=True)
+    return Message(text=_("rtb-ops-bot commands"), blocks=tuple(blocks), ephemeral=True)
+
+
+def _help_groups(commands: Iterable[Command]) -> list[tuple[str, list[Command]]]:
+    """The command table's groups, alphabetically; in Korean the runbook's stages, in its
+    order (handlers.command_words)."""
+    if current_locale() in STAGED_HELP_LOCALES:
+        staged = sorted(commands, key=lambda c: STAGES.index(stage_of(c.verb, c.group)))
+        grouped = groupby(staged, key=lambda c: stage_of(c.verb, c.group))
+        return [(_(stage), list(members)) for stage, members in grouped]
+    ordered = sorted(commands, key=lambda c: c.group)
+    return [(group, list(members)) for group, members in groupby(ordered, key=lambda c: c.group)]
 
 
 def render_command_help(command: Command) -> Message:
-    # the table's words are marked with N_() where they are defined: translated here
     lines = [f"*/rtb {command.verb}* — {_(command.summary)}", f"`{escape(command.usage())}`"]
     lines += [f"• `&lt;{a.name}&gt;` {_(a.help)}" for a in command.args]
     lines += [f"• `--{f.name}` {_(f.help)}" for f in command.flags]
     if command.examples:
-        lines.append("Examples: " + ", ".join(f"`{e}`" for e in command.examples))
+        examples = ", ".join(f"`{e}`" for e in command.examples)
+        lines.append(_("Examples: {examples}", examples=examples))
     return simple("\n".join(lines), ephemeral=True)
 
 
@@ -72,13 +95,22 @@ def render_ping(report: PingReport) -> Message:
     ]
     # a backend left out of the config is shown (white) but does not make the bot unhealthy
     healthy = all(c.reachable for c in report.checks if c.configured)
-    summary = "all configured backends reachable" if healthy else "some backends are not reachable"
+    summary = (
+        _("all configured backends reachable") if healthy else _("some backends are not reachable")
+    )
     # the first line's mark is the rows' verdict (a decorative emoji, which a text rendering
     # drops, left that line starting with a space)
     return Message(
-        text=f"pong — rtb-ops-bot {report.version}: {summary}",
+        text=_("pong — rtb-ops-bot {version}: {summary}", version=report.version, summary=summary),
         blocks=(
-            section(f"{_mark(healthy, True)} *pong* — rtb-ops-bot `{report.version}`: {summary}"),
+            section(
+                _(
+                    "{mark} *pong* — rtb-ops-bot `{version}`: {summary}",
+                    mark=_mark(healthy, True),
+                    version=report.version,
+                    summary=summary,
+                )
+            ),
             section("\n".join(rows)),
         ),
     )
@@ -88,3 +120,25 @@ def _mark(reachable: bool, configured: bool) -> str:
     if reachable:
         return ":large_green_circle:"
     return ":red_circle:" if configured else ":white_circle:"
+
+
+def render_language(locale: Locale, *, chosen: bool) -> Message:
+    """`/rtb lang`: the reader's language (`chosen`: their own choice, else the default)."""
+    name = _(LANGUAGE_NAMES[locale])
+    if chosen:
+        text = _("I answer you in {language}, as you chose.", language=name)
+    else:
+        text = _("I answer you in {language}, the team's default.", language=name)
+    hint = _("`/rtb lang en` switches to English, `/rtb lang ko` to Korean.")
+    return simple(f":speech_balloon: {text} {hint}", ephemeral=True)
+
+
+def render_language_chosen(locale: Locale) -> Message:
+    """Rendered in the language just chosen: the first answer in it."""
+    back = "ko" if locale == "en" else "en"
+    text = _(
+        "From now on I answer you in {language}. `/rtb lang {back}` switches back.",
+        language=_(LANGUAGE_NAMES[locale]),
+        back=back,
+    )
+    return simple(f":white_check_mark: {text}", ephemeral=True)

@@ -6,10 +6,12 @@ import subprocess
 import sys
 
 
-def console_drill(script: str, *, timeout: float = 300) -> str:
-    """The console's stdout after `script`: it must have exited 0, with no traceback anywhere."""
+def console_drill(script: str, *, timeout: float = 300, lang: str | None = "en") -> str:
+    """The console's stdout after `script`: it must have exited 0, with no traceback anywhere.
+    `lang`: `--lang` (the English words most drills read); None: the sandbox's own (Korean)."""
+    language = ["--lang", lang] if lang else []
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
+        [sys.executable, "-m", "bot.cli", "shell", "--sandbox", *language],
         input=script,
         capture_output=True,
         text=True,

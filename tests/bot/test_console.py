@@ -20,7 +20,7 @@ DRILL = """\
 
 def test_scripted_drill_against_the_sandbox():
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
+        [sys.executable, "-m", "bot.cli", "shell", "--sandbox", "--lang", "en"],
         input=DRILL,
         capture_output=True,
         text=True,
@@ -39,7 +39,7 @@ def test_scripted_drill_against_the_sandbox():
 
 def test_a_line_that_is_not_utf8_is_answered_and_the_script_goes_on():
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
+        [sys.executable, "-m", "bot.cli", "shell", "--sandbox", "--lang", "en"],
         input=b"/rtb help \xff\xfe\n/whoami\n",
         capture_output=True,
         timeout=180,
@@ -123,7 +123,7 @@ FIRE_DRILL = """\
 
 def test_fire_posts_a_scheduled_job_once_and_says_when_the_period_was_claimed():
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
+        [sys.executable, "-m", "bot.cli", "shell", "--sandbox", "--lang", "en"],
         input=FIRE_DRILL,
         capture_output=True,
         text=True,

@@ -18,7 +18,7 @@ DRILL = """\
 
 def test_oom_and_slow_start_alerts_show_in_the_transcript_and_their_buttons_work():
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "shell", "--sandbox"],
+        [sys.executable, "-m", "bot.cli", "shell", "--sandbox", "--lang", "en"],
         input=DRILL,
         capture_output=True,
         text=True,

@@ -22,7 +22,7 @@ import pytest
 from sandbox.lifeline import spawn
 from tests.processes import Proc, descendants, kill_survivors, survivors
 
-SHELL = [sys.executable, "-m", "bot.cli", "shell", "--sandbox"]
+SHELL = [sys.executable, "-m", "bot.cli", "shell", "--sandbox", "--lang", "en"]
 # Bounds for a broken case, not measures (nothing here asserts a duration): a fresh sandbox
 # answers its first line after ~4-5 s on a 2-core machine; a signal ends the shell in ~1-2 s.
 READY_SECONDS = 120

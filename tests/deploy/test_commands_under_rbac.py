@@ -23,7 +23,7 @@ from tests.deploy.support import DEPLOYER_USER, cluster_access
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxStack]:
-    stack = SandboxStack(queue_traffic=False)
+    stack = SandboxStack(queue_traffic=False, language="en")  # the English words are checked
     for env in stack.kube:  # the same dict the hub API fake reads
         stack.kube[env] = FakeKubeServer(default_user=DEPLOYER_USER)
     with pytest.MonkeyPatch.context() as patch, stack:

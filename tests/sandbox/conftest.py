@@ -18,5 +18,6 @@ def stack() -> Iterator[SandboxStack]:
     relative to now, so a failure that depends on the time of day can be run again at will."""
     at = os.environ.get("RTB_SANDBOX_NOW")
     now = datetime.fromisoformat(at) if at else None
-    with SandboxStack(now=now, queue_traffic=False) as running:  # the seed exactly, no live jobs
+    # the seed exactly, no live jobs; English, the words these tests read
+    with SandboxStack(now=now, queue_traffic=False, language="en") as running:
         yield running
