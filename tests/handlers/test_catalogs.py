@@ -81,7 +81,6 @@ NOT_YET_MOVED: set[str] = {
     "handlers/render/chart_png.py",
     "handlers/render/cloud.py",
     "handlers/render/cluster.py",
-    "handlers/render/daily_digest.py",
     "handlers/render/diagnose.py",
     "handlers/render/escalation.py",
     "handlers/render/forms.py",
