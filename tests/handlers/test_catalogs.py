@@ -93,7 +93,6 @@ NOT_YET_MOVED: set[str] = {
     "handlers/render/queue_mutations.py",
     "handlers/render/rollouts.py",
     "handlers/render/schedules.py",
-    "handlers/render/weekly.py",
     "handlers/rollout_actions.py",
     "handlers/rollouts.py",
     "handlers/scheduled.py",
