@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from unicodedata import east_asian_width
 
 from slack_sdk.models.blocks import Block
 
@@ -105,7 +106,7 @@ def render_slow_start(alert: SlowStartAlert, zone: tzinfo) -> Message:
     start = alert.start
     phases = [(_phase(p.name), took(p.seconds)) for p in start.phases]
     slowest = max(start.phases, key=lambda p: p.seconds, default=None)
-    lines = [f"{name:<22}{took:>6}" for name, took in phases]
+    lines = [f"{_padded(name, 22)}{took:>6}" for name, took in phases]
     title = _(
         ":snail: *Slow start* in {env}: preview {preview} pod `{pod}` was Ready *{took}* after "
         "creation (threshold {threshold})",
@@ -144,6 +145,13 @@ def render_slow_start(alert: SlowStartAlert, zone: tzinfo) -> Message:
         took=took(start.seconds),
     )
     return Message(text=text, blocks=tuple(blocks))
+
+
+def _padded(text: str, width: int) -> str:
+    """`text` left-aligned in `width` columns of a code block, where a Korean (East Asian wide)
+    character takes two."""
+    columns = sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - columns)
 
 
 def _phase(name: str) -> str:
