@@ -180,11 +180,11 @@ def test_a_posted_digest_in_korean_golden_and_its_facts():
     assert previews.startswith("*1. Preview 환경 만료 정리* :warning:")
     assert "• int: 활성 Preview 수 *3* (hub API 기준 3), 24시간 내 생성 2개" in previews
     assert "어제 이후 정리: 1개" in previews
-    assert "만료됐지만 남아 있음 (cleanupExpired() 실패): *1*개 — int/PROJ-130" in previews
+    assert "만료됐지만 남아 있음 (cleanupExpired() 실패): *1개* — int/PROJ-130" in previews
     assert "_읽지 못함: hub API stg (cannot connect)_" in previews
     assert jobs.startswith("*2. BullMQ 실패 잡 확인* :warning:")
-    assert "• `jira-queue`: 어제 이후 신규 실패 *6*건, 누적 실패 6건" in jobs
-    assert "workflow_executions 24시간 내 실패: *11*건 (jira-auto-dev 9, pr-review 2)" in jobs
+    assert "• `jira-queue`: 어제 이후 신규 실패 *6건*, 누적 실패 6건" in jobs
+    assert "workflow_executions 24시간 내 실패: *11건* (jira-auto-dev 9, pr-review 2)" in jobs
     assert cost.startswith("*3. AI 비용 전일 집계* :white_check_mark:")
     assert "2026-12-02: *US$56.35* (일간 임계값 US$100.00 이하)" in cost
     assert "직전 7일 평균: US$38.58 (+46 %)" in cost

@@ -306,7 +306,7 @@ def test_the_incident_its_list_buttons_and_form_in_korean():
     )
     assert "2회 재발생 · 확인됨" in text
     assert "*타임라인*\n2026-12-03 09:58 · 알람 발생 (값 212)" in text
-    assert "`/rtb incident INC-0007 export`로 사후 분석 초안을 만듭니다" in text
+    assert "사후 분석 초안: `/rtb incident INC-0007 export`" in text
     text = shown(listed)
     assert "인시던트: 1건 진행 중" in text and listed.text == "진행 중 인시던트 1건"
     assert ":red_circle: 1시간 15분째 데이터 부족 · 2026-12-03 09:58부터" in text

@@ -136,7 +136,7 @@ def test_the_pod_alerts_in_korean_golden_their_facts_and_the_same_buttons() -> N
     ]
     assert buttons(folded)[1][2] == "events stg worker --namespace preview-proj-118"
     text = shown(slow)
-    assert "Pod `app-7c9`가 생성 후 *1m35s* 만에 Ready (임계값 1m00s)" in text
+    assert "Pod `app-7c9` — 생성 후 *1m35s* 만에 Ready (임계값 1m00s)" in text
     assert "가장 오래 걸린 단계: *노드 할당* (1m01s)" in text
     # a Korean character is two columns wide in the code block: the times still line up
     assert "스케줄링" + " " * 18 + "1s\n" + "노드 할당" + " " * 14 + "1m01s" in text

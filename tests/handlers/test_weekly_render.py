@@ -249,12 +249,12 @@ def test_a_week_in_korean_golden_and_its_facts():
     assert "스케일링 변경 27회, 최대 replica 3개, KEDA 일시정지 420분" in scaling
     assert f"_… 나머지 {27 - INLINE_LINES}줄은 스레드에_" in scaling
     assert trail.startswith(f"{LOOK} *3. 크로스 계정 AssumeRole 이력 감사*")
-    assert "AssumeRole *47*건 (대상: `stg` rtb-hub-deployer, `prd` rtb-hub-deployer)" in trail
-    assert "실패 *3*건 (AccessDenied 2) · 호출자 3, 전주 대비 *신규 1*" in trail
+    assert "AssumeRole *47건* (대상: `stg` rtb-hub-deployer, `prd` rtb-hub-deployer)" in trail
+    assert "실패 *3건* (AccessDenied 2) · 호출자 3, 전주 대비 *신규 1*" in trail
     assert ":warning: *신규 호출자* `111111111111:AROA111111CIRUNNER` → prd: 1회, 실패 1회" in trail
     assert previews.startswith(f"{LOOK} *4. Preview TTL 만료 실패 건*")
-    assert "`/rtb-ai-hub/workflow-engine`의 `cleanupExpired()` 오류 로그 *3*줄" in previews
-    assert "TTL이 지났는데 남아 있는 Preview *1*개" in previews
+    assert "`cleanupExpired()` 오류 로그 *3줄* (`/rtb-ai-hub/workflow-engine`)" in previews
+    assert "TTL이 지났는데 남아 있는 Preview *1개*" in previews
     assert "`int` PROJ-130: 02-28 07:00 만료, 아직 남아 있음" in previews
     assert "`int` PROJ-130: 3× namespace has finalizers (마지막 03-02 09:00)" in previews
     assert rendered.main.text == (
@@ -316,4 +316,4 @@ def test_the_largest_realistic_week_in_korean_stays_within_slack_limits():
     ]
     for message in rendered.thread:
         within_limits(message)
-    assert "TTL이 지났는데 남아 있는 Preview *199*개" in texts(rendered.main)[3]
+    assert "TTL이 지났는데 남아 있는 Preview *199개*" in texts(rendered.main)[3]
