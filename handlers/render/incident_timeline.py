@@ -155,7 +155,7 @@ def _action_line(actor: str | None, detail: dict[str, Any]) -> str:
 def _gate_outcome(detail: dict[str, Any]) -> str:
     outcome = str(detail.get("outcome") or "failed")
     if outcome == "ran":
-        status = escape(str(detail.get("status") or "unknown"))
+        status = escape(str(detail.get("status") or _("unknown")))
         return _("ran it, {status}", status=status)
     return _(_GATE_WORDS[outcome]) if outcome in _GATE_WORDS else outcome
 
@@ -166,7 +166,7 @@ def _approval_line(detail: dict[str, Any]) -> str:
     by = who(str(detail["by"])) if detail.get("by") else _("a team lead")
     if decision == "requested":
         return _("Approval {request} requested of the team leads", request=request)
-    status = escape(str(detail.get("status") or "unknown"))
+    status = escape(str(detail.get("status") or _("unknown")))
     if decision in _DECISIONS:
         return _(_DECISIONS[decision], request=request, by=by, status=status)
     return _(
