@@ -20,7 +20,7 @@ from handlers.render.message import (
     section,
 )
 from ops.pod_events import PodEvents
-from ops.pod_health import OomAlert, SlowStartAlert
+from ops.pod_health import OomAlert, SlowStart, SlowStartAlert
 
 LOGS_ACTION = "pod_alert.logs"
 EVENTS_ACTION = "pod_alert.events"
@@ -60,7 +60,6 @@ def _read_buttons(env: str, namespace: str, pod: str, container: str) -> Block:
 
 
 def render_oom_alert(alert: OomAlert, zone: tzinfo) -> Message:
-    limit = f"`{escape(alert.memory_limit)}`" if alert.memory_limit else _("none set")
     times = f" ×{alert.kills}" if alert.kills > 1 else ""
     title = _(
         ":boom: *OOMKilled{times}* in {env}: preview {preview}",
@@ -68,12 +67,25 @@ def render_oom_alert(alert: OomAlert, zone: tzinfo) -> Message:
         env=alert.env,
         preview=_preview(alert.issue_key, alert.namespace),
     )
-    fields = [
+    blocks = (
+        section(title, fields=_oom_fields(alert)),
+        context(" · ".join(_oom_notes(alert, zone))),
+        _read_buttons(alert.env, alert.namespace, alert.pod, alert.container),
+    )
+    return Message(text=_oom_text(alert, times), blocks=blocks)
+
+
+def _oom_fields(alert: OomAlert) -> list[str]:
+    limit = f"`{escape(alert.memory_limit)}`" if alert.memory_limit else _("none set")
+    return [
         _("*Pod*\n`{pod}`", pod=escape(alert.pod)),
         _("*Container*\n`{container}`", container=escape(alert.container)),
         _("*Memory limit*\n{limit}", limit=limit),
         _("*Restarts*\n{restarts}", restarts=alert.restart_count),
     ]
+
+
+def _oom_notes(alert: OomAlert, zone: tzinfo) -> list[str]:
     notes = [_("Killed at {at}", at=_local(alert.killed_at, zone))]
     if alert.kills > 1:
         notes.append(
@@ -83,7 +95,11 @@ def render_oom_alert(alert: OomAlert, zone: tzinfo) -> Message:
                 at=_local(alert.first_at, zone),
             )
         )
-    text = _(
+    return notes
+
+
+def _oom_text(alert: OomAlert, times: str) -> str:
+    return _(
         "OOMKilled{times} in {env}: {key} pod {pod} container {container} "
         "(limit {limit}, restarts {restarts})",
         times=times,
@@ -94,19 +110,10 @@ def render_oom_alert(alert: OomAlert, zone: tzinfo) -> Message:
         limit=alert.memory_limit or _("none"),
         restarts=alert.restart_count,
     )
-    blocks = (
-        section(title, fields=fields),
-        context(" · ".join(notes)),
-        _read_buttons(alert.env, alert.namespace, alert.pod, alert.container),
-    )
-    return Message(text=text, blocks=blocks)
 
 
 def render_slow_start(alert: SlowStartAlert, zone: tzinfo) -> Message:
     start = alert.start
-    phases = [(_phase(p.name), took(p.seconds)) for p in start.phases]
-    slowest = max(start.phases, key=lambda p: p.seconds, default=None)
-    lines = [f"{_padded(name, 22)}{took:>6}" for name, took in phases]
     title = _(
         ":snail: *Slow start* in {env}: preview {preview} pod `{pod}` was Ready *{took}* after "
         "creation (threshold {threshold})",
@@ -116,27 +123,12 @@ def render_slow_start(alert: SlowStartAlert, zone: tzinfo) -> Message:
         took=took(start.seconds),
         threshold=took(alert.threshold_seconds),
     )
-    ready = _("Ready at {at}.", at=_local(start.ready_at, zone))
-    if slowest:
-        ready = _(
-            "Ready at {at}. Most of it: *{phase}* ({took}).",
-            at=_local(start.ready_at, zone),
-            phase=_phase(slowest.name),
-            took=took(slowest.seconds),
-        )
+    lines = [f"{_padded(_phase(p.name), 22)}{took(p.seconds):>6}" for p in start.phases]
     blocks: list[Block] = [section(title)]
     if lines:
         blocks.append(section(code_block([escape(line) for line in lines])))
-    blocks.append(context(ready))
-    blocks.append(
-        buttons(
-            button(
-                _("Events"),
-                EVENTS_ACTION,
-                events_command(alert.env, start.pod.namespace, start.pod.name),
-            )
-        )
-    )
+    events = events_command(alert.env, start.pod.namespace, start.pod.name)
+    blocks += [context(_ready(start, zone)), buttons(button(_("Events"), EVENTS_ACTION, events))]
     text = _(
         "Slow start in {env}: {key} pod {pod} Ready after {took}",
         env=alert.env,
@@ -145,6 +137,19 @@ def render_slow_start(alert: SlowStartAlert, zone: tzinfo) -> Message:
         took=took(start.seconds),
     )
     return Message(text=text, blocks=tuple(blocks))
+
+
+def _ready(start: SlowStart, zone: tzinfo) -> str:
+    """When it was Ready and, when known, the phase that took most of the time."""
+    slowest = max(start.phases, key=lambda p: p.seconds, default=None)
+    if slowest is None:
+        return _("Ready at {at}.", at=_local(start.ready_at, zone))
+    return _(
+        "Ready at {at}. Most of it: *{phase}* ({took}).",
+        at=_local(start.ready_at, zone),
+        phase=_phase(slowest.name),
+        took=took(slowest.seconds),
+    )
 
 
 def _padded(text: str, width: int) -> str:
