@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
+from handlers.render.i18n import N_, _, money
 from handlers.render.message import (
     Message,
     button,
@@ -34,6 +35,7 @@ from ops.daily_digest import (
     AiCostItem,
     CostLine,
     DailyDigest,
+    EnvPreviews,
     FailedJobsItem,
     ItemKey,
     Mark,
@@ -44,10 +46,10 @@ from ops.previews import Preview
 
 CHECK_ACTION = "digest_check"
 TICKS_BLOCK = "digest-ticks:"
-TITLES: dict[ItemKey, str] = {
-    "previews": "1. Previews",
-    "failed_jobs": "2. Failed jobs",
-    "ai_cost": "3. Yesterday's AI cost",
+TITLES: dict[ItemKey, str] = {  # marked here, translated where shown
+    "previews": N_("1. Previews"),
+    "failed_jobs": N_("2. Failed jobs"),
+    "ai_cost": N_("3. Yesterday's AI cost"),
 }
 MARKS: dict[Mark, str] = {
     "ok": ":white_check_mark:",
@@ -73,9 +75,10 @@ def render_daily_digest(
     on-demand view): no buttons."""
     zone = ZoneInfo(digest.timezone)
     when = digest.scheduled_for.astimezone(zone)
+    summary = _summary(digest)
     blocks: list[Block] = [
-        header(f"Daily checklist — {when:%a %d %b %Y}"),
-        context(f"Runbook §6.1 · as of {when:%H:%M %Z} · {_summary(digest)}"),
+        header(_("Daily checklist — {when:%a %d %b %Y}", when=when)),
+        context(_("Runbook §6.1 · as of {when:%H:%M %Z} · {summary}", when=when, summary=summary)),
     ]
     bodies = {
         "previews": _previews(digest.previews, zone),
@@ -85,20 +88,27 @@ def render_daily_digest(
     for item in ITEMS:
         blocks += [
             divider(),
-            section(f"*{TITLES[item]}* {MARKS[digest.mark(item)]}\n{bodies[item]}"),
+            section(f"*{_(TITLES[item])}* {MARKS[digest.mark(item)]}\n{bodies[item]}"),
         ]
         if message_key is not None:
             blocks.append(_ticks_block(item, (ticks or {}).get(item, ()), zone))
-            value = f"{message_key}|{item}"
-            blocks.append(buttons(button("Checked", CHECK_ACTION, value), block_id=f"check:{item}"))
-    text = f"Daily checklist {when:%Y-%m-%d}: {_summary(digest)}"
+            check = button(_("Checked"), CHECK_ACTION, f"{message_key}|{item}")
+            blocks.append(buttons(check, block_id=f"check:{item}"))
+    text = _("Daily checklist {when:%Y-%m-%d}: {summary}", when=when, summary=summary)
     return Message(text=text, blocks=tuple(blocks), ephemeral=message_key is None)
 
 
 def _summary(digest: DailyDigest) -> str:
     marks = [digest.mark(item) for item in ITEMS]
-    attention = [TITLES[i].split(" ", 1)[1] for i, m in zip(ITEMS, marks, strict=True) if m != "ok"]
-    return "all clear" if not attention else "look at: " + ", ".join(attention)
+    attention = [_title(i) for i, m in zip(ITEMS, marks, strict=True) if m != "ok"]
+    if not attention:
+        return _("all clear")
+    return _("look at: {items}", items=", ".join(attention))
+
+
+def _title(item: ItemKey) -> str:
+    """The item's title without its number."""
+    return _(TITLES[item]).split(" ", 1)[1]
 
 
 # -- items ------------------------------------------------------------------------------------
@@ -106,22 +116,44 @@ def _summary(digest: DailyDigest) -> str:
 
 def _previews(item: PreviewsItem, zone: ZoneInfo) -> str:
     if not item.envs:
-        return _unread("the clusters", item.failures)
-    lines = []
-    for row in item.envs:
-        hub = "" if row.hub_listed is None else f" (hub API lists {row.hub_listed})"
-        lines.append(f"• {row.env}: *{row.active}* active{hub}, {row.created} created in 24 h")
-    cleaned = (
-        "unknown (no earlier digest)" if item.cleaned_up is None else str(len(item.cleaned_up))
-    )
-    lines.append(f"Cleaned up since yesterday: {cleaned}")
-    lines.append(f"Expiring in the next 24 h: *{len(item.expiring)}*{_names(item.expiring, zone)}")
-    expired = len(item.expired_present)
+        return _unread(_("the clusters"), item.failures)
+    lines = [_env_line(row) for row in item.envs]
+    if item.cleaned_up is None:
+        lines.append(_("Cleaned up since yesterday: unknown (no earlier digest)"))
+    else:
+        lines.append(_("Cleaned up since yesterday: {n}", n=len(item.cleaned_up)))
     lines.append(
-        f"Expired but still present (cleanupExpired() failed): *{expired}*"
-        f"{_names(item.expired_present, zone)}"
+        _(
+            "Expiring in the next 24 h: *{n}*{names}",
+            n=len(item.expiring),
+            names=_names(item.expiring, zone),
+        )
+    )
+    lines.append(
+        _(
+            "Expired but still present (cleanupExpired() failed): *{n}*{names}",
+            n=len(item.expired_present),
+            names=_names(item.expired_present, zone),
+        )
     )
     return "\n".join(lines + _failure_lines(item.failures))
+
+
+def _env_line(row: EnvPreviews) -> str:
+    if row.hub_listed is None:
+        return _(
+            "• {env}: *{active}* active, {created} created in 24 h",
+            env=row.env,
+            active=row.active,
+            created=row.created,
+        )
+    return _(
+        "• {env}: *{active}* active (hub API lists {hub}), {created} created in 24 h",
+        env=row.env,
+        active=row.active,
+        hub=row.hub_listed,
+        created=row.created,
+    )
 
 
 def _names(previews: Sequence[Preview], zone: ZoneInfo) -> str:
@@ -133,8 +165,11 @@ def _names(previews: Sequence[Preview], zone: ZoneInfo) -> str:
         else f"{p.env}/{escape(p.issue_key)}"
         for p in previews[:MAX_LISTED]
     ]
+    names = ", ".join(shown)
     more = len(previews) - MAX_LISTED
-    return " — " + ", ".join(shown) + (f" and {more} more (in the thread)" if more > 0 else "")
+    if more > 0:
+        names = _("{names} and {more} more (in the thread)", names=names, more=more)
+    return " — " + names
 
 
 def _failed_jobs(item: FailedJobsItem) -> str:
@@ -143,36 +178,62 @@ def _failed_jobs(item: FailedJobsItem) -> str:
         for q in item.queues:
             new = f"{q.new}+" if q.new_at_least else str(q.new)
             lines.append(
-                f"• `{escape(q.queue)}`: *{new}* new since yesterday, {q.total} failed in all"
+                _(
+                    "• `{queue}`: *{new}* new since yesterday, {total} failed in all",
+                    queue=escape(q.queue),
+                    new=new,
+                    total=q.total,
+                )
             )
         if item.reasons:
             top = "; ".join(f"{escape(reason)} ×{count}" for reason, count in item.reasons)
-            lines.append(f"Top reasons: {top}")
+            lines.append(_("Top reasons: {reasons}", reasons=top))
     if item.executions is not None:
-        failed = sum(n for _, n in item.executions)
-        by_type = ", ".join(f"{escape(t)} {n}" for t, n in item.executions)
-        lines.append(
-            f"workflow_executions failed in 24 h: *{failed}*" + (f" ({by_type})" if by_type else "")
-        )
+        lines.append(_executions_line(item.executions))
     if not lines:
-        return _unread("BullMQ and workflow_executions", item.failures)
+        return _unread(_("BullMQ and workflow_executions"), item.failures)
     return "\n".join(lines + _failure_lines(item.failures))
+
+
+def _executions_line(executions: Sequence[tuple[str, int]]) -> str:
+    failed = sum(n for _type, n in executions)
+    if not executions:
+        return _("workflow_executions failed in 24 h: *{failed}*", failed=failed)
+    by_type = ", ".join(f"{escape(t)} {n}" for t, n in executions)
+    return _(
+        "workflow_executions failed in 24 h: *{failed}* ({by_type})",
+        failed=failed,
+        by_type=by_type,
+    )
 
 
 def _ai_cost(item: AiCostItem) -> str:
     if item.total_usd is None:
         return _unread("ai_costs", item.failures)
-    verdict = "over" if item.over_threshold else "under"
-    limit = _usd(item.threshold_usd)
-    lines = [f"{item.day}: *{_usd(item.total_usd)}* ({verdict} the {limit} daily threshold)"]
+    verdict = (
+        N_("{day}: *{total}* (over the {limit} daily threshold)")
+        if item.over_threshold
+        else N_("{day}: *{total}* (under the {limit} daily threshold)")
+    )
+    total, limit = _usd(item.total_usd), _usd(item.threshold_usd)
+    lines = [_(verdict, day=item.day, total=total, limit=limit)]
     if item.average_usd is not None:
         change = _change(item.total_usd, item.average_usd)
-        lines.append(f"7-day average before it: {_usd(item.average_usd)} ({change})")
-    if item.by_model:
-        lines.append("By model: " + _cost_lines(item.by_model))
-    if item.by_env:
-        lines.append("By env: " + _cost_lines(item.by_env))
+        average = _usd(item.average_usd)
+        lines.append(
+            _("7-day average before it: {average} ({change})", average=average, change=change)
+        )
+    lines += _breakdowns(item)
     return "\n".join(lines)
+
+
+def _breakdowns(item: AiCostItem) -> list[str]:
+    lines = []
+    if item.by_model:
+        lines.append(_("By model: {costs}", costs=_cost_lines(item.by_model)))
+    if item.by_env:
+        lines.append(_("By env: {costs}", costs=_cost_lines(item.by_env)))
+    return lines
 
 
 def _cost_lines(lines: Sequence[CostLine]) -> str:
@@ -181,22 +242,28 @@ def _cost_lines(lines: Sequence[CostLine]) -> str:
 
 def _change(value: Decimal, base: Decimal) -> str:
     if base == 0:
-        return "no cost before"
+        return _("no cost before")
     percent = (value - base) / base * 100
     return f"{percent:+.0f} %"
 
 
 def _usd(value: Decimal) -> str:
-    return f"${value:,.2f}"
+    """$12.34 (US$12.34 in Korean), to the cent as before."""
+    return money(Decimal(f"{value:.2f}"))
 
 
 def _unread(what: str, failures: Sequence[Failed]) -> str:
     reasons = "; ".join(f"{escape(f.backend)}: {escape(f.reason)}" for f in failures)
-    return f"Could not read {what}" + (f" — {reasons}" if reasons else "") + "."
+    if not reasons:
+        return _("Could not read {what}.", what=what)
+    return _("Could not read {what} — {reasons}.", what=what, reasons=reasons)
 
 
 def _failure_lines(failures: Sequence[Failed]) -> list[str]:
-    return [f"_Not read: {escape(f.backend)} ({escape(f.reason)})_" for f in failures]
+    return [
+        _("_Not read: {backend} ({reason})_", backend=escape(f.backend), reason=escape(f.reason))
+        for f in failures
+    ]
 
 
 # -- ticks ------------------------------------------------------------------------------------
@@ -210,9 +277,11 @@ def _ticks_block(item: str, ticks: Sequence[Tick], zone: ZoneInfo) -> Block:
 
 def ticks_text(ticks: Sequence[Tick], zone: ZoneInfo) -> str:
     if not ticks:
-        return ":white_medium_square: not checked yet"
-    who = ", ".join(f"<@{t.user}> at {t.at.astimezone(zone):%H:%M}" for t in ticks)
-    return f":ballot_box_with_check: checked by {who}"
+        return _(":white_medium_square: not checked yet")
+    who = ", ".join(
+        _("<@{user}> at {time:%H:%M}", user=t.user, time=t.at.astimezone(zone)) for t in ticks
+    )
+    return _(":ballot_box_with_check: checked by {who}", who=who)
 
 
 def apply_ticks(blocks: list[dict[str, Any]], ticks: Ticks, timezone: str) -> list[dict[str, Any]]:
@@ -233,35 +302,47 @@ def unchecked_items(ticks: Ticks) -> list[ItemKey]:
 
 
 def render_reminder(items: Sequence[ItemKey]) -> Message:
-    names = ", ".join(f"*{TITLES[i]}*" for i in items)
-    text = f"Reminder: not checked yet today — {names}. Tick each one above once it is looked at."
+    names = ", ".join(f"*{_(TITLES[i])}*" for i in items)
+    text = _(
+        "Reminder: not checked yet today — {items}. Tick each one above once it is looked at.",
+        items=names,
+    )
     return Message(text=text.replace("*", ""), blocks=(section(text),))
 
 
 def render_cost_alert(item: AiCostItem) -> Message:
     """To #rtb-costs when yesterday's AI cost was over the daily threshold."""
-    text = (
-        f":money_with_wings: AI cost on {item.day} was *{_usd(item.total_usd or Decimal(0))}*, "
-        f"over the {_usd(item.threshold_usd)} daily threshold."
-        f"\nBy model: {_cost_lines(item.by_model)}"
-        f"\nBy env: {_cost_lines(item.by_env)}"
-    )
-    plain = f"AI cost on {item.day} was {_usd(item.total_usd or Decimal(0))}, over the threshold"
+    total, limit = _usd(item.total_usd or Decimal(0)), _usd(item.threshold_usd)
+    lines = [
+        _(
+            ":money_with_wings: AI cost on {day} was *{total}*, over the {limit} daily threshold.",
+            day=item.day,
+            total=total,
+            limit=limit,
+        ),
+        _("By model: {costs}", costs=_cost_lines(item.by_model)),
+        _("By env: {costs}", costs=_cost_lines(item.by_env)),
+    ]
+    text = "\n".join(lines)
+    plain = _("AI cost on {day} was {total}, over the threshold", day=item.day, total=total)
     return Message(text=plain, blocks=(section(text),))
 
 
 def render_daily_details(digest: DailyDigest) -> Message | None:
     """The full preview lists when the message had to clip them; None when nothing was."""
     item = digest.previews
-    lists = (("Expiring in 24 h", item.expiring), ("Expired but present", item.expired_present))
+    lists = (
+        (N_("*Expiring in 24 h* ({n})\n{previews}"), item.expiring),
+        (N_("*Expired but present* ({n})\n{previews}"), item.expired_present),
+    )
     long = [(title, found) for title, found in lists if len(found) > MAX_LISTED]
     if not long:
         return None
     blocks = [
-        section(f"*{title}* ({len(found)})\n" + ", ".join(_preview_id(p) for p in found))
+        section(_(title, n=len(found), previews=", ".join(_preview_id(p) for p in found)))
         for title, found in long
     ]
-    return Message(text="Preview lists in full", blocks=tuple(blocks))
+    return Message(text=_("Preview lists in full"), blocks=tuple(blocks))
 
 
 def _preview_id(preview: Preview) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.render.i18n import _
 from handlers.render.incident_timeline import duration_text, event_line, when
 from ops.cloudtrail import TrailEvent
 from ops.incidents import Incident, IncidentEvent
@@ -43,32 +44,33 @@ def render_postmortem(
     now: datetime,
     tz: ZoneInfo,
 ) -> str:
+    where = incident.env or incident.account
     parts = [
-        f"# Post-mortem draft: {incident.id} — {incident.alarm_name}",
+        _("# Post-mortem draft: {id} — {alarm}", id=incident.id, alarm=incident.alarm_name),
         "",
         *_summary(incident, now, tz),
         "",
-        "## Timeline",
+        _("## Timeline"),
         "",
         *(f"- {when(e.at, tz)} — {_plain(event_line(e))}" for e in events),
         "",
-        f"## Changes in {incident.env or incident.account} (CloudTrail write calls)",
+        _("## Changes in {where} (CloudTrail write calls)", where=where),
         "",
         *_trail(trail, tz),
         "",
-        "## Impact",
+        _("## Impact"),
         "",
-        "_To fill in: who or what was affected, for how long._",
+        _("_To fill in: who or what was affected, for how long._"),
         "",
-        "## Root cause",
+        _("## Root cause"),
         "",
-        "_To fill in._",
+        _("_To fill in._"),
         "",
-        "## Follow-ups",
+        _("## Follow-ups"),
         "",
-        "- [ ] _To fill in._",
+        "- [ ] " + _("_To fill in._"),
         "",
-        f"_Drafted by rtb-ops-bot at {when(now, tz)} ({tz.key})._",
+        _("_Drafted by rtb-ops-bot at {when} ({timezone})._", when=when(now, tz), timezone=tz.key),
         "",
     ]
     return "\n".join(parts)
@@ -80,38 +82,53 @@ def _summary(incident: Incident, now: datetime, tz: ZoneInfo) -> list[str]:
     lasted = duration_text((end or now) - incident.opened_at)
     last = when(incident.last_seen_at, tz)
     lines = [
-        f"- **Alarm**: `{incident.alarm_name}` in **{incident.env or 'unknown env'}** "
-        f"(account {incident.account}, {incident.region})",
-        f"- **Opened**: {when(incident.opened_at, tz)}",
-        f"- **Resolved**: {when(end, tz)} (after {lasted})"
+        _(
+            "- **Alarm**: `{alarm}` in **{env}** (account {account}, {region})",
+            alarm=incident.alarm_name,
+            env=incident.env or _("unknown env"),
+            account=incident.account,
+            region=incident.region,
+        ),
+        _("- **Opened**: {when}", when=when(incident.opened_at, tz)),
+        _("- **Resolved**: {when} (after {lasted})", when=when(end, tz), lasted=lasted)
         if end
-        else f"- **Still open** after {lasted}",
-        f"- **Notifications**: {incident.repeat_count + 1} (the last at {last})",
+        else _("- **Still open** after {lasted}", lasted=lasted),
+        _(
+            "- **Notifications**: {count} (the last at {when})",
+            count=incident.repeat_count + 1,
+            when=last,
+        ),
     ]
     if incident.acknowledged_by and incident.acknowledged_at:
         ack = when(incident.acknowledged_at, tz)
-        lines.append(f"- **Acknowledged**: by {_person(incident.acknowledged_by)} at {ack}")
+        who = _person(incident.acknowledged_by)
+        lines.append(_("- **Acknowledged**: by {who} at {when}", who=who, when=ack))
     if change.threshold is not None and change.comparison:
-        lines.append(f"- **Condition**: {change.comparison} {change.threshold:g}")
+        condition = f"{change.comparison} {change.threshold:g}"
+        lines.append(_("- **Condition**: {condition}", condition=condition))
     if change.description:
-        lines.append(f"- **Description**: {_plain(change.description)}")
+        description = _plain(change.description)
+        lines.append(_("- **Description**: {description}", description=description))
     return lines
 
 
 def _trail(trail: TrailWindow, tz: ZoneInfo) -> list[str]:
     window = f"{when(trail.start, tz)} – {when(trail.end, tz)}"
     if trail.unread is not None:
-        return [f"_Could not be read ({_plain(trail.unread)}) for {window}._"]
+        reason = _plain(trail.unread)
+        return [_("_Could not be read ({reason}) for {window}._", reason=reason, window=window)]
     if not trail.events:
-        return [f"_No write call recorded for {window}._"]
+        return [_("_No write call recorded for {window}._", window=window)]
     rows = [
-        "| time | call | by | Slack user | result |",
+        _("| time | call | by | Slack user | result |"),
         "|---|---|---|---|---|",
         *(_trail_row(e, tz) for e in trail.events[:MAX_TRAIL_ROWS]),
     ]
     if not trail.complete or len(trail.events) > MAX_TRAIL_ROWS:
-        rows += ["", f"_More calls than shown in {window}: look in CloudTrail itself._"]
-    return [f"{len(trail.events)} calls in {window}, newest first:", "", *rows]
+        more = _("_More calls than shown in {window}: look in CloudTrail itself._", window=window)
+        rows += ["", more]
+    count = _("{count} calls in {window}, newest first:", count=len(trail.events), window=window)
+    return [count, "", *rows]
 
 
 def _trail_row(event: TrailEvent, tz: ZoneInfo) -> str:

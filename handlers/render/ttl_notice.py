@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.render.i18n import _
 from handlers.render.message import Message, button, buttons, context, escape, section
 from ops.timestamps import parse_time
 from ops.ttl_notice import ExpiringPreview, JiraComment
@@ -50,11 +51,13 @@ def time_left(now: datetime, until: datetime) -> str:
     """`1 h 30 min`, `45 min`, `under a minute` (to the nearest minute: 89 min 59 s is 1 h 30)."""
     minutes = round((until - now) / timedelta(minutes=1))
     if minutes < 1:
-        return "under a minute"
+        return _("under a minute")
     hours, rest = divmod(minutes, 60)
     if not hours:
-        return f"{rest} min"
-    return f"{hours} h {rest} min" if rest else f"{hours} h"
+        return _("{minutes} min", minutes=rest)
+    if not rest:
+        return _("{hours} h", hours=hours)
+    return _("{hours} h {minutes} min", hours=hours, minutes=rest)
 
 
 def local_time(moment: datetime, timezone: str) -> str:
@@ -65,20 +68,32 @@ def render_ttl_notice(view: TtlNoticeView) -> Message:
     p = view.preview
     left = time_left(view.now, p.expires_at)
     when = local_time(p.expires_at, view.timezone)
-    headline = f":hourglass: Preview *{p.issue_key}* in *{p.env}* expires in {left}"
-    lines = [headline, f"`{p.namespace}` · TTL ends {when}"]
+    headline = _(
+        ":hourglass: Preview *{issue}* in *{env}* expires in {left}",
+        issue=p.issue_key,
+        env=p.env,
+        left=left,
+    )
+    lines = [headline, _("`{namespace}` · TTL ends {when}", namespace=p.namespace, when=when)]
     if view.delivery.owner:
-        lines.append(f"Owner: <@{view.delivery.owner}>")
+        lines.append(_("Owner: <@{owner}>", owner=view.delivery.owner))
+    extend = _("Extend TTL (+{hours} h)", hours=view.extend_hours)
     blocks = [
         section("\n".join(lines)),
         buttons(
-            button(f"Extend TTL (+{view.extend_hours} h)", EXTEND_ACTION, button_value(p)),
-            button("Delete now", DELETE_ACTION, button_value(p), style="danger"),
+            button(extend, EXTEND_ACTION, button_value(p)),
+            button(_("Delete now"), DELETE_ACTION, button_value(p), style="danger"),
             block_id=BUTTONS_BLOCK,
         ),
         context(*_footnotes(view)),
     ]
-    text = f"Preview {p.issue_key} in {p.env} expires in {left} ({when})"
+    text = _(
+        "Preview {issue} in {env} expires in {left} ({when})",
+        issue=p.issue_key,
+        env=p.env,
+        left=left,
+        when=when,
+    )
     return Message(text=text, blocks=tuple(blocks))
 
 
@@ -86,31 +101,48 @@ def _footnotes(view: TtlNoticeView) -> list[str]:
     notes = [_jira_note(view.preview, view.jira)]
     if view.delivery.owner_not_found:
         notes.append(
-            f"The owner label names `{view.delivery.owner_not_found}`, whom Slack does not "
-            "know: posted here instead of a DM."
+            _(
+                "The owner label names `{owner}`, whom Slack does not know: posted here instead "
+                "of a DM.",
+                owner=view.delivery.owner_not_found,
+            )
         )
-    notes.append("Whoever clicks asks for the change; the access policy decides (`/rtb policy`).")
+    notes.append(
+        _("Whoever clicks asks for the change; the access policy decides (`/rtb policy`).")
+    )
     return notes
 
 
 def _jira_note(preview: ExpiringPreview, jira: JiraComment) -> str:
     if jira.status == "added":
-        return f"Jira: a comment was added to <{jira.issue_url}|{preview.issue_key}>."
+        return _(
+            "Jira: a comment was added to <{url}|{issue}>.",
+            url=jira.issue_url,
+            issue=preview.issue_key,
+        )
     if jira.status == "failed":
-        key, reason = preview.issue_key, jira.reason
-        return f":warning: Jira: the comment could not be added to {key} ({reason})."
-    if jira.status == "no credentials":
-        return ":warning: Jira: not commented (JIRA_EMAIL / JIRA_API_TOKEN are not set)."
-    return "Jira: not configured (no comment)."
+        return _(
+            ":warning: Jira: the comment could not be added to {issue} ({reason}).",
+            issue=preview.issue_key,
+            reason=jira.reason,
+        )
+    if jira.status == "no credentials":  # internal: a status code
+        return _(":warning: Jira: not commented (JIRA_EMAIL / JIRA_API_TOKEN are not set).")
+    return _("Jira: not configured (no comment).")
 
 
 def notice_outcome_line(action: str, user: str, result: dict[str, Any], timezone: str) -> str:
     """What a click did, for the notice itself (so nobody else acts on it again)."""
     if action == EXTEND_ACTION:
         until = parse_time(result.get("expires_at"))
-        when = local_time(until, timezone) if until else "later"
-        return f":white_check_mark: TTL extended to {when} by <@{escape(user)}>."
-    return f":wastebasket: Deleted by <@{escape(user)}>."
+        if until is None:
+            return _(":white_check_mark: TTL extended to later by <@{user}>.", user=escape(user))
+        return _(
+            ":white_check_mark: TTL extended to {when} by <@{user}>.",
+            when=local_time(until, timezone),
+            user=escape(user),
+        )
+    return _(":wastebasket: Deleted by <@{user}>.", user=escape(user))
 
 
 def with_outcome(blocks: list[dict[str, Any]], line: str) -> list[dict[str, Any]]:
@@ -123,11 +155,15 @@ def render_jira_comment(preview: ExpiringPreview, now: datetime, timezone: str) 
     """The comment on the issue, as Atlassian Document Format (Jira Cloud REST v3)."""
     left = time_left(now, preview.expires_at)
     when = local_time(preview.expires_at, timezone)
-    first = (
-        f"The preview environment of this issue ({preview.env}, namespace {preview.namespace}) "
-        f"expires in {left}, at {when}, and will then be deleted."
+    first = _(
+        "The preview environment of this issue ({env}, namespace {namespace}) expires in "
+        "{left}, at {when}, and will then be deleted.",
+        env=preview.env,
+        namespace=preview.namespace,
+        left=left,
+        when=when,
     )
-    second = "To keep it longer, use Extend TTL on the bot's notice in Slack."
+    second = _("To keep it longer, use Extend TTL on the bot's notice in Slack.")
     return {
         "type": "doc",
         "version": 1,

@@ -4,6 +4,7 @@ directly (what fired, where, the value against the threshold, since when, the li
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from handlers.render.i18n import use_locale
 from handlers.render.incidents import ACTIONS_BLOCK, duration, number, render_incident_card
 from handlers.render.message import button
 from ops.alarm_notifications import AlarmChange, AlarmMetric
@@ -168,3 +169,46 @@ def test_numbers_and_durations_read_naturally():
         "1 h",
         "2 h 1 min",
     ]
+
+
+def test_the_card_in_korean_golden_and_its_facts():
+    acknowledged = replace(
+        OPEN,
+        repeat_count=3,
+        last_seen_at=T0 + timedelta(minutes=6),
+        acknowledged_by="ULEAD1",
+        acknowledged_at=T0 + timedelta(minutes=2),
+    )
+    ok = replace(CHANGE, state="OK", value=3.0, changed_at=T0 + timedelta(minutes=72))
+    resolved = replace(
+        OPEN, state="resolved", alarm_state="OK", resolved_at=T0 + timedelta(minutes=72), change=ok
+    )
+    no_data = replace(CHANGE, state="INSUFFICIENT_DATA", value=None)
+    with use_locale("ko"):
+        opened = card(OPEN)
+        assert_golden("incident_card_open", opened)
+        acked = card(acknowledged)
+        assert_golden("incident_card_acknowledged", acked)
+        closed = card(resolved)
+        assert_golden("incident_card_resolved", closed)
+        unknown = card(replace(OPEN, alarm_state="INSUFFICIENT_DATA", change=no_data))
+        assert_golden("incident_card_insufficient_data", unknown)
+        by_hand = card(replace(OPEN, state="resolved", resolved_at=T0, resolved_by="ULEAD2"))
+        spans = [duration(timedelta(seconds=s)) for s in (20, 60 * 12, 3600, 3600 * 2 + 60)]
+    text = shown(opened)
+    assert opened.text == "INC-0042 ALARM: int의 rtb-hub-bullmq-queue-depth"
+    assert ":rotating_light: ALARM · rtb-hub-bullmq-queue-depth" in text
+    assert "*WaitingJobs* [Queue=jira-queue] (1분 단위 Maximum): *412*, 임계값 *50* 초과." in text
+    assert "*위치*\n*int* · 111111111111 · ap-northeast-2" in text
+    assert "*감지 시각*\n12-03 09:58 KST" in text and "*발생 횟수*\n1회" in text
+    assert "|CloudWatch 콘솔에서 알람 열기>" in text
+    assert "*발생 횟수*\n4회, 마지막 12-03 10:04 KST" in shown(acked)
+    assert "*확인*\n<@ULEAD1> · 12-03 10:00 KST" in shown(acked)
+    assert closed.text == "INC-0042 해결됨: int의 rtb-hub-bullmq-queue-depth"
+    assert ":white_check_mark: 해결됨 · rtb-hub-bullmq-queue-depth" in shown(closed)
+    assert "*3*, 임계값 50 안으로 돌아왔습니다." in shown(closed)
+    assert "*해결*\n12-03 11:10 KST, 알람 OK로 해결 · 1시간 12분 지속" in shown(closed)
+    assert ":grey_question: 데이터 부족 (아직 진행 중)" in shown(unknown)
+    assert "데이터 없음: CloudWatch가 *WaitingJobs* [Queue=jira-queue] 지표를" in shown(unknown)
+    assert "<@ULEAD2>님이 해결 · 1분 미만 지속" in shown(by_hand)
+    assert spans == ["1분 미만", "12분", "1시간", "2시간 1분"]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.incident_playbooks import AlarmSubject, playbook_for
+from handlers.render.i18n import use_locale
 from handlers.render.incident_timeline import (
     card_buttons,
     event_line,
@@ -254,3 +255,103 @@ def test_postmortem_says_when_the_trail_could_not_be_read_or_was_cut():
     assert "More calls than shown" in render_postmortem(OPEN, (), cut, NOW, SEOUL)
     empty = TrailWindow(start, end, (), True)
     assert "_No write call recorded for" in render_postmortem(OPEN, (), empty, NOW, SEOUL)
+
+
+# -- in Korean: the runbook's stages (감지 · 조사 · 사후 분석), the same ids and values
+
+
+def test_event_lines_in_korean():
+    with use_locale("ko"):
+        lines = [event_line(e) for e in TIMELINE]
+        post = render_event(OPEN, TIMELINE[2], SEOUL)
+    assert lines[0].startswith("알람 발생 (값 212): Threshold Crossed")
+    assert lines[2] == "<@UOPERATOR1> 확인"
+    assert lines[3] == "<@UVIEWER1> 조사: `/rtb diagnose backlog` (결과는 카드 스레드에)"
+    assert lines[4].startswith("<@UVIEWER1> `/rtb queue pause jira-queue`: 정책이 거부함 — policy")
+    assert lines[5] == "<@UOPERATOR1> `/rtb queue pause jira-queue`: 실행함, succeeded"
+    assert lines[6].endswith("팀장 승인을 요청함 (요청 `AR-7K3Q9`)")
+    assert lines[7] == "승인 `AR-7K3Q9`: <@ULEAD1> 승인 · succeeded"
+    assert lines[8] == "알람 데이터 부족 (해결 아님): no datapoints"
+    assert lines[9] == "<@ULEAD1> 해결: scaled up; &lt;backlog&gt; drained"
+    assert post.text == "INC-0007: 확인됨"
+    assert shown(post).endswith(":eyes: 2026-12-03 10:04 · <@UOPERATOR1> 확인")
+
+
+def test_the_incident_its_list_buttons_and_form_in_korean():
+    second = replace(
+        OPEN,
+        id="INC-0008",
+        alarm_name="rtb-preview-oom",
+        env="prd",
+        acknowledged_by=None,
+        repeat_count=0,
+        alarm_state="INSUFFICIENT_DATA",
+    )
+    book = playbook_for(AlarmSubject(OPEN.alarm_name, "int", "WaitingJobs"), ("jira-queue",))
+    fresh = replace(OPEN, acknowledged_by=None, acknowledged_at=None)
+    with use_locale("ko"):
+        one = render_incident(RESOLVED, TIMELINE, NOW, SEOUL)
+        assert_golden("incident_show", one)
+        listed = render_incident_list([second, RESOLVED], NOW, SEOUL)
+        assert_golden("incident_list", listed)
+        empty = render_incident_list([], NOW, SEOUL)
+        with_buttons = render_incident_card(
+            fresh, timezone="Asia/Seoul", actions=card_buttons(fresh, book)
+        )
+        assert_golden("incident_card_buttons", with_buttons)
+        form = render_resolve_modal(OPEN).to_dict()
+    text = shown(one)
+    assert (
+        "*INC-0007* *int* `rtb-hub-bullmq-queue-depth` · :white_check_mark: 52분 만에 해결" in text
+    )
+    assert "2회 재발생 · 확인됨" in text
+    assert "*타임라인*\n2026-12-03 09:58 · 알람 발생 (값 212)" in text
+    assert "사후 분석 초안: `/rtb incident INC-0007 export`" in text
+    text = shown(listed)
+    assert "인시던트: 1건 진행 중" in text and listed.text == "진행 중 인시던트 1건"
+    assert ":red_circle: 1시간 15분째 데이터 부족 · 2026-12-03 09:58부터" in text
+    assert text.index("INC-0008") < text.index("*최근*") < text.index("INC-0007")
+    assert "기록된 인시던트가 아직 없습니다." in shown(empty)
+    assert [(label, action) for label, action, _value in buttons(with_buttons)][:2] == [
+        ("확인", "incident.acknowledge"),
+        ("조사", "incident.investigate"),
+    ]
+    assert buttons(with_buttons)[-1] == ("해결", "incident.resolve", "INC-0007")
+    assert ("incident.change.pause-queue", "INC-0007|pause-queue") in [
+        (action, value) for _label, action, value in buttons(with_buttons)
+    ]
+    assert form["title"]["text"] == "인시던트 해결" and form["submit"]["text"] == "해결"
+    assert form["close"]["text"] == "취소" and form["private_metadata"] == "INC-0007"
+    assert form["blocks"][1]["label"]["text"] == "무슨 일이 있었고 무엇으로 해결했는지"
+
+
+def test_postmortem_in_korean_keeps_the_facts_verbatim():
+    trail = TrailWindow(
+        T0 - timedelta(hours=1),
+        RESOLVED.resolved_at,  # type: ignore[arg-type]
+        (trail_event(15, "UpdateNodegroupConfig"), trail_event(-20, "TagResource", "AccessDenied")),
+        True,
+    )
+    start, end = T0 - timedelta(hours=1), NOW
+    unread = TrailWindow(start, end, (), False, unread="AWS int cloudtrail: timed out after 5 s")
+    with use_locale("ko"):
+        markdown = render_postmortem(RESOLVED, TIMELINE, trail, NOW, SEOUL)
+        still_open = render_postmortem(OPEN, TIMELINE[:1], unread, NOW, SEOUL)
+    assert_markdown_golden("ko/incident_postmortem", markdown)
+    assert markdown.startswith("# 사후 분석 초안: INC-0007 — rtb-hub-bullmq-queue-depth\n")
+    for heading in ("## 타임라인", "## int 변경 이력 (CloudTrail 쓰기 호출)", "## 영향"):
+        assert f"\n{heading}\n" in markdown
+    assert "\n## 근본 원인\n" in markdown and "\n## 후속 조치\n\n- [ ] _작성 필요._\n" in markdown
+    assert "- **해결**: 2026-12-03 10:50 (52분 만에)" in markdown
+    assert "- **알림 횟수**: 3회" in markdown and "- **조건**: GreaterThanThreshold 50" in markdown
+    assert "- 2026-12-03 10:50 — <@ULEAD1> 해결: scaled up; <backlog> drained" in markdown
+    assert "| 시각 | 호출 | 주체 | Slack 사용자 | 결과 |" in markdown
+    assert (
+        "| 2026-12-03 10:13 | eks:UpdateNodegroupConfig | rtb-bot-ULEAD1 | slack-ULEAD1 | ok |"
+        in markdown
+    )
+    assert "2026-12-03 08:58 – 2026-12-03 10:50 구간 호출 2건 (최신순):" in markdown
+    assert "_2026-12-03 08:58 – 2026-12-03 11:13 구간을 읽지 못했습니다(AWS int cloudtrail" in (
+        still_open
+    )
+    assert "- **1시간 15분째 진행 중**" in still_open

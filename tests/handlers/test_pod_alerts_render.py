@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from handlers.render.i18n import use_locale
 from handlers.render.pod_alerts import (
     EVENTS_ACTION,
     LOGS_ACTION,
@@ -105,3 +106,40 @@ def test_pod_events_newest_last_and_none() -> None:
 
 def test_took_keeps_the_seconds() -> None:
     assert [took(s) for s in (5, 60, 95, 3600 * 2)] == ["5s", "1m00s", "1m35s", "2h"]
+
+
+def test_the_pod_alerts_in_korean_golden_their_facts_and_the_same_buttons() -> None:
+    phases = (StartPhase("scheduling", 1), StartPhase("node", 61), StartPhase("readiness", 7))
+    start = SlowStart(PodRef("preview-proj-101", "app-7c9", "u", AT), AT, 95, phases)
+    events = PodEvents(
+        "stg",
+        "preview-proj-118",
+        "worker",
+        (PodEvent("Warning", "BackOff", "Back-off restarting failed container worker", 7, AT),),
+        25,
+    )
+    with use_locale("ko"):
+        folded = render_oom_alert(oom(kills=3), SEOUL)
+        assert_golden("pod_oom_alert_folded", folded)
+        slow = render_slow_start(SlowStartAlert("prd", "PROJ-101", start, 60), SEOUL)
+        assert_golden("pod_slow_start_alert", slow)
+        listed = render_pod_events(events, SEOUL)
+        assert_golden("pod_events", listed)
+        empty = render_pod_events(PodEvents("stg", "ns", "p", (), 0), SEOUL)
+    text = shown(folded)
+    assert ":boom: stg *OOMKilled ×3*: Preview *PROJ-118* (`preview-proj-118`)" in text
+    assert "*메모리 limit*\n`256Mi`" in text and "*재시작*\n4" in text
+    assert "이 컨테이너의 OOMKill 3건을 이 알림 하나로 묶었습니다(최초 09:41:05)" in text
+    assert [(label, action) for label, action, _value in buttons(folded)] == [
+        ("로그 (--previous)", LOGS_ACTION),
+        ("이벤트", EVENTS_ACTION),
+    ]
+    assert buttons(folded)[1][2] == "events stg worker --namespace preview-proj-118"
+    text = shown(slow)
+    assert "Pod `app-7c9` — 생성 후 *1m35s* 만에 Ready (임계값 1m00s)" in text
+    assert "가장 오래 걸린 단계: *노드 할당* (1m01s)" in text
+    # a Korean character is two columns wide in the code block: the times still line up
+    assert "스케줄링" + " " * 18 + "1s\n" + "노드 할당" + " " * 14 + "1m01s" in text
+    assert "*Pod `worker` 이벤트* · `preview-proj-118` (stg)" in shown(listed)
+    assert "이벤트 25건 중 최신 1건." in shown(listed) and "(x7)" in shown(listed)
+    assert ":zzz: 이벤트가 없습니다(이벤트는 1시간 뒤 사라집니다)." in shown(empty)

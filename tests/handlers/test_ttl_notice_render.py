@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from handlers.render.i18n import use_locale
 from handlers.render.ttl_notice import (
     DELETE_ACTION,
     EXTEND_ACTION,
@@ -101,3 +102,43 @@ def test_a_change_done_from_the_notice_replaces_its_buttons_with_a_line():
     assert edited[-1]["elements"][0]["text"] == line and edited[0] == blocks[0]
     deleted = notice_outcome_line(DELETE_ACTION, "U<x>", {}, "Asia/Seoul")
     assert deleted == ":wastebasket: Deleted by <@U&lt;x&gt;>."
+
+
+def test_the_notice_in_korean_golden_its_facts_and_the_same_buttons():
+    failed = JiraComment("failed", "HTTP 503 (Jira is failing)", ADDED.issue_url)
+    with use_locale("ko"):
+        channel = render_ttl_notice(view())
+        assert_golden("ttl_notice_channel", channel)
+        dm = render_ttl_notice(view(failed, Delivery("ULEAD1", owner="ULEAD1")))
+        assert_golden("ttl_notice_dm_jira_failed", dm)
+        gone = render_ttl_notice(view(ADDED, Delivery("#a", owner_not_found="U0GONE")))
+        extended = notice_outcome_line(
+            EXTEND_ACTION, "UOPERATOR1", {"expires_at": "2026-12-03T06:00:00Z"}, "Asia/Seoul"
+        )
+        deleted = notice_outcome_line(DELETE_ACTION, "UOPERATOR1", {}, "Asia/Seoul")
+        left = [time_left(NOW, NOW + timedelta(seconds=s)) for s in (30, 45 * 60, 7200, 5400)]
+        comment = render_jira_comment(PREVIEW, NOW, "Asia/Seoul")
+    text = shown(channel)
+    assert "*prd* Preview *PROJ-101*: 1시간 30분 후 만료" in text
+    assert "`preview-proj-101` · TTL 종료 2026-12-03 11:00 KST" in text
+    assert (
+        "Jira: <https://team.atlassian.net/browse/PROJ-101|PROJ-101>에 댓글을 남겼습니다." in text
+    )
+    assert buttons(channel) == [
+        ("TTL 연장 (+4시간)", EXTEND_ACTION, VALUE),
+        ("지금 삭제", DELETE_ACTION, VALUE),
+    ]
+    assert "담당자: <@ULEAD1>" in shown(dm)
+    assert ":warning: Jira: PROJ-101에 댓글을 남기지 못했습니다(HTTP 503" in shown(dm)
+    assert "`U0GONE`: Slack에 없는 사용자라 DM 대신 여기에 올렸습니다." in shown(gone)
+    assert (
+        extended
+        == ":white_check_mark: <@UOPERATOR1>님이 TTL을 2026-12-03 15:00 KST까지 연장했습니다."
+    )
+    assert deleted == ":wastebasket: <@UOPERATOR1>님이 삭제했습니다."
+    assert left == ["1분 미만", "45분", "2시간", "1시간 30분"]
+    first = comment["content"][0]["content"][0]["text"]
+    assert first == (
+        "이 이슈의 Preview 환경(prd, namespace preview-proj-101)이 1시간 30분 후 "
+        "2026-12-03 11:00 KST에 만료되어 삭제됩니다."
+    )

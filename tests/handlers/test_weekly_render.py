@@ -7,6 +7,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from handlers.render.i18n import use_locale
 from handlers.render.message import MAX_BLOCKS, MAX_SECTION_TEXT, Message
 from handlers.render.weekly import INLINE_LINES, LOOK, OK, UNREAD, render_weekly
 from ops.fanout import Failed, Part
@@ -19,7 +20,7 @@ from ops.weekly.sampler import EngineSample
 from ops.weekly.scaling import summarize
 from ops.weekly.ttl import CleanupError, CleanupLines, TtlFailures
 from ops.weekly.window import Week
-from tests.golden import assert_golden
+from tests.golden import assert_golden, shown
 
 NOW = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 WEEK = Week.before(NOW, "Asia/Seoul")
@@ -226,3 +227,93 @@ def test_the_largest_realistic_week_stays_within_slack_limits():
     shown = sum(len(t.splitlines()) for m in scaling_thread for t in texts(m))
     assert shown == 600 + 1  # THREAD_LINES, then how many more were not listed
     assert "more not listed" in texts(scaling_thread[-1])[-1]
+
+
+# -- in Korean: the runbook's §6.2 wording, the same numbers ------------------------------------
+
+
+def test_a_week_in_korean_golden_and_its_facts():
+    with use_locale("ko"):
+        rendered = render_weekly(digest())
+        assert_golden("weekly_digest", rendered.main)
+        (thread,) = rendered.thread
+        assert_golden("weekly_digest_thread", thread)
+    fargate, scaling, trail, previews = texts(rendered.main)
+    assert fargate.startswith(f"{LOOK} *1. 환경별 Fargate pod 실행 비용*")
+    assert "*US$25.20* (02-23~03-01, UTC 기준, `env: preview`), US$21.00 대비 +20%" in fargate
+    assert "`stg` (222222222222): US$10.50, US$7.00 대비 +50% :warning:" in fargate
+    assert "전주 대비 20% 이상 증가: stg" in fargate
+    assert scaling.startswith(f"{OK} *2. KEDA 스케일링 이력 · workflow-engine 유휴 시간*")
+    assert "replica-hour *231.0*, 그중 유휴 *21.0* (9%" in scaling
+    assert "replica-hour당 US$0.05로 *US$1.05*" in scaling
+    assert "스케일링 변경 27회, 최대 replica 3개, KEDA 일시정지 420분" in scaling
+    assert f"_… 나머지 {27 - INLINE_LINES}줄은 스레드에_" in scaling
+    assert trail.startswith(f"{LOOK} *3. 크로스 계정 AssumeRole 이력 감사*")
+    assert "AssumeRole *47건* (대상: `stg` rtb-hub-deployer, `prd` rtb-hub-deployer)" in trail
+    assert "실패 *3건* (AccessDenied 2) · 호출자 3, 전주 대비 *신규 1*" in trail
+    assert ":warning: *신규 호출자* `111111111111:AROA111111CIRUNNER` → prd: 1회, 실패 1회" in trail
+    assert previews.startswith(f"{LOOK} *4. Preview TTL 만료 실패 건*")
+    assert "`cleanupExpired()` 오류 로그 *3줄* (`/rtb-ai-hub/workflow-engine`)" in previews
+    assert "TTL이 지났는데 남아 있는 Preview *1개*" in previews
+    assert "`int` PROJ-130: 02-28 07:00 만료, 아직 남아 있음" in previews
+    assert "`int` PROJ-130: 3× namespace has finalizers (마지막 03-02 09:00)" in previews
+    assert rendered.main.text == (
+        "주간 체크리스트 2026-02-23 – 2026-03-01: 확인 필요 — 환경별 Fargate pod 실행 비용, "
+        "크로스 계정 AssumeRole 이력 감사, Preview TTL 만료 실패 건"
+    )
+    assert "런북 §6.2 · 2026-03-02 09:00 KST 작성" in shown(rendered.main)
+    assert thread.text == "2. KEDA 스케일링 이력 · workflow-engine 유휴 시간: 나머지"
+    assert len("\n".join(texts(thread)).splitlines()) == 27 - INLINE_LINES
+
+
+def test_unread_items_and_a_private_digest_in_korean():
+    down = Failed("AWS int logs", "no answer within 30 s")
+    with use_locale("ko"):
+        rendered = render_weekly(
+            digest(
+                fargate=Part(failure=Failed("Cost Explorer", "no answer within 30 s")),
+                scaling=Part(value=summarize([], WEEK, "workflow-engine", 0.05)),
+                assume_role=Part(failure=None),
+                ttl=Part(failure=down),
+            )
+        )
+        assert_golden("weekly_digest_unread", rendered.main)
+        private = render_weekly(digest(), posted=False)
+    lines = [t.split("\n")[1] for t in texts(rendered.main)]
+    assert lines[0] == "읽지 못했습니다: Cost Explorer: no answer within 30 s"
+    assert lines[1].startswith("이번 주 `workflow-engine` 샘플이 없습니다")
+    assert lines[1].endswith("수치는 0이 아니라 알 수 없음입니다.")
+    assert lines[2:] == [
+        "읽지 못했습니다: 응답 없음",
+        "읽지 못했습니다: AWS int logs: no answer within 30 s",
+    ]
+    assert all(t.startswith(UNREAD) for t in texts(rendered.main))
+    assert "나머지 21줄은 채널에 올린 다이제스트의 스레드에 (`--post`)" in texts(private.main)[1]
+
+
+def test_the_largest_realistic_week_in_korean_stays_within_slack_limits():
+    callers = [
+        caller(f"{INT}:AROA{n:012d}" + "X" * 40, f"U{n:08d}", calls=n, new=n % 3 == 0)
+        for n in range(300)
+    ]
+    errors = [
+        CleanupError("prd", f"PROJ-{n}", "<!channel> `boom` " + "e" * 400, n, NOW, NOW)
+        for n in range(400)
+    ]
+    with use_locale("ko"):
+        rendered = render_weekly(
+            digest(
+                assume_role=Part(value=audit(callers)),
+                ttl=Part(value=ttl(errors, [preview(f"P-{n}", n) for n in range(1, 200)])),
+            )
+        )
+    assert len(rendered.main.blocks) == 2 + 2 * 4
+    within_limits(rendered.main)
+    assert [m.text for m in rendered.thread] == [
+        "2. KEDA 스케일링 이력 · workflow-engine 유휴 시간: 나머지",
+        "3. 크로스 계정 AssumeRole 이력 감사: 나머지",
+        "4. Preview TTL 만료 실패 건: 나머지",
+    ]
+    for message in rendered.thread:
+        within_limits(message)
+    assert "TTL이 지났는데 남아 있는 Preview *199개*" in texts(rendered.main)[3]
