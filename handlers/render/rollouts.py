@@ -232,37 +232,6 @@ def _option(text: str, value: str) -> Option:
 
 def render_set_image_modal(choices: ImageChoices, metadata: str, zone: tzinfo) -> View:
     """A select of previous revisions' tags and the last pushed tags: nobody types a tag."""
-    listed = {tag for _, tag in choices.revisions}
-    groups = []
-    if choices.revisions:
-        groups.append(
-            OptionGroup(
-                label=_("Previous revisions"),
-                options=[
-                    _option(_("{tag} (revision {revision})", tag=tag, revision=n), tag)
-                    for n, tag in choices.revisions
-                ],
-            )
-        )
-    pushed = [t for t in choices.pushed if t.tag not in listed]
-    if pushed:
-        groups.append(
-            OptionGroup(
-                label=_("Last pushed to the repository"),
-                options=[
-                    _option(_pushed_text(t, choices.current_tag, zone), t.tag) for t in pushed
-                ],
-            )
-        )
-    heading = _(
-        "*Set the image of* `{deployment}` in `{namespace}` ({env}), container `{container}`, "
-        "now `{tag}`.",
-        deployment=escape(choices.deployment),
-        namespace=escape(choices.namespace),
-        env=choices.env,
-        container=escape(choices.container),
-        tag=escape(choices.current_tag or "?"),
-    )
     return View(
         type="modal",
         callback_id=SET_IMAGE_CALLBACK,
@@ -271,19 +240,51 @@ def render_set_image_modal(choices: ImageChoices, metadata: str, zone: tzinfo) -
         submit=_("Set image"),
         close=_("Cancel"),
         blocks=[
-            section(heading),
+            section(_set_image_heading(choices)),
             InputBlock(
                 block_id=SET_IMAGE_BLOCK,
                 label=_("Tag (newest first)"),
                 element=StaticSelectElement(
                     action_id=SET_IMAGE_SELECT,
                     placeholder=_("Choose a tag"),
-                    option_groups=groups,
+                    option_groups=_tag_groups(choices, zone),
                 ),
             ),
             context(_("The policy decides when you submit; the rollout is followed afterwards.")),
         ],
     )
+
+
+def _set_image_heading(choices: ImageChoices) -> str:
+    return _(
+        "*Set the image of* `{deployment}` in `{namespace}` ({env}), container `{container}`, "
+        "now `{tag}`.",
+        deployment=escape(choices.deployment),
+        namespace=escape(choices.namespace),
+        env=choices.env,
+        container=escape(choices.container),
+        tag=escape(choices.current_tag or "?"),
+    )
+
+
+def _tag_groups(choices: ImageChoices, zone: tzinfo) -> list[OptionGroup]:
+    """Previous revisions' tags, then the last pushed ones not among them (newest first)."""
+    groups = []
+    if choices.revisions:
+        revisions = [
+            _option(_("{tag} (revision {revision})", tag=tag, revision=n), tag)
+            for n, tag in choices.revisions
+        ]
+        groups.append(OptionGroup(label=_("Previous revisions"), options=revisions))
+    listed = {tag for _revision, tag in choices.revisions}
+    pushed = [
+        _option(_pushed_text(t, choices.current_tag, zone), t.tag)
+        for t in choices.pushed
+        if t.tag not in listed
+    ]
+    if pushed:
+        groups.append(OptionGroup(label=_("Last pushed to the repository"), options=pushed))
+    return groups
 
 
 def _pushed_text(tag: PushedTag, current: str | None, zone: tzinfo) -> str:
