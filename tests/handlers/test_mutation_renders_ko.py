@@ -311,7 +311,7 @@ def test_queue_changes_in_korean():
     retried = ko(render_queue_change, result)
     golden("qmut_retried_limit", retried)
     assert "`jira-queue` 최근 실패 잡 3개 중 2개를 재시도했습니다 (`30`, `29`)" in retried.text
-    assert retried.text.endswith("실패 6 → 4 큐가 일시정지 상태라 재개해야 실행됩니다.")
+    assert retried.text.endswith("실패 6 → 4. 큐가 일시정지 상태라 재개해야 실행됩니다.")
 
 
 def test_preview_cleanup_in_korean():
