@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,50 +14,66 @@ from approvals.access_matrix import HUB_ACTIONS
 from approvals.audit import AuditPage, AuditRecord
 from approvals.policy import Decision, PolicyRow
 from approvals.roles import RoleInfo
-from handlers.render.approvals import when
+from handlers.render.approval_words import mention, when
+from handlers.render.i18n import N_, _, number
 from handlers.render.message import Message, code_block, context, escape, header, section
 from ops.config import ENV_NAMES, EnvName
 
-_CELL = {"allow": "yes", "approval": "approval", "deny": "no"}
+_CELL = {"allow": N_("yes"), "approval": N_("approval"), "deny": N_("no")}
+_NEVER = N_("never")
 _ROLE_NOTES = {
-    "lead": "You may request changes, and approve or reject other people's requests.",
-    "operator": "You may request changes; prd changes wait for a team lead's approval.",
-    "viewer": "Viewers cannot request changes; every read command works in every env.",
-    "none": "You are not in any configured role: ask a team lead to add you.",
+    "lead": N_("You may request changes, and approve or reject other people's requests."),
+    "operator": N_("You may request changes; prd changes wait for a team lead's approval."),
+    "viewer": N_("Viewers cannot request changes; every read command works in every env."),
+    "none": N_("You are not in any configured role: ask a team lead to add you."),
 }
 _ACTION_WIDTH = 18
 
 
 def _grid(rows: Sequence[tuple[str, Sequence[str]]]) -> str:
-    lines = ["action".ljust(_ACTION_WIDTH) + "".join(env.ljust(10) for env in ENV_NAMES)]
+    head = _pad(_("action"), _ACTION_WIDTH) + "".join(_pad(env, 10) for env in ENV_NAMES)
+    lines = [head]
     lines += [
-        name.ljust(_ACTION_WIDTH) + "".join(c.ljust(10) for c in cells) for name, cells in rows
+        _pad(name, _ACTION_WIDTH) + "".join(_pad(c, 10) for c in cells) for name, cells in rows
     ]
     return code_block([line.rstrip() for line in lines])
+
+
+def _pad(text: str, width: int) -> str:
+    """`text` padded to `width` columns of a monospace font: a Korean syllable takes two."""
+    wide = sum(unicodedata.east_asian_width(c) in ("W", "F") for c in text)
+    return text + " " * max(width - len(text) - wide, 0)
 
 
 def render_policy(rows: Sequence[PolicyRow]) -> Message:
     grid = _grid([(row.action, _policy_cells(row)) for row in rows])
     restricted = [
-        f"• `{row.action}` only in " + ", ".join(f"<#{c}>" for c in row.channels)
+        _(
+            "• `{action}` only in {channels}",
+            action=row.action,
+            channels=", ".join(f"<#{c}>" for c in row.channels),
+        )
         for row in rows
         if row.channels
     ]
     blocks: list[Block] = [
-        header("Access policy (runbook §8)"),
+        header(_("Access policy (runbook §8)")),
         section(grid),
         section("\n".join(f"• `{row.action}`: {escape(row.label)}" for row in rows)),
     ]
     if restricted:
-        blocks.append(section("*Channel restrictions*\n" + "\n".join(restricted)))
+        restrictions = "\n".join(restricted)
+        blocks.append(section(_("*Channel restrictions*\n{lines}", lines=restrictions)))
     blocks.append(
         context(
-            "yes: runs at once · approval: a team lead must approve · no/never: refused. "
-            "Reads are allowed everywhere; any change not listed is denied; stg/prd core "
-            "infrastructure is never modified from the bot. Viewers cannot request changes."
+            _(
+                "yes: runs at once · approval: a team lead must approve · no/never: refused. "
+                "Reads are allowed everywhere; any change not listed is denied; stg/prd core "
+                "infrastructure is never modified from the bot. Viewers cannot request changes."
+            )
         )
     )
-    return Message(text="Access policy", blocks=tuple(blocks), ephemeral=True)
+    return Message(text=_("Access policy"), blocks=tuple(blocks), ephemeral=True)
 
 
 def _policy_cells(row: PolicyRow) -> list[str]:
@@ -65,17 +82,22 @@ def _policy_cells(row: PolicyRow) -> list[str]:
 
 def _policy_cell(action: str, env: EnvName, cell: str) -> str:
     if cell == "deny" and action in HUB_ACTIONS and env != "int":
-        return "never"
-    return _CELL.get(cell, cell)
+        return _(_NEVER)
+    return _(_CELL[cell]) if cell in _CELL else cell
 
 
 def render_whoami(
     user_id: str, info: RoleInfo, allowed: Mapping[str, Mapping[EnvName, Decision]]
 ) -> Message:
+    role = info.role if info.role != "none" else _("no role")
     lines = [
-        f"<@{user_id}>: *{info.role if info.role != 'none' else 'no role'}* "
-        f"(from {escape(info.source)}).",
-        _ROLE_NOTES[info.role],
+        _(
+            "{user}: *{role}* (from {source}).",
+            user=mention(user_id),
+            role=role,
+            source=escape(info.source),
+        ),
+        _(_ROLE_NOTES[info.role]),
     ]
     blocks: list[Block] = [section("\n".join(lines))]
     if info.may_request_changes:
@@ -85,8 +107,8 @@ def render_whoami(
                 for action, d in allowed.items()
             ]
         )
-        blocks.append(section("What you may change:\n" + grid))
-    return Message(text=f"You are {info.role}", blocks=tuple(blocks), ephemeral=True)
+        blocks.append(section(_("What you may change:\n{grid}", grid=grid)))
+    return Message(text=_("You are {role}", role=info.role), blocks=tuple(blocks), ephemeral=True)
 
 
 @dataclass(frozen=True)
@@ -97,12 +119,53 @@ class AuditWindow:
 
 
 def render_audit(page: AuditPage, window: AuditWindow, tz: ZoneInfo) -> Message:
-    since = f"since {when(window.start, tz)} ({tz.key})"
+    since = _("since {at} ({zone})", at=when(window.start, tz), zone=tz.key)
     if not page.records:
-        empty = "past the last page: " if page.total else ""
-        text = f"No audit events {empty}{window.scope}, {since}."
-        return Message(text="No audit events", blocks=(section(text),), ephemeral=True)
-    lines = [_audit_line(record, tz) for record in page.records]
+        return _no_audit_events(page, window, since)
+    chunks = _chunks([_audit_line(record, tz) for record in page.records])
+    first, last = page.offset + 1, page.offset + len(page.records)
+    count = (
+        _("{first}–{last} of {total}", first=first, last=last, total=number(page.total))
+        if page.total > len(page.records)
+        else _("all")
+    )
+    if window.next_page:
+        shown = _(
+            "{since} · {count}, newest first · `{command}` for older ones",
+            since=since,
+            count=count,
+            command=window.next_page,
+        )
+    else:
+        shown = _("{since} · {count}, newest first", since=since, count=count)
+    blocks = [
+        header(_("Audit log {scope}", scope=window.scope)),
+        context(shown),
+        *(section(c) for c in chunks[:40]),
+        context(_("`rtb-bot audit verify` checks the hash chain.")),
+    ]
+    text = _(
+        "{count} of {total} audit events",
+        count=number(len(page.records)),
+        total=number(page.total),
+    )
+    return Message(text=text, blocks=tuple(blocks), ephemeral=True)
+
+
+def _no_audit_events(page: AuditPage, window: AuditWindow, since: str) -> Message:
+    if page.total:
+        text = _(
+            "No audit events past the last page: {scope}, {since}.",
+            scope=window.scope,
+            since=since,
+        )
+    else:
+        text = _("No audit events {scope}, {since}.", scope=window.scope, since=since)
+    return Message(text=_("No audit events"), blocks=(section(text),), ephemeral=True)
+
+
+def _chunks(lines: Sequence[str]) -> list[str]:
+    """Lines gathered into sections under Slack's 3000 characters."""
     chunks, current = [], ""
     for line in lines:
         if len(current) + len(line) > 2800:
@@ -110,22 +173,12 @@ def render_audit(page: AuditPage, window: AuditWindow, tz: ZoneInfo) -> Message:
             current = ""
         current += line + "\n"
     chunks.append(current)
-    first, last = page.offset + 1, page.offset + len(page.records)
-    count = f"{first}–{last} of {page.total}" if page.total > len(page.records) else "all"
-    more = f" · `{window.next_page}` for older ones" if window.next_page else ""
-    blocks = [
-        header(f"Audit log {window.scope}"),
-        context(f"{since} · {count}, newest first{more}"),
-        *(section(c) for c in chunks[:40]),
-        context("`rtb-bot audit verify` checks the hash chain."),
-    ]
-    text = f"{len(page.records)} of {page.total} audit events"
-    return Message(text=text, blocks=tuple(blocks), ephemeral=True)
+    return chunks
 
 
 def _audit_line(record: AuditRecord, tz: ZoneInfo) -> str:
     event = record.event
-    actor = f"<@{event.actor}>" if event.actor[:1] in ("U", "W") else escape(event.actor)
+    actor = mention(event.actor) if event.actor[:1] in ("U", "W") else escape(event.actor)
     approval = f" ({event.approval_id})" if event.approval_id else ""
     why = str(event.detail.get("reason") or event.detail.get("refused") or "").replace("_", " ")
     tail = f" — {escape(why)[:120]}" if why and event.outcome == "refused" else ""

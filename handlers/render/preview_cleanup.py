@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from handlers.render.i18n import N_, _, ngettext, number
 from handlers.render.message import escape
 
 MAX_NAMED = 20
 _FALLBACK = {
-    "hub_missing": "the hub has no cleanup endpoint: HTTP 404",
-    "hub_unconfigured": "the hub's cleanup endpoint is no longer configured",
+    "hub_missing": N_("the hub has no cleanup endpoint: HTTP 404"),
+    "hub_unconfigured": N_("the hub's cleanup endpoint is no longer configured"),
 }
 
 
@@ -23,23 +24,45 @@ def cleanup_done(result: Mapping[str, Any]) -> str | None:
     if result.get("via") != "namespaces":
         return None
     deleted = len(result.get("deleted") or [])
-    text = f"deleted {deleted} namespace{'' if deleted == 1 else 's'} directly; the hub's "
-    text += "records were not updated"
     fallback = _FALLBACK.get(str(result.get("fallback")))
-    return text + (f" ({fallback})" if fallback else "")
+    if fallback:
+        return ngettext(
+            "deleted {n} namespace directly; the hub's records were not updated ({fallback})",
+            "deleted {n} namespaces directly; the hub's records were not updated ({fallback})",
+            deleted,
+            fallback=_(fallback),
+        )
+    return ngettext(
+        "deleted {n} namespace directly; the hub's records were not updated",
+        "deleted {n} namespaces directly; the hub's records were not updated",
+        deleted,
+    )
 
 
 def _hub_done(result: Mapping[str, Any]) -> str:
     count = result.get("count")
     if not isinstance(count, int):
-        return "the hub's cleanupExpired ran (it did not say how many previews it removed)"
-    text = f"the hub's cleanupExpired ran: {count} preview{'' if count == 1 else 's'} removed"
+        return _("the hub's cleanupExpired ran (it did not say how many previews it removed)")
     names = result.get("removed")
     if isinstance(names, Sequence) and not isinstance(names, str) and names:
-        shown = ", ".join(escape(str(n)) for n in names[:MAX_NAMED])
-        more = f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else ""
-        text += f" ({shown}{more})"
-    return text
+        return ngettext(
+            "the hub's cleanupExpired ran: {n} preview removed ({names})",
+            "the hub's cleanupExpired ran: {n} previews removed ({names})",
+            count,
+            names=_named(names),
+        )
+    return ngettext(
+        "the hub's cleanupExpired ran: {n} preview removed",
+        "the hub's cleanupExpired ran: {n} previews removed",
+        count,
+    )
+
+
+def _named(names: Sequence[object]) -> str:
+    shown = ", ".join(escape(str(n)) for n in names[:MAX_NAMED])
+    if len(names) <= MAX_NAMED:
+        return shown
+    return _("{names} and {more} more", names=shown, more=number(len(names) - MAX_NAMED))
 
 
 def cleanup_removed(result: Mapping[str, Any]) -> int | None:

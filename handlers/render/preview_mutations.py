@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block
 
 from approvals.outcomes import ApprovalRequested, GateOutcome, Ran, ReasonNeeded, Refused
-from handlers.render.approvals import render_ran, when
+from handlers.render.approval_words import mention, when
+from handlers.render.gate_answers import render_ran
+from handlers.render.i18n import _, number
 from handlers.render.message import Message, context, escape, header, section
 from handlers.render.preview_cleanup import cleanup_done, cleanup_removed
 from ops.config import EnvName
@@ -25,10 +27,12 @@ def ago(moment: datetime, now: datetime) -> str:
     """`5 h ago`, `in 1 h 30 min`, `in 20 min` (to the nearest minute)."""
     seconds = (moment - now).total_seconds()
     hours, minutes = divmod(max(round(abs(seconds) / 60), 1), 60)
-    amount = f"{minutes} min"
-    if hours:
-        amount = f"{hours} h" + (f" {minutes} min" if minutes and hours < 10 else "")
-    return f"{amount} ago" if seconds < 0 else f"in {amount}"
+    amount = _("{minutes} min", minutes=minutes)
+    if hours and minutes and hours < 10:
+        amount = _("{hours} h {minutes} min", hours=number(hours), minutes=minutes)
+    elif hours:
+        amount = _("{hours} h", hours=number(hours))
+    return _("{amount} ago", amount=amount) if seconds < 0 else _("in {amount}", amount=amount)
 
 
 def render_preview_created(ran: Ran, tz: ZoneInfo, now: datetime) -> Message:
@@ -36,15 +40,27 @@ def render_preview_created(ran: Ran, tz: ZoneInfo, now: datetime) -> Message:
     expires = parse_time(result.get("expires_at"))
     if ran.run.status != "succeeded" or expires is None:
         return render_ran(ran)
-    name, key = escape(str(result["namespace"])), escape(str(result["issue_key"]))
-    text = (
-        f":white_check_mark: Created `{name}` in *{ran.spec.env}* for {key}: it expires "
-        f"{when(expires, tz)} ({ago(expires, now)}), requested by "
-        f"<@{escape(str(result['requested_by']))}>."
+    facts = {
+        "namespace": escape(str(result["namespace"])),
+        "env": ran.spec.env,
+        "key": escape(str(result["issue_key"])),
+    }
+    text = _(
+        ":white_check_mark: Created `{namespace}` in *{env}* for {key}: it expires {at} ({ago}), "
+        "requested by {requester}.",
+        at=when(expires, tz),
+        ago=ago(expires, now),
+        requester=mention(escape(str(result["requested_by"]))),
+        **facts,
     )
     return Message(
-        text=f"Created {name} in {ran.spec.env} for {key}",
-        blocks=(section(text), context(f"{ran.decision.reason} · `/rtb previews {ran.spec.env}`")),
+        text=_("Created {namespace} in {env} for {key}", **facts),
+        blocks=(
+            section(text),
+            context(
+                _("{reason} · `/rtb previews {env}`", reason=ran.decision.reason, env=ran.spec.env)
+            ),
+        ),
     )
 
 
@@ -53,13 +69,23 @@ def render_preview_deleted(ran: Ran) -> Message:
     if ran.run.status != "succeeded":
         return render_ran(ran)
     name = escape(str(result.get("namespace", ran.spec.target)))
-    key = f" ({escape(str(result['issue_key']))})" if result.get("issue_key") else ""
-    text = (
-        f":wastebasket: Deleted `{name}`{key} in *{ran.spec.env}*: the namespace and everything "
-        "in it are being removed."
-    )
+    if result.get("issue_key"):
+        text = _(
+            ":wastebasket: Deleted `{namespace}` ({key}) in *{env}*: the namespace and "
+            "everything in it are being removed.",
+            namespace=name,
+            key=escape(str(result["issue_key"])),
+            env=ran.spec.env,
+        )
+    else:
+        text = _(
+            ":wastebasket: Deleted `{namespace}` in *{env}*: the namespace and everything in "
+            "it are being removed.",
+            namespace=name,
+            env=ran.spec.env,
+        )
     return Message(
-        text=f"Deleted {name} in {ran.spec.env}",
+        text=_("Deleted {namespace} in {env}", namespace=name, env=ran.spec.env),
         blocks=(section(text), context(ran.decision.reason)),
     )
 
@@ -82,11 +108,11 @@ class EnvCleanup:
 def render_cleanup(
     envs: Sequence[EnvCleanup], *, dry_run: bool, now: datetime, tz: ZoneInfo, approvals: str
 ) -> Message:
-    title = "Preview cleanup — dry run, nothing deleted" if dry_run else "Preview cleanup"
+    title = _("Preview cleanup — dry run, nothing deleted") if dry_run else _("Preview cleanup")
     blocks: list[Block] = [header(title)]
     blocks += [section(_env_cleanup(e, dry_run, now, tz, approvals)) for e in envs]
     blocks.append(
-        context("Expired: past its `rtb.io/expires-at` and not already being deleted (§5.1).")
+        context(_("Expired: past its `rtb.io/expires-at` and not already being deleted (§5.1)."))
     )
     return Message(text=f"{title}: {_summary(envs, dry_run)}", blocks=tuple(blocks[:50]))
 
@@ -94,15 +120,23 @@ def render_cleanup(
 def _summary(envs: Sequence[EnvCleanup], dry_run: bool) -> str:
     found = sum(len(e.expired) for e in envs)
     if dry_run:
-        return f"{found} expired preview(s) would be deleted"
+        return _("{count} expired preview(s) would be deleted", count=number(found))
     removed = [cleanup_removed(_result(e)) for e in envs]
-    deleted = f"{sum(n or 0 for n in removed)}{'+' if None in removed else ''}"
+    deleted = f"{number(sum(n or 0 for n in removed))}{'+' if None in removed else ''}"
     failed = sum(len(_result(e).get("failed") or []) for e in envs)
     unclear = sum(len(_result(e).get("unknown") or []) for e in envs)
     unknown = sum(1 for e in envs if _status(e) == "unknown" or e.run_failure is not None)
-    maybe = f", {unclear} without a clear answer" if unclear else ""
-    maybe += f", {unknown} env(s) with an unknown outcome" if unknown else ""
-    return f"{deleted} deleted, {failed} failed, {found} found expired{maybe}"
+    text = _(
+        "{deleted} deleted, {failed} failed, {found} found expired",
+        deleted=deleted,
+        failed=number(failed),
+        found=number(found),
+    )
+    if unclear:
+        text += _(", {count} without a clear answer", count=number(unclear))
+    if unknown:
+        text += _(", {count} env(s) with an unknown outcome", count=number(unknown))
+    return text
 
 
 def _status(item: EnvCleanup) -> str | None:
@@ -120,81 +154,137 @@ def _env_cleanup(
 ) -> str:
     env = f"*{item.env}*"
     if item.list_failure is not None:
-        failure = item.list_failure
-        return (
-            f":warning: {env}: could not list its previews ({escape(failure.backend)}: "
-            f"{escape(failure.reason)}); nothing was deleted there."
+        return _(
+            ":warning: {env}: could not list its previews ({backend}: {reason}); nothing was "
+            "deleted there.",
+            env=env,
+            backend=escape(item.list_failure.backend),
+            reason=escape(item.list_failure.reason),
         )
     if not item.expired:
-        return f":white_check_mark: {env}: no expired preview."
+        return _(":white_check_mark: {env}: no expired preview.", env=env)
     listed = "\n".join(_expired_line(p, now) for p in item.expired[:40])
     if dry_run:
-        way = (
-            "would be removed by the hub's cleanupExpired()"
-            if item.via == "hub"
-            else "would be deleted directly (the hub's records would not be updated)"
-        )
-        return f":mag: {env}: {len(item.expired)} {way}:\n{listed}"
+        return _dry_run(item, env, listed)
     if item.run_failure is not None:
-        return (
-            f":warning: {env}: the cleanup did not finish ({escape(item.run_failure.reason)}): "
-            f"some may have been deleted. `/rtb previews {item.env}` shows what is left.\n{listed}"
+        return _(
+            ":warning: {env}: the cleanup did not finish ({reason}): some may have been "
+            "deleted. `/rtb previews {name}` shows what is left.\n{listed}",
+            env=env,
+            reason=escape(item.run_failure.reason),
+            name=item.env,
+            listed=listed,
         )
     return _env_outcome(item, env, listed, tz, approvals)
 
 
+def _dry_run(item: EnvCleanup, env: str, listed: str) -> str:
+    facts = {"env": env, "count": number(len(item.expired)), "listed": listed}
+    if item.via == "hub":
+        return _(
+            ":mag: {env}: {count} would be removed by the hub's cleanupExpired():\n{listed}",
+            **facts,
+        )
+    return _(
+        ":mag: {env}: {count} would be deleted directly (the hub's records would not be "
+        "updated):\n{listed}",
+        **facts,
+    )
+
+
 def _env_outcome(item: EnvCleanup, env: str, listed: str, tz: ZoneInfo, approvals: str) -> str:
     outcome = item.outcome
+    facts = {"env": env, "name": item.env, "listed": listed}
     if isinstance(outcome, Refused):
-        return f":no_entry: {env}: refused: {outcome.decision.reason}. Nothing was deleted."
+        return _(
+            ":no_entry: {env}: refused: {reason}. Nothing was deleted.",
+            env=env,
+            reason=outcome.decision.reason,
+        )
     if isinstance(outcome, ReasonNeeded):
-        return (
-            f":memo: {env}: {outcome.decision.reason}. Run "
-            f'`/rtb preview cleanup {item.env} --reason "…"` to ask for it.\n{listed}'
+        return _(
+            ':memo: {env}: {reason}. Run `/rtb preview cleanup {name} --reason "…"` to ask for '
+            "it.\n{listed}",
+            reason=outcome.decision.reason,
+            **facts,
         )
     if isinstance(outcome, ApprovalRequested):
-        request = outcome.request
-        where = "the team leads by DM" if approvals == "dm" else escape(approvals)
-        return (
-            f":hourglass: {env}: approval request *{request.id}* sent to {where} (expires "
-            f"{when(request.expires_at, tz)}).\n{listed}"
-        )
+        return _approval_sent(outcome, env, listed, tz, approvals)
     if isinstance(outcome, Ran) and outcome.run.status == "succeeded":
         return _ran_lines(env, outcome.run.result)
     error = outcome.run.result.get("error", "error") if isinstance(outcome, Ran) else "?"
     if isinstance(outcome, Ran) and outcome.run.status == "unknown":
-        return (
-            f":warning: {env}: {escape(str(error))}: the cleanup may have run, in part or in "
-            f"full. `/rtb previews {item.env}` shows what is left.\n{listed}"
+        return _(
+            ":warning: {env}: {error}: the cleanup may have run, in part or in full. "
+            "`/rtb previews {name}` shows what is left.\n{listed}",
+            error=escape(str(error)),
+            **facts,
         )
-    return f":x: {env}: {escape(str(error))}. Nothing was deleted.\n{listed}"
+    return _(
+        ":x: {env}: {error}. Nothing was deleted.\n{listed}",
+        env=env,
+        error=escape(str(error)),
+        listed=listed,
+    )
+
+
+def _approval_sent(
+    outcome: ApprovalRequested, env: str, listed: str, tz: ZoneInfo, approvals: str
+) -> str:
+    request = outcome.request
+    where = _("the team leads by DM") if approvals == "dm" else escape(approvals)
+    return _(
+        ":hourglass: {env}: approval request *{id}* sent to {where} (expires {at}).\n{listed}",
+        env=env,
+        id=request.id,
+        where=where,
+        at=when(request.expires_at, tz),
+        listed=listed,
+    )
 
 
 def _ran_lines(env: str, result: dict[str, Any]) -> str:
     done = cleanup_done(result)
     if result.get("via") == "hub":
         return f":broom: {env}: {done}."
-    head = f"deleted {len(result.get('deleted') or [])}"
-    lines = [f":wastebasket: {env}: {done or head}"]
-    lines += [f"• `{escape(d['namespace'])}` deleted" for d in result.get("deleted") or []]
+    head = done or _("deleted {count}", count=number(len(result.get("deleted") or [])))
+    lines = [f":wastebasket: {env}: {head}"]
     lines += [
-        f"• :x: `{escape(f['namespace'])}` failed: {escape(f['reason'])}"
+        _("• `{namespace}` deleted", namespace=escape(d["namespace"]))
+        for d in result.get("deleted") or []
+    ]
+    lines += [
+        _(
+            "• :x: `{namespace}` failed: {reason}",
+            namespace=escape(f["namespace"]),
+            reason=escape(f["reason"]),
+        )
         for f in result.get("failed") or []
     ]
     lines += [
-        f"• :warning: `{escape(u['namespace'])}` may or may not have been deleted (no clear "
-        f"answer: {escape(u['reason'])})"
+        _(
+            "• :warning: `{namespace}` may or may not have been deleted (no clear answer: "
+            "{reason})",
+            namespace=escape(u["namespace"]),
+            reason=escape(u["reason"]),
+        )
         for u in result.get("unknown") or []
     ]
     lines += [
-        f"• `{escape(s['namespace'])}` skipped: {escape(s['reason'])}"
+        _(
+            "• `{namespace}` skipped: {reason}",
+            namespace=escape(s["namespace"]),
+            reason=escape(s["reason"]),
+        )
         for s in result.get("skipped") or []
     ]
     return "\n".join(lines[:41])
 
 
 def _expired_line(preview: ExpiredPreview, now: datetime) -> str:
-    return (
-        f"• `{escape(preview.namespace)}` ({escape(preview.issue_key)}, expired "
-        f"{ago(preview.expires_at, now)})"
+    return _(
+        "• `{namespace}` ({key}, expired {ago})",
+        namespace=escape(preview.namespace),
+        key=escape(preview.issue_key),
+        ago=ago(preview.expires_at, now),
     )

@@ -5,17 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from approvals.outcomes import Ran
-from handlers.render.approvals import render_ran
+from handlers.render.gate_answers import render_ran
+from handlers.render.i18n import _, number
 from handlers.render.message import Message, context, escape, section
 from ops.queue_control import counts_from_json
 from ops.queues import QueueCounts
 
 
 def counts_line(counts: QueueCounts) -> str:
-    return (
-        f"{'paused' if counts.paused else 'running'} · waiting {counts.pending:,} · "
-        f"active {counts.active:,} · delayed {counts.delayed:,} · failed {counts.failed:,} · "
-        f"completed {counts.completed:,}"
+    """The runbook's terms in Korean (대기 잡 수 …); the numbers grouped per locale."""
+    facts = {
+        "waiting": number(counts.pending),
+        "active": number(counts.active),
+        "delayed": number(counts.delayed),
+        "failed": number(counts.failed),
+        "completed": number(counts.completed),
+    }
+    if counts.paused:
+        return _(
+            "paused · waiting {waiting} · active {active} · delayed {delayed} · "
+            "failed {failed} · completed {completed}",
+            **facts,
+        )
+    return _(
+        "running · waiting {waiting} · active {active} · delayed {delayed} · "
+        "failed {failed} · completed {completed}",
+        **facts,
     )
 
 
@@ -26,50 +41,79 @@ def render_queue_change(ran: Ran) -> Message:
         return render_ran(ran)
     before, after = counts_from_json(result["before"]), counts_from_json(result["after"])
     name = escape(str(result.get("queue", ran.spec.target)))
-    headline = _headline(ran.spec.mutation, name, before, after, result)
+    mark, headline = _headline(ran.spec.mutation, name, before, after, result)
     blocks = (
         section(
-            headline, fields=[f"*Before*\n{counts_line(before)}", f"*After*\n{counts_line(after)}"]
+            f"{mark} {headline}",
+            fields=[
+                _("*Before*\n{counts}", counts=counts_line(before)),
+                _("*After*\n{counts}", counts=counts_line(after)),
+            ],
         ),
-        context(f"{ran.decision.reason} · `/rtb queue {name}` shows it now"),
+        context(
+            _(
+                "{reason} · `/rtb queue {queue}` shows it now",
+                reason=ran.decision.reason,
+                queue=name,
+            )
+        ),
     )
-    return Message(text=_plain(headline), blocks=blocks)
+    return Message(text=headline, blocks=blocks)
 
 
 def _headline(
     mutation: str, name: str, before: QueueCounts, after: QueueCounts, result: dict[str, Any]
-) -> str:
+) -> tuple[str, str]:
+    """The emoji and the sentence (the notification text is the sentence alone)."""
     if mutation == "queue-pause":
-        return (
-            f":double_vertical_bar: Paused `{name}`: workers finish the jobs they hold and take "
-            f"no new ones; {after.pending:,} waiting stay queued. "
-            f"`/rtb queue resume {name}` restarts it."
+        return ":double_vertical_bar:", _(
+            "Paused `{queue}`: workers finish the jobs they hold and take no new ones; "
+            "{waiting} waiting stay queued. `/rtb queue resume {queue}` restarts it.",
+            queue=name,
+            waiting=number(after.pending),
         )
     if mutation == "queue-resume":
-        waiting = f"{after.pending:,} waiting"
-        return f":arrow_forward: Resumed `{name}`: workers take jobs again ({waiting})."
-    return _retried(name, before, after, result)
+        return ":arrow_forward:", _(
+            "Resumed `{queue}`: workers take jobs again ({waiting} waiting).",
+            queue=name,
+            waiting=number(after.pending),
+        )
+    return ":repeat:", _retried(name, before, after, result)
 
 
 def _retried(name: str, before: QueueCounts, after: QueueCounts, result: dict[str, Any]) -> str:
     ids = [str(i) for i in result.get("retried") or []]
     skipped = [str(i) for i in result.get("skipped") or []]
+    change = {"before": number(before.failed), "after": number(after.failed), "queue": name}
     if ids or skipped:
-        newest = len(ids) + len(skipped)
-        some = f"{len(ids):,} of the {newest:,}" if skipped else f"the {newest:,}"
-        text = f":repeat: Retried {some} newest failed job(s) of `{name}`"
-        text += f" ({', '.join(f'`{escape(i[:40])}`' for i in ids[:20])}"
-        text += ", …)" if len(ids) > 20 else ")"
-        if skipped:
-            text += f"; {len(skipped):,} had already left `failed` (skipped)"
+        text = _retried_ids(ids, skipped, change)
     else:
-        count = max(before.failed - after.failed, 0)
-        text = f":repeat: Retried {count:,} failed job(s) of `{name}`"
-    text += f": {before.failed:,} failed → {after.failed:,}."
+        text = _(
+            "Retried {count} failed job(s) of `{queue}`: {before} failed → {after}.",
+            count=number(max(before.failed - after.failed, 0)),
+            **change,
+        )
     if after.paused:
-        text += " The queue is paused: they run once it is resumed."
+        text += " " + _("The queue is paused: they run once it is resumed.")
     return text
 
 
-def _plain(text: str) -> str:
-    return text.split(": ", 1)[-1] if text.startswith(":") else text
+def _retried_ids(ids: list[str], skipped: list[str], change: dict[str, str]) -> str:
+    listed = ", ".join(f"`{escape(i[:40])}`" for i in ids[:20]) + (", …" if len(ids) > 20 else "")
+    if skipped:
+        return _(
+            "Retried {count} of the {newest} newest failed job(s) of `{queue}` ({ids}); "
+            "{skipped} had already left `failed` (skipped): {before} failed → {after}.",
+            count=number(len(ids)),
+            newest=number(len(ids) + len(skipped)),
+            ids=listed,
+            skipped=number(len(skipped)),
+            **change,
+        )
+    return _(
+        "Retried the {newest} newest failed job(s) of `{queue}` ({ids}): {before} failed → "
+        "{after}.",
+        newest=number(len(ids)),
+        ids=listed,
+        **change,
+    )

@@ -18,6 +18,7 @@ from slack_sdk.models.views import View
 from approvals.mutations import MutationSpec
 from approvals.rollout_mutations import RollbackDeployment
 from approvals.workload_mutations import ResumeAutoscaling, ScaleDeployment
+from handlers.render.i18n import N_, _, number
 from handlers.render.message import Message, button, buttons, clip, context, escape, section
 from ops.images import PushedTag
 from ops.rollouts.follow import FollowedRollouts, Observation
@@ -42,17 +43,19 @@ class UndoButton:
 def describe_undo(spec: MutationSpec) -> str:
     name = f"`{escape(spec.target.name)}`"
     if isinstance(spec, RollbackDeployment):
-        return f"roll {name} back to revision {spec.to_revision}"
+        return _("roll {name} back to revision {revision}", name=name, revision=spec.to_revision)
     if isinstance(spec, ScaleDeployment):
-        return f"scale {name} back to {spec.replicas}"
+        return _("scale {name} back to {replicas}", name=name, replicas=spec.replicas)
     if isinstance(spec, ResumeAutoscaling):
-        return f"hand {name} back to KEDA autoscaling"
+        return _("hand {name} back to KEDA autoscaling", name=name)
     return escape(spec.headline())
 
 
 def with_following_note(message: Message, where: str) -> Message:
     """The result of a change, saying its rollout is being followed (and where)."""
-    note = context(f":eyes: Following the rollout; its progress and final state come {where}.")
+    note = context(
+        _(":eyes: Following the rollout; its progress and final state come {where}.", where=where)
+    )
     return Message(message.text, (*message.blocks, note), message.ephemeral, message.files)
 
 
@@ -60,55 +63,93 @@ def with_following_note(message: Message, where: str) -> Message:
 
 
 def _where(o: Observation, env: str) -> str:
-    return f"`{escape(o.deployment)}` in `{escape(o.namespace)}` ({env})"
+    return _(
+        "`{deployment}` in `{namespace}` ({env})",
+        deployment=escape(o.deployment),
+        namespace=escape(o.namespace),
+        env=env,
+    )
 
 
 def progress_line(s: RolloutStatus) -> str:
     if s.state == "unobserved":
-        return f"waiting for the controller to see generation {s.generation}"
+        return _(
+            "waiting for the controller to see generation {generation}", generation=s.generation
+        )
     if s.state == "paused":
-        return "the rollout is paused (spec.paused)"
+        return _("the rollout is paused (spec.paused)")
     if s.updated < s.desired:
-        return f"{s.updated} of {s.desired} new replicas updated, {s.available} available"
+        return _(
+            "{updated} of {desired} new replicas updated, {available} available",
+            updated=s.updated,
+            desired=s.desired,
+            available=s.available,
+        )
     if s.total > s.updated:
-        return f"{s.total - s.updated} old replicas pending termination"
-    return f"{s.available} of {s.updated} updated replicas available"
+        return _("{count} old replicas pending termination", count=s.total - s.updated)
+    return _(
+        "{available} of {updated} updated replicas available",
+        available=s.available,
+        updated=s.updated,
+    )
 
 
 def render_rollout_progress(followed: FollowedRollouts) -> Message:
-    lines = []
-    for o in followed.observations:
-        if o.done:
-            lines.append(f":white_check_mark: {_where(o, followed.env)}: done")
-        elif o.status is not None:
-            lines.append(
-                f":hourglass_flowing_sand: {_where(o, followed.env)}: {progress_line(o.status)}"
-            )
-        else:
-            lines.append(
-                f":warning: {_where(o, followed.env)}: not readable ({escape(o.error or '?')})"
-            )
-    lines.append(f"_{followed.elapsed_seconds:.0f} s since the change_")
+    lines = [_progress(o, followed.env) for o in followed.observations]
+    lines.append(_("_{seconds} s since the change_", seconds=_seconds(followed)))
     text = "\n".join(lines)
     return Message(
-        text=f"Rolling out ({followed.env}): {_plain(followed)}", blocks=(section(text),)
+        text=_("Rolling out ({env}): {states}", env=followed.env, states=_plain(followed)),
+        blocks=(section(text),),
     )
+
+
+def _progress(o: Observation, env: str) -> str:
+    where = _where(o, env)
+    if o.done:
+        return _(":white_check_mark: {where}: done", where=where)
+    if o.status is not None:
+        return f":hourglass_flowing_sand: {where}: {progress_line(o.status)}"
+    return _(":warning: {where}: not readable ({error})", where=where, error=escape(o.error or "?"))
+
+
+def _seconds(followed: FollowedRollouts) -> str:
+    return number(round(followed.elapsed_seconds))
 
 
 def _final_line(o: Observation, followed: FollowedRollouts) -> str:
     where, s = _where(o, followed.env), o.status
     if s is None:
-        return f":warning: {where}: could not be read ({escape(o.error or '?')}); check it by hand."
+        return _(
+            ":warning: {where}: could not be read ({error}); check it by hand.",
+            where=where,
+            error=escape(o.error or "?"),
+        )
     if s.state == "complete":
-        return f":white_check_mark: {where} is rolled out: {s.available}/{s.desired} available."
+        return _(
+            ":white_check_mark: {where} is rolled out: {available}/{desired} available.",
+            where=where,
+            available=s.available,
+            desired=s.desired,
+        )
+    if s.state == "failed" and s.progressing_message:
+        return _(
+            ":x: {where}: *rollout failed* (progress deadline exceeded): {detail}.",
+            where=where,
+            detail=escape(s.progressing_message.rstrip(".")),
+        )
     if s.state == "failed":
-        detail = f": {escape(s.progressing_message.rstrip('.'))}" if s.progressing_message else ""
-        return f":x: {where}: *rollout failed* (progress deadline exceeded){detail}."
-    return (
-        f":warning: {where} is still rolling out after {followed.elapsed_seconds:.0f} s "
-        f"({progress_line(s)}); the bot stopped following it. "
-        f"`/rtb rollout-status {followed.env} {escape(o.deployment)} --namespace "
-        f"{escape(o.namespace)}` looks again."
+        return _(":x: {where}: *rollout failed* (progress deadline exceeded).", where=where)
+    return _(
+        ":warning: {where} is still rolling out after {seconds} s ({progress}); the bot stopped "
+        "following it. `/rtb rollout-status {env} {deployment} --namespace {namespace}` looks "
+        "again.",
+        where=where,
+        seconds=_seconds(followed),
+        progress=progress_line(s),
+        env=followed.env,
+        deployment=escape(o.deployment),
+        namespace=escape(o.namespace),
     )
 
 
@@ -122,38 +163,53 @@ def render_rollout_final(followed: FollowedRollouts, offers: Sequence[UndoButton
     """Each deployment's final state, and a "Roll this back" button per change that has one."""
     lines = [_final_line(o, followed) for o in followed.observations]
     if followed.timed_out:
-        lines.append(f"_Timed out after {followed.elapsed_seconds:.0f} s._")
+        lines.append(_("_Timed out after {seconds} s._", seconds=_seconds(followed)))
     blocks: list[Block] = [section("\n".join(lines))]
     if offers:
-        label = (
-            (lambda o: "Roll this back")
-            if len(offers) == 1
-            else (lambda o: f"Roll back {o.deployment}")
-        )
-        blocks.append(
-            buttons(
-                *(
-                    button(clip(label(o), 75), rollback_action(n, offers), o.token, "danger")
-                    for n, o in enumerate(offers, start=1)
-                ),
-                block_id="rollout_undo",
-            )
-        )
-        what = "; ".join(o.what for o in offers)
-        blocks.append(
-            context(f"Roll this back: {what}. Whoever clicks asks for it; the policy decides.")
-        )
-    state = "timed out" if followed.timed_out else "finished"
-    return Message(
-        text=f"Rollout {state} ({followed.env}): {_plain(followed)}", blocks=tuple(blocks)
+        blocks += _undo_blocks(offers)
+    facts = {"env": followed.env, "states": _plain(followed)}
+    if followed.timed_out:
+        text = _("Rollout timed out ({env}): {states}", **facts)
+    else:
+        text = _("Rollout finished ({env}): {states}", **facts)
+    return Message(text=text, blocks=tuple(blocks))
+
+
+def _undo_blocks(offers: Sequence[UndoButton]) -> list[Block]:
+    def label(offer: UndoButton) -> str:
+        if len(offers) == 1:
+            return _("Roll this back")
+        return _("Roll back {deployment}", deployment=offer.deployment)
+
+    undo = buttons(
+        *(
+            button(clip(label(o), 75), rollback_action(n, offers), o.token, "danger")
+            for n, o in enumerate(offers, start=1)
+        ),
+        block_id="rollout_undo",
     )
+    what = "; ".join(o.what for o in offers)
+    note = _("Roll this back: {what}. Whoever clicks asks for it; the policy decides.", what=what)
+    return [undo, context(note)]
+
+
+_STATES = {
+    "unobserved": N_("unobserved"),
+    "progressing": N_("progressing"),
+    "paused": N_("paused"),
+    "complete": N_("complete"),
+    "failed": N_("failed"),
+}
 
 
 def _plain(followed: FollowedRollouts) -> str:
-    return ", ".join(
-        f"{o.deployment} {o.status.state if o.status else 'unreadable'}"
-        for o in followed.observations
-    )
+    return ", ".join(f"{o.deployment} {_state(o.status)}" for o in followed.observations)
+
+
+def _state(status: RolloutStatus | None) -> str:
+    if status is None:
+        return _("unreadable")
+    return _(_STATES[status.state]) if status.state in _STATES else status.state
 
 
 # -- the set-image modal ---------------------------------------------------------------------
@@ -176,53 +232,63 @@ def _option(text: str, value: str) -> Option:
 
 def render_set_image_modal(choices: ImageChoices, metadata: str, zone: tzinfo) -> View:
     """A select of previous revisions' tags and the last pushed tags: nobody types a tag."""
-    listed = {tag for _, tag in choices.revisions}
-    groups = []
-    if choices.revisions:
-        groups.append(
-            OptionGroup(
-                label="Previous revisions",
-                options=[_option(f"{tag} (revision {n})", tag) for n, tag in choices.revisions],
-            )
-        )
-    pushed = [t for t in choices.pushed if t.tag not in listed]
-    if pushed:
-        groups.append(
-            OptionGroup(
-                label="Last pushed to the repository",
-                options=[
-                    _option(_pushed_text(t, choices.current_tag, zone), t.tag) for t in pushed
-                ],
-            )
-        )
-    where = (
-        f"`{escape(choices.deployment)}` in `{escape(choices.namespace)}` ({choices.env}), "
-        f"container `{escape(choices.container)}`, now `{escape(choices.current_tag or '?')}`"
-    )
     return View(
         type="modal",
         callback_id=SET_IMAGE_CALLBACK,
         private_metadata=metadata,
-        title="Set image",
-        submit="Set image",
-        close="Cancel",
+        title=_("Set image"),
+        submit=_("Set image"),
+        close=_("Cancel"),
         blocks=[
-            section(f"*Set the image of* {where}."),
+            section(_set_image_heading(choices)),
             InputBlock(
                 block_id=SET_IMAGE_BLOCK,
-                label="Tag (newest first)",
+                label=_("Tag (newest first)"),
                 element=StaticSelectElement(
                     action_id=SET_IMAGE_SELECT,
-                    placeholder="Choose a tag",
-                    option_groups=groups,
+                    placeholder=_("Choose a tag"),
+                    option_groups=_tag_groups(choices, zone),
                 ),
             ),
-            context("The policy decides when you submit; the rollout is followed afterwards."),
+            context(_("The policy decides when you submit; the rollout is followed afterwards.")),
         ],
     )
 
 
+def _set_image_heading(choices: ImageChoices) -> str:
+    return _(
+        "*Set the image of* `{deployment}` in `{namespace}` ({env}), container `{container}`, "
+        "now `{tag}`.",
+        deployment=escape(choices.deployment),
+        namespace=escape(choices.namespace),
+        env=choices.env,
+        container=escape(choices.container),
+        tag=escape(choices.current_tag or "?"),
+    )
+
+
+def _tag_groups(choices: ImageChoices, zone: tzinfo) -> list[OptionGroup]:
+    """Previous revisions' tags, then the last pushed ones not among them (newest first)."""
+    groups = []
+    if choices.revisions:
+        revisions = [
+            _option(_("{tag} (revision {revision})", tag=tag, revision=n), tag)
+            for n, tag in choices.revisions
+        ]
+        groups.append(OptionGroup(label=_("Previous revisions"), options=revisions))
+    listed = {tag for _revision, tag in choices.revisions}
+    pushed = [
+        _option(_pushed_text(t, choices.current_tag, zone), t.tag)
+        for t in choices.pushed
+        if t.tag not in listed
+    ]
+    if pushed:
+        groups.append(OptionGroup(label=_("Last pushed to the repository"), options=pushed))
+    return groups
+
+
 def _pushed_text(tag: PushedTag, current: str | None, zone: tzinfo) -> str:
     when = tag.pushed_at.astimezone(zone).strftime("%m-%d %H:%M") if tag.pushed_at else "?"
-    running = ", running now" if tag.tag == current else ""
-    return f"{tag.tag} (pushed {when}{running})"
+    if tag.tag == current:
+        return _("{tag} (pushed {at}, running now)", tag=tag.tag, at=when)
+    return _("{tag} (pushed {at})", tag=tag.tag, at=when)
