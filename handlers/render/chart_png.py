@@ -29,10 +29,12 @@ from matplotlib.ft2font import FT2Font
 
 WIDTH, HEIGHT, DPI = 10, 6, 100
 LEGEND: Final = "upper left"  # internal: a matplotlib position
+# matplotlib's own fallback: a box for every character it has no glyph for
+PLACEHOLDER_FONT: Final = "Last Resort"  # a name
 
 
 def draw(spec: dict[str, Any]) -> bytes:
-    labels = _drawable_labels(spec)
+    labels = drawable_labels(spec)
     figure, (ai_axes, fargate_axes) = plt.subplots(
         2, 1, figsize=(WIDTH, HEIGHT), dpi=DPI, sharex=True
     )
@@ -49,7 +51,7 @@ def draw(spec: dict[str, Any]) -> bytes:
     return out.getvalue()
 
 
-def _drawable_labels(spec: dict[str, Any]) -> dict[str, str]:
+def drawable_labels(spec: dict[str, Any]) -> dict[str, str]:
     """The reader's words with a font that has all their characters; else the English ones."""
     labels: dict[str, str] = spec["labels"]
     wanted = {c for text in labels.values() for c in text if ord(c) > 0x2FF}
@@ -66,6 +68,8 @@ def _drawable_labels(spec: dict[str, Any]) -> dict[str, str]:
 def covering_font(characters: set[str]) -> str | None:
     """The name of an installed font with a glyph for every one of `characters`."""
     for entry in font_manager.fontManager.ttflist:
+        if entry.name.startswith(PLACEHOLDER_FONT):
+            continue
         try:
             face = FT2Font(entry.fname)
         except (OSError, RuntimeError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
+from unicodedata import east_asian_width
 
 from slack_sdk.models.blocks import Block
 
@@ -52,15 +53,24 @@ def code(text: str) -> str:
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> list[str]:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    """Aligned in a monospace block: a Hangul cell (`1h 남음`) counts two columns a syllable."""
+    widths = [max(columns(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
-        padded = [
-            c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)
-        ]
+        padded = [_pad(c, widths[i], right=i in right) for i, c in enumerate(cells)]
         return "  ".join(padded).rstrip()
 
     return [line(header), *(line(r) for r in rows)]
+
+
+def columns(text: str) -> int:
+    """How many monospace columns `text` takes: wide (East Asian) characters take two."""
+    return sum(2 if east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def _pad(cell: str, width: int, *, right: bool) -> str:
+    room = " " * (width - columns(cell))
+    return room + cell if right else cell + room
 
 
 def table_sections(lines: list[str]) -> list[Block]:
