@@ -18,38 +18,14 @@ MAX_ALARMS_SHOWN = 30
 
 def render_alarms(report: AlarmReport, timezone: str) -> Message:
     tz = ZoneInfo(timezone)
-    firing = sum(1 for a in report.alarms if a.state == "ALARM")
-    waiting = len(report.alarms) - firing
-    where = ", ".join(report.envs)
-    if report.alarms:
-        counts = {"firing": firing, "waiting": waiting, "where": where}
-        summary = _("{firing} in ALARM, {waiting} with insufficient data ({where})", **counts)
-        icon = ":rotating_light:" if firing else ":white_circle:"
-        head = (
-            icon
-            + " "
-            + _("*{firing} in ALARM*, {waiting} with insufficient data — {where}", **counts)
-        )
-    elif report.failures:
-        summary = head = _(
-            ":warning: No alarm found in the accounts that answered ({where})", where=where
-        )
-    else:
-        summary = _("No alarm in ALARM or INSUFFICIENT_DATA ({where})", where=where)
-        head = f":large_green_circle: {summary}"
+    summary, head = _headline(report)
     blocks: list[Block] = [section(head)]
     shown = report.alarms[:MAX_ALARMS_SHOWN]
     blocks += [
         alarm_section(_alarm_text(a, report.checked_at, tz), a, number)
         for number, a in enumerate(shown, start=1)
     ]
-    hidden = len(report.alarms) - len(shown)
-    notes = [_("… and {hidden} more not shown.", hidden=hidden)] if hidden else []
-    notes += [
-        _("{env}: more alarms than I read; only the first pages are shown.", env=env)
-        for env in report.truncated
-    ]
-    blocks += [context(note) for note in notes]
+    blocks += [context(note) for note in _notes(report, hidden=len(report.alarms) - len(shown))]
     if report.missing:
         blocks.append(section(_missing_text(report.missing)))
         summary = _(
@@ -58,15 +34,34 @@ def render_alarms(report: AlarmReport, timezone: str) -> Message:
             count=len(report.missing),
         )
     blocks += failure_blocks(report.failures, _("its alarms are not shown"))
-    blocks.append(
-        context(
-            _(
-                "Checked {time} · newest state change first",
-                time=clock(report.checked_at, tz),
-            )
-        )
-    )
+    checked = clock(report.checked_at, tz)
+    blocks.append(context(_("Checked {time} · newest state change first", time=checked)))
     return Message(text=summary, blocks=tuple(blocks))
+
+
+def _headline(report: AlarmReport) -> tuple[str, str]:
+    """The notification text and the first section's."""
+    where = ", ".join(report.envs)
+    if report.alarms:
+        firing = sum(1 for a in report.alarms if a.state == "ALARM")
+        counts = {"firing": firing, "waiting": len(report.alarms) - firing, "where": where}
+        icon = ":rotating_light:" if firing else ":white_circle:"
+        head = _("*{firing} in ALARM*, {waiting} with insufficient data — {where}", **counts)
+        summary = _("{firing} in ALARM, {waiting} with insufficient data ({where})", **counts)
+        return summary, f"{icon} {head}"
+    if report.failures:
+        found = _(":warning: No alarm found in the accounts that answered ({where})", where=where)
+        return found, found
+    summary = _("No alarm in ALARM or INSUFFICIENT_DATA ({where})", where=where)
+    return summary, f":large_green_circle: {summary}"
+
+
+def _notes(report: AlarmReport, *, hidden: int) -> list[str]:
+    notes = [_("… and {hidden} more not shown.", hidden=hidden)] if hidden else []
+    return notes + [
+        _("{env}: more alarms than I read; only the first pages are shown.", env=env)
+        for env in report.truncated
+    ]
 
 
 def _missing_text(names: tuple[str, ...]) -> str:

@@ -43,29 +43,32 @@ def render_trail(report: TrailReport, timezone: str) -> Message:
         lines = [_event_line(e, tz) for e in succeeded[:MAX_OK_EVENTS_SHOWN]]
         blocks.append(section(_("*Succeeded* (newest first)") + "\n" + code_block(lines)))
     hidden = len(failed) - len(shown_failed) + max(0, len(succeeded) - MAX_OK_EVENTS_SHOWN)
-    if hidden > 0:
-        hint = (
-            _("… {hidden} more not shown: narrow `--since`.", hidden=hidden)
-            if report.errors_only
-            else _("… {hidden} more not shown: narrow `--since` or add `--errors`.", hidden=hidden)
-        )
-        blocks.append(context(hint))
-    blocks += [
-        context(
-            _(
-                "{env}: read the newest {max} events only; older ones in the window "
-                "were not checked — narrow `--since`.",
-                env=env,
-                max=MAX_EVENTS,
-            )
-        )
-        for env in report.capped
-    ]
+    blocks += [context(note) for note in _trail_notes(report, hidden)]
     blocks += failure_blocks(report.failures, _("its events are not shown"))
     blocks.append(
         context(_("Checked {time} · failed calls first", time=clock(report.checked_at, tz)))
     )
     return Message(text=summary, blocks=tuple(blocks))
+
+
+def _trail_notes(report: TrailReport, hidden: int) -> list[str]:
+    """How many were left out and how to see them; each account read only partly."""
+    notes = []
+    if hidden > 0 and report.errors_only:
+        notes.append(_("… {hidden} more not shown: narrow `--since`.", hidden=hidden))
+    elif hidden > 0:
+        notes.append(
+            _("… {hidden} more not shown: narrow `--since` or add `--errors`.", hidden=hidden)
+        )
+    return notes + [
+        _(
+            "{env}: read the newest {max} events only; older ones in the window "
+            "were not checked — narrow `--since`.",
+            env=env,
+            max=MAX_EVENTS,
+        )
+        for env in report.capped
+    ]
 
 
 def _trail_head(report: TrailReport, where: str, since: str, event: str) -> str:
@@ -132,31 +135,8 @@ def render_trail_changes(report: ChangesReport, timezone: str) -> Message:
     shown = report.changes[:MAX_CHANGES_SHOWN]
     blocks: list[Block] = [section(_changes_head(report, where))]
     blocks.append(context(_changes_window(report, tz)))
-    lines = [_change_line(w, tz) for w in shown]
-    blocks += [section(chunk) for chunk in _chunks(lines)]
-    if len(shown) < len(report.changes):
-        blocks.append(
-            context(
-                _(
-                    "{shown} of {total} shown, newest first: narrow `--since` "
-                    "or name one env for the older ones.",
-                    shown=len(shown),
-                    total=len(report.changes),
-                )
-            )
-        )
-    blocks += [
-        context(
-            _(
-                "{env}: read back to {oldest} only (its newest {max} write calls); older "
-                "changes in the window were not checked — narrow `--since`.",
-                env=capped.env,
-                oldest=clock(capped.oldest, tz),
-                max=MAX_EVENTS,
-            )
-        )
-        for capped in report.capped
-    ]
+    blocks += [section(chunk) for chunk in _chunks([_change_line(w, tz) for w in shown])]
+    blocks += [context(note) for note in _changes_notes(report, tz, shown=len(shown))]
     blocks += failure_blocks(report.failures, _("its changes are not shown"))
     blocks.append(
         context(
@@ -175,6 +155,30 @@ def render_trail_changes(report: ChangesReport, timezone: str) -> Message:
         else _("{count} changes through the deployer role in {where}", **words)
     )
     return Message(text=summary, blocks=tuple(blocks[:50]))
+
+
+def _changes_notes(report: ChangesReport, tz: ZoneInfo, *, shown: int) -> list[str]:
+    """N of M when capped, and each account read back only to its newest MAX_EVENTS."""
+    notes = []
+    if shown < len(report.changes):
+        notes.append(
+            _(
+                "{shown} of {total} shown, newest first: narrow `--since` "
+                "or name one env for the older ones.",
+                shown=shown,
+                total=len(report.changes),
+            )
+        )
+    return notes + [
+        _(
+            "{env}: read back to {oldest} only (its newest {max} write calls); older "
+            "changes in the window were not checked — narrow `--since`.",
+            env=capped.env,
+            oldest=clock(capped.oldest, tz),
+            max=MAX_EVENTS,
+        )
+        for capped in report.capped
+    ]
 
 
 def _changes_head(report: ChangesReport, where: str) -> str:

@@ -146,29 +146,35 @@ def _hub_cell(hub: HubJoin, preview: Preview) -> str:
 
 
 def _preview_alerts(preview: Preview, report: PreviewReport, zone: tzinfo) -> list[str]:
+    """What is wrong with one preview: its expiry first, then its pods."""
     who = f"{code(preview.issue_key)} ({preview.env})"
-    now, lines = report.checked_at, []
-    at = (
-        f"{local(preview.expires_at, zone)} {zone_name(preview.expires_at, zone)}"
-        if (preview.expires_at)
-        else ""
-    )
-    if preview.expired and preview.expires_at:
+    return [*_expiry_alerts(preview, who, report.checked_at, zone), *_pod_alerts(preview, who)]
+
+
+def _expiry_alerts(preview: Preview, who: str, now: datetime, zone: tzinfo) -> list[str]:
+    lines, expires = [], preview.expires_at
+    at = f"{local(expires, zone)} {zone_name(expires, zone)}" if expires else ""
+    if preview.expired and expires:
         lines.append(
             _(
                 ":rotating_light: {who} expired {span} ago ({at}) but namespace {namespace} is "
                 "still there: `cleanupExpired()` failed?",
                 who=who,
-                span=span((now - preview.expires_at).total_seconds()),
+                span=span((now - expires).total_seconds()),
                 at=at,
                 namespace=code(preview.namespace),
             )
         )
-    if preview.expiring_soon and preview.expires_at:
-        left = span((preview.expires_at - now).total_seconds())
+    if preview.expiring_soon and expires:
+        left = span((expires - now).total_seconds())
         lines.append(_(":hourglass: {who} expires in {span} ({at})", who=who, span=left, at=at))
     if preview.expiry_unreadable:
         lines.append(_(":warning: {who} has an unreadable `rtb.io/expires-at` annotation", who=who))
+    return lines
+
+
+def _pod_alerts(preview: Preview, who: str) -> list[str]:
+    lines = []
     if preview.oom_killed:
         pods = ", ".join(code(p) for p in preview.oom_killed)
         lines.append(_(":rotating_light: {who} *OOMKilled*: {pods}", who=who, pods=pods))
@@ -176,13 +182,12 @@ def _preview_alerts(preview: Preview, report: PreviewReport, zone: tzinfo) -> li
     if crash:
         pods = ", ".join(code(p) for p in crash)
         lines.append(f":repeat: {who} CrashLoopBackOff: {pods}")
-    for pod in preview.slow_starts:
-        lines.append(
-            _(
-                ":snail: {who} slow start: {pod} took {seconds}s to Ready (Fargate cold start)",
-                who=who,
-                pod=code(pod.name),
-                seconds=f"{pod.start_seconds or 0:.0f}",
-            )
+    return lines + [
+        _(
+            ":snail: {who} slow start: {pod} took {seconds}s to Ready (Fargate cold start)",
+            who=who,
+            pod=code(pod.name),
+            seconds=f"{pod.start_seconds or 0:.0f}",
         )
-    return lines
+        for pod in preview.slow_starts
+    ]
