@@ -24,6 +24,9 @@ OUTCOMES = {
 
 @dataclass(frozen=True)
 class ScheduleRow:
+    """`summary` is the job's own line, marked with `N_` where the job is defined and
+    translated here (English until its catalog entry exists)."""
+
     name: str
     summary: str
     cron: str
