@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 
 from handlers.render.command_lines import logs_command
+from handlers.render.i18n import _
+from handlers.render.i18n import number as grouped
 from handlers.render.message import Message, button, buttons, clip, context, escape, section
 from ops.alarms import Alarm
 from ops.pods import PodList, PodSummary
@@ -45,13 +47,17 @@ def numbered(action: str, number: int) -> str:
 def queue_buttons(q: QueueCounts) -> ActionsBlock:
     """Pause a running queue or Resume a paused one; Retry failed when some failed."""
     if q.paused or q.paused_list:
-        toggle = button("Resume", QUEUE_RESUME_ACTION, f"queue resume {q.name}", "primary")
+        line = f"queue resume {q.name}"  # internal: the command line the click runs
+        toggle = button(_("Resume"), QUEUE_RESUME_ACTION, line, "primary")
     else:
-        toggle = button("Pause", QUEUE_PAUSE_ACTION, f"queue pause {q.name}", "danger")
+        line = f"queue pause {q.name}"  # internal: the command line the click runs
+        toggle = button(_("Pause"), QUEUE_PAUSE_ACTION, line, "danger")
     items = [toggle]
     if q.failed:
-        label = f"Retry all failed ({q.failed:,} now)"  # all of them at the click, not this many
-        items.append(button(label, QUEUE_RETRY_ACTION, f"queue retry-failed {q.name}"))
+        # all of them at the click, not this many
+        label = _("Retry all failed ({count} now)", count=grouped(q.failed))
+        line = f"queue retry-failed {q.name}"  # internal: the command line the click runs
+        items.append(button(label, QUEUE_RETRY_ACTION, line))
     return buttons(*items)
 
 
@@ -77,14 +83,17 @@ def killed_pod_buttons(pods: Sequence[KilledPod], env_hint: str) -> list[Block]:
     for number, (env, namespace, pod) in enumerate(killed[:MAX_POD_BUTTONS], start=1):
         assert pod.last_termination is not None
         line = logs_command(env, namespace, pod.name, pod.last_termination.container)
-        label = clip(f"Logs (previous): {pod.name}", LABEL_CHARS)
+        label = clip(_("Logs (previous): {pod}", pod=pod.name), LABEL_CHARS)
         items.append(button(label, numbered(POD_LOGS_ACTION, number), line))
     if not items:
         return []
     blocks: list[Block] = [buttons(*items)]
     if len(killed) > MAX_POD_BUTTONS:
         more = len(killed) - MAX_POD_BUTTONS
-        blocks.append(context(f"{more} more OOMKilled: `/rtb logs {env_hint} <pod> --previous`"))
+        hint = _(
+            "{more} more OOMKilled: `/rtb logs {env} <pod> --previous`", more=more, env=env_hint
+        )
+        blocks.append(context(hint))
     return blocks
 
 
@@ -100,7 +109,7 @@ def alarm_section(text: str, alarm: Alarm, number: int) -> SectionBlock:
     block = section(text)
     if alarm.state == "ALARM":
         action = numbered(ALARM_INVESTIGATE_ACTION, number)
-        block.accessory = button("Investigate", action, investigate_value(alarm))
+        block.accessory = button(_("Investigate"), action, investigate_value(alarm))
     return block
 
 
@@ -111,19 +120,28 @@ def render_investigation(alarm: Alarm, reads: Sequence[str]) -> Message:
     lines = ", ".join(f"`/rtb {line}`" for line in reads)
     name = f"`{escape(alarm.name)}` ({alarm.env})"
     if alarm.state == "ALARM":
-        text = f":mag: Investigating {name}: running {lines}. The answers follow here."
+        text = _(
+            ":mag: Investigating {alarm}: running {lines}. The answers follow here.",
+            alarm=name,
+            lines=lines,
+        )
     else:
-        text = (
-            f":mag: {name} is {alarm.state} now, no longer in ALARM; running its playbook "
-            f"anyway: {lines}. The answers follow here."
+        text = _(
+            ":mag: {alarm} is {state} now, no longer in ALARM; running its playbook anyway: "
+            "{lines}. The answers follow here.",
+            alarm=name,
+            state=alarm.state,
+            lines=lines,
         )
     return Message(text=text, blocks=(section(text),), ephemeral=True)
 
 
 def render_alarm_gone(env: str, name: str) -> Message:
-    text = (
-        f"There is no alarm `{escape(clip(name, 120))}` in {env} any more (deleted or renamed): "
-        "nothing to investigate. `/rtb alarms` shows the current ones."
+    text = _(
+        "There is no alarm `{name}` in {env} any more (deleted or renamed): nothing to "
+        "investigate. `/rtb alarms` shows the current ones.",
+        name=escape(clip(name, 120)),
+        env=env,
     )
     return Message(text=text, blocks=(section(text),), ephemeral=True)
 
@@ -133,13 +151,14 @@ def render_alarm_gone(env: str, name: str) -> Message:
 
 def render_not_this_button() -> Message:
     """A value that is not the command its button stands for (forged, or from an old bot)."""
-    text = "That button does not run what it is for: nothing was run. Type the command instead."
+    text = _("That button does not run what it is for: nothing was run. Type the command instead.")
     return Message(text=text, blocks=(section(text),), ephemeral=True)
 
 
 def render_click_in_flight(line: str) -> Message:
-    text = (
-        f"`/rtb {escape(clip(line, 200))}` is already running from a click a moment ago: "
-        "this click ran nothing. Its answer goes to whoever clicked first."
+    text = _(
+        "`/rtb {line}` is already running from a click a moment ago: this click ran nothing. "
+        "Its answer goes to whoever clicked first.",
+        line=escape(clip(line, 200)),
     )
     return Message(text=text, blocks=(section(text),), ephemeral=True)

@@ -5,6 +5,12 @@ The child (`python -m handlers.render.chart_png`) imports matplotlib; the worker
 its idle memory does not grow by matplotlib's ~30 MB for a picture drawn once a week. A child
 that fails or takes longer than CHART_SECONDS is killed and the digest goes out without its
 picture (`ChartFailed`, logged); the numbers are in the digest anyway.
+
+The words on the picture are translated here, in the reader's locale (the channel's), and
+passed in the spec with their English beside them: the child draws the reader's words when
+a font with their script is installed (Hangul: Noto Sans CJK KR, NanumGothic…) and the English
+ones otherwise, rather than empty boxes. The bot's image has no Hangul font today, so a Korean
+channel gets a Korean digest around a chart labelled in English.
 """
 
 from __future__ import annotations
@@ -14,11 +20,24 @@ import json
 import sys
 from typing import Any
 
+from handlers.render.i18n import N_, _, use_locale
 from ops.weekly.digest import WeeklyDigest
 
 CHART_SECONDS = 30.0
 CHART_MODULE = "handlers.render.chart_png"
 FILENAME = "weekly-costs.png"
+# Every word on the picture, marked for the catalogs and translated in `_labels`.
+LABELS = {
+    "title": N_("rtb-ai-hub: the last 14 days"),
+    "usd_per_day": N_("USD / day"),
+    "ai_title": N_("AI cost per day"),
+    "ai_unread": N_("AI cost per day: not read ({reason})"),
+    "ai_bars": N_("AI cost (ai_costs)"),
+    "threshold": N_("daily threshold"),
+    "fargate_title": N_("Fargate preview cost per env per day (Cost Explorer)"),
+    "fargate_missing": N_("Fargate preview cost per env per day (Cost Explorer); not read: {envs}"),
+    "fargate_unread": N_("Fargate preview cost per env: not read ({reason})"),
+}
 
 
 class ChartFailed(Exception):
@@ -46,11 +65,20 @@ def chart_spec(digest: WeeklyDigest, threshold_usd: float) -> dict[str, Any]:
         }
     else:
         fargate = {"unread": _reason(digest.fargate.failure)}
-    return {"title": "rtb-ai-hub: the last 14 days", "ai": ai, "fargate": fargate}
+    with use_locale("en"):
+        english = _labels()
+    return {"labels": _labels(), "labels_en": english, "ai": ai, "fargate": fargate}
+
+
+def _labels() -> dict[str, str]:
+    """The picture's words in the current locale; `{reason}`/`{envs}` are filled by the child."""
+    return {key: _(text) for key, text in LABELS.items()}
 
 
 def _reason(failure: Any) -> str:
-    return f"{failure.backend}: {failure.reason}" if failure is not None else "no answer"
+    if failure is None:
+        return _("no answer")
+    return f"{failure.backend}: {failure.reason}"
 
 
 async def draw_chart(spec: dict[str, Any], timeout: float = CHART_SECONDS) -> bytes:
@@ -68,7 +96,8 @@ async def draw_chart(spec: dict[str, Any], timeout: float = CHART_SECONDS) -> by
     except TimeoutError:
         child.kill()
         await child.wait()
-        raise ChartFailed(f"no chart within {timeout:g} s") from None
+        raise ChartFailed(f"no chart within {timeout:g} s") from None  # internal: logged
     if child.returncode != 0 or not png.startswith(b"\x89PNG"):
-        raise ChartFailed(f"the chart process exited with status {child.returncode}")
+        status = child.returncode
+        raise ChartFailed(f"the chart process exited with status {status}")  # internal: logged
     return png

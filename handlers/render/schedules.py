@@ -9,19 +9,24 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
+from handlers.render.i18n import N_, _, current_locale, ngettext
 from handlers.render.message import Message, context, escape, header, section
 from ops.outbox import OutboxStats
 from ops.schedule import JobRun
 
+# Marked for the catalogs; shown with `_(OUTCOMES[outcome])`.
 OUTCOMES = {
-    "done": ":white_check_mark: done",
-    "failed": ":x: failed (see the bot's log)",
-    None: ":hourglass: running, or its replica stopped before the end",
+    "done": N_(":white_check_mark: done"),
+    "failed": N_(":x: failed (see the bot's log)"),
+    None: N_(":hourglass: running, or its replica stopped before the end"),
 }
 
 
 @dataclass(frozen=True)
 class ScheduleRow:
+    """`summary` is the job's own line, marked with `N_` where the job is defined and
+    translated here (English until its catalog entry exists)."""
+
     name: str
     summary: str
     cron: str
@@ -31,44 +36,73 @@ class ScheduleRow:
 
 def render_schedules(rows: Sequence[ScheduleRow], outbox: OutboxStats, timezone: str) -> Message:
     zone = ZoneInfo(timezone)
-    blocks: list[Block] = [header("Scheduled jobs")]
+    blocks: list[Block] = [header(_("Scheduled jobs"))]
     for row in rows:
         blocks.append(section(_row(row, zone)))
-    waiting = f"{outbox.waiting} waiting"
+    words = {"zone": timezone, "waiting": outbox.waiting, "given_up": outbox.given_up}
     if outbox.oldest_waiting is not None:
-        waiting += f" (oldest since {outbox.oldest_waiting.astimezone(zone):%m-%d %H:%M})"
-    blocks.append(
-        context(
-            f"Times in {timezone}. Outbox: {waiting}, {outbox.given_up} given up. "
-            "Every replica schedules every job; the first to claim a period runs it."
+        oldest = f"{outbox.oldest_waiting.astimezone(zone):%m-%d %H:%M}"
+        note = _(
+            "Times in {zone}. Outbox: {waiting} waiting (oldest since {oldest}), {given_up} "
+            "given up. Every replica schedules every job; the first to claim a period runs it.",
+            oldest=oldest,
+            **words,
         )
-    )
-    return Message(text=f"{len(rows)} scheduled jobs", blocks=tuple(blocks), ephemeral=True)
+    else:
+        note = _(
+            "Times in {zone}. Outbox: {waiting} waiting, {given_up} given up. Every replica "
+            "schedules every job; the first to claim a period runs it.",
+            **words,
+        )
+    blocks.append(context(note))
+    text = _("{count} scheduled jobs", count=len(rows))
+    return Message(text=text, blocks=tuple(blocks), ephemeral=True)
 
 
 def _row(row: ScheduleRow, zone: ZoneInfo) -> str:
-    upcoming = f"{row.next_run.astimezone(zone):%a %m-%d %H:%M}" if row.next_run else "never"
+    upcoming = _weekday_time(row.next_run, zone) if row.next_run else _("never")
     lines = [
-        f"*{escape(row.name)}* — {escape(row.summary)}",
-        f"`{escape(row.cron)}` · next: {upcoming}",
+        f"*{escape(row.name)}* — {escape(_(row.summary))}",
+        _("`{cron}` · next: {moment}", cron=escape(row.cron), moment=upcoming),
     ]
     last = row.last
     if last is None:
-        lines.append("Last run: none yet")
+        lines.append(_("Last run: none yet"))
     else:
+        outcome = OUTCOMES.get(last.outcome)
         lines.append(
-            f"Last run: {escape(_period(last.period, zone))} · "
-            f"{OUTCOMES.get(last.outcome, last.outcome)} · "
-            f"by `{escape(last.replica)}` at {last.claimed_at.astimezone(zone):%m-%d %H:%M:%S}"
+            _(
+                "Last run: {period} · {outcome} · by `{replica}` at {moment}",
+                period=escape(_period(last.period, zone)),
+                outcome=_(outcome) if outcome else last.outcome,
+                replica=escape(last.replica),
+                moment=f"{last.claimed_at.astimezone(zone):%m-%d %H:%M:%S}",
+            )
         )
         deleted = last.detail.get("deleted")
         if isinstance(deleted, dict):  # the housekeeping job's counts
-            lines.append(
-                f"Deleted {_count(deleted.get('messages', 0), 'delivered message')} "
-                f"({_count(deleted.get('ticks', 0), 'tick')}) and "
-                f"{_count(deleted.get('claims', 0), 'claim')}"
-            )
+            lines.append(_deleted(deleted))
     return "\n".join(lines)
+
+
+def _deleted(deleted: dict[str, int]) -> str:
+    return _(
+        "Deleted {messages} ({ticks}) and {claims}",
+        messages=ngettext(
+            "{n} delivered message", "{n} delivered messages", deleted.get("messages", 0)
+        ),
+        ticks=ngettext("{n} tick", "{n} ticks", deleted.get("ticks", 0)),
+        claims=ngettext("{n} claim", "{n} claims", deleted.get("claims", 0)),
+    )
+
+
+def _weekday_time(moment: datetime, zone: ZoneInfo) -> str:
+    """`Thu 12-03 09:00` / `목 12-03 09:00`: the weekday in the reader's language."""
+    from babel.dates import format_datetime
+
+    locale = {"en": "en_US", "ko": "ko_KR"}[current_locale()]
+    pattern = "EEE MM-dd HH:mm"  # internal: a CLDR date pattern
+    return str(format_datetime(moment.astimezone(zone), pattern, locale=locale))
 
 
 def _period(period: str, zone: ZoneInfo) -> str:
@@ -79,7 +113,3 @@ def _period(period: str, zone: ZoneInfo) -> str:
     except ValueError:
         return period
     return f"{moment.astimezone(zone):%m-%d %H:%M}" if moment.tzinfo else period
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
