@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
+from handlers.render.failures import failure_text
 from handlers.render.message import (
     Message,
     button,
@@ -191,7 +192,7 @@ def _usd(value: Decimal) -> str:
 
 
 def _unread(what: str, failures: Sequence[Failed]) -> str:
-    reasons = "; ".join(f"{escape(f.backend)}: {escape(f.reason)}" for f in failures)
+    reasons = "; ".join(f"{escape(f.backend)}: {escape(failure_text(f))}" for f in failures)
     return f"Could not read {what}" + (f" — {reasons}" if reasons else "") + "."
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block
 
 from handlers.render.answer_buttons import queue_buttons
+from handlers.render.failures import failure_text
 from handlers.render.message import (
     Message,
     clip,
@@ -88,7 +89,7 @@ def _local(moment: datetime, timezone: str, fmt: str = "%m-%d %H:%M") -> str:
 
 
 def _failure(failed: Failed) -> str:
-    return f"*{escape(failed.backend)}*: {escape(failed.reason)}"
+    return f"*{escape(failed.backend)}*: {escape(failure_text(failed))}"
 
 
 def _user_text(text: str, limit: int = 60) -> str:

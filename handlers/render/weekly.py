@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
+from handlers.render.failures import failure_text
 from handlers.render.message import (
     MAX_BLOCKS,
     MAX_SECTION_TEXT,
@@ -147,7 +148,7 @@ def _usd(value: float | Decimal) -> str:
 
 
 def _failure(failed: Failed) -> str:
-    return f"{esc(failed.backend)}: {esc(failed.reason)}"
+    return f"{esc(failed.backend)}: {esc(failure_text(failed))}"
 
 
 def _unread(title: str, failure: Failed | None) -> Item:
