@@ -9,7 +9,7 @@ from handlers.render.diagnose_checks import check_name
 from handlers.render.diagnose_words import caller, listing, one_line, role, times
 from handlers.render.i18n import N_, _, money, number
 from ops.diagnose import ENGINE, HUB_ENV
-from ops.diagnose.findings import (
+from ops.diagnose.causes import (
     AccessDenied,
     Cause,
     Conclusion,
@@ -26,12 +26,14 @@ from ops.diagnose.findings import (
     OverBudgetToday,
     Overloaded,
     PodsFailing,
-    PodTrouble,
     PreviewHealthy,
     QueuePaused,
     RoleDenied,
     RunsFailing,
     RunsSpike,
+)
+from ops.diagnose.findings import (
+    PodTrouble,
 )
 
 POD_TROUBLES = {

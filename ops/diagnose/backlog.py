@@ -11,6 +11,16 @@ from ops.backends.container import Backends
 from ops.backends.db import Database
 from ops.cluster import RolloutStatus
 from ops.config import Config
+from ops.diagnose.causes import (
+    Conclusion,
+    EngineDown,
+    KedaPaused,
+    KedaUndercounts,
+    NoBacklog,
+    Overloaded,
+    QueuePaused,
+    RunsFailing,
+)
 from ops.diagnose.common import (
     ENGINE,
     HUB_ENV,
@@ -28,21 +38,13 @@ from ops.diagnose.common import (
 from ops.diagnose.findings import (
     CheckKind,
     CheckState,
-    Conclusion,
-    EngineDown,
     ErrorRateFacts,
     FailedRunsFacts,
     KedaFacts,
-    KedaPaused,
-    KedaUndercounts,
-    NoBacklog,
-    Overloaded,
     PausedFacts,
     QueueLoad,
-    QueuePaused,
     ReplicaFacts,
     ReplicaVerdict,
-    RunsFailing,
     Uncounted,
     WaitingFacts,
 )

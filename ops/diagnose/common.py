@@ -10,14 +10,16 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ops.config import Config, EnvName
-from ops.diagnose.findings import (
+from ops.diagnose.causes import (
     Cause,
+    Conclusion,
+    Inconclusive,
+)
+from ops.diagnose.findings import (
     Check,
     CheckKind,
     CheckState,
-    Conclusion,
     Facts,
-    Inconclusive,
     Subject,
     Unanswered,
 )

@@ -9,6 +9,12 @@ from ops import costs, executions
 from ops.backends.container import Backends
 from ops.backends.db import Database
 from ops.config import Config
+from ops.diagnose.causes import (
+    CostsCalm,
+    CostSpike,
+    OverBudgetToday,
+    RunsSpike,
+)
 from ops.diagnose.common import (
     BASELINE,
     MAX_CAUSES,
@@ -28,12 +34,8 @@ from ops.diagnose.findings import (
     CostByModelFacts,
     CostHourFacts,
     CostRate,
-    CostsCalm,
-    CostSpike,
     CostTodayFacts,
-    OverBudgetToday,
     RunsByTypeFacts,
-    RunsSpike,
 )
 from ops.fanout import Part
 from ops.suggestions import suggest

@@ -11,6 +11,17 @@ from ops import cloudtrail, cluster
 from ops.backends.container import Backends
 from ops.cluster import AccessReview, LogLine, PodSummary
 from ops.config import Config, EnvName
+from ops.diagnose.causes import (
+    AccessDenied,
+    Conclusion,
+    EngineFailed,
+    Inconclusive,
+    NoPods,
+    NothingFound,
+    PodsFailing,
+    PreviewHealthy,
+    RoleDenied,
+)
 from ops.diagnose.common import (
     ENGINE,
     ENGINE_LOG_LINES,
@@ -25,24 +36,15 @@ from ops.diagnose.common import (
     preview_namespace,
 )
 from ops.diagnose.findings import (
-    AccessDenied,
     AccessFacts,
     CheckKind,
     CheckState,
-    Conclusion,
-    EngineFailed,
     EngineLogFacts,
     EnvAccess,
-    Inconclusive,
     NamespaceFacts,
-    NoPods,
-    NothingFound,
     PodProblem,
     PodsFacts,
-    PodsFailing,
     PodTrouble,
-    PreviewHealthy,
-    RoleDenied,
     RoleFailures,
     RoleRef,
     Subject,

@@ -11,14 +11,20 @@ import pytest
 from handlers.render.diagnose import render_diagnosis
 from ops.config import Config
 from ops.diagnose import Check, Diagnosis
-from ops.diagnose.findings import (
+from ops.diagnose.causes import (
     AccessDenied,
+    CostSpike,
+    QueuePaused,
+    RoleDenied,
+    RunsFailing,
+    RunsSpike,
+)
+from ops.diagnose.findings import (
     AccessFacts,
     CheckKind,
     CostByModelFacts,
     CostHourFacts,
     CostRate,
-    CostSpike,
     CostTodayFacts,
     EngineLogFacts,
     EnvAccess,
@@ -26,15 +32,11 @@ from ops.diagnose.findings import (
     FailedRunsFacts,
     KedaFacts,
     NamespaceFacts,
-    QueuePaused,
     ReplicaFacts,
     ReplicaVerdict,
-    RoleDenied,
     RoleFailures,
     RoleRef,
     RunsByTypeFacts,
-    RunsFailing,
-    RunsSpike,
     Subject,
     TrailFacts,
     Unanswered,

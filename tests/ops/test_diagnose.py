@@ -14,16 +14,18 @@ from ops import diagnose
 from ops.backends.container import BackendUrls, build_backends
 from ops.cluster import LogLine
 from ops.diagnose import Check
-from ops.diagnose.findings import (
+from ops.diagnose.causes import (
     AccessDenied,
     EngineDown,
-    NamespaceFacts,
     PodsFailing,
-    PodTrouble,
     QueuePaused,
     RoleDenied,
-    RoleRef,
     RunsSpike,
+)
+from ops.diagnose.findings import (
+    NamespaceFacts,
+    PodTrouble,
+    RoleRef,
 )
 from ops.errors import UserError
 from ops.executions import type_rates
