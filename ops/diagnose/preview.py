@@ -50,7 +50,7 @@ from ops.diagnose.findings import (
     Subject,
     TrailFacts,
 )
-from ops.errors import UserError
+from ops.errors import Details, Symptom, UserError
 from ops.fanout import Failed, Part
 from ops.suggestions import Suggestion, suggest
 
@@ -177,7 +177,7 @@ def _namespace_check(
     for env in envs:
         part: Part[_EnvPreview] = parts[f"kubernetes {env} namespaces"]
         if part.value is None:
-            failed.append(part.failure or Failed(f"kubernetes {env}", "no answer"))  # internal: log
+            failed.append(part.failure or _no_answer(env))
         elif part.value.found:
             found.append(part.value)
         else:
@@ -190,6 +190,11 @@ def _namespace_check(
     )
     notes.check(CheckKind.NAMESPACE, state, facts, Subject(namespace=namespace))
     return found
+
+
+def _no_answer(env: EnvName) -> Failed:
+    reason = "no answer"  # internal: the log's; a reader is told the details
+    return Failed(f"kubernetes {env}", reason, Details(Symptom.NO_ANSWER))
 
 
 def _pods_check(notes: Notes, namespace: str, preview: _EnvPreview, slow_seconds: float) -> None:
