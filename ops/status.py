@@ -169,7 +169,7 @@ def _kube_failure(parts: dict[str, Part[Any]], env: EnvName) -> Failed:
     """One spelling of the cluster's name, whether it failed itself or timed out here."""
     failure = parts[_kube_name(env)].failure
     assert failure is not None
-    return Failed(_kube_name(env), failure.reason)
+    return Failed(_kube_name(env), failure.reason, failure.details)
 
 
 def _kube_name(env: EnvName) -> str:
