@@ -24,19 +24,19 @@ from typing import Any, Literal, cast
 
 AlarmState = Literal["ALARM", "OK", "INSUFFICIENT_DATA"]
 ALARM_STATES: tuple[AlarmState, ...] = ("ALARM", "OK", "INSUFFICIENT_DATA")
-EVENTBRIDGE_TYPE = "CloudWatch Alarm State Change"
+EVENTBRIDGE_TYPE = "CloudWatch Alarm State Change"  # internal: the event's detail-type
 
 # "… 1 out of the last 1 datapoints [5000.0 (03/12/26 00:58:00)] …" or "1 datapoint (10.0) was …"
 _NUMBER = r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 _DATAPOINT = re.compile(rf"(?:datapoints \[|datapoint \()({_NUMBER})")
-_THRESHOLD = re.compile(rf"the threshold \(({_NUMBER})\)")
+_THRESHOLD = re.compile(rf"the threshold \(({_NUMBER})\)")  # internal: CloudWatch's
 # The comparison in CloudWatch's reason ("… was greater than the threshold …"), for the
 # EventBridge event, which names no ComparisonOperator. Longest phrase first.
 _REASON_COMPARISONS = (
-    ("greater than or equal to the threshold", "GreaterThanOrEqualToThreshold"),
-    ("less than or equal to the threshold", "LessThanOrEqualToThreshold"),
-    ("greater than the threshold", "GreaterThanThreshold"),
-    ("less than the threshold", "LessThanThreshold"),
+    ("greater than or equal to the threshold", "GreaterThanOrEqualToThreshold"),  # internal
+    ("less than or equal to the threshold", "LessThanOrEqualToThreshold"),  # internal
+    ("greater than the threshold", "GreaterThanThreshold"),  # internal
+    ("less than the threshold", "LessThanThreshold"),  # internal
 )
 _ARN_REGION = re.compile(r"^arn:aws[\w-]*:(?:cloudwatch|sns):([a-z0-9-]+):")
 

@@ -17,7 +17,7 @@ STATES = ("ALARM", "INSUFFICIENT_DATA")
 ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
 PAGE_SIZE = 100
 MAX_PAGES = 5  # per state and account: 500 alarms is far beyond a sane account
-RUNBOOK_ALARMS = "AWS int cloudwatch (runbook alarms)"
+RUNBOOK_ALARMS = "AWS int cloudwatch (runbook alarms)"  # a name
 
 
 @dataclass(frozen=True)

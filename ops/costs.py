@@ -30,11 +30,15 @@ PREVIEW_TAG = {"Key": "env", "Values": ["preview"]}
 MAX_LINES = 100
 HUB_DB = "PostgreSQL (hub)"
 
-_GROUP_COLUMNS: dict[Grouping | None, str] = {None: "model, env", "model": "model", "env": "env"}
+_GROUP_COLUMNS: dict[Grouping | None, str] = {
+    None: "model, env",  # internal: SQL
+    "model": "model",
+    "env": "env",
+}
 _SELECT_COLUMNS: dict[Grouping | None, str] = {
-    None: "model, env",
-    "model": "model, NULL::text AS env",
-    "env": "NULL::text AS model, env",
+    None: "model, env",  # internal: SQL
+    "model": "model, NULL::text AS env",  # internal: SQL
+    "env": "NULL::text AS model, env",  # internal: SQL
 }
 _TODAY_SQL = """
 SELECT coalesce(sum(total_cost_usd), 0) AS total, count(*) AS calls
@@ -44,8 +48,8 @@ FROM ai_costs WHERE created_at >= %(since)s
 
 def _costs_sql(by: Grouping | None) -> str:
     return (
-        f"SELECT {_SELECT_COLUMNS[by]}, sum(total_cost_usd) AS total, count(*) AS calls "
-        "FROM ai_costs WHERE created_at >= %(start)s AND created_at < %(end)s "
+        f"SELECT {_SELECT_COLUMNS[by]}, sum(total_cost_usd) AS total, "  # internal: SQL
+        "count(*) AS calls FROM ai_costs WHERE created_at >= %(start)s AND created_at < %(end)s "
         f"GROUP BY {_GROUP_COLUMNS[by]} ORDER BY total DESC, calls DESC LIMIT %(limit)s"
     )
 
@@ -226,4 +230,4 @@ async def cost_report(
 
 
 def _ce_name(env: EnvName) -> str:
-    return f"AWS {env} Cost Explorer"
+    return f"AWS {env} Cost Explorer"  # a name

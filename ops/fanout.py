@@ -9,8 +9,8 @@ from typing import Any, Generic, TypeVar
 
 import structlog
 
-from ops.backends.faults import describe_failure
-from ops.errors import BackendUnavailable, UserError
+from ops.backends.faults import classify_failure
+from ops.errors import BackendUnavailable, Details, Symptom, UserError
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -22,10 +22,12 @@ _abandoned: set[asyncio.Future[Any]] = set()
 
 @dataclass(frozen=True)
 class Failed:
-    """A part that did not answer: which backend, and a reason that is safe to show."""
+    """A part that did not answer: which backend, a reason that is safe to show (English, the
+    log's), and its details for a reader's words (`handlers/render/failures.py`)."""
 
     backend: str
     reason: str
+    details: Details = Details()
 
 
 @dataclass(frozen=True)
@@ -63,17 +65,19 @@ async def _one(name: str, awaitable: Awaitable[T], timeout: float) -> Part[T]:
     try:
         return Part(value=await _within(timeout, awaitable))
     except TimeoutError:
-        return Part(failure=Failed(name, f"no answer within {timeout:g} s"))
+        reason = f"no answer within {timeout:g} s"  # internal: the log's reason
+        return Part(failure=Failed(name, reason, Details(Symptom.NO_ANSWER, seconds=timeout)))
     except BackendUnavailable as exc:
-        return Part(failure=Failed(exc.backend, exc.reason))
+        return Part(failure=Failed(exc.backend, exc.reason, exc.details))
     except UserError as exc:
         return Part(failure=Failed(name, exc.message))
     except Exception as exc:
-        reason = describe_failure(exc)
-        if reason is None:
+        failure = classify_failure(exc)
+        if failure is None:
             log.exception("fan-out part failed", part=name)
-            reason = "unexpected error (see the bot's log)"
-        return Part(failure=Failed(name, reason))
+            reason = "unexpected error (see the bot's log)"  # internal: the log's reason
+            return Part(failure=Failed(name, reason, Details(Symptom.UNEXPECTED)))
+        return Part(failure=Failed(name, failure.reason, failure.details))
 
 
 async def _within(timeout: float, awaitable: Awaitable[T]) -> T:

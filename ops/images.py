@@ -86,7 +86,7 @@ async def recent_tags(backends: Backends, limit: int = 10) -> list[PushedTag]:
 
 
 async def _describe(backends: Backends, **args: Any) -> dict[str, Any]:
-    name, timeout = "AWS int ecr", backends.config.timeouts.backend_seconds
+    name, timeout = "AWS int ecr", backends.config.timeouts.backend_seconds  # a name
     client = await backends.blocking.run(name, timeout, backends.aws.client, "int", "ecr")
     page: dict[str, Any] = await backends.blocking.run(
         name, timeout, client.describe_images, **args

@@ -55,7 +55,7 @@ Transition = Literal["opened", "repeated", "acknowledged", "resolved", "insuffic
 Conn = Any  # a connection from Database.connection() (psycopg stays in ops.backends)
 CARD_KEY_PREFIX = "incident:"
 _COLUMNS = (
-    "id, alarm_name, env, account, region, state, alarm_state, opened_at, last_seen_at,"
+    "id, alarm_name, env, account, region, state, alarm_state, opened_at, last_seen_at,"  # internal
     " state_changed_at, repeat_count, resolved_at, resolved_by, channel, card_key,"
     " acknowledged_by, acknowledged_at, notification"
 )

@@ -37,8 +37,9 @@ from ops.backends.db import Database
 
 Blocks = list[dict[str, Any]]
 _COLUMNS = (
-    "id, key, channel, thread_key, text, blocks, version, sent_version, posted_channel, ts,"
-    " attempts, in_doubt, last_error, created_at, sent_at, gave_up_at, filename, file, file_id"
+    "id, key, channel, thread_key, text, blocks, version, sent_version,"  # internal: SQL
+    " posted_channel, ts, attempts, in_doubt, last_error, created_at, sent_at, gave_up_at,"
+    " filename, file, file_id"
 )
 
 

@@ -28,7 +28,7 @@ from ops.config import Config
 log = structlog.get_logger(__name__)
 PageAction = Literal["trigger", "acknowledge", "resolve"]
 Severity = Literal["critical", "error", "warning", "info"]
-PageOutcome = Literal["sent", "not configured", "refused", "unavailable"]
+PageOutcome = Literal["sent", "not configured", "refused", "unavailable"]  # internal: keys
 SUMMARY_CHARS = 1024  # PagerDuty refuses a longer payload.summary
 DEDUP_KEY_CHARS = 255
 SOURCE = "rtb-ops-bot"
@@ -99,7 +99,7 @@ async def page(
 async def send_page(pager: PagerDutyEvents | None, request: PageRequest) -> PageResult:
     key = request.dedup_key[:DEDUP_KEY_CHARS]
     if pager is None:
-        return PageResult("not configured", request.action, key)
+        return PageResult("not configured", request.action, key)  # internal: a key
     try:
         answer = await pager.send(events_api_body(request))
     except Exception:  # a bug here must not take the caller's card or DM down with it

@@ -18,14 +18,13 @@ from ops.config import EnvName
 from ops.fanout import gather_parts
 from ops.previews import Preview, PreviewReport
 
-NOT_CONFIGURED = "its hub API is not configured"
-
 
 @dataclass(frozen=True)
 class HubListing:
     env: EnvName
     statuses: Mapping[str, str] | None  # ISSUE-KEY → the hub's status; None: not read
-    failure: str | None = None  # why it was not read ("not configured" included)
+    failure: str | None = None  # why it was not read
+    configured: bool = True  # False: the env has no hub API (nothing to read)
 
 
 @dataclass(frozen=True)
@@ -52,14 +51,12 @@ class HubJoin:
     @property
     def unread(self) -> tuple[HubListing, ...]:
         """Configured hubs that did not answer."""
-        return tuple(
-            li for li in self.listings if li.statuses is None and li.failure != NOT_CONFIGURED
-        )
+        return tuple(li for li in self.listings if li.statuses is None and li.configured)
 
     @property
     def consulted(self) -> bool:
         """Whether any env has a hub API configured (else there is nothing to show)."""
-        return any(li.failure != NOT_CONFIGURED for li in self.listings)
+        return any(li.configured for li in self.listings)
 
 
 async def hub_listings(backends: Backends, envs: Sequence[EnvName]) -> tuple[HubListing, ...]:
@@ -73,7 +70,7 @@ async def hub_listings(backends: Backends, envs: Sequence[EnvName]) -> tuple[Hub
     for env in envs:
         part = parts.get(env)
         if part is None:
-            listings.append(HubListing(env, None, NOT_CONFIGURED))
+            listings.append(HubListing(env, None, configured=False))
         elif part.failure is not None:
             listings.append(HubListing(env, None, part.failure.reason))
         else:

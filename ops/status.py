@@ -18,7 +18,7 @@ from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.config import EnvName, IndicatorName
 from ops.costs import HUB_DB, DailyCost, ai_cost_today
-from ops.errors import BackendUnavailable
+from ops.errors import BackendUnavailable, Details, Symptom
 from ops.executions import ErrorRate, error_rate
 from ops.fanout import Failed, Part, gather_parts
 from ops.previews import preview_namespaces
@@ -26,7 +26,7 @@ from ops.queues import QueuesOverview, all_queue_counts, bull_queues
 
 IndicatorKey = IndicatorName
 State = Literal["green", "red", "unknown"]
-CLOUDWATCH = "AWS int CloudWatch"  # the central observability account (runbook §2)
+CLOUDWATCH = "AWS int CloudWatch"  # a name: the central observability account (runbook §2)
 REDIS = "Redis"
 LATENCY_PERIODS = 3  # look back this many periods for the newest P99 datapoint
 
@@ -169,7 +169,7 @@ def _kube_failure(parts: dict[str, Part[Any]], env: EnvName) -> Failed:
     """One spelling of the cluster's name, whether it failed itself or timed out here."""
     failure = parts[_kube_name(env)].failure
     assert failure is not None
-    return Failed(_kube_name(env), failure.reason)
+    return Failed(_kube_name(env), failure.reason, failure.details)
 
 
 def _kube_name(env: EnvName) -> str:
@@ -219,7 +219,9 @@ async def webhook_p99(
     points = sorted(zip(answer["Timestamps"], answer["Values"], strict=True), reverse=True)
     if not points:
         minutes = metric.period_seconds * LATENCY_PERIODS // 60
-        raise BackendUnavailable(CLOUDWATCH, f"no datapoints in the last {minutes} min")
+        reason = f"no datapoints in the last {minutes} min"  # internal: the log's reason
+        told = Details(Symptom.NO_DATAPOINTS, seconds=minutes * 60)
+        raise BackendUnavailable(CLOUDWATCH, reason, details=told)
     at, milliseconds = points[0]
     return LatencyP99(float(milliseconds) / 1000.0, at, metric.period_seconds)
 

@@ -143,7 +143,7 @@ def notice_key_of(env: str, namespace: str, expires_at: str) -> str:
 
 # -- the Jira comment ------------------------------------------------------------------------
 
-JiraStatus = Literal["added", "failed", "off", "no credentials"]
+JiraStatus = Literal["added", "failed", "off", "no credentials"]  # internal: keys
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ async def comment_on_issue(backends: Backends, issue_key: str, body: Obj) -> Jir
         return JiraComment("off")
     jira = backends.jira
     if jira is None:
-        return JiraComment("no credentials")
+        return JiraComment("no credentials")  # internal: a status key
     url = jira.issue_url(issue_key)
     try:
         await jira.add_comment(issue_key, body)

@@ -22,7 +22,7 @@ METRIC = "WaitingJobs"
 QUEUE_DIMENSION = "QueueName"
 ALARM_PREFIX = "rtb-hub-bullmq-queue-depth"
 PERIOD_SECONDS = 60
-CLOUDWATCH = "AWS int CloudWatch"
+CLOUDWATCH = "AWS int CloudWatch"  # a name
 
 
 @dataclass(frozen=True)
@@ -102,11 +102,16 @@ def bot_owns_alarm(config: Config, name: str) -> bool:
     return indicator is not None and config.threshold_alerts.owner(indicator) == "bot"
 
 
+def _description(queue: str, limit: int) -> str:
+    """Read in the AWS console, in English like the alarm's name."""
+    return f"BullMQ {queue}: more than {limit} waiting jobs (runbook §3.1)"  # internal: AWS's
+
+
 def _queue_alarm(config: Config, queue: str, topic: str) -> dict[str, Any]:
     limit = config.thresholds.waiting_jobs
     return {
         "AlarmName": alarm_name(queue),
-        "AlarmDescription": f"BullMQ {queue}: more than {limit} waiting jobs (runbook §3.1)",
+        "AlarmDescription": _description(queue, limit),
         "Namespace": config.threshold_alerts.metric_namespace,
         "MetricName": METRIC,
         "Dimensions": [{"Name": QUEUE_DIMENSION, "Value": queue}],

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
+from handlers.render.failures import failure_text
 from handlers.render.i18n import _
 from handlers.render.message import clip, escape, section
 from ops.fanout import Failed
@@ -21,7 +22,7 @@ def failure_blocks(failures: Sequence[Failed], consequence: str) -> list[Block]:
             _(
                 ":warning: *{backend}*: {reason} — {consequence}.",
                 backend=escape(f.backend),
-                reason=escape(f.reason),
+                reason=escape(failure_text(f)),
                 consequence=consequence,
             )
         )

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block
 
 from handlers.render.cloud_format import quoted, span, stamp
+from handlers.render.failures import failure_text
 from handlers.render.i18n import _, ngettext, number
 from handlers.render.message import Message, clip, code_block, context, escape, section, simple
 from ops.errors import BackendUnavailable
@@ -67,7 +68,7 @@ def render_search_unreadable(error: BackendUnavailable, env: str) -> Message:
             "from int through the CloudWatch OAM link: `/rtb ping` says whether {env}'s link "
             "reaches int.",
             backend=escape(error.backend),
-            reason=escape(error.reason),
+            reason=escape(failure_text(error)),
             env=env,
         ),
         ephemeral=True,

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
+from handlers.render.failures import failure_text
 from handlers.render.i18n import N_, _, money
 from handlers.render.message import (
     Message,
@@ -253,7 +254,7 @@ def _usd(value: Decimal) -> str:
 
 
 def _unread(what: str, failures: Sequence[Failed]) -> str:
-    reasons = "; ".join(f"{escape(f.backend)}: {escape(f.reason)}" for f in failures)
+    reasons = "; ".join(f"{escape(f.backend)}: {escape(failure_text(f))}" for f in failures)
     if not reasons:
         return _("Could not read {what}.", what=what)
     return _("Could not read {what} — {reasons}.", what=what, reasons=reasons)
@@ -261,7 +262,11 @@ def _unread(what: str, failures: Sequence[Failed]) -> str:
 
 def _failure_lines(failures: Sequence[Failed]) -> list[str]:
     return [
-        _("_Not read: {backend} ({reason})_", backend=escape(f.backend), reason=escape(f.reason))
+        _(
+            "_Not read: {backend} ({reason})_",
+            backend=escape(f.backend),
+            reason=escape(failure_text(f)),
+        )
         for f in failures
     ]
 

@@ -1,4 +1,9 @@
-"""A runbook §5.3 diagnosis as one Slack message: checks, likely cause, next commands."""
+"""A runbook §5.3 diagnosis as one Slack message: checks, likely cause, next commands.
+
+The playbooks (`ops/diagnose/`) return data; every word is written here and in the modules
+beside it (`diagnose_checks.py`, `diagnose_preview.py`, `diagnose_causes.py`), in the reader's
+language. Backend text (a log message, an error) is shown as it came, escaped.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
+from handlers.render.diagnose_causes import likely_cause
+from handlers.render.diagnose_checks import check_name, finding
+from handlers.render.i18n import N_, _, number
 from handlers.render.message import Message, clip, context, escape, header, section
 from handlers.render.suggestions import command_line
 from ops.diagnose import Check, CheckState, Diagnosis
@@ -18,28 +26,46 @@ MARKS: dict[CheckState, str] = {
     "fail": ":red_circle:",
     "unknown": ":white_circle:",
 }
+TALLY: dict[CheckState, str] = {  # in the order shown
+    "fail": N_("{count} failed"),
+    "warn": N_("{count} to watch"),
+    "ok": N_("{count} ok"),
+    "unknown": N_("{count} unknown"),
+}
+TITLES = {
+    "preview": N_("preview {key}"),
+    "backlog": N_("BullMQ backlog"),
+    "costs": N_("AI cost"),
+}
 MAX_CHECKS_SHOWN = 40  # with the header, cause, next steps and footer: under Slack's 50 blocks
 FINDING_CHARS = 1500
 
 
 def render_diagnosis(diagnosis: Diagnosis, timezone: str) -> Message:
+    title = _(TITLES[diagnosis.playbook], key=diagnosis.key)
+    cause = likely_cause(diagnosis.causes, diagnosis.conclusion)
     checks = diagnosis.checks[:MAX_CHECKS_SHOWN]
-    blocks: list[Block] = [header(f"Diagnose: {diagnosis.title}")]
-    blocks += [section(_check_line(check)) for check in checks]
-    blocks.append(section(f"*Likely cause*\n{escape(diagnosis.likely_cause)}"))
+    blocks: list[Block] = [header(_("Diagnose: {title}", title=title))]
+    blocks += [section(_check_line(check, timezone)) for check in checks]
+    blocks.append(section(_("*Likely cause*\n{cause}", cause=escape(cause))))
     if diagnosis.next_commands:
-        blocks.append(section("*Next*\n" + "\n".join(_command(c) for c in diagnosis.next_commands)))
+        commands = "\n".join(_command(c) for c in diagnosis.next_commands)
+        blocks.append(section(_("*Next*\n{commands}", commands=commands)))
     checked = diagnosis.checked_at.astimezone(ZoneInfo(timezone)).strftime("%H:%M:%S")
-    blocks.append(
-        context(f"{_tally(diagnosis.checks)} · runbook §5.3 · checked {checked} ({timezone})")
+    footer = _(
+        "{tally} · runbook §5.3 · checked {time} ({timezone})",
+        tally=_tally(diagnosis.checks),
+        time=checked,
+        timezone=timezone,
     )
-    text = clip(f"Diagnose {diagnosis.title}: {diagnosis.likely_cause}", 300)
+    blocks.append(context(footer))
+    text = clip(_("Diagnose {title}: {cause}", title=title, cause=cause), 300)
     return Message(text=text, blocks=tuple(blocks))
 
 
-def _check_line(check: Check) -> str:
-    finding = escape(clip(check.finding, FINDING_CHARS))
-    return f"{MARKS[check.state]} *{escape(check.name)}* — {finding}"
+def _check_line(check: Check, timezone: str) -> str:
+    found = escape(clip(finding(check, timezone), FINDING_CHARS))
+    return f"{MARKS[check.state]} *{escape(check_name(check))}* — {found}"
 
 
 def _command(suggestion: Suggestion) -> str:
@@ -50,7 +76,6 @@ def _command(suggestion: Suggestion) -> str:
 
 def _tally(checks: Sequence[Check]) -> str:
     counts = {state: sum(c.state == state for c in checks) for state in MARKS}
-    words = {"ok": "ok", "warn": "to watch", "fail": "failed", "unknown": "unknown"}
     return ", ".join(
-        f"{counts[s]} {words[s]}" for s in ("fail", "warn", "ok", "unknown") if counts[s]
+        _(TALLY[state], count=number(counts[state])) for state in TALLY if counts[state]
     )

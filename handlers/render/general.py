@@ -8,6 +8,7 @@ from itertools import groupby
 from slack_sdk.models.blocks import Block
 
 from handlers.command_words import STAGED_HELP_LOCALES, STAGES, stage_of
+from handlers.render.failures import failure_text
 from handlers.render.i18n import N_, Locale, _, current_locale
 from handlers.render.message import Message, context, escape, header, section, simple
 from handlers.spec import Command
@@ -33,7 +34,7 @@ def render_backend_unavailable(error: BackendUnavailable) -> Message:
             ":warning: *{backend}* is not answering: {reason}. "
             "Other commands still work; try again in a moment.",
             backend=escape(error.backend),
-            reason=escape(error.reason),
+            reason=escape(failure_text(error)),
         ),
         ephemeral=True,
     )

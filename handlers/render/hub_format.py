@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency
 
+from handlers.render.failures import failure_text
 from handlers.render.i18n import _, current_locale, money, number
 from handlers.render.message import clip, escape
 from ops.fanout import Failed
@@ -69,7 +70,7 @@ def local(moment: datetime, timezone: str, fmt: str = "%m-%d %H:%M") -> str:
 
 
 def failure(failed: Failed) -> str:
-    return f"*{escape(failed.backend)}*: {escape(failed.reason)}"
+    return f"*{escape(failed.backend)}*: {escape(failure_text(failed))}"
 
 
 def user_text(text: str, limit: int = 60) -> str:

@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import Block
 
 from approvals.outcomes import ApprovalRequested, GateOutcome, Ran, ReasonNeeded, Refused
 from handlers.render.approval_words import mention, when
+from handlers.render.failures import failure_text
 from handlers.render.gate_answers import render_ran
 from handlers.render.i18n import _, number
 from handlers.render.message import Message, context, escape, header, section
@@ -159,7 +160,7 @@ def _env_cleanup(
             "deleted there.",
             env=env,
             backend=escape(item.list_failure.backend),
-            reason=escape(item.list_failure.reason),
+            reason=escape(failure_text(item.list_failure)),
         )
     if not item.expired:
         return _(":white_check_mark: {env}: no expired preview.", env=env)

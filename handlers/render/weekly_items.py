@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from handlers.render.failures import failure_text
 from handlers.render.i18n import N_, _, money, ngettext, number
 from handlers.render.message import clip
 from handlers.render.message import escape as esc
@@ -42,7 +43,7 @@ def _usd(value: float | Decimal) -> str:
 
 
 def _failure(failed: Failed) -> str:
-    return f"{esc(failed.backend)}: {esc(failed.reason)}"
+    return f"{esc(failed.backend)}: {esc(failure_text(failed))}"
 
 
 def _unread(title: str, failure: Failed | None) -> Item:

@@ -18,20 +18,25 @@ import psycopg_pool
 import redis.exceptions as redis_errors
 import urllib3.exceptions as http_errors
 
-from ops.errors import BackendUnavailable, Fault
+from ops.errors import BackendUnavailable, Details, Fault, Symptom
 
 
 @dataclass(frozen=True)
 class Failure:
     """A recognised failure: a safe reason, its kind, and whether a write may have been applied."""
 
-    reason: str
+    reason: str  # the log's English
     fault: Fault = Fault.UNAVAILABLE
     may_have_applied: bool = True  # False only when the backend refused (see BackendUnavailable)
+    details: Details = Details()  # what a reader is told, in their language
 
     def error(self, backend: str) -> BackendUnavailable:
         return BackendUnavailable(
-            backend, self.reason, fault=self.fault, may_have_applied=self.may_have_applied
+            backend,
+            self.reason,
+            fault=self.fault,
+            may_have_applied=self.may_have_applied,
+            details=self.details,
         )
 
 
@@ -68,15 +73,17 @@ _STATUS_FAULTS = {
 }
 
 
-def http_failure(status: int, reason: str) -> Failure:
+def http_failure(status: int, reason: str, details: Details | None = None) -> Failure:
     """An HTTP error status: a 4xx is the server refusing (nothing applied); a 5xx may come
     after the work was done (a gateway timing out, a server failing midway): it may have been.
-    401 is the bot's credentials not being accepted — unavailable, not "may not"."""
+    401 is the bot's credentials not being accepted — unavailable, not "may not".
+    `details`: what the reader is told, when `reason` is more than `HTTP <status>`."""
     client_error = 400 <= status < 500
     fault = _STATUS_FAULTS.get(status) or (
         Fault.INVALID if client_error and status not in (401, 429) else Fault.UNAVAILABLE
     )
-    return Failure(reason, fault, may_have_applied=not client_error)
+    told = details or Details(Symptom.HTTP_STATUS, status)
+    return Failure(reason, fault, may_have_applied=not client_error, details=told)
 
 
 def _kube(exc: BaseException) -> Failure:
@@ -84,9 +91,11 @@ def _kube(exc: BaseException) -> Failure:
     TLS or protocol failure, reason = its error text with host and path) a fixed reason."""
     assert isinstance(exc, kube_errors.ApiException)
     if not exc.status:
-        return Failure("connection failed (TLS or protocol error)")
-    reason = f"HTTP {exc.status} {_phrase(exc.reason)}".strip()
-    return http_failure(exc.status, reason)
+        tls = Details(Symptom.TLS_OR_PROTOCOL)
+        return Failure("connection failed (TLS or protocol error)", details=tls)
+    phrase = _phrase(exc.reason)
+    reason = f"HTTP {exc.status} {phrase}".strip()
+    return http_failure(exc.status, reason, Details(Symptom.HTTP_STATUS, exc.status, phrase))
 
 
 def _phrase(reason: object) -> str:
@@ -99,8 +108,8 @@ def _retry_reason(exc: BaseException) -> Failure:
     """urllib3 wraps the real cause (a read timeout, a refused connection) in MaxRetryError."""
     cause = getattr(exc, "reason", None)
     if isinstance(cause, http_errors.ReadTimeoutError | http_errors.ConnectTimeoutError):
-        return Failure("timed out", Fault.TIMED_OUT)
-    return Failure("cannot connect")
+        return Failure("timed out", Fault.TIMED_OUT, details=Details(Symptom.TIMED_OUT))
+    return Failure("cannot connect", details=Details(Symptom.CANNOT_CONNECT))
 
 
 # AWS error codes by what they mean; anything else is judged by its HTTP status
@@ -119,49 +128,72 @@ def _aws_client(exc: BaseException) -> Failure:
     code = str(error.get("Code", "error"))
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     reason = f"{code} (HTTP {status})" if status else code
-    by_status = http_failure(status, reason) if isinstance(status, int) else Failure(reason)
+    known = status if isinstance(status, int) else None
+    details = Details(Symptom.SERVICE_ERROR, known, code)
+    by_status = http_failure(known, reason, details) if known else Failure(reason, details=details)
     for markers, fault in _AWS_CODE_FAULTS:
         if any(marker in code for marker in markers):
-            return Failure(reason, fault, by_status.may_have_applied)
+            return Failure(reason, fault, by_status.may_have_applied, details)
     return by_status
 
 
-def _timed_out(reason: str) -> Classifier:
-    return lambda _: Failure(reason, Fault.TIMED_OUT)
+def _timed_out(reason: str, symptom: Symptom) -> Classifier:
+    return lambda _: Failure(reason, Fault.TIMED_OUT, details=Details(symptom))
 
 
-def _unavailable(reason: str) -> Classifier:
-    return lambda _: Failure(reason)
+def _unavailable(reason: str, symptom: Symptom) -> Classifier:
+    return lambda _: Failure(reason, details=Details(symptom))
+
+
+def _named(template: str, symptom: Symptom) -> Classifier:
+    """A failure told by the exception's class name (never its text)."""
+
+    def classify(exc: BaseException) -> Failure:
+        name = type(exc).__name__
+        return Failure(template.format(name=name), details=Details(symptom, code=name))
+
+    return classify
 
 
 Classifier = Callable[[BaseException], Failure]
 _CLASSIFIERS: tuple[tuple[type[BaseException], Classifier], ...] = (
     (kube_errors.ApiException, _kube),
     (aws_errors.ClientError, _aws_client),
-    (aws_errors.EndpointConnectionError, _unavailable("cannot connect")),
-    (aws_errors.ConnectTimeoutError, _timed_out("connect timed out")),
-    (aws_errors.ReadTimeoutError, _timed_out("read timed out")),
-    (aws_errors.NoCredentialsError, _unavailable("no AWS credentials")),
-    (aws_errors.BotoCoreError, lambda e: Failure(type(e).__name__)),
+    (aws_errors.EndpointConnectionError, _unavailable("cannot connect", Symptom.CANNOT_CONNECT)),
+    (aws_errors.ConnectTimeoutError, _timed_out("connect timed out", Symptom.CONNECT_TIMED_OUT)),
+    (aws_errors.ReadTimeoutError, _timed_out("read timed out", Symptom.READ_TIMED_OUT)),
+    (aws_errors.NoCredentialsError, _unavailable("no AWS credentials", Symptom.NO_CREDENTIALS)),
+    (aws_errors.BotoCoreError, _named("{name}", Symptom.CLIENT_ERROR)),
     (http_errors.MaxRetryError, _retry_reason),
-    (http_errors.ReadTimeoutError, _timed_out("read timed out")),
-    (http_errors.HTTPError, _unavailable("connection failed")),
-    (redis_errors.TimeoutError, _timed_out("timed out")),
-    (redis_errors.ConnectionError, _unavailable("cannot connect")),
+    (http_errors.ReadTimeoutError, _timed_out("read timed out", Symptom.READ_TIMED_OUT)),
+    (http_errors.HTTPError, _unavailable("connection failed", Symptom.CONNECTION_FAILED)),
+    (redis_errors.TimeoutError, _timed_out("timed out", Symptom.TIMED_OUT)),
+    (redis_errors.ConnectionError, _unavailable("cannot connect", Symptom.CANNOT_CONNECT)),
     # an error reply: Redis did not run the command (BullMQ's scripts check before they write)
     (
         redis_errors.ResponseError,
-        lambda _: Failure("Redis refused the command", Fault.INVALID, False),
+        lambda _: Failure(
+            "Redis refused the command",  # internal: the log's reason
+            Fault.INVALID,
+            False,
+            Details(Symptom.COMMAND_REFUSED),
+        ),
     ),
-    (psycopg.errors.QueryCanceled, _timed_out("query cancelled (statement timeout)")),
-    (psycopg_pool.PoolTimeout, _timed_out("no connection available (pool timeout)")),
-    (psycopg.OperationalError, _unavailable("cannot connect")),
+    (
+        psycopg.errors.QueryCanceled,
+        _timed_out("query cancelled (statement timeout)", Symptom.STATEMENT_TIMEOUT),
+    ),
+    (
+        psycopg_pool.PoolTimeout,
+        _timed_out("no connection available (pool timeout)", Symptom.POOL_TIMEOUT),
+    ),
+    (psycopg.OperationalError, _unavailable("cannot connect", Symptom.CANNOT_CONNECT)),
     (aiohttp.ClientResponseError, lambda e: _aiohttp_status(e)),
-    (aiohttp.ClientConnectionError, _unavailable("cannot connect")),
-    (aiohttp.ClientError, lambda e: Failure(f"request failed ({type(e).__name__})")),
-    (ConnectionError, _unavailable("cannot connect")),
-    (TimeoutError, _timed_out("timed out")),
-    (OSError, lambda e: Failure(f"I/O error ({type(e).__name__})")),
+    (aiohttp.ClientConnectionError, _unavailable("cannot connect", Symptom.CANNOT_CONNECT)),
+    (aiohttp.ClientError, _named("request failed ({name})", Symptom.REQUEST_FAILED)),
+    (ConnectionError, _unavailable("cannot connect", Symptom.CANNOT_CONNECT)),
+    (TimeoutError, _timed_out("timed out", Symptom.TIMED_OUT)),
+    (OSError, _named("I/O error ({name})", Symptom.IO_ERROR)),
 )
 
 
@@ -169,4 +201,4 @@ def _aiohttp_status(exc: BaseException) -> Failure:
     status = getattr(exc, "status", None)
     if isinstance(status, int):
         return http_failure(status, f"HTTP {status}")
-    return Failure("HTTP ?")
+    return Failure("HTTP ?", details=Details(Symptom.HTTP_STATUS))

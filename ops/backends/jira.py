@@ -17,7 +17,7 @@ import aiohttp
 
 from ops.backends.faults import http_failure
 from ops.config import Jira
-from ops.errors import BackendUnavailable, Fault
+from ops.errors import BackendUnavailable, Details, Fault, Symptom
 
 BACKEND = "Jira"
 _STATUS_WORDS = {
@@ -52,8 +52,9 @@ class JiraComments:
                 answer = await r.json(content_type=None)
         except TimeoutError:
             seconds = self.settings.timeout_seconds
-            reason = f"no answer within {seconds:g} s"
-            raise BackendUnavailable(BACKEND, reason, fault=Fault.TIMED_OUT) from None
+            reason = f"no answer within {seconds:g} s"  # internal: the log's reason
+            told = Details(Symptom.NO_ANSWER, seconds=seconds)
+            raise BackendUnavailable(BACKEND, reason, fault=Fault.TIMED_OUT, details=told) from None
         except (aiohttp.ClientError, ValueError):
             raise BackendUnavailable(BACKEND, "unreachable (connection failed)") from None
         return str(answer.get("id", "")) if isinstance(answer, dict) else ""

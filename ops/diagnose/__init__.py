@@ -5,18 +5,21 @@ checks (what was looked at, what was found, ok / warn / fail / unknown), derives
 cause from the checks that failed, and names the next commands to run. A source that does not
 answer makes its checks "unknown" with the reason; it never stops the others.
 
-The findings and causes are plain sentences without Slack markup (the renderer adds the
-marks and escapes them): a playbook's conclusion is the operation's result here, not a
-presentation of numbers, so it is written where the numbers are understood.
+The checks, causes and conclusions are data (`ops/diagnose/findings.py`): kinds with their
+numbers and names, no words; `handlers/render/diagnose*.py` words them in the reader's language.
 """
 
 from ops.diagnose.backlog import diagnose_backlog, scaled_object
-from ops.diagnose.common import Check, CheckState, Diagnosis, issue_key, preview_namespace
-from ops.diagnose.costs import CostRate, cost_rates, diagnose_costs
+from ops.diagnose.common import ENGINE, HUB_ENV, Diagnosis, issue_key, preview_namespace
+from ops.diagnose.costs import cost_rates, diagnose_costs
+from ops.diagnose.findings import Check, CheckKind, CheckState, CostRate
 from ops.diagnose.preview import diagnose_preview, mentions
 
 __all__ = [
+    "ENGINE",
+    "HUB_ENV",
     "Check",
+    "CheckKind",
     "CheckState",
     "CostRate",
     "Diagnosis",

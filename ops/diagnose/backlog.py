@@ -10,6 +10,16 @@ from ops import executions
 from ops.backends.container import Backends
 from ops.backends.db import Database
 from ops.config import Config
+from ops.diagnose.causes import (
+    Conclusion,
+    EngineDown,
+    KedaPaused,
+    KedaUndercounts,
+    NoBacklog,
+    Overloaded,
+    QueuePaused,
+    RunsFailing,
+)
 from ops.diagnose.common import (
     ENGINE,
     HUB_ENV,
@@ -19,13 +29,23 @@ from ops.diagnose.common import (
     KEDA_VERSION,
     MAX_LINES_NAMED,
     RECENT,
-    CheckState,
     Diagnosis,
     Notes,
     Obj,
     gather,
-    inconclusive,
-    one_line,
+)
+from ops.diagnose.findings import (
+    CheckKind,
+    CheckState,
+    ErrorRateFacts,
+    FailedRunsFacts,
+    KedaFacts,
+    PausedFacts,
+    QueueLoad,
+    ReplicaFacts,
+    ReplicaVerdict,
+    Uncounted,
+    WaitingFacts,
 )
 from ops.fanout import Part
 from ops.queues import QueuesOverview, all_queue_counts, bull_queues
@@ -79,19 +99,13 @@ async def diagnose_backlog(backends: Backends) -> Diagnosis:
     _keda_check(notes, parts[f"kubernetes {HUB_ENV} KEDA"], overview, config)
     if overview and backlog is not None and backlog > config.thresholds.waiting_jobs and engine_ok:
         busiest = max(overview.queues, key=lambda q: q.pending).name
-        notes.cause(
-            5,
-            f"Load: {backlog:,} jobs waiting while {ENGINE} is healthy: more work than replicas",
-            SCALE_ENGINE,
-            suggest("queue", busiest),
-        )
+        notes.cause(5, Overloaded(backlog), SCALE_ENGINE, suggest("queue", busiest))
     notes.commands.append(FAILED_RUNS)
     limit = config.thresholds.waiting_jobs
+    otherwise: Conclusion = notes.inconclusive()
     if backlog is not None and backlog <= limit:
-        otherwise = f"No backlog: {backlog:,} jobs waiting, within the threshold of {limit:,}."
-    else:
-        otherwise = inconclusive(notes)
-    return notes.diagnosis("BullMQ backlog", otherwise, suggest("queues"))
+        otherwise = NoBacklog(backlog, limit)
+    return notes.diagnosis("backlog", otherwise, suggest("queues"))
 
 
 async def _hub_runs(db: Database, config: Config) -> _HubRuns:
@@ -149,143 +163,114 @@ def _condition(status: object) -> bool | None:
 
 def _queue_checks(notes: Notes, part: Part[QueuesOverview], config: Config) -> None:
     if part.value is None:
-        notes.unknown("BullMQ waiting jobs", part.failure)
-        notes.unknown("Paused queues", part.failure)
+        notes.unknown(CheckKind.WAITING_JOBS, part.failure)
+        notes.unknown(CheckKind.PAUSED_QUEUES, part.failure)
         return
     overview, limit = part.value, config.thresholds.waiting_jobs
     busy = sorted(overview.queues, key=lambda q: -q.pending)
-    shown = [
-        f"{q.name} {q.pending:,}" + (f" ({q.prioritized:,} prioritized)" if q.prioritized else "")
-        for q in busy[:6]
-    ]
-    finding = f"{overview.pending:,} waiting (threshold {limit:,}): " + " · ".join(
-        shown or ["no queues"]
-    )
-    notes.check("BullMQ waiting jobs", "fail" if overview.pending > limit else "ok", finding + ".")
-    paused = [q for q in overview.queues if q.paused]
-    if not paused:
-        notes.check("Paused queues", "ok", "None paused.")
-        return
+    shown = tuple(QueueLoad(q.name, q.pending, q.prioritized) for q in busy[:6])
+    state: CheckState = "fail" if overview.pending > limit else "ok"
+    notes.check(CheckKind.WAITING_JOBS, state, WaitingFacts(overview.pending, limit, shown))
+    paused = tuple(QueueLoad(q.name, q.pending) for q in overview.queues if q.paused)
     stuck = [q for q in paused if q.pending]
-    facts = [f"{q.name} paused with {q.pending:,} waiting" for q in paused]
-    notes.check("Paused queues", "fail" if stuck else "warn", "; ".join(facts) + ".")
+    state = "fail" if stuck else "warn" if paused else "ok"
+    notes.check(CheckKind.PAUSED_QUEUES, state, PausedFacts(paused))
     for q in stuck:
-        notes.cause(
-            0,
-            f"{q.name} is paused with {q.pending:,} jobs waiting",
-            suggest("queue resume", q.name),
-        )
+        resume = suggest("queue resume", q.name)  # a name: the command's verb
+        notes.cause(0, QueuePaused(q.name, q.pending), resume)
 
 
 def _runs_checks(notes: Notes, part: Part[_HubRuns], config: Config) -> None:
     if part.value is None:
-        notes.unknown(f"{ENGINE} error rate", part.failure)
-        notes.unknown("Failed runs, last hour", part.failure)
+        notes.unknown(CheckKind.ERROR_RATE, part.failure)
+        notes.unknown(CheckKind.FAILED_RUNS, part.failure)
         return
     rate, failed = part.value.rate, part.value.failed
     limit = config.thresholds.error_rate_percent
     window = config.hub.error_rate_window_minutes
-    finding = (
-        f"{rate.percent:.1f} % ({rate.failed:,} of {rate.finished:,} runs that finished in "
-        f"{window} min; threshold {limit:g} %)."
-    )
     spiking = rate.percent > limit
-    notes.check(f"{ENGINE} error rate", "fail" if spiking else "ok", finding)
+    facts = ErrorRateFacts(rate.percent, rate.failed, rate.finished, window, limit)
+    notes.check(CheckKind.ERROR_RATE, "fail" if spiking else "ok", facts)
     by_type = [g for g in failed.groups if g.status == "failed"]
     total = sum(g.runs for g in by_type)
-    if not total:
-        notes.check("Failed runs, last hour", "ok", "None failed in the last hour.")
-        return
-    types = " · ".join(f"{g.workflow_type} {g.runs:,}" for g in by_type[:MAX_LINES_NAMED])
     newest = failed.failures[0].error if failed.failures else ""
-    finding = f"{total:,} failed: {types}" + (f"; newest: {one_line(newest)}" if newest else "")
-    notes.check("Failed runs, last hour", "warn", finding + ".")
-    if spiking:
-        mostly = f", mostly {by_type[0].workflow_type}" + (
-            f" ({one_line(newest, 80)})" if newest else ""
-        )
-        notes.cause(
-            2,
-            f"{ENGINE} runs are failing: {rate.percent:.1f} % in {window} min (threshold "
-            f"{limit:g} %){mostly}; failed jobs retry and pile up",
-            FAILED_RUNS,
-        )
+    named = tuple((g.workflow_type, g.runs) for g in by_type[:MAX_LINES_NAMED])
+    notes.check(
+        CheckKind.FAILED_RUNS, "warn" if total else "ok", FailedRunsFacts(total, named, newest)
+    )
+    if total and spiking:
+        cause = RunsFailing(rate.percent, window, limit, by_type[0].workflow_type, newest)
+        notes.cause(2, cause, FAILED_RUNS)
 
 
 def _engine_replicas_check(notes: Notes, part: Part[RolloutStatus], backlog: int | None) -> bool:
     """The check; True when workflow-engine runs as it should. At 0 replicas with nothing
     waiting it is idle (KEDA scales it up when jobs arrive), not down."""
-    name = f"{ENGINE} in {HUB_ENV}"
     if part.value is None:
-        notes.unknown(name, part.failure)
+        notes.unknown(CheckKind.ENGINE_REPLICAS, part.failure)
         return False
     status = part.value
-    finding = (
-        f"{status.ready} of {status.desired} replicas ready ({status.available} available), "
-        f"rollout {status.state}."
+    verdict = (
+        (ReplicaVerdict.IDLE if backlog == 0 else ReplicaVerdict.SCALED_TO_ZERO)
+        if status.desired == 0
+        else ReplicaVerdict.NO_READY
+        if status.ready == 0
+        else ReplicaVerdict.RUNNING
     )
-    if status.desired == 0 and backlog == 0:
-        notes.check(name, "ok", f"Scaled to 0 while idle: {finding}")
-        return True
-    if status.desired == 0:
-        notes.check(name, "fail", f"Scaled to 0: {finding}")
-        notes.cause(1, f"{ENGINE} is scaled to 0 in {HUB_ENV}: nothing takes jobs", SCALE_ENGINE)
-        return False
-    if status.ready == 0:
-        notes.check(name, "fail", f"No ready replica: {finding}")
+    facts = ReplicaFacts(verdict, status.ready, status.desired, status.available, status.state)
+    healthy = status.ready >= status.desired and status.state == "complete"
+    state: CheckState = {
+        ReplicaVerdict.IDLE: "ok",
+        ReplicaVerdict.SCALED_TO_ZERO: "fail",
+        ReplicaVerdict.NO_READY: "fail",
+        ReplicaVerdict.RUNNING: "ok" if healthy else "warn",
+    }[verdict]
+    notes.check(CheckKind.ENGINE_REPLICAS, state, facts)
+    if verdict is ReplicaVerdict.SCALED_TO_ZERO:
+        notes.cause(1, EngineDown(0), SCALE_ENGINE)
+    elif verdict is ReplicaVerdict.NO_READY:
         notes.cause(
             1,
-            f"{ENGINE} has no ready replica in {HUB_ENV} (0 of {status.desired})",
+            EngineDown(status.desired),
             suggest("rollout-status", HUB_ENV, ENGINE),
             suggest("logs", HUB_ENV, ENGINE, since="30m"),
         )
-        return False
-    healthy = status.ready >= status.desired and status.state == "complete"
-    notes.check(name, "ok" if healthy else "warn", finding)
-    return True
+    return verdict in (ReplicaVerdict.IDLE, ReplicaVerdict.RUNNING)
 
 
 def _keda_check(
     notes: Notes, part: Part[ScaledObject | None], queues: QueuesOverview | None, config: Config
 ) -> None:
-    name = "KEDA ScaledObject"
     if part.failure is not None:
-        notes.unknown(name, part.failure)
+        notes.unknown(CheckKind.KEDA, part.failure)
         return
     scaled = part.value
     if scaled is None:
-        notes.check(name, "warn", f"None targets {ENGINE}: it is not autoscaled.")
+        notes.check(CheckKind.KEDA, "warn", KedaFacts(""))
         return
-    facts = [f"{scaled.name}: {scaled.min_replicas}–{scaled.max_replicas} replicas"]
-    facts += [f"Ready {_yes(scaled.ready)}", f"Active {_yes(scaled.active)}"]
     state: CheckState = "ok" if scaled.ready is not False else "fail"
     if scaled.paused:
-        facts.append("autoscaling paused")
         state = "warn" if state == "ok" else state
-        notes.cause(3, f"KEDA autoscaling of {ENGINE} is paused", SCALE_ENGINE)
+        notes.cause(3, KedaPaused(), SCALE_ENGINE)
     missed = _uncounted(scaled, queues, config.hub.queue_prefix)
     if missed:
-        listed, wait, prioritized = missed
-        facts.append(
-            f"its redis trigger counts only {listed} ({wait:,}), not {prioritized:,} prioritized"
-        )
         state = "warn" if state == "ok" else state
-        notes.cause(
-            4,
-            f"KEDA counts only {listed} ({wait:,} jobs), not the {prioritized:,} prioritized "
-            "ones: it scales for fewer jobs than are waiting",
-            SCALE_ENGINE,
-        )
-    notes.check(name, state, ", ".join(facts) + ".")
-
-
-def _yes(value: bool | None) -> str:
-    return "?" if value is None else "yes" if value else "NO"
+        notes.cause(4, KedaUndercounts(missed), SCALE_ENGINE)
+    facts = KedaFacts(
+        scaled.name,
+        scaled.min_replicas,
+        scaled.max_replicas,
+        scaled.ready,
+        scaled.active,
+        scaled.paused,
+        missed,
+    )
+    notes.check(CheckKind.KEDA, state, facts)
 
 
 def _uncounted(
     scaled: ScaledObject, queues: QueuesOverview | None, prefix: str
-) -> tuple[str, int, int] | None:
+) -> Uncounted | None:
     """A redis trigger on `<prefix>:<queue>:wait` misses BullMQ 6's prioritized zset."""
     if queues is None:
         return None
@@ -294,10 +279,5 @@ def _uncounted(
         head, _, tail = listed.rpartition(":")
         queue = by_name.get(head.removeprefix(f"{prefix}:"))
         if tail == "wait" and queue is not None and queue.prioritized:
-            return listed, queue.waiting, queue.prioritized
+            return Uncounted(listed, queue.waiting, queue.prioritized)
     return None
-
-
-# == costs: "AI 비용 이상 증가" ====================================================================
-
-# The runbook's ai_costs query (last hour by model and env) with the usual rate beside it.

@@ -1,20 +1,31 @@
-"""What every playbook shares: checks, the diagnosis, notes that collect causes."""
+"""What every playbook shares: the diagnosis, notes that collect checks and causes."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from ops.config import Config, EnvName
+from ops.diagnose.causes import (
+    Cause,
+    Conclusion,
+    Inconclusive,
+)
+from ops.diagnose.findings import (
+    Check,
+    CheckKind,
+    CheckState,
+    Facts,
+    Subject,
+    Unanswered,
+)
 from ops.fanout import Failed, Part, gather_parts
 from ops.suggestions import Suggestion
 
-CheckState = Literal["ok", "warn", "fail", "unknown"]
 Obj = dict[str, Any]
 
 HUB_ENV: EnvName = "int"  # where the hub itself (workflow-engine, its Redis and DB) runs
@@ -38,20 +49,16 @@ IMAGE_PULL = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImageName"})
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9]{0,19}-[1-9][0-9]{0,8}$")
 
 
-@dataclass(frozen=True)
-class Check:
-    """One thing a playbook looked at, and what it found."""
-
-    name: str
-    state: CheckState
-    finding: str
+Playbook = Literal["preview", "backlog", "costs"]
 
 
 @dataclass(frozen=True)
 class Diagnosis:
-    title: str
+    playbook: Playbook
+    key: str  # the preview's issue key; "" for the other playbooks
     checks: tuple[Check, ...]
-    likely_cause: str
+    causes: tuple[Cause, ...]  # most likely first; empty: see `conclusion`
+    conclusion: Conclusion | None  # what is said when no cause was found
     next_commands: tuple[Suggestion, ...]  # most useful first
     checked_at: datetime
 
@@ -77,30 +84,38 @@ class Notes:
     """What a playbook found so far; causes are ranked (lower = more likely)."""
 
     checks: list[Check] = field(default_factory=list)
-    causes: list[tuple[int, str, tuple[Suggestion, ...]]] = field(default_factory=list)
+    causes: list[tuple[int, Cause, tuple[Suggestion, ...]]] = field(default_factory=list)
     commands: list[Suggestion] = field(default_factory=list)  # worth running whatever the cause
 
-    def check(self, name: str, state: CheckState, finding: str) -> None:
-        self.checks.append(Check(name, state, finding))
+    def check(
+        self, kind: CheckKind, state: CheckState, facts: Facts, about: Subject = Subject()
+    ) -> None:
+        self.checks.append(Check(kind, state, facts, about))
 
-    def unknown(self, name: str, failure: Failed | None) -> None:
-        reason = f"{failure.backend}: {failure.reason}" if failure else "no answer"
-        self.check(name, "unknown", f"Could not check ({reason}).")
+    def unknown(self, kind: CheckKind, failure: Failed | None, about: Subject = Subject()) -> None:
+        self.check(kind, "unknown", Unanswered(failure), about)
 
-    def cause(self, rank: int, text: str, *commands: Suggestion) -> None:
-        self.causes.append((rank, text, commands))
+    def cause(self, rank: int, cause: Cause, *commands: Suggestion) -> None:
+        self.causes.append((rank, cause, commands))
 
-    def diagnosis(self, title: str, otherwise: str, *commands: Suggestion) -> Diagnosis:
+    def inconclusive(self) -> Inconclusive:
+        return Inconclusive(tuple(c for c in self.checks if c.state == "unknown"))
+
+    def diagnosis(
+        self, playbook: Playbook, otherwise: Conclusion, *commands: Suggestion, key: str = ""
+    ) -> Diagnosis:
         """`otherwise` (and `commands`) when no cause was found."""
         ranked = sorted(self.causes, key=lambda c: c[0])  # stable: equal ranks keep their order
-        texts = [text for _, text, _ in ranked[:MAX_CAUSES]]
+        causes = tuple(cause for _, cause, _ in ranked[:MAX_CAUSES])
         steps = [c for _, _, cs in ranked for c in cs] + self.commands
-        if not texts:
-            texts, steps = [otherwise], [*commands, *steps]
+        if not causes:
+            steps = [*commands, *steps]
         return Diagnosis(
-            title=title,
+            playbook=playbook,
+            key=key,
             checks=tuple(self.checks),
-            likely_cause="; ".join(texts),
+            causes=causes,
+            conclusion=None if causes else otherwise,
             next_commands=tuple(dict.fromkeys(steps))[:MAX_COMMANDS],
             checked_at=datetime.now(UTC),
         )
@@ -111,36 +126,3 @@ async def gather(config: Config, parts: dict[str, Awaitable[Any]]) -> dict[str, 
     a fan-out bounded by `fanout_seconds`: the margin lets such an inner bound fire first and
     name the account or the call that was slow."""
     return await gather_parts(parts, config.timeouts.fanout_seconds + PART_MARGIN_SECONDS)
-
-
-def envs_text(names: Sequence[str], last: str = "and") -> str:
-    """int · "int and stg" · "int, stg and prd" (`last`: "or" after a negation)."""
-    names = list(names)
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {last} {names[-1]}"
-
-
-def clock(moment: datetime | None, timezone: str) -> str:
-    return moment.astimezone(ZoneInfo(timezone)).strftime("%H:%M") if moment else "?"
-
-
-def usd(amount: Decimal | float) -> str:
-    return f"${amount:,.2f}"
-
-
-def times(ratio: float) -> str:
-    return f"{ratio:.0f}×" if ratio >= 10 else f"{ratio:.1f}×"
-
-
-def one_line(text: str, limit: int = 160) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-# == preview: "Preview 환경이 생성되지 않는 경우" ================================================
-
-
-def inconclusive(notes: Notes) -> str:
-    unknown = [c.name for c in notes.checks if c.state == "unknown"]
-    if not unknown:
-        return "Inconclusive: no check points at a cause."
-    return f"Inconclusive: could not check {envs_text(unknown)}."

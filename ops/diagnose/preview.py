@@ -5,36 +5,61 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ops import access_reviews, cloudtrail, pod_logs
 from ops.access_reviews import AccessReview
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
+from ops.diagnose.causes import (
+    AccessDenied,
+    Conclusion,
+    EngineFailed,
+    Inconclusive,
+    NoPods,
+    NothingFound,
+    PodsFailing,
+    PreviewHealthy,
+    RoleDenied,
+)
 from ops.diagnose.common import (
     ENGINE,
     ENGINE_LOG_LINES,
     HUB_ENV,
     IMAGE_PULL,
     TRAIL_WINDOW,
-    CheckState,
     Diagnosis,
     Notes,
     Obj,
-    clock,
-    envs_text,
     gather,
     issue_key,
-    one_line,
     preview_namespace,
 )
-from ops.errors import UserError
+from ops.diagnose.findings import (
+    AccessFacts,
+    CheckKind,
+    CheckState,
+    EngineLogFacts,
+    EnvAccess,
+    NamespaceFacts,
+    PodProblem,
+    PodsFacts,
+    PodTrouble,
+    RoleFailures,
+    RoleRef,
+    Subject,
+    TrailFacts,
+)
+from ops.errors import Details, Symptom, UserError
 from ops.fanout import Failed, Part
 from ops.pino import LogLine
 from ops.pods import PodSummary, list_pods
 from ops.suggestions import Suggestion, suggest
 
 ENGINE_LAST_HOUR = suggest("logs", HUB_ENV, ENGINE, since="1h")
+# the parts' names: a part that does not answer is named by them in its check's finding
+ENGINE_LOG = "workflow-engine log"  # a name
+ACCESS_REVIEW = "kubernetes {env} access review"  # a name
 
 
 @dataclass(frozen=True)
@@ -64,12 +89,12 @@ async def diagnose_preview(backends: Backends, key: str) -> Diagnosis:
     calls: dict[str, Awaitable[Any]] = {
         f"kubernetes {env} namespaces": _env_preview(backends, env, namespace) for env in envs
     }
-    calls["workflow-engine log"] = _engine_lines(backends, key)
+    calls[ENGINE_LOG] = _engine_lines(backends, key)
     calls["CloudTrail"] = cloudtrail.lookup(
         backends, envs, event="AssumeRole", since=TRAIL_WINDOW, errors_only=True
     )
     for env in envs:
-        calls[f"kubernetes {env} access review"] = _may_create_namespaces(backends, env)
+        calls[ACCESS_REVIEW.format(env=env)] = _may_create_namespaces(backends, env)
     parts = await gather(config, calls)
 
     notes = Notes()
@@ -78,26 +103,24 @@ async def diagnose_preview(backends: Backends, key: str) -> Diagnosis:
         _pods_check(notes, namespace, preview, config.thresholds.pod_start_seconds)
     # the key's lines are where its preview is (its pods'), else in int (the hub's services)
     search = search_issue(key, previews[0].env if previews else HUB_ENV)
-    _engine_check(notes, key, parts["workflow-engine log"], config.timezone, search)
+    _engine_check(notes, key, parts[ENGINE_LOG], search)
     _trail_check(notes, key, parts["CloudTrail"], config, missing_everywhere=not previews)
     _access_check(notes, envs, parts, missing_everywhere=not previews)
     if not previews:
         notes.commands.append(ENGINE_LAST_HOUR)
+    otherwise: Conclusion
     if previews:
-        where = envs_text([p.env for p in previews])
-        otherwise = f"Nothing wrong with this preview: it is up in {where}, its pods healthy."
+        otherwise = PreviewHealthy(tuple(p.env for p in previews))
     elif any(c.state == "unknown" for c in notes.checks):
-        otherwise = "Inconclusive: nothing wrong in what answered, but not every source did."
+        otherwise = Inconclusive(partial=True)
     else:
-        otherwise = (
-            f"No namespace and no error found: nothing mentions {key}; the request may never "
-            "have reached the hub."
-        )
+        otherwise = NothingFound(key)
     return notes.diagnosis(
-        f"preview {key}",
+        "preview",
         otherwise,
         *(suggest("previews", p.env) for p in previews),
         search,
+        key=key,
     )
 
 
@@ -156,110 +179,113 @@ def _namespace_check(
     for env in envs:
         part: Part[_EnvPreview] = parts[f"kubernetes {env} namespaces"]
         if part.value is None:
-            failed.append(part.failure or Failed(f"kubernetes {env}", "no answer"))
+            failed.append(part.failure or _no_answer(env))
         elif part.value.found:
             found.append(part.value)
         else:
             missing.append(env)
-    facts = []
-    if found:
-        where = [p.env + (" (being deleted)" if p.terminating else "") for p in found]
-        facts.append(f"Found in {envs_text(where)}")
-    if missing:
-        facts.append(f"{'not' if found else 'Not'} in {envs_text(missing, 'or')}")
-    facts += [f"unknown in {f.backend.split()[1]} ({f.backend}: {f.reason})" for f in failed]
     state: CheckState = "ok" if found else "unknown" if failed else "fail"
     if any(p.terminating for p in found):
         state = "warn"
-    notes.check(f"Namespace {namespace}", state, "; ".join(facts) + ".")
+    facts = NamespaceFacts(
+        tuple((p.env, p.terminating) for p in found), tuple(missing), tuple(failed)
+    )
+    notes.check(CheckKind.NAMESPACE, state, facts, Subject(namespace=namespace))
     return found
+
+
+def _no_answer(env: EnvName) -> Failed:
+    reason = "no answer"  # internal: the log's; a reader is told the details
+    return Failed(f"kubernetes {env}", reason, Details(Symptom.NO_ANSWER))
 
 
 def _pods_check(notes: Notes, namespace: str, preview: _EnvPreview, slow_seconds: float) -> None:
     env, pods = preview.env, preview.pods
-    name = f"Pods in {env}/{namespace}"
+    about = Subject(env=env, namespace=namespace)
     if not pods:
-        notes.check(name, "warn", "No pods: nothing deployed yet, or Fargate is still scheduling.")
-        text = f"{env}: {namespace} exists but has no pods"
-        notes.cause(5, text, suggest("pods", env, namespace))
+        notes.check(CheckKind.PODS, "warn", PodsFacts(0, 0, (), slow_seconds), about)
+        notes.cause(5, NoPods(env, namespace), suggest("pods", env, namespace))
         return
     oom = [p for p in pods if p.oom_killed]
     crashing = [p for p in pods if p.crash_looping and not p.oom_killed]
     pulling = [p for p in pods if p.waiting_reason in IMAGE_PULL]
     slow = [p for p in pods if p.slow_start]
     troubled = {p.name for p in (*oom, *crashing, *pulling, *slow)}
-    facts = [
-        f"{p.name} OOMKilled ({p.restarts} restarts, {p.waiting_reason or p.phase})" for p in oom
+    unhealthy = [p for p in pods if not p.healthy and p.name not in troubled]
+    problems = [
+        *(_problem(PodTrouble.OOM_KILLED, p) for p in oom),
+        *(_problem(PodTrouble.CRASH_LOOP, p) for p in crashing),
+        *(_problem(PodTrouble.IMAGE_PULL, p) for p in pulling),
+        *(_problem(PodTrouble.SLOW_START, p) for p in slow),
+        *(_problem(PodTrouble.UNHEALTHY, p) for p in unhealthy),
     ]
-    facts += [f"{p.name} CrashLoopBackOff ({p.restarts} restarts)" for p in crashing]
-    facts += [f"{p.name} {p.waiting_reason}" for p in pulling]
-    facts += [
-        f"{p.name} took {p.start_seconds or 0:.0f} s to become Ready "
-        f"(Fargate cold start over {slow_seconds:g} s)"
-        for p in slow
-    ]
-    facts += [
-        f"{p.name} {p.waiting_reason or p.phase}, {p.ready}/{p.containers} ready"
-        for p in pods
-        if not p.healthy and p.name not in troubled
-    ]
-    ready = sum(1 for p in pods if p.healthy)
-    finding = f"{ready} of {len(pods)} pods healthy" + (": " + "; ".join(facts) if facts else "")
+    healthy = sum(1 for p in pods if p.healthy)
     broken = oom or crashing or pulling
-    state: CheckState = "fail" if broken else "warn" if facts else "ok"
-    notes.check(name, state, finding + ".")
-    if not (oom or crashing or pulling or slow):
-        return
-    first = (oom or crashing or pulling or slow)[0]
-    commands = (
-        suggest("pods", env, namespace),
-        suggest("logs", env, first.name, namespace=namespace),
+    state: CheckState = "fail" if broken else "warn" if problems else "ok"
+    facts = PodsFacts(healthy, len(pods), tuple(problems), slow_seconds)
+    notes.check(CheckKind.PODS, state, facts, about)
+    worst = next(
+        (
+            (trouble, group)
+            for trouble, group in (
+                (PodTrouble.OOM_KILLED, oom),
+                (PodTrouble.CRASH_LOOP, crashing),
+                (PodTrouble.IMAGE_PULL, pulling),
+                (PodTrouble.SLOW_START, slow),
+            )
+            if group
+        ),
+        None,
     )
-    if oom:
-        notes.cause(
-            0, f"{env}: {_names(oom)} in {namespace} ran out of memory (OOMKilled)", *commands
-        )
-    elif crashing:
-        notes.cause(0, f"{env}: {_names(crashing)} in {namespace} keeps crashing", *commands)
-    elif pulling:
-        notes.cause(0, f"{env}: the image of {_names(pulling)} cannot be pulled", *commands)
-    else:
-        notes.cause(
-            6, f"Only a slow start in {env}: {_names(slow)} took over {slow_seconds:g} s", *commands
-        )
+    if worst is None:
+        return
+    trouble, group = worst
+    names = tuple(p.name for p in group)
+    notes.cause(
+        6 if trouble is PodTrouble.SLOW_START else 0,
+        PodsFailing(trouble, env, namespace, names, slow_seconds),
+        suggest("pods", env, namespace),
+        suggest("logs", env, group[0].name, namespace=namespace),
+    )
 
 
-def _names(pods: Sequence[PodSummary]) -> str:
-    return envs_text([p.name for p in pods])
+def _problem(trouble: PodTrouble, pod: PodSummary) -> PodProblem:
+    return PodProblem(
+        trouble,
+        pod.name,
+        restarts=pod.restarts,
+        reason=pod.waiting_reason or pod.phase,
+        start_seconds=pod.start_seconds or 0.0,
+        ready=pod.ready,
+        containers=pod.containers,
+    )
 
 
-def _engine_check(
-    notes: Notes, key: str, part: Part[_EngineLines], timezone: str, search: Suggestion
-) -> None:
+def _engine_check(notes: Notes, key: str, part: Part[_EngineLines], search: Suggestion) -> None:
     """`search`: the command that shows the key's log lines (suggested when the pod log's
     tail does not name the key, and beside the pod log when it names an error)."""
-    name = f"{ENGINE} log ({HUB_ENV}) about {key}"
+    about = Subject(key=key)
     if part.value is None:
-        notes.unknown(name, part.failure)
+        notes.unknown(CheckKind.ENGINE_LOG, part.failure, about)
         return
     read, lines = part.value.read, part.value.mentions
     if not lines:
-        notes.check(name, "warn", f"None of its last {read} lines (24 h) mention {key}.")
+        facts = EngineLogFacts(key, read, 0, 0, "line", None, "")
+        notes.check(CheckKind.ENGINE_LOG, "warn", facts, about)
         notes.commands.append(search)
         return
     errors = [line for line in lines if line.level in ("error", "fatal")]
     warnings = [line for line in lines if line.level == "warn"]
     newest = (errors or warnings or list(lines))[-1]
-    what = "error" if errors else "warning" if warnings else "line"
-    finding = (
-        f"{len(lines)} of its last {read} lines mention {key}, {len(errors)} errors; "
-        f"newest {what} at {clock(newest.time, timezone)}: {one_line(newest.msg or newest.text)}"
+    level: Literal["error", "warning", "line"] = (
+        "error" if errors else "warning" if warnings else "line"
     )
+    message = newest.msg or newest.text
+    facts = EngineLogFacts(key, read, len(lines), len(errors), level, newest.time, message)
     state: CheckState = "fail" if errors else "warn" if warnings else "ok"
-    notes.check(name, state, finding + ".")
+    notes.check(CheckKind.ENGINE_LOG, state, facts, about)
     if errors:
-        text = f"{ENGINE} failed on {key}: {one_line(newest.msg or newest.text, 120)}"
-        notes.cause(3, text, search, ENGINE_LAST_HOUR)
+        notes.cause(3, EngineFailed(key, message), search, ENGINE_LAST_HOUR)
 
 
 def _trail_check(
@@ -267,86 +293,78 @@ def _trail_check(
 ) -> None:
     """Failed AssumeRole calls; a cause when about this preview (its session name says so)
     or, with the preview nowhere, any of them."""
-    name = "Failed AssumeRole calls (CloudTrail, 24 h)"
     report: cloudtrail.TrailReport | None = part.value
     if report is None:
-        notes.unknown(name, part.failure)
+        notes.unknown(CheckKind.ASSUME_ROLE, part.failure)
         return
     failed = [event for event in report.events if event.failed]
-    gaps = [f"{f.backend}: {f.reason}" for f in report.failures]
     unread = {f.backend for f in report.failures}
-    read = [env for env in report.envs if f"AWS {env} cloudtrail" not in unread]
-    if not failed:
-        state: CheckState = "unknown" if gaps else "ok"
-        facts = [f"None in {envs_text(read)} ({report.read} read)"] if read else []
-        facts += [f"not read: {gap}" for gap in gaps]
-        finding = "; ".join(facts)
-        notes.check(name, state, finding[0].upper() + finding[1:] + ".")
-        return
-    groups: dict[tuple[str, str, str, EnvName], list[cloudtrail.TrailEvent]] = {}
+    read = tuple(env for env in report.envs if f"AWS {env} cloudtrail" not in unread)  # a name
+    groups: dict[tuple[str, RoleRef, str, EnvName], list[cloudtrail.TrailEvent]] = {}
     for event in failed:
         caller, target = _role_name(event.principal), _role_target(event.target_role, config)
         groups.setdefault((caller, target, event.error_code, event.env), []).append(event)
-    facts = []
+    failures = []
     for (caller, target, code, env), events in groups.items():
         about_key = any(key.lower() in e.session_name.lower() for e in events)
-        facts.append(
-            f"{caller} → {target}: {code} ×{len(events)}, newest "
-            f"{clock(events[0].time, config.timezone)} in {env}'s trail"
-            + (f" (session names {key})" if about_key else "")
+        failures.append(
+            RoleFailures(
+                caller, target, code, len(events), events[0].time, env, key if about_key else ""
+            )
         )
         if about_key or missing_everywhere:
             notes.cause(
                 1 if about_key else 4,
-                f"{caller} may not assume {target} ({code} {len(events)}× in 24 h)",
+                RoleDenied(caller, target, code, len(events)),
                 suggest("trail", env, errors=True),
             )
-    finding = f"{len(failed)} failed: " + "; ".join(facts)
-    notes.check(name, "fail", finding + "".join(f"; not read: {g}" for g in gaps) + ".")
+    state: CheckState = "fail" if failed else "unknown" if report.failures else "ok"
+    facts = TrailFacts(read, report.read, tuple(failures), tuple(report.failures))
+    notes.check(CheckKind.ASSUME_ROLE, state, facts)
 
 
 def _role_name(arn: str) -> str:
-    """`arn:aws:sts::1:assumed-role/rtb-hub-sa/session` → rtb-hub-sa; a user ARN → its name."""
+    """`arn:aws:sts::1:assumed-role/rtb-hub-sa/session` → rtb-hub-sa; a user ARN → its name;
+    "" when CloudTrail names no caller."""
     if not arn:
-        return "an unknown caller"
+        return ""
     path = arn.split(":", 5)[-1].split("/")
     return path[1] if path[0] == "assumed-role" and len(path) > 1 else path[-1]
 
 
-def _role_target(role_arn: str, config: Config) -> str:
-    """`arn:aws:iam::333…:role/rtb-hub-deployer` → "prd's rtb-hub-deployer"."""
+def _role_target(role_arn: str, config: Config) -> RoleRef:
+    """`arn:aws:iam::333…:role/rtb-hub-deployer` → prd's rtb-hub-deployer; an ARN of another
+    account stays the ARN; an empty one is an unknown role."""
     fields = role_arn.split(":")
     if len(fields) < 6:
-        return role_arn or "an unknown role"
+        return RoleRef(arn=role_arn)
     envs = [env for env, e in config.environments.items() if e.account_id == fields[4]]
     role = fields[5].rsplit("/", 1)[-1]
-    return f"{envs[0]}'s {role}" if envs else role_arn
+    return RoleRef(role=role, env=envs[0]) if envs else RoleRef(arn=role_arn)
 
 
 def _access_check(
     notes: Notes, envs: Sequence[EnvName], parts: dict[str, Part[Any]], *, missing_everywhere: bool
 ) -> None:
     reviews: list[AccessReview] = []
-    facts = []
+    answers = []
     for env in envs:
-        part = parts[f"kubernetes {env} access review"]
+        part = parts[ACCESS_REVIEW.format(env=env)]
         if part.value is None:
             assert part.failure is not None
-            facts.append(f"{env} unknown ({part.failure.reason})")
+            answers.append(EnvAccess(env, None, part.failure))
         else:
             reviews.append(part.value)
-            facts.append(f"{env} {'yes' if part.value.allowed else 'NO'}")
-    subject = reviews[0].subject.user if reviews else "the hub's service account"
-    short = subject.rsplit(":", 1)[-1]
-    denied = [r.env for r in reviews if not r.allowed]
+            answers.append(EnvAccess(env, part.value.allowed))
+    short = reviews[0].subject.user.rsplit(":", 1)[-1] if reviews else ""
+    denied = tuple(r.env for r in reviews if not r.allowed)
     state: CheckState = "fail" if denied else "ok" if len(reviews) == len(envs) else "unknown"
-    notes.check(f"{short} may create namespaces", state, " · ".join(facts) + ".")
+    notes.check(
+        CheckKind.NAMESPACE_ACCESS, state, AccessFacts(tuple(answers)), Subject(account=short)
+    )
     if denied and missing_everywhere:
         notes.cause(
             1,
-            f"{envs_text(denied)}: {short} may not create namespaces",
+            AccessDenied(denied, short),
             *(suggest("can-i", env, "create", "namespaces") for env in denied),
         )
-
-
-# == backlog: "BullMQ 잡이 쌓이는 경우" ============================================================

@@ -21,8 +21,11 @@ from datetime import datetime
 from ops.backends.container import Backends
 from ops.cloudtrail import TrailEvent, env_events
 from ops.config import EnvName
+from ops.errors import Details, Symptom
 from ops.fanout import Failed, Part, gather_parts
 from ops.weekly.window import Week, inner_seconds
+
+NO_ANSWER = Details(Symptom.NO_ANSWER)
 
 MAX_EVENTS = 1000  # per env and week: 20 pages at CloudTrail's 2 lookups a second
 EVENT = "AssumeRole"
@@ -111,7 +114,7 @@ def audit_from(
     failures: list[Failed] = []
     for (env, label), part in parts.items():
         if part.failure is not None or part.value is None:
-            failures.append(part.failure or Failed(env, "no answer"))
+            failures.append(part.failure or Failed(env, "no answer", NO_ANSWER))  # internal
             continue
         events, complete = part.value
         (current if label == "this week" else before).extend(events)

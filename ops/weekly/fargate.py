@@ -69,7 +69,7 @@ class FargateWeek:
 
 
 def ce_name(env: EnvName) -> str:
-    return f"AWS {env} Cost Explorer"
+    return f"AWS {env} Cost Explorer"  # a name
 
 
 async def fargate_week(backends: Backends, now: datetime) -> FargateWeek:

@@ -24,7 +24,7 @@ from ops.weekly.window import Week, inner_seconds
 MAX_LINES = 10000  # Logs Insights' own limit per query
 CLEANUP_FUNCTION = "cleanupExpired"
 QUERY = (
-    "fields @timestamp, msg, issueKey, env, err.message\n"
+    "fields @timestamp, msg, issueKey, env, err.message\n"  # internal: a Logs Insights query
     f'| filter msg like "{CLEANUP_FUNCTION}" and level = "error"\n'
     "| sort @timestamp desc\n"
     f"| limit {MAX_LINES}"

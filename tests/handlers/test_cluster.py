@@ -20,7 +20,7 @@ from ops.access_reviews import AccessReview, parse_resource, parse_subject
 from ops.pino import parse_log_line
 from ops.pod_logs import PodLogs
 from ops.pods import PodList, PodSummary, Termination
-from ops.preview_hub import NOT_CONFIGURED, HubListing, join_hub
+from ops.preview_hub import HubListing, join_hub
 from ops.previews import EnvFailure, PreviewReport, preview_from
 from ops.rollouts.history import Revision, RolloutHistory
 from ops.rollouts.status import RolloutStatus
@@ -355,11 +355,11 @@ def test_previews_golden():
     assert "`PROJ-97` (stg): the hub lists it (`running`) but there is no namespace" in shown_
     assert "`PROJ-125` (stg): the namespace is there, but the hub does not list it" in shown_
     assert "PROJ-130  int  1d5h  5h ago!     1/1  expired" in shown_  # the hub's status
-    unread = (HubListing("int", None, "HTTP 502"), HubListing("stg", None, NOT_CONFIGURED))
+    unread = (HubListing("int", None, "HTTP 502"), HubListing("stg", None, configured=False))
     shown_unread = shown(render_previews(report, SEOUL, join_hub(report, unread)))
     assert "*int*: the hub's list was not read (HTTP 502)" in shown_unread
     assert "*stg*" not in shown_unread.split("the hub's list was not read")[-1]
-    unconfigured = tuple(HubListing(e, None, NOT_CONFIGURED) for e in ("int", "stg", "prd"))
+    unconfigured = tuple(HubListing(e, None, configured=False) for e in ("int", "stg", "prd"))
     plain = render_previews(report, SEOUL, join_hub(report, unconfigured))
     assert plain.to_json() == render_previews(report, SEOUL).to_json()  # no HUB column
 

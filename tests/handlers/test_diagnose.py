@@ -4,12 +4,46 @@ sandbox's world (fake clusters, fake AWS in front of moto, real Redis and Postgr
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
 from handlers.render.diagnose import render_diagnosis
 from ops.config import Config
 from ops.diagnose import Check, Diagnosis
+from ops.diagnose.causes import (
+    AccessDenied,
+    CostSpike,
+    QueuePaused,
+    RoleDenied,
+    RunsFailing,
+    RunsSpike,
+)
+from ops.diagnose.findings import (
+    AccessFacts,
+    CheckKind,
+    CostByModelFacts,
+    CostHourFacts,
+    CostRate,
+    CostTodayFacts,
+    EngineLogFacts,
+    EnvAccess,
+    ErrorRateFacts,
+    FailedRunsFacts,
+    KedaFacts,
+    NamespaceFacts,
+    ReplicaFacts,
+    ReplicaVerdict,
+    RoleFailures,
+    RoleRef,
+    RunsByTypeFacts,
+    Subject,
+    TrailFacts,
+    Unanswered,
+)
+from ops.errors import Details, Symptom
+from ops.executions import TypeRate
+from ops.fanout import Failed
 from ops.suggestions import suggest
 from sandbox.seed_kube import seed_cluster
 from sandbox.seed_trail_logs import seed_engine_pod_log, seed_trail
@@ -24,26 +58,67 @@ AT = datetime(2025, 3, 10, 5, 30, tzinfo=UTC)  # 14:30 in Seoul
 
 # -- renderer goldens -------------------------------------------------------------------------
 
+SEOUL_1408 = datetime(2025, 3, 10, 5, 8, tzinfo=UTC)
+SEOUL_MIDNIGHT = datetime(2025, 3, 9, 15, 0, tzinfo=UTC)
+TO_PRD_DEPLOYER = RoleRef("rtb-hub-deployer", "prd")
+REDIS_DOWN = Unanswered(Failed("Redis", "cannot connect", Details(Symptom.CANNOT_CONNECT)))
+
 PREVIEW = Diagnosis(
-    title="preview PROJ-300",
+    playbook="preview",
+    key="PROJ-300",
     checks=(
-        Check("Namespace preview-proj-300", "fail", "Not in int, stg or prd."),
         Check(
-            "workflow-engine log (int) about PROJ-300",
+            CheckKind.NAMESPACE,
             "fail",
-            "6 of its last 22 lines mention PROJ-300, 3 errors; newest error at 14:08: "
-            "preview-deploy failed: cannot reach the prd cluster.",
+            NamespaceFacts((), ("int", "stg", "prd"), ()),
+            Subject(namespace="preview-proj-300"),
         ),
         Check(
-            "Failed AssumeRole calls (CloudTrail, 24 h)",
+            CheckKind.ENGINE_LOG,
             "fail",
-            "2 failed: rtb-hub-sa → prd's rtb-hub-deployer: AccessDenied ×2, newest 14:08 in "
-            "int's trail (session names PROJ-300).",
+            EngineLogFacts(
+                "PROJ-300",
+                22,
+                6,
+                3,
+                "error",
+                SEOUL_1408,
+                "preview-deploy failed: cannot reach the prd cluster",
+            ),
+            Subject(key="PROJ-300"),
         ),
-        Check("rtb-hub-sa may create namespaces", "fail", "int yes · stg yes · prd NO."),
+        Check(
+            CheckKind.ASSUME_ROLE,
+            "fail",
+            TrailFacts(
+                ("int", "stg", "prd"),
+                40,
+                (
+                    RoleFailures(
+                        "rtb-hub-sa",
+                        TO_PRD_DEPLOYER,
+                        "AccessDenied",
+                        2,
+                        SEOUL_1408,
+                        "int",
+                        "PROJ-300",
+                    ),
+                ),
+                (),
+            ),
+        ),
+        Check(
+            CheckKind.NAMESPACE_ACCESS,
+            "fail",
+            AccessFacts((EnvAccess("int", True), EnvAccess("stg", True), EnvAccess("prd", False))),
+            Subject(account="rtb-hub-sa"),
+        ),
     ),
-    likely_cause="rtb-hub-sa may not assume prd's rtb-hub-deployer (AccessDenied 2× in 24 h); "
-    "prd: rtb-hub-sa may not create namespaces",
+    causes=(
+        RoleDenied("rtb-hub-sa", TO_PRD_DEPLOYER, "AccessDenied", 2),
+        AccessDenied(("prd",), "rtb-hub-sa"),
+    ),
+    conclusion=None,
     next_commands=(
         suggest("trail", "int", errors=True),
         suggest("can-i", "prd", "create", "namespaces"),
@@ -53,60 +128,67 @@ PREVIEW = Diagnosis(
 )
 
 BACKLOG_PARTIAL = Diagnosis(
-    title="BullMQ backlog",
+    playbook="backlog",
+    key="",
     checks=(
-        Check("BullMQ waiting jobs", "unknown", "Could not check (Redis: cannot connect)."),
-        Check("Paused queues", "unknown", "Could not check (Redis: cannot connect)."),
+        Check(CheckKind.WAITING_JOBS, "unknown", REDIS_DOWN),
+        Check(CheckKind.PAUSED_QUEUES, "unknown", REDIS_DOWN),
+        Check(CheckKind.ERROR_RATE, "fail", ErrorRateFacts(12.0, 6, 50, 15, 5.0)),
         Check(
-            "workflow-engine error rate",
-            "fail",
-            "12.0 % (6 of 50 runs that finished in 15 min; threshold 5 %).",
-        ),
-        Check(
-            "Failed runs, last hour",
+            CheckKind.FAILED_RUNS,
             "warn",
-            "6 failed: jira-auto-dev 6; newest: Claude API 529 overloaded <!channel>.",
+            FailedRunsFacts(6, (("jira-auto-dev", 6),), "Claude API 529 overloaded <!channel>"),
         ),
         Check(
-            "workflow-engine in int",
+            CheckKind.ENGINE_REPLICAS,
             "ok",
-            "1 of 1 replicas ready (1 available), rollout complete.",
+            ReplicaFacts(ReplicaVerdict.RUNNING, 1, 1, 1, "complete"),
         ),
-        Check("KEDA ScaledObject", "ok", "workflow-engine: 0–10 replicas, Ready yes, Active yes."),
+        Check(CheckKind.KEDA, "ok", KedaFacts("workflow-engine", 0, 10, True, True)),
     ),
-    likely_cause="workflow-engine runs are failing: 12.0 % in 15 min (threshold 5 %), mostly "
-    "jira-auto-dev (Claude API 529 overloaded); failed jobs retry and pile up",
+    causes=(RunsFailing(12.0, 15, 5.0, "jira-auto-dev", "Claude API 529 overloaded"),),
+    conclusion=None,
     next_commands=(suggest("executions", status="failed", since="1h"), suggest("queues")),
     checked_at=AT,
 )
 
 COSTS = Diagnosis(
-    title="AI cost",
+    playbook="costs",
+    key="",
     checks=(
         Check(
-            "AI cost, last hour",
+            CheckKind.COST_HOUR,
             "fail",
-            "$34.12 in 61 calls, 16× the usual ($2.17/h, 7-day average).",
+            CostHourFacts(Decimal("34.12"), 61, Decimal("2.17"), 34.12 / 2.17),
         ),
         Check(
-            "AI cost by model and env",
+            CheckKind.COST_BY_MODEL,
             "fail",
-            "claude-sonnet-4 int $31.02 (40 calls, 49× its usual) · gpt-4.1 stg $1.60 "
-            "(9 calls, 1.1× its usual).",
+            CostByModelFacts(
+                (
+                    CostRate("claude-sonnet-4", "int", Decimal("31.02"), 40, Decimal("0.63"), True),
+                    CostRate("gpt-4.1", "stg", Decimal("1.60"), 9, Decimal("1.45"), False),
+                )
+            ),
         ),
         Check(
-            "Workflow runs by type, last hour",
+            CheckKind.RUNS_BY_TYPE,
             "warn",
-            "jira-auto-dev 29 vs 5.2/h usual (5.6×) · pr-review 4 vs 3.4/h usual (1.2×).",
+            RunsByTypeFacts(
+                (TypeRate("jira-auto-dev", 29, 5.2, None), TypeRate("pr-review", 4, 3.4, None))
+            ),
         ),
         Check(
-            "AI cost today",
+            CheckKind.COST_TODAY,
             "fail",
-            "$120.00 since 00:00 (Asia/Seoul), 220 calls; threshold $100.00/day.",
+            CostTodayFacts(Decimal("120.00"), SEOUL_MIDNIGHT, TZ, 220, Decimal("100.00")),
         ),
     ),
-    likely_cause="claude-sonnet-4 in int: $31.02 in the last hour, 49× its usual; "
-    "jira-auto-dev ran 29 times vs 5/h usual",
+    causes=(
+        CostSpike("claude-sonnet-4", "int", Decimal("31.02"), 31.02 / 0.63),
+        RunsSpike("jira-auto-dev", 29, 5.2),
+    ),
+    conclusion=None,
     next_commands=(
         suggest("costs", since="1h"),
         suggest("executions", type="jira-auto-dev", since="1h"),
@@ -148,8 +230,11 @@ def test_render_costs_golden():
 
 
 def test_render_keeps_to_slack_limits():
-    many = tuple(Check(f"check {n}", "warn", "x" * 5000) for n in range(80))
-    message = render_diagnosis(Diagnosis("many", many, "c" * 5000, (suggest("x`"),) * 3, AT), TZ)
+    long = FailedRunsFacts(1, (("x" * 5000, 1),), "")
+    many = tuple(Check(CheckKind.FAILED_RUNS, "warn", long) for _ in range(80))
+    causes = (QueuePaused("c" * 5000, 1),)
+    diagnosis = Diagnosis("backlog", "", many, causes, None, (suggest("x`"),) * 3, AT)
+    message = render_diagnosis(diagnosis, TZ)
     assert len(message.blocks) <= 50
     for block in message.blocks_json():
         assert len((block.get("text") or {}).get("text", "")) <= 3000

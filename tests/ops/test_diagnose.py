@@ -2,13 +2,30 @@
 seeded with the sandbox's own seeds (the world the runbook describes)."""
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from handlers.render.diagnose_causes import likely_cause
+from handlers.render.diagnose_checks import check_name, finding
 from ops import diagnose
 from ops.backends.container import BackendUrls, build_backends
+from ops.diagnose import Check
+from ops.diagnose.causes import (
+    AccessDenied,
+    EngineDown,
+    PodsFailing,
+    QueuePaused,
+    RoleDenied,
+    RunsSpike,
+)
+from ops.diagnose.findings import (
+    NamespaceFacts,
+    PodTrouble,
+    RoleRef,
+)
 from ops.errors import UserError
 from ops.executions import type_rates
 from ops.pino import LogLine
@@ -65,8 +82,27 @@ def sandbox_world(kube, fake_aws):
     seed_trail(fake_aws, ACCOUNTS, now)
 
 
+TZ = "Asia/Seoul"
+
+
+@dataclass(frozen=True)
+class Worded:
+    """A check as an English reader sees it (the playbooks return data; the renderer words it)."""
+
+    state: str
+    finding: str
+    check: Check
+
+
 def by_name(diagnosis):
-    return {check.name: check for check in diagnosis.checks}
+    return {
+        check_name(check): Worded(check.state, finding(check, TZ), check)
+        for check in diagnosis.checks
+    }
+
+
+def cause_of(diagnosis) -> str:
+    return likely_cause(diagnosis.causes, diagnosis.conclusion)
 
 
 # -- preview ----------------------------------------------------------------------------------
@@ -100,9 +136,10 @@ async def test_preview_not_created_points_at_prd_access(backends, sandbox_world)
     result = await diagnose.diagnose_preview(backends, "proj-300")
 
     checks = by_name(result)
-    assert result.title == "preview PROJ-300"
+    assert (result.playbook, result.key) == ("preview", "PROJ-300")
     namespace = checks["Namespace preview-proj-300"]
     assert (namespace.state, namespace.finding) == ("fail", "Not in int, stg or prd.")
+    assert namespace.check.facts == NamespaceFacts((), ("int", "stg", "prd"), ())
     engine = checks["workflow-engine log (int) about PROJ-300"]
     assert engine.state == "fail" and "3 errors" in engine.finding
     assert "preview-deploy failed: cannot reach the prd cluster" in engine.finding
@@ -111,7 +148,11 @@ async def test_preview_not_created_points_at_prd_access(backends, sandbox_world)
     assert "rtb-hub-sa → prd's rtb-hub-deployer: AccessDenied ×2" in trail.finding
     access = checks["rtb-hub-sa may create namespaces"]
     assert (access.state, access.finding) == ("fail", "int yes · stg yes · prd NO.")
-    assert result.likely_cause == (
+    assert result.causes == (
+        RoleDenied("rtb-hub-sa", RoleRef("rtb-hub-deployer", "prd"), "AccessDenied", 2),
+        AccessDenied(("prd",), "rtb-hub-sa"),
+    )
+    assert cause_of(result) == (
         "rtb-hub-sa may not assume prd's rtb-hub-deployer (AccessDenied 2× in 24 h); "
         "prd: rtb-hub-sa may not create namespaces"
     )
@@ -131,10 +172,13 @@ async def test_preview_with_an_oom_killed_pod(backends, sandbox_world):
     pods = checks["Pods in stg/preview-proj-118"]
     assert pods.state == "fail"
     assert "worker OOMKilled (3 restarts, CrashLoopBackOff)" in pods.finding
-    assert result.likely_cause.startswith(
+    assert result.causes[0] == PodsFailing(
+        PodTrouble.OOM_KILLED, "stg", "preview-proj-118", ("worker",), 60.0
+    )
+    assert cause_of(result).startswith(
         "stg: worker in preview-proj-118 ran out of memory (OOMKilled)"
     )
-    assert "AssumeRole" not in result.likely_cause  # other previews' failures are not its cause
+    assert "AssumeRole" not in cause_of(result)  # other previews' failures are not its cause
     assert result.next_commands[:2] == (
         suggest("pods", "stg", "preview-proj-118"),
         suggest("logs", "stg", "worker", namespace="preview-proj-118"),
@@ -148,7 +192,7 @@ async def test_a_slow_start_is_a_warning_not_a_failure(backends, sandbox_world):
     assert pods.state == "warn"
     assert "took 95 s to become Ready (Fargate cold start over 60 s)" in pods.finding
     assert re.fullmatch(
-        r"Only a slow start in prd: app-[a-z0-9-]+ took over 60 s", result.likely_cause
+        r"Only a slow start in prd: app-[a-z0-9-]+ took over 60 s", cause_of(result)
     )
 
 
@@ -156,7 +200,7 @@ async def test_a_healthy_preview(backends, sandbox_world):
     result = await diagnose.diagnose_preview(backends, "PROJ-125")
 
     assert by_name(result)["Pods in stg/preview-proj-125"].state == "ok"
-    assert result.likely_cause == (
+    assert cause_of(result) == (
         "Nothing wrong with this preview: it is up in stg, its pods healthy."
     )
     assert result.next_commands[0] == suggest("previews", "stg")
@@ -180,7 +224,7 @@ async def test_a_hung_cluster_leaves_its_checks_unknown_and_costs_its_timeout(
     access = checks["rtb-hub-sa may create namespaces"].finding
     assert re.fullmatch(rf"int yes · stg yes · prd unknown \({timed_out}\)\.", access)
     assert checks["Failed AssumeRole calls (CloudTrail, 24 h)"].state == "fail"  # still there
-    assert "rtb-hub-sa may not assume prd's rtb-hub-deployer" in result.likely_cause
+    assert "rtb-hub-sa may not assume prd's rtb-hub-deployer" in cause_of(result)
 
 
 async def test_cloudtrail_denied_is_named(backends, sandbox_world, fake_aws):
@@ -192,7 +236,7 @@ async def test_cloudtrail_denied_is_named(backends, sandbox_world, fake_aws):
     assert trail.finding.startswith(
         "Not read: AWS int cloudtrail: AccessDeniedException (HTTP 400); not read: AWS stg"
     )
-    assert result.likely_cause.startswith("prd: rtb-hub-sa may not create namespaces; ")
+    assert cause_of(result).startswith("prd: rtb-hub-sa may not create namespaces; ")
 
 
 async def test_a_bad_key_is_the_users_mistake(backends):
@@ -216,6 +260,7 @@ async def test_backlog_with_a_paused_queue_and_failing_runs(backends, redis_url,
     )
     paused = checks["Paused queues"]
     assert (paused.state, paused.finding) == ("fail", "pr-review-queue paused with 3 waiting.")
+    assert result.causes[0] == QueuePaused("pr-review-queue", 3)
     assert checks["workflow-engine error rate"].state == "fail"
     assert checks["Failed runs, last hour"].finding == (
         "6 failed: jira-auto-dev 6; newest: Claude API 529 overloaded."
@@ -224,7 +269,7 @@ async def test_backlog_with_a_paused_queue_and_failing_runs(backends, redis_url,
     keda = checks["KEDA ScaledObject"]
     assert keda.state == "warn"
     assert "counts only bull:jira-queue:wait (38), not 17 prioritized" in keda.finding
-    assert result.likely_cause.startswith(
+    assert cause_of(result).startswith(
         "pr-review-queue is paused with 3 jobs waiting; workflow-engine runs are failing: "
         "12.0 % in 15 min (threshold 5 %), mostly jira-auto-dev"
     )
@@ -243,14 +288,15 @@ async def test_backlog_with_the_engine_scaled_to_zero(backends, redis_url, kube)
 
     engine = by_name(result)["workflow-engine in int"]
     assert engine.state == "fail" and engine.finding.startswith("Scaled to 0")
-    assert "workflow-engine is scaled to 0 in int: nothing takes jobs" in result.likely_cause
+    assert EngineDown(0) in result.causes
+    assert "workflow-engine is scaled to 0 in int: nothing takes jobs" in cause_of(result)
     assert suggest("scale", "int", "workflow-engine", "3") in result.next_commands
 
 
 async def test_no_backlog(backends, kube):
     seed_hub_namespace(kube["int"])
     result = await diagnose.diagnose_backlog(backends)
-    assert result.likely_cause == "No backlog: 0 jobs waiting, within the threshold of 50."
+    assert cause_of(result) == "No backlog: 0 jobs waiting, within the threshold of 50."
     assert by_name(result)["workflow-engine in int"].state == "ok"
 
 
@@ -302,7 +348,8 @@ async def test_cost_spike_names_the_model_env_and_the_workflow(backends, pg_url)
     assert "gpt-4.1 stg $0.20 (1 call, 1.0× its usual)" in lines.finding
     runs = checks["Workflow runs by type, last hour"]
     assert runs.state == "warn" and "jira-auto-dev 12 vs 1.0/h usual (12×)" in runs.finding
-    assert result.likely_cause == (
+    assert result.causes[1] == RunsSpike("jira-auto-dev", 12, pytest.approx(167 / 168))
+    assert cause_of(result) == (
         "claude-sonnet-4 in int: $30.00 in the last hour, 60× its usual; "
         "jira-auto-dev ran 12 times vs 1/h usual"
     )
@@ -318,7 +365,7 @@ async def test_no_cost_spike(backends, pg_url):
     )
     result = await diagnose.diagnose_costs(backends)
     assert all(c.state == "ok" for c in result.checks), result.checks
-    assert result.likely_cause == (
+    assert cause_of(result) == (
         "No spike: the last hour is within its usual range, and so is today."
     )
 
@@ -328,8 +375,9 @@ async def test_costs_with_the_hub_database_down(backends_factory):
     backends = await backends_factory(hub="postgresql://postgres@127.0.0.1:1/hub")
     result = await diagnose.diagnose_costs(backends)
     assert {c.state for c in result.checks} == {"unknown"}
-    assert all(c.finding.startswith("Could not check (PostgreSQL (hub): ") for c in result.checks)
-    assert result.likely_cause == (
+    findings = [finding(c, TZ) for c in result.checks]
+    assert all(f.startswith("Could not check (PostgreSQL (hub): ") for f in findings)
+    assert cause_of(result) == (
         "Inconclusive: could not check AI cost, last hour, AI cost by model and env, "
         "Workflow runs by type, last hour and AI cost today."
     )

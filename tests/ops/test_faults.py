@@ -15,7 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from ops.backends.faults import Failure, backend_error, classify_failure, http_failure
-from ops.errors import BackendUnavailable, Fault
+from ops.errors import BackendUnavailable, Details, Fault, Symptom
 
 
 @pytest.mark.parametrize(
@@ -35,14 +35,20 @@ from ops.errors import BackendUnavailable, Fault
 )
 def test_kubernetes_status(status: int, fault: Fault, may_have_applied: bool) -> None:
     failure = classify_failure(kube_errors.ApiException(status=status, reason="Reason"))
-    assert failure == Failure(f"HTTP {status} Reason", fault, may_have_applied)
+    told = Details(Symptom.HTTP_STATUS, status, "Reason")
+    assert failure == Failure(f"HTTP {status} Reason", fault, may_have_applied, told)
 
 
 def test_a_kubernetes_client_failure_without_a_status_never_shows_its_text() -> None:
     """The client raises ApiException(status=0, reason="SSLError\\n<host, path, …>") for TLS."""
     leaky = "SSLError\nHTTPSConnectionPool(host='x.eks.amazonaws.com', port=443): Max retries"
     failure = classify_failure(kube_errors.ApiException(status=0, reason=leaky))
-    assert failure == Failure("connection failed (TLS or protocol error)", Fault.UNAVAILABLE, True)
+    assert failure == Failure(
+        "connection failed (TLS or protocol error)",
+        Fault.UNAVAILABLE,
+        True,
+        Details(Symptom.TLS_OR_PROTOCOL),
+    )
     odd = classify_failure(kube_errors.ApiException(status=500, reason="a\nsecret=x"))
     assert odd is not None and odd.reason == "HTTP 500"
 
@@ -55,6 +61,8 @@ def test_aws_error_codes_by_meaning(aws_endpoint: str, aws_env: None) -> None:
     failure = classify_failure(missing.value)
     assert failure is not None
     assert failure.reason.startswith("ImageNotFoundException (HTTP 4")
+    assert failure.details.symptom is Symptom.SERVICE_ERROR
+    assert failure.details.code == "ImageNotFoundException"
     assert (failure.fault, failure.may_have_applied) == (Fault.NOT_FOUND, False)
 
 
@@ -64,7 +72,8 @@ def test_an_aws_server_error_is_not_a_refusal() -> None:
         "ResponseMetadata": {"HTTPStatusCode": 500},
     }
     failure = classify_failure(botocore.exceptions.ClientError(response, "PutMetricData"))
-    assert failure == Failure("InternalFailure (HTTP 500)", Fault.UNAVAILABLE, True)
+    told = Details(Symptom.SERVICE_ERROR, 500, "InternalFailure")
+    assert failure == Failure("InternalFailure (HTTP 500)", Fault.UNAVAILABLE, True, told)
 
 
 async def test_a_redis_error_reply_is_a_refusal(redis_url: str) -> None:
@@ -92,11 +101,13 @@ async def test_an_unreachable_redis_is_not_a_refusal() -> None:
     finally:
         await client.aclose()
     failure = classify_failure(refused_connection.value)
-    assert failure == Failure("cannot connect", Fault.UNAVAILABLE, True)
+    told = Details(Symptom.CANNOT_CONNECT)
+    assert failure == Failure("cannot connect", Fault.UNAVAILABLE, True, told)
 
 
 def test_timeouts_are_their_own_fault() -> None:
-    assert classify_failure(TimeoutError()) == Failure("timed out", Fault.TIMED_OUT, True)
+    timed_out = Failure("timed out", Fault.TIMED_OUT, True, Details(Symptom.TIMED_OUT))
+    assert classify_failure(TimeoutError()) == timed_out
     assert http_failure(408, "HTTP 408").fault is Fault.TIMED_OUT
 
 

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestServer
 from bullmq import Queue
 
 from ops.backends.container import BackendUrls, build_backends
+from ops.errors import Details, Symptom
 from ops.status import CLOUDWATCH, status, webhook_p99
 from tests.fixtures.bot import ACCOUNTS
 from tests.ops.test_executions import ago, create_hub_tables, insert_costs, insert_executions
@@ -252,6 +253,7 @@ async def test_no_recent_datapoint_is_unknown_with_the_reason(
         await webhook_p99(backends)
     assert error.value.backend == CLOUDWATCH
     assert error.value.reason == "no datapoints in the last 15 min"
+    assert error.value.details == Details(Symptom.NO_DATAPOINTS, seconds=15 * 60)
 
 
 async def test_redis_down_leaves_only_the_queue_indicator_unknown(world, backends_factory):
