@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_currency
 
 from handlers.render.failures import failure_text
-from handlers.render.i18n import _, current_locale, money, number
+from handlers.render.i18n import _, babel_locale, money, number
 from handlers.render.message import clip, escape
 from ops.fanout import Failed
 from ops.status import State
@@ -23,7 +23,6 @@ MARKS: dict[State, str] = {
     "unknown": ":white_circle:",
 }
 REASON_CHARS = 200
-_BABEL_LOCALE = {"en": "en_US", "ko": "ko_KR"}
 
 
 def count(value: float) -> str:
@@ -37,7 +36,7 @@ def usd(value: float | Decimal) -> str:
 def whole_usd(value: float | Decimal) -> str:
     """A threshold in whole dollars: `$100` (`US$100` in Korean)."""
     shown = format_currency(
-        value, "USD", format="¤#,##0", currency_digits=False, locale=_BABEL_LOCALE[current_locale()]
+        value, "USD", format="¤#,##0", currency_digits=False, locale=babel_locale()
     )
     return str(shown)
 

@@ -15,12 +15,16 @@ from approvals.audit import AuditPage, AuditRecord
 from approvals.policy import Decision, PolicyRow
 from approvals.roles import RoleInfo
 from handlers.render.approval_words import mention, when
-from handlers.render.i18n import N_, _, number
+from handlers.render.i18n import N_, _, number, pgettext
 from handlers.render.message import Message, code_block, context, escape, header, section
 from ops.config import ENV_NAMES, EnvName
 
-_CELL = {"allow": N_("yes"), "approval": N_("approval"), "deny": N_("no")}
-_NEVER = N_("never")
+# short words whose Korean is the grid's own (허용, 승인 필요, 불가, 금지): a context each
+_CELL = {
+    "allow": lambda: pgettext("policy grid", "yes"),
+    "approval": lambda: pgettext("policy grid", "approval"),
+    "deny": lambda: pgettext("policy grid", "no"),
+}
 _ROLE_NOTES = {
     "lead": N_("You may request changes, and approve or reject other people's requests."),
     "operator": N_("You may request changes; prd changes wait for a team lead's approval."),
@@ -31,7 +35,9 @@ _ACTION_WIDTH = 18
 
 
 def _grid(rows: Sequence[tuple[str, Sequence[str]]]) -> str:
-    head = _pad(_("action"), _ACTION_WIDTH) + "".join(_pad(env, 10) for env in ENV_NAMES)
+    head = _pad(pgettext("policy grid", "action"), _ACTION_WIDTH) + "".join(
+        _pad(env, 10) for env in ENV_NAMES
+    )
     lines = [head]
     lines += [
         _pad(name, _ACTION_WIDTH) + "".join(_pad(c, 10) for c in cells) for name, cells in rows
@@ -82,8 +88,8 @@ def _policy_cells(row: PolicyRow) -> list[str]:
 
 def _policy_cell(action: str, env: EnvName, cell: str) -> str:
     if cell == "deny" and action in HUB_ACTIONS and env != "int":
-        return _(_NEVER)
-    return _(_CELL[cell]) if cell in _CELL else cell
+        return pgettext("policy grid", "never")
+    return _CELL[cell]() if cell in _CELL else cell
 
 
 def render_whoami(

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
-from handlers.render.i18n import N_, _, current_locale, ngettext
+from handlers.render.i18n import N_, _, babel_locale, ngettext
 from handlers.render.message import Message, context, escape, header, section
 from ops.outbox import OutboxStats
 from ops.schedule import JobRun
@@ -100,9 +100,8 @@ def _weekday_time(moment: datetime, zone: ZoneInfo) -> str:
     """`Thu 12-03 09:00` / `목 12-03 09:00`: the weekday in the reader's language."""
     from babel.dates import format_datetime
 
-    locale = {"en": "en_US", "ko": "ko_KR"}[current_locale()]
     pattern = "EEE MM-dd HH:mm"  # internal: a CLDR date pattern
-    return str(format_datetime(moment.astimezone(zone), pattern, locale=locale))
+    return str(format_datetime(moment.astimezone(zone), pattern, locale=babel_locale()))
 
 
 def _period(period: str, zone: ZoneInfo) -> str:

@@ -19,7 +19,7 @@ from handlers.render.catalogs import ROOT, extract_template, placeholders, read_
 from handlers.render.i18n import LOCALES, _, current_locale, ngettext, use_locale
 
 PROSE = re.compile(r"[A-Za-z]{2,}[,.;:!?'’]?\s+[A-Za-z]{2,}")
-TRANSLATING = {"_", "N_", "ngettext"}
+TRANSLATING = {"_", "N_", "ngettext", "pgettext"}
 # logging, task names, a programmer's error: words no user reads
 NOT_FOR_USERS = {"debug", "info", "warning", "error", "exception", "critical", "bind", "spawn"}
 PROGRAMMER_ERRORS = {"RuntimeError", "TypeError", "AssertionError", "NotImplementedError"}

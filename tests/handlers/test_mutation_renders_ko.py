@@ -55,7 +55,7 @@ from handlers.render.rollouts import (
     render_set_image_modal,
     with_following_note,
 )
-from ops.rollouts import FollowedRollouts, Observation
+from ops.rollouts.follow import FollowedRollouts, Observation
 from tests.golden import assert_golden, buttons, shown
 from tests.handlers.test_approvals_render import (
     AT,
@@ -364,7 +364,7 @@ def test_rollouts_in_korean():
     progress = ko(render_rollout_progress, rolling)
     golden("rollout_progress", progress)
     assert progress.text == "Rollout 진행 중 (int): workflow-engine 진행 중"
-    assert "`workflow-engine` (`rtb-ai-hub`, int): 새 replica 3개 중 1개 업데이트" in shown(
+    assert "`rtb-ai-hub`의 `workflow-engine` (int): 새 replica 3개 중 1개 업데이트" in shown(
         progress
     )
     assert "_변경 후 12초_" in shown(progress)
