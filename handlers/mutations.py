@@ -26,6 +26,7 @@ from handlers.render.approvals import (
     render_reason_form_failed,
     render_reason_modal,
 )
+from handlers.render.i18n import N_, _
 from handlers.render.message import Message
 from handlers.render.rollouts import with_following_note
 from handlers.replies import Reply
@@ -100,7 +101,7 @@ async def decide(
     deps = asker.deps
     gate = deps.gate
     asks = await gate.asks_reason(spec.possible_actions, spec.env, asker.requester, reason)
-    async with form_opened_if(asks, asker.client, asker.trigger_id, REASON_TITLE) as form:
+    async with form_opened_if(asks, asker.client, asker.trigger_id, _(REASON_TITLE)) as form:
         async with deps.tasks.slot() if takes_turn else nullcontext():
             outcome = await gate.submit(spec, asker.requester, reason)
         return outcome, await worded(asker, outcome, form, render_ran)
@@ -164,7 +165,7 @@ async def run_scale(call: CommandCall) -> Message:
 
 REASON = Flag(
     "reason",
-    "why, for the team leads (otherwise a form asks when approval is needed)",
+    N_("why, for the team leads (otherwise a form asks when approval is needed)"),
     text_arg(500),
     metavar='"text"',
 )
@@ -172,18 +173,20 @@ REASON = Flag(
 COMMANDS = (
     Command(
         "scale",
-        "Scale a deployment; a KEDA-driven one has KEDA paused at that count. 0, or more "
-        "than hub.max_replicas, asks you to confirm; prd preview namespaces need a team lead.",
+        N_(
+            "Scale a deployment; a KEDA-driven one has KEDA paused at that count. 0, or more "
+            "than hub.max_replicas, asks you to confirm; prd preview namespaces need a team lead."
+        ),
         run_scale,
         args=(
-            Arg("env", "int, stg or prd", ENV),
-            Arg("deployment", "the deployment's name", kube_name),
-            Arg("replicas", f"0 to {MAX_REPLICAS}", bounded_int(0, MAX_REPLICAS)),
+            Arg("env", N_("int, stg or prd"), ENV),
+            Arg("deployment", N_("the deployment's name"), kube_name),
+            Arg("replicas", f"0 … {MAX_REPLICAS}", bounded_int(0, MAX_REPLICAS)),
         ),
         flags=(
             Flag(
                 "namespace",
-                "the namespace (default: the hub's)",
+                N_("the namespace (default: the hub's)"),
                 namespace_name,
                 metavar="N",
             ),

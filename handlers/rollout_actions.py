@@ -30,6 +30,7 @@ from handlers.render.approvals import (
     REASON_TITLE,
 )
 from handlers.render.general import render_user_error
+from handlers.render.i18n import _
 from handlers.render.message import Message, simple
 from handlers.render.rollouts import (
     ROLLBACK_ACTION,
@@ -109,7 +110,7 @@ async def run_confirm(click: Click) -> None:
 
     async def work() -> tuple[GateOutcome, Message]:
         outcome = await gate.confirm(click.token, click.user, asker.correlation_id)
-        form = Form(asker.client, asker.trigger_id, REASON_TITLE)  # the policy may ask now
+        form = Form(asker.client, asker.trigger_id, _(REASON_TITLE))  # the policy may ask now
         return outcome, await worded(asker, outcome, form)
 
     outcome, message = await attempt(click.deps, work, asker.correlation_id)
