@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.render.errors import invalid_text
 from handlers.spec import Arg, Command, Flag
 from ops.errors import UserError
 from ops.storable_text import unstorable_character
@@ -134,7 +135,9 @@ def _convert(command: Command, spec: Arg | Flag, text: str) -> Any:
         return spec.parse(text)
     except ValueError as exc:
         label = f"--{spec.name}" if isinstance(spec, Flag) else f"<{spec.name}>"
-        raise command.usage_error(f"`{_shorten(text)}` is not a valid {label}: {exc}.") from None
+        raise command.usage_error(
+            f"`{_shorten(text)}` is not a valid {label}: {invalid_text(exc)}."
+        ) from None
 
 
 def _shorten(text: str, limit: int = 60) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import UserError
+from ops.errors import Problem, UserError
 from ops.fanout import Failed, gather_parts, split_parts
 from ops.waiting_metric import planned_alarm_names
 
@@ -17,7 +17,7 @@ STATES = ("ALARM", "INSUFFICIENT_DATA")
 ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
 PAGE_SIZE = 100
 MAX_PAGES = 5  # per state and account: 500 alarms is far beyond a sane account
-RUNBOOK_ALARMS = "AWS int cloudwatch (runbook alarms)"
+RUNBOOK_ALARMS = "AWS int cloudwatch (runbook alarms)"  # a name
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def configured_envs(backends: Backends, env: EnvName | None) -> tuple[EnvName, .
     if env is None:
         return tuple(environments)
     if env not in environments:
-        raise UserError(f"`{env}` is not configured here (known: {', '.join(environments)}).")
+        raise UserError(Problem.ENV_NOT_CONFIGURED, env=env, known=tuple(environments))
     return (env,)
 
 

@@ -22,8 +22,10 @@ from approvals.outcomes import (
     Refused,
     RunResult,
 )
-from approvals.policy import CORE_INFRASTRUCTURE, label
+from approvals.policy import CORE_INFRASTRUCTURE
 from approvals.requests import ApprovalRequest, Escalated
+from handlers.render.decisions import action_label, decision_reason
+from handlers.render.errors import stored_text
 from handlers.render.message import (
     Message,
     button,
@@ -75,7 +77,7 @@ def render_approval_card(request: ApprovalRequest, leads: Sequence[str], tz: Zon
         header(f"Approval {state}: {request.mutation} in {request.env} ({request.id})"),
         section(asks, fields=_card_fields(request, tz)),
         context(
-            f"{request.env}: {escape(label(request.action))} needs "
+            f"{request.env}: {escape(action_label(request.action))} needs "
             f"{request.required_approvals} team lead approval(s) · digest `{request.digest[:12]}`"
         ),
     ]
@@ -152,14 +154,14 @@ def _failure(result: dict[str, object]) -> str:
         )
     if result.get("interrupted"):
         return "the bot stopped before running it; nothing was changed. Request it again."
-    return f"{escape(str(result.get('error', 'error')))}. Nothing was changed."
+    return f"{escape(stored_text(result.get('error', 'error')))}. Nothing was changed."
 
 
 def _unknown(request: ApprovalRequest) -> str:
     cause = (
         "the bot stopped while running it"
         if request.result.get("interrupted")
-        else f"no clear answer ({escape(str(request.result.get('error', '?')))})"
+        else f"no clear answer ({escape(stored_text(request.result.get('error', '?')))})"
     )
     return (
         f"{cause}: the change may or may not have been applied. Check `{escape(request.target)}` "
@@ -234,7 +236,7 @@ def render_reason_modal(asked: ReasonNeeded) -> View:
     spec = asked.spec
     summary = (
         f"{_spec_what(spec)}: {escape(asked.change.before)} → {escape(asked.change.after)}\n"
-        f"{asked.decision.reason}. The team leads will see your reason on the card."
+        f"{decision_reason(asked.decision)}. The team leads will see your reason on the card."
     )
     return View(
         type="modal",
@@ -281,7 +283,9 @@ def render_gate_outcome(outcome: GateOutcome, approvals_channel: str, tz: ZoneIn
 def render_refused(refused: Refused) -> Message:
     """The policy's reason and rule; a change refused as core infrastructure inside a namespace
     also says why that namespace is not a preview (a `preview-…` name does not make one)."""
-    text = f":no_entry: Refused: {refused.decision.reason}.\nRule: `{refused.decision.rule}`"
+    text = (
+        f":no_entry: Refused: {decision_reason(refused.decision)}.\nRule: `{refused.decision.rule}`"
+    )
     namespace = refused.spec.params.get("namespace")
     if refused.spec.action == CORE_INFRASTRUCTURE and isinstance(namespace, str):
         text += (
@@ -296,7 +300,7 @@ def render_confirmation(asked: ConfirmNeeded) -> Message:
     change = f"{escape(asked.change.before)} → {escape(asked.change.after)}"
     text = (
         f":warning: {_spec_what(asked.spec)}: {change}\n{escape(asked.why)} "
-        f"Confirm to go ahead ({asked.decision.reason})."
+        f"Confirm to go ahead ({decision_reason(asked.decision)})."
     )
     actions = buttons(
         button("Confirm", CONFIRM_ACTION, asked.token, style="danger"),
@@ -319,7 +323,7 @@ def _render_ran_result(ran: Ran) -> Message:
     if isinstance(run.result.get("parts"), list):
         return _render_ran_parts(ran, what, change)
     if run.status == "succeeded":
-        return simple(f":white_check_mark: {what}: {change}. ({ran.decision.reason})")
+        return simple(f":white_check_mark: {what}: {change}. ({decision_reason(ran.decision)})")
     return simple(f":x: {what} {_run_problem(run)}", ephemeral=False)
 
 
@@ -328,7 +332,9 @@ _PART_MARK = {"succeeded": ":white_check_mark:", "failed": ":x:", "unknown": ":w
 
 def _render_ran_parts(ran: Ran, what: str, change: str) -> Message:
     """A change made of parts (an emergency rollback): one line per part, as each went."""
-    lines = [f"{_PART_MARK.get(ran.run.status, '')} {what}: {change}. ({ran.decision.reason})"]
+    lines = [
+        f"{_PART_MARK.get(ran.run.status, '')} {what}: {change}. ({decision_reason(ran.decision)})"
+    ]
     for part in ran.run.result["parts"]:
         status = part.get("status")
         if status == "succeeded":
@@ -340,7 +346,7 @@ def _render_ran_parts(ran: Ran, what: str, change: str) -> Message:
 
 
 def _run_problem(run: RunResult) -> str:
-    error = escape(str(run.result.get("error", "error"))).rstrip(".")
+    error = escape(stored_text(run.result.get("error", "error"))).rstrip(".")
     if run.status == "unknown":
         return f"got no clear answer ({error}): it may or may not have been applied; check it."
     return f"failed: {error}. Nothing was changed."
@@ -348,14 +354,15 @@ def _run_problem(run: RunResult) -> str:
 
 def render_reason_asked(asked: ReasonNeeded) -> Message:
     return simple(
-        f":memo: {asked.decision.reason}: tell the team leads why in the form that opened.",
+        f":memo: {decision_reason(asked.decision)}: "
+        "tell the team leads why in the form that opened.",
         ephemeral=True,
     )
 
 
 def render_reason_form_failed(asked: ReasonNeeded) -> Message:
     return simple(
-        f":warning: {asked.decision.reason}, but the form asking for your reason did not "
+        f":warning: {decision_reason(asked.decision)}, but the form asking for your reason did not "
         'open (Slack allows 3 s). Run the command again, or add `--reason "…"` to it.',
         ephemeral=True,
     )

@@ -7,6 +7,7 @@ from itertools import groupby
 
 from slack_sdk.models.blocks import Block
 
+from handlers.render.errors import error_text
 from handlers.render.message import Message, context, escape, header, section, simple
 from handlers.spec import Command
 from ops.errors import BackendUnavailable, UserError
@@ -16,7 +17,7 @@ from ops.health import PingReport
 def render_user_error(error: UserError) -> Message:
     # escaped: the message may echo what the user typed (`<!channel>` must stay text), and
     # usage lines hold `<env>`-style placeholders that Slack would otherwise read as links
-    text = f":warning: {escape(error.message)}"
+    text = f":warning: {escape(error_text(error))}"
     if error.usage:
         text += f"\nUsage: `{escape(error.usage)}`"
     return simple(text, ephemeral=True)

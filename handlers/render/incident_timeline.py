@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import Block, ButtonElement, InputBlock, PlainTextI
 from slack_sdk.models.views import View
 
 from handlers.incident_playbooks import Playbook
+from handlers.render.errors import stored_text
 from handlers.render.message import (
     Message,
     button,
@@ -119,7 +120,7 @@ def _action_line(actor: str | None, detail: dict[str, Any]) -> str:
     if detail.get("request"):
         line += f" (request `{escape(str(detail['request']))}`)"
     if detail.get("rule"):
-        line += f" — {escape(clip(str(detail['rule']), 300))}"
+        line += f" — {escape(clip(stored_text(detail['rule']), 300))}"
     return line
 
 

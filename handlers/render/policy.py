@@ -13,6 +13,8 @@ from approvals.audit import AuditPage, AuditRecord
 from approvals.policy import Decision, PolicyRow
 from approvals.roles import RoleInfo
 from handlers.render.approvals import when
+from handlers.render.decisions import action_label
+from handlers.render.errors import stored_text
 from handlers.render.message import Message, code_block, context, escape, header, section
 from ops.config import ENV_NAMES, HUB_ACTIONS, EnvName
 
@@ -44,7 +46,7 @@ def render_policy(rows: Sequence[PolicyRow]) -> Message:
     blocks: list[Block] = [
         header("Access policy (runbook §8)"),
         section(grid),
-        section("\n".join(f"• `{row.action}`: {escape(row.label)}" for row in rows)),
+        section("\n".join(f"• `{row.action}`: {escape(action_label(row.action))}" for row in rows)),
     ]
     if restricted:
         blocks.append(section("*Channel restrictions*\n" + "\n".join(restricted)))
@@ -126,7 +128,8 @@ def _audit_line(record: AuditRecord, tz: ZoneInfo) -> str:
     event = record.event
     actor = f"<@{event.actor}>" if event.actor[:1] in ("U", "W") else escape(event.actor)
     approval = f" ({event.approval_id})" if event.approval_id else ""
-    why = str(event.detail.get("reason") or event.detail.get("refused") or "").replace("_", " ")
+    why = stored_text(event.detail.get("reason") or event.detail.get("refused") or "")
+    why = why.replace("_", " ")
     tail = f" — {escape(why)[:120]}" if why and event.outcome == "refused" else ""
     return (
         f"`#{record.id}` {when(record.at, tz)} {actor} *{escape(event.action)}*"

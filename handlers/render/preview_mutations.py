@@ -12,6 +12,8 @@ from slack_sdk.models.blocks import Block
 
 from approvals.outcomes import ApprovalRequested, GateOutcome, Ran, ReasonNeeded, Refused
 from handlers.render.approvals import render_ran, when
+from handlers.render.decisions import decision_reason
+from handlers.render.errors import stored_text
 from handlers.render.message import Message, context, escape, header, section
 from handlers.render.preview_cleanup import cleanup_done, cleanup_removed
 from ops.cluster import parse_time
@@ -44,7 +46,10 @@ def render_preview_created(ran: Ran, tz: ZoneInfo, now: datetime) -> Message:
     )
     return Message(
         text=f"Created {name} in {ran.spec.env} for {key}",
-        blocks=(section(text), context(f"{ran.decision.reason} · `/rtb previews {ran.spec.env}`")),
+        blocks=(
+            section(text),
+            context(f"{decision_reason(ran.decision)} · `/rtb previews {ran.spec.env}`"),
+        ),
     )
 
 
@@ -60,7 +65,7 @@ def render_preview_deleted(ran: Ran) -> Message:
     )
     return Message(
         text=f"Deleted {name} in {ran.spec.env}",
-        blocks=(section(text), context(ran.decision.reason)),
+        blocks=(section(text), context(decision_reason(ran.decision))),
     )
 
 
@@ -146,10 +151,12 @@ def _env_cleanup(
 def _env_outcome(item: EnvCleanup, env: str, listed: str, tz: ZoneInfo, approvals: str) -> str:
     outcome = item.outcome
     if isinstance(outcome, Refused):
-        return f":no_entry: {env}: refused: {outcome.decision.reason}. Nothing was deleted."
+        return (
+            f":no_entry: {env}: refused: {decision_reason(outcome.decision)}. Nothing was deleted."
+        )
     if isinstance(outcome, ReasonNeeded):
         return (
-            f":memo: {env}: {outcome.decision.reason}. Run "
+            f":memo: {env}: {decision_reason(outcome.decision)}. Run "
             f'`/rtb preview cleanup {item.env} --reason "…"` to ask for it.\n{listed}'
         )
     if isinstance(outcome, ApprovalRequested):
@@ -164,10 +171,10 @@ def _env_outcome(item: EnvCleanup, env: str, listed: str, tz: ZoneInfo, approval
     error = outcome.run.result.get("error", "error") if isinstance(outcome, Ran) else "?"
     if isinstance(outcome, Ran) and outcome.run.status == "unknown":
         return (
-            f":warning: {env}: {escape(str(error))}: the cleanup may have run, in part or in "
-            f"full. `/rtb previews {item.env}` shows what is left.\n{listed}"
+            f":warning: {env}: {escape(stored_text(error))}: the cleanup may have run, in part "
+            f"or in full. `/rtb previews {item.env}` shows what is left.\n{listed}"
         )
-    return f":x: {env}: {escape(str(error))}. Nothing was deleted.\n{listed}"
+    return f":x: {env}: {escape(stored_text(error))}. Nothing was deleted.\n{listed}"
 
 
 def _ran_lines(env: str, result: dict[str, Any]) -> str:
@@ -178,16 +185,16 @@ def _ran_lines(env: str, result: dict[str, Any]) -> str:
     lines = [f":wastebasket: {env}: {done or head}"]
     lines += [f"• `{escape(d['namespace'])}` deleted" for d in result.get("deleted") or []]
     lines += [
-        f"• :x: `{escape(f['namespace'])}` failed: {escape(f['reason'])}"
+        f"• :x: `{escape(f['namespace'])}` failed: {escape(stored_text(f['reason']))}"
         for f in result.get("failed") or []
     ]
     lines += [
         f"• :warning: `{escape(u['namespace'])}` may or may not have been deleted (no clear "
-        f"answer: {escape(u['reason'])})"
+        f"answer: {escape(stored_text(u['reason']))})"
         for u in result.get("unknown") or []
     ]
     lines += [
-        f"• `{escape(s['namespace'])}` skipped: {escape(s['reason'])}"
+        f"• `{escape(s['namespace'])}` skipped: {escape(stored_text(s['reason']))}"
         for s in result.get("skipped") or []
     ]
     return "\n".join(lines[:41])

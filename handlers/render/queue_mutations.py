@@ -6,6 +6,7 @@ from typing import Any
 
 from approvals.outcomes import Ran
 from handlers.render.approvals import render_ran
+from handlers.render.decisions import decision_reason
 from handlers.render.message import Message, context, escape, section
 from ops.queue_control import counts_from_json
 from ops.queues import QueueCounts
@@ -31,7 +32,7 @@ def render_queue_change(ran: Ran) -> Message:
         section(
             headline, fields=[f"*Before*\n{counts_line(before)}", f"*After*\n{counts_line(after)}"]
         ),
-        context(f"{ran.decision.reason} · `/rtb queue {name}` shows it now"),
+        context(f"{decision_reason(ran.decision)} · `/rtb queue {name}` shows it now"),
     )
     return Message(text=_plain(headline), blocks=blocks)
 

@@ -28,7 +28,7 @@ from ops.diagnose.common import (
     one_line,
     preview_namespace,
 )
-from ops.errors import UserError
+from ops.errors import Problem, UserError
 from ops.fanout import Failed, Part
 from ops.suggestions import Suggestion, suggest
 
@@ -55,7 +55,7 @@ async def diagnose_preview(backends: Backends, key: str) -> Diagnosis:
     try:
         key = issue_key(key)
     except ValueError as exc:
-        raise UserError(f"`{key[:40]}` is not a Jira issue key: it {exc}.") from None
+        raise UserError(Problem.NOT_AN_ISSUE_KEY, value=key[:40], why=exc) from None
     config = backends.config
     envs = tuple(config.environments)
     namespace = preview_namespace(key)
