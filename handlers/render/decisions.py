@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from approvals.policy import CORE_INFRASTRUCTURE, Decision, Reason, Why
+from approvals.roles import RoleInfo
 from handlers.render.i18n import N_, _
 
 ACTION_LABELS = {
@@ -54,6 +55,17 @@ def action_label(action: str) -> str:
     """A matrix action in words; an action without a label is shown as it is named."""
     label = ACTION_LABELS.get(action)
     return _(label) if label else action
+
+
+def role_source(info: RoleInfo) -> str:
+    """Where a user's role comes from ("user list", "user group S0123" …)."""
+    if info.source == "group":
+        return _("user group {group}", group=info.group)
+    return {
+        "users": lambda: _("user list"),
+        "everyone": lambda: _("everyone can view"),
+        "unlisted": lambda: _("not listed"),
+    }[info.source]()
 
 
 def decision_reason(decision: Decision) -> str:

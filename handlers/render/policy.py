@@ -13,7 +13,7 @@ from approvals.audit import AuditPage, AuditRecord
 from approvals.policy import Decision, PolicyRow
 from approvals.roles import RoleInfo
 from handlers.render.approvals import when
-from handlers.render.decisions import action_label
+from handlers.render.decisions import action_label, role_source
 from handlers.render.errors import stored_text
 from handlers.render.message import Message, code_block, context, escape, header, section
 from ops.config import ENV_NAMES, HUB_ACTIONS, EnvName
@@ -75,7 +75,7 @@ def render_whoami(
 ) -> Message:
     lines = [
         f"<@{user_id}>: *{info.role if info.role != 'none' else 'no role'}* "
-        f"(from {escape(info.source)}).",
+        f"(from {escape(role_source(info))}).",
         _ROLE_NOTES[info.role],
     ]
     blocks: list[Block] = [section("\n".join(lines))]
