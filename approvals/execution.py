@@ -8,7 +8,6 @@ from approvals.catalog import rebuild
 from approvals.events import request_event
 from approvals.mutations import MutationSpec
 from approvals.outcomes import RunResult, RunStatus
-from approvals.policy import label
 from approvals.recording import record_request_result
 from approvals.requests import ApprovalRequest
 from approvals.services import GateServices
@@ -16,7 +15,7 @@ from approvals.sql import Connection
 from approvals.store import Transition
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendUnavailable, Problem, UserError
 
 log = structlog.get_logger(__name__)
 
@@ -30,10 +29,10 @@ async def run_spec(backends: Backends, spec: MutationSpec, actor: Actor) -> RunR
         status: RunStatus = "unknown" if exc.may_have_applied else "failed"
         return RunResult(status, {"error": f"{exc.backend}: {exc.reason}"})
     except UserError as exc:
-        return RunResult("failed", {"error": exc.message})
+        return RunResult("failed", {"error": exc.as_data()})
     except Exception:
         log.exception("mutation failed", mutation=spec.mutation, env=spec.env)
-        return RunResult("unknown", {"error": "unexpected error (see the bot's log)"})
+        return RunResult("unknown", {"error": UserError(Problem.UNEXPECTED).as_data()})
     return RunResult("succeeded", result)
 
 
@@ -62,12 +61,12 @@ async def checked_run(services: GateServices, request: ApprovalRequest) -> RunRe
         spec = await spec.classified(services.backends)  # what its target is now
         stale = _no_longer_allowed(services, request, spec)
         if stale is not None:
-            return RunResult("failed", {"error": stale})
+            return RunResult("failed", {"error": stale.as_data()})
         now = await spec.preflight(services.backends)
     except BackendUnavailable as exc:
         return RunResult("failed", {"error": f"{exc.backend}: {exc.reason}"})
     except UserError as exc:
-        return RunResult("failed", {"error": exc.message})
+        return RunResult("failed", {"error": exc.as_data()})
     if now != request.preflight:
         was, is_now = spec.describe_state(request.preflight), spec.describe_state(now)
         return RunResult("failed", {"drift": {"was": was, "now": is_now}})
@@ -76,12 +75,12 @@ async def checked_run(services: GateServices, request: ApprovalRequest) -> RunRe
 
 def _no_longer_allowed(
     services: GateServices, request: ApprovalRequest, spec: MutationSpec
-) -> str | None:
+) -> UserError | None:
     if spec.action != request.action:  # e.g. a preview namespace that lost its label meanwhile
-        return f"the policy no longer allows this change: it is now a {label(spec.action)}"
+        return UserError(Problem.POLICY_NOW_OTHER_ACTION, action=spec.action)
     if services.audit.keys.check(request.digest_key, spec.document, request.digest) != "ok":
         # Edited since it was approved (or signed with a key no longer configured): never run.
-        return "the stored parameters do not match their digest"
+        return UserError(Problem.DIGEST_MISMATCH)
     if services.policy.cell_decision(spec.action, spec.env).outcome == "deny":
-        return "the policy no longer allows this change"
+        return UserError(Problem.POLICY_NO_LONGER_ALLOWS)
     return None

@@ -52,14 +52,14 @@ from approvals.store import ApprovalStore, NewRequest
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
-from ops.errors import BackendUnavailable, UserError
-from ops.storable_text import unstorable_character
+from ops.errors import BackendUnavailable, Problem, UserError
+from ops.storable_text import first_unstorable
 
 MAX_REASON_LENGTH = 500
 OFFER_MINUTES = 24 * 60  # a "Roll this back" button stays usable this long
 # A later step of a change whose "requested" event could not be written: not run (nothing runs
 # unaudited), while the steps before it did.
-NOT_AUDITED = RunResult("failed", {"error": "not run: the audit log stopped answering"})
+NOT_AUDITED = RunResult("failed", {"error": UserError(Problem.NOT_AUDITED).as_data()})
 
 
 @dataclass(frozen=True)
@@ -155,13 +155,10 @@ class Gate:
     ) -> GateOutcome:
         """The modal's answer: the stored draft goes through the whole gate again (a reason that
         cannot be stored is refused first, and the draft stays for another try)."""
-        _check_storable(reason, "reason")
+        _check_storable(reason, Problem.REASON_UNSTORABLE)
         draft = await self.services.store.take_draft(token, user)
         if draft is None:
-            raise UserError(
-                "That form is no longer valid (expired, already sent, or not yours). "
-                "Run the command again."
-            )
+            raise UserError(Problem.FORM_EXPIRED)
         spec = rebuild(self.services.config, draft.mutation, draft.env, draft.params)
         return await self.submit(spec, Requester(user, draft.channel or "", correlation_id), reason)
 
@@ -173,10 +170,7 @@ class Gate:
         await self._refuse_others_draft(token, user, correlation_id, "confirm")
         draft = await self.services.store.take_draft(token, user)
         if draft is None:
-            raise UserError(
-                "That confirmation is no longer valid (expired, already answered, or not "
-                "yours: only the person who asked can confirm it). Nothing was changed."
-            )
+            raise UserError(Problem.CONFIRMATION_EXPIRED)
         spec = rebuild(self.services.config, draft.mutation, draft.env, draft.params)
         requester = Requester(user, draft.channel or "", correlation_id)
         return await self.submit(spec, requester, confirmed=True)
@@ -214,7 +208,7 @@ class Gate:
                 requester.correlation_id,
                 rule=decision.rule,
                 refused="target",
-                reason=exc.message,
+                reason=exc.as_data(),
             )
             await self.services.audit.append(event)
             raise
@@ -233,7 +227,7 @@ class Gate:
         """The change behind an offer's button (it stays offered: anyone may click it)."""
         draft = await self.services.store.read_draft(token)
         if draft is None:
-            raise UserError("That button has expired. Run the command again.")
+            raise UserError(Problem.OFFER_EXPIRED)
         return rebuild(self.services.config, draft.mutation, draft.env, draft.params)
 
     async def _refuse(
@@ -245,7 +239,7 @@ class Gate:
             "refused",
             requester.correlation_id,
             rule=decision.rule,
-            reason=decision.reason,
+            reason=decision.reason.as_data(),
         )
         await self.services.audit.append(event)
         return Refused(spec, decision)
@@ -332,9 +326,9 @@ class Gate:
         self, request_id: str, lead: str, note: str | None, correlation_id: str
     ) -> DecisionOutcome:
         if note is not None:
-            _check_storable(note, "note")
+            _check_storable(note, Problem.NOTE_UNSTORABLE)
             if len(note) > MAX_REASON_LENGTH:
-                raise UserError(f"The note is too long (at most {MAX_REASON_LENGTH} characters).")
+                raise UserError(Problem.NOTE_TOO_LONG, most=MAX_REASON_LENGTH)
         return await decisions.reject(self.services, request_id, lead, note, correlation_id)
 
     async def cancel(self, request_id: str, user: str, correlation_id: str) -> DecisionOutcome:
@@ -355,20 +349,20 @@ class Gate:
         await housekeeping.sweep(self.services)
 
 
-def _check_storable(text: str, what: str) -> None:
-    bad = unstorable_character(text)
+def _check_storable(text: str, refusal: Problem) -> None:
+    bad = first_unstorable(text)
     if bad is not None:
-        raise UserError(f"The {what} contains {bad}, which cannot be stored. Write it without it.")
+        raise UserError(refusal, character=bad)
 
 
 _RECORDINGS_WORST_FIRST: tuple[Recording, ...] = ("logged", "spooled", "recorded")
 
 
 def _checked_reason(reason: str) -> str:
-    _check_storable(reason, "reason")
+    _check_storable(reason, Problem.REASON_UNSTORABLE)
     reason = " ".join(reason.split())
     if not reason:
-        raise UserError("A reason is required: what is this change for (e.g. an incident id)?")
+        raise UserError(Problem.REASON_REQUIRED)
     if len(reason) > MAX_REASON_LENGTH:
-        raise UserError(f"The reason is too long (at most {MAX_REASON_LENGTH} characters).")
+        raise UserError(Problem.REASON_TOO_LONG, most=MAX_REASON_LENGTH)
     return reason

@@ -68,7 +68,6 @@ class MutationSpec(ABC):
     params: dict[str, Any] = field(default_factory=dict)
 
     mutation: ClassVar[str] = ""
-    summary: ClassVar[str] = ""  # e.g. "scale a deployment", for help and lists
 
     @classmethod
     @abstractmethod

@@ -16,7 +16,7 @@ from approvals.policy import CORE_INFRASTRUCTURE
 from ops import preview_namespaces
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
-from ops.errors import UserError
+from ops.errors import Problem, UserError
 
 PREVIEW_WORKLOAD = "preview.workload"
 
@@ -58,5 +58,5 @@ async def namespace_action(
     exist: a typo is answered as a typo, not as a refusal."""
     kind = await namespace_kind(backends, env, namespace)
     if kind == "missing":
-        raise missing or UserError(f"{env}: there is no namespace `{namespace}`.")
+        raise missing or UserError(Problem.NO_NAMESPACE, env=env, namespace=namespace)
     return {"hub": hub, "preview": preview}.get(kind, CORE_INFRASTRUCTURE)

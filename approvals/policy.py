@@ -11,7 +11,8 @@ Checked in this order, the first rule that refuses names itself in the decision:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from enum import Enum
+from typing import Any, Literal
 
 from approvals.access_matrix import effective_matrix, is_core_infrastructure
 from approvals.roles import Role
@@ -19,36 +20,54 @@ from ops.config import ENV_NAMES, Config, EnvName
 
 Outcome = Literal["allow", "approval", "deny"]
 CORE_INFRASTRUCTURE = "core.modify"  # any namespace neither the hub's nor labelled a preview
-ACTION_LABELS = {
-    "hub.scale": "rtb-ai-hub service scale",
-    "hub.rollback": "rtb-ai-hub service rollback",
-    "hub.set-image": "rtb-ai-hub service set image",
-    "hub.queue": "rtb-ai-hub queue pause/resume/retry",
-    "preview.create": "preview namespace create",
-    "preview.delete": "preview namespace delete",
-    "preview.workload": "preview workload change (scale, restart, set image)",
-    "preview.extend": "preview TTL extension",
-    CORE_INFRASTRUCTURE: "core infrastructure change",
-}
+
+
+class Why(Enum):
+    """Which rule decided (`handlers/render/decisions.py` words it for the person who asked)."""
+
+    ALLOWED = "allowed"  # the matrix cell allows it
+    NEEDS_APPROVAL = "needs_approval"  # the cell asks for a team lead's approval
+    NOT_FROM_BOT = "not_from_bot"  # the cell denies it
+    NOT_IN_MATRIX = "not_in_matrix"  # the matrix does not list the action
+    CORE = "core"  # core infrastructure (also a hub action outside int)
+    CHANNELS_ONLY = "channels_only"  # only from the channels in `channels`
+    VIEWER = "viewer"
+    NO_ROLE = "no_role"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a decision is what it is, as data: the rule, and the env, action and channel ids it
+    names (what the renderer needs to say it)."""
+
+    why: Why
+    env: str = ""
+    action: str = ""
+    channels: tuple[str, ...] = ()
+
+    def as_data(self) -> dict[str, Any]:
+        """For an audit event (read back by `from_data`)."""
+        return {"policy": self.why.value, "env": self.env, "action": self.action,
+                "channels": list(self.channels)}  # fmt: skip
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Reason:
+        channels = tuple(str(c) for c in data.get("channels") or ())
+        return cls(Why(data["policy"]), str(data["env"]), str(data["action"]), channels)
 
 
 @dataclass(frozen=True)
 class Decision:
     outcome: Outcome
-    reason: str  # a sentence for the person who asked
+    reason: Reason  # for the person who asked, worded by the renderer
     rule: str  # which rule decided, for the audit log and the refusal
 
 
 @dataclass(frozen=True)
 class PolicyRow:
     action: str
-    label: str
     cells: dict[EnvName, Outcome]
     channels: tuple[str, ...]
-
-
-def label(action: str) -> str:
-    return ACTION_LABELS.get(action, action)
 
 
 class Policy:
@@ -67,24 +86,20 @@ class Policy:
     def cell_decision(self, action: str, env: EnvName) -> Decision:
         """What the matrix alone says (no role, no channel): also used right before running."""
         cell = self._matrix.get(action, {}).get(env)
-        rule = f"policy {action} {env} = {cell or 'not listed'}"
+        rule = f"policy {action} {env} = {cell or 'not listed'}"  # internal: a rule's name
         if cell == "allow":
-            return Decision("allow", f"{env}: {label(action)} is allowed", rule)
+            return Decision("allow", Reason(Why.ALLOWED, env, action), rule)
         if cell == "approval":
-            return Decision(
-                "approval", f"{env}: {label(action)} needs a team lead's approval", rule
-            )
+            return Decision("approval", Reason(Why.NEEDS_APPROVAL, env, action), rule)
         if cell == "deny" and is_core_infrastructure(action, env):
-            return Decision("deny", _core_sentence(env), rule)
+            return Decision("deny", Reason(Why.CORE, env, action), rule)
         if cell == "deny":
-            return Decision("deny", f"{env}: {label(action)} is not allowed from the bot", rule)
-        return Decision(
-            "deny", f"{env}: `{action}` is not in the access matrix, so it is denied", rule
-        )
+            return Decision("deny", Reason(Why.NOT_FROM_BOT, env, action), rule)
+        return Decision("deny", Reason(Why.NOT_IN_MATRIX, env, action), rule)
 
     def rows(self) -> list[PolicyRow]:
         return [
-            PolicyRow(action, label(action), dict(cells), self._channels.get(action, ()))
+            PolicyRow(action, dict(cells), self._channels.get(action, ()))
             for action, cells in self._matrix.items()
         ]
 
@@ -109,29 +124,19 @@ class Policy:
         allowed = self._channels.get(action)
         if not allowed or channel in allowed:
             return None
-        where = ", ".join(f"<#{c}>" for c in allowed)
-        return Decision(
-            "deny", f"{label(action)} may only be requested in {where}", f"channels_only {action}"
-        )
+        reason = Reason(Why.CHANNELS_ONLY, action=action, channels=tuple(allowed))
+        return Decision("deny", reason, f"channels_only {action}")
 
 
 def _role_refusal(role: Role) -> Decision | None:
     if role == "viewer":
-        return Decision("deny", "viewers cannot request changes", "roles: viewer")
+        return Decision("deny", Reason(Why.VIEWER), "roles: viewer")  # internal: a rule's name
     if role == "none":
-        return Decision(
-            "deny",
-            "only operators and team leads can request changes, and you are in neither role",
-            "roles: not listed",
-        )
+        return Decision("deny", Reason(Why.NO_ROLE), "roles: not listed")  # internal: as above
     return None
 
 
 def _core_refusal(action: str, env: EnvName) -> Decision | None:
     if action != CORE_INFRASTRUCTURE:
         return None
-    return Decision("deny", _core_sentence(env), "§8 core infrastructure")
-
-
-def _core_sentence(env: EnvName) -> str:
-    return f"{env} core infrastructure is never modified from the bot"
+    return Decision("deny", Reason(Why.CORE, env, action), "§8 core infrastructure")  # internal

@@ -25,7 +25,7 @@ from ops import preview_namespaces as previews
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendUnavailable, Problem, UserError
 from ops.timestamps import parse_time
 
 CREATE_ACTION = "preview.create"
@@ -36,10 +36,11 @@ MAX_CLEANUP = 200  # namespaces in one cleanup request (a card and an audit row 
 
 
 def _checked(parse: Callable[[str], T], text: str, what: str) -> T:
+    """`what`: the kind of value, for the renderer (`queue_name`, `issue_key`, `preview` …)."""
     try:
         return parse(text)
     except ValueError as exc:
-        raise UserError(f"`{text[:60]}` is not a valid {what}: it {exc}.") from None
+        raise UserError(Problem.NOT_VALID, value=text[:60], what=what, why=exc) from None
 
 
 def _when(text: str | None) -> str:
@@ -57,13 +58,12 @@ def _ttl_text(seconds: int) -> str:
 @dataclass(frozen=True)
 class CreatePreview(MutationSpec):
     mutation: ClassVar[str] = "preview-create"
-    summary: ClassVar[str] = "create a preview namespace"
 
     @classmethod
     def build(cls, env: EnvName, key: str, ttl: timedelta, requested_by: str) -> Self:
-        key = _checked(previews.issue_key, key, "issue key")
+        key = _checked(previews.issue_key, key, "issue_key")
         if not previews.MIN_TTL <= ttl <= previews.MAX_TTL:
-            raise UserError("The TTL must be between 1h and 7d.")
+            raise UserError(Problem.PREVIEW_TTL_RANGE)
         namespace = previews.preview_namespace(key)
         return cls(
             env=env,
@@ -87,9 +87,16 @@ class CreatePreview(MutationSpec):
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         state = await previews.read_namespace(backends, self.env, self.namespace)
-        if state is not None:
-            until = f" (expires {state.expires_at:%Y-%m-%d %H:%M} UTC)" if state.expires_at else ""
-            raise UserError(f"{self.env}: `{self.namespace}` already exists{until}.")
+        if state is not None and state.expires_at is None:
+            raise UserError(Problem.PREVIEW_EXISTS, env=self.env, namespace=self.namespace)
+        if state is not None and state.expires_at is not None:
+            expires = previews.iso_utc(state.expires_at)
+            raise UserError(
+                Problem.PREVIEW_EXISTS_UNTIL,
+                env=self.env,
+                namespace=self.namespace,
+                expires=expires,
+            )
         return {"namespace": self.namespace, "exists": False}
 
     def describe_state(self, state: dict[str, Any]) -> str:
@@ -129,13 +136,12 @@ class ExtendPreview(MutationSpec):
     """
 
     mutation: ClassVar[str] = "preview-extend"
-    summary: ClassVar[str] = "extend a preview's TTL"
 
     @classmethod
     def build(cls, env: EnvName, target: str, expires_from: datetime, expires_to: datetime) -> Self:
-        ref = _checked(previews.namespace_ref, target, "preview (issue key)")
+        ref = _checked(previews.namespace_ref, target, "preview")
         if expires_to <= expires_from:
-            raise UserError("An extension must move the TTL later.")
+            raise UserError(Problem.EXTENSION_NOT_LATER)
         return cls(
             env=env,
             action=CORE_INFRASTRUCTURE,  # until `classified` has read its label
@@ -154,17 +160,15 @@ class ExtendPreview(MutationSpec):
         """`step` later than `expires_from`, never more than 7 days (MAX_TTL) from `now`."""
         expires_to = expires_from + step
         if expires_to - now > previews.MAX_TTL:
-            raise UserError(
-                f"{env}: extending by {_ttl_text(int(step.total_seconds()))} would keep the "
-                "preview more than 7 days from now; delete it and create it again instead."
-            )
+            step_text = _ttl_text(int(step.total_seconds()))
+            raise UserError(Problem.EXTENSION_TOO_FAR, env=env, step=step_text)
         return cls.build(env, target, expires_from, expires_to)
 
     @classmethod
     def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
         start, end = parse_time(params["expires_from"]), parse_time(params["expires_to"])
         if start is None or end is None:
-            raise UserError("That extension's times are not readable.")
+            raise UserError(Problem.EXTENSION_UNREADABLE)
         return cls.build(env, params["namespace"], start, end)
 
     @property
@@ -234,11 +238,10 @@ class ExtendPreview(MutationSpec):
 @dataclass(frozen=True)
 class DeletePreview(MutationSpec):
     mutation: ClassVar[str] = "preview-delete"
-    summary: ClassVar[str] = "delete a preview namespace"
 
     @classmethod
     def build(cls, env: EnvName, target: str) -> Self:
-        ref = _checked(previews.namespace_ref, target, "preview (issue key)")
+        ref = _checked(previews.namespace_ref, target, "preview")
         return cls(
             env=env,
             action=CORE_INFRASTRUCTURE,  # until `classified` has read its label
@@ -309,7 +312,6 @@ class CleanupPreviews(MutationSpec):
     """
 
     mutation: ClassVar[str] = "preview-cleanup"
-    summary: ClassVar[str] = "delete the expired preview namespaces of an env"
 
     @classmethod
     def build(
@@ -317,11 +319,11 @@ class CleanupPreviews(MutationSpec):
     ) -> Self:
         names = sorted(set(namespaces))
         if not names:
-            raise UserError(f"{env}: no preview namespace has expired; there is nothing to delete.")
+            raise UserError(Problem.NOTHING_EXPIRED, env=env)
         if len(names) > MAX_CLEANUP:
-            raise UserError(f"{env}: {len(names)} expired previews, at most {MAX_CLEANUP} at once.")
+            raise UserError(Problem.TOO_MANY_EXPIRED, env=env, count=len(names), most=MAX_CLEANUP)
         for name in names:
-            _checked(previews.namespace_ref, name, "namespace name")
+            _checked(previews.namespace_ref, name, "namespace_name")
         return cls(
             env=env,
             action=DELETE_ACTION,
@@ -377,7 +379,7 @@ class CleanupPreviews(MutationSpec):
         outcomes = await previews.delete_expired(backends, self.env, self.namespaces, actor=actor)
         result: dict[str, Any] = {
             kind: [
-                {"namespace": o.namespace, "reason": o.reason}
+                {"namespace": o.namespace, "reason": o.reason_data()}
                 for o in outcomes
                 if o.outcome == kind
             ]
@@ -386,10 +388,16 @@ class CleanupPreviews(MutationSpec):
         if result["unknown"] and not result["deleted"]:  # recorded as unknown, never "failed"
             unclear = "; ".join(f"{u['namespace']}: {u['reason']}" for u in result["unknown"])
             raise BackendUnavailable(f"kubernetes {self.env}", f"no clear answer ({unclear})")
-        if result["failed"] and not result["deleted"]:
-            failures = "; ".join(f"{f['namespace']}: {f['reason']}" for f in result["failed"])
-            raise UserError(f"no expired preview was deleted ({failures})")
+        failed = [o for o in outcomes if o.outcome == "failed"]
+        if failed and not result["deleted"]:
+            raise UserError(Problem.NONE_DELETED, failures=[_cleanup_failure(o) for o in failed])
         return {"via": "namespaces", **result}
+
+
+def _cleanup_failure(outcome: previews.CleanupOutcome) -> UserError:
+    if isinstance(outcome.reason, UserError):
+        return UserError(Problem.CLEANUP_REFUSED, namespace=outcome.namespace, why=outcome.reason)
+    return UserError(Problem.CLEANUP_BACKEND, namespace=outcome.namespace, failure=outcome.reason)
 
 
 PREVIEW_MUTATIONS: tuple[type[MutationSpec], ...] = (

@@ -20,8 +20,9 @@ from ops import queue_control
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
-from ops.errors import UserError
+from ops.errors import Problem, UserError
 from ops.queues import QueueCounts, bull_queues, queue_counts, queue_name
+from ops.suggestions import suggest
 
 QUEUE_ACTION = "hub.queue"
 MAX_RETRY_LIMIT = 10_000
@@ -42,7 +43,9 @@ class QueueMutation(MutationSpec):
         try:
             queue_name(queue)
         except ValueError as exc:
-            raise UserError(f"`{queue[:60]}` is not a valid queue name: it {exc}.") from None
+            raise UserError(
+                Problem.NOT_VALID, value=queue[:60], what="queue_name", why=exc
+            ) from None
         return cls(
             env=env,
             action=QUEUE_ACTION,
@@ -76,14 +79,12 @@ class QueueMutation(MutationSpec):
 @dataclass(frozen=True)
 class PauseQueue(QueueMutation):
     mutation: ClassVar[str] = "queue-pause"
-    summary: ClassVar[str] = "pause a BullMQ queue"
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         counts = await self.current(backends)
         if counts.paused:
-            raise UserError(
-                f"`{self.queue}` is already paused. `/rtb queue resume {self.queue}` resumes it."
-            )
+            resume = suggest("queue resume", self.queue)  # internal: a verb
+            raise UserError(Problem.QUEUE_ALREADY_PAUSED, queue=self.queue, command=resume)
         return {"paused": False, "pending": counts.pending}
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
@@ -98,12 +99,11 @@ class PauseQueue(QueueMutation):
 @dataclass(frozen=True)
 class ResumeQueue(QueueMutation):
     mutation: ClassVar[str] = "queue-resume"
-    summary: ClassVar[str] = "resume a paused BullMQ queue"
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         counts = await self.current(backends)
         if not counts.paused and not counts.paused_list:
-            raise UserError(f"`{self.queue}` is not paused: its workers are taking jobs.")
+            raise UserError(Problem.QUEUE_NOT_PAUSED, queue=self.queue)
         return {"paused": True, "pending": counts.pending}
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
@@ -118,12 +118,11 @@ class ResumeQueue(QueueMutation):
 @dataclass(frozen=True)
 class RetryFailedJobs(QueueMutation):
     mutation: ClassVar[str] = "queue-retry-failed"
-    summary: ClassVar[str] = "retry a BullMQ queue's failed jobs"
 
     @classmethod
     def build_retry(cls, env: EnvName, queue: str, limit: int | None) -> Self:
         if limit is not None and not 1 <= limit <= MAX_RETRY_LIMIT:
-            raise UserError(f"The limit must be between 1 and {MAX_RETRY_LIMIT:,}.")
+            raise UserError(Problem.QUEUE_RETRY_LIMIT_RANGE, most=MAX_RETRY_LIMIT)
         return cls.build(env, queue, limit=limit)
 
     @classmethod
@@ -139,7 +138,7 @@ class RetryFailedJobs(QueueMutation):
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         counts = await self.current(backends)
         if not counts.failed:
-            raise UserError(f"`{self.queue}` has no failed jobs: nothing to retry.")
+            raise UserError(Problem.QUEUE_NO_FAILED_JOBS, queue=self.queue)
         return {"paused": counts.paused, "failed": counts.failed}
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:

@@ -23,12 +23,16 @@ log = structlog.get_logger(__name__)
 Role = Literal["lead", "operator", "viewer", "none"]
 ROLES: tuple[Role, ...] = ("lead", "operator", "viewer", "none")
 MemberFetcher = Callable[[str], Awaitable[Sequence[str]]]  # user group id -> user ids
+# Where a role comes from: the configured user list, a Slack user group (`RoleInfo.group`),
+# `everyone_can_view`, or nowhere (worded by handlers/render/decisions.py).
+RoleSource = Literal["users", "group", "everyone", "unlisted"]
 
 
 @dataclass(frozen=True)
 class RoleInfo:
     role: Role
-    source: str  # "user list", "user group S0123", "everyone can view", "not listed"
+    source: RoleSource
+    group: str = ""  # the user group's id, when `source` is "group"
 
     @property
     def may_request_changes(self) -> bool:
@@ -62,12 +66,12 @@ class RoleResolver:
             ("viewer", self._roles.viewers),
         )
         for role, members in ranked:
-            source = await self._membership(members, user_id)
-            if source:
-                return RoleInfo(role, source)
+            found = await self._membership(members, user_id)
+            if found:
+                return RoleInfo(role, *found)
         if self._roles.everyone_can_view:
-            return RoleInfo("viewer", "everyone can view")
-        return RoleInfo("none", "not listed")
+            return RoleInfo("viewer", "everyone")
+        return RoleInfo("none", "unlisted")
 
     async def leads(self) -> list[str]:
         """Every team lead: the configured users, then the group's members."""
@@ -78,11 +82,11 @@ class RoleResolver:
             found += sorted(members - set(found))
         return found
 
-    async def _membership(self, members: Members, user_id: str) -> str | None:
+    async def _membership(self, members: Members, user_id: str) -> tuple[RoleSource, str] | None:
         if user_id in members.users:
-            return "user list"
+            return "users", ""
         if members.usergroup and user_id in (await self._group(members.usergroup) or ()):
-            return f"user group {members.usergroup}"
+            return "group", members.usergroup
         return None
 
     async def _group(self, group_id: str) -> frozenset[str] | None:

@@ -17,7 +17,7 @@ from ops import images, workloads
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendUnavailable, Problem, UserError
 from ops.rollouts import set_image as rollout_images
 from ops.rollouts import undo as rollout_undo
 from ops.rollouts.history import read_revisions
@@ -44,7 +44,6 @@ class RevisionChange(WorkloadChange):
 @dataclass(frozen=True)
 class RollbackDeployment(RevisionChange):
     mutation: ClassVar[str] = "rollback"
-    summary: ClassVar[str] = "roll a deployment back to a previous revision"
     hub_action: ClassVar[str] = "hub.rollback"
 
     @classmethod
@@ -126,7 +125,6 @@ def _back_to(config: Config, env: EnvName, target: Target, revision: Any) -> Mut
 @dataclass(frozen=True)
 class SetImage(RevisionChange):
     mutation: ClassVar[str] = "set-image"
-    summary: ClassVar[str] = "set a deployment's image to a tag of the int ECR repository"
     hub_action: ClassVar[str] = "hub.set-image"
 
     @classmethod
@@ -220,7 +218,6 @@ class EmergencyRollback(WorkloadChange):
     each deployment run and audited on its own (`steps`)."""
 
     mutation: ClassVar[str] = "emergency-rollback"
-    summary: ClassVar[str] = "roll workflow-engine and webhook-listener back together (§7)"
     hub_action: ClassVar[str] = "hub.rollback"
 
     @classmethod
@@ -237,7 +234,7 @@ class EmergencyRollback(WorkloadChange):
     def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
         built = cls.build(config, env)
         if params != built.params:
-            raise UserError("an emergency rollback always covers the configured hub deployments")
+            raise UserError(Problem.EMERGENCY_PARAMS)
         return built
 
     def steps(self) -> tuple[MutationSpec, ...]:
@@ -259,9 +256,10 @@ class EmergencyRollback(WorkloadChange):
             try:
                 found[part.target.name] = await part.preflight(backends)
             except UserError as exc:
-                found[part.target.name] = {"unavailable": exc.message}
+                found[part.target.name] = {"unavailable": _kept(exc)}
         if all("unavailable" in state for state in found.values()):
-            raise UserError(" ".join(state["unavailable"] for state in found.values()))
+            refusals = [_refusal(state["unavailable"]) for state in found.values()]
+            raise UserError(Problem.PARTS_REFUSED, parts=refusals)
         return found
 
     def describe_state(self, state: dict[str, Any]) -> str:
@@ -271,7 +269,7 @@ class EmergencyRollback(WorkloadChange):
         before, after = [], []
         for name, part in preflight.items():
             if "unavailable" in part:
-                before.append(f"{name}: {part['unavailable']}")
+                before.append(f"{name}: {_unavailable(part['unavailable'])}")
                 after.append(f"{name}: unchanged")
                 continue
             before.append(f"{name} {_revision(part.get('revision'), part.get('images'))}")
@@ -286,23 +284,22 @@ class EmergencyRollback(WorkloadChange):
         """As one approved request (the gate's own path for an allowed change runs and audits
         the parts one by one): every part is tried; a failure after a success is reported as
         partly applied, never as "nothing changed"."""
-        results, lines, failed = [], [], False
+        results, lines, failures = [], [], []
         for part in self.steps():
             try:
                 result = await part.execute(backends, actor)
             except (UserError, BackendUnavailable) as exc:
-                text = exc.message if isinstance(exc, UserError) else f"{exc.backend}: {exc.reason}"
-                lines.append(f"{part.target.name}: {text}")
-                failed = True
+                failures.append(_part_failure(part.target.name, exc))
+                lines.append(f"{part.target.name}: {_failure_text(exc)}")
                 continue
             lines.append(f"{part.target.name}: rolled back to revision {result['to_revision']}")
             results.append({"target": str(part.target), "status": "succeeded", **result})
-        if failed and results:
+        if failures and results:
             raise BackendUnavailable(
                 f"kubernetes {self.env}", "partly applied: " + "; ".join(lines)
             )
-        if failed:
-            raise UserError("; ".join(lines))
+        if failures:
+            raise UserError(Problem.PARTS_FAILED, parts=failures)
         return {"parts": results}
 
     def rollouts(self) -> tuple[Target, ...]:
@@ -310,7 +307,39 @@ class EmergencyRollback(WorkloadChange):
 
 
 def _part_state(part: dict[str, Any]) -> str:
-    return str(part.get("unavailable") or _revision(part.get("revision"), part.get("images")))
+    if part.get("unavailable"):
+        return _unavailable(part["unavailable"])
+    return _revision(part.get("revision"), part.get("images"))
+
+
+def _kept(exc: UserError) -> str | dict[str, Any]:
+    """A part's refusal in the pre-flight state: as text when it came worded (so a state kept
+    before refusals became codes compares equal), else as data."""
+    return exc.text if exc.code is None and exc.text is not None else exc.as_data()
+
+
+def _refusal(kept: str | dict[str, Any]) -> UserError:
+    return UserError(kept) if isinstance(kept, str) else UserError.from_data(kept)
+
+
+def _unavailable(kept: str | dict[str, Any]) -> str:
+    # internal: the Change's words are still written here (pre-worded text, else the code)
+    return kept if isinstance(kept, str) else str(_refusal(kept))
+
+
+def _part_failure(deployment: str, exc: UserError | BackendUnavailable) -> UserError:
+    if isinstance(exc, UserError):
+        return UserError(Problem.PART_REFUSED, deployment=deployment, why=exc)
+    return UserError(
+        Problem.PART_BACKEND_FAILED, deployment=deployment, backend=exc.backend, reason=exc.reason
+    )
+
+
+def _failure_text(exc: UserError | BackendUnavailable) -> str:
+    """For a BackendUnavailable's reason (still text until backend reasons are data)."""
+    if isinstance(exc, BackendUnavailable):
+        return f"{exc.backend}: {exc.reason}"
+    return str(exc)
 
 
 ROLLOUT_MUTATIONS: tuple[type[MutationSpec], ...] = (

@@ -23,7 +23,7 @@ from typing import Literal
 MIN_SECRET_LENGTH = 32
 _KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 
-Check = Literal["ok", "mismatch", "unknown key"]
+Check = Literal["ok", "mismatch", "unknown key"]  # internal: codes
 
 
 class KeysError(ValueError):
@@ -40,16 +40,20 @@ class SigningKeys:
         """`id:secret[,id:secret…]`, the first one signing; KeysError for anything else."""
         pairs = [part.strip() for part in text.split(",") if part.strip()]
         if not pairs:
-            raise KeysError("no key: expected id:secret[,id:secret…] (the first one signs)")
+            # KeysError is read by whoever deploys (rtb-bot check-config), as ops/config.py's
+            expected = "no key: expected id:secret[,id:secret…] (the first one signs)"  # internal
+            raise KeysError(expected)
         secrets: dict[str, bytes] = {}
         for number, pair in enumerate(pairs, 1):
             key_id, sep, secret = pair.partition(":")
             if not sep or not _KEY_ID.match(key_id):
-                raise KeysError(f"key {number} is not id:secret (id: letters, digits, _.-)")
+                shape = f"key {number} is not id:secret (id: letters, digits, _.-)"  # internal
+                raise KeysError(shape)
             if len(secret) < MIN_SECRET_LENGTH:
-                raise KeysError(f"key {key_id}: its secret is shorter than {MIN_SECRET_LENGTH}")
+                shorter = f"key {key_id}: its secret is shorter than"  # internal
+                raise KeysError(f"{shorter} {MIN_SECRET_LENGTH}")
             if key_id in secrets:
-                raise KeysError(f"key {key_id} is listed twice")
+                raise KeysError(f"key {key_id} is listed twice")  # internal
             secrets[key_id] = secret.encode()
         return cls(pairs[0].partition(":")[0], secrets)
 
@@ -62,5 +66,5 @@ class SigningKeys:
 
     def check(self, key_id: str | None, message: str, mac: str) -> Check:
         if key_id is None or key_id not in self.secrets:
-            return "unknown key"
+            return "unknown key"  # internal: a Check
         return "ok" if hmac.compare_digest(self.mac(key_id, message), mac) else "mismatch"

@@ -18,7 +18,7 @@ from ops import workloads
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendUnavailable, Problem, UserError
 from ops.kube_writes import answered
 from ops.rollouts.keda import find_scaled_object, set_keda_pause
 
@@ -81,7 +81,6 @@ async def no_clear_answer(
 @dataclass(frozen=True)
 class ScaleDeployment(WorkloadChange):
     mutation: ClassVar[str] = "scale"
-    summary: ClassVar[str] = "scale a deployment"
     hub_action: ClassVar[str] = "hub.scale"
 
     @classmethod
@@ -184,7 +183,6 @@ class ResumeAutoscaling(WorkloadChange):
     """`/rtb autoscale resume`: the paused-replicas annotation removed; KEDA scales again."""
 
     mutation: ClassVar[str] = "autoscale-resume"
-    summary: ClassVar[str] = "resume KEDA autoscaling of a deployment"
     hub_action: ClassVar[str] = "hub.scale"
 
     @classmethod
@@ -204,16 +202,11 @@ class ResumeAutoscaling(WorkloadChange):
         namespace, name = self.target.namespace, self.target.name
         state = await workloads.read_deployment(backends, self.env, namespace, name)
         keda = await find_scaled_object(backends, self.env, namespace, name)
-        where = f"`{name}` in `{namespace}` ({self.env})"
+        where = {"env": self.env, "namespace": namespace, "deployment": name}
         if keda is None:
-            raise UserError(
-                f"{where} is not driven by a KEDA ScaledObject: there is no autoscaling to resume."
-            )
+            raise UserError(Problem.NOT_AUTOSCALED, **where)
         if keda.paused_replicas is None:
-            raise UserError(
-                f"KEDA autoscaling of {where} is not paused (ScaledObject `{keda.name}`): "
-                "nothing to resume."
-            )
+            raise UserError(Problem.AUTOSCALING_NOT_PAUSED, scaled_object=keda.name, **where)
         return {
             "replicas": state.replicas,
             "keda": {"scaled_object": keda.name, "paused_replicas": keda.paused_replicas},
@@ -233,7 +226,7 @@ class ResumeAutoscaling(WorkloadChange):
         namespace, name = self.target.namespace, self.target.name
         keda = await find_scaled_object(backends, self.env, namespace, name)
         if keda is None:
-            raise UserError(f"`{name}` is no longer driven by a KEDA ScaledObject.")
+            raise UserError(Problem.NO_LONGER_AUTOSCALED, deployment=name)
         try:
             await set_keda_pause(backends, self.env, namespace, keda.name, None, actor=actor)
         except BackendUnavailable as exc:

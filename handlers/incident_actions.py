@@ -185,7 +185,7 @@ def gate_detail(outcomes: list[GateOutcome]) -> dict[str, Any]:
     if isinstance(outcome, Ran):
         return {"outcome": "ran", "status": outcome.run.status}
     if isinstance(outcome, Refused):
-        return {"outcome": "refused", "rule": outcome.decision.reason}
+        return {"outcome": "refused", "rule": outcome.decision.reason.as_data()}
     if isinstance(outcome, ApprovalRequested):
         return {"outcome": "approval", "request": outcome.request.id}
     if isinstance(outcome, ReasonNeeded):  # the request, once made, is found by this

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.command_words import KOREAN_ALIASES
+from handlers.render.errors import invalid_text
 from handlers.render.i18n import _
 from handlers.spec import Arg, Command, Flag, InvalidValue
-from ops.errors import UserError
+from ops.errors import Invalid, UserError
 from ops.storable_text import unstorable_character
 
 MAX_COMMAND_LENGTH = 4000
@@ -201,6 +202,8 @@ def _refusal(exc: ValueError) -> str:
     msgid; one no catalog holds shows as written)."""
     if isinstance(exc, InvalidValue):
         return _(exc.message, **exc.params)
+    if isinstance(exc, Invalid):  # an ops parser's refusal, as a code
+        return invalid_text(exc)
     return _(str(exc))
 
 

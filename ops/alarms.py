@@ -9,7 +9,7 @@ from typing import Any
 
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import UserError
+from ops.errors import Problem, UserError
 from ops.fanout import Failed, gather_parts, split_parts
 from ops.waiting_metric import planned_alarm_names
 
@@ -56,7 +56,7 @@ def configured_envs(backends: Backends, env: EnvName | None) -> tuple[EnvName, .
     if env is None:
         return tuple(environments)
     if env not in environments:
-        raise UserError(f"`{env}` is not configured here (known: {', '.join(environments)}).")
+        raise UserError(Problem.ENV_NOT_CONFIGURED, env=env, known=tuple(environments))
     return (env,)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from ops.backends.container import Backends
 from ops.config import EnvName
+from ops.errors import Invalid, Problem
 from ops.fanout import Failed, gather_parts, split_parts
 
 MAX_EVENTS = 200
@@ -27,7 +28,7 @@ _NO_TIME = datetime.min.replace(tzinfo=UTC)
 def event_name(text: str) -> str:
     """A CloudTrail event name (AssumeRole, UpdateDeployment …): letters and digits only."""
     if not _EVENT_NAME.match(text):
-        raise ValueError("must be a CloudTrail event name: letters and digits, at most 128")
+        raise Invalid(Problem.EVENT_NAME_SHAPE)
     return text
 
 

@@ -70,7 +70,8 @@ async def _one(name: str, awaitable: Awaitable[T], timeout: float) -> Part[T]:
     except BackendUnavailable as exc:
         return Part(failure=Failed(exc.backend, exc.reason, exc.details))
     except UserError as exc:
-        return Part(failure=Failed(name, exc.message))
+        # its code and data (safe to show; worded by the renderer once Failed carries it)
+        return Part(failure=Failed(name, str(exc)))
     except Exception as exc:
         failure = classify_failure(exc)
         if failure is None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ops.backends.container import Backends
 from ops.config import Config
-from ops.errors import BackendUnavailable, Fault, UserError
+from ops.errors import BackendUnavailable, Fault, Invalid, Problem, UserError
 
 # The OCI distribution spec's tag grammar: `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
@@ -24,10 +24,7 @@ NEWEST_SHOWN = 3
 def check_tag(text: str) -> str:
     """An image tag as the OCI spec allows it (the user's text never reaches ECR unchecked)."""
     if not _TAG.fullmatch(text):
-        raise ValueError(
-            "must be an image tag: letters, digits, '_', '.' and '-', at most 128 characters, "
-            "not starting with '.' or '-'"
-        )
+        raise Invalid(Problem.IMAGE_TAG_SHAPE)
     return text
 
 
@@ -62,8 +59,10 @@ async def find_tag(backends: Backends, tag: str) -> PushedTag:
     except BackendUnavailable as exc:
         if exc.fault is not Fault.NOT_FOUND:  # ImageNotFoundException
             raise
-        newest = ", ".join(t.tag for t in (await recent_tags(backends, NEWEST_SHOWN))) or "none"
-        raise UserError(f"tag `{tag}` is not in {repository} (newest: {newest}).") from None
+        newest = tuple(t.tag for t in await recent_tags(backends, NEWEST_SHOWN))
+        raise UserError(
+            Problem.TAG_NOT_IN_REPOSITORY, tag=tag, repository=repository, newest=newest
+        ) from None
     details = page.get("imageDetails") or [{}]
     return PushedTag(tag, details[0].get("imagePushedAt"), details[0].get("imageDigest"))
 

@@ -20,7 +20,7 @@ from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.backends.kube_routes import Api, Operation
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, Fault, UserError
+from ops.errors import BackendUnavailable, Fault, Problem, UserError
 
 T = TypeVar("T")
 MAX_WRITE_ATTEMPTS = 3
@@ -35,7 +35,13 @@ class Permission:
     resource: str
     namespace: str
 
+    def refusal(self) -> UserError:
+        return UserError(
+            Problem.RBAC_DENIED, verb=self.verb, resource=self.resource, namespace=self.namespace
+        )
+
     def denied(self) -> str:
+        """Transitional, for `ops/rollouts.py` (being split this round: it will take `refusal`)."""
         return (
             f"Kubernetes denied {self.verb} {self.resource} in {self.namespace} (HTTP 403): "
             "the bot's role lacks that permission"
@@ -65,7 +71,7 @@ async def write(
         return await backends.kube.call(env, api, method, actor=actor, **kwargs)
     except BackendUnavailable as exc:
         if exc.fault is Fault.FORBIDDEN:
-            raise UserError(needs.denied()) from None
+            raise needs.refusal() from None
         raise
 
 

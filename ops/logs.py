@@ -32,7 +32,7 @@ from typing import Any
 from ops.backends.container import Backends
 from ops.config import EnvName
 from ops.diagnose.common import issue_key
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendUnavailable, Invalid, Problem, UserError
 
 SERVICES = ("webhook-listener", "workflow-engine", "auth-service", "preview")
 ALL = "all"  # every log group of the env, in one query
@@ -87,11 +87,11 @@ def field_value(text: str) -> str:
 
 def _checked(text: str, most: int) -> str:
     if not text.strip():
-        raise ValueError("must not be empty")
+        raise Invalid(Problem.TEXT_EMPTY)
     if len(text) > most:
-        raise ValueError(f"must be at most {most} characters")
+        raise Invalid(Problem.TEXT_TOO_LONG, most=most)
     if any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in text):
-        raise ValueError("must not contain control characters (newlines, tabs, invisible marks)")
+        raise Invalid(Problem.TEXT_CONTROL)
     return text
 
 
@@ -121,7 +121,7 @@ def build_query(filters: LogFilters, *, limit: int) -> str:
     Each filter is its own command (consecutive filters must all hold), so the text's `or`
     never mixes with the fields' `and`."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+        raise Invalid(Problem.LOG_LIMIT_RANGE, most=MAX_LIMIT)
     fields = _field_conditions(filters)
     wheres = [" or ".join(_text_conditions(filters.text))] if filters.text else []
     wheres += [" and ".join(fields)] if fields else []
@@ -135,9 +135,10 @@ def build_query(filters: LogFilters, *, limit: int) -> str:
 
 
 def _text_conditions(text: str) -> list[str]:
-    conditions = [f"msg like {regex_literal(search_text(text))}"]
+    conditions = [f"msg like {regex_literal(search_text(text))}"]  # internal: a query
     if is_issue_key(text):
-        conditions.append(f"issueKey like {regex_literal(text.strip(), whole=True)}")
+        whole = regex_literal(text.strip(), whole=True)
+        conditions.append(f"issueKey like {whole}")  # internal: a query
     return conditions
 
 
@@ -153,14 +154,14 @@ def _field_conditions(filters: LogFilters) -> list[str]:
     conditions += [f"{name} like {regex_literal(v, whole=True)}" for name, v in wholes if v]
     if filters.min_duration_ms is not None:
         if not 0 <= filters.min_duration_ms < 10**12:
-            raise ValueError("the minimum duration is out of range")
+            raise Invalid(Problem.MIN_DURATION_RANGE)
         conditions.append(f"durationMs >= {int(filters.min_duration_ms)}")
     return conditions
 
 
 def _one_of(value: str, options: tuple[str, ...], what: str) -> str:
     if value not in options:
-        raise ValueError(f"{what} must be one of {', '.join(options)}")
+        raise Invalid(Problem.NOT_ONE_OF, what=what, options=options)
     return value
 
 
@@ -226,7 +227,7 @@ async def search(
         groups = log_groups(service, owner)
         query = build_query(filters, limit=limit)
     except ValueError as exc:
-        raise UserError(f"Cannot search for that: {exc}.") from None
+        raise UserError(Problem.SEARCH_REFUSED, why=exc) from None
     end = now or datetime.now(UTC)
     arns = [group_arn(backends, group, owner) for group in groups]
     answer, complete = await run_query(
@@ -256,7 +257,7 @@ def group_arn(backends: Backends, group: str, owner: EnvName | None) -> str:
     environments = backends.config.environments
     owner = owner or QUERY_ENV
     if owner not in environments:
-        raise UserError(f"`{owner}` is not configured here (known: {', '.join(environments)}).")
+        raise UserError(Problem.ENV_NOT_CONFIGURED, env=owner, known=tuple(environments))
     region = environments[QUERY_ENV].region
     return f"arn:aws:logs:{region}:{environments[owner].account_id}:log-group:{group}"
 
@@ -273,7 +274,7 @@ async def run_query(
     complete or `wait` has passed (then stop it: the answer so far, and False)."""
     identifiers = [arns] if isinstance(arns, str) else list(arns)
     if not 1 <= len(identifiers) <= MAX_QUERY_GROUPS:
-        raise ValueError(f"a query reads 1 to {MAX_QUERY_GROUPS} log groups")
+        raise Invalid(Problem.LOG_GROUP_COUNT, most=MAX_QUERY_GROUPS)
     name, timeout = f"AWS {QUERY_ENV} logs", backends.config.timeouts.backend_seconds
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait

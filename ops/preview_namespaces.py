@@ -24,7 +24,7 @@ from urllib.parse import quote
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, Fault, UserError
+from ops.errors import BackendUnavailable, Fault, Invalid, Problem, UserError
 from ops.kube_objects import Json, Namespace
 from ops.kube_writes import Permission, is_conflict, retry_conflicts, write
 from ops.previews import (
@@ -37,6 +37,7 @@ from ops.previews import (
     preview_from,
     preview_namespaces,
 )
+from ops.suggestions import suggest
 from ops.timestamps import now_utc, parse_time
 
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9]+-\d+$")
@@ -56,7 +57,7 @@ def issue_key(text: str) -> str:
     """`proj-123` → `PROJ-123` (a command-table parser: raises ValueError)."""
     key = text.strip().upper()
     if len(key) > MAX_ISSUE_KEY or not _ISSUE_KEY.match(key):
-        raise ValueError("must be a Jira issue key like PROJ-123")
+        raise Invalid(Problem.ISSUE_KEY_SHAPE)
     return key
 
 
@@ -87,7 +88,7 @@ def namespace_ref(text: str) -> NamespaceRef:
         return NamespaceRef(preview_namespace(key), key)
     name = text.strip().lower()
     if len(name) > 63 or not _NAMESPACE.match(name):
-        raise ValueError("must be a Jira issue key like PROJ-123 (or a preview namespace name)")
+        raise Invalid(Problem.NAMESPACE_REF_SHAPE)
     if name.startswith(NAME_PREFIX):
         try:
             return NamespaceRef(name, issue_key(name[len(NAME_PREFIX) :]))
@@ -100,10 +101,10 @@ def preview_ttl(text: str) -> timedelta:
     """`8h`, `90m`, `2d` … between 1 hour and 7 days (a command-table parser)."""
     match = _TTL.match(text.strip().lower())
     if not match:
-        raise ValueError("must be a duration like 8h, 90m or 2d")
+        raise Invalid(Problem.TTL_SHAPE)
     ttl = timedelta(seconds=int(match[1]) * _TTL_SECONDS[match[2]])
     if not MIN_TTL <= ttl <= MAX_TTL:
-        raise ValueError("must be between 1h and 7d")
+        raise Invalid(Problem.TTL_RANGE)
     return ttl
 
 
@@ -158,16 +159,12 @@ def _state(env: EnvName, body: Json, hub_namespace: str) -> NamespaceState:
 
 
 def not_a_preview(env: EnvName, name: str) -> UserError:
-    return UserError(
-        f"{env}: `{name}` is not a preview namespace (it has no `{PREVIEW_LABEL}=true` label): "
-        f"it is core infrastructure, and {env} core infrastructure is never modified from the bot."
-    )
+    return UserError(Problem.NOT_A_PREVIEW, env=env, namespace=name, label=PREVIEW_LABEL)
 
 
 def no_such_preview(env: EnvName, name: str) -> UserError:
-    return UserError(
-        f"{env}: there is no preview namespace `{name}`. `/rtb previews {env}` lists them."
-    )
+    listed = suggest("previews", env)
+    return UserError(Problem.NO_SUCH_PREVIEW, env=env, namespace=name, command=listed)
 
 
 async def require_preview(backends: Backends, env: EnvName, name: str) -> NamespaceState:
@@ -178,7 +175,7 @@ async def require_preview(backends: Backends, env: EnvName, name: str) -> Namesp
     if not state.is_preview:
         raise not_a_preview(env, name)
     if state.terminating:
-        raise UserError(f"{env}: `{name}` is already being deleted.")
+        raise UserError(Problem.PREVIEW_TERMINATING, env=env, namespace=name)
     return state
 
 
@@ -245,7 +242,7 @@ async def create_preview(
         await backends.kube.call(env, "core", "create_namespace", body=body, actor=actor)
     except BackendUnavailable as exc:
         if exc.fault is Fault.CONFLICT:
-            raise UserError(f"{env}: `{name}` already exists.") from None
+            raise UserError(Problem.PREVIEW_EXISTS, env=env, namespace=name) from None
         raise _forbidden(backends, env, exc, "create", "namespaces") from None
     return CreatedPreview(env, name, key, expires_at.replace(microsecond=0), requested_by)
 
@@ -279,7 +276,7 @@ async def delete_read_preview(backends: Backends, state: NamespaceState, *, acto
         )
     except BackendUnavailable as exc:
         if exc.fault is Fault.NOT_FOUND:
-            raise UserError(f"{env}: `{name}` was deleted by someone else meanwhile.") from None
+            raise UserError(Problem.PREVIEW_GONE_MEANWHILE, env=env, namespace=name) from None
         if is_conflict(exc):
             raise await _changed_meanwhile(backends, state) from None
         raise _forbidden(backends, env, exc, "delete", "namespaces") from None
@@ -293,25 +290,24 @@ async def _changed_meanwhile(backends: Backends, before: NamespaceState) -> User
     except BackendUnavailable:
         now = before
     if now is None:
-        return UserError(f"{env}: `{name}` was deleted by someone else meanwhile.")
+        return UserError(Problem.PREVIEW_GONE_MEANWHILE, env=env, namespace=name)
     if now.uid != before.uid:
-        return UserError(
-            f"{env}: `{name}` was deleted and created again meanwhile; the bot did not delete "
-            "the new one."
-        )
+        return UserError(Problem.PREVIEW_RECREATED, env=env, namespace=name)
     if now.terminating:
-        return UserError(f"{env}: `{name}` is already being deleted.")
-    return UserError(
-        f"{env}: `{name}` changed while the bot deleted it (HTTP 409 Conflict from the "
-        "cluster); nothing was deleted."
-    )
+        return UserError(Problem.PREVIEW_TERMINATING, env=env, namespace=name)
+    return UserError(Problem.PREVIEW_CHANGED_WHILE_DELETING, env=env, namespace=name)
 
 
 @dataclass(frozen=True)
 class CleanupOutcome:
     namespace: str
     outcome: str  # "deleted" | "failed" | "skipped" | "unknown" (the delete got no clear answer)
-    reason: str = ""  # why it failed, was skipped or is unknown
+    # why it failed or was skipped (a user error), or the backend's failure (`backend: reason`)
+    reason: UserError | str = ""
+
+    def reason_data(self) -> dict[str, Any] | str:
+        """The reason as plain JSON (stored with the cleanup's result)."""
+        return self.reason.as_data() if isinstance(self.reason, UserError) else self.reason
 
 
 async def delete_expired(
@@ -336,21 +332,21 @@ async def _delete_if_expired(
     try:
         state = await read_namespace(backends, env, name)
         if state is None:
-            return CleanupOutcome(name, "skipped", "already gone")
+            return CleanupOutcome(name, "skipped", UserError(Problem.CLEANUP_GONE))
         if not state.is_preview:
-            return CleanupOutcome(name, "failed", "not a preview namespace (core infrastructure)")
+            return CleanupOutcome(name, "failed", UserError(Problem.CLEANUP_CORE))
         if state.expires_at is None or state.expires_at > now:
-            return CleanupOutcome(name, "skipped", "no longer expired (its TTL was extended)")
+            return CleanupOutcome(name, "skipped", UserError(Problem.CLEANUP_EXTENDED))
         if state.terminating:
-            return CleanupOutcome(name, "skipped", "already being deleted")
+            return CleanupOutcome(name, "skipped", UserError(Problem.CLEANUP_TERMINATING))
     except UserError as exc:
-        return CleanupOutcome(name, "failed", exc.message)
+        return CleanupOutcome(name, "failed", exc)
     except BackendUnavailable as exc:  # the read: nothing was asked to change
         return CleanupOutcome(name, "failed", f"{exc.backend}: {exc.reason}")
     try:
         await delete_read_preview(backends, state, actor=actor)
     except UserError as exc:
-        return CleanupOutcome(name, "failed", exc.message)
+        return CleanupOutcome(name, "failed", exc)
     except BackendUnavailable as exc:  # sent, no clear answer: it may have been deleted
         outcome = "unknown" if exc.may_have_applied else "failed"
         return CleanupOutcome(name, outcome, f"{exc.backend}: {exc.reason}")
@@ -401,11 +397,9 @@ def same_expiry(found: datetime | None, expected: datetime) -> bool:
 
 
 def ttl_changed(env: EnvName, name: str, now: datetime | None) -> UserError:
-    when = f"{iso_utc(now)}" if now else "no expiry"
-    return UserError(
-        f"{env}: the TTL of `{name}` is no longer what this was asked for (it is now {when}): "
-        "someone changed it meanwhile; nothing was changed."
-    )
+    if now is None:
+        return UserError(Problem.PREVIEW_TTL_CHANGED, env=env, namespace=name)
+    return UserError(Problem.PREVIEW_TTL_CHANGED_TO, env=env, namespace=name, expires=iso_utc(now))
 
 
 def _forbidden(
@@ -415,8 +409,9 @@ def _forbidden(
     if exc.fault is not Fault.FORBIDDEN:
         return exc
     arn = backends.config.environments[env].role_arn
-    who = f"role `{arn.rsplit('/', 1)[-1]}`" if arn else "identity"
+    if not arn:
+        return UserError(Problem.PREVIEW_FORBIDDEN, env=env, verb=verb, resource=resource)
+    role = arn.rsplit("/", 1)[-1]
     return UserError(
-        f"{env}: the bot's {who} may not {verb} {resource} (HTTP 403 from the cluster). "
-        f"Its RBAC needs `{verb}` on `{resource}`."
+        Problem.PREVIEW_FORBIDDEN_ROLE, env=env, role=role, verb=verb, resource=resource
     )

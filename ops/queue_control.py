@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ops.backends.queues import BullQueues
-from ops.errors import UserError
+from ops.errors import Problem, UserError
 from ops.queues import QueueCounts, UnknownQueue, queue_counts, queue_name
 
 
@@ -49,7 +49,7 @@ async def known_queue(queues: BullQueues, name: str, watched: Sequence[str]) -> 
         queue_name(name)
     except ValueError as exc:
         shown = name[:60].replace("`", "'")
-        raise UserError(f"`{shown}` is not a valid queue name: it {exc}.") from None
+        raise UserError(Problem.NOT_VALID, value=shown, what="queue_name", why=exc) from None
     if name not in watched and not await queues.exists(name):
         raise UnknownQueue(name, watched)
 
@@ -69,7 +69,7 @@ async def resume_queue(queues: BullQueues, name: str) -> QueueChange:
 async def retry_failed_jobs(queues: BullQueues, name: str, limit: int | None) -> QueueChange:
     """Every failed job, or only the `limit` most recently failed ones, back to waiting."""
     if limit is not None and limit < 1:
-        raise UserError("The limit must be at least 1 (or leave it out to retry every failed job).")
+        raise UserError(Problem.QUEUE_RETRY_LIMIT_LOW)
     before = await queue_counts(queues, name)
     if limit is None:
         await queues.retry_all_failed(name)

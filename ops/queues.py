@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from ops.backends.container import Backends
 from ops.backends.queues import BullQueues, RawFailedJob
-from ops.errors import UserError
+from ops.errors import Invalid, Problem, UserError
 
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 _ADAPTERS: dict[int, BullQueues] = {}
@@ -25,7 +25,7 @@ _ADAPTERS: dict[int, BullQueues] = {}
 def queue_name(text: str) -> str:
     """A BullMQ queue name as the hub uses them (a command-table parser: raises ValueError)."""
     if not _QUEUE_NAME.match(text):
-        raise ValueError("must be a queue name: letters, digits and - _ . : (at most 100)")
+        raise Invalid(Problem.QUEUE_NAME_SHAPE)
     return text
 
 
@@ -105,9 +105,7 @@ class QueueDetail:
 class UnknownQueue(UserError):
     def __init__(self, name: str, known: Sequence[str]) -> None:
         close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.55)
-        hint = f" Did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
-        listed = ", ".join(f"`{k}`" for k in known) or "none"
-        super().__init__(f"There is no queue `{name}`.{hint} Watched queues: {listed}.")
+        super().__init__(Problem.QUEUE_UNKNOWN, queue=name, close=tuple(close), known=tuple(known))
         self.name = name
         self.suggestions = tuple(close)
 
@@ -153,7 +151,7 @@ def _check_name(name: str) -> None:
         queue_name(name)
     except ValueError as exc:
         shown = name[:60].replace("`", "'")
-        raise UserError(f"`{shown}` is not a valid queue name: it {exc}.") from None
+        raise UserError(Problem.NOT_VALID, value=shown, what="queue_name", why=exc) from None
 
 
 def _failed_job(raw: RawFailedJob) -> FailedJob:

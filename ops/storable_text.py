@@ -11,6 +11,13 @@ import re
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+def first_unstorable(text: str) -> int | None:
+    """The code point of the first character of `text` the database cannot hold; else None
+    (`handlers/render/errors.character_name` names it for a person)."""
+    found = _UNSTORABLE.search(text)
+    return None if found is None else ord(found[0])
+
+
 def unstorable_character(text: str) -> str | None:
     """The first character of `text` the database cannot hold, named for a person; else None."""
     found = _UNSTORABLE.search(text)

@@ -8,7 +8,7 @@ from typing import Any
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, Fault, UserError
+from ops.errors import BackendUnavailable, Fault, Problem, UserError
 from ops.kube_objects import Deployment, Json, mapping
 from ops.kube_writes import Permission, retry_conflicts, write
 
@@ -54,7 +54,7 @@ async def read_deployment_object(
     except BackendUnavailable as exc:
         if exc.fault is Fault.NOT_FOUND:
             raise UserError(
-                f"{env}: there is no deployment `{name}` in namespace `{namespace}`."
+                Problem.NO_DEPLOYMENT, env=env, namespace=namespace, deployment=name
             ) from None
         raise
     return body

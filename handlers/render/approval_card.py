@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block
 
-from approvals.policy import label
 from approvals.requests import ApprovalRequest, Escalated
 from handlers.render.approval_words import (
     change,
@@ -22,6 +21,7 @@ from handlers.render.approval_words import (
     what,
     when,
 )
+from handlers.render.decisions import action_label
 from handlers.render.i18n import N_, _, number
 from handlers.render.message import (
     Message,
@@ -59,7 +59,7 @@ def render_approval_card(request: ApprovalRequest, leads: Sequence[str], tz: Zon
             _(
                 "{env}: {action} needs {count} team lead approval(s) · digest `{digest}`",
                 env=request.env,
-                action=escape(label(request.action)),
+                action=escape(action_label(request.action)),
                 count=number(request.required_approvals),
                 digest=request.digest[:12],
             )

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from approvals.mutations import Change, MutationSpec
 from approvals.requests import ApprovalRequest
+from handlers.render.errors import stored_text
 from handlers.render.i18n import N_, _
 from handlers.render.message import escape
 
@@ -81,7 +82,9 @@ def failure(result: dict[str, object]) -> str:
         )
     if result.get("interrupted"):
         return _("the bot stopped before running it; nothing was changed. Request it again.")
-    return _("{error}. Nothing was changed.", error=escape(str(result.get("error", "error"))))
+    return _(
+        "{error}. Nothing was changed.", error=escape(stored_text(result.get("error", "error")))
+    )
 
 
 def unknown(request: ApprovalRequest) -> str:
@@ -97,7 +100,7 @@ def unknown(request: ApprovalRequest) -> str:
     return _(
         "no clear answer ({error}): the change may or may not have been applied. "
         "Check `{target}` in {env} by hand; it will not be re-run.",
-        error=escape(str(request.result.get("error", "?"))),
+        error=escape(stored_text(request.result.get("error", "?"))),
         target=target,
         env=request.env,
     )

@@ -26,6 +26,8 @@ from handlers.render.approval_words import (
     what,
     when,
 )
+from handlers.render.decisions import decision_reason
+from handlers.render.errors import stored_text
 from handlers.render.i18n import N_, _
 from handlers.render.message import Message, button, buttons, escape, section, simple
 from ops.previews import PREVIEW_LABEL
@@ -55,7 +57,7 @@ def render_refused(refused: Refused) -> Message:
     also says why that namespace is not a preview (a `preview-…` name does not make one)."""
     text = _(
         ":no_entry: Refused: {reason}.\nRule: `{rule}`",
-        reason=refused.decision.reason,
+        reason=decision_reason(refused.decision),
         rule=refused.decision.rule,
     )
     namespace = refused.spec.params.get("namespace")
@@ -77,7 +79,7 @@ def render_confirmation(asked: ConfirmNeeded) -> Message:
         what=spec_what(asked.spec),
         change=change_line(asked.change),
         why=escape(asked.why),
-        reason=asked.decision.reason,
+        reason=decision_reason(asked.decision),
     )
     actions = buttons(
         button(_("Confirm"), CONFIRM_ACTION, asked.token, style="danger"),
@@ -105,7 +107,7 @@ def _render_ran_result(ran: Ran) -> Message:
     if isinstance(run.result.get("parts"), list):
         return _render_ran_parts(ran, what_, change_)
     if run.status == "succeeded":
-        return simple(f":white_check_mark: {what_}: {change_}. ({ran.decision.reason})")
+        return simple(f":white_check_mark: {what_}: {change_}. ({decision_reason(ran.decision)})")
     return simple(f":x: {what_} {run_problem(run)}", ephemeral=False)
 
 
@@ -115,7 +117,7 @@ _PART_MARK = {"succeeded": ":white_check_mark:", "failed": ":x:", "unknown": ":w
 def _render_ran_parts(ran: Ran, what_: str, change_: str) -> Message:
     """A change made of parts (an emergency rollback): one line per part, as each went."""
     mark = _PART_MARK.get(ran.run.status, "")
-    lines = [f"{mark} {what_}: {change_}. ({ran.decision.reason})"]
+    lines = [f"{mark} {what_}: {change_}. ({decision_reason(ran.decision)})"]
     for part in ran.run.result["parts"]:
         status = part.get("status")
         if status == "succeeded":
@@ -129,7 +131,7 @@ def _render_ran_parts(ran: Ran, what_: str, change_: str) -> Message:
 def run_problem(run: RunResult) -> str:
     """What became of a change that did not succeed, after its *what*: failed changed nothing,
     unknown may have."""
-    error = escape(str(run.result.get("error", "error"))).rstrip(".")
+    error = escape(stored_text(run.result.get("error", "error"))).rstrip(".")
     if run.status == "unknown":
         return _(
             "got no clear answer ({error}): it may or may not have been applied; check it.",
@@ -142,7 +144,7 @@ def render_reason_asked(asked: ReasonNeeded) -> Message:
     return simple(
         _(
             ":memo: {reason}: tell the team leads why in the form that opened.",
-            reason=asked.decision.reason,
+            reason=decision_reason(asked.decision),
         ),
         ephemeral=True,
     )
@@ -153,7 +155,7 @@ def render_reason_form_failed(asked: ReasonNeeded) -> Message:
         _(
             ":warning: {reason}, but the form asking for your reason did not open (Slack allows "
             '3 s). Run the command again, or add `--reason "…"` to it.',
-            reason=asked.decision.reason,
+            reason=decision_reason(asked.decision),
         ),
         ephemeral=True,
     )
@@ -185,7 +187,7 @@ def render_reason_modal(asked: ReasonNeeded) -> View:
         "{what}: {change}\n{reason}. The team leads will see your reason on the card.",
         what=spec_what(asked.spec),
         change=change_line(asked.change),
-        reason=asked.decision.reason,
+        reason=decision_reason(asked.decision),
     )
     return View(
         type="modal",

@@ -8,6 +8,7 @@ from itertools import groupby
 from slack_sdk.models.blocks import Block
 
 from handlers.command_words import STAGED_HELP_LOCALES, STAGES, stage_of
+from handlers.render.errors import error_text
 from handlers.render.failures import failure_text
 from handlers.render.i18n import N_, Locale, _, current_locale
 from handlers.render.message import Message, context, escape, header, section, simple
@@ -22,7 +23,7 @@ LANGUAGE_NAMES: dict[Locale, str] = {"en": N_("English"), "ko": N_("Korean")}
 def render_user_error(error: UserError) -> Message:
     # escaped: the message may echo what the user typed (`<!channel>` must stay text), and
     # usage lines hold `<env>`-style placeholders that Slack would otherwise read as links
-    text = f":warning: {escape(error.message)}"
+    text = f":warning: {escape(error_text(error))}"
     if error.usage:
         text += "\n" + _("Usage: `{usage}`", usage=escape(error.usage))
     return simple(text, ephemeral=True)

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import Block, ButtonElement, InputBlock, PlainTextI
 from slack_sdk.models.views import View
 
 from handlers.incident_playbooks import Playbook
+from handlers.render.errors import stored_text
 from handlers.render.i18n import N_, _
 from handlers.render.message import (
     Message,
@@ -148,7 +149,7 @@ def _action_line(actor: str | None, detail: dict[str, Any]) -> str:
     if detail.get("request"):
         line = _("{line} (request `{request}`)", line=line, request=escape(str(detail["request"])))
     if detail.get("rule"):
-        line += f" — {escape(clip(str(detail['rule']), 300))}"
+        line += f" — {escape(clip(stored_text(detail['rule']), 300))}"
     return line
 
 

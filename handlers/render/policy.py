@@ -15,6 +15,8 @@ from approvals.audit import AuditPage, AuditRecord
 from approvals.policy import Decision, PolicyRow
 from approvals.roles import RoleInfo
 from handlers.render.approval_words import mention, when
+from handlers.render.decisions import action_label, role_source
+from handlers.render.errors import stored_text
 from handlers.render.i18n import N_, _, number, pgettext
 from handlers.render.message import Message, code_block, context, escape, header, section
 from ops.config import ENV_NAMES, EnvName
@@ -65,7 +67,7 @@ def render_policy(rows: Sequence[PolicyRow]) -> Message:
     blocks: list[Block] = [
         header(_("Access policy (runbook §8)")),
         section(grid),
-        section("\n".join(f"• `{row.action}`: {escape(row.label)}" for row in rows)),
+        section("\n".join(f"• `{row.action}`: {escape(action_label(row.action))}" for row in rows)),
     ]
     if restricted:
         restrictions = "\n".join(restricted)
@@ -101,7 +103,7 @@ def render_whoami(
             "{user}: *{role}* (from {source}).",
             user=mention(user_id),
             role=role,
-            source=escape(info.source),
+            source=escape(role_source(info)),
         ),
         _(_ROLE_NOTES[info.role]),
     ]
@@ -186,7 +188,8 @@ def _audit_line(record: AuditRecord, tz: ZoneInfo) -> str:
     event = record.event
     actor = mention(event.actor) if event.actor[:1] in ("U", "W") else escape(event.actor)
     approval = f" ({event.approval_id})" if event.approval_id else ""
-    why = str(event.detail.get("reason") or event.detail.get("refused") or "").replace("_", " ")
+    why = stored_text(event.detail.get("reason") or event.detail.get("refused") or "")
+    why = why.replace("_", " ")
     tail = f" — {escape(why)[:120]}" if why and event.outcome == "refused" else ""
     return (
         f"`#{record.id}` {when(record.at, tz)} {actor} *{escape(event.action)}*"

@@ -12,6 +12,8 @@ from slack_sdk.models.blocks import Block
 
 from approvals.outcomes import ApprovalRequested, GateOutcome, Ran, ReasonNeeded, Refused
 from handlers.render.approval_words import mention, when
+from handlers.render.decisions import decision_reason
+from handlers.render.errors import stored_text
 from handlers.render.failures import failure_text
 from handlers.render.gate_answers import render_ran
 from handlers.render.i18n import _, number
@@ -59,7 +61,11 @@ def render_preview_created(ran: Ran, tz: ZoneInfo, now: datetime) -> Message:
         blocks=(
             section(text),
             context(
-                _("{reason} · `/rtb previews {env}`", reason=ran.decision.reason, env=ran.spec.env)
+                _(
+                    "{reason} · `/rtb previews {env}`",
+                    reason=decision_reason(ran.decision),
+                    env=ran.spec.env,
+                )
             ),
         ),
     )
@@ -87,7 +93,7 @@ def render_preview_deleted(ran: Ran) -> Message:
         )
     return Message(
         text=_("Deleted {namespace} in {env}", namespace=name, env=ran.spec.env),
-        blocks=(section(text), context(ran.decision.reason)),
+        blocks=(section(text), context(decision_reason(ran.decision))),
     )
 
 
@@ -200,13 +206,13 @@ def _env_outcome(item: EnvCleanup, env: str, listed: str, tz: ZoneInfo, approval
         return _(
             ":no_entry: {env}: refused: {reason}. Nothing was deleted.",
             env=env,
-            reason=outcome.decision.reason,
+            reason=decision_reason(outcome.decision),
         )
     if isinstance(outcome, ReasonNeeded):
         return _(
             ':memo: {env}: {reason}. Run `/rtb preview cleanup {name} --reason "…"` to ask for '
             "it.\n{listed}",
-            reason=outcome.decision.reason,
+            reason=decision_reason(outcome.decision),
             **facts,
         )
     if isinstance(outcome, ApprovalRequested):
@@ -218,13 +224,13 @@ def _env_outcome(item: EnvCleanup, env: str, listed: str, tz: ZoneInfo, approval
         return _(
             ":warning: {env}: {error}: the cleanup may have run, in part or in full. "
             "`/rtb previews {name}` shows what is left.\n{listed}",
-            error=escape(str(error)),
+            error=escape(stored_text(error)),
             **facts,
         )
     return _(
         ":x: {env}: {error}. Nothing was deleted.\n{listed}",
         env=env,
-        error=escape(str(error)),
+        error=escape(stored_text(error)),
         listed=listed,
     )
 
@@ -258,7 +264,7 @@ def _ran_lines(env: str, result: dict[str, Any]) -> str:
         _(
             "• :x: `{namespace}` failed: {reason}",
             namespace=escape(f["namespace"]),
-            reason=escape(f["reason"]),
+            reason=escape(stored_text(f["reason"])),
         )
         for f in result.get("failed") or []
     ]
@@ -267,7 +273,7 @@ def _ran_lines(env: str, result: dict[str, Any]) -> str:
             "• :warning: `{namespace}` may or may not have been deleted (no clear answer: "
             "{reason})",
             namespace=escape(u["namespace"]),
-            reason=escape(u["reason"]),
+            reason=escape(stored_text(u["reason"])),
         )
         for u in result.get("unknown") or []
     ]

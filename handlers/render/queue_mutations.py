@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from approvals.outcomes import Ran
+from handlers.render.decisions import decision_reason
 from handlers.render.gate_answers import render_ran
 from handlers.render.i18n import _, number
 from handlers.render.message import Message, context, escape, section
@@ -53,7 +54,7 @@ def render_queue_change(ran: Ran) -> Message:
         context(
             _(
                 "{reason} · `/rtb queue {queue}` shows it now",
-                reason=ran.decision.reason,
+                reason=decision_reason(ran.decision),
                 queue=name,
             )
         ),

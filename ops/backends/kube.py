@@ -24,7 +24,7 @@ from ops.backends.aws import BOT, Actor, AwsSessions
 from ops.backends.blocking import LIBRARY_TIMEOUT_SLACK_SECONDS, BlockingCalls
 from ops.backends.kube_routes import Api, Operation, Request, Route, request_for
 from ops.config import Config, EnvName
-from ops.errors import UserError
+from ops.errors import Problem, UserError
 
 _TOKEN_LIFETIME_SECONDS = 14 * 60  # EKS accepts a token for 15 minutes; refresh before
 
@@ -145,9 +145,7 @@ class Kube:
         elif settings.eks_cluster:
             self._configure_eks(configuration, env, settings.eks_cluster, actor)
         else:
-            raise UserError(
-                f"{env}: no Kubernetes cluster is configured (eks_cluster or kube_context)"
-            )
+            raise UserError(Problem.NO_CLUSTER, env=env)
         return k8s.ApiClient(configuration)
 
     def _configure_eks(self, configuration: Any, env: EnvName, cluster: str, actor: Actor) -> None:

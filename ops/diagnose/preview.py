@@ -50,7 +50,7 @@ from ops.diagnose.findings import (
     Subject,
     TrailFacts,
 )
-from ops.errors import Details, Symptom, UserError
+from ops.errors import Details, Problem, Symptom, UserError
 from ops.fanout import Failed, Part
 from ops.pino import LogLine
 from ops.pods import PodSummary, list_pods
@@ -82,7 +82,7 @@ async def diagnose_preview(backends: Backends, key: str) -> Diagnosis:
     try:
         key = issue_key(key)
     except ValueError as exc:
-        raise UserError(f"`{key[:40]}` is not a Jira issue key: it {exc}.") from None
+        raise UserError(Problem.NOT_AN_ISSUE_KEY, value=key[:40], why=exc) from None
     config = backends.config
     envs = tuple(config.environments)
     namespace = preview_namespace(key)

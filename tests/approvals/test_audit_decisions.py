@@ -12,8 +12,8 @@ from approvals.gate import Requester
 from approvals.mutations import digest_document
 from approvals.outcomes import ApprovalRequested, ConfirmNeeded, Decided, DecisionRefused
 from approvals.workload_mutations import ScaleDeployment
+from handlers.render.errors import stored_text
 from ops.config import Approvals, Config, Timeouts
-from ops.errors import UserError
 from tests.approvals.support import (
     PREVIEW,
     replicas,
@@ -22,6 +22,7 @@ from tests.approvals.support import (
     seed_deployment,
     with_config,
 )
+from tests.words import user_error
 
 
 @pytest.fixture
@@ -65,7 +66,9 @@ async def test_parameters_edited_with_their_digest_recomputed_are_not_run(
     )
     outcome = await gate.approve(request_id, "ULEAD1", "t")
     assert isinstance(outcome, Decided) and outcome.request.status == "failed"
-    assert outcome.request.result == {"error": "the stored parameters do not match their digest"}
+    assert set(outcome.request.result) == {"error"}  # the code is kept, worded when shown
+    said = stored_text(outcome.request.result["error"])
+    assert said == "the stored parameters do not match their digest"
     assert scale_patches(kube["prd"]) == [] and replicas(kube["prd"], PREVIEW, "app") == 1
 
 
@@ -111,7 +114,7 @@ async def test_a_confirm_or_cancel_clicked_by_someone_else_is_audited(runtime, k
     spec = ScaleDeployment.build(runtime.settings.config, "int", PREVIEW, "app", 0)
     asked = await gate.submit(spec, Requester("UOPERATOR1", "C_OPS", "t1"))
     assert isinstance(asked, ConfirmNeeded)
-    with pytest.raises(UserError, match="only the person who asked"):
+    with user_error(match="only the person who asked"):
         await gate.confirm(asked.token, "UOPERATOR2", "t2")
     assert await gate.drop_confirmation(asked.token, "ULEAD1", "t3") is False
     rows = await _audit(runtime)
@@ -131,14 +134,14 @@ async def test_a_refusal_while_reading_the_target_is_audited(runtime, kube):
     seed_deployment(kube["prd"], PREVIEW, "app")  # the preview exists, `missing` does not
     gate = runtime.deps.gate
     spec = ScaleDeployment.build(runtime.settings.config, "prd", PREVIEW, "missing", 0)
-    with pytest.raises(UserError) as refused:
+    with user_error() as refused:
         await gate.submit(spec, Requester("UOPERATOR1", "C_OPS", "t1"), "INC-1")
     rows = await _audit(runtime)
     assert [(r["actor"], r["outcome"], r["action"]) for r in rows] == [
         ("UOPERATOR1", "refused", "scale")
     ]
     detail = rows[0]["detail"]
-    assert detail["refused"] == "target" and detail["reason"] == refused.value.message
+    assert detail["refused"] == "target" and detail["reason"] == refused.value.as_data()
     assert detail["rule"].startswith("policy preview.workload prd")
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from approvals.policy import CORE_INFRASTRUCTURE, Policy
 from approvals.roles import ROLES
+from handlers.render.decisions import decision_reason
 from ops.config import ENV_NAMES, Config
 
 CONFIG = {"environments": {"int": {"account_id": "111111111111"}}}
@@ -67,7 +68,7 @@ def test_the_matrix_covers_every_configurable_action():
 )
 def test_refusals_and_approvals_name_their_rule(action, env, role, reason):
     decision = Policy(Config.model_validate(CONFIG)).decide(action, env, role, "C_OPS")
-    assert reason in decision.reason
+    assert reason in decision_reason(decision)
 
 
 def test_rules_name_the_cell_or_the_role():
@@ -90,7 +91,7 @@ def test_overrides_and_channel_restrictions():
     assert policy.decide("preview.create", "stg", "operator", "C0OPS").outcome == "deny"
     assert policy.decide("preview.create", "int", "operator", "C0OPS").outcome == "allow"
     elsewhere = policy.decide("preview.delete", "int", "operator", "C0RANDOM")
-    assert elsewhere.outcome == "deny" and "<#C0OPS>" in elsewhere.reason
+    assert elsewhere.outcome == "deny" and "<#C0OPS>" in decision_reason(elsewhere)
     assert elsewhere.rule == "channels_only preview.delete"
     # whoami judges restrictions for the channel it is asked in, or any allowed one
     assert policy.for_role("operator")["preview.delete"]["int"].outcome == "allow"

@@ -4,6 +4,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from approvals.roles import RoleResolver
 from handlers.approval_cards import usergroup_members
+from handlers.render.decisions import role_source
 from ops.config import Members, Roles
 
 ROLES = Roles(
@@ -32,9 +33,9 @@ async def test_roles_from_users_and_groups(fake_slack):
     fake_slack.set_usergroup_members("SLEADS", ["ULEAD2"])
     fake_slack.set_usergroup_members("SOPS", ["UOPERATOR1", "ULEAD2"])
     roles = resolver(fake_slack)
-    assert (await roles.describe("ULEAD1")).source == "user list"
+    assert role_source(await roles.describe("ULEAD1")) == "user list"
     lead2 = await roles.describe("ULEAD2")
-    assert (lead2.role, lead2.source) == ("lead", "user group SLEADS")  # the highest role wins
+    assert (lead2.role, role_source(lead2)) == ("lead", "user group SLEADS")  # the highest wins
     assert await roles.role_of("UOPERATOR1") == "operator"
     assert await roles.role_of("UVIEWER1") == "viewer"
     assert await roles.role_of("USTRANGER") == "none"
@@ -66,7 +67,7 @@ async def test_the_configured_users_decide_when_slack_fails(fake_slack):
 async def test_everyone_can_view_makes_unlisted_users_viewers(fake_slack):
     roles = RoleResolver(Roles(everyone_can_view=True))
     info = await roles.describe("UANYONE")
-    assert (info.role, info.source, info.may_request_changes) == (
+    assert (info.role, role_source(info), info.may_request_changes) == (
         "viewer",
         "everyone can view",
         False,

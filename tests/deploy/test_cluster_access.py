@@ -14,7 +14,7 @@ from ops import preview_namespaces, workloads
 from ops.backends.aws import BOT
 from ops.backends.container import Backends, BackendUrls, build_backends
 from ops.config import Config
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendUnavailable
 from ops.kube_writes import Permission, write
 from ops.rollouts import keda
 from ops.rollouts import set_image as rollout_images
@@ -24,6 +24,7 @@ from sandbox.fake_kube.manifests import load_access
 from sandbox.seed_kube import IMAGE_REPO, seed_cluster
 from tests.deploy.support import DEPLOYER_USER, cluster_access
 from tests.fixtures.bot import ACCOUNTS, raw_config
+from tests.words import said, user_error
 
 HUB = "rtb-ai-hub"
 UNUSED_DB = "postgresql://127.0.0.1:9/unused"  # only Kubernetes is called here
@@ -187,10 +188,10 @@ async def test_the_hubs_namespace_is_never_deleted_even_when_labelled_a_preview(
 
 async def test_the_bot_says_which_permission_the_cluster_refused(backends: Backends) -> None:
     needs = Permission("patch", "deployments", "kube-system")
-    with pytest.raises(UserError) as refused:
+    with user_error() as refused:
         await write(backends, "int", "apps", "patch_namespaced_deployment", needs,
                     name="coredns", namespace="kube-system", body=LABEL_PATCH)  # fmt: skip
-    assert str(refused.value) == (
+    assert said(refused.value) == (
         "Kubernetes denied patch deployments in kube-system (HTTP 403): the bot's role lacks "
         "that permission"
     )

@@ -183,7 +183,7 @@ def test_policy_whoami_and_audit():
     assert "hub.scale         yes       never     never" in shown(policy_message)
     assert "preview.create    yes       yes       approval" in shown(policy_message)
     assert "preview.extend    yes       yes       approval" in shown(policy_message)
-    info = RoleInfo("operator", "user list")
+    info = RoleInfo("operator", "users")
     whoami = render_whoami("UOPERATOR1", info, policy.for_role("operator"))
     assert_golden("approvals_whoami", whoami)
     assert "<@UOPERATOR1>: *operator* (from user list)" in shown(whoami)

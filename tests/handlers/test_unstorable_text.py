@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from ops.errors import UserError
 from sandbox.slack_payloads import plain_text_value
 from tests.approvals.support import (
     PREVIEW,
@@ -17,6 +16,7 @@ from tests.approvals.support import (
     seed_deployment,
 )
 from tests.fixtures.bot import answer_text
+from tests.words import user_error
 
 SCALE_TO_ZERO = f"scale prd app 0 --namespace {PREVIEW}"
 NUL = "a NUL character (U+0000)"
@@ -69,7 +69,7 @@ async def test_the_gate_refuses_a_note_it_cannot_store(slack, kube, note, named)
     seed_deployment(kube["prd"], PREVIEW, "app", replicas=2)
     request_id = await request_approval(slack, SCALE_TO_ZERO)
     gate = slack.runtime.deps.gate
-    with pytest.raises(UserError, match=re.escape(f"The note contains {named}, which cannot")):
+    with user_error(match=re.escape(f"The note contains {named}, which cannot")):
         await gate.reject(request_id, "ULEAD1", note, "c0ffee")
     assert (await request_row(slack, request_id))["status"] == "pending"
     assert await audit_outcomes(slack, request_id) == ["requested"]

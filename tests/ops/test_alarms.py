@@ -9,10 +9,10 @@ import pytest
 
 from ops import alarms
 from ops.backends.container import Backends, BackendUrls, build_backends
-from ops.errors import UserError
 from ops.waiting_metric import planned_alarm_names, planned_alarms
 from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import ACCOUNTS, make_config
+from tests.words import user_error
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def test_unconfigured_env_is_a_user_error(aws_endpoint, aws_env):
     unused = "postgresql://127.0.0.1:9/unused"
     built = build_backends(config, BackendUrls(unused, unused, "redis://127.0.0.1:9/0"))
     try:
-        with pytest.raises(UserError, match="`prd` is not configured"):
+        with user_error(match="`prd` is not configured"):
             alarms.configured_envs(built, "prd")
     finally:
         built.blocking.close()

@@ -18,7 +18,6 @@ from kubernetes import client
 
 from ops.backends.aws import Actor
 from ops.config import Timeouts
-from ops.errors import UserError
 from ops.preview_namespaces import delete_expired, delete_preview, expired_previews
 from ops.rollouts import set_image as rollout_images
 from ops.rollouts.follow import FollowedRollouts, follow_rollouts
@@ -37,6 +36,7 @@ from tests.approvals.rollout_support import (
 from tests.approvals.support import buttons_of, running_bot, with_config
 from tests.fixtures.bot import answer_text
 from tests.ops.test_previews import preview_namespace
+from tests.words import said, user_error
 
 OPERATOR = Actor("UOPERATOR1")
 HOUR = timedelta(hours=1)
@@ -165,11 +165,11 @@ async def test_a_terminating_preview_is_already_being_deleted(runtime, kube):
     kube["int"].namespace_termination_seconds = 60
     kube["int"].apply(preview_namespace(PREVIEW, issue="PROJ-7", expires_in=-HOUR))
     await delete_preview(runtime.backends, "int", PREVIEW, actor=OPERATOR)
-    with pytest.raises(UserError, match="`preview-proj-7` is already being deleted"):
+    with user_error(match="`preview-proj-7` is already being deleted"):
         await delete_preview(runtime.backends, "int", PREVIEW, actor=OPERATOR)
     assert await expired_previews(runtime.backends, "int") == ()  # being cleaned up already
     (outcome,) = await delete_expired(runtime.backends, "int", [PREVIEW], actor=OPERATOR)
-    assert (outcome.outcome, outcome.reason) == ("skipped", "already being deleted")
+    assert outcome.outcome == "skipped" and said(outcome.reason) == "already being deleted"
     deletes = [r for r in kube["int"].requests if r[0] == "DELETE"]
     assert len(deletes) == 1
     kube["int"].advance(60)
@@ -198,9 +198,9 @@ async def test_a_preview_someone_else_started_deleting_meanwhile(runtime, kube):
     await wait_until(lambda: any(r[0] == "DELETE" for r in kube["int"].requests))
     await asyncio.to_thread(admin_core(kube["int"]).delete_namespace, PREVIEW)
     release()
-    with pytest.raises(UserError) as refused:
+    with user_error() as refused:
         await deleting
-    assert refused.value.message == ("int: `preview-proj-7` is already being deleted.")
+    assert said(refused.value) == ("int: `preview-proj-7` is already being deleted.")
 
 
 async def test_a_preview_re_created_meanwhile_is_not_the_one_deleted(runtime, kube):
@@ -217,9 +217,9 @@ async def test_a_preview_re_created_meanwhile_is_not_the_one_deleted(runtime, ku
     await asyncio.to_thread(delete_and_create_again)
     new_uid = kube["int"].get("namespaces", None, PREVIEW)["metadata"]["uid"]
     release()
-    with pytest.raises(UserError) as refused:
+    with user_error() as refused:
         await deleting
-    assert refused.value.message == (
+    assert said(refused.value) == (
         "int: `preview-proj-7` was deleted and created again meanwhile; the bot did not delete "
         "the new one."
     )

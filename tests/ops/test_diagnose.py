@@ -26,7 +26,6 @@ from ops.diagnose.findings import (
     PodTrouble,
     RoleRef,
 )
-from ops.errors import UserError
 from ops.executions import type_rates
 from ops.pino import LogLine
 from ops.suggestions import suggest
@@ -36,6 +35,7 @@ from tests.fixtures.aws import SHORT, aws_through_fake
 from tests.fixtures.bot import ACCOUNTS, make_config
 from tests.ops.test_executions import ago, create_hub_tables, insert_costs, insert_executions
 from tests.ops.test_status import seed_hub_rows, seed_queues
+from tests.words import user_error
 
 # -- fixtures ---------------------------------------------------------------------------------
 
@@ -120,7 +120,7 @@ def test_issue_keys_accepted(text, key):
     "text", ["PROJ", "PROJ-", "PROJ-0", "1PROJ-2", "PRO_J-1", "PROJ-1; rm", "P" * 30 + "-1", ""]
 )
 def test_issue_keys_refused(text):
-    with pytest.raises(ValueError, match="Jira issue key"):
+    with user_error(ValueError, match="Jira issue key"):
         diagnose.issue_key(text)
 
 
@@ -240,7 +240,7 @@ async def test_cloudtrail_denied_is_named(backends, sandbox_world, fake_aws):
 
 
 async def test_a_bad_key_is_the_users_mistake(backends):
-    with pytest.raises(UserError, match="is not a Jira issue key"):
+    with user_error(match="is not a Jira issue key"):
         await diagnose.diagnose_preview(backends, "x'; DROP TABLE")
 
 

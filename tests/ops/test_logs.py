@@ -10,10 +10,11 @@ import pytest
 
 from ops import logs
 from ops.backends.container import Backends
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendUnavailable
 from sandbox.fake_aws import FakeAws, InsightsQuery, tokenize
 from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import ACCOUNTS
+from tests.words import user_error
 
 NOW = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
 GROUP = "/rtb-ai-hub/workflow-engine"
@@ -153,7 +154,7 @@ def test_string_literal_escapes_backslash_before_quote():
     ],
 )
 def test_search_text_refuses(text, reason):
-    with pytest.raises(ValueError, match=reason):
+    with user_error(ValueError, match=reason):
         logs.search_text(text)
 
 
@@ -371,6 +372,6 @@ async def test_a_slow_call_times_out(backends, fake_aws):
 
 
 async def test_bad_text_is_a_user_error(backends, fake_aws):
-    with pytest.raises(UserError, match="control characters"):
+    with user_error(match="control characters"):
         await logs.search(backends, "workflow-engine", logs.LogFilters("a\nb"), now=NOW)
     assert fake_aws.calls("StartQuery") == []

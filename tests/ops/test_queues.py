@@ -9,9 +9,10 @@ import redis.asyncio as aioredis
 from bullmq import Queue, Worker
 
 from ops.backends.queues import BullQueues
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendUnavailable
 from ops.queues import UnknownQueue, all_queue_counts, queue_counts, queue_detail, queue_name
 from tests.fixtures.node_bullmq import run_producer
+from tests.words import said, user_error
 
 WATCHED = ("jira-queue", "pr-review-queue")
 
@@ -124,7 +125,7 @@ async def test_zero_failed_jobs_asked_lists_none(redis_client, bull):
 async def test_an_unknown_queue_gets_did_you_mean_over_the_watched_queues(bull):
     with pytest.raises(UnknownQueue) as error:
         await queue_detail(bull, "jira-queu", WATCHED, failed_limit=5)
-    assert "Did you mean `jira-queue`?" in error.value.message
+    assert "Did you mean `jira-queue`?" in said(error.value)
     assert error.value.suggestions == ("jira-queue",)
 
 
@@ -138,7 +139,7 @@ async def test_a_queue_that_exists_in_redis_but_is_not_watched_is_shown(redis_cl
     "name", ["", "a b", "x;FLUSHALL", "q*", "bull:{q}", "큐", "a" * 101, "x'--"]
 )
 def test_queue_names_are_checked(name):
-    with pytest.raises(ValueError, match="queue name"):
+    with user_error(ValueError, match="queue name"):
         queue_name(name)
 
 
@@ -148,7 +149,7 @@ def test_valid_queue_names(name):
 
 
 async def test_ops_refuse_a_malformed_name_as_a_user_error(bull):
-    with pytest.raises(UserError, match="not a valid queue name"):
+    with user_error(match="not a valid queue name"):
         await queue_detail(bull, "*", WATCHED, failed_limit=1)
 
 
