@@ -46,9 +46,9 @@ COMMANDS: dict[str, str] = {
     LOGS_ACTION: "logs",
     EVENTS_ACTION: "events",
     POD_LOGS_ACTION: "logs",
-    QUEUE_PAUSE_ACTION: "queue pause",
-    QUEUE_RESUME_ACTION: "queue resume",
-    QUEUE_RETRY_ACTION: "queue retry-failed",
+    QUEUE_PAUSE_ACTION: "queue pause",  # a name: command words
+    QUEUE_RESUME_ACTION: "queue resume",  # a name: command words
+    QUEUE_RETRY_ACTION: "queue retry-failed",  # a name: command words
 }
 MAX_VALUE_CHARS = 2000  # Slack's limit for a button's value: anything longer is not Slack's
 _SUFFIX = re.compile(r"\.\d{1,2}$")

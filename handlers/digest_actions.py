@@ -18,9 +18,15 @@ from slack_bolt.async_app import AsyncApp
 from approvals.audit import AuditEvent
 from handlers.context import Deps
 from handlers.listeners import Incoming, ack_then
+from handlers.render.click_replies import (
+    render_already_checked,
+    render_digest_gone,
+    render_members_only_tick,
+    render_not_a_digest_button,
+)
 from handlers.render.daily_digest import CHECK_ACTION, TITLES, Tick, apply_ticks
-from handlers.render.i18n import use_locale
-from handlers.render.message import Message, simple
+from handlers.render.i18n import _, use_locale
+from handlers.render.message import Message
 from handlers.slash import answer
 from ops.daily_digest import ITEMS
 from ops.digest_ticks import record_tick, ticks_of
@@ -47,9 +53,9 @@ async def check(deps: Deps, key: str, item: str, user: str) -> Message:
     (empty when the updated message says it all)."""
     gate, push = deps.gate, deps.require_push()
     if item not in ITEMS or not key:
-        return simple("That button is not part of a digest this bot knows.", ephemeral=True)
+        return render_not_a_digest_button()
     if (await gate.roles.describe(user)).role == "none":
-        return simple("Only members of the team can tick the checklist.", ephemeral=True)
+        return render_members_only_tick()
     first = False
 
     async def tick(conn: Any, message: OutboxMessage) -> tuple[Blocks, str] | None:
@@ -65,9 +71,9 @@ async def check(deps: Deps, key: str, item: str, user: str) -> Message:
             return apply_ticks(message.blocks, ticks, deps.config.timezone), message.text
 
     if await push.outbox.rewrite(key, tick) is None:
-        return simple("That digest is not in the bot's outbox any more.", ephemeral=True)
+        return render_digest_gone()
     if not first:
-        return simple(f"You had already checked *{TITLES.get(item, item)}*.", ephemeral=True)
+        return render_already_checked(_(TITLES.get(item, item)))
     push.sender.nudge()
     log.info("digest item checked", digest=key, item=item)
     return Message(text="")

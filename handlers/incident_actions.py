@@ -31,6 +31,7 @@ from approvals.outcomes import (
     Refused,
 )
 from handlers.context import CommandCall
+from handlers.forms import Form
 from handlers.incident_playbooks import Playbook, action_for
 from handlers.incident_records import (
     acknowledge,
@@ -44,6 +45,15 @@ from handlers.incident_records import (
 )
 from handlers.listeners import Incoming, ack_then
 from handlers.parse import parse
+from handlers.render.click_replies import (
+    render_investigating,
+    render_members_only,
+    render_not_offered,
+    render_resolve_form_failed,
+    render_resolved_run_it_yourself,
+)
+from handlers.render.i18n import _
+from handlers.render.incident_replies import render_resolved_already
 from handlers.render.incident_timeline import (
     ACK_ACTION,
     CHANGE_ACTION,
@@ -54,7 +64,7 @@ from handlers.render.incident_timeline import (
     RESOLVE_CALLBACK,
     render_resolve_modal,
 )
-from handlers.render.message import Message, context, simple
+from handlers.render.message import Message, context
 from handlers.slash import answer
 from handlers.table import TABLE
 from ops.incident_links import draft_digest
@@ -103,14 +113,13 @@ async def investigate(click: Click) -> Message:
     deps = click.deps
     incident = await find_incident(deps, click.incident_id)
     if await role_of(deps, click.user) == "none":
-        return simple("Only members of the team can use the bot.", ephemeral=True)
+        return render_members_only()
     book = playbook_of(deps, incident)
     detail = {"type": "investigate", "commands": list(book.reads)}
     event = await store_of(deps).add_event(incident.id, "action", click.user, detail)
     await record(deps, incident, event)
     deps.tasks.spawn(_run_reads(click, incident, book, event), name="incident investigate")
-    lines = ", ".join(f"`/rtb {line}`" for line in book.reads)
-    return simple(f":mag: Running {lines}: the answers go to the card's thread.", ephemeral=True)
+    return render_investigating(book.reads)
 
 
 async def _run_reads(
@@ -161,12 +170,9 @@ async def run_action(click: Click) -> Message:
     incident = await find_incident(deps, click.incident_id)
     action = action_for(subject_of(incident), deps.config.hub.queues, click.key)
     if action is None:
-        return simple("That action is not one this incident offers.", ephemeral=True)
+        return render_not_offered()
     if not incident.is_open:
-        return simple(
-            f"{incident.id} is resolved; if it is still needed, run `/rtb {action.line}`.",
-            ephemeral=True,
-        )
+        return render_resolved_run_it_yourself(incident.id, action.line)
     outcomes: list[GateOutcome] = []
     try:
         message = await _run_line(click, action.line, outcomes)
@@ -203,18 +209,10 @@ async def open_resolve_form(click: Click) -> Message:
     deps = click.deps
     incident = await find_incident(deps, click.incident_id)
     if not incident.is_open:
-        return simple(f"{incident.id} is resolved already.", ephemeral=True)
-    try:
-        await click.client.views_open(
-            trigger_id=click.trigger_id, view=render_resolve_modal(incident).to_dict()
-        )
-    except Exception:  # expired_trigger_id: the click waited too long
-        log.warning("could not open the resolve form", exc_info=True)
-        return simple(
-            f"The form did not open (Slack allows 3 s). Click *Resolve* again, or "
-            f"`/rtb incident {incident.id} resolve <note>`.",
-            ephemeral=True,
-        )
+        return render_resolved_already(incident.id)
+    form = Form(click.client, click.trigger_id, _("Resolve incident"))
+    if not await form.show(render_resolve_modal(incident)):  # expired: the click waited
+        return render_resolve_form_failed(incident.id)
     return Message(text="")
 
 

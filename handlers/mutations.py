@@ -28,7 +28,7 @@ from handlers.render.approvals import (
 )
 from handlers.render.i18n import N_, _
 from handlers.render.message import Message
-from handlers.render.rollouts import with_following_note
+from handlers.render.rollouts import FollowedWhere, with_following_note
 from handlers.replies import Reply
 from handlers.rollout_follow import rolled_out, start_following
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, kube_name, text_arg
@@ -127,7 +127,7 @@ def follow_after(
     asker: Asker,
     outcome: GateOutcome | None,
     message: Message,
-    where: str,
+    where: FollowedWhere,
     *,
     after: asyncio.Task[Any] | None = None,
     reply: Reply | None = None,
@@ -195,8 +195,8 @@ COMMANDS = (
         mutating=True,
         group=GROUP,
         examples=(
-            "/rtb scale int workflow-engine 3",
-            "/rtb scale prd app 0 --namespace preview-PROJ-7",
+            "/rtb scale int workflow-engine 3",  # a name: typed as is
+            "/rtb scale prd app 0 --namespace preview-PROJ-7",  # a name: typed as is
         ),
     ),
 )

@@ -151,7 +151,11 @@ class OutboxSender:
             log.warning("thread parent given up; posting the reply in its channel", key=message.key)
             return message.channel, None
         if parent is None or parent.ts is None or parent.posted_channel is None:
-            await self.outbox.retry_later(message.id, THREAD_PARENT_WAIT, "thread not posted")
+            await self.outbox.retry_later(
+                message.id,
+                THREAD_PARENT_WAIT,
+                "thread not posted",  # internal: a log field
+            )
             return None
         return parent.posted_channel, parent.ts
 

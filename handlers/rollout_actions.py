@@ -29,9 +29,16 @@ from handlers.render.approvals import (
     CONFIRM_ACTION,
     REASON_TITLE,
 )
+from handlers.render.click_replies import (
+    confirmation_gone,
+    form_data_unusable,
+    not_an_image_tag,
+    render_cancelled,
+    render_confirmed_by,
+)
 from handlers.render.general import render_user_error
 from handlers.render.i18n import _
-from handlers.render.message import Message, simple
+from handlers.render.message import Message
 from handlers.render.rollouts import (
     ROLLBACK_ACTION,
     SET_IMAGE_BLOCK,
@@ -115,8 +122,7 @@ async def run_confirm(click: Click) -> None:
 
     outcome, message = await attempt(click.deps, work, asker.correlation_id)
     if outcome is not None:  # it was the clicker's own: the prompt's buttons go away
-        confirmed = simple(f":white_check_mark: Confirmed by <@{click.user}>.")
-        await click.reply.answer(confirmed, replace_original=True)
+        await click.reply.answer(render_confirmed_by(click.user), replace_original=True)
     await _answer(click, outcome, message)
 
 
@@ -125,10 +131,8 @@ async def run_cancel(click: Click) -> None:
 
     async def work() -> tuple[bool, Message]:
         if not await gate.drop_confirmation(click.token, click.user, asker.correlation_id):
-            raise UserError(
-                "That confirmation is not yours, or it was already answered or has expired."
-            )
-        return True, simple(":heavy_minus_sign: Cancelled: nothing was changed.", ephemeral=True)
+            raise UserError(confirmation_gone())
+        return True, render_cancelled()
 
     cancelled, message = await attempt(click.deps, work, asker.correlation_id)
     await click.reply.answer(message, replace_original=bool(cancelled))  # its buttons go
@@ -184,7 +188,7 @@ def parse_picked(view: dict[str, Any]) -> Picked:
             tag=str(chosen.get("value", "")),
         )
     except (ValueError, KeyError, TypeError):
-        raise UserError("That form's data is not usable. Run the command again.") from None
+        raise UserError(form_data_unusable()) from None
 
 
 async def run_image_picked(incoming: Incoming) -> None:
@@ -207,7 +211,7 @@ async def run_image_picked(incoming: Incoming) -> None:
         return
     changes = rolled_out(outcome.spec, outcome.run)
     if changes:
-        message = with_following_note(message, "in this message's thread")
+        message = with_following_note(message, "thread")
     thread = await reply.posted_publicly(message)
     if thread is not None:
         start_following(asker.deps, changes, thread, requester=asker.user, channel=asker.channel)
@@ -224,4 +228,4 @@ def image_spec(deps: Deps, picked: Picked) -> SetImage:
             picked.container,
         )
     except ValueError:
-        raise UserError(f"`{picked.tag[:60]}` is not an image tag.") from None
+        raise UserError(not_an_image_tag(picked.tag)) from None

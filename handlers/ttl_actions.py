@@ -22,6 +22,7 @@ from approvals.mutations import MutationSpec
 from approvals.outcomes import GateOutcome, Ran
 from approvals.preview_mutations import DeletePreview, ExtendPreview
 from handlers.mutations import decide
+from handlers.render.click_replies import not_a_ttl_notice
 from handlers.render.message import Message
 from handlers.render.ttl_notice import (
     DELETE_ACTION,
@@ -39,7 +40,6 @@ from ops.outbox import Blocks, OutboxMessage
 from ops.timestamps import now_utc, parse_time
 from ops.ttl_notice import notice_key_of
 
-NOT_A_NOTICE = "That button is not part of a TTL notice this bot knows."
 # env (3) + namespace (at most 63) + an ISO time with offset (25) + 2 separators = 93
 MAX_VALUE = 100
 
@@ -54,11 +54,11 @@ def parse_value(value: str) -> tuple[EnvName, str, str]:
     """(env, namespace, expires-at text) from a button's value; UserError when it is not one."""
     parts = value.split(VALUE_SEPARATOR)
     if len(parts) != 3:
-        raise UserError(NOT_A_NOTICE)
+        raise UserError(not_a_ttl_notice())
     try:
         env = ENV(parts[0])
     except ValueError:
-        raise UserError(NOT_A_NOTICE) from None
+        raise UserError(not_a_ttl_notice()) from None
     return env, parts[1], parts[2]
 
 
@@ -66,7 +66,7 @@ def extend_spec(click: Click) -> MutationSpec:
     env, namespace, expires = parse_value(click.token)
     expires_from = parse_time(expires)
     if expires_from is None:
-        raise UserError(NOT_A_NOTICE)
+        raise UserError(not_a_ttl_notice())
     step = timedelta(hours=click.deps.config.ttl_notice.extend_hours)
     return ExtendPreview.by_step(env, namespace, expires_from, step, now_utc())
 

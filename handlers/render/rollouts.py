@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import Literal
 
 from slack_sdk.models.blocks import (
     Block,
@@ -51,11 +52,19 @@ def describe_undo(spec: MutationSpec) -> str:
     return escape(spec.headline())
 
 
-def with_following_note(message: Message, where: str) -> Message:
+FollowedWhere = Literal["below", "thread"]
+
+
+def with_following_note(message: Message, where: FollowedWhere) -> Message:
     """The result of a change, saying its rollout is being followed (and where)."""
-    note = context(
-        _(":eyes: Following the rollout; its progress and final state come {where}.", where=where)
-    )
+    if where == "thread":
+        text = _(
+            ":eyes: Following the rollout; its progress and final state come in this message's "
+            "thread."
+        )
+    else:
+        text = _(":eyes: Following the rollout; its progress and final state come below.")
+    note = context(text)
     return Message(message.text, (*message.blocks, note), message.ephemeral, message.files)
 
 
