@@ -92,6 +92,7 @@ READS = [
     "/rtb digest daily",
     "/rtb schedules",
     "/rtb whoami",
+    "/rtb lang",
     "/rtb policy",
     "/rtb approvals",
     "/rtb audit",

@@ -264,10 +264,10 @@ def test_policy_whoami_and_audit_in_korean():
     assert "hub.scale         허용      금지      금지" in text
     assert "preview.create    허용      허용      승인 필요" in text
     whoami = ko(
-        render_whoami, "UOPERATOR1", RoleInfo("operator", "user list"), policy.for_role("operator")
+        render_whoami, "UOPERATOR1", RoleInfo("operator", "users"), policy.for_role("operator")
     )
     golden("approvals_whoami", whoami)
-    assert "<@UOPERATOR1>: *operator* (출처: user list)" in shown(whoami)
+    assert "<@UOPERATOR1>: *operator* (출처: 사용자 목록)" in shown(whoami)
     assert "prd 변경은 팀장 승인을 기다립니다." in shown(whoami)
     from approvals.audit import AuditEvent, AuditPage, AuditRecord
 
@@ -392,7 +392,7 @@ def test_rollouts_in_korean():
     spec = ScaleDeployment.build(CONFIG, "int", "rtb-ai-hub", "workflow-engine", 2)
     assert ko(describe_undo, spec) == "`workflow-engine` replica 2개로 복원"
     note = ko(with_following_note, Message("x"), "below")
-    assert shown(note).endswith(":eyes: Rollout을 따라가는 중입니다. 진행 상황과 최종 상태: below")
+    assert shown(note).endswith(":eyes: 롤아웃을 지켜보고 있습니다. 진행 상황과 최종 상태는 아래에 올립니다.")
 
 
 def test_the_set_image_modal_in_korean():

@@ -2,8 +2,8 @@
 
 Each goes through the real path: a signed `/rtb` request to the running app, the gate, Redis
 (real BullMQ data) and the fake Kubernetes API. Nothing changes and nothing is left in English.
-The reader's language is Korean for the whole test (`korean`, set before the app starts, so
-the app's tasks inherit it), until `/rtb lang` sets it per user.
+Every reader here chose Korean (`/rtb lang ko`, stored), so the app's middleware answers them
+in Korean.
 """
 
 from __future__ import annotations
@@ -12,24 +12,21 @@ import pytest
 import redis.asyncio as aioredis
 from bullmq import Queue
 
-from handlers.render.i18n import set_locale
 from tests.fixtures.bot import answer_text
 from tests.fixtures.node_bullmq import run_producer
 
 QUEUE = "jira-queue"
 
 
-@pytest.fixture
-async def korean():
-    """Korean for the app started after it and for the test (pytest-asyncio carries an async
-    fixture's context variables into the fixtures and the test that follow it)."""
-    set_locale("ko")
-    yield
-    set_locale("en")
+READERS = ("UOPERATOR1", "UOPERATOR2", "UVIEWER1", "ULEAD1", "ULEAD2")
 
 
 @pytest.fixture
-async def slack_ko(korean, slack):
+async def slack_ko(slack):
+    """Everyone who sends a request here reads Korean (`/rtb lang ko`, stored), as a user
+    who chose it would: the app's middleware sets each request's language from it."""
+    for user in READERS:
+        await slack.runtime.deps.languages.choose(user, "ko")
     return slack
 
 

@@ -31,7 +31,14 @@ WHEN = "2026-12-03T09:30:00Z"
 # Only data in them: `name: backend: reason`
 NO_WORDS = {Problem.PART_BACKEND_FAILED, Problem.CLEANUP_BACKEND}
 # Modules being split this round by another change (struct14): they still raise worded text.
-NOT_YET_CODED = {"ops/cluster.py", "ops/rollouts.py"}
+# what ops/cluster.py and ops/rollouts.py became (split while the codes were written): next
+NOT_YET_CODED = {
+    "ops/kube_lookups.py",
+    "ops/pod_logs.py",
+    "ops/rollouts/history.py",
+    "ops/rollouts/keda.py",
+    "ops/rollouts/set_image.py",
+}
 
 
 def _sample(code: Problem, name: str, kind: str) -> Any:
