@@ -392,7 +392,9 @@ def test_rollouts_in_korean():
     spec = ScaleDeployment.build(CONFIG, "int", "rtb-ai-hub", "workflow-engine", 2)
     assert ko(describe_undo, spec) == "`workflow-engine` replica 2개로 복원"
     note = ko(with_following_note, Message("x"), "below")
-    assert shown(note).endswith(":eyes: 롤아웃을 지켜보고 있습니다. 진행 상황과 최종 상태는 아래에 올립니다.")
+    assert shown(note).endswith(
+        ":eyes: 롤아웃을 지켜보고 있습니다. 진행 상황과 최종 상태는 아래에 올립니다."
+    )
 
 
 def test_the_set_image_modal_in_korean():
