@@ -1,6 +1,6 @@
 """Issue 4 benchmark: Approve click → execution start, and 20 concurrent clicks → 1 execution.
 
-    .venv/bin/python bench/approvals.py [--requests 200]      # prints Markdown, exits
+    .venv/bin/python bench/approval_flow.py [--requests 200]      # prints Markdown, exits
 
 Setup: a local PostgreSQL (sandbox.servers.PostgresServer), one fake Kubernetes API server for
 every env (sandbox.fake_kube), the fake Slack Web API (sandbox.fake_slack), and two bot replicas
@@ -84,6 +84,10 @@ def bot_config(kube_url: str, slack_url: str) -> Config:
 
 
 def seed(kube: FakeKubeServer) -> None:
+    """A preview namespace as the hub makes one (its label is what makes it a preview)."""
+    preview = {"rtb.io/preview": "true", "rtb.io/issue-key": "PROJ-7"}
+    metadata = {"name": NAMESPACE, "labels": preview}
+    kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata})
     labels = {"app": DEPLOYMENT}
     container = {"name": DEPLOYMENT, "image": "rtb-hub:preview-proj-7"}
     kube.apply(
