@@ -7,7 +7,7 @@
   pins those cells to deny whatever reached it (`effective_matrix`);
 - `effective_matrix(config.policy)`: the default with the cells the config names replaced.
 
-The config (ops/config.py) only parses what the YAML says (the cells given, the action names it
+The config (ops/config/) only parses what the YAML says (the cells given, the action names it
 may use); what they mean is decided here and in approvals/policy.py.
 """
 

@@ -40,7 +40,7 @@ class SigningKeys:
         """`id:secret[,id:secret…]`, the first one signing; KeysError for anything else."""
         pairs = [part.strip() for part in text.split(",") if part.strip()]
         if not pairs:
-            # KeysError is read by whoever deploys (rtb-bot check-config), as ops/config.py's
+            # KeysError is read by whoever deploys (rtb-bot check-config), as ops/config/'s
             expected = "no key: expected id:secret[,id:secret…] (the first one signs)"  # internal
             raise KeysError(expected)
         secrets: dict[str, bytes] = {}

@@ -88,10 +88,12 @@ def prose_outside(tree: Path) -> str:
         _prose_outside_the_catalogs,
     )
 
+    # ops/config.py: the config schema of the commits before it became the ops/config/ package
+    not_for_users = FOR_DEPLOYERS | {"handlers/render/catalogs.py", "ops/config.py"}
     found = 0
     for package in APP_PACKAGES:
         for path in (tree / package).rglob("*.py"):
-            if str(path.relative_to(tree)) not in FOR_DEPLOYERS | {"handlers/render/catalogs.py"}:
+            if str(path.relative_to(tree)) not in not_for_users:
                 found += len(_prose_outside_the_catalogs(path))
     return str(found)
 
