@@ -154,6 +154,13 @@ def test_no_english_prose_outside_the_catalogs():
     assert not unmoved, f"English outside the catalogs (wrap in _()): {unmoved}"
 
 
+def test_the_modules_for_deployers_exist():
+    """A module renamed or split (ops/config.py became a package) must not leave a stale entry
+    that no longer exempts anything while its successors go unlisted."""
+    missing = sorted(path for path in FOR_DEPLOYERS if not (ROOT / path).is_file())
+    assert not missing, f"FOR_DEPLOYERS names modules that are gone: {missing}"
+
+
 def test_korean_has_one_plural_form_and_counts_are_grouped():
     with use_locale("ko"):
         assert ngettext("{n} job waiting", "{n} jobs waiting", 1200).startswith("1,200")
