@@ -20,7 +20,8 @@ What it measures, and against what:
   3, after one unmeasured import that compiles the project's bytecode, as a pip install does).
 * **Idle memory**: after a warm-up of 50 pings (one at a time), idle: PSS summed over the bot's
   processes (pages the front shares with the worker it was forked from count once), with the
-  summed VmRSS beside it (which counts them twice).
+  summed VmRSS beside it (which counts them twice). The message catalogs are compiled to `.mo`
+  for the run, as the image has them (`image_catalogs`).
 
 `--during-digests` measures the issue-10 case instead: the backends are the seeded sandbox
 (sandbox.stack.SandboxStack: a week of hub data, engine samples, Cost Explorer, CloudTrail and
@@ -60,7 +61,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -824,10 +825,36 @@ def cold_starts(serve: list[str], env: dict[str, str], workdir: Path, results: R
     raise AssertionError("unreachable")
 
 
+CATALOGS = ROOT / "handlers" / "render" / "locale"
+
+
+@contextlib.contextmanager
+def image_catalogs(results: Results) -> Iterator[None]:
+    """The message catalogs as the image holds them: compiled to `.mo` (Dockerfile), so the
+    bot reads them as it does in production. Without them a checkout compiles each `.po` at
+    first use, and Babel's Catalog loads its locale's CLDR data to do so (~4 MB in the worker
+    that the image never holds). The `.mo` files this writes are removed afterwards."""
+    before = set(CATALOGS.glob("*/LC_MESSAGES/*.mo"))
+    subprocess.run(
+        [sys.executable, "-m", "handlers.render.catalogs", "compile"], cwd=ROOT, check=True
+    )
+    results.notes.append("catalogs: compiled to .mo before the bot starts, as the image does")
+    try:
+        yield
+    finally:
+        for written in set(CATALOGS.glob("*/LC_MESSAGES/*.mo")) - before:
+            written.unlink(missing_ok=True)
+
+
 def bench(args: argparse.Namespace) -> int:
+    results = Results()
+    with image_catalogs(results):
+        return measured(args, results)
+
+
+def measured(args: argparse.Namespace, results: Results) -> int:
     began = time.perf_counter()
     load_before = loadavg()
-    results = Results()
     workdir = Path(tempfile.mkdtemp(prefix="rtb-bench-"))
     backends: Backends | None = None
     bot: Served | None = None
