@@ -9,8 +9,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_currency
-
 from handlers.render.failures import failure_text
 from handlers.render.i18n import _, babel_locale, money, number
 from handlers.render.message import clip, escape
@@ -35,6 +33,9 @@ def usd(value: float | Decimal) -> str:
 
 def whole_usd(value: float | Decimal) -> str:
     """A threshold in whole dollars: `$100` (`US$100` in Korean)."""
+    # imported here, as in i18n: Babel stays out of an idle bot's memory (bench/ack.py)
+    from babel.numbers import format_currency
+
     shown = format_currency(
         value, "USD", format="¤#,##0", currency_digits=False, locale=babel_locale()
     )
