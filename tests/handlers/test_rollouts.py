@@ -3,6 +3,7 @@ and following rollouts, end to end: signed Slack payloads over HTTP to the runni
 fake Kubernetes API server (its controller makes rollouts and revisions real), moto's ECR, real
 PostgreSQL, the fake Slack Web API."""
 
+import re
 from typing import Any
 
 import pytest
@@ -265,6 +266,22 @@ async def test_prd_preview_rollback_needs_a_lead_and_is_followed_in_the_cards_th
         "executing",
         "succeeded",
     ]
+
+
+async def test_a_korean_leads_approval_is_followed_in_the_cards_language(slack, kube):
+    """The card's thread is the approvals channel's (en here): a lead reading Korean approves,
+    their private answer is Korean, the rollout's follow-up in the thread stays English."""
+    seed_deployment(kube["prd"], PREVIEW, "app", image=f"{INT_REPO}:v1.41.1")
+    seed_deployment(kube["prd"], PREVIEW, "app", image=PREVIEW_IMAGE)
+    await slack.ask("lang ko", user="ULEAD1")
+    asked = await answers(slack, f'rollback prd app --namespace {PREVIEW} --reason "INC-7"')
+    request_id = request_id_in(asked[-1])
+    message = card(slack.api, request_id)
+    approved = await click_card(slack, request_id, user="ULEAD1")
+    assert request_id in approved and re.search("[가-힣]", approved)
+    thread = [text_of(m) for m in slack.api.thread(APPROVALS, message["ts"])]
+    assert "is rolled out: 1/1 available" in thread[-1]
+    assert not [t for t in thread if re.search("[가-힣]", t)]
 
 
 # -- set image ---------------------------------------------------------------------------------
