@@ -494,7 +494,7 @@ def test_golden_confirmation_and_emergency_result():
     from approvals.workload_mutations import ScaleDeployment
     from handlers.render.approvals import render_confirmation, render_ran
     from ops.config import Config
-    from tests.golden import assert_golden, buttons
+    from tests.golden import assert_golden, buttons, korean
 
     config = Config.model_validate({"environments": {"int": {"account_id": "111111111111"}}})
     scale = ScaleDeployment.build(config, "int", HUB, ENGINE, 0)
@@ -503,6 +503,19 @@ def test_golden_confirmation_and_emergency_result():
     why = str(scale.confirmation({"replicas": 1}, config))
     confirm = render_confirmation(ConfirmNeeded(scale, decision, change, "D-abc123", why))
     assert_golden("rollout_confirm", confirm)
+    in_korean = korean(
+        "rollout_confirm",
+        lambda: render_confirmation(
+            ConfirmNeeded(
+                scale,
+                decision,
+                change,
+                "D-abc123",
+                str(scale.confirmation({"replicas": 1}, config)),
+            )
+        ),
+    )
+    assert "1 replica (autoscaled by KEDA" in in_korean and "확인" in in_korean
     assert confirm.text.startswith("Confirm scale rtb-ai-hub/workflow-engine in int: 1 replica")
     assert confirm.text.endswith("→ 0 replicas")
     assert buttons(confirm) == [
@@ -531,6 +544,11 @@ def test_golden_confirmation_and_emergency_result():
     )
     emergency_ran = render_ran(Ran(emergency, decision, both, run))
     assert_golden("rollout_emergency_ran", emergency_ran)
+    in_korean = korean(
+        "rollout_emergency_ran", lambda: render_ran(Ran(emergency, decision, both, run))
+    )
+    assert "• `rtb-ai-hub/workflow-engine`: 완료" in in_korean
+    assert "• `rtb-ai-hub/webhook-listener`: 실패: `webhook-listener`" in in_korean
     assert emergency_ran.text.startswith(":x: *emergency-rollback*")
     assert "• `rtb-ai-hub/workflow-engine`: done" in emergency_ran.text
     assert "• `rtb-ai-hub/webhook-listener`: failed: `webhook-listener`" in emergency_ran.text
@@ -543,7 +561,7 @@ def test_golden_following():
         render_rollout_progress,
     )
     from ops.rollouts.follow import FollowedRollouts, Observation
-    from tests.golden import assert_golden, buttons, shown
+    from tests.golden import assert_golden, buttons, korean, shown
 
     rolling = FollowedRollouts(
         "int",
@@ -567,6 +585,8 @@ def test_golden_following():
     undo = UndoButton(ENGINE, "roll `workflow-engine` back to revision 3", "D-undo1")
     final = render_rollout_final(done, [undo])
     assert_golden("rollout_final", final)
+    in_korean = korean("rollout_final", lambda: render_rollout_final(done, [undo]))
+    assert "rollout 완료, 3/3 사용 가능" in in_korean
     assert final.text == "Rollout finished (int): workflow-engine complete"
     assert "is rolled out: 3/3 available" in shown(final)
     assert buttons(final) == [("Roll this back", "mutation_rollback", "D-undo1")]
