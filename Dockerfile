@@ -49,6 +49,15 @@ ENV PYTHONUNBUFFERED=1 \
     PORT=8080 \
     MPLCONFIGDIR=/tmp/matplotlib
 
+# Hangul for the weekly chart's Korean words (handlers/render/chart_png.py looks for this file):
+# fonts-nanum, of which only NanumGothic is kept (4.7 MB of its 33 MB; fonts-noto-cjk is 91 MB).
+# Unpinned: a font, in whatever version the base image's Debian release has.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-nanum \
+    && find /usr/share/fonts/truetype/nanum -type f ! -name NanumGothic.ttf -delete \
+    && rm -rf /var/lib/apt/lists/*
+
 # The wheel is bind-mounted from the build stage, so it never becomes a layer. pip compiles the
 # bytecode at install time (a faster cold start); the venv stays root-owned and read-only to
 # the bot. The venv has no pip of its own: the base image's pip installs into it.

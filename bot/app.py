@@ -174,6 +174,7 @@ def create_runtime(
     notifier = SlackApprovalNotifier(client, settings.config, roles)
     gate = Gate(settings.config, backends, roles, notifier, secrets.signing_keys())
     deps = Deps(settings.config, backends, TaskTracker(), __version__, gate=gate)
+    notifier.languages = deps.languages  # a card in a lead's DM in that lead's language
     deps.push = build_push(deps, client, replica=replica, clock=clock)
     deps.incident_hooks = (pagerduty_hook(deps),)  # pages what pagerduty.page_alarms names
     app = create_app(settings, deps, client)

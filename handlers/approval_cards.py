@@ -1,12 +1,14 @@
 """The approvals port (approvals.notifier.ApprovalNotifier) implemented with Slack.
 
-Cards go to `channels.approvals`, or to each team lead's DM when it is `dm`. A Slack failure is
-logged and never undoes a decision: the request lives in PostgreSQL, `/rtb approvals` lists it.
+Cards go to `channels.approvals`, or to each team lead's DM when it is `dm`. A card, and what
+the bot adds in its thread, is in the approvals channel's language; in a lead's DM it is in that
+lead's `/rtb lang` (`languages`, set by bot.app). A Slack failure is logged and never undoes a
+decision: the request lives in PostgreSQL, `/rtb approvals` lists it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,13 +17,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from approvals.requests import ApprovalRequest, CardRef
 from approvals.roles import MemberFetcher, RoleResolver
-from handlers.languages import channel_locale
+from handlers.languages import Languages, channel_locale
 from handlers.render.approvals import (
     render_approval_card,
     render_request_outcome,
     render_unknown_alert,
 )
-from handlers.render.i18n import use_locale
+from handlers.render.i18n import Locale, use_locale
 from handlers.render.message import Message
 from ops.config import Config
 
@@ -46,47 +48,72 @@ class SlackApprovalNotifier:
         self._tz = ZoneInfo(config.timezone)
         # a card and what the bot adds in its thread: the approvals channel's language
         self._locale = channel_locale(config, config.channels.approvals)
+        self.languages: Languages | None = None  # each lead's, for cards in their DMs
+        self._dm_leads: dict[str, str] = {}  # a lead's DM channel -> the lead (`dm` only)
 
     async def post_card(self, request: ApprovalRequest) -> list[CardRef]:
         leads = await self._roles.leads()
-        with use_locale(self._locale):
-            card = render_approval_card(request, leads, self._tz)
+        card = self._in_locales(lambda: render_approval_card(request, leads, self._tz))
         cards = []
         for channel in await self._channels(leads):
-            answer = await self._post(card, channel=channel, approval_id=request.id)
+            message = card(await self._locale_of(channel))
+            answer = await self._post(message, channel=channel, approval_id=request.id)
             if answer is not None:
                 cards.append(CardRef(str(answer["channel"]), str(answer["ts"])))
         return cards
 
     async def update_card(self, request: ApprovalRequest) -> None:
         leads = await self._roles.leads()
-        with use_locale(self._locale):
-            card = render_approval_card(request, leads, self._tz)
+        card = self._in_locales(lambda: render_approval_card(request, leads, self._tz))
         for ref in request.cards:
+            message = card(await self._locale_of(ref.channel))
             await self._call(
                 "chat.update",
                 request.id,
                 channel=ref.channel,
                 ts=ref.ts,
-                text=card.text,
-                blocks=card.blocks_json(),
+                text=message.text,
+                blocks=message.blocks_json(),
             )
 
     async def post_outcome(self, request: ApprovalRequest) -> None:
-        with use_locale(self._locale):
-            message = render_request_outcome(request)
+        outcome = self._in_locales(lambda: render_request_outcome(request))
         for ref in request.cards:
+            message = outcome(await self._locale_of(ref.channel))
             await self._post(message, channel=ref.channel, thread_ts=ref.ts, approval_id=request.id)
 
     async def alert_unknown(self, request: ApprovalRequest) -> None:
         leads = await self._roles.leads()
-        with use_locale(self._locale):
-            alert = render_unknown_alert(request, leads)
+        alert = self._in_locales(lambda: render_unknown_alert(request, leads))
         for ref in request.cards:
-            await self._post(alert, channel=ref.channel, thread_ts=ref.ts, approval_id=request.id)
+            message = alert(await self._locale_of(ref.channel))
+            await self._post(message, channel=ref.channel, thread_ts=ref.ts, approval_id=request.id)
         if not request.cards or self._destination != "dm":
             for channel in await self._channels(leads):
-                await self._post(alert, channel=channel, approval_id=request.id)
+                message = alert(await self._locale_of(channel))
+                await self._post(message, channel=channel, approval_id=request.id)
+
+    @staticmethod
+    def _in_locales(render: Callable[[], Message]) -> Callable[[Locale], Message]:
+        """`render` in a given language, each language rendered once."""
+        rendered: dict[Locale, Message] = {}
+
+        def in_locale(locale: Locale) -> Message:
+            if locale not in rendered:
+                with use_locale(locale):
+                    rendered[locale] = render()
+            return rendered[locale]
+
+        return in_locale
+
+    async def _locale_of(self, channel: str) -> Locale:
+        """The approvals channel's language; in a lead's DM, the lead's."""
+        if self._destination != "dm" or self.languages is None:
+            return self._locale
+        if channel not in self._dm_leads:  # a card posted before this replica started
+            await self._channels(await self._roles.leads())
+        lead = self._dm_leads.get(channel)
+        return self._locale if lead is None else await self.languages.locale_for_user(lead)
 
     async def _channels(self, leads: Sequence[str]) -> list[str]:
         if self._destination != "dm":
@@ -95,7 +122,9 @@ class SlackApprovalNotifier:
         for lead in leads:
             opened = await self._call("conversations.open", None, users=lead)
             if opened is not None:
-                channels.append(str(opened["channel"]["id"]))
+                channel = str(opened["channel"]["id"])
+                self._dm_leads[channel] = lead
+                channels.append(channel)
         return channels
 
     async def _post(self, message: Message, *, approval_id: str, **where: Any) -> Any:

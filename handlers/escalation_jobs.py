@@ -20,6 +20,8 @@ failure is recorded for the next run to retry (at most MAX_PAGE_RUNS runs).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,7 +32,8 @@ from approvals.requests import ApprovalRequest
 from handlers.context import Deps
 from handlers.incident_followups import request_escalated
 from handlers.render.escalation import page_summary, render_escalation_dm
-from handlers.render.i18n import N_, _
+from handlers.render.i18n import N_, Locale, _, current_locale, use_locale
+from handlers.render.message import Message
 from handlers.scheduled import JobContext, JobResult, ScheduledJob
 from ops.outbox import Outbox
 from ops.paging import PageLink, PageResult, page
@@ -93,7 +96,9 @@ async def _finish(ctx: JobContext, escalations: Escalations, claimed: Claimed) -
     """The DMs, then the page, then the card (redrawn once); returns the outbox keys."""
     request = claimed.request
     link = await card_link(ctx.deps, request)
-    keys = await enqueue_dms(ctx.outbox, claimed, ctx.now, link, ZoneInfo(ctx.deps.config.timezone))
+    locales = await ctx.deps.languages.locales_for_users(claimed.leads)
+    tz = ZoneInfo(ctx.deps.config.timezone)
+    keys = await enqueue_dms(ctx.outbox, claimed, DmContext(ctx.now, link, tz, locales))
     await escalations.mark_notified(request.id, ctx.now)
     log.info("approval escalated", approval_id=request.id, leads=list(claimed.leads))
     if claimed.paging:
@@ -105,12 +110,27 @@ async def _finish(ctx: JobContext, escalations: Escalations, claimed: Claimed) -
     return keys
 
 
-async def enqueue_dms(
-    outbox: Outbox, claimed: Claimed, now: datetime, link: str | None, tz: ZoneInfo
-) -> list[str]:
-    message = render_escalation_dm(claimed.request, now, link, tz)
+@dataclass(frozen=True)
+class DmContext:
+    """What each lead's DM is rendered with; `locales` is each lead's `/rtb lang` (a lead
+    missing from it reads the job's language: the default)."""
+
+    now: datetime
+    link: str | None
+    tz: ZoneInfo
+    locales: Mapping[str, Locale]
+
+
+async def enqueue_dms(outbox: Outbox, claimed: Claimed, dm: DmContext) -> list[str]:
+    """A DM to each lead in their own language (rendered once per language)."""
+    rendered: dict[Locale, Message] = {}
     keys = []
     for lead in claimed.leads:  # posting to a user's id is the bot's DM with them
+        locale = dm.locales.get(lead, current_locale())
+        if locale not in rendered:
+            with use_locale(locale):
+                rendered[locale] = render_escalation_dm(claimed.request, dm.now, dm.link, dm.tz)
+        message = rendered[locale]
         key = dm_key(claimed.request.id, lead)
         await outbox.enqueue(lead, message.blocks_json(), message.text, key)
         keys.append(key)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -54,10 +54,34 @@ class Languages:
         if remembered is not None and remembered[1] > now:
             return remembered[0]
         locale, keep = await self._read(user_id)
+        self._remember(user_id, locale, now + keep)
+        return locale
+
+    def _remember(self, user_id: str, locale: Locale, until: float) -> None:
         if len(self._remembered) >= MAX_REMEMBERED:  # a team is far fewer: never grows unbounded
             self._remembered.clear()
-        self._remembered[user_id] = (locale, now + keep)
-        return locale
+        self._remembered[user_id] = (locale, until)
+
+    async def locales_for_users(self, user_ids: Sequence[str]) -> dict[str, Locale]:
+        """Each user's language, the ones not remembered read in one query (an escalation's
+        leads, each DMed in theirs); a database that does not answer gives each of them the
+        default, like `locale_for_user`."""
+        now = self._clock()
+        found: dict[str, Locale] = {}
+        unread: list[str] = []
+        for user_id in dict.fromkeys(user_ids):
+            remembered = self._remembered.get(user_id)
+            if not user_id:
+                found[user_id] = self.default
+            elif remembered is not None and remembered[1] > now:
+                found[user_id] = remembered[0]
+            else:
+                unread.append(user_id)
+        stored, keep = await self._read_many(unread)
+        for user_id in unread:
+            found[user_id] = as_locale(stored.get(user_id)) or self.default
+            self._remember(user_id, found[user_id], now + keep)
+        return found
 
     def locale_for_channel(self, channel: str) -> Locale:
         return self._channels.get(channel, self.default)
@@ -78,6 +102,16 @@ class Languages:
             log.warning("user language not read, using the default", error=type(exc).__name__)
             return self.default, FALLBACK_SECONDS
         return as_locale(stored) or self.default, REMEMBER_SECONDS
+
+    async def _read_many(self, user_ids: list[str]) -> tuple[Mapping[str, str], float]:
+        if not user_ids:
+            return {}, REMEMBER_SECONDS
+        try:
+            stored = await asyncio.wait_for(self._store.get_many(user_ids), LOOKUP_SECONDS)
+        except Exception as exc:  # any failure: the default, never a failed post
+            log.warning("user languages not read, using the default", error=type(exc).__name__)
+            return {}, FALLBACK_SECONDS
+        return stored, REMEMBER_SECONDS
 
 
 def channel_locale(config: Config, channel: str) -> Locale:

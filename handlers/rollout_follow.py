@@ -21,6 +21,7 @@ from approvals.catalog import rebuild
 from approvals.mutations import MutationSpec
 from approvals.outcomes import Decided, DecisionOutcome, RunResult
 from handlers.context import Deps
+from handlers.render.i18n import use_locale
 from handlers.render.message import Message
 from handlers.render.rollouts import (
     UndoButton,
@@ -154,7 +155,8 @@ async def _undo_buttons(
 
 
 def follow_decided(deps: Deps, outcome: DecisionOutcome, client: AsyncWebClient | None) -> None:
-    """An approved request that ran: follow its rollout in the thread of its card(s)."""
+    """An approved request that ran: follow its rollout in the thread of its card(s), in the
+    card's language (the approvals channel's), whoever approved."""
     if not isinstance(outcome, Decided) or client is None:
         return
     request = outcome.request
@@ -167,4 +169,6 @@ def follow_decided(deps: Deps, outcome: DecisionOutcome, client: AsyncWebClient 
     changes = rolled_out(spec, RunResult(request.status, request.result))
     threads = [(card.channel, card.ts) for card in request.cards]
     sink = Reply(client, request.requester, threads=tuple(threads))
-    start_following(deps, changes, sink, requester=request.requester, channel=request.channel)
+    # in the card's thread: the card's language, not the approver's (the follow task keeps it)
+    with use_locale(deps.languages.locale_for_channel(deps.config.channels.approvals)):
+        start_following(deps, changes, sink, requester=request.requester, channel=request.channel)

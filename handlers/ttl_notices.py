@@ -2,10 +2,11 @@
 
 For each preview claimed by this pass: the Jira comment first (when configured; a failure is
 named, never fatal), then the Slack notice through the outbox, to the owner by DM when the
-namespace's owner label names a Slack member, else to `channels.alerts` (saying why not the
-owner when the label names someone Slack does not know). The job's own (job, period) claim
-saves a second replica the work; the per-preview claim is what makes the notice once, so the
-console's `/sandbox expire-soon` may run a pass outside the schedule.
+namespace's owner label names a Slack member (in the owner's `/rtb lang`), else to
+`channels.alerts` (in its language, saying why not the owner when the label names someone Slack
+does not know). The job's own (job, period) claim saves a second replica the work; the
+per-preview claim is what makes the notice once, so the console's `/sandbox expire-soon` may run
+a pass outside the schedule.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.context import Deps
-from handlers.render.i18n import N_
+from handlers.render.i18n import N_, use_locale
+from handlers.render.message import Message
 from handlers.render.ttl_notice import (
     Delivery,
     TtlNoticeView,
@@ -73,13 +75,22 @@ async def send_notice(deps: Deps, outbox: Outbox, preview: ExpiringPreview, now:
     view = TtlNoticeView(
         preview, now, config.timezone, config.ttl_notice.extend_hours, jira, delivery
     )
-    message = render_ttl_notice(view)
+    message = await _rendered_for(deps, view)
     key = notice_key(preview)
     await outbox.enqueue(delivery.channel, message.blocks_json(), message.text, key)
     await record_notice(deps.backends, preview, key, jira.status)
     deps.require_push().sender.nudge()
     log.info("ttl notice enqueued", key=key, to=delivery.channel, jira=jira.status)
     return key
+
+
+async def _rendered_for(deps: Deps, view: TtlNoticeView) -> Message:
+    """In the owner's language when it goes to their DM, else the channel's (the job's)."""
+    owner = view.delivery.owner
+    if owner is None:
+        return render_ttl_notice(view)
+    with use_locale(await deps.languages.locale_for_user(owner)):
+        return render_ttl_notice(view)
 
 
 async def delivery_for(client: AsyncWebClient, preview: ExpiringPreview, alerts: str) -> Delivery:

@@ -6,6 +6,8 @@ the table's CHECK refuses anything else.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from ops.backends.db import Database
 
 
@@ -19,6 +21,16 @@ class UserLanguages:
             "SELECT locale FROM rtb_bot.user_languages WHERE user_id = %s", (user_id,)
         )
         return None if row is None else str(row["locale"])
+
+    async def get_many(self, user_ids: Collection[str]) -> dict[str, str]:
+        """The stored choices of `user_ids` in one query (those who never chose are absent)."""
+        if not user_ids:
+            return {}
+        rows = await self.db.fetch(
+            "SELECT user_id, locale FROM rtb_bot.user_languages WHERE user_id = ANY(%s)",
+            (list(user_ids),),
+        )
+        return {str(row["user_id"]): str(row["locale"]) for row in rows}
 
     async def set(self, user_id: str, locale: str) -> None:
         await self.db.execute(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from handlers.render.i18n import current_locale
+from handlers.render.i18n import current_locale, use_locale
 from handlers.render.message import Message
 
 GOLDEN_DIR = Path(__file__).parent / "handlers" / "golden"
@@ -30,6 +31,15 @@ def assert_golden(name: str, message: Message) -> None:
     assert path.exists(), f"{path} missing: write it with UPDATE_GOLDEN=1, read it, commit it"
     assert actual == path.read_text(encoding="utf-8"), f"{path} differs (UPDATE_GOLDEN=1 to accept)"
     assert len(message.blocks) <= 50, "Slack allows 50 blocks per message"
+
+
+def korean(name: str, render: Callable[[], Message]) -> str:
+    """`render()` in Korean, compared with `golden/ko/<name>.json`: the text it shows (for the
+    facts the test asserts itself)."""
+    with use_locale("ko"):
+        message = render()
+        assert_golden(name, message)
+    return shown(message)
 
 
 def _texts(node: Any) -> list[str]:

@@ -8,9 +8,8 @@ picture (`ChartFailed`, logged); the numbers are in the digest anyway.
 
 The words on the picture are translated here, in the reader's locale (the channel's), and
 passed in the spec with their English beside them: the child draws the reader's words when
-a font with their script is installed (Hangul: Noto Sans CJK KR, NanumGothic…) and the English
-ones otherwise, rather than empty boxes. The bot's image has no Hangul font today, so a Korean
-channel gets a Korean digest around a chart labelled in English.
+a font with their script is installed (Hangul: the image's NanumGothic, from fonts-nanum) and
+the English ones otherwise, rather than empty boxes.
 """
 
 from __future__ import annotations

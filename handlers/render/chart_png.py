@@ -6,15 +6,21 @@ matplotlib and numpy cost the process ~30 MB that would otherwise stay in the wo
 the child gives it back when it exits.
 
 The spec brings its words already translated (`labels`) and in English (`labels_en`): the
-reader's are drawn when an installed font has every one of their characters, the English ones
-otherwise (matplotlib's own DejaVu Sans has no Hangul: boxes are worse than English).
+reader's are drawn when a font has every one of their characters, the English ones otherwise
+(matplotlib's own DejaVu Sans has no Hangul: boxes are worse than English). The fonts tried, in
+order: `RTB_CHART_FONTS` (font files, `:`-separated: only those) when it is set; else the
+Hangul fonts of Debian's packages where they are installed (the image has fonts-nanum's
+NanumGothic) and then every font matplotlib knows. The files come first because matplotlib's
+font list is a cache built once: a font installed after it was built is not in it.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import sys
+from collections.abc import Iterator
 from datetime import date
 from typing import Any, Final
 
@@ -26,6 +32,8 @@ import matplotlib.pyplot as plt
 from matplotlib import dates, font_manager
 from matplotlib.axes import Axes
 from matplotlib.ft2font import FT2Font
+
+from handlers.render.chart_fonts import FONTS_ENV, HANGUL_FONT_FILES
 
 WIDTH, HEIGHT, DPI = 10, 6, 100
 LEGEND: Final = "upper left"  # internal: a matplotlib position
@@ -66,17 +74,30 @@ def drawable_labels(spec: dict[str, Any]) -> dict[str, str]:
 
 
 def covering_font(characters: set[str]) -> str | None:
-    """The name of an installed font with a glyph for every one of `characters`."""
-    for entry in font_manager.fontManager.ttflist:
-        if entry.name.startswith(PLACEHOLDER_FONT):
-            continue
+    """The family name of the first font (`font_files`) with a glyph for every one of
+    `characters`, made known to matplotlib; None when no font has them all."""
+    for path in font_files():
         try:
-            face = FT2Font(entry.fname)
+            face = FT2Font(path)
         except (OSError, RuntimeError):
             continue
+        name = str(face.family_name)
+        if name.startswith(PLACEHOLDER_FONT):
+            continue
         if all(face.get_char_index(ord(c)) for c in characters):
-            return str(entry.name)
+            font_manager.fontManager.addfont(path)
+            return name
     return None
+
+
+def font_files() -> Iterator[str]:
+    """The font files to try, in order (the module's docstring says which)."""
+    chosen = os.environ.get(FONTS_ENV)
+    if chosen is not None:
+        yield from (path for path in chosen.split(os.pathsep) if path)
+        return
+    yield from (path for path in HANGUL_FONT_FILES if os.path.exists(path))
+    yield from (entry.fname for entry in font_manager.fontManager.ttflist)
 
 
 def _days(points: list[list[Any]]) -> tuple[Any, list[float]]:

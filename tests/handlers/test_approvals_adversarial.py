@@ -1,6 +1,7 @@
 """The approval flow under pressure: many replicas, concurrent clicks, outages, crashes, drift."""
 
 import asyncio
+import re
 from dataclasses import replace
 
 import psycopg
@@ -30,6 +31,8 @@ from tests.approvals.support import (
 )
 from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import answer_text, serving
+
+HANGUL = re.compile("[가-힣]")
 
 SCALE_TO_ZERO = f"scale prd app 0 --namespace {PREVIEW}"
 LEASE_NAMESPACE = 0x52_54_42_02
@@ -186,6 +189,35 @@ async def test_cards_go_to_each_lead_by_dm_when_configured(bot_settings, fake_sl
         for lead in ("ULEAD1", "ULEAD2"):
             message = card(fake_slack, request_id, channel=f"D{lead}")
             assert buttons_of(message) == [] and "Succeeded" in text_of(message)
+    assert len(scale_patches(kube["prd"])) == 1
+
+
+async def test_a_card_in_a_leads_dm_is_in_that_leads_language(bot_settings, fake_slack, kube):
+    """ULEAD1 reads Korean (`/rtb lang ko`), ULEAD2 the default: each DM card, its update after
+    the decision and the outcome in its thread are in its lead's language. (A rollout followed
+    in those threads is in the default language: one follower for all the cards' threads.)"""
+    seed_deployment(kube["prd"], PREVIEW, "app")
+    settings = with_config(bot_settings, channels=Channels(approvals="dm"))
+    async with running_bot(settings, fake_slack) as slack:
+        await slack.ask("lang ko", user="ULEAD1")
+        request_id = await request_approval(slack, SCALE_TO_ZERO)
+        korean, english = (card(fake_slack, request_id, channel=d) for d in ("DULEAD1", "DULEAD2"))
+        assert "승인 필요" in text_of(korean) and not HANGUL.search(text_of(english))
+        assert [b["text"]["text"] for b in buttons_of(korean)] == ["승인", "반려"]
+        payload = click_payload_in(fake_slack, request_id, "DULEAD2", user="ULEAD2")
+        await slack.send(interaction_body(payload))
+        await slack.settle()
+        decided = card(fake_slack, request_id, channel="DULEAD1")
+        assert buttons_of(decided) == [] and "성공" in text_of(decided)
+        assert "Succeeded" in text_of(card(fake_slack, request_id, channel="DULEAD2"))
+        outcome, english_outcome = (
+            fake_slack.thread(channel, message["ts"])[0]
+            for channel, message in (("DULEAD1", decided), ("DULEAD2", english))
+        )
+        assert "성공: 1 replica → 0 replicas" in text_of(outcome)
+        assert "succeeded" in text_of(english_outcome) and not HANGUL.search(
+            text_of(english_outcome)
+        )
     assert len(scale_patches(kube["prd"])) == 1
 
 

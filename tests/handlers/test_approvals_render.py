@@ -34,7 +34,7 @@ from handlers.render.approvals import (
 )
 from handlers.render.policy import AuditWindow, render_audit, render_policy, render_whoami
 from ops.config import Config
-from tests.golden import GOLDEN_DIR, assert_golden, buttons, shown
+from tests.golden import GOLDEN_DIR, assert_golden, buttons, korean, shown
 
 TZ = ZoneInfo("Asia/Seoul")
 AT = datetime(2025, 3, 14, 1, 30, tzinfo=UTC)
@@ -102,6 +102,13 @@ def test_cards_in_every_state():
         replace(PENDING, required_approvals=2, approvers=("ULEAD1",)), LEADS, TZ
     )
     assert_golden("approvals_card_one_of_two", two)
+    in_korean = korean(
+        "approvals_card_one_of_two",
+        lambda: render_approval_card(
+            replace(PENDING, required_approvals=2, approvers=("ULEAD1",)), LEADS, TZ
+        ),
+    )
+    assert "AR-7K3Q9" in in_korean and "1/2: <@ULEAD1>" in in_korean
     assert "1 of 2: <@ULEAD1>" in shown(two) and len(buttons(two)) == 2
     expired = replace(PENDING, status="expired", decided_at=PENDING.expires_at)
     for name, request in [

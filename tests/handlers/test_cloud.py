@@ -26,7 +26,7 @@ from sandbox.fake_aws import FakeAws
 from sandbox.seed_trail_logs import deployer_write
 from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import ACCOUNTS, answer_text
-from tests.golden import assert_golden, shown
+from tests.golden import assert_golden, korean, shown
 
 TZ = "Asia/Seoul"
 AT = datetime(2025, 3, 10, 5, 30, tzinfo=UTC)  # 14:30 in Seoul
@@ -184,6 +184,10 @@ def test_render_trail_all_envs_with_a_failed_account_golden():
     report = trail_report(events, envs=("int", "stg", "prd"), failures=(failure,), capped=("int",))
     message = render_trail(report, TZ)
     assert_golden("cloud_trail_partial", message)
+    in_korean = korean("cloud_trail_partial", lambda: render_trail(report, TZ))
+    assert (
+        "*AWS prd cloudtrail*: AccessDeniedException (HTTP 400) — 이 계정의 이벤트는" in in_korean
+    )
     assert message.text == "CloudTrail AssumeRole in int, stg, prd, last 24h: 0 failed of 2"
     assert "int: read the newest 200 events only" in shown(message)
     assert "*AWS prd cloudtrail*: AccessDeniedException (HTTP 400)" in shown(message)
@@ -372,6 +376,8 @@ def test_render_search_all_groups_names_each_lines_group_golden():
     )
     message = render_search(result, TZ)
     assert_golden("cloud_search_all", message)
+    in_korean = korean("cloud_search_all", lambda: render_search(result, TZ))
+    assert "preview-deploy failed" in in_korean and "로그 그룹 3개 전체" in in_korean
     text = shown(message)
     assert "all 3 log groups of *int* (webhook-listener, workflow-engine, preview/int)" in text
     assert (

@@ -334,3 +334,20 @@ async def test_a_lead_who_voted_has_acted_even_when_a_second_approval_is_needed(
     finally:
         await rt.stop()
     assert fired.result.detail["escalated"] == [untouched]
+
+
+async def test_each_lead_is_dmed_in_their_own_language(replicas, pd, fake_slack):
+    """ULEAD1 chose Korean with `/rtb lang ko`, ULEAD2 never chose (the config's default, en):
+    one escalation, each DM in its reader's language."""
+    slack, (a, _b), clock = replicas
+    await slack.ask("lang ko", user="ULEAD1")
+    request_id = await request_approval(slack)
+    clock.advance(minutes=11)
+    assert (await fire(a)).result.detail["escalated"] == [request_id]
+    sent = dms(fake_slack)
+    assert [len(messages) for messages in sent.values()] == [1, 1]
+    korean, english = text_of(sent["DULEAD1"][0]), text_of(sent["DULEAD2"][0])
+    assert request_id in korean and request_id in english
+    assert "분째 팀장을 기다리고 있습니다" in korean and "has waited" not in korean
+    assert re.search(r"has waited 1[01] min for a team lead", english)
+    assert not re.search("[가-힣]", english)

@@ -4,7 +4,7 @@ each request in its user's language, Korean aliases, and channels in their confi
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import timedelta
 
 import pytest
@@ -202,6 +202,40 @@ async def test_a_choice_is_read_once_a_minute_and_a_dead_database_gives_the_defa
     clock[0] += 6  # a failed read is retried soon
     assert await languages.locale_for_user("U0KO") == "ko"
     assert await languages.locale_for_user("") == "en"
+
+
+class CountingStore(UserLanguages):
+    """The real store, counting the reads it sends (how many queries, not what they say)."""
+
+    reads = 0
+
+    async def get(self, user_id: str) -> str | None:
+        self.reads += 1
+        return await super().get(user_id)
+
+    async def get_many(self, user_ids: Collection[str]) -> dict[str, str]:
+        self.reads += 1
+        return await super().get_many(user_ids)
+
+
+async def test_many_users_languages_are_read_in_one_query_and_remembered(proxied_store, bot_config):
+    store, proxy = proxied_store
+    counting = CountingStore(store.db)
+    clock = [0.0]
+    languages = resolver(bot_config, counting, clock)
+    await store.set("U0KO", "ko")
+    await store.set("U0EN", "en")
+    leads = ["U0KO", "U0EN", "U0NEVER", "U0KO"]
+    assert await languages.locales_for_users(leads) == {"U0KO": "ko", "U0EN": "en", "U0NEVER": "en"}
+    assert counting.reads == 1
+    assert await languages.locale_for_user("U0KO") == "ko"  # remembered by the batch
+    assert await languages.locales_for_users(["U0KO", "U0EN"]) == {"U0KO": "ko", "U0EN": "en"}
+    assert counting.reads == 1
+    proxy.cut()
+    clock[0] += 61
+    with capture_logs() as logs:
+        assert await languages.locales_for_users(["U0KO", "U0EN"]) == {"U0KO": "en", "U0EN": "en"}
+    assert [log["event"] for log in logs] == ["user languages not read, using the default"]
 
 
 # -- the aliases and the stages are data that must fit the table --------------------------------

@@ -16,7 +16,7 @@ from handlers.render.pod_alerts import (
 )
 from ops.pod_events import PodEvent, PodEvents
 from ops.pod_health import OomAlert, PodRef, SlowStart, SlowStartAlert, StartPhase
-from tests.golden import assert_golden, buttons, shown
+from tests.golden import assert_golden, buttons, korean, shown
 
 SEOUL = ZoneInfo("Asia/Seoul")
 AT = datetime(2026, 12, 3, 0, 41, 5, tzinfo=UTC)
@@ -31,6 +31,8 @@ def oom(kills: int = 1) -> OomAlert:
 def test_an_oom_alert_names_env_preview_pod_container_limit_restarts_and_its_buttons() -> None:
     message = render_oom_alert(oom(), SEOUL)
     assert_golden("pod_oom_alert", message)
+    in_korean = korean("pod_oom_alert", lambda: render_oom_alert(oom(), SEOUL))
+    assert "stg *OOMKilled*: Preview *PROJ-118*" in in_korean and "`256Mi`" in in_korean
     text = shown(message)
     for fact in (
         "OOMKilled in stg",

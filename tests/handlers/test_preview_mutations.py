@@ -35,7 +35,7 @@ from tests.approvals.support import (
 )
 from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import answer_text
-from tests.golden import assert_golden, shown
+from tests.golden import assert_golden, korean, shown
 from tests.ops.test_previews import preview_namespace
 
 TZ = ZoneInfo("Asia/Seoul")
@@ -68,6 +68,8 @@ def test_render_created_golden():
     )
     message = render_preview_created(ran, TZ, AT)
     assert_golden("pmut_created", message)
+    in_korean = korean("pmut_created", lambda: render_preview_created(ran, TZ, AT))
+    assert "만료 2025-03-14 18:30 KST (8시간 후), 요청: <@UOPERATOR1>" in in_korean
     assert message.text == "Created preview-proj-200 in int for PROJ-200"
     assert "expires 2025-03-14 18:30 KST (in 8 h), requested by <@UOPERATOR1>" in shown(message)
 
@@ -80,6 +82,8 @@ def test_render_deleted_golden():
     assert change.before == "preview-proj-118 (PROJ-118, no expiry)"
     ran = Ran(spec, decision("preview.delete", "stg"), change, RunResult("succeeded", result))
     assert_golden("pmut_deleted", render_preview_deleted(ran))
+    in_korean = korean("pmut_deleted", lambda: render_preview_deleted(ran))
+    assert "`preview-proj-118` (PROJ-118) 삭제" in in_korean
 
 
 def _expired(name, hours_ago):

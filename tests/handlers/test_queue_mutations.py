@@ -18,7 +18,7 @@ from ops.queue_control import QueueChange
 from ops.queues import QueueCounts
 from tests.fixtures.bot import answer_text
 from tests.fixtures.node_bullmq import NodeWorker, run_producer
-from tests.golden import assert_golden, shown
+from tests.golden import assert_golden, korean, shown
 
 QUEUE = "jira-queue"
 QUIET_PERIOD_S = 1.0
@@ -66,6 +66,11 @@ def test_render_retried_goldens():
     change = spec.describe_change({"paused": False, "failed": 6})
     message = render_queue_change(ran(spec, counts(3, failed=6), counts(9), change))
     assert_golden("qmut_retried", message)
+    in_korean = korean(
+        "qmut_retried",
+        lambda: render_queue_change(ran(spec, counts(3, failed=6), counts(9), change)),
+    )
+    assert "`jira-queue` 실패 잡 6개를 재시도했습니다. 실패 6 → 0." in in_korean
     assert message.text == "Retried 6 failed job(s) of `jira-queue`: 6 failed → 0."
     limited = RetryFailedJobs.build_retry("int", QUEUE, 3)
     change = limited.describe_change({"paused": True, "failed": 6})

@@ -577,38 +577,3 @@ def test_the_previews_table_stays_aligned_with_korean_cells():
     table = shown(render_previews(report, SEOUL)).split("```")[1].strip("\n").splitlines()
     assert "5h 지남!" in table[1] and "1h30m 남음" in table[2]
     assert len({columns(line) for line in table}) == 1, table
-
-
-def _in_the_chart_process(code: str) -> str:
-    """Run `code` where the chart is drawn (its own process: matplotlib never loads here)."""
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from handlers.render.chart_png import covering_font, drawable_labels\n" + code,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return done.stdout.strip()
-
-
-def test_the_chart_draws_the_readers_words_only_with_a_font_that_has_them():
-    """No installed font has Hangul here: a Korean chart is drawn with its English words
-    (not empty boxes); words a bundled font has (Greek, in DejaVu Sans) are drawn as given."""
-    spec = chart_spec(digest(ai_daily=Part(value=ai_daily())), 100.0)
-    korean_title, english_title = spec["labels"]["title"], spec["labels_en"]["title"]
-    greek = {**spec["labels_en"], "title": "Ω"}
-    chosen = _in_the_chart_process(
-        f"spec = {spec!r}\n"
-        "print(covering_font({'가'}))\n"
-        "print(drawable_labels(spec)['title'])\n"
-        f"print(drawable_labels({{**spec, 'labels': {greek!r}}})['title'])\n"
-    ).splitlines()
-    assert chosen == ["None", english_title, "Ω"]
-    assert korean_title == "rtb-ai-hub: 최근 14일"

@@ -20,7 +20,7 @@ from handlers.render.approvals import (
 )
 from handlers.render.message import Message
 from ops.config import Config
-from tests.golden import assert_golden
+from tests.golden import assert_golden, korean
 
 TZ = ZoneInfo("Asia/Seoul")
 AT = datetime(2025, 3, 14, 1, 30, tzinfo=UTC)
@@ -69,6 +69,10 @@ def ran(status: RunStatus, recording: Recording) -> Ran:
 def test_an_allowed_change_applied_but_not_recorded():
     message = render_gate_outcome(ran("succeeded", "spooled"), "#a", TZ)
     assert_golden("recording_ran_spooled", message)
+    in_korean = korean(
+        "recording_ran_spooled", lambda: render_gate_outcome(ran("succeeded", "spooled"), "#a", TZ)
+    )
+    assert "1 replica → 3 replicas" in in_korean and "결과는 보관 중이며" in in_korean
     words = text(message)
     assert "1 replica → 3 replicas" in words and "Recording the result failed" in words
     assert KEPT in words and SENT in words and "nothing was changed" not in words.lower()
@@ -77,6 +81,11 @@ def test_an_allowed_change_applied_but_not_recorded():
 def test_an_allowed_change_that_may_have_been_applied_and_could_not_be_kept():
     message = render_gate_outcome(ran("unknown", "logged"), "#a", TZ)
     assert_golden("recording_ran_unknown_logged", message)
+    in_korean = korean(
+        "recording_ran_unknown_logged",
+        lambda: render_gate_outcome(ran("unknown", "logged"), "#a", TZ),
+    )
+    assert "적용됐는지 알 수 없으니 확인하세요" in in_korean and "봇 로그에만" in in_korean
     words = text(message)
     assert "may or may not have been applied; check it" in words
     assert "could not be kept on disk either: it is only in the bot's log" in words
@@ -91,6 +100,10 @@ def test_a_recorded_change_says_nothing_about_recording():
 def test_the_lead_who_approved_hears_what_is_known():
     message = render_decision_outcome(Decided(RAN_UNRECORDED), TZ)
     assert_golden("recording_approved_spooled", message)
+    in_korean = korean(
+        "recording_approved_spooled", lambda: render_decision_outcome(Decided(RAN_UNRECORDED), TZ)
+    )
+    assert "*AR-7K3Q9* 승인했습니다: 적용했습니다" in in_korean
     words = text(message)
     assert "You approved *AR-7K3Q9*: applied (2 replicas → 0 replicas)." in words
     assert KEPT in words and "nothing was changed" not in words.lower()
@@ -109,7 +122,13 @@ def test_the_lead_who_approved_hears_what_is_known():
 def test_the_card_and_its_thread_say_the_record_follows():
     card = render_approval_card(RAN_UNRECORDED, ["ULEAD1"], TZ)
     assert_golden("recording_card_spooled", card)
+    in_korean = korean(
+        "recording_card_spooled", lambda: render_approval_card(RAN_UNRECORDED, ["ULEAD1"], TZ)
+    )
+    assert "*성공*" in in_korean and "결과는 보관 중이며" in in_korean
     assert "*Succeeded*" in text(card) and KEPT in text(card)
     thread = render_request_outcome(RAN_UNRECORDED)
     assert_golden("recording_thread_spooled", thread)
+    in_korean = korean("recording_thread_spooled", lambda: render_request_outcome(RAN_UNRECORDED))
+    assert "성공: 2 replicas → 0 replicas. 요청: <@UOPERATOR1>, 승인: <@ULEAD1>" in in_korean
     assert "succeeded" in text(thread) and KEPT in text(thread)

@@ -2,7 +2,7 @@ from bot.console_text import render_message
 from handlers.render.general import render_command_help, render_help, render_ping
 from handlers.table import TABLE
 from ops.health import BackendCheck, PingReport
-from tests.golden import assert_golden, shown
+from tests.golden import assert_golden, korean, shown
 
 HEALTHY = PingReport(
     "1.2.3",
@@ -45,6 +45,8 @@ def test_ping_healthy_golden_and_no_line_starts_with_a_space():
     first = ":large_green_circle: *pong* — rtb-ops-bot `1.2.3`: all configured backends reachable"
     assert message.blocks[0].text.text == first
     assert_golden("ping_healthy", message)
+    in_korean = korean("ping_healthy", lambda: render_ping(HEALTHY))
+    assert "`1.2.3`" in in_korean and "설정된 백엔드 모두 연결됨" in in_korean
     assert console.splitlines()[0].endswith(
         "pong — rtb-ops-bot `1.2.3`: all configured backends reachable"
     )
@@ -52,4 +54,6 @@ def test_ping_healthy_golden_and_no_line_starts_with_a_space():
 
 def test_help_golden():
     assert_golden("help_ping", render_command_help(TABLE["ping"]))
+    in_korean = korean("help_ping", lambda: render_command_help(TABLE["ping"]))
+    assert "*/rtb ping* — 봇 버전과 env별 백엔드" in in_korean
     assert render_help(TABLE.values()).ephemeral

@@ -3,6 +3,7 @@ and following rollouts, end to end: signed Slack payloads over HTTP to the runni
 fake Kubernetes API server (its controller makes rollouts and revisions real), moto's ECR, real
 PostgreSQL, the fake Slack Web API."""
 
+import re
 from typing import Any
 
 import pytest
@@ -267,6 +268,22 @@ async def test_prd_preview_rollback_needs_a_lead_and_is_followed_in_the_cards_th
     ]
 
 
+async def test_a_korean_leads_approval_is_followed_in_the_cards_language(slack, kube):
+    """The card's thread is the approvals channel's (en here): a lead reading Korean approves,
+    their private answer is Korean, the rollout's follow-up in the thread stays English."""
+    seed_deployment(kube["prd"], PREVIEW, "app", image=f"{INT_REPO}:v1.41.1")
+    seed_deployment(kube["prd"], PREVIEW, "app", image=PREVIEW_IMAGE)
+    await slack.ask("lang ko", user="ULEAD1")
+    asked = await answers(slack, f'rollback prd app --namespace {PREVIEW} --reason "INC-7"')
+    request_id = request_id_in(asked[-1])
+    message = card(slack.api, request_id)
+    approved = await click_card(slack, request_id, user="ULEAD1")
+    assert request_id in approved and re.search("[가-힣]", approved)
+    thread = [text_of(m) for m in slack.api.thread(APPROVALS, message["ts"])]
+    assert "is rolled out: 1/1 available" in thread[-1]
+    assert not [t for t in thread if re.search("[가-힣]", t)]
+
+
 # -- set image ---------------------------------------------------------------------------------
 
 
@@ -477,7 +494,7 @@ def test_golden_confirmation_and_emergency_result():
     from approvals.workload_mutations import ScaleDeployment
     from handlers.render.approvals import render_confirmation, render_ran
     from ops.config import Config
-    from tests.golden import assert_golden, buttons
+    from tests.golden import assert_golden, buttons, korean
 
     config = Config.model_validate({"environments": {"int": {"account_id": "111111111111"}}})
     scale = ScaleDeployment.build(config, "int", HUB, ENGINE, 0)
@@ -486,6 +503,19 @@ def test_golden_confirmation_and_emergency_result():
     why = str(scale.confirmation({"replicas": 1}, config))
     confirm = render_confirmation(ConfirmNeeded(scale, decision, change, "D-abc123", why))
     assert_golden("rollout_confirm", confirm)
+    in_korean = korean(
+        "rollout_confirm",
+        lambda: render_confirmation(
+            ConfirmNeeded(
+                scale,
+                decision,
+                change,
+                "D-abc123",
+                str(scale.confirmation({"replicas": 1}, config)),
+            )
+        ),
+    )
+    assert "1 replica (autoscaled by KEDA" in in_korean and "확인" in in_korean
     assert confirm.text.startswith("Confirm scale rtb-ai-hub/workflow-engine in int: 1 replica")
     assert confirm.text.endswith("→ 0 replicas")
     assert buttons(confirm) == [
@@ -514,6 +544,11 @@ def test_golden_confirmation_and_emergency_result():
     )
     emergency_ran = render_ran(Ran(emergency, decision, both, run))
     assert_golden("rollout_emergency_ran", emergency_ran)
+    in_korean = korean(
+        "rollout_emergency_ran", lambda: render_ran(Ran(emergency, decision, both, run))
+    )
+    assert "• `rtb-ai-hub/workflow-engine`: 완료" in in_korean
+    assert "• `rtb-ai-hub/webhook-listener`: 실패: `webhook-listener`" in in_korean
     assert emergency_ran.text.startswith(":x: *emergency-rollback*")
     assert "• `rtb-ai-hub/workflow-engine`: done" in emergency_ran.text
     assert "• `rtb-ai-hub/webhook-listener`: failed: `webhook-listener`" in emergency_ran.text
@@ -526,7 +561,7 @@ def test_golden_following():
         render_rollout_progress,
     )
     from ops.rollouts.follow import FollowedRollouts, Observation
-    from tests.golden import assert_golden, buttons, shown
+    from tests.golden import assert_golden, buttons, korean, shown
 
     rolling = FollowedRollouts(
         "int",
@@ -550,6 +585,8 @@ def test_golden_following():
     undo = UndoButton(ENGINE, "roll `workflow-engine` back to revision 3", "D-undo1")
     final = render_rollout_final(done, [undo])
     assert_golden("rollout_final", final)
+    in_korean = korean("rollout_final", lambda: render_rollout_final(done, [undo]))
+    assert "rollout 완료, 3/3 사용 가능" in in_korean
     assert final.text == "Rollout finished (int): workflow-engine complete"
     assert "is rolled out: 3/3 available" in shown(final)
     assert buttons(final) == [("Roll this back", "mutation_rollback", "D-undo1")]

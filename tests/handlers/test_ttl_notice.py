@@ -3,6 +3,7 @@ the bot's real PostgreSQL, two replicas, the fake Slack and the fake Jira; the b
 clicks through the policy gate."""
 
 import asyncio
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -238,6 +239,17 @@ async def test_the_owner_label_sends_the_notice_by_dm(replicas, fake_slack, kube
     [dm] = notices(fake_slack, "UOPERATOR2")
     assert "Owner: <@UOPERATOR2>" in text_of(dm)
     assert notices(fake_slack) == []
+
+
+async def test_the_owners_dm_is_in_the_owners_language(replicas, fake_slack, kube):
+    (a, _), clock = replicas
+    await a.deps.languages.choose("UOPERATOR2", "ko")
+    set_owner(kube, "int", INT_NS, "UOPERATOR2")
+    await run_pass(a, clock)
+    [dm] = fake_slack.messages("UOPERATOR2")
+    shown = text_of(dm)
+    assert INT_NS in shown and "<@UOPERATOR2>" in shown
+    assert re.search("[가-힣]", shown) and "expires in" not in shown
 
 
 @pytest.mark.parametrize("owner", ["U0GONE", "someone"])
