@@ -41,7 +41,8 @@ from handlers.render.incident_replies import (
 from handlers.render.incident_timeline import MAX_NOTE, card_buttons, render_event, when, who
 from handlers.render.message import Message
 from ops.errors import UserError
-from ops.incidents import Incident, IncidentEvent, IncidentStore
+from ops.incident_store import IncidentStore
+from ops.incidents import Incident, IncidentEvent
 from ops.storable_text import unstorable_character
 
 log = structlog.get_logger(__name__)
