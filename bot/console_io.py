@@ -1,5 +1,5 @@
 """The console's plumbing as a process: stop signals, reading lines, text that always encodes,
-and the bot's logged errors (for the exit status). See bot/console.py for what they are for.
+and the bot's logged errors (for the exit status). What they are for: bot/console_session.py.
 """
 
 from __future__ import annotations
