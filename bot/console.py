@@ -10,6 +10,9 @@ answered as the bot answers that text, and the script goes on.
 
 What is printed reads as in Slack (bot.console_text): emoji drawn unless `--no-emoji` or the
 terminal cannot encode them, user and channel IDs named (bot.console_names).
+The console's own words come from the catalogs in the acting user's language (their
+`/rtb lang`, else the config's default or `--lang`), as Slack would answer them: chosen as each
+line starts, so a line that changes it (`/rtb lang en`, `/as`) speaks the new one from the next.
 
 The parts: this module runs one line (the console's own commands are a table); the loop reads
 lines (bot.console_loop); the session starts the bot, the sandbox and the console and stops
@@ -34,6 +37,7 @@ from bot.console_names import SlackNames
 from bot.console_output import CONSOLE_CHANNEL, SLACK_USER_ID, ConsoleOutput
 from bot.console_text import TextStyle
 from bot.requests import bolt_request
+from handlers.render.i18n import N_, _, pgettext, use_locale
 from handlers.scheduled import Fired, fire_job
 from handlers.table import TABLE
 from sandbox.fake_slack import FakeSlackAPI
@@ -53,7 +57,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 CONSOLE_SIGNING_SECRET = "console-signing-secret"
-HELP = """Console commands:
+HELP = N_("""Console commands:
   /rtb <command>   what you would type in Slack (try /rtb help)
   /click <n>       click button [n] of the latest output
   /submit <text>   answer the open modal (the reason a prd change needs, or an option's value)
@@ -63,7 +67,7 @@ HELP = """Console commands:
   /whoami          show the acting user
   /quit            leave (end of input does the same; Ctrl-D at a terminal's prompt)
 On a terminal: Tab completes commands, arguments, envs and names; Up and Ctrl-R recall earlier
-lines; Ctrl-C drops the line being typed."""
+lines; Ctrl-C drops the line being typed.""")
 EMOJI_PROBE = "\U0001f6a8\u26a0\ufe0f"  # 🚨⚠️: a stdout that encodes these draws emoji
 QUIT_WORDS = ("/quit", "/exit")
 BACKGROUND_WAIT_SECONDS = 120  # how long a line waits for the work it started
@@ -71,17 +75,26 @@ FIRE_ANY_AGE = timedelta(days=8)  # /fire takes a job's newest period (weekly in
 
 
 def describe_fired(fired: Fired) -> str:
+    job, period, replica = fired.job, fired.period, fired.claimed_by
     if fired.status == "ran" and fired.result is not None:
-        posted = ", ".join(fired.result.posted) or "nothing"
-        return f"(fired {fired.job} for {fired.period} as {fired.claimed_by}; posted: {posted})"
+        posted = ", ".join(fired.result.posted) or pgettext("posted", "nothing")
+        return _(
+            "(fired {job} for {period} as {replica}; posted: {posted})",
+            job=job,
+            period=period,
+            replica=replica,
+            posted=posted,
+        )
     if fired.status == "claimed":
-        return (
-            f"({fired.job} for {fired.period} was already claimed by {fired.claimed_by}: "
-            "nothing posted)"
+        return _(
+            "({job} for {period} was already claimed by {replica}: nothing posted)",
+            job=job,
+            period=period,
+            replica=replica,
         )
     if fired.status == "failed":
-        return f"({fired.job} for {fired.period} failed; details in the bot's log)"
-    return f"({fired.job} has no period yet)"
+        return _("({job} for {period} failed; details in the bot's log)", job=job, period=period)
+    return _("({job} has no period yet)", job=job)
 
 
 class Console:
@@ -128,15 +141,17 @@ class Console:
         """Run one line; False when the console should stop. Never raises (but is cancellable):
         whatever the line, it gets an answer, and a failure counts (exit status)."""
         logged_before = self.logged.count if self.logged is not None else 0
-        try:
-            go_on = await self._execute(valid_text(line))
-        except Exception:
-            self._failures += 1
-            log.exception("the console failed on a line")
-            self.output.print("(the console failed on this line; details in the bot's log)")
-            go_on = True
-        if self.logged is not None and self.logged.count > logged_before:
-            self.output.print(f"(unexpected error, in the bot's log: {self.logged.last})")
+        with use_locale(await self.runtime.deps.languages.locale_for_user(self.user_id)):
+            try:
+                go_on = await self._execute(valid_text(line))
+            except Exception:
+                self._failures += 1
+                log.exception("the console failed on a line")
+                self.output.print(_("(the console failed on this line; details in the bot's log)"))
+                go_on = True
+            if self.logged is not None and self.logged.count > logged_before:
+                error = self.logged.last
+                self.output.print(_("(unexpected error, in the bot's log: {error})", error=error))
         return go_on
 
     def echo(self, text: str) -> None:
@@ -161,14 +176,14 @@ class Console:
         line = line.strip()
         if not line or line.startswith("#"):
             return True
-        word, _, rest = line.partition(" ")
+        word, _space, rest = line.partition(" ")
         if word in QUIT_WORDS:
             return False
         run = self._commands().get(word)
         if run is None:
             jobs = ", ".join(self.runtime.deps.require_push().jobs)
-            users = ", ".join(self.users) or "Slack user ids"
-            self.output.print(HELP.format(users=users, jobs=jobs))
+            users = ", ".join(self.users) or _("Slack user ids")
+            self.output.print(_(HELP, users=users, jobs=jobs))
         else:
             await run(rest)
         return True
@@ -200,23 +215,23 @@ class Console:
         )
 
     async def _whoami(self, _rest: str) -> None:
-        self.output.print(f"acting as {self.user_name} ({self.user_id})")
+        self.output.print(_("acting as {name} ({id})", name=self.user_name, id=self.user_id))
 
     async def _switch(self, name: str) -> None:
         """A known name, or a Slack user id (against a real config, whose users the console
         does not know by name); anything else is refused with the names there are."""
         name = name.strip()
-        known = ", ".join(self.users) or "none by name"
+        known = ", ".join(self.users) or _("none by name")
         if not name:
-            self.output.print(f"usage: /as <user> (users: {known}; or a Slack user id)")
+            self.output.print(
+                _("usage: /as <user> (users: {known}; or a Slack user id)", known=known)
+            )
             return
         if name not in self.users and not SLACK_USER_ID.fullmatch(name):
-            close = difflib.get_close_matches(name, self.users, n=1)
-            hint = f" Did you mean `{close[0]}`?" if close else ""
-            self.output.print(f"no user `{name}`.{hint} Users: {known}; or a Slack user id (U…).")
+            self.output.print(_no_such_user(name, self.users, known))
             return
         self.user_id = self.users.get(name, name)
-        self.output.print(f"now acting as {self.user_name} ({self.user_id})")
+        self.output.print(_("now acting as {name} ({id})", name=self.user_name, id=self.user_id))
 
     async def _misbehave(self, line: str) -> None:
         """A `/sandbox` verb, then what the bot posted in reaction (its outbox delivered)."""
@@ -233,7 +248,8 @@ class Console:
         push = self.runtime.deps.require_push()
         job = push.jobs.get(name)
         if job is None:
-            self.output.print(f"no scheduled job `{name}`; jobs: {', '.join(push.jobs)}")
+            jobs = ", ".join(push.jobs)
+            self.output.print(_("no scheduled job `{name}`; jobs: {jobs}", name=name, jobs=jobs))
             return
         fired = await fire_job(self.runtime.deps, push, job, grace=FIRE_ANY_AGE)
         await push.sender.deliver_due()
@@ -245,7 +261,8 @@ class Console:
     async def _click(self, number: str) -> None:
         number, buttons = number.strip(), self.output.buttons
         if not number.isdigit() or not 1 <= int(number) <= len(buttons):
-            self.output.print(f"no button [{number}] (there are {len(buttons)})")
+            there = len(buttons)
+            self.output.print(_("no button [{n}] (there are {there})", n=number, there=there))
             return
         ref = buttons[int(number) - 1]
         payload = block_actions(
@@ -266,12 +283,14 @@ class Console:
         (or its single select, with the option whose value is `text`)."""
         text, modal = text.strip(), self.output.modal
         if modal is None or not answerable(modal):
-            self.output.print("no open form to submit (a command that needs one opens it)")
+            self.output.print(_("no open form to submit (a command that needs one opens it)"))
             return
         values = submitted_values(modal, text)
         if isinstance(values, NotAnOption):
             choices = ", ".join(values.choices)
-            self.output.print(f"no option `{text}`; choose one of: {choices}")
+            self.output.print(
+                _("no option `{text}`; choose one of: {choices}", text=text, choices=choices)
+            )
             return
         payload = view_submission(
             user_id=self.user_id,
@@ -288,13 +307,28 @@ class Console:
         response = await self.runtime.app.async_dispatch(bolt_request(body, headers))
         if response.status != 200:
             self._failures += 1
-            self.output.print(f"(Slack would have seen HTTP {response.status})")
+            self.output.print(_("(Slack would have seen HTTP {status})", status=response.status))
         try:  # the work goes on if the wait ends (following a rollout may take longer)
             await self.runtime.deps.tasks.drain(BACKGROUND_WAIT_SECONDS)
         except TimeoutError:
             self.output.print(
-                f"(still working after {BACKGROUND_WAIT_SECONDS} s; "
-                "what it sends later shows after a later line)"
+                _(
+                    "(still working after {seconds} s; what it sends later shows after a later"
+                    " line)",
+                    seconds=BACKGROUND_WAIT_SECONDS,
+                )
             )
         await self.runtime.deps.require_push().sender.deliver_due()  # what the line enqueued
         await self.output.show_new()
+
+
+def _no_such_user(name: str, users: dict[str, str], known: str) -> str:
+    close = difflib.get_close_matches(name, users, n=1)
+    if close:
+        return _(
+            "no user `{name}`. Did you mean `{close}`? Users: {known}; or a Slack user id (U…).",
+            name=name,
+            close=close[0],
+            known=known,
+        )
+    return _("no user `{name}`. Users: {known}; or a Slack user id (U…).", name=name, known=known)

@@ -57,7 +57,7 @@ def submitted_values(view: View, text: str) -> dict[str, Any] | NotAnOption:
     if field is not None:
         return {field[0]: {field[1]: plain_text_value(text)}}
     select = modal_select(view)
-    assert select is not None, "submitted_values needs an answerable view"
+    assert select is not None, "submitted_values needs an answerable view"  # internal: a bug
     block_id, action_id, options = select
     if text not in options:
         return NotAnOption(tuple(options))

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from bot.console_forms import View, modal_select
 from bot.console_names import SlackNames
 from bot.console_text import ButtonRef, TextStyle, render_message
+from handlers.render.i18n import N_, _
 from sandbox.fake_slack import FakeSlackAPI, ResponsePost, SlackCall
 from sandbox.slack_rules import is_bot_dm
 
@@ -27,7 +28,15 @@ _POSTS = (
     "views.update",
     "files.completeUploadExternal",
 )
-_VERBS = {"chat.update": "updated in", "chat.postEphemeral": "only you, in"}  # else posted to
+# Where a message went, by Web API method and whether it is in a thread (else: posted to).
+_WHERE = {
+    ("chat.postMessage", False): N_("[posted to {channel}]"),
+    ("chat.postMessage", True): N_("[posted to {channel} (in thread)]"),
+    ("chat.update", False): N_("[updated in {channel}]"),
+    ("chat.update", True): N_("[updated in {channel} (in thread)]"),
+    ("chat.postEphemeral", False): N_("[only you, in {channel}]"),
+    ("chat.postEphemeral", True): N_("[only you, in {channel} (in thread)]"),
+}
 
 
 class ConsoleOutput:
@@ -70,13 +79,14 @@ class ConsoleOutput:
 
     def _show(self, item: SlackCall | ResponsePost) -> None:
         if isinstance(item, ResponsePost):
-            title = "(only you)" if item.body.get("response_type") == "ephemeral" else "(reply)"
+            ephemeral = item.body.get("response_type") == "ephemeral"
+            title = _("(only you)") if ephemeral else _("(reply)")
             self._print_message(title, item.body, CONSOLE_CHANNEL, None)
         elif item.method in ("views.open", "views.update"):
             self._show_view(item.args.get("view") or {})
         elif item.method == "files.completeUploadExternal":
             channel = self._channel_label(str(item.args.get("channel_id", "?")))
-            self.print(f"[file uploaded to {channel}]")
+            self.print(_("[file uploaded to {channel}]", channel=channel))
         else:
             self._show_post(item.method, item.args)
 
@@ -84,18 +94,18 @@ class ConsoleOutput:
         if not view.get("callback_id"):
             return  # a form loading, or showing an answer the console prints anyway
         self.modal = view
-        self._print_message("[modal] (answer with /submit <text>)", view, CONSOLE_CHANNEL, None)
+        self._print_message(_("[modal] (answer with /submit <text>)"), view, CONSOLE_CHANNEL, None)
         choices = modal_select(view)
         if choices is not None:
-            self.print("options: " + ", ".join(choices[2]) + "\n")
+            self.print(_("options: {options}", options=", ".join(choices[2])) + "\n")
 
     def _show_post(self, method: str, args: dict[str, Any]) -> None:
         channel = str(args.get("channel", "?"))
-        verb = _VERBS.get(method, "posted to")
         ts = args.get("ts") or _latest_ts(self.slack, channel)
-        thread = " (in thread)" if args.get("thread_ts") else ""
-        label = self._channel_label(channel)
-        self._print_message(f"[{verb} {label}{thread}]", args, channel, ts)
+        where = _WHERE.get((method, bool(args.get("thread_ts"))))
+        where = where or _WHERE["chat.postMessage", bool(args.get("thread_ts"))]
+        title = _(where, channel=self._channel_label(channel))
+        self._print_message(title, args, channel, ts)
 
     def _channel_label(self, channel: str) -> str:
         """`#name`, or `@name (DM)` for the bot's DM with a user (posted to the user's ID)."""

@@ -42,6 +42,7 @@ from bot.console_loop import run_lines, run_prompted
 from bot.console_prompt import history_path, open_history, prompt_session
 from bot.logs import configure_logging
 from bot.settings import ConfigError, Settings, load_settings
+from handlers.render.i18n import _, as_locale, use_locale
 from sandbox.fake_slack import FakeSlackAPI
 from sandbox.users import CONSOLE_USERS_VARIABLE, parse_users
 
@@ -88,44 +89,52 @@ def _run_console(
         configure_logging(stream=log_file)  # the sandbox's too; again below with the secrets
         environ = dict(os.environ)
         users = parse_users(environ.get(CONSOLE_USERS_VARIABLE, ""))  # from `rtb-bot sandbox`
-        slack: FakeSlackAPI | None = None
-        started: SandboxStack | None = None
-        if sandbox:
-            from sandbox.stack import SandboxStack
-
-            print(
-                "starting the sandbox (Redis, PostgreSQL, moto, 3 Kubernetes API servers)…",
-                file=sys.stderr,
-                flush=True,
-            )
-            started = stack.enter_context(SandboxStack())
+        started = _start_sandbox(stack) if sandbox else None
+        if started is not None:
             environ.update(started.environ)
             os.environ.update(started.environ)  # boto3 reads the sandbox's fake credentials
             config_path, users = str(started.config_path), started.users
-            slack = started.slack
-        if slack is None:  # else the sandbox's own, where its config points
-            slack = stack.enter_context(FakeSlackAPI())
-        environ["SLACK_SIGNING_SECRET"] = CONSOLE_SIGNING_SECRET
-        if not environ.get("SLACK_BOT_TOKEN"):  # Bolt refuses an empty one
-            environ["SLACK_BOT_TOKEN"] = "xoxb-console"
-        try:
-            settings = load_settings(config_path, environ)
-        except ConfigError as exc:
-            print("\n".join([f"{exc.path}: invalid configuration", *exc.problems]), file=sys.stderr)
-            return 1
-        try:
-            settings.secrets.signing_keys()
-        except KeysError as exc:
-            print(f"AUDIT_HMAC_KEYS: {exc} (README: Security)", file=sys.stderr)
+        # the sandbox's own Slack, where its config points; else one for this console
+        slack = started.slack if started else stack.enter_context(FakeSlackAPI())
+        settings = _read_settings(config_path, environ, lang)
+        if settings is None:
             return 1
         configure_logging(secrets=settings.secrets.values(), stream=log_file)
-        if lang is not None:
-            language = settings.config.language.model_copy(update={"default": lang})
-            settings = Settings(
-                settings.config.model_copy(update={"language": language}), settings.secrets
-            )
         session = _Session(settings, slack, users, user, log_path, started, emoji=emoji)
-        return asyncio.run(session.run(signals))
+        # the console's own words: in the team's language until the acting user chooses
+        with use_locale(as_locale(settings.config.language.default) or "en"):
+            return asyncio.run(session.run(signals))
+
+
+def _start_sandbox(stack: ExitStack) -> SandboxStack:
+    from sandbox.stack import SandboxStack
+
+    starting = _("starting the sandbox (Redis, PostgreSQL, moto, 3 Kubernetes API servers)…")
+    print(starting, file=sys.stderr, flush=True)
+    return stack.enter_context(SandboxStack())
+
+
+def _read_settings(config_path: str, environ: dict[str, str], lang: str | None) -> Settings | None:
+    """The console's settings (`lang` replacing the config's default language); None when the
+    config or the audit keys are refused (said on stderr)."""
+    environ["SLACK_SIGNING_SECRET"] = CONSOLE_SIGNING_SECRET
+    if not environ.get("SLACK_BOT_TOKEN"):  # Bolt refuses an empty one
+        environ["SLACK_BOT_TOKEN"] = "xoxb-console"
+    try:
+        settings = load_settings(config_path, environ)
+    except ConfigError as exc:
+        invalid = _("{path}: invalid configuration", path=exc.path)
+        print("\n".join([invalid, *exc.problems]), file=sys.stderr)
+        return None
+    try:
+        settings.secrets.signing_keys()
+    except KeysError as exc:
+        print(_("AUDIT_HMAC_KEYS: {problem} (README: Security)", problem=exc), file=sys.stderr)
+        return None
+    if lang is None:
+        return settings
+    language = settings.config.language.model_copy(update={"default": lang})
+    return Settings(settings.config.model_copy(update={"language": language}), settings.secrets)
 
 
 class _Session:
@@ -157,7 +166,8 @@ class _Session:
         if signals.received is not None:
             return 128 + signals.received
         if console.failed:
-            print(f"unexpected errors: see the bot's log, {self.log_path}", file=sys.stderr)
+            unexpected = _("unexpected errors: see the bot's log, {path}", path=self.log_path)
+            print(unexpected, file=sys.stderr)
         return console.exit_status
 
     async def _run(self, logged: LoggedErrors, stopped: asyncio.Event) -> Console:
@@ -167,7 +177,12 @@ class _Session:
         await runtime.start()
         interactive = sys.stdin.isatty()
         if interactive:
-            print(f"rtb-ops-bot console — logs in {self.log_path}. /help for console commands.")
+            print(
+                _(
+                    "rtb-ops-bot console — logs in {path}. /help for console commands.",
+                    path=self.log_path,
+                )
+            )
         console = Console(
             runtime,
             self.slack,
