@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-config":
         return check_config(args.file or args.config)
     if args.command == "shell":
-        from bot.console import run_console
+        from bot.console_session import run_console
 
         return run_console(
             args.config,

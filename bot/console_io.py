@@ -1,5 +1,5 @@
 """The console's plumbing as a process: stop signals, reading lines, text that always encodes,
-and the bot's logged errors (for the exit status). See bot/console.py for what they are for.
+and the bot's logged errors (for the exit status). What they are for: bot/console_session.py.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from collections.abc import Callable
 from functools import partial
 from types import FrameType, TracebackType
 from typing import TypeVar
+
+from handlers.render.i18n import _
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # Loggers whose ERROR records are unexpected errors of the bot (see LoggedErrors).
@@ -49,7 +51,7 @@ class LoggedErrors(logging.Handler):
         self.last = (
             str(event.get("msg") or event.get("event") or "")
             if isinstance(event, dict)
-            else f"an error logged by {record.name}"
+            else _("an error logged by {logger}", logger=record.name)
         )
 
     def __enter__(self) -> LoggedErrors:
@@ -161,7 +163,7 @@ class StopSignals:
             loop.remove_signal_handler(sig)
             signal.signal(sig, self._on_signal)
 
-    def _on_signal(self, signum: int, _: FrameType | None) -> None:
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if self.received is not None:
             return
         self.received = signum
@@ -178,7 +180,8 @@ class StopSignals:
 
 def say_stopping(signum: int) -> None:
     with contextlib.suppress(OSError):  # after a hangup there may be no terminal to write to
-        print(f"\n{signal.Signals(signum).name}: stopping the console", file=sys.stderr, flush=True)
+        stopping = _("{signal}: stopping the console", signal=signal.Signals(signum).name)
+        print("\n" + stopping, file=sys.stderr, flush=True)
 
 
 def can_encode(stream: object, text: str) -> bool:

@@ -1,6 +1,6 @@
 """Line editing for the console on a terminal (prompt_toolkit): history, Tab completion.
 
-Only when stdin and stdout are both a terminal; piped input is read as before (bot.console).
+Only when stdin and stdout are both a terminal; piped input is read as before (bot.console_loop).
 The history is kept in `$XDG_STATE_HOME/rtb-ops-bot/console_history` (default
 `~/.local/state/…`), never in the repository; where that file cannot be written the history
 lasts the session only. Tab completes from the command table and what the console knows

@@ -10,6 +10,8 @@ from typing import Any, Protocol
 
 import emoji
 
+from handlers.render.i18n import _
+
 # Slack's own names the `emoji` package does not know (checked against every shortcode in
 # handlers/: tests/bot/test_console_text.py)
 SLACK_ONLY_EMOJI = {
@@ -141,7 +143,7 @@ def block_lines(block: dict[str, Any], style: TextStyle = PLAIN) -> list[str]:
     if kind == "divider":
         return ["-" * 40]
     if kind == "rich_text":
-        return ["(rich text)"]
+        return [_("(rich text)")]
     if kind == "input":
         return [f"{_text_of(block.get('label'), style)}: ____"]
     return []

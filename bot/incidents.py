@@ -11,7 +11,7 @@ from handlers.context import Deps
 from handlers.incident_intake import AlarmIntake
 from handlers.incident_records import card_actions
 from ops.backends.sqs import AlarmQueue
-from ops.incidents import IncidentStore
+from ops.incident_store import IncidentStore
 
 
 def build_intake(deps: Deps, *, retries: int = 2) -> AlarmIntake | None:

@@ -39,7 +39,8 @@ from ops.backends.sqs import AlarmQueue, QueueMessage
 from ops.config import Config
 from ops.errors import BackendUnavailable
 from ops.incident_routes import channel_for, env_of
-from ops.incidents import Applied, IncidentHook, IncidentStore, Transition
+from ops.incident_store import IncidentStore
+from ops.incidents import Applied, IncidentHook, Transition
 from ops.outbox import Outbox
 from ops.waiting_metric import bot_owns_alarm
 

@@ -8,7 +8,7 @@ Who may (runbook §8; the actor is the signed payload's or the command's user):
   records one); later clicks are told who acknowledged it and when.
 - **Resolve**: operators and leads, with a note. Resolving twice records one.
 
-Every event is stored (ops.incidents) and posted in the card's thread through the outbox (key
+Every event is stored (ops.incident_store) and posted in the card's thread through the outbox (key
 `<card key>:event:<event id>`, so a retry or a second replica posts it once). PagerDuty hears of
 an acknowledgement or a manual close through `Deps.incident_hooks` (handlers.incident_hooks:
 the same hooks the intake calls; the lead wires PagerDuty there).
@@ -41,7 +41,8 @@ from handlers.render.incident_replies import (
 from handlers.render.incident_timeline import MAX_NOTE, card_buttons, render_event, when, who
 from handlers.render.message import Message
 from ops.errors import UserError
-from ops.incidents import Incident, IncidentEvent, IncidentStore
+from ops.incident_store import IncidentStore
+from ops.incidents import Incident, IncidentEvent
 from ops.storable_text import unstorable_character
 
 log = structlog.get_logger(__name__)

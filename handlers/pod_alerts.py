@@ -3,7 +3,7 @@
 Every `rtb-bot serve` replica runs one watcher per configured env (`PodWatchers`); each pod
 event goes through `PodAlerter.on_pod`:
 - only pods of a *preview* namespace count (the namespace carries `rtb.io/preview=true` and
-  is not the hub's: `ops.preview_namespaces`' one definition, read from the API when a pod
+  is not the hub's: `ops.previews`' one definition, read from the API when a pod
   first deserves an alert);
 - an OOMKilled container (last or current termination) is one alert per restart: its
   identity (env, pod uid, `oom:<container>`, restartCount) is claimed in PostgreSQL before
@@ -38,7 +38,7 @@ from ops.outbox import Blocks, OutboxMessage
 from ops.pod_alert_store import PodAlertStore
 from ops.pod_health import OomAlert, OomKill, SlowStartAlert, oom_kills, slow_start
 from ops.pod_watch import PodWatcher
-from ops.preview_namespaces import read_namespace
+from ops.preview_namespace_state import read_namespace
 
 log = structlog.get_logger(__name__)
 Obj = dict[str, Any]

@@ -26,7 +26,7 @@ from handlers.render.preview_mutations import (
     render_preview_deleted,
 )
 from handlers.spec import ENV, Arg, Command, Flag
-from ops import preview_cleanup, preview_namespaces
+from ops import preview_cleanup, preview_deletes, preview_names
 from ops.config import ENV_NAMES, EnvName
 from ops.errors import UserError
 from ops.fanout import gather_parts
@@ -93,7 +93,7 @@ async def run_preview_cleanup(call: CommandCall) -> Message:
 async def _listed(call: CommandCall, envs: tuple[EnvName, ...]) -> list[EnvCleanup]:
     backends = call.deps.backends
     listed = await gather_parts(
-        {env: preview_namespaces.expired_previews(backends, env) for env in envs},
+        {env: preview_deletes.expired_previews(backends, env) for env in envs},
         call.deps.config.timeouts.fanout_seconds,
     )
     return [
@@ -141,14 +141,14 @@ COMMANDS = (
         run_preview_create,
         args=(
             _ENV,
-            Arg("issue", N_("a Jira issue key, e.g. PROJ-123"), preview_namespaces.issue_key),
+            Arg("issue", N_("a Jira issue key, e.g. PROJ-123"), preview_names.issue_key),
         ),
         flags=(
             Flag(
                 "ttl",
                 N_("how long it lives, 1h to 7d (default 8h)"),
-                preview_namespaces.preview_ttl,
-                preview_namespaces.DEFAULT_TTL,
+                preview_names.preview_ttl,
+                preview_names.DEFAULT_TTL,
                 metavar="8h",
             ),
             REASON,
@@ -166,7 +166,7 @@ COMMANDS = (
         run_preview_delete,
         args=(
             _ENV,
-            Arg("preview", N_("its issue key, e.g. PROJ-123"), preview_namespaces.namespace_ref),
+            Arg("preview", N_("its issue key, e.g. PROJ-123"), preview_names.namespace_ref),
         ),
         flags=(REASON,),
         mutating=True,

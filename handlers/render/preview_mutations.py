@@ -22,7 +22,7 @@ from handlers.render.preview_cleanup import cleanup_done, cleanup_removed
 from ops.config import EnvName
 from ops.fanout import Failed
 from ops.preview_cleanup import CleanupWay
-from ops.preview_namespaces import ExpiredPreview
+from ops.preview_deletes import ExpiredPreview
 from ops.timestamps import parse_time
 
 

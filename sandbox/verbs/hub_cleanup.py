@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import get_args
 
 from ops.config import ENV_NAMES
-from ops.preview_namespaces import iso_utc, issue_key, preview_namespace
+from ops.preview_names import iso_utc, issue_key, preview_namespace
 from ops.previews import EXPIRES_AT, PREVIEW_LABEL
 from sandbox.fake_hub_api import CleanupMode
 from sandbox.verbs import Verb, VerbContext

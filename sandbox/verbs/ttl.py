@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from handlers.ttl_notices import notice_pass
 from ops.config import ENV_NAMES
-from ops.preview_namespaces import iso_utc, issue_key, preview_namespace
+from ops.preview_names import iso_utc, issue_key, preview_namespace
 from ops.previews import EXPIRES_AT, PREVIEW_LABEL
 from sandbox.verbs import Verb, VerbContext
 

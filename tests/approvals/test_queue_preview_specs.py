@@ -17,7 +17,8 @@ from handlers.render.decisions import decision_reason
 from handlers.render.errors import stored_text
 from ops.backends.aws import Actor
 from ops.config import ENV_NAMES, Config
-from ops.preview_namespaces import expired_previews, issue_key, namespace_ref, preview_ttl
+from ops.preview_deletes import expired_previews
+from ops.preview_names import issue_key, namespace_ref, preview_ttl
 from tests.approvals.support import (
     bare_namespace,
     card,

@@ -12,8 +12,9 @@ from dataclasses import replace
 import pytest
 
 from bot.app import create_runtime
-from bot.console import CONSOLE_SIGNING_SECRET, Console, run_lines
+from bot.console import CONSOLE_SIGNING_SECRET, Console
 from bot.console_io import LoggedErrors
+from bot.console_loop import run_lines
 from bot.logs import configure_logging
 from tests.fixtures.bot import USERS
 from tests.ops.test_cluster import HUB, REPO, deployment

@@ -13,7 +13,8 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from bot.app import create_runtime
-from bot.console import CONSOLE_SIGNING_SECRET, Console, run_prompted
+from bot.console import CONSOLE_SIGNING_SECRET, Console
+from bot.console_loop import run_prompted
 from bot.console_prompt import history_path, open_history, prompt_session
 from tests.fixtures.bot import USERS
 

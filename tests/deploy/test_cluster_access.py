@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ops import preview_namespaces, workloads
+from ops import preview_deletes, preview_namespaces, workloads
 from ops.backends.aws import BOT
 from ops.backends.container import Backends, BackendUrls, build_backends
 from ops.config import Config
@@ -214,7 +214,7 @@ async def test_every_change_the_bot_makes_in_previews_is_granted(
         backends, env, preview, "app", None, f"{IMAGE_REPO}:v1.41.1", change_cause="test"
     )
     await rollout_undo.rollback_deployment(backends, env, preview, "app", None)
-    await preview_namespaces.delete_preview(backends, env, created.namespace, actor=BOT)
+    await preview_deletes.delete_preview(backends, env, created.namespace, actor=BOT)
     app = clusters[env].get("deployments", preview, "app") or {}
     assert app["spec"]["replicas"] == 0
     deleted = clusters[env].get("namespaces", None, created.namespace)

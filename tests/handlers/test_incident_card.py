@@ -2,7 +2,7 @@
 commands over HTTP to the running app, real PostgreSQL and Redis, the fake Kubernetes API, the
 fake Slack Web API (strict rules), CloudTrail through the wire-level fake AWS.
 
-The incident is opened through the store as the SQS intake does (ops.incidents.apply), and its
+The incident is opened through the store as the SQS intake does (ops.incident_store), and its
 card is written to the outbox the way the intake's card is (key `incident:<id>`)."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from handlers.render.incident_timeline import (
 from handlers.scheduled import fire_job
 from ops.alarm_notifications import AlarmChange, AlarmMetric, AlarmNotification
 from ops.config import Config
-from ops.incidents import IncidentStore
+from ops.incident_store import IncidentStore
 from tests.approvals.support import (
     click_card,
     replicas,

@@ -20,7 +20,7 @@ from ops.backends.blocking import BlockingCalls
 from ops.backends.db import Database, migrate
 from ops.backends.pagerduty import PagerDutyEvents
 from ops.backends.sqs import AlarmQueue
-from ops.incidents import IncidentStore
+from ops.incident_store import IncidentStore
 from ops.outbox import Outbox
 from sandbox.alarm_intake import create_alarm_queues
 from sandbox.alarm_notifications import (

@@ -18,7 +18,7 @@ from approvals.preview_mutations import CleanupPreviews
 from handlers.render.preview_mutations import EnvCleanup, render_cleanup
 from ops.config import Config
 from ops.preview_cleanup import cleanup_way, hub_answer
-from ops.preview_namespaces import ExpiredPreview
+from ops.preview_deletes import ExpiredPreview
 from sandbox.fake_hub_api import CLEANUP_PATH, FakeHubApi
 from tests.approvals.support import (
     APPROVALS,

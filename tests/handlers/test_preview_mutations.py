@@ -20,7 +20,7 @@ from handlers.render.preview_mutations import (
 from ops.backends.aws import Actor
 from ops.config import Config
 from ops.fanout import Failed
-from ops.preview_namespaces import ExpiredPreview
+from ops.preview_deletes import ExpiredPreview
 from tests.approvals.support import (
     APPROVALS,
     audit_outcomes,

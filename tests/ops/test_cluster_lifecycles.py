@@ -18,7 +18,7 @@ from kubernetes import client
 
 from ops.backends.aws import Actor
 from ops.config import Timeouts
-from ops.preview_namespaces import delete_expired, delete_preview, expired_previews
+from ops.preview_deletes import delete_expired, delete_preview, expired_previews
 from ops.rollouts import set_image as rollout_images
 from ops.rollouts.follow import FollowedRollouts, follow_rollouts
 from ops.rollouts.status import rollout_status

@@ -6,7 +6,7 @@ import pytest
 
 from ops.alarm_notifications import AlarmChange, AlarmMetric, AlarmNotification
 from ops.backends.db import Database, migrate
-from ops.incidents import IncidentStore
+from ops.incident_store import IncidentStore
 
 T0 = datetime(2026, 12, 3, 0, 58, tzinfo=UTC)
 ACCOUNT = "111111111111"

@@ -129,7 +129,7 @@ async def test_the_hubs_namespace_is_never_a_preview_whatever_its_labels(runtime
     what a change may touch (before, a labelled hub namespace was listed and counted, yet a
     change to it was refused as not a preview)."""
     from ops import status, ttl_notice
-    from ops.preview_namespaces import read_namespace
+    from ops.preview_namespace_state import read_namespace
 
     hub = runtime.backends.config.hub.namespace
     kube["int"].apply(preview_namespace(hub, expires_in=timedelta(minutes=30)))
