@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from approvals.mutations import MutationSpec
+from approvals.preview_cleanups import CleanupPreviews
 from approvals.preview_mutations import PREVIEW_MUTATIONS
 from approvals.queue_mutations import QUEUE_MUTATIONS
 from approvals.rollout_mutations import ROLLOUT_MUTATIONS
@@ -16,6 +17,7 @@ MUTATIONS: dict[str, type[MutationSpec]] = {
     spec.mutation: spec for spec in (*WORKLOAD_MUTATIONS, *ROLLOUT_MUTATIONS)
 }
 MUTATIONS.update({spec.mutation: spec for spec in (*QUEUE_MUTATIONS, *PREVIEW_MUTATIONS)})
+MUTATIONS[CleanupPreviews.mutation] = CleanupPreviews
 
 
 def rebuild(config: Config, mutation: str, env: EnvName, params: dict[str, Any]) -> MutationSpec:

@@ -10,9 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
+from approvals.facts import (
+    ContainerImage,
+    EmergencyRollbackAtOnce,
+    Fact,
+    ImageAt,
+    PartRefused,
+    Parts,
+    PartState,
+    PartUnchanged,
+    Revision,
+)
 from approvals.mutations import Change, MutationSpec, Target
 from approvals.namespaces import action_before_reading
-from approvals.workload_mutations import WorkloadChange, describe_images, no_clear_answer
+from approvals.workload_mutations import WorkloadChange, no_clear_answer
 from ops import images, workloads
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
@@ -25,9 +36,9 @@ from ops.rollouts.history import read_revisions
 EMERGENCY_DEPLOYMENTS = ("workflow-engine", "webhook-listener")  # runbook §7
 
 
-def _revision(number: Any, images_now: Any) -> str:
-    shown = describe_images(images_now) if isinstance(images_now, dict) and images_now else "?"
-    return f"revision {number if number is not None else '?'} ({shown})"
+def _revision(number: Any, images_now: Any, deployment: str | None = None) -> Revision:
+    shown = dict(images_now) if isinstance(images_now, dict) else {}
+    return Revision(number if isinstance(number, int) else None, shown, deployment)
 
 
 class RevisionChange(WorkloadChange):
@@ -56,7 +67,7 @@ class RollbackDeployment(RevisionChange):
         to_revision: int | None = None,
     ) -> Self:
         if to_revision is not None and to_revision < 1:
-            raise ValueError("revisions are numbered from 1")
+            raise ValueError("revisions are numbered from 1")  # internal: the parser's bound
         return cls(
             env=env,
             action=action_before_reading(config, namespace, cls.hub_action),
@@ -86,7 +97,7 @@ class RollbackDeployment(RevisionChange):
             "to_images": target.images,
         }
 
-    def describe_state(self, state: dict[str, Any]) -> str:
+    def describe_state(self, state: dict[str, Any]) -> Fact:
         return _revision(state.get("revision"), state.get("images"))
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
@@ -179,18 +190,21 @@ class SetImage(RevisionChange):
             "tag_digest": pushed.digest,  # a tag pushed again since is drift, not the same change
         }
 
-    def describe_state(self, state: dict[str, Any]) -> str:
-        image = describe_images({str(state.get("container")): str(state.get("image"))})
-        return f"revision {state.get('revision')}: {state.get('container')}={image}"
+    def describe_state(self, state: dict[str, Any]) -> Fact:
+        revision = state.get("revision")
+        container, image = str(state.get("container")), str(state.get("image"))
+        return ImageAt(revision if isinstance(revision, int) else None, container, image)
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
-        container = preflight.get("container")
-        before = describe_images({str(container): str(preflight.get("image"))})
-        return Change(f"{container}: {before}", f"{container}: {describe_images({'': self.image})}")
+        container = str(preflight.get("container"))
+        before = ContainerImage(container, str(preflight.get("image")))
+        return Change(before, ContainerImage(container, self.image))
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         tag = self.params["tag"]
-        approved = f", approved by {actor.approver}" if actor.approver else ""
+        # internal: the CHANGE-CAUSE `kubectl rollout history` shows, English like kubectl's own
+        approved = f", approved by {actor.approver}" if actor.approver else ""  # internal: ↑
+        cause = f"rtb-bot set-image {tag} (asked by {actor.user}{approved})"  # internal: ↑
         try:
             done = await rollout_images.set_image(
                 backends,
@@ -199,7 +213,7 @@ class SetImage(RevisionChange):
                 self.target.name,
                 self.params.get("container"),
                 self.image,
-                change_cause=f"rtb-bot set-image {tag} (asked by {actor.user}{approved})",
+                change_cause=cause,
                 actor=actor,
             )
         except BackendUnavailable as exc:
@@ -262,28 +276,29 @@ class EmergencyRollback(WorkloadChange):
             raise UserError(Problem.PARTS_REFUSED, parts=refusals)
         return found
 
-    def describe_state(self, state: dict[str, Any]) -> str:
-        return "; ".join(f"{name}: {_part_state(part)}" for name, part in state.items())
+    def describe_state(self, state: dict[str, Any]) -> Fact:
+        return Parts(tuple(_part_state(name, part) for name, part in state.items()))
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
-        before, after = [], []
+        before: list[Fact] = []
+        after: list[Fact] = []
         for name, part in preflight.items():
             if "unavailable" in part:
-                before.append(f"{name}: {_unavailable(part['unavailable'])}")
-                after.append(f"{name}: unchanged")
+                before.append(PartRefused(name, part["unavailable"]))
+                after.append(PartUnchanged(name))
                 continue
-            before.append(f"{name} {_revision(part.get('revision'), part.get('images'))}")
-            after.append(f"{name} {_revision(part.get('to_revision'), part.get('to_images'))}")
-        return Change("; ".join(before), "; ".join(after))
+            before.append(_revision(part.get("revision"), part.get("images"), name))
+            after.append(_revision(part.get("to_revision"), part.get("to_images"), name))
+        return Change(Parts(tuple(before)), Parts(tuple(after)))
 
-    def confirmation(self, preflight: dict[str, Any], config: Config) -> str | None:
-        names = " and ".join(f"`{name}`" for name in self.params["deployments"])
-        return f"An emergency rollback rolls {names} back at once."
+    def confirmation(self, preflight: dict[str, Any], config: Config) -> Fact | None:
+        return EmergencyRollbackAtOnce(tuple(self.params["deployments"]))
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         """As one approved request (the gate's own path for an allowed change runs and audits
         the parts one by one): every part is tried; a failure after a success is reported as
-        partly applied, never as "nothing changed"."""
+        partly applied, never as "nothing changed" (told in the failure's `reason`, the log's
+        English, until failures carry data)."""
         results, lines, failures = [], [], []
         for part in self.steps():
             try:
@@ -292,12 +307,12 @@ class EmergencyRollback(WorkloadChange):
                 failures.append(_part_failure(part.target.name, exc))
                 lines.append(f"{part.target.name}: {_failure_text(exc)}")
                 continue
-            lines.append(f"{part.target.name}: rolled back to revision {result['to_revision']}")
+            done = f"rolled back to revision {result['to_revision']}"  # internal: log's English
+            lines.append(f"{part.target.name}: {done}")
             results.append({"target": str(part.target), "status": "succeeded", **result})
         if failures and results:
-            raise BackendUnavailable(
-                f"kubernetes {self.env}", "partly applied: " + "; ".join(lines)
-            )
+            partly = "partly applied: " + "; ".join(lines)  # internal: the log's English
+            raise BackendUnavailable(f"kubernetes {self.env}", partly)
         if failures:
             raise UserError(Problem.PARTS_FAILED, parts=failures)
         return {"parts": results}
@@ -306,10 +321,10 @@ class EmergencyRollback(WorkloadChange):
         return tuple(part.target for part in self.steps())
 
 
-def _part_state(part: dict[str, Any]) -> str:
+def _part_state(name: str, part: dict[str, Any]) -> Fact:
     if part.get("unavailable"):
-        return _unavailable(part["unavailable"])
-    return _revision(part.get("revision"), part.get("images"))
+        return PartRefused(name, part["unavailable"])
+    return PartState(name, _revision(part.get("revision"), part.get("images")))
 
 
 def _kept(exc: UserError) -> str | dict[str, Any]:
@@ -320,11 +335,6 @@ def _kept(exc: UserError) -> str | dict[str, Any]:
 
 def _refusal(kept: str | dict[str, Any]) -> UserError:
     return UserError(kept) if isinstance(kept, str) else UserError.from_data(kept)
-
-
-def _unavailable(kept: str | dict[str, Any]) -> str:
-    # internal: the Change's words are still written here (pre-worded text, else the code)
-    return kept if isinstance(kept, str) else str(_refusal(kept))
 
 
 def _part_failure(deployment: str, exc: UserError | BackendUnavailable) -> UserError:

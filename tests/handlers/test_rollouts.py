@@ -483,7 +483,7 @@ def test_golden_confirmation_and_emergency_result():
     scale = ScaleDeployment.build(config, "int", HUB, ENGINE, 0)
     decision = Policy(config).decide(scale.action, "int", "operator", "C_OPS")
     change = Change("1 replica (autoscaled by KEDA ScaledObject `workflow-engine`)", "0 replicas")
-    why = str(scale.confirmation({"replicas": 1}, config))
+    why = scale.confirmation({"replicas": 1}, config) or ""
     confirm = render_confirmation(ConfirmNeeded(scale, decision, change, "D-abc123", why))
     assert_golden("rollout_confirm", confirm)
     assert confirm.text.startswith("Confirm scale rtb-ai-hub/workflow-engine in int: 1 replica")
