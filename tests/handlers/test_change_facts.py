@@ -233,3 +233,32 @@ async def test_a_korean_channels_card_words_the_change_and_its_row_keeps_data(
         "count": 0,
         "scaled_object": None,
     }
+
+
+def test_a_deployment_the_emergency_rollback_cannot_roll_back_is_told_in_words():
+    """A part's refusal kept as data used to reach the card as its code and data
+    (`workload.no_longer_autoscaled {…}`): it is worded in the reader's language now."""
+    refused = UserError(Problem.NO_LONGER_AUTOSCALED, deployment="workflow-engine")
+    preflight = {
+        "workflow-engine": {"unavailable": refused.as_data()},
+        "webhook-listener": {
+            "revision": 2,
+            "images": {"app": "ecr.example/rtb-hub:v1.42.0"},
+            "to_revision": 1,
+            "to_images": {"app": "ecr.example/rtb-hub:v1.41.1"},
+        },
+    }
+    emergency = EmergencyRollback.build(CONFIG, "int")
+    change = emergency.describe_change(preflight)
+    with use_locale("en"):
+        english = change_line(change)
+    with use_locale("ko"):
+        korean = change_line(change)
+    assert refused.code is not None and refused.code.code not in english + korean
+    assert english.startswith("workflow-engine: ") and "; webhook-listener revision 2" in english
+    assert english.endswith(
+        "→ workflow-engine: unchanged; webhook-listener revision 1 (rtb-hub:v1.41.1)"
+    )
+    assert "workflow-engine: 변경 없음" in korean and HANGUL.search(korean.split(";")[0])
+    state = said_text(emergency.describe_state(preflight))
+    assert state.startswith("workflow-engine: ") and refused.code.code not in state
