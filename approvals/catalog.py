@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from approvals.emergency_rollback import EmergencyRollback
 from approvals.mutations import MutationSpec
 from approvals.preview_cleanups import CleanupPreviews
 from approvals.preview_mutations import PREVIEW_MUTATIONS
@@ -18,6 +19,7 @@ MUTATIONS: dict[str, type[MutationSpec]] = {
 }
 MUTATIONS.update({spec.mutation: spec for spec in (*QUEUE_MUTATIONS, *PREVIEW_MUTATIONS)})
 MUTATIONS[CleanupPreviews.mutation] = CleanupPreviews
+MUTATIONS[EmergencyRollback.mutation] = EmergencyRollback
 
 
 def rebuild(config: Config, mutation: str, env: EnvName, params: dict[str, Any]) -> MutationSpec:

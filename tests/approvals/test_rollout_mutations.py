@@ -3,9 +3,10 @@ rollback real), moto's ECR and real PostgreSQL: the specs, the ops under them, a
 
 import pytest
 
+from approvals.emergency_rollback import EmergencyRollback
 from approvals.gate import Requester
 from approvals.outcomes import ConfirmNeeded, Ran
-from approvals.rollout_mutations import EmergencyRollback, RollbackDeployment, SetImage
+from approvals.rollout_mutations import RollbackDeployment, SetImage
 from approvals.workload_mutations import ResumeAutoscaling, ScaleDeployment
 from handlers.render.change_facts import said_text
 from ops import images

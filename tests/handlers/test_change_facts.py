@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from approvals import facts
+from approvals.emergency_rollback import EmergencyRollback
 from approvals.facts import FACT_KINDS, Fact, fact_from_data
 from approvals.mutations import Change
 from approvals.outcomes import ConfirmNeeded
 from approvals.policy import Policy
-from approvals.rollout_mutations import EmergencyRollback
 from approvals.workload_mutations import ScaleDeployment
 from handlers.render.approval_words import change_line, failure
 from handlers.render.change_facts import said_text, worded_kinds

@@ -470,10 +470,10 @@ def _status(name: str, state: str, desired: int, updated: int, available: int, t
 
 
 def test_golden_confirmation_and_emergency_result():
+    from approvals.emergency_rollback import EmergencyRollback
     from approvals.mutations import Change
     from approvals.outcomes import ConfirmNeeded, Ran, RunResult
     from approvals.policy import Policy
-    from approvals.rollout_mutations import EmergencyRollback
     from approvals.workload_mutations import ScaleDeployment
     from handlers.render.approvals import render_confirmation, render_ran
     from ops.config import Config
