@@ -184,7 +184,7 @@ class AboveMaxReplicas(Fact):
     most: int
 
 
-# -- rollouts (approvals/rollout_mutations.py) ------------------------------------------------
+# -- rollouts (approvals/rollout_mutations.py, approvals/emergency_rollback.py) ----------------
 
 
 @dataclass(frozen=True)
@@ -255,7 +255,7 @@ class EmergencyRollbackAtOnce(Fact):
     deployments: tuple[str, ...]
 
 
-# -- preview namespaces (approvals/preview_mutations.py, approvals/preview_cleanup.py) --------
+# -- preview namespaces (approvals/preview_mutations.py, approvals/preview_cleanups.py) -------
 
 
 @dataclass(frozen=True)
