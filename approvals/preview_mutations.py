@@ -124,8 +124,35 @@ class CreatePreview(MutationSpec):
         }
 
 
+class LabelledPreviewChange(MutationSpec):
+    """A change to an existing preview namespace: `preview_action` for a namespace labelled a
+    preview (read before the policy decides); the hub's and any other are core
+    infrastructure."""
+
+    preview_action: ClassVar[str]
+
+    @property
+    def namespace(self) -> str:
+        return self.target.name
+
+    async def classified(self, backends: Backends) -> Self:
+        action = await namespace_action(
+            backends,
+            self.env,
+            self.namespace,
+            hub=CORE_INFRASTRUCTURE,
+            preview=self.preview_action,
+            missing=previews.no_such_preview(self.env, self.namespace),
+        )
+        return replace(self, action=action)
+
+    @property
+    def possible_actions(self) -> tuple[str, ...]:
+        return (CORE_INFRASTRUCTURE, self.preview_action)
+
+
 @dataclass(frozen=True)
-class ExtendPreview(MutationSpec):
+class ExtendPreview(LabelledPreviewChange):
     """Move a preview's TTL from the expiry it had when asked (`expires_from`) to a later one.
 
     Both times are in `params`, so a card says exactly what changes, and a TTL that moved in
@@ -134,6 +161,7 @@ class ExtendPreview(MutationSpec):
     """
 
     mutation: ClassVar[str] = "preview-extend"
+    preview_action: ClassVar[str] = EXTEND_ACTION
 
     @classmethod
     def build(cls, env: EnvName, target: str, expires_from: datetime, expires_to: datetime) -> Self:
@@ -170,10 +198,6 @@ class ExtendPreview(MutationSpec):
         return cls.build(env, params["namespace"], start, end)
 
     @property
-    def namespace(self) -> str:
-        return self.target.name
-
-    @property
     def expires_from(self) -> datetime:
         moment = parse_time(self.params["expires_from"])
         assert moment is not None  # checked by build
@@ -184,23 +208,6 @@ class ExtendPreview(MutationSpec):
         moment = parse_time(self.params["expires_to"])
         assert moment is not None  # checked by build
         return moment
-
-    async def classified(self, backends: Backends) -> Self:
-        """`preview.extend` for a namespace labelled a preview; any other is core
-        infrastructure."""
-        action = await namespace_action(
-            backends,
-            self.env,
-            self.namespace,
-            hub=CORE_INFRASTRUCTURE,
-            preview=EXTEND_ACTION,
-            missing=previews.no_such_preview(self.env, self.namespace),
-        )
-        return replace(self, action=action)
-
-    @property
-    def possible_actions(self) -> tuple[str, ...]:
-        return (CORE_INFRASTRUCTURE, EXTEND_ACTION)
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         state = await previews.require_preview(backends, self.env, self.namespace)
@@ -233,8 +240,9 @@ class ExtendPreview(MutationSpec):
 
 
 @dataclass(frozen=True)
-class DeletePreview(MutationSpec):
+class DeletePreview(LabelledPreviewChange):
     mutation: ClassVar[str] = "preview-delete"
+    preview_action: ClassVar[str] = DELETE_ACTION
 
     @classmethod
     def build(cls, env: EnvName, target: str) -> Self:
@@ -249,27 +257,6 @@ class DeletePreview(MutationSpec):
     @classmethod
     def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
         return cls.build(env, params["namespace"])
-
-    @property
-    def namespace(self) -> str:
-        return self.target.name
-
-    async def classified(self, backends: Backends) -> Self:
-        """`preview.delete` for a namespace labelled a preview; the hub's and any other are core
-        infrastructure."""
-        action = await namespace_action(
-            backends,
-            self.env,
-            self.namespace,
-            hub=CORE_INFRASTRUCTURE,
-            preview=DELETE_ACTION,
-            missing=previews.no_such_preview(self.env, self.namespace),
-        )
-        return replace(self, action=action)
-
-    @property
-    def possible_actions(self) -> tuple[str, ...]:
-        return (CORE_INFRASTRUCTURE, DELETE_ACTION)
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         state = await previews.require_preview(backends, self.env, self.namespace)
