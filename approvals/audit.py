@@ -33,20 +33,22 @@ from ops.backends.db import Database
 
 GENESIS = "0" * 64
 _AUDIT_LOCK = 0x52_54_42_01  # pg_advisory_xact_lock key: "RTB\1"
-_CONTENT = (
-    "id, at, actor, env, action, params, digest, outcome, correlation_id, approval_id, detail"
-)
-_CHAIN = f"{_CONTENT}, key_id, prev_id, prev_hash, hash"
+_CONTENT_COLUMNS = ("id", "at", "actor", "env", "action", "params", "digest", "outcome")
+_CONTENT = ", ".join((*_CONTENT_COLUMNS, "correlation_id", "approval_id", "detail"))
+_CHAIN = ", ".join((_CONTENT, "key_id", "prev_id", "prev_hash", "hash"))
 
 Problem = Literal[
     "edited",  # the row's content (or its hash) is not what was signed
     "unsigned",  # an unkeyed row after keyed ones: written past the bot, by someone without the key
-    "unknown key",  # signed with a key id that is not configured (AUDIT_HMAC_KEYS)
-    "missing before",  # the row it follows is gone
+    # internal: codes `rtb-bot audit verify` prints (a deployer's English CLI), never shown in Slack
+    "unknown key",  # internal: signed with a key id that is not configured (AUDIT_HMAC_KEYS)
+    "missing before",  # internal: the row it follows is gone
     "reordered",  # the row it follows exists, but elsewhere in the chain
     "cut",  # an anchored row is gone from the newest end
     "rebuilt",  # an anchored row has another hash now: the chain was rebuilt
 ]
+UNKNOWN_KEY: Problem = "unknown key"  # internal: a chain code
+MISSING_BEFORE: Problem = "missing before"  # internal: a chain code
 
 
 @dataclass(frozen=True)
@@ -273,19 +275,19 @@ def _own_problem(row: Row, keys: SigningKeys, keyed_seen: bool) -> Problem | Non
         return None if legacy == row["hash"] else "edited"
     message = signed_message(row["prev_hash"], row["prev_id"], key_id, row["id"], row["at"], event)
     check = keys.check(key_id, message, row["hash"])
-    return None if check == "ok" else "edited" if check == "mismatch" else "unknown key"
+    return None if check == "ok" else "edited" if check == "mismatch" else UNKNOWN_KEY
 
 
 async def _link_problem(db: Database, prev: Row | None, row: Row) -> tuple[int, Problem] | None:
     expected_hash = prev["hash"] if prev else GENESIS
     if row["key_id"] is None or row["prev_id"] is None:  # unkeyed, or the very first row
-        return None if row["prev_hash"] == expected_hash else (row["id"], "missing before")
+        return None if row["prev_hash"] == expected_hash else (row["id"], MISSING_BEFORE)
     if prev is not None and row["prev_id"] == prev["id"]:
         return None if row["prev_hash"] == expected_hash else (prev["id"], "edited")
     named = await db.fetch_one(
         "SELECT id FROM rtb_bot.audit_events WHERE id = %s", (row["prev_id"],)
     )
-    return row["id"], "reordered" if named else "missing before"
+    return row["id"], "reordered" if named else MISSING_BEFORE
 
 
 async def _rows(db: Database, batch: int) -> AsyncIterator[Row]:

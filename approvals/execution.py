@@ -69,7 +69,7 @@ async def checked_run(services: GateServices, request: ApprovalRequest) -> RunRe
         return RunResult("failed", {"error": exc.as_data()})
     if now != request.preflight:
         was, is_now = spec.describe_state(request.preflight), spec.describe_state(now)
-        return RunResult("failed", {"drift": {"was": was, "now": is_now}})
+        return RunResult("failed", {"drift": {"was": was.as_data(), "now": is_now.as_data()}})
     return await run_spec(services.backends, spec, Actor(request.requester, request.approver))
 
 

@@ -8,7 +8,7 @@ approvals/catalog.py:
   settled by `classified(backends)` from what the cluster says (approvals/namespaces.py);
 - `params`: exactly what `execute` runs: stored with the request, digested, never re-typed;
 - `preflight(backends)`: the state read just now; compared again right before running;
-- `describe_state` / `describe_change`: short texts for the card;
+- `describe_state` / `describe_change`: what the card shows, as data (approvals/facts.py);
 - `execute(backends, actor)`: do it, as `actor` (requester and approver reach CloudTrail);
 - `from_params(config, env, params)`: rebuild a stored request on any replica.
 
@@ -25,6 +25,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self
 
+from approvals.facts import Fact, Said, fact_from_data, said_as_data
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
@@ -41,8 +42,19 @@ class Target:
 
 @dataclass(frozen=True)
 class Change:
-    before: str
-    after: str
+    """From a state to what a change leaves, as facts (text in rows stored before facts)."""
+
+    before: Said
+    after: Said
+
+    def as_data(self) -> dict[str, Any]:
+        return {"before": said_as_data(self.before), "after": said_as_data(self.after)}
+
+    @classmethod
+    def from_data(cls, data: Any) -> Change:
+        stored = data if isinstance(data, dict) else {}
+        before, after = stored.get("before", "?"), stored.get("after", "?")
+        return cls(fact_from_data(before), fact_from_data(after))
 
 
 def canonical_json(value: Any) -> str:
@@ -79,8 +91,8 @@ class MutationSpec(ABC):
         """The state this change starts from, as plain JSON (compared before running)."""
 
     @abstractmethod
-    def describe_state(self, state: dict[str, Any]) -> str:
-        """A preflight state in a few words: `3 replicas (app=repo:v1)`."""
+    def describe_state(self, state: dict[str, Any]) -> Fact:
+        """A preflight state as a fact (worded `3 replicas (app=repo:v1)`)."""
 
     @abstractmethod
     def describe_change(self, preflight: dict[str, Any]) -> Change:
@@ -115,7 +127,7 @@ class MutationSpec(ABC):
         """`scale preview-PROJ-7/app in prd`."""
         return f"{self.mutation} {self.target} in {self.env}"
 
-    def confirmation(self, preflight: dict[str, Any], config: Config) -> str | None:
+    def confirmation(self, preflight: dict[str, Any], config: Config) -> Fact | None:
         """Why the requester must confirm first even when the policy allows it; None: no need."""
         return None
 

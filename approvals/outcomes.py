@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from approvals.facts import Said
 from approvals.mutations import Change, MutationSpec
 from approvals.policy import Decision
 from approvals.requests import ApprovalRequest
@@ -62,7 +63,7 @@ class ConfirmNeeded:
     decision: Decision
     change: Change
     token: str
-    why: str
+    why: Said  # a fact (approvals/facts.py): scaling to 0, an emergency rollback
 
 
 @dataclass(frozen=True)

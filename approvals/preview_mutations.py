@@ -1,5 +1,5 @@
-"""Preview namespaces through the gate: create, extend the TTL, delete, delete the expired ones
-(cleanup).
+"""Preview namespaces through the gate: create, extend the TTL, delete (the expired ones
+together: approvals/preview_cleanups.py).
 
 Policy actions `preview.create` (prd: a team lead's approval), `preview.extend` (the TTL
 notice's Extend TTL; prd: approval, like any prd preview change) and `preview.delete`. A delete is
@@ -11,41 +11,42 @@ policy refuses in every env. The label is read again right before the delete.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Self, TypeVar
 
+from approvals.facts import (
+    Fact,
+    NoPreview,
+    PreviewDeleted,
+    PreviewExists,
+    PreviewState,
+    PreviewToCreate,
+)
 from approvals.mutations import Change, MutationSpec
 from approvals.namespaces import namespace_action
 from approvals.policy import CORE_INFRASTRUCTURE
 from approvals.queue_mutations import NamedTarget
-from ops import preview_cleanup
 from ops import preview_namespaces as previews
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
-from ops.errors import BackendUnavailable, Problem, UserError
+from ops.errors import Problem, UserError
 from ops.timestamps import parse_time
 
 CREATE_ACTION = "preview.create"
 EXTEND_ACTION = "preview.extend"
 DELETE_ACTION = "preview.delete"
 T = TypeVar("T")
-MAX_CLEANUP = 200  # namespaces in one cleanup request (a card and an audit row stay readable)
 
 
-def _checked(parse: Callable[[str], T], text: str, what: str) -> T:
+def checked(parse: Callable[[str], T], text: str, what: str) -> T:
     """`what`: the kind of value, for the renderer (`queue_name`, `issue_key`, `preview` …)."""
     try:
         return parse(text)
     except ValueError as exc:
         raise UserError(Problem.NOT_VALID, value=text[:60], what=what, why=exc) from None
-
-
-def _when(text: str | None) -> str:
-    moment = parse_time(text)
-    return f"expires {moment:%Y-%m-%d %H:%M} UTC" if moment else "no expiry"
 
 
 def _ttl_text(seconds: int) -> str:
@@ -61,7 +62,7 @@ class CreatePreview(MutationSpec):
 
     @classmethod
     def build(cls, env: EnvName, key: str, ttl: timedelta, requested_by: str) -> Self:
-        key = _checked(previews.issue_key, key, "issue_key")
+        key = checked(previews.issue_key, key, "issue_key")
         if not previews.MIN_TTL <= ttl <= previews.MAX_TTL:
             raise UserError(Problem.PREVIEW_TTL_RANGE)
         namespace = previews.preview_namespace(key)
@@ -99,15 +100,12 @@ class CreatePreview(MutationSpec):
             )
         return {"namespace": self.namespace, "exists": False}
 
-    def describe_state(self, state: dict[str, Any]) -> str:
-        return f"{state.get('namespace')} {'exists' if state.get('exists') else 'does not exist'}"
+    def describe_state(self, state: dict[str, Any]) -> Fact:
+        return PreviewExists(str(state.get("namespace")), bool(state.get("exists")))
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
-        ttl = _ttl_text(int(self.params["ttl_seconds"]))
-        return Change(
-            "no preview namespace",
-            f"{self.namespace} ({self.params['issue_key']}, expires {ttl} after creation)",
-        )
+        key, ttl = str(self.params["issue_key"]), int(self.params["ttl_seconds"])
+        return Change(NoPreview(), PreviewToCreate(self.namespace, key, ttl))
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         created = await previews.create_preview(
@@ -126,8 +124,35 @@ class CreatePreview(MutationSpec):
         }
 
 
+class LabelledPreviewChange(MutationSpec):
+    """A change to an existing preview namespace: `preview_action` for a namespace labelled a
+    preview (read before the policy decides); the hub's and any other are core
+    infrastructure."""
+
+    preview_action: ClassVar[str]
+
+    @property
+    def namespace(self) -> str:
+        return self.target.name
+
+    async def classified(self, backends: Backends) -> Self:
+        action = await namespace_action(
+            backends,
+            self.env,
+            self.namespace,
+            hub=CORE_INFRASTRUCTURE,
+            preview=self.preview_action,
+            missing=previews.no_such_preview(self.env, self.namespace),
+        )
+        return replace(self, action=action)
+
+    @property
+    def possible_actions(self) -> tuple[str, ...]:
+        return (CORE_INFRASTRUCTURE, self.preview_action)
+
+
 @dataclass(frozen=True)
-class ExtendPreview(MutationSpec):
+class ExtendPreview(LabelledPreviewChange):
     """Move a preview's TTL from the expiry it had when asked (`expires_from`) to a later one.
 
     Both times are in `params`, so a card says exactly what changes, and a TTL that moved in
@@ -136,10 +161,11 @@ class ExtendPreview(MutationSpec):
     """
 
     mutation: ClassVar[str] = "preview-extend"
+    preview_action: ClassVar[str] = EXTEND_ACTION
 
     @classmethod
     def build(cls, env: EnvName, target: str, expires_from: datetime, expires_to: datetime) -> Self:
-        ref = _checked(previews.namespace_ref, target, "preview")
+        ref = checked(previews.namespace_ref, target, "preview")
         if expires_to <= expires_from:
             raise UserError(Problem.EXTENSION_NOT_LATER)
         return cls(
@@ -172,10 +198,6 @@ class ExtendPreview(MutationSpec):
         return cls.build(env, params["namespace"], start, end)
 
     @property
-    def namespace(self) -> str:
-        return self.target.name
-
-    @property
     def expires_from(self) -> datetime:
         moment = parse_time(self.params["expires_from"])
         assert moment is not None  # checked by build
@@ -186,23 +208,6 @@ class ExtendPreview(MutationSpec):
         moment = parse_time(self.params["expires_to"])
         assert moment is not None  # checked by build
         return moment
-
-    async def classified(self, backends: Backends) -> Self:
-        """`preview.extend` for a namespace labelled a preview; any other is core
-        infrastructure."""
-        action = await namespace_action(
-            backends,
-            self.env,
-            self.namespace,
-            hub=CORE_INFRASTRUCTURE,
-            preview=EXTEND_ACTION,
-            missing=previews.no_such_preview(self.env, self.namespace),
-        )
-        return replace(self, action=action)
-
-    @property
-    def possible_actions(self) -> tuple[str, ...]:
-        return (CORE_INFRASTRUCTURE, EXTEND_ACTION)
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         state = await previews.require_preview(backends, self.env, self.namespace)
@@ -215,9 +220,8 @@ class ExtendPreview(MutationSpec):
             "expires_at": previews.iso_utc(self.expires_from),
         }
 
-    def describe_state(self, state: dict[str, Any]) -> str:
-        key = state.get("issue_key") or "?"
-        return f"{state.get('namespace')} ({key}, {_when(state.get('expires_at'))})"
+    def describe_state(self, state: dict[str, Any]) -> Fact:
+        return preview_state(state)
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
         after = {**preflight, "expires_at": self.params["expires_to"]}
@@ -236,12 +240,13 @@ class ExtendPreview(MutationSpec):
 
 
 @dataclass(frozen=True)
-class DeletePreview(MutationSpec):
+class DeletePreview(LabelledPreviewChange):
     mutation: ClassVar[str] = "preview-delete"
+    preview_action: ClassVar[str] = DELETE_ACTION
 
     @classmethod
     def build(cls, env: EnvName, target: str) -> Self:
-        ref = _checked(previews.namespace_ref, target, "preview")
+        ref = checked(previews.namespace_ref, target, "preview")
         return cls(
             env=env,
             action=CORE_INFRASTRUCTURE,  # until `classified` has read its label
@@ -253,27 +258,6 @@ class DeletePreview(MutationSpec):
     def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
         return cls.build(env, params["namespace"])
 
-    @property
-    def namespace(self) -> str:
-        return self.target.name
-
-    async def classified(self, backends: Backends) -> Self:
-        """`preview.delete` for a namespace labelled a preview; the hub's and any other are core
-        infrastructure."""
-        action = await namespace_action(
-            backends,
-            self.env,
-            self.namespace,
-            hub=CORE_INFRASTRUCTURE,
-            preview=DELETE_ACTION,
-            missing=previews.no_such_preview(self.env, self.namespace),
-        )
-        return replace(self, action=action)
-
-    @property
-    def possible_actions(self) -> tuple[str, ...]:
-        return (CORE_INFRASTRUCTURE, DELETE_ACTION)
-
     async def preflight(self, backends: Backends) -> dict[str, Any]:
         state = await previews.require_preview(backends, self.env, self.namespace)
         expires = previews.iso_utc(state.expires_at) if state.expires_at else None
@@ -284,125 +268,24 @@ class DeletePreview(MutationSpec):
             "expires_at": expires,
         }
 
-    def describe_state(self, state: dict[str, Any]) -> str:
-        key = state.get("issue_key") or "?"
-        return f"{state.get('namespace')} ({key}, {_when(state.get('expires_at'))})"
+    def describe_state(self, state: dict[str, Any]) -> Fact:
+        return preview_state(state)
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
-        return Change(self.describe_state(preflight), "deleted, with everything in it")
+        return Change(self.describe_state(preflight), PreviewDeleted())
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         state = await previews.delete_preview(backends, self.env, self.namespace, actor=actor)
         return {"namespace": state.name, "issue_key": state.issue_key, "deleted": True}
 
 
-@dataclass(frozen=True)
-class CleanupPreviews(MutationSpec):
-    """Runbook §5.1 step 4 (`cleanupExpired()` by hand): delete the expired previews of an env.
-
-    `params` names the namespaces found expired when it was asked for; the pre-flight state is
-    every expired preview now, so one more expiring (or one going) before an approved cleanup
-    runs is drift. Each is re-read right before its delete and deleted only if it is still a
-    preview past its TTL.
-
-    `via` (ops.preview_cleanup) is decided when it is asked for, so the card says which way it
-    will run: "hub" (kept in `params`, under the digest) calls the hub's cleanupExpired(), and
-    falls back to the direct deletes only if the hub answers 404 or the endpoint is no longer
-    configured; the result says which was done (`via`, and `fallback` when it fell back).
-    """
-
-    mutation: ClassVar[str] = "preview-cleanup"
-
-    @classmethod
-    def build(
-        cls, env: EnvName, namespaces: Sequence[str], via: preview_cleanup.CleanupWay = "namespaces"
-    ) -> Self:
-        names = sorted(set(namespaces))
-        if not names:
-            raise UserError(Problem.NOTHING_EXPIRED, env=env)
-        if len(names) > MAX_CLEANUP:
-            raise UserError(Problem.TOO_MANY_EXPIRED, env=env, count=len(names), most=MAX_CLEANUP)
-        for name in names:
-            _checked(previews.namespace_ref, name, "namespace_name")
-        return cls(
-            env=env,
-            action=DELETE_ACTION,
-            target=NamedTarget("", "expired previews"),
-            # the direct way adds nothing, so requests made before `via` existed keep their digest
-            params={"namespaces": names, **({"via": "hub"} if via == "hub" else {})},
-        )
-
-    @classmethod
-    def from_params(cls, config: Config, env: EnvName, params: dict[str, Any]) -> Self:
-        via: preview_cleanup.CleanupWay = "hub" if params.get("via") == "hub" else "namespaces"
-        return cls.build(env, list(params["namespaces"]), via)
-
-    @property
-    def namespaces(self) -> list[str]:
-        return list(self.params["namespaces"])
-
-    @property
-    def via(self) -> preview_cleanup.CleanupWay:
-        return "hub" if self.params.get("via") == "hub" else "namespaces"
-
-    async def preflight(self, backends: Backends) -> dict[str, Any]:
-        expired = await previews.expired_previews(backends, self.env)
-        return {"expired": [p.namespace for p in expired]}
-
-    def describe_state(self, state: dict[str, Any]) -> str:
-        names = list(state.get("expired") or [])
-        return f"{len(names)} expired: {', '.join(names)}" if names else "none expired"
-
-    def describe_change(self, preflight: dict[str, Any]) -> Change:
-        after = (
-            "removed by the hub's cleanupExpired() (its records follow)"
-            if self.via == "hub"
-            else "deleted directly (the hub's records are not updated)"
-        )
-        return Change(self.describe_state({"expired": self.namespaces}), after)
-
-    async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
-        fallback: str | None = None
-        if self.via == "hub":
-            if preview_cleanup.cleanup_way(backends.config, self.env) != "hub":
-                fallback = "hub_unconfigured"
-            else:
-                ran = await preview_cleanup.hub_cleanup(backends, self.env)
-                if ran is not None:
-                    removed = list(ran.removed) if ran.removed is not None else None
-                    return {"via": "hub", "removed": removed, "count": ran.count}
-                fallback = "hub_missing"
-        result = await self._delete_directly(backends, actor)
-        return {**result, **({"fallback": fallback} if fallback else {})}
-
-    async def _delete_directly(self, backends: Backends, actor: Actor) -> dict[str, Any]:
-        outcomes = await previews.delete_expired(backends, self.env, self.namespaces, actor=actor)
-        result: dict[str, Any] = {
-            kind: [
-                {"namespace": o.namespace, "reason": o.reason_data()}
-                for o in outcomes
-                if o.outcome == kind
-            ]
-            for kind in ("deleted", "failed", "skipped", "unknown")
-        }
-        if result["unknown"] and not result["deleted"]:  # recorded as unknown, never "failed"
-            unclear = "; ".join(f"{u['namespace']}: {u['reason']}" for u in result["unknown"])
-            raise BackendUnavailable(f"kubernetes {self.env}", f"no clear answer ({unclear})")
-        failed = [o for o in outcomes if o.outcome == "failed"]
-        if failed and not result["deleted"]:
-            raise UserError(Problem.NONE_DELETED, failures=[_cleanup_failure(o) for o in failed])
-        return {"via": "namespaces", **result}
-
-
-def _cleanup_failure(outcome: previews.CleanupOutcome) -> UserError:
-    if isinstance(outcome.reason, UserError):
-        return UserError(Problem.CLEANUP_REFUSED, namespace=outcome.namespace, why=outcome.reason)
-    return UserError(Problem.CLEANUP_BACKEND, namespace=outcome.namespace, failure=outcome.reason)
+def preview_state(state: dict[str, Any]) -> PreviewState:
+    key, expires = state.get("issue_key"), state.get("expires_at")
+    return PreviewState(str(state.get("namespace")), key or None, expires or None)
 
 
 PREVIEW_MUTATIONS: tuple[type[MutationSpec], ...] = (
     CreatePreview,
     ExtendPreview,
     DeletePreview,
-    CleanupPreviews,
 )

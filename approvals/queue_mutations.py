@@ -15,6 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
+from approvals.facts import (
+    Fact,
+    FailedJobs,
+    FailedRetried,
+    QueuePaused,
+    QueuePausedKeeping,
+    QueueResumed,
+    QueueRunning,
+    QueueState,
+)
 from approvals.mutations import Change, MutationSpec, Target
 from ops import queue_control
 from ops.backends.aws import Actor
@@ -67,13 +77,8 @@ class QueueMutation(MutationSpec):
         await queue_control.known_queue(queues, self.queue, backends.config.hub.queues)
         return await queue_counts(queues, self.queue)
 
-    def describe_state(self, state: dict[str, Any]) -> str:
-        parts = ["paused" if state.get("paused") else "running"]
-        if "pending" in state:
-            parts.append(f"{state['pending']:,} waiting")
-        if "failed" in state:
-            parts.append(f"{state['failed']:,} failed")
-        return ", ".join(parts)
+    def describe_state(self, state: dict[str, Any]) -> Fact:
+        return QueueState(bool(state.get("paused")), state.get("pending"), state.get("failed"))
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,7 @@ class PauseQueue(QueueMutation):
         return {"paused": False, "pending": counts.pending}
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
-        waiting = int(preflight.get("pending", 0))
-        return Change("running", f"paused ({waiting:,} waiting stay queued)")
+        return Change(QueueRunning(), QueuePausedKeeping(int(preflight.get("pending", 0))))
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         change = await queue_control.pause_queue(bull_queues(backends), self.queue)
@@ -107,8 +111,7 @@ class ResumeQueue(QueueMutation):
         return {"paused": True, "pending": counts.pending}
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
-        waiting = int(preflight.get("pending", 0))
-        return Change(f"paused ({waiting:,} waiting)", "running (workers take jobs again)")
+        return Change(QueuePaused(int(preflight.get("pending", 0))), QueueResumed())
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         change = await queue_control.resume_queue(bull_queues(backends), self.queue)
@@ -144,11 +147,8 @@ class RetryFailedJobs(QueueMutation):
     def describe_change(self, preflight: dict[str, Any]) -> Change:
         failed = int(preflight.get("failed", 0))
         retried = failed if self.limit is None else min(self.limit, failed)
-        which = "all" if retried == failed else f"the {retried:,} newest"
-        after = f"{which} retried, {failed - retried:,} failed"
-        if preflight.get("paused"):
-            after += " (the queue is paused: they wait until it is resumed)"
-        return Change(f"{failed:,} failed", after)
+        after = FailedRetried(retried, failed, paused=bool(preflight.get("paused")))
+        return Change(FailedJobs(failed), after)
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         change = await queue_control.retry_failed_jobs(

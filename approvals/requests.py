@@ -114,7 +114,6 @@ class ApprovalRequest:
 
     @classmethod
     def from_row(cls, row: Row) -> ApprovalRequest:
-        change = row["change"] or {}
         return cls(
             id=row["id"],
             action=row["action"],
@@ -124,7 +123,7 @@ class ApprovalRequest:
             params=row["params"],
             digest=row["digest"],
             preflight=row["preflight"],
-            change=Change(str(change.get("before", "?")), str(change.get("after", "?"))),
+            change=Change.from_data(row["change"]),
             requester=row["requester"],
             reason=row["reason"],
             channel=row["channel"],

@@ -316,7 +316,7 @@ def _insert_request(
             digest,
             digest_key,
             as_json(new.preflight),
-            as_json({"before": new.change.before, "after": new.change.after}),
+            as_json(new.change.as_data()),
             new.requester,
             new.reason,
             new.channel,

@@ -11,6 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Self
 
+from approvals.facts import (
+    AboveMaxReplicas,
+    Fact,
+    KedaPaused,
+    KedaResumed,
+    Replicas,
+    ScaledTo,
+    ScaleToZero,
+)
 from approvals.mutations import Change, MutationSpec, Target
 from approvals.namespaces import PREVIEW_WORKLOAD, action_before_reading, namespace_action
 from approvals.policy import CORE_INFRASTRUCTURE
@@ -66,16 +75,21 @@ async def no_clear_answer(
     backends: Backends, env: EnvName, target: Target, exc: BackendUnavailable
 ) -> BackendUnavailable:
     """A write without an answer (timeout, lost connection) may or may not have been applied:
-    the error says so with the state read again now (or that it could not be read either)."""
+    the error says so with the state read again now (or that it could not be read either).
+
+    The state is told in the failure's `reason`, the log's English, as every backend failure
+    an adapter tells in a sentence is (`Symptom.DESCRIBED`) until failures carry data."""
     if answered(exc):
         return exc
     try:
         state = await workloads.read_deployment(backends, env, target.namespace, target.name)
         revision = f"revision {state.revision}, " if state.revision is not None else ""
-        now = f"{revision}{_replicas(state.replicas)} ({describe_images(dict(state.images))})"
+        images = describe_images(dict(state.images))
+        count = "1 replica" if state.replicas == 1 else f"{state.replicas} replicas"
+        now = f"{revision}{count} ({images})"
     except (BackendUnavailable, UserError):
-        now = "unknown (it could not be read either)"
-    return exc.with_reason(f"{exc.reason}; current state: {now}")
+        now = "unknown (it could not be read either)"  # internal: the log's English (reason)
+    return exc.with_reason(f"{exc.reason}; current state: {now}")  # internal: the log's English
 
 
 @dataclass(frozen=True)
@@ -88,7 +102,7 @@ class ScaleDeployment(WorkloadChange):
         cls, config: Config, env: EnvName, namespace: str, deployment: str, replicas: int
     ) -> Self:
         if not 0 <= replicas <= MAX_REPLICAS:
-            raise ValueError(f"replicas must be between 0 and {MAX_REPLICAS}")
+            raise ValueError(f"replicas must be between 0 and {MAX_REPLICAS}")  # internal: a guard
         return cls(
             env=env,
             action=action_before_reading(config, namespace, cls.hub_action),
@@ -115,30 +129,19 @@ class ScaleDeployment(WorkloadChange):
             found["keda"] = {"scaled_object": keda.name, "paused_replicas": keda.paused_replicas}
         return found
 
-    def describe_state(self, state: dict[str, Any]) -> str:
-        images = ", ".join(f"{c}={i}" for c, i in sorted(state.get("images", {}).items()))
-        text = f"{_replicas(state.get('replicas'))}" + (f" ({images})" if images else "")
-        return text + _keda_now(state.get("keda"))
+    def describe_state(self, state: dict[str, Any]) -> Fact:
+        return _replicas_now(state, dict(state.get("images") or {}))
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
         keda = preflight.get("keda")
-        before = _replicas(preflight.get("replicas")) + _keda_now(keda)
-        after = _replicas(self.replicas)
-        if keda:
-            after += f" (KEDA ScaledObject `{keda['scaled_object']}` paused at {self.replicas})"
-        return Change(before, after)
+        scaled_object = str(keda["scaled_object"]) if isinstance(keda, dict) else None
+        return Change(_replicas_now(preflight), ScaledTo(self.replicas, scaled_object))
 
-    def confirmation(self, preflight: dict[str, Any], config: Config) -> str | None:
+    def confirmation(self, preflight: dict[str, Any], config: Config) -> Fact | None:
         if self.replicas == 0:
-            return (
-                f"Scaling to 0 stops `{self.target.name}`: it serves nothing until it is "
-                "scaled up again."
-            )
+            return ScaleToZero(self.target.name)
         if self.replicas > config.hub.max_replicas:
-            return (
-                f"{self.replicas} replicas is more than the configured maximum of "
-                f"{config.hub.max_replicas} (hub.max_replicas)."
-            )
+            return AboveMaxReplicas(self.replicas, config.hub.max_replicas)
         return None
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
@@ -212,15 +215,13 @@ class ResumeAutoscaling(WorkloadChange):
             "keda": {"scaled_object": keda.name, "paused_replicas": keda.paused_replicas},
         }
 
-    def describe_state(self, state: dict[str, Any]) -> str:
-        return _replicas(state.get("replicas")) + _keda_now(state.get("keda"))
+    def describe_state(self, state: dict[str, Any]) -> Fact:
+        return _replicas_now(state)
 
     def describe_change(self, preflight: dict[str, Any]) -> Change:
-        keda = preflight.get("keda") or {}
-        return Change(
-            f"KEDA paused at {keda.get('paused_replicas')}",
-            f"autoscaled by KEDA ScaledObject `{keda.get('scaled_object')}` again",
-        )
+        keda = preflight["keda"]  # the pre-flight refused a deployment KEDA does not drive
+        paused_at, scaled_object = int(keda["paused_replicas"]), str(keda["scaled_object"])
+        return Change(KedaPaused(paused_at), KedaResumed(scaled_object))
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         namespace, name = self.target.namespace, self.target.name
@@ -234,13 +235,14 @@ class ResumeAutoscaling(WorkloadChange):
         return {"scaled_object": keda.name, "resumed_from": keda.paused_replicas}
 
 
-def _replicas(count: Any) -> str:
-    return "1 replica" if count == 1 else f"{count} replicas"
-
-
-def _keda_now(keda: Any) -> str:
+def _replicas_now(state: dict[str, Any], images: dict[str, str] | None = None) -> Replicas:
+    """A deployment's replicas in a pre-flight state, with KEDA's hold on it if it has one."""
+    keda = state.get("keda")
     if not isinstance(keda, dict):
-        return ""
-    if keda.get("paused_replicas") is not None:
-        return f" (KEDA paused at {keda['paused_replicas']})"
-    return f" (autoscaled by KEDA ScaledObject `{keda.get('scaled_object')}`)"
+        return Replicas(state.get("replicas"), images or {})
+    return Replicas(
+        state.get("replicas"),
+        images or {},
+        scaled_object=str(keda.get("scaled_object")),
+        keda_paused_at=keda.get("paused_replicas"),
+    )

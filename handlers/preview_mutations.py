@@ -7,12 +7,8 @@ from zoneinfo import ZoneInfo
 
 from approvals.gate import Requester
 from approvals.outcomes import GateOutcome, ReasonNeeded
-from approvals.preview_mutations import (
-    DELETE_ACTION,
-    CleanupPreviews,
-    CreatePreview,
-    DeletePreview,
-)
+from approvals.preview_cleanups import CleanupPreviews
+from approvals.preview_mutations import DELETE_ACTION, CreatePreview, DeletePreview
 from handlers.context import CommandCall
 from handlers.forms import form_opened_if
 from handlers.mutations import REASON, ask_for_reason, submit_mutation

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from approvals.rollout_mutations import EmergencyRollback, RollbackDeployment, SetImage
+from approvals.emergency_rollback import EmergencyRollback
+from approvals.rollout_mutations import RollbackDeployment, SetImage
 from approvals.workload_mutations import ResumeAutoscaling
 from handlers.context import CommandCall
 from handlers.forms import form_opened_if

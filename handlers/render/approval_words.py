@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from approvals.facts import fact_from_data
 from approvals.mutations import Change, MutationSpec
 from approvals.requests import ApprovalRequest
+from handlers.render.change_facts import said_text
 from handlers.render.errors import stored_text
 from handlers.render.i18n import N_, _
 from handlers.render.message import escape
@@ -67,7 +69,7 @@ def change(request: ApprovalRequest) -> str:
 
 
 def change_line(change: Change) -> str:
-    return f"{escape(change.before)} → {escape(change.after)}"
+    return f"{escape(said_text(change.before))} → {escape(said_text(change.after))}"
 
 
 def failure(result: dict[str, object]) -> str:
@@ -77,8 +79,8 @@ def failure(result: dict[str, object]) -> str:
         return _(
             "state changed since approval (was {was}, now {now}) — request again. "
             "Nothing was changed.",
-            was=escape(str(drift.get("was"))),
-            now=escape(str(drift.get("now"))),
+            was=escape(said_text(fact_from_data(drift.get("was")))),
+            now=escape(said_text(fact_from_data(drift.get("now")))),
         )
     if result.get("interrupted"):
         return _("the bot stopped before running it; nothing was changed. Request it again.")

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from approvals.requests import ApprovalRequest
 from handlers.render.approval_card import approve_reject
 from handlers.render.approval_words import change, mention, what
+from handlers.render.change_facts import said_text
 from handlers.render.i18n import _, number
 from handlers.render.message import Message, clip, context, escape, section
 
@@ -67,7 +68,7 @@ def page_summary(request: ApprovalRequest, now: datetime) -> str:
         minutes=number(waited_minutes(request, now)),
         mutation=request.mutation,
         target=request.target,
-        before=request.change.before,
-        after=request.change.after,
+        before=said_text(request.change.before),
+        after=said_text(request.change.after),
         reason=clip(request.reason, 300),
     )

@@ -26,6 +26,7 @@ from handlers.render.approval_words import (
     what,
     when,
 )
+from handlers.render.change_facts import said_text
 from handlers.render.decisions import decision_reason
 from handlers.render.errors import stored_text
 from handlers.render.i18n import N_, _
@@ -78,7 +79,7 @@ def render_confirmation(asked: ConfirmNeeded) -> Message:
         ":warning: {what}: {change}\n{why} Confirm to go ahead ({reason}).",
         what=spec_what(asked.spec),
         change=change_line(asked.change),
-        why=escape(asked.why),
+        why=escape(said_text(asked.why)),
         reason=decision_reason(asked.decision),
     )
     actions = buttons(
@@ -89,8 +90,8 @@ def render_confirmation(asked: ConfirmNeeded) -> Message:
     fallback = _(
         "Confirm {headline}: {before} → {after}",
         headline=asked.spec.headline(),
-        before=asked.change.before,
-        after=asked.change.after,
+        before=said_text(asked.change.before),
+        after=said_text(asked.change.after),
     )
     return Message(text=fallback, blocks=(section(text), actions), ephemeral=True)
 

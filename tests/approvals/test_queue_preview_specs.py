@@ -11,8 +11,10 @@ from bullmq import Queue
 from approvals.access_matrix import default_matrix
 from approvals.catalog import MUTATIONS, rebuild
 from approvals.policy import CORE_INFRASTRUCTURE, Policy
-from approvals.preview_mutations import CleanupPreviews, CreatePreview, DeletePreview
+from approvals.preview_cleanups import CleanupPreviews
+from approvals.preview_mutations import CreatePreview, DeletePreview
 from approvals.queue_mutations import PauseQueue, ResumeQueue, RetryFailedJobs
+from handlers.render.change_facts import said_text
 from handlers.render.decisions import decision_reason
 from handlers.render.errors import stored_text
 from ops.backends.aws import Actor
@@ -158,25 +160,31 @@ async def test_the_label_read_now_decides_what_a_delete_is(runtime, kube):
 
 def test_the_change_each_spec_describes():
     pause, resume, retry_all, retry_5, create, delete, _, cleanup = specs()
-    assert pause.describe_change({"paused": False, "pending": 55}).after == (
+    assert said_text(pause.describe_change({"paused": False, "pending": 55}).after) == (
         "paused (55 waiting stay queued)"
     )
-    assert pause.describe_state({"paused": False, "pending": 55}) == "running, 55 waiting"
-    assert resume.describe_change({"paused": True, "pending": 3}).before == "paused (3 waiting)"
-    assert retry_all.describe_change({"failed": 6}).after == "all retried, 0 failed"
-    assert retry_5.describe_change({"failed": 6, "paused": True}).after == (
+    assert (
+        said_text(pause.describe_state({"paused": False, "pending": 55})) == "running, 55 waiting"
+    )
+    assert said_text(resume.describe_change({"paused": True, "pending": 3}).before) == (
+        "paused (3 waiting)"
+    )
+    assert said_text(retry_all.describe_change({"failed": 6}).after) == "all retried, 0 failed"
+    assert said_text(retry_5.describe_change({"failed": 6, "paused": True}).after) == (
         "the 5 newest retried, 1 failed (the queue is paused: they wait until it is resumed)"
     )
-    assert create.describe_change({}).after == (
+    assert said_text(create.describe_change({}).after) == (
         "preview-proj-200 (PROJ-200, expires 8h after creation)"
     )
     state = {"namespace": "preview-proj-118", "issue_key": "PROJ-118"}
     state["expires_at"] = "2025-03-14T09:30:00Z"
-    assert delete.describe_change(state).before == (
+    assert said_text(delete.describe_change(state).before) == (
         "preview-proj-118 (PROJ-118, expires 2025-03-14 09:30 UTC)"
     )
-    assert cleanup.describe_change({}).before == "2 expired: preview-proj-130, preview-proj-131"
-    assert cleanup.describe_state({"expired": []}) == "none expired"
+    assert said_text(cleanup.describe_change({}).before) == (
+        "2 expired: preview-proj-130, preview-proj-131"
+    )
+    assert said_text(cleanup.describe_state({"expired": []})) == "none expired"
     assert str(pause.target) == "jira-queue" and pause.headline() == "queue-pause jira-queue in int"
 
 

@@ -3,10 +3,12 @@ rollback real), moto's ECR and real PostgreSQL: the specs, the ops under them, a
 
 import pytest
 
+from approvals.emergency_rollback import EmergencyRollback
 from approvals.gate import Requester
 from approvals.outcomes import ConfirmNeeded, Ran
-from approvals.rollout_mutations import EmergencyRollback, RollbackDeployment, SetImage
+from approvals.rollout_mutations import RollbackDeployment, SetImage
 from approvals.workload_mutations import ResumeAutoscaling, ScaleDeployment
+from handlers.render.change_facts import said_text
 from ops import images
 from ops.backends.aws import Actor
 from ops.errors import BackendUnavailable
@@ -56,8 +58,8 @@ async def test_scaling_a_keda_driven_deployment_pauses_keda_at_that_count(kube, 
     preflight = await spec.preflight(backends)
     assert preflight["keda"] == {"scaled_object": ENGINE, "paused_replicas": None}
     change = spec.describe_change(preflight)
-    assert change.before == f"1 replica (autoscaled by KEDA ScaledObject `{ENGINE}`)"
-    assert change.after == f"4 replicas (KEDA ScaledObject `{ENGINE}` paused at 4)"
+    assert said_text(change.before) == f"1 replica (autoscaled by KEDA ScaledObject `{ENGINE}`)"
+    assert said_text(change.after) == f"4 replicas (KEDA ScaledObject `{ENGINE}` paused at 4)"
     result = await spec.execute(backends, OPERATOR)
     assert paused_replicas(kube["int"]) == "4"  # a merge patch: the fake answers 415 otherwise
     assert result == {
@@ -70,7 +72,8 @@ async def test_scaling_a_keda_driven_deployment_pauses_keda_at_that_count(kube, 
     assert isinstance(undo, ResumeAutoscaling)  # KEDA was in charge before: hand it back
 
     resume = ResumeAutoscaling.build(config, "int", HUB, ENGINE)
-    assert resume.describe_change(await resume.preflight(backends)).before == "KEDA paused at 4"
+    resumed = resume.describe_change(await resume.preflight(backends))
+    assert said_text(resumed.before) == "KEDA paused at 4"
     await resume.execute(backends, OPERATOR)
     assert paused_replicas(kube["int"]) is None
     with user_error(match="is not paused"):
@@ -93,7 +96,8 @@ async def test_a_deployment_without_keda_is_scaled_alone(kube, config, backends)
 def test_scaling_to_zero_or_above_the_maximum_asks_for_confirmation(config):
     def asks(replicas: int) -> str | None:
         spec = ScaleDeployment.build(config, "int", HUB, ENGINE, replicas)
-        return spec.confirmation({"replicas": 1}, config)
+        why = spec.confirmation({"replicas": 1}, config)
+        return None if why is None else said_text(why)
 
     assert "stops `workflow-engine`" in (asks(0) or "")
     assert asks(1) is None and asks(config.hub.max_replicas) is None
@@ -108,7 +112,7 @@ async def test_rollback_to_the_previous_revision_like_kubectl_rollout_undo(kube,
     spec = RollbackDeployment.build(config, "int", HUB, ENGINE)
     preflight = await spec.preflight(backends)
     change = spec.describe_change(preflight)
-    assert (change.before, change.after) == (
+    assert (said_text(change.before), said_text(change.after)) == (
         "revision 3 (rtb-hub:v1.42.0)",
         "revision 2 (rtb-hub:v1.41.1)",
     )
@@ -220,7 +224,7 @@ async def test_set_image_checks_the_tag_in_ecr_before_anything_is_patched(
     preflight = await spec.preflight(backends)
     assert preflight["revision"] == 3 and preflight["tag_digest"].startswith("sha256:")
     change = spec.describe_change(preflight)
-    assert (change.before, change.after) == (
+    assert (said_text(change.before), said_text(change.after)) == (
         "workflow-engine: rtb-hub:v1.42.0",
         "workflow-engine: rtb-hub:v1.41.0",
     )
@@ -269,11 +273,11 @@ async def test_emergency_rollback_confirms_once_then_audits_each_deployment(runt
     spec = EmergencyRollback.build(config, "int")
     asked = await gate.submit(spec, Requester("UOPERATOR1", "C_OPS", "corr-1"))
     assert isinstance(asked, ConfirmNeeded)
-    assert asked.change.before == (
+    assert said_text(asked.change.before) == (
         "workflow-engine revision 3 (rtb-hub:v1.42.0); "
         "webhook-listener revision 2 (rtb-hub:v1.42.0)"
     )
-    assert asked.change.after == (
+    assert said_text(asked.change.after) == (
         "workflow-engine revision 2 (rtb-hub:v1.41.1); "
         "webhook-listener revision 1 (rtb-hub:v1.41.1)"
     )

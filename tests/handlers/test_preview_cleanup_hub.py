@@ -14,7 +14,8 @@ import pytest
 from approvals.access_matrix import default_matrix
 from approvals.outcomes import Ran, RunResult
 from approvals.policy import Policy
-from approvals.preview_mutations import CleanupPreviews
+from approvals.preview_cleanups import CleanupPreviews
+from handlers.render.change_facts import said_text
 from handlers.render.preview_mutations import EnvCleanup, render_cleanup
 from ops.config import Config
 from ops.preview_cleanup import cleanup_way, hub_answer
@@ -90,8 +91,8 @@ def test_the_way_is_in_the_stored_parameters_and_the_card():
     assert hub.params == {"namespaces": ["preview-proj-90"], "via": "hub"}
     assert direct.params == {"namespaces": ["preview-proj-90"]}  # as before `via` existed
     assert CleanupPreviews.from_params(CONFIG, "prd", hub.params).via == "hub"
-    assert "hub's cleanupExpired()" in hub.describe_change({}).after
-    assert "the hub's records are not updated" in direct.describe_change({}).after
+    assert "hub's cleanupExpired()" in said_text(hub.describe_change({}).after)
+    assert "the hub's records are not updated" in said_text(direct.describe_change({}).after)
 
 
 # -- renderer goldens -------------------------------------------------------------------------

@@ -10,7 +10,9 @@ import pytest
 from approvals.access_matrix import default_matrix
 from approvals.outcomes import Ran, Refused, RunResult
 from approvals.policy import Policy
-from approvals.preview_mutations import CleanupPreviews, CreatePreview, DeletePreview
+from approvals.preview_cleanups import CleanupPreviews
+from approvals.preview_mutations import CreatePreview, DeletePreview
+from handlers.render.change_facts import said_text
 from handlers.render.preview_mutations import (
     EnvCleanup,
     render_cleanup,
@@ -79,7 +81,7 @@ def test_render_deleted_golden():
     state = {"namespace": "preview-proj-118", "issue_key": "PROJ-118", "expires_at": None}
     result = {"namespace": "preview-proj-118", "issue_key": "PROJ-118", "deleted": True}
     change = spec.describe_change(state)
-    assert change.before == "preview-proj-118 (PROJ-118, no expiry)"
+    assert said_text(change.before) == "preview-proj-118 (PROJ-118, no expiry)"
     ran = Ran(spec, decision("preview.delete", "stg"), change, RunResult("succeeded", result))
     assert_golden("pmut_deleted", render_preview_deleted(ran))
     in_korean = korean("pmut_deleted", lambda: render_preview_deleted(ran))

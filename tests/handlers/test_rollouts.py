@@ -487,10 +487,10 @@ def _status(name: str, state: str, desired: int, updated: int, available: int, t
 
 
 def test_golden_confirmation_and_emergency_result():
+    from approvals.emergency_rollback import EmergencyRollback
     from approvals.mutations import Change
     from approvals.outcomes import ConfirmNeeded, Ran, RunResult
     from approvals.policy import Policy
-    from approvals.rollout_mutations import EmergencyRollback
     from approvals.workload_mutations import ScaleDeployment
     from handlers.render.approvals import render_confirmation, render_ran
     from ops.config import Config
@@ -500,7 +500,7 @@ def test_golden_confirmation_and_emergency_result():
     scale = ScaleDeployment.build(config, "int", HUB, ENGINE, 0)
     decision = Policy(config).decide(scale.action, "int", "operator", "C_OPS")
     change = Change("1 replica (autoscaled by KEDA ScaledObject `workflow-engine`)", "0 replicas")
-    why = str(scale.confirmation({"replicas": 1}, config))
+    why = scale.confirmation({"replicas": 1}, config) or ""
     confirm = render_confirmation(ConfirmNeeded(scale, decision, change, "D-abc123", why))
     assert_golden("rollout_confirm", confirm)
     in_korean = korean(
