@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from approvals.mutations import Change, MutationSpec, Target
+from approvals.mutations import Change, MutationSpec, PartlyApplied, Target
 from approvals.namespaces import action_before_reading
 from approvals.workload_mutations import WorkloadChange, describe_images, no_clear_answer
 from ops import images, workloads
@@ -284,20 +284,21 @@ class EmergencyRollback(WorkloadChange):
         """As one approved request (the gate's own path for an allowed change runs and audits
         the parts one by one): every part is tried; a failure after a success is reported as
         partly applied, never as "nothing changed"."""
-        results, lines, failures = [], [], []
+        results, told, failures = [], [], []
         for part in self.steps():
+            name = part.target.name
             try:
                 result = await part.execute(backends, actor)
             except (UserError, BackendUnavailable) as exc:
-                failures.append(_part_failure(part.target.name, exc))
-                lines.append(f"{part.target.name}: {_failure_text(exc)}")
+                failures.append(_part_failure(name, exc))
+                told.append(failures[-1])
                 continue
-            lines.append(f"{part.target.name}: rolled back to revision {result['to_revision']}")
+            revision = str(result["to_revision"])
+            told.append(UserError(Problem.PART_ROLLED_BACK, deployment=name, revision=revision))
             results.append({"target": str(part.target), "status": "succeeded", **result})
         if failures and results:
-            raise BackendUnavailable(
-                f"kubernetes {self.env}", "partly applied: " + "; ".join(lines)
-            )
+            backend = f"kubernetes {self.env}"  # a name
+            raise PartlyApplied(UserError(Problem.PARTLY_APPLIED, backend=backend, parts=told))
         if failures:
             raise UserError(Problem.PARTS_FAILED, parts=failures)
         return {"parts": results}
@@ -333,13 +334,6 @@ def _part_failure(deployment: str, exc: UserError | BackendUnavailable) -> UserE
     return UserError(
         Problem.PART_BACKEND_FAILED, deployment=deployment, backend=exc.backend, reason=exc.reason
     )
-
-
-def _failure_text(exc: UserError | BackendUnavailable) -> str:
-    """For a BackendUnavailable's reason (still text until backend reasons are data)."""
-    if isinstance(exc, BackendUnavailable):
-        return f"{exc.backend}: {exc.reason}"
-    return str(exc)
 
 
 ROLLOUT_MUTATIONS: tuple[type[MutationSpec], ...] = (
