@@ -65,6 +65,7 @@ _SERVICE_ACCOUNT = re.compile(
     r"system:serviceaccount:(?P<ns>[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)"
     r":(?P<name>[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?)"
 )
+SERVICE_ACCOUNT_FORM = "system:serviceaccount:<namespace>:<name>"  # the syntax, in any language
 _USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._:/+=-]{0,252}")
 
 
@@ -124,7 +125,7 @@ def parse_subject(text: str) -> Subject:
     if account:
         return Subject(text, ("system:serviceaccounts", f"system:serviceaccounts:{account['ns']}"))
     if text.startswith("system:serviceaccount:") or not _USER.fullmatch(text):
-        raise Invalid(Problem.SUBJECT_SHAPE)
+        raise Invalid(Problem.SUBJECT_SHAPE, form=SERVICE_ACCOUNT_FORM)
     return Subject(text)
 
 

@@ -54,7 +54,7 @@ class Problem(Enum):
     LABEL_KEY_SHAPE = ("value.label_key", "key")
     LABEL_VALUE_SHAPE = ("value.label_value", "value")
     RESOURCE_SHAPE = ("value.resource",)
-    SUBJECT_SHAPE = ("value.subject",)
+    SUBJECT_SHAPE = ("value.subject", "form")  # `form`: a service account's, as kubectl has it
     ENV_NOT_CONFIGURED = ("config.env_not_configured", "env,known:list")
     NO_CLUSTER = ("config.no_cluster", "env")
 

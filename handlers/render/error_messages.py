@@ -102,9 +102,7 @@ MESSAGES: dict[Problem, Words] = {
     Problem.RESOURCE_SHAPE: lambda a: _(
         "must be a lowercase plural resource, e.g. pods, deployments/scale"
     ),
-    Problem.SUBJECT_SHAPE: lambda a: _(
-        "must be a user name or system:serviceaccount:<namespace>:<name>"
-    ),
+    Problem.SUBJECT_SHAPE: lambda a: _("must be a user name or {form}", **a),
     Problem.ENV_NOT_CONFIGURED: lambda a: _(
         "`{env}` is not configured here (known: {known}).", **a
     ),
