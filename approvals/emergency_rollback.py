@@ -14,7 +14,7 @@ from approvals.facts import (
     PartState,
     PartUnchanged,
 )
-from approvals.mutations import Change, MutationSpec, Target
+from approvals.mutations import Change, MutationSpec, PartlyApplied, Target
 from approvals.namespaces import action_before_reading
 from approvals.rollout_mutations import RollbackDeployment, revision_fact
 from approvals.workload_mutations import WorkloadChange
@@ -97,22 +97,23 @@ class EmergencyRollback(WorkloadChange):
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         """As one approved request (the gate's own path for an allowed change runs and audits
         the parts one by one): every part is tried; a failure after a success is reported as
-        partly applied, never as "nothing changed" (told in the failure's `reason`, the log's
-        English, until failures carry data)."""
-        results, lines, failures = [], [], []
+        partly applied (`PartlyApplied`, recorded as unknown with each part named), never as
+        "nothing changed"."""
+        results, told, failures = [], [], []
         for part in self.steps():
+            name = part.target.name
             try:
                 result = await part.execute(backends, actor)
             except (UserError, BackendUnavailable) as exc:
-                failures.append(_part_failure(part.target.name, exc))
-                lines.append(f"{part.target.name}: {_failure_text(exc)}")
+                failures.append(_part_failure(name, exc))
+                told.append(failures[-1])
                 continue
-            done = f"rolled back to revision {result['to_revision']}"  # internal: log's English
-            lines.append(f"{part.target.name}: {done}")
+            revision = str(result["to_revision"])
+            told.append(UserError(Problem.PART_ROLLED_BACK, deployment=name, revision=revision))
             results.append({"target": str(part.target), "status": "succeeded", **result})
         if failures and results:
-            partly = "partly applied: " + "; ".join(lines)  # internal: the log's English
-            raise BackendUnavailable(f"kubernetes {self.env}", partly)
+            backend = f"kubernetes {self.env}"  # a name
+            raise PartlyApplied(UserError(Problem.PARTLY_APPLIED, backend=backend, parts=told))
         if failures:
             raise UserError(Problem.PARTS_FAILED, parts=failures)
         return {"parts": results}
@@ -144,9 +145,3 @@ def _part_failure(deployment: str, exc: UserError | BackendUnavailable) -> UserE
         Problem.PART_BACKEND_FAILED, deployment=deployment, backend=exc.backend, reason=exc.reason
     )
 
-
-def _failure_text(exc: UserError | BackendUnavailable) -> str:
-    """For a BackendUnavailable's reason (still text until backend reasons are data)."""
-    if isinstance(exc, BackendUnavailable):
-        return f"{exc.backend}: {exc.reason}"
-    return str(exc)

@@ -6,7 +6,7 @@ import structlog
 
 from approvals.catalog import rebuild
 from approvals.events import request_event
-from approvals.mutations import MutationSpec
+from approvals.mutations import MutationSpec, PartlyApplied
 from approvals.outcomes import RunResult, RunStatus
 from approvals.recording import record_request_result
 from approvals.requests import ApprovalRequest
@@ -28,6 +28,8 @@ async def run_spec(backends: Backends, spec: MutationSpec, actor: Actor) -> RunR
         # The backend refused: nothing was applied. No answer, a timeout, a 5xx: it may have been.
         status: RunStatus = "unknown" if exc.may_have_applied else "failed"
         return RunResult(status, {"error": f"{exc.backend}: {exc.reason}"})
+    except PartlyApplied as exc:
+        return RunResult("unknown", {"error": exc.error.as_data()})
     except UserError as exc:
         return RunResult("failed", {"error": exc.as_data()})
     except Exception:

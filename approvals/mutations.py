@@ -29,6 +29,7 @@ from approvals.facts import Fact, Said, fact_from_data, said_as_data
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
+from ops.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,15 @@ class Target:
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+
+class PartlyApplied(Exception):
+    """A change of several parts that stopped after some of them were applied: `error` says
+    which, part by part (a `UserError`, data). Recorded as unknown, never "nothing changed"."""
+
+    def __init__(self, error: UserError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 @dataclass(frozen=True)

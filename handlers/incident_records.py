@@ -25,6 +25,7 @@ from handlers.context import Deps
 from handlers.incident_cards import CardActions, show_card
 from handlers.incident_hooks import announce
 from handlers.incident_playbooks import AlarmSubject, Playbook, playbook_for
+from handlers.render.errors import character_name
 from handlers.render.i18n import use_locale
 from handlers.render.incident_replies import (
     incident_id_expected,
@@ -43,7 +44,7 @@ from handlers.render.message import Message
 from ops.errors import UserError
 from ops.incident_store import IncidentStore
 from ops.incidents import Incident, IncidentEvent
-from ops.storable_text import unstorable_character
+from ops.storable_text import first_unstorable
 
 log = structlog.get_logger(__name__)
 MAY_ACT = ("operator", "lead")
@@ -167,9 +168,9 @@ async def resolve(deps: Deps, incident_id: str, user: str, note: str) -> Message
     if await role_of(deps, user) not in MAY_ACT:
         return render_may_not_resolve()
     note = note.strip()[:MAX_NOTE]
-    bad = unstorable_character(note)
+    bad = first_unstorable(note)
     if bad is not None:
-        raise UserError(note_unstorable(bad))
+        raise UserError(note_unstorable(character_name(bad)))
     changed = await store_of(deps).resolve(incident.id, actor=user, note=note or None)
     if changed is None:
         raise UserError(no_incident(incident.id))

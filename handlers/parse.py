@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from handlers.command_words import KOREAN_ALIASES
-from handlers.render.errors import invalid_text
+from handlers.render.errors import character_name, invalid_text
 from handlers.render.i18n import _
 from handlers.spec import Arg, Command, Flag, InvalidValue
 from ops.errors import Invalid, UserError
-from ops.storable_text import unstorable_character
+from ops.storable_text import first_unstorable
 
 MAX_COMMAND_LENGTH = 4000
 SUGGESTION_MARGIN = 0.2  # a did-you-mean this much less alike than the best one is noise
@@ -31,9 +31,11 @@ def tokenize(text: str) -> list[str]:
         raise UserError(
             _("That command is too long (at most {n} characters).", n=MAX_COMMAND_LENGTH)
         )
-    bad = unstorable_character(text)  # a reason or a filter would fail in the database
+    bad = first_unstorable(text)  # a reason or a filter would fail in the database
     if bad is not None:
-        raise UserError(_("That command contains {bad}. Type it again without it.", bad=bad))
+        raise UserError(
+            _("That command contains {bad}. Type it again without it.", bad=character_name(bad))
+        )
     try:
         return shlex.split(text.replace("\u201c", '"').replace("\u201d", '"'))
     except ValueError:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from ops.backends.container import Backends
 from ops.config import EnvName
+from ops.errors import Invalid, Problem
 from ops.kube_objects import mapping
 from ops.label_selectors import DNS_PREFIX
 
@@ -64,6 +65,7 @@ _SERVICE_ACCOUNT = re.compile(
     r"system:serviceaccount:(?P<ns>[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)"
     r":(?P<name>[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?)"
 )
+SERVICE_ACCOUNT_FORM = "system:serviceaccount:<namespace>:<name>"  # the syntax, in any language
 _USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._:/+=-]{0,252}")
 
 
@@ -103,7 +105,7 @@ class AccessReview:
 
 def check_verb(text: str) -> str:
     if text not in VERBS:
-        raise ValueError(f"must be one of: {', '.join(VERBS)}")
+        raise Invalid(Problem.VALUE_ONE_OF, options=list(VERBS))
     return text
 
 
@@ -111,7 +113,7 @@ def parse_resource(text: str) -> ResourceRef:
     """`pods`, `pods/log`, `deployments/scale`, `scaledobjects.keda.sh`: lowercase plurals."""
     match = _RESOURCE.fullmatch(text)
     if match is None or len(text) > 253:
-        raise ValueError("must be a lowercase plural resource, e.g. pods, deployments/scale")
+        raise Invalid(Problem.RESOURCE_SHAPE)
     resource = match["resource"]
     group = match["group"] or RESOURCE_GROUPS.get(resource, "")
     return ResourceRef(resource, group, match["sub"])
@@ -123,7 +125,7 @@ def parse_subject(text: str) -> Subject:
     if account:
         return Subject(text, ("system:serviceaccounts", f"system:serviceaccounts:{account['ns']}"))
     if text.startswith("system:serviceaccount:") or not _USER.fullmatch(text):
-        raise ValueError("must be a user name or system:serviceaccount:<namespace>:<name>")
+        raise Invalid(Problem.SUBJECT_SHAPE, form=SERVICE_ACCOUNT_FORM)
     return Subject(text)
 
 

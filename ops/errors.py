@@ -157,6 +157,7 @@ class Symptom(Enum):
     NO_ANSWER = "no_answer"  # within `seconds`
     NO_CREDENTIALS = "no_credentials"
     NO_DATAPOINTS = "no_datapoints"  # in the last `seconds` (a metric nobody reported)
+    QUERY_ENDED = "query_ended"  # code = the status a Logs Insights query ended with
     COMMAND_REFUSED = "command_refused"  # Redis answered with an error: nothing ran
     STATEMENT_TIMEOUT = "statement_timeout"
     POOL_TIMEOUT = "pool_timeout"

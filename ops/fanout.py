@@ -23,11 +23,14 @@ _abandoned: set[asyncio.Future[Any]] = set()
 @dataclass(frozen=True)
 class Failed:
     """A part that did not answer: which backend, a reason that is safe to show (English, the
-    log's), and its details for a reader's words (`handlers/render/failures.py`)."""
+    log's), and its details for a reader's words (`handlers/render/failures.py`); `error` when
+    the part refused with a user error (e.g. an env without a cluster): its words are the
+    error's own."""
 
     backend: str
     reason: str
     details: Details = Details()
+    error: UserError | None = None
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,7 @@ async def _one(name: str, awaitable: Awaitable[T], timeout: float) -> Part[T]:
     except BackendUnavailable as exc:
         return Part(failure=Failed(exc.backend, exc.reason, exc.details))
     except UserError as exc:
-        # its code and data (safe to show; worded by the renderer once Failed carries it)
-        return Part(failure=Failed(name, str(exc)))
+        return Part(failure=Failed(name, str(exc), error=exc))  # reason: its code and data
     except Exception as exc:
         failure = classify_failure(exc)
         if failure is None:

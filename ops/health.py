@@ -5,15 +5,39 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from enum import Enum
 
 from ops.backends.container import Backends
 from ops.backends.redis_client import ping_redis
 from ops.config import EnvName
-from ops.errors import BackendUnavailable
-from ops.fanout import Part, gather_parts
+from ops.fanout import Failed, Part, gather_parts
 from ops.logs import QUERY_ENV
 
 LOG_GROUPS = "AWS::Logs::LogGroup"
+
+
+class Seen(Enum):
+    """What a check found; `handlers/render/general.py` words it with the check's data."""
+
+    AS_IS = "as_is"  # `detail` is shown as it is ("ok", "HTTP 200")
+    NOT_CONFIGURED = "not_configured"
+    ACCOUNT = "account"  # `detail`: the account id the credentials belong to
+    ACCOUNT_MISMATCH = "account_mismatch"  # … and `against`: the one the config says
+    LINKED = "linked"  # `detail`: the source account; its log groups reach `against`
+    NOT_LINKED = "not_linked"  # no OAM link from `detail` to `against`
+    NO_LOG_GROUPS = "no_log_groups"  # a link from `detail` that shares no log groups
+    SERVER = "server"  # `detail`: the Kubernetes server's version
+
+
+# Found, but not working: the log searches of that account find nothing
+NOT_REACHED = frozenset({Seen.NOT_LINKED, Seen.NO_LOG_GROUPS})
+
+
+@dataclass(frozen=True)
+class Found:
+    seen: Seen
+    detail: str = ""
+    against: str = ""
 
 
 @dataclass(frozen=True)
@@ -21,7 +45,10 @@ class BackendCheck:
     name: str  # "PostgreSQL (bot)", "AWS stg", …
     configured: bool
     reachable: bool
-    detail: str  # account id, server version, or the failure reason
+    detail: str  # data: an account id, a server version, "ok"; or the failure's log reason
+    seen: Seen = Seen.AS_IS
+    against: str = ""  # the other account or env `seen` names
+    failure: Failed | None = None  # why it is not reachable (worded by the renderer)
 
 
 @dataclass(frozen=True)
@@ -36,7 +63,7 @@ async def check_ready(backends: Backends) -> list[BackendCheck]:
         {"PostgreSQL (bot)": _ok(backends.db.ping()), "Redis": _ok(ping_redis(backends.redis))},
         backends.config.timeouts.backend_seconds,
     )
-    return [_check(name, part, "ok") for name, part in parts.items()]
+    return [_check(name, part) for name, part in parts.items()]
 
 
 async def ping(backends: Backends, version: str) -> PingReport:
@@ -52,11 +79,11 @@ async def ping(backends: Backends, version: str) -> PingReport:
         if settings.eks_cluster or settings.kube_context or settings.kube_server:
             calls[f"Kubernetes {env}"] = _kube_version(backends, env)
         else:
-            unconfigured.append(BackendCheck(f"Kubernetes {env}", False, False, "not configured"))
+            unconfigured.append(_unconfigured(f"Kubernetes {env}"))
         if settings.hub_api_url:
-            calls[f"Hub API {env}"] = backends.hub_api.probe(env)
+            calls[f"Hub API {env}"] = _as_is(backends.hub_api.probe(env))  # a name
         else:
-            unconfigured.append(BackendCheck(f"Hub API {env}", False, False, "not configured"))
+            unconfigured.append(_unconfigured(f"Hub API {env}"))  # a name
     sources = [env for env in backends.config.environments if env != QUERY_ENV]
     linked = asyncio.ensure_future(_oam_links(backends)) if sources else None
     for env in sources:  # one call to the observability account serves every source env
@@ -67,27 +94,39 @@ async def ping(backends: Backends, version: str) -> PingReport:
     finally:
         if linked is not None:
             linked.cancel()
-    checks = [_check(name, part, part.value or "") for name, part in parts.items()]
+    checks = [_check(name, part) for name, part in parts.items()]
     return PingReport(version, (*checks, *unconfigured))
 
 
-def _check(name: str, part: Part[str], detail: str) -> BackendCheck:
+def _check(name: str, part: Part[Found]) -> BackendCheck:
     if part.failure is not None:
-        return BackendCheck(name, True, False, part.failure.reason)
-    return BackendCheck(name, True, True, detail)
+        return BackendCheck(name, True, False, part.failure.reason, failure=part.failure)
+    found = part.value or Found(Seen.AS_IS)
+    reachable = found.seen not in NOT_REACHED
+    return BackendCheck(name, True, reachable, found.detail, found.seen, found.against)
 
 
-async def _ok(awaitable: Awaitable[None]) -> str:
+def _unconfigured(name: str) -> BackendCheck:
+    return BackendCheck(name, False, False, "", Seen.NOT_CONFIGURED)
+
+
+async def _ok(awaitable: Awaitable[None]) -> Found:
     await awaitable
-    return "ok"
+    return Found(Seen.AS_IS, "ok")
 
 
-async def _aws_account(backends: Backends, env: EnvName) -> str:
+async def _as_is(awaitable: Awaitable[str]) -> Found:
+    return Found(Seen.AS_IS, await awaitable)
+
+
+async def _aws_account(backends: Backends, env: EnvName) -> Found:
     account = await backends.blocking.run(
         f"AWS {env}", backends.config.timeouts.backend_seconds, backends.aws.caller_account, env
     )
     expected = backends.config.environments[env].account_id
-    return f"account {account}" + ("" if account == expected else f" (config says {expected}!)")
+    if account == expected:
+        return Found(Seen.ACCOUNT, account)
+    return Found(Seen.ACCOUNT_MISMATCH, account, expected)
 
 
 async def _oam_links(backends: Backends) -> dict[str, tuple[str, ...]]:
@@ -101,18 +140,18 @@ async def _oam_links(backends: Backends) -> dict[str, tuple[str, ...]]:
 
 async def _oam_link(
     backends: Backends, env: EnvName, linked: asyncio.Future[dict[str, tuple[str, ...]]]
-) -> str:
+) -> Found:
     """Whether `env`'s log groups reach the observability account, where every log search
     runs: without the link, `/rtb search … --env prd` finds nothing and cannot say why."""
     account = backends.config.environments[env].account_id
     shared = (await asyncio.shield(linked)).get(account)
     if shared is None:
-        raise BackendUnavailable(f"OAM {env}", f"account {account} has no link to {QUERY_ENV}")
+        return Found(Seen.NOT_LINKED, account, QUERY_ENV)
     if LOG_GROUPS not in shared:
-        raise BackendUnavailable(f"OAM {env}", f"account {account}'s link shares no log groups")
-    return f"account {account} linked (log groups shared)"
+        return Found(Seen.NO_LOG_GROUPS, account, QUERY_ENV)
+    return Found(Seen.LINKED, account, QUERY_ENV)
 
 
-async def _kube_version(backends: Backends, env: EnvName) -> str:
+async def _kube_version(backends: Backends, env: EnvName) -> Found:
     version = await backends.kube.call(env, "version", "get_code")
-    return f"server {version.get('gitVersion', '?')}"
+    return Found(Seen.SERVER, str(version.get("gitVersion", "?")))

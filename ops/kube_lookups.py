@@ -5,7 +5,7 @@ from __future__ import annotations
 from ops.backends.container import Backends
 from ops.backends.kube_routes import Api, Operation
 from ops.config import EnvName
-from ops.errors import UserError
+from ops.errors import Problem, UserError
 from ops.kube_objects import Deployment, Json, Pod, listed
 from ops.label_selectors import selector_of
 
@@ -36,7 +36,7 @@ async def find_pod(backends: Backends, env: EnvName, namespace: str, name: str) 
 async def get_deployment(backends: Backends, env: EnvName, namespace: str, name: str) -> Deployment:
     deployment = await find_deployment(backends, env, namespace, name)
     if deployment is None:
-        raise UserError(f"No deployment `{name}` in `{namespace}` ({env}).")
+        raise UserError(Problem.DEPLOYMENT_MISSING, env=env, namespace=namespace, deployment=name)
     return deployment
 
 

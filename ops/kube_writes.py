@@ -40,13 +40,6 @@ class Permission:
             Problem.RBAC_DENIED, verb=self.verb, resource=self.resource, namespace=self.namespace
         )
 
-    def denied(self) -> str:
-        """Transitional, for `ops/rollouts.py` (being split this round: it will take `refusal`)."""
-        return (
-            f"Kubernetes denied {self.verb} {self.resource} in {self.namespace} (HTTP 403): "
-            "the bot's role lacks that permission"
-        )
-
 
 def is_conflict(exc: BackendUnavailable) -> bool:
     return exc.fault is Fault.CONFLICT

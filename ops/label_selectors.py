@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from ops.errors import Invalid, Problem
+
 _NAME = r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 DNS_PREFIX = r"[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*"
 _LABEL_KEY = re.compile(rf"(?:{DNS_PREFIX}/)?{_NAME}")
@@ -18,7 +20,7 @@ def check_label_selector(text: str) -> str:
     user's text is never passed on to the API server unchecked.
     """
     if not text.strip() or len(text) > 1000:
-        raise ValueError("expected key=value (or key!=value), comma-separated")
+        raise Invalid(Problem.LABEL_SELECTOR_SHAPE)
     return ",".join(_selector_term(term.strip()) for term in text.split(","))
 
 
@@ -33,7 +35,7 @@ def _selector_term(term: str) -> str:
         key, op, value = match["key"], match["op"], match["value"]
         _check_key(key)
         if not _LABEL_VALUE.fullmatch(value):
-            raise ValueError(f"`{value[:40]}` is not a label value (letters, digits, - _ .)")
+            raise Invalid(Problem.LABEL_VALUE_SHAPE, value=value[:40])
         return f"{key}{op}{value}"
     key = term[1:] if term.startswith("!") else term
     _check_key(key)
@@ -43,7 +45,4 @@ def _selector_term(term: str) -> str:
 def _check_key(key: str) -> None:
     prefix = key.rpartition("/")[0]
     if len(prefix) > 253 or not _LABEL_KEY.fullmatch(key):
-        raise ValueError(
-            f"`{key[:40]}` is not a label key (letters, digits, - _ . and an optional "
-            "dns-prefix/); expected key=value or key!=value, comma-separated"
-        )
+        raise Invalid(Problem.LABEL_KEY_SHAPE, key=key[:40])

@@ -32,7 +32,7 @@ from typing import Any
 from ops.backends.container import Backends
 from ops.config import EnvName
 from ops.diagnose.common import issue_key
-from ops.errors import BackendUnavailable, Invalid, Problem, UserError
+from ops.errors import BackendUnavailable, Details, Invalid, Problem, Symptom, UserError
 
 SERVICES = ("webhook-listener", "workflow-engine", "auth-service", "preview")
 ALL = "all"  # every log group of the env, in one query
@@ -298,7 +298,8 @@ async def run_query(
         if status == "Complete":
             return answer, True
         if status in _ENDED:
-            raise BackendUnavailable(name, f"the query ended as {status}")
+            ended = Details(Symptom.QUERY_ENDED, code=status)
+            raise BackendUnavailable(name, f"query {status}", details=ended)  # internal: log
         if loop.time() + pause > deadline:
             await _stop(backends, name, client, query_id)
             return answer, False

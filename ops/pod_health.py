@@ -39,7 +39,7 @@ class OomKill:
 
 @dataclass(frozen=True)
 class StartPhase:
-    name: str  # scheduling | node | image pull and start | readiness
+    name: str  # scheduling | node | image_pull | readiness (worded by the renderer)
     seconds: float
 
 
@@ -112,7 +112,7 @@ def _phases(pod: Pod) -> tuple[StartPhase, ...]:
         ("created", pod.meta.created_at),
         ("scheduling", times.get("PodScheduled")),
         ("node", pod.start_time),
-        ("image pull and start", _containers_started(pod)),
+        ("image_pull", _containers_started(pod)),
         ("readiness", times.get("Ready")),
     ]
     phases, last = [], marks[0][1]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import UserError
+from ops.errors import Problem, UserError
 from ops.kube_lookups import deployment_pods, find_deployment, find_pod
 from ops.kube_objects import Pod, newest
 from ops.pino import LEVEL_ORDER, LogLine, parse_log_line
@@ -76,17 +76,15 @@ def _check_restarted(pod: Pod, container: str) -> None:
     """`--previous` needs a terminated run; the API's answer otherwise is a bare 400."""
     status = pod.status_of(container)
     if status is None or status.last_terminated is None:
-        raise UserError(
-            f"Container `{container}` of pod `{pod.name}` has not restarted: there"
-            " is no previous run to read (drop `--previous` for its current log)."
-        )
+        raise UserError(Problem.NOT_RESTARTED, pod=pod.name, container=container)
 
 
 def _chosen_container(pod: Pod, container: str) -> str:
     names = pod.container_names
     if container not in names:
-        shown = ", ".join(f"`{n}`" for n in names) or "none"
-        raise UserError(f"Pod `{pod.name}` has no container `{container}` ({shown}).")
+        raise UserError(
+            Problem.POD_NO_CONTAINER, pod=pod.name, container=container, containers=list(names)
+        )
     return container
 
 
@@ -98,12 +96,12 @@ async def _log_pod(
         pods = await deployment_pods(backends, env, deployment)
         if not pods:
             raise UserError(
-                f"Deployment `{target}` in `{namespace}` ({env}) has no pods (scaled to 0?)."
+                Problem.DEPLOYMENT_WITHOUT_PODS, env=env, namespace=namespace, deployment=target
             )
         return newest(pods), target
     pod = await find_pod(backends, env, namespace, target)
     if pod is None:
-        raise UserError(f"No deployment or pod `{target}` in `{namespace}` ({env}).")
+        raise UserError(Problem.NO_DEPLOYMENT_OR_POD, env=env, namespace=namespace, target=target)
     return pod, None
 
 

@@ -49,6 +49,12 @@ class Problem(Enum):
     NOT_VALID = ("value.not_valid", "value,what,why:error")
     SEARCH_REFUSED = ("logs.search_refused", "why:error")
     NOT_AN_ISSUE_KEY = ("value.not_an_issue_key", "value,why:error")
+    VALUE_ONE_OF = ("value.one_of", "options:list")
+    LABEL_SELECTOR_SHAPE = ("value.label_selector",)
+    LABEL_KEY_SHAPE = ("value.label_key", "key")
+    LABEL_VALUE_SHAPE = ("value.label_value", "value")
+    RESOURCE_SHAPE = ("value.resource",)
+    SUBJECT_SHAPE = ("value.subject", "form")  # `form`: a service account's, as kubectl has it
     ENV_NOT_CONFIGURED = ("config.env_not_configured", "env,known:list")
     NO_CLUSTER = ("config.no_cluster", "env")
 
@@ -63,6 +69,12 @@ class Problem(Enum):
     # -- Kubernetes objects -------------------------------------------------------------------
     NO_NAMESPACE = ("kube.no_namespace", "env,namespace")
     NO_DEPLOYMENT = ("kube.no_deployment", "env,namespace,deployment")
+    DEPLOYMENT_MISSING = ("kube.deployment_missing", "env,namespace,deployment")
+    NO_DEPLOYMENT_OR_POD = ("kube.no_deployment_or_pod", "env,namespace,target")
+    DEPLOYMENT_WITHOUT_PODS = ("kube.deployment_without_pods", "env,namespace,deployment")
+    # `containers`: the pod's (or deployment's) container names, to choose from
+    POD_NO_CONTAINER = ("kube.pod_no_container", "pod,container,containers:list")
+    NOT_RESTARTED = ("kube.not_restarted", "pod,container")
     RBAC_DENIED = ("kube.rbac_denied", "verb,resource,namespace")
     TAG_NOT_IN_REPOSITORY = ("ecr.tag_missing", "tag,repository,newest:list")
 
@@ -102,12 +114,29 @@ class Problem(Enum):
         "env,namespace,deployment,scaled_object",
     )
     NO_LONGER_AUTOSCALED = ("workload.no_longer_autoscaled", "deployment")
+    # not allowed to list ScaledObjects: whether KEDA drives the deployment is not known
+    KEDA_UNKNOWABLE = ("workload.keda_unknowable", "verb,resource,namespace")
+    NO_SUCH_CONTAINER = ("workload.no_such_container", "deployment,container,containers:list")
+    SEVERAL_CONTAINERS = ("workload.several_containers", "deployment,containers:list")
+    # `revision`: a revision number as the annotation says it; `revisions`: those it has
+    NO_SUCH_REVISION = (
+        "rollout.no_such_revision",
+        "env,namespace,deployment,revision,revisions:list",
+    )
+    NO_PREVIOUS_REVISION = (
+        "rollout.no_previous_revision",
+        "env,namespace,deployment,revisions:list",
+    )
+    ALREADY_AT_REVISION = ("rollout.already_at_revision", "env,namespace,deployment,revision")
     EMERGENCY_PARAMS = ("rollout.emergency_params",)
     # an emergency rollback's parts: all refused before anything ran, or all failed running
     PARTS_REFUSED = ("rollout.parts_refused", "parts:errors")
     PARTS_FAILED = ("rollout.parts_failed", "parts:errors")
     PART_REFUSED = ("rollout.part_refused", "deployment,why:error")
     PART_BACKEND_FAILED = ("rollout.part_backend_failed", "deployment,backend,reason")
+    # some parts applied, then one failed (`parts`: each part's outcome, in order)
+    PARTLY_APPLIED = ("rollout.partly_applied", "backend,parts:errors")
+    PART_ROLLED_BACK = ("rollout.part_rolled_back", "deployment,revision")
 
     # -- the gate -----------------------------------------------------------------------------
     FORM_EXPIRED = ("gate.form_expired",)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -169,7 +169,7 @@ def _kube_failure(parts: dict[str, Part[Any]], env: EnvName) -> Failed:
     """One spelling of the cluster's name, whether it failed itself or timed out here."""
     failure = parts[_kube_name(env)].failure
     assert failure is not None
-    return Failed(_kube_name(env), failure.reason, failure.details)
+    return replace(failure, backend=_kube_name(env))
 
 
 def _kube_name(env: EnvName) -> str:

@@ -16,14 +16,3 @@ def first_unstorable(text: str) -> int | None:
     (`handlers/render/errors.character_name` names it for a person)."""
     found = _UNSTORABLE.search(text)
     return None if found is None else ord(found[0])
-
-
-def unstorable_character(text: str) -> str | None:
-    """The first character of `text` the database cannot hold, named for a person; else None."""
-    found = _UNSTORABLE.search(text)
-    if found is None:
-        return None
-    code = f"U+{ord(found[0]):04X}"
-    if found[0] == "\x00":
-        return f"a NUL character ({code})"
-    return f"an invalid character ({code}, half of a UTF-16 surrogate pair)"

@@ -49,6 +49,14 @@ def _not_valid(a: dict[str, Any]) -> str:
     )
 
 
+def _containers(names: str) -> str:
+    return _ticked(names) or _("none")
+
+
+def _revisions(names: str) -> str:
+    return names or _("none")
+
+
 MESSAGES: dict[Problem, Words] = {
     # values a user typed
     Problem.QUEUE_NAME_SHAPE: lambda a: _(
@@ -79,6 +87,22 @@ MESSAGES: dict[Problem, Words] = {
     Problem.NOT_VALID: _not_valid,
     Problem.SEARCH_REFUSED: lambda a: _("Cannot search for that: {why}.", **a),
     Problem.NOT_AN_ISSUE_KEY: lambda a: _("`{value}` is not a Jira issue key: it {why}.", **a),
+    Problem.VALUE_ONE_OF: lambda a: _("must be one of: {options}", **a),
+    Problem.LABEL_SELECTOR_SHAPE: lambda a: _(
+        "expected key=value (or key!=value), comma-separated"
+    ),
+    Problem.LABEL_KEY_SHAPE: lambda a: _(
+        "`{key}` is not a label key (letters, digits, - _ . and an optional dns-prefix/); "
+        "expected key=value or key!=value, comma-separated",
+        **a,
+    ),
+    Problem.LABEL_VALUE_SHAPE: lambda a: _(
+        "`{value}` is not a label value (letters, digits, - _ .)", **a
+    ),
+    Problem.RESOURCE_SHAPE: lambda a: _(
+        "must be a lowercase plural resource, e.g. pods, deployments/scale"
+    ),
+    Problem.SUBJECT_SHAPE: lambda a: _("must be a user name or {form}", **a),
     Problem.ENV_NOT_CONFIGURED: lambda a: _(
         "`{env}` is not configured here (known: {known}).", **a
     ),
@@ -104,6 +128,26 @@ MESSAGES: dict[Problem, Words] = {
     Problem.NO_NAMESPACE: lambda a: _("{env}: there is no namespace `{namespace}`.", **a),
     Problem.NO_DEPLOYMENT: lambda a: _(
         "{env}: there is no deployment `{deployment}` in namespace `{namespace}`.", **a
+    ),
+    Problem.DEPLOYMENT_MISSING: lambda a: _(
+        "No deployment `{deployment}` in `{namespace}` ({env}).", **a
+    ),
+    Problem.NO_DEPLOYMENT_OR_POD: lambda a: _(
+        "No deployment or pod `{target}` in `{namespace}` ({env}).", **a
+    ),
+    Problem.DEPLOYMENT_WITHOUT_PODS: lambda a: _(
+        "Deployment `{deployment}` in `{namespace}` ({env}) has no pods (scaled to 0?).", **a
+    ),
+    Problem.POD_NO_CONTAINER: lambda a: _(
+        "Pod `{pod}` has no container `{container}` ({containers}).",
+        pod=a["pod"],
+        container=a["container"],
+        containers=_containers(a["containers"]),
+    ),
+    Problem.NOT_RESTARTED: lambda a: _(
+        "Container `{container}` of pod `{pod}` has not restarted: there is no previous run to "
+        "read (drop `--previous` for its current log).",
+        **a,
     ),
     Problem.RBAC_DENIED: lambda a: _(
         "Kubernetes denied {verb} {resource} in {namespace} (HTTP 403): "
@@ -203,6 +247,37 @@ MESSAGES: dict[Problem, Words] = {
     Problem.NO_LONGER_AUTOSCALED: lambda a: _(
         "`{deployment}` is no longer driven by a KEDA ScaledObject.", **a
     ),
+    Problem.KEDA_UNKNOWABLE: lambda a: _(
+        "Kubernetes denied {verb} {resource} in {namespace} (HTTP 403): the bot's role lacks "
+        "that permission (needed to tell whether KEDA drives the deployment)",
+        **a,
+    ),
+    Problem.NO_SUCH_CONTAINER: lambda a: _(
+        "`{deployment}` has no container `{container}` (containers: {containers}).",
+        deployment=a["deployment"],
+        container=a["container"],
+        containers=_containers(a["containers"]),
+    ),
+    Problem.SEVERAL_CONTAINERS: lambda a: _(
+        "`{deployment}` has several containers ({containers}): choose one with --container.",
+        deployment=a["deployment"],
+        containers=_containers(a["containers"]),
+    ),
+    Problem.NO_SUCH_REVISION: lambda a: _(
+        "`{deployment}` in `{namespace}` ({env}) has no revision {revision}; its revisions are: "
+        "{revisions}.",
+        **(a | {"revisions": _revisions(a["revisions"])}),
+    ),
+    Problem.NO_PREVIOUS_REVISION: lambda a: _(
+        "`{deployment}` in `{namespace}` ({env}) has no previous revision to roll back to "
+        "(revisions: {revisions}).",
+        **(a | {"revisions": _revisions(a["revisions"])}),
+    ),
+    Problem.ALREADY_AT_REVISION: lambda a: _(
+        "`{deployment}` in `{namespace}` ({env}) already runs the template of revision "
+        "{revision}: nothing to roll back.",
+        **a,
+    ),
     Problem.EMERGENCY_PARAMS: lambda a: _(
         "an emergency rollback always covers the configured hub deployments"
     ),
@@ -210,6 +285,10 @@ MESSAGES: dict[Problem, Words] = {
     Problem.PARTS_FAILED: lambda a: "; ".join(a["parts"]),
     Problem.PART_REFUSED: lambda a: f"{a['deployment']}: {a['why']}",
     Problem.PART_BACKEND_FAILED: lambda a: f"{a['deployment']}: {a['backend']}: {a['reason']}",
+    Problem.PARTLY_APPLIED: lambda a: _(
+        "{backend}: partly applied: {parts}", backend=a["backend"], parts="; ".join(a["parts"])
+    ),
+    Problem.PART_ROLLED_BACK: lambda a: _("{deployment}: rolled back to revision {revision}", **a),
     # the gate
     Problem.FORM_EXPIRED: lambda a: _(
         "That form is no longer valid (expired, already sent, or not yours). Run the command again."

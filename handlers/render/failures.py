@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from handlers.render.errors import error_text
 from handlers.render.i18n import N_, _, number
 from ops.errors import BackendUnavailable, Details, Symptom
 from ops.fanout import Failed
@@ -30,6 +31,8 @@ FIXED = {
 
 def failure_text(failure: BackendUnavailable | Failed) -> str:
     """The reason, without the backend's name: "HTTP 403 Forbidden", "5초 후 시간 초과"."""
+    if isinstance(failure, Failed) and failure.error is not None:
+        return error_text(failure.error)
     details = failure.details
     fixed = FIXED.get(details.symptom)
     if fixed:
@@ -67,6 +70,10 @@ def _no_datapoints(details: Details) -> str:
     return _("no datapoints in the last {minutes} min", minutes=number(minutes))
 
 
+def _query_ended(details: Details) -> str:
+    return _("the query ended as {status}", status=details.code)  # Failed, Cancelled, Timeout
+
+
 def _client_error(details: Details) -> str:
     return details.code  # the client library's exception name
 
@@ -85,6 +92,7 @@ _TOLD: dict[Symptom, Callable[[Details], str]] = {
     Symptom.TIMED_OUT: _timed_out,
     Symptom.NO_ANSWER: _no_answer,
     Symptom.NO_DATAPOINTS: _no_datapoints,
+    Symptom.QUERY_ENDED: _query_ended,
     Symptom.CLIENT_ERROR: _client_error,
     Symptom.REQUEST_FAILED: _request_failed,
     Symptom.IO_ERROR: _io_error,

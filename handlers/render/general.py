@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import groupby
 
 from slack_sdk.models.blocks import Block
@@ -14,7 +14,7 @@ from handlers.render.i18n import N_, Locale, _, current_locale
 from handlers.render.message import Message, context, escape, header, section, simple
 from handlers.spec import Command
 from ops.errors import BackendUnavailable, UserError
-from ops.health import PingReport
+from ops.health import BackendCheck, PingReport, Seen
 
 # each language named in the reader's language (`영어로`, `in Korean`)
 LANGUAGE_NAMES: dict[Locale, str] = {"en": N_("English"), "ko": N_("Korean")}
@@ -93,7 +93,8 @@ def render_command_help(command: Command) -> Message:
 
 def render_ping(report: PingReport) -> Message:
     rows = [
-        f"{_mark(c.reachable, c.configured)} *{c.name}* — {escape(c.detail)}" for c in report.checks
+        f"{_mark(c.reachable, c.configured)} *{c.name}* — {escape(_check_text(c))}"
+        for c in report.checks
     ]
     # a backend left out of the config is shown (white) but does not make the bot unhealthy
     healthy = all(c.reachable for c in report.checks if c.configured)
@@ -144,3 +145,29 @@ def render_language_chosen(locale: Locale) -> Message:
         back=back,
     )
     return simple(f":white_check_mark: {text}", ephemeral=True)
+
+
+# What a ping check found, in words (`ops.health.Seen`; `detail` and `against` are its data)
+_SEEN = {
+    Seen.AS_IS: lambda c: c.detail,
+    Seen.NOT_CONFIGURED: lambda c: _("not configured"),
+    Seen.ACCOUNT: lambda c: _("account {account}", account=c.detail),
+    Seen.ACCOUNT_MISMATCH: lambda c: _(
+        "account {account} (config says {expected}!)", account=c.detail, expected=c.against
+    ),
+    Seen.LINKED: lambda c: _("account {account} linked (log groups shared)", account=c.detail),
+    Seen.NOT_LINKED: lambda c: _(
+        "account {account} has no link to {env}", account=c.detail, env=c.against
+    ),
+    Seen.NO_LOG_GROUPS: lambda c: _(
+        "account {account}'s link shares no log groups", account=c.detail
+    ),
+    Seen.SERVER: lambda c: _("server {version}", version=c.detail),
+}
+
+
+def _check_text(check: BackendCheck) -> str:
+    if check.failure is not None:
+        return failure_text(check.failure)
+    words: Callable[[BackendCheck], str] = _SEEN[check.seen]
+    return words(check)

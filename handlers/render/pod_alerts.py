@@ -28,7 +28,7 @@ EVENTS_ACTION = "pod_alert.events"
 PHASES = {
     "scheduling": N_("scheduling"),
     "node": N_("node"),
-    "image pull and start": N_("image pull and start"),  # internal: the key is ops data
+    "image_pull": N_("image pull and start"),
     "readiness": N_("readiness"),
 }
 

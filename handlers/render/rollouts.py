@@ -19,8 +19,11 @@ from slack_sdk.models.views import View
 from approvals.mutations import MutationSpec
 from approvals.rollout_mutations import RollbackDeployment
 from approvals.workload_mutations import ResumeAutoscaling, ScaleDeployment
+from handlers.render.errors import error_text
+from handlers.render.failures import failure_text
 from handlers.render.i18n import N_, _, number
 from handlers.render.message import Message, button, buttons, clip, context, escape, section
+from ops.errors import BackendUnavailable, UserError
 from ops.images import PushedTag
 from ops.rollouts.follow import FollowedRollouts, Observation
 from ops.rollouts.status import RolloutStatus
@@ -119,7 +122,16 @@ def _progress(o: Observation, env: str) -> str:
         return _(":white_check_mark: {where}: done", where=where)
     if o.status is not None:
         return f":hourglass_flowing_sand: {where}: {progress_line(o.status)}"
-    return _(":warning: {where}: not readable ({error})", where=where, error=escape(o.error or "?"))
+    return _(":warning: {where}: not readable ({error})", where=where, error=_unreadable(o))
+
+
+def _unreadable(o: Observation) -> str:
+    """Why a look failed, escaped: a user error's sentence, or the backend and its failure."""
+    if isinstance(o.error, UserError):
+        return escape(error_text(o.error))
+    if isinstance(o.error, BackendUnavailable):
+        return escape(f"{o.error.backend}: {failure_text(o.error)}")
+    return "?"
 
 
 def _seconds(followed: FollowedRollouts) -> str:
@@ -132,7 +144,7 @@ def _final_line(o: Observation, followed: FollowedRollouts) -> str:
         return _(
             ":warning: {where}: could not be read ({error}); check it by hand.",
             where=where,
-            error=escape(o.error or "?"),
+            error=_unreadable(o),
         )
     if s.state == "complete":
         return _(

@@ -23,6 +23,7 @@ from ops.diagnose.findings import (
     Subject,
     Unanswered,
 )
+from ops.errors import Invalid, Problem
 from ops.fanout import Failed, Part, gather_parts
 from ops.suggestions import Suggestion
 
@@ -67,7 +68,7 @@ def issue_key(text: str) -> str:
     """A Jira issue key (PROJ-123; any case in, upper case out): a command-table parser."""
     key = text.strip().upper()
     if not _ISSUE_KEY.match(key):
-        raise ValueError("must be a Jira issue key like PROJ-123")
+        raise Invalid(Problem.ISSUE_KEY_SHAPE)
     return key
 
 

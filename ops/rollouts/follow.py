@@ -17,12 +17,13 @@ from ops.workloads import read_deployment_object
 
 @dataclass(frozen=True)
 class Observation:
-    """One look at one deployment: its rollout status, or why it could not be read."""
+    """One look at one deployment: its rollout status, or why it could not be read (the error
+    itself: the renderer words it in the reader's language)."""
 
     namespace: str
     deployment: str
     status: RolloutStatus | None
-    error: str | None = None
+    error: UserError | BackendUnavailable | None = None
 
     @property
     def done(self) -> bool:
@@ -72,8 +73,8 @@ async def follow_rollouts(
 async def _observe(backends: Backends, env: EnvName, namespace: str, name: str) -> Observation:
     try:
         deployment = await read_deployment_object(backends, env, namespace, name)
-    except UserError as exc:
-        return Observation(namespace, name, None, exc.message)
+    except UserError as exc:  # e.g. deleted meanwhile
+        return Observation(namespace, name, None, exc)
     except BackendUnavailable as exc:  # a slow look is not the end of the rollout: look again
-        return Observation(namespace, name, None, f"{exc.backend}: {exc.reason}")
+        return Observation(namespace, name, None, exc)
     return Observation(namespace, name, assess_rollout(env, deployment))

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import UserError
+from ops.errors import Problem, UserError
 from ops.kube_lookups import get_deployment
 from ops.kube_objects import HASH_LABEL, Deployment, Json, ReplicaSet, images, listed, mapping
 from ops.workloads import read_deployment_object
@@ -111,29 +111,27 @@ class DeploymentRevisions:
         return self.deployment.images
 
     @property
-    def numbers(self) -> str:
-        return ", ".join(str(r.number) for r in self.revisions) or "none"
+    def numbers(self) -> list[str]:
+        return [str(r.number) for r in self.revisions]
 
     def target(self, to_revision: int | None) -> RevisionTemplate:
         """kubectl's choice: revision N, or the second-newest one; UserError when unusable."""
-        where = f"`{self.name}` in `{self.namespace}` ({self.env})"
+        where = {"env": self.env, "namespace": self.namespace, "deployment": self.name}
         if to_revision is not None:
             found = next((r for r in self.revisions if r.number == to_revision), None)
             if found is None:
                 raise UserError(
-                    f"{where} has no revision {to_revision}; its revisions are: {self.numbers}."
+                    Problem.NO_SUCH_REVISION,
+                    revision=str(to_revision),
+                    revisions=self.numbers,
+                    **where,
                 )
         elif len(self.revisions) < 2:
-            raise UserError(
-                f"{where} has no previous revision to roll back to (revisions: {self.numbers})."
-            )
+            raise UserError(Problem.NO_PREVIOUS_REVISION, revisions=self.numbers, **where)
         else:
             found = self.revisions[1]
         if without_hash(self.deployment.template) == found.template:
-            raise UserError(
-                f"{where} already runs the template of revision {found.number}: "
-                "nothing to roll back."
-            )
+            raise UserError(Problem.ALREADY_AT_REVISION, revision=str(found.number), **where)
         return found
 
 

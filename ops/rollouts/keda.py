@@ -7,7 +7,7 @@ from __future__ import annotations
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, Fault, UserError
+from ops.errors import BackendUnavailable, Fault, Problem, UserError
 from ops.kube_objects import PAUSED_REPLICAS, ScaledObject, listed
 from ops.kube_writes import Permission, write
 
@@ -35,8 +35,10 @@ async def find_scaled_object(
             return None
         if exc.fault is Fault.FORBIDDEN:  # not knowing whether KEDA drives it is not "no"
             raise UserError(
-                Permission("list", "scaledobjects.keda.sh", namespace).denied()
-                + " (needed to tell whether KEDA drives the deployment)"
+                Problem.KEDA_UNKNOWABLE,
+                verb="list",
+                resource="scaledobjects.keda.sh",
+                namespace=namespace,
             ) from None
         raise
     scaled = (ScaledObject.of(item) for item in listed(answer))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import UserError
+from ops.errors import Problem, UserError
 from ops.kube_objects import CHANGE_CAUSE, Deployment
 from ops.kube_writes import Permission, retry_conflicts, write
 from ops.workloads import precondition, read_deployment_object
@@ -25,17 +25,18 @@ def pick_container(images: dict[str, str], deployment: str, wanted: str | None) 
     """`wanted`, or the only container, or the one named like the deployment."""
     if wanted is not None:
         if wanted not in images:
-            names = ", ".join(f"`{c}`" for c in images) or "none"
-            raise UserError(f"`{deployment}` has no container `{wanted}` (containers: {names}).")
+            raise UserError(
+                Problem.NO_SUCH_CONTAINER,
+                deployment=deployment,
+                container=wanted,
+                containers=list(images),
+            )
         return wanted
     if len(images) == 1:
         return next(iter(images))
     if deployment in images:
         return deployment
-    names = ", ".join(f"`{c}`" for c in images) or "none"
-    raise UserError(
-        f"`{deployment}` has several containers ({names}): choose one with --container."
-    )
+    raise UserError(Problem.SEVERAL_CONTAINERS, deployment=deployment, containers=list(images))
 
 
 async def set_image(

@@ -289,6 +289,13 @@ class FakeKubeServer:
             group, plural = self._resolve(kind_plural)
             return self._cluster.store.get((group, plural, namespace or "", name))
 
+    def remove(self, kind_plural: str, namespace: str | None, name: str) -> None:
+        """Delete an object at once, as someone else at the cluster would (no finalizers): safe
+        to call from an `after` hook, which runs in the server's thread."""
+        with self._lock:
+            group, plural = self._resolve(kind_plural)
+            self._cluster.store.remove((group, plural, namespace or "", name))
+
     def list(self, kind_plural: str, namespace: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             group, plural = self._resolve(kind_plural)

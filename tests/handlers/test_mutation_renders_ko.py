@@ -55,6 +55,7 @@ from handlers.render.rollouts import (
     render_set_image_modal,
     with_following_note,
 )
+from ops.errors import BackendUnavailable
 from ops.rollouts.follow import FollowedRollouts, Observation
 from tests.golden import assert_golden, buttons, shown
 from tests.handlers.test_approvals_render import (
@@ -372,7 +373,12 @@ def test_rollouts_in_korean():
         "int",
         (
             Observation("rtb-ai-hub", "workflow-engine", _status("failed", 3, 1, 1, 4)),
-            Observation("rtb-ai-hub", "auth-service", None, "kubernetes int: timed out after 5 s"),
+            Observation(
+                "rtb-ai-hub",
+                "auth-service",
+                None,
+                BackendUnavailable("kubernetes int", "timed out after 5 s"),
+            ),
         ),
         300.2,
         timed_out=True,

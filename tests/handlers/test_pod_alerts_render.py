@@ -71,7 +71,7 @@ def test_a_slow_start_alert_shows_the_time_and_the_slowest_phase() -> None:
     phases = (
         StartPhase("scheduling", 1),
         StartPhase("node", 61),
-        StartPhase("image pull and start", 26),
+        StartPhase("image_pull", 26),
         StartPhase("readiness", 7),
     )
     start = SlowStart(PodRef("preview-proj-101", "app-7c9", "u", AT), AT, 95, phases)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from ops.config import Timeouts
+from ops.errors import BackendUnavailable
 from sandbox.slack_payloads import plain_text_value, selected_option_value
 from tests.approvals.rollout_support import (
     ENGINE,
@@ -595,7 +596,12 @@ def test_golden_following():
         (
             Observation(HUB, ENGINE, _status(ENGINE, "failed", 3, 1, 1, 4)),
             Observation(HUB, LISTENER, _status(LISTENER, "progressing", 2, 0, 0, 2)),
-            Observation(HUB, "auth-service", None, "kubernetes int: timed out after 5 s"),
+            Observation(
+                HUB,
+                "auth-service",
+                None,
+                BackendUnavailable("kubernetes int", "timed out after 5 s"),
+            ),
         ),
         300.2,
         timed_out=True,

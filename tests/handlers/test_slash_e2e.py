@@ -133,7 +133,7 @@ async def test_ping_says_which_env_has_no_cluster_configured(runtime):
     runtime.backends.config = config
     report = await health.ping(runtime.backends, "t")
     stg = next(c for c in report.checks if c.name == "Kubernetes stg")
-    assert (stg.configured, stg.reachable, stg.detail) == (False, False, "not configured")
+    assert (stg.configured, stg.reachable, stg.seen) == (False, False, health.Seen.NOT_CONFIGURED)
 
 
 async def test_a_light_command_never_queues_behind_slow_fan_outs(slack, kube):

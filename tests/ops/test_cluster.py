@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ops import access_reviews, kube_objects, label_selectors, pino, pod_logs, pods
-from ops.errors import UserError
 from ops.pods import list_pods
 from ops.rollouts.history import rollout_history
 from ops.rollouts.status import assess_rollout, rollout_state, rollout_status
+from tests.words import said, user_error
 
 HUB = "rtb-ai-hub"
 REPO = "111111111111.dkr.ecr.ap-northeast-2.amazonaws.com/rtb-hub"
@@ -295,14 +295,14 @@ async def test_logs_of_a_pod_by_name_and_not_found(runtime, kube):
     kube["stg"].set_pod_logs("preview-proj-118", "worker", "FATAL ERROR: heap out of memory\n")
     logs = await pod_logs.pod_logs(runtime.backends, "stg", "preview-proj-118", "worker")
     assert logs.deployment is None and logs.lines[0].text.startswith("FATAL")
-    with pytest.raises(UserError) as err:
+    with user_error() as err:
         await pod_logs.pod_logs(runtime.backends, "stg", HUB, "nope")
-    assert err.value.message == "No deployment or pod `nope` in `rtb-ai-hub` (stg)."
+    assert said(err.value) == "No deployment or pod `nope` in `rtb-ai-hub` (stg)."
 
 
 async def test_logs_of_a_deployment_scaled_to_zero(runtime, kube):
     kube["int"].apply(deployment("workflow-engine", f"{REPO}:v1", replicas=0))
-    with pytest.raises(UserError, match="has no pods"):
+    with user_error(match="has no pods"):
         await pod_logs.pod_logs(runtime.backends, "int", HUB, "workflow-engine")
 
 
@@ -318,7 +318,7 @@ async def test_history_lists_revisions_of_this_deployment_only(runtime, kube):
     assert history.revisions[0].images == (f"{REPO}:v1.42.0",)
     assert history.revisions[0].change_cause == "release v1.42.0"
     assert history.revisions[1].change_cause == "release v1.41.0"
-    with pytest.raises(UserError, match="No deployment `nope` in `rtb-ai-hub` \\(int\\)"):
+    with user_error(match="No deployment `nope` in `rtb-ai-hub` \\(int\\)"):
         await rollout_history(runtime.backends, "int", HUB, "nope")
 
 

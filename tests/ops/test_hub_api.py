@@ -51,8 +51,8 @@ async def test_ping_probes_each_envs_hub_api(runtime):
 async def test_an_env_without_a_hub_api_url_is_shown_not_configured(runtime):
     report = await health.ping(runtime.backends, "t")  # the test config sets no hub_api_url
     unset = [c for c in report.checks if c.name.startswith("Hub API")]
-    assert [(c.name, c.configured, c.detail) for c in unset] == [
-        (f"Hub API {env}", False, "not configured") for env in ("int", "stg", "prd")
+    assert [(c.name, c.configured, c.seen) for c in unset] == [
+        (f"Hub API {env}", False, health.Seen.NOT_CONFIGURED) for env in ("int", "stg", "prd")
     ]
 
 

@@ -70,7 +70,7 @@ def test_a_slow_start_is_split_by_phase_from_the_pods_own_timestamps() -> None:
     assert [(p.name, p.seconds) for p in found.phases] == [
         ("scheduling", 1),
         ("node", 61),
-        ("image pull and start", 26),
+        ("image_pull", 26),
         ("readiness", 7),
     ]
     assert slow_start(slow, 95) is None  # not more than the threshold
