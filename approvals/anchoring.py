@@ -22,7 +22,7 @@ import structlog
 from approvals.audit import AuditLog, ChainHead, ChainReport
 from ops.backends.anchor_stream import Anchor
 from ops.backends.db import Database
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 
 log = structlog.get_logger(__name__)
 
@@ -46,7 +46,7 @@ class ChainAnchor:
             if head is None or head == self._last:
                 return None
             await self.stream.put(head.seq, head.hash)
-        except BackendUnavailable as exc:
+        except BackendError as exc:
             log.warning(
                 "could not anchor the audit chain; the next attempt catches up",
                 backend=exc.backend,

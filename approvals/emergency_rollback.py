@@ -21,7 +21,7 @@ from approvals.workload_mutations import WorkloadChange
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
-from ops.errors import BackendUnavailable, Problem, UserError
+from ops.errors import BackendError, Problem, UserError
 
 EMERGENCY_DEPLOYMENTS = ("workflow-engine", "webhook-listener")  # runbook §7
 
@@ -104,7 +104,7 @@ class EmergencyRollback(WorkloadChange):
             name = part.target.name
             try:
                 result = await part.execute(backends, actor)
-            except (UserError, BackendUnavailable) as exc:
+            except (UserError, BackendError) as exc:
                 failures.append(_part_failure(name, exc))
                 told.append(failures[-1])
                 continue
@@ -138,10 +138,9 @@ def _refusal(kept: str | dict[str, Any]) -> UserError:
     return UserError(kept) if isinstance(kept, str) else UserError.from_data(kept)
 
 
-def _part_failure(deployment: str, exc: UserError | BackendUnavailable) -> UserError:
+def _part_failure(deployment: str, exc: UserError | BackendError) -> UserError:
     if isinstance(exc, UserError):
         return UserError(Problem.PART_REFUSED, deployment=deployment, why=exc)
     return UserError(
         Problem.PART_BACKEND_FAILED, deployment=deployment, backend=exc.backend, reason=exc.reason
     )
-

@@ -15,7 +15,7 @@ from approvals.sql import Connection
 from approvals.store import Transition
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
-from ops.errors import BackendUnavailable, Problem, UserError
+from ops.errors import BackendError, Problem, UserError
 
 log = structlog.get_logger(__name__)
 
@@ -24,7 +24,7 @@ async def run_spec(backends: Backends, spec: MutationSpec, actor: Actor) -> RunR
     """Execute; every failure becomes a result that is safe to show and to store."""
     try:
         result = await spec.execute(backends, actor)
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         # The backend refused: nothing was applied. No answer, a timeout, a 5xx: it may have been.
         status: RunStatus = "unknown" if exc.may_have_applied else "failed"
         return RunResult(status, {"error": f"{exc.backend}: {exc.reason}"})
@@ -65,7 +65,7 @@ async def checked_run(services: GateServices, request: ApprovalRequest) -> RunRe
         if stale is not None:
             return RunResult("failed", {"error": stale.as_data()})
         now = await spec.preflight(services.backends)
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         return RunResult("failed", {"error": f"{exc.backend}: {exc.reason}"})
     except UserError as exc:
         return RunResult("failed", {"error": exc.as_data()})

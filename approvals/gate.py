@@ -52,7 +52,7 @@ from approvals.store import ApprovalStore, NewRequest
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
-from ops.errors import BackendUnavailable, Problem, UserError
+from ops.errors import BackendError, Problem, UserError
 from ops.storable_text import first_unstorable
 
 MAX_REASON_LENGTH = 500
@@ -252,7 +252,7 @@ class Gate:
         preflight: dict[str, Any],
     ) -> Ran:
         """Each part is audited as requested before it runs. When the database fails before
-        the first part was sent, BackendUnavailable says nothing changed; once a part was sent,
+        the first part was sent, BackendError says nothing changed; once a part was sent,
         the answer is a `Ran` (a part that could not be audited is not run, and a result that
         could not be recorded is kept: `approvals.recording`)."""
         corr = requester.correlation_id
@@ -264,7 +264,7 @@ class Gate:
                 await self.services.audit.append(
                     spec_event(part, requester.user, "requested", corr, rule=decision.rule)
                 )
-            except BackendUnavailable:
+            except BackendError:
                 if not runs:
                     raise  # nothing was sent
                 runs.append(NOT_AUDITED)

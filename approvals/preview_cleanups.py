@@ -16,7 +16,7 @@ from ops import preview_namespaces as previews
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
-from ops.errors import BackendUnavailable, Problem, UserError
+from ops.errors import BackendError, Problem, UserError
 
 CLEANUP_TARGET = "expired previews"  # a name: the stored target, shown as is like every target
 MAX_CLEANUP = 200  # namespaces in one cleanup request (a card and an audit row stay readable)
@@ -109,7 +109,7 @@ class CleanupPreviews(MutationSpec):
         if result["unknown"] and not result["deleted"]:  # recorded as unknown, never "failed"
             unclear = "; ".join(f"{u['namespace']}: {u['reason']}" for u in result["unknown"])
             told = f"no clear answer ({unclear})"  # internal: the log's English (reason)
-            raise BackendUnavailable(f"kubernetes {self.env}", told)
+            raise BackendError(f"kubernetes {self.env}", told)
         failed = [o for o in outcomes if o.outcome == "failed"]
         if failed and not result["deleted"]:
             raise UserError(Problem.NONE_DELETED, failures=[_cleanup_failure(o) for o in failed])

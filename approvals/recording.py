@@ -32,7 +32,7 @@ from approvals.services import GateServices
 from approvals.spool import UnrecordedResult
 from approvals.sql import Connection
 from approvals.store import Transition
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 
 log = structlog.get_logger(__name__)
 
@@ -57,7 +57,7 @@ async def record_request_result(
                 lambda r: request_event(r, BOT_ACTOR, r.status, correlation_id, result=run.result),
                 conn,
             )
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         event = request_event(executing, BOT_ACTOR, run.status, correlation_id, result=run.result)
         recording = await _keep(services, run, event, exc)
         unrecorded = {**run.result, "unrecorded": recording}
@@ -73,13 +73,13 @@ async def record_spec_result(
     event = spec_event(spec, BOT_ACTOR, run.status, correlation_id, result=run.result)
     try:
         await services.audit.append(event)
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         return await _keep(services, run, event, exc)
     return "recorded"
 
 
 async def _keep(
-    services: GateServices, run: RunResult, event: AuditEvent, exc: BackendUnavailable
+    services: GateServices, run: RunResult, event: AuditEvent, exc: BackendError
 ) -> Recording:
     entry = UnrecordedResult.of(run, event)
     kept = await services.spool.keep(entry)
@@ -110,13 +110,13 @@ async def record_kept_results(services: GateServices) -> list[str]:
         for entry in await services.spool.pending():
             try:
                 await _record_late(services, entry)
-            except BackendUnavailable:
+            except BackendError:
                 raise
             except Exception:
                 log.exception("a kept result could not be recorded", spool_id=entry.spool_id)
                 continue
             done.append(entry.spool_id)
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         log.warning("kept results still cannot be recorded", reason=exc.reason)
     finally:
         await services.spool.forget(set(done))

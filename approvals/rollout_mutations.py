@@ -23,7 +23,7 @@ from ops import images, workloads
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from ops.rollouts import set_image as rollout_images
 from ops.rollouts import undo as rollout_undo
 from ops.rollouts.history import read_revisions
@@ -110,7 +110,7 @@ class RollbackDeployment(RevisionChange):
                 self.to_revision,
                 actor=actor,
             )
-        except BackendUnavailable as exc:
+        except BackendError as exc:
             raise await no_clear_answer(backends, self.env, self.target, exc) from None
         return {
             "from_revision": done.from_revision,
@@ -210,7 +210,7 @@ class SetImage(RevisionChange):
                 change_cause=cause,
                 actor=actor,
             )
-        except BackendUnavailable as exc:
+        except BackendError as exc:
             raise await no_clear_answer(backends, self.env, self.target, exc) from None
         return {
             "from_revision": done.from_revision,

@@ -27,7 +27,7 @@ from ops import workloads
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
-from ops.errors import BackendUnavailable, Problem, UserError
+from ops.errors import BackendError, Problem, UserError
 from ops.kube_writes import answered
 from ops.rollouts.keda import find_scaled_object, set_keda_pause
 
@@ -72,8 +72,8 @@ def describe_images(images: dict[str, str]) -> str:
 
 
 async def no_clear_answer(
-    backends: Backends, env: EnvName, target: Target, exc: BackendUnavailable
-) -> BackendUnavailable:
+    backends: Backends, env: EnvName, target: Target, exc: BackendError
+) -> BackendError:
     """A write without an answer (timeout, lost connection) may or may not have been applied:
     the error says so with the state read again now (or that it could not be read either).
 
@@ -87,7 +87,7 @@ async def no_clear_answer(
         images = describe_images(dict(state.images))
         count = "1 replica" if state.replicas == 1 else f"{state.replicas} replicas"
         now = f"{revision}{count} ({images})"
-    except (BackendUnavailable, UserError):
+    except (BackendError, UserError):
         now = "unknown (it could not be read either)"  # internal: the log's English (reason)
     return exc.with_reason(f"{exc.reason}; current state: {now}")  # internal: the log's English
 
@@ -155,7 +155,7 @@ class ScaleDeployment(WorkloadChange):
             scaled = await workloads.scale_deployment(
                 backends, self.env, namespace, name, self.replicas, actor=actor
             )
-        except BackendUnavailable as exc:
+        except BackendError as exc:
             raise await no_clear_answer(backends, self.env, self.target, exc) from None
         return {
             "replicas": scaled.replicas,
@@ -230,7 +230,7 @@ class ResumeAutoscaling(WorkloadChange):
             raise UserError(Problem.NO_LONGER_AUTOSCALED, deployment=name)
         try:
             await set_keda_pause(backends, self.env, namespace, keda.name, None, actor=actor)
-        except BackendUnavailable as exc:
+        except BackendError as exc:
             raise await no_clear_answer(backends, self.env, self.target, exc) from None
         return {"scaled_object": keda.name, "resumed_from": keda.paused_replicas}
 

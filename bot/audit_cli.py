@@ -21,7 +21,7 @@ from ops.backends.aws import AwsSessions
 from ops.backends.blocking import BlockingCalls
 from ops.backends.db import Database
 from ops.config import AuditAnchor, Config
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 
 WHY: dict[Problem, str] = {
     "edited": "its content or hash is not what was signed",
@@ -47,7 +47,7 @@ def verify_audit_log(database_url: str, keys_text: str, config_path: str) -> int
     anchor, config, note = _anchor_settings(config_path)
     try:
         report = asyncio.run(_verify(database_url, keys, anchor, config))
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         print(f"cannot check the audit log: {exc.backend}: {exc.reason}", file=sys.stderr)
         return 2
     print(describe(report) + (f"; {note}" if note and report.intact else ""))

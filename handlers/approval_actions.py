@@ -32,7 +32,7 @@ from handlers.render.approvals import (
 from handlers.render.message import Message
 from handlers.rollout_follow import follow_decided
 from handlers.slash import answer, attempt
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 
 log = structlog.get_logger(__name__)
 R = TypeVar("R")
@@ -86,7 +86,7 @@ async def _unless_db_down(
     change was sent, approvals.recording keeps its result and the outcome says what is known.)"""
     try:
         return await work()
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         if exc.backend != deps.backends.db.name:
             raise
         log.warning("approvals database unavailable", reason=exc.reason)

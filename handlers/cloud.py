@@ -18,7 +18,7 @@ from handlers.render.message import Message
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, choice, duration
 from ops import alarms, cloudtrail, cloudtrail_changes, logs
 from ops.diagnose.common import issue_key
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 
 TRAIL_ENV = choice("int", "stg", "prd", "all")
 DEFAULT_EVENT = "AssumeRole"
@@ -103,7 +103,7 @@ async def run_search(call: CommandCall) -> Message:
             since=values["since"],
             limit=values["limit"],
         )
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         if values["env"] in (None, logs.QUERY_ENV):
             raise
         # stg's or prd's groups: the likeliest reason is the OAM link, which ping checks

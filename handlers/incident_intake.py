@@ -37,7 +37,7 @@ from handlers.render.i18n import use_locale
 from ops.alarm_notifications import UnreadableMessage, read_notification
 from ops.backends.sqs import AlarmQueue, QueueMessage
 from ops.config import Config
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from ops.incident_routes import channel_for, env_of
 from ops.incident_store import IncidentStore
 from ops.incidents import Applied, IncidentHook, Transition
@@ -102,7 +102,7 @@ class AlarmIntake:
                     return
                 report = await self._handle_all(messages)
                 failures = failures + 1 if report.failed else 0
-            except BackendUnavailable as exc:
+            except BackendError as exc:
                 log.warning("alarm queue unreachable", backend=exc.backend, reason=exc.reason)
                 failures += 1
             except Exception as exc:
@@ -143,7 +143,7 @@ class AlarmIntake:
         """Apply one message and delete it; its outcome (`failed`: it stays in the queue)."""
         try:
             return await self._handle(message)
-        except BackendUnavailable as exc:
+        except BackendError as exc:
             log.warning(
                 "alarm message not stored; it returns to the queue",
                 sqs_message_id=message.message_id,
@@ -197,7 +197,7 @@ class AlarmIntake:
         receipt handle): the effect is stored, so the message comes back as a duplicate."""
         try:
             await self.queue.delete(message)
-        except BackendUnavailable as exc:
+        except BackendError as exc:
             log.warning(
                 "alarm message stored but not deleted; it will come back as a duplicate",
                 sqs_message_id=message.message_id,

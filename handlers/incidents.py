@@ -32,7 +32,7 @@ from handlers.render.postmortem import (
 from handlers.spec import Arg, Command, choice, text_arg
 from ops import cloudtrail
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendError, UserError
 from ops.incidents import Incident
 
 GROUP = "Incidents"
@@ -89,7 +89,7 @@ async def write_calls(call: CommandCall, incident: Incident, now: datetime) -> T
     envname: EnvName = env
     try:
         found, complete = await cloudtrail.write_events(call.deps.backends, envname, start, end)
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         return TrailWindow(start, end, (), False, unread=f"{exc.backend}: {exc.reason}")
     return TrailWindow(start, end, tuple(found), complete)
 

@@ -87,7 +87,7 @@ class Languages:
         return self._channels.get(channel, self.default)
 
     async def stored_choice(self, user_id: str) -> Locale | None:
-        """The user's own choice (None: they read the default); BackendUnavailable if the
+        """The user's own choice (None: they read the default); BackendError if the
         database does not answer (`/rtb lang` says so rather than guess)."""
         return as_locale(await self._store.get(user_id))
 

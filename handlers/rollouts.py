@@ -28,7 +28,7 @@ from handlers.render.rollouts import ImageChoices, render_set_image_modal
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, kube_name
 from ops import images
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendError, UserError
 from ops.rollouts import set_image as rollout_images
 from ops.rollouts.history import read_revisions
 
@@ -138,7 +138,7 @@ async def _image_choices(
     )
     if isinstance(found, BaseException):
         raise found  # no deployment: nothing to set an image of
-    if isinstance(pushed, BackendUnavailable):  # ECR is down: previous revisions still help
+    if isinstance(pushed, BackendError):  # ECR is down: previous revisions still help
         log.warning("could not list the pushed tags", reason=pushed.reason)
         pushed = []
     elif isinstance(pushed, BaseException):

@@ -23,7 +23,7 @@ from handlers.render.message import Message
 from handlers.replies import Reply
 from handlers.spec import Command
 from handlers.table import TABLE
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendError, UserError
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -118,7 +118,7 @@ async def attempt(
         return await work()
     except UserError as exc:
         return None, render_user_error(exc)
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         log.warning("backend unavailable", backend=exc.backend, reason=exc.reason)
         return None, render_backend_unavailable(exc)
     except Exception:

@@ -19,7 +19,7 @@ from typing import Any
 from ops.problems import Problem
 from ops.suggestions import Suggestion
 
-__all__ = ["BackendUnavailable", "Fault", "Problem", "UserError"]
+__all__ = ["BackendError", "Fault", "Problem", "UserError"]
 
 
 class UserError(Exception):
@@ -177,7 +177,7 @@ class Details:
     seconds: float | None = None
 
 
-class BackendUnavailable(Exception):
+class BackendError(Exception):
     """A backend did not do what was asked. `reason` is safe to show; `fault` says what kind
     of failure it was; `may_have_applied` is False only when the backend answered that it did
     not do it (a 4xx, a Redis error reply, a connection that was never made for a single
@@ -205,14 +205,14 @@ class BackendUnavailable(Exception):
         self.may_have_applied = may_have_applied
         self.details = details
 
-    def after_progress(self) -> BackendUnavailable:
+    def after_progress(self) -> BackendError:
         """The same failure, in an operation of several calls of which some may have been
         applied already (a refusal of the tenth batch says nothing of the first nine)."""
-        return BackendUnavailable(self.backend, self.reason, fault=self.fault, details=self.details)
+        return BackendError(self.backend, self.reason, fault=self.fault, details=self.details)
 
-    def with_reason(self, reason: str) -> BackendUnavailable:
+    def with_reason(self, reason: str) -> BackendError:
         """The same failure, told differently (e.g. with what is known of the state now): the
         new reason is the adapter's own sentence, so its details are only `reason`."""
-        return BackendUnavailable(
+        return BackendError(
             self.backend, reason, fault=self.fault, may_have_applied=self.may_have_applied
         )

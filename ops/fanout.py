@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 import structlog
 
 from ops.backends.faults import classify_failure
-from ops.errors import BackendUnavailable, Details, Symptom, UserError
+from ops.errors import BackendError, Details, Symptom, UserError
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -70,7 +70,7 @@ async def _one(name: str, awaitable: Awaitable[T], timeout: float) -> Part[T]:
     except TimeoutError:
         reason = f"no answer within {timeout:g} s"  # internal: the log's reason
         return Part(failure=Failed(name, reason, Details(Symptom.NO_ANSWER, seconds=timeout)))
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         return Part(failure=Failed(exc.backend, exc.reason, exc.details))
     except UserError as exc:
         return Part(failure=Failed(name, str(exc), error=exc))  # reason: its code and data

@@ -13,7 +13,7 @@ from typing import Any
 
 from ops.backends.container import Backends
 from ops.config import Config
-from ops.errors import BackendUnavailable, Fault, Invalid, Problem, UserError
+from ops.errors import BackendError, Fault, Invalid, Problem, UserError
 
 # The OCI distribution spec's tag grammar: `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
@@ -56,7 +56,7 @@ async def find_tag(backends: Backends, tag: str) -> PushedTag:
     repository = backends.config.hub.ecr_repository
     try:
         page = await _describe(backends, repositoryName=repository, imageIds=[{"imageTag": tag}])
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         if exc.fault is not Fault.NOT_FOUND:  # ImageNotFoundException
             raise
         newest = tuple(t.tag for t in await recent_tags(backends, NEWEST_SHOWN))

@@ -20,7 +20,7 @@ from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.backends.kube_routes import Api, Operation
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, Fault, Problem, UserError
+from ops.errors import BackendError, Fault, Problem, UserError
 
 T = TypeVar("T")
 MAX_WRITE_ATTEMPTS = 3
@@ -41,11 +41,11 @@ class Permission:
         )
 
 
-def is_conflict(exc: BackendUnavailable) -> bool:
+def is_conflict(exc: BackendError) -> bool:
     return exc.fault is Fault.CONFLICT
 
 
-def answered(exc: BackendUnavailable) -> bool:
+def answered(exc: BackendError) -> bool:
     """The server refused, so nothing was applied (else: it may have been)."""
     return not exc.may_have_applied
 
@@ -62,7 +62,7 @@ async def write(
 ) -> Any:
     try:
         return await backends.kube.call(env, api, method, actor=actor, **kwargs)
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         if exc.fault is Fault.FORBIDDEN:
             raise needs.refusal() from None
         raise
@@ -73,7 +73,7 @@ async def retry_conflicts(attempt: Callable[[], Awaitable[T]]) -> T:
     for number in range(1, MAX_WRITE_ATTEMPTS + 1):
         try:
             return await attempt()
-        except BackendUnavailable as exc:
+        except BackendError as exc:
             if not is_conflict(exc) or number == MAX_WRITE_ATTEMPTS:
                 raise
             log.info("write conflict, retrying with a fresh read", attempt=number)

@@ -32,7 +32,7 @@ from typing import Any
 from ops.backends.container import Backends
 from ops.config import EnvName
 from ops.diagnose.common import issue_key
-from ops.errors import BackendUnavailable, Details, Invalid, Problem, Symptom, UserError
+from ops.errors import BackendError, Details, Invalid, Problem, Symptom, UserError
 
 SERVICES = ("webhook-listener", "workflow-engine", "auth-service", "preview")
 ALL = "all"  # every log group of the env, in one query
@@ -299,7 +299,7 @@ async def run_query(
             return answer, True
         if status in _ENDED:
             ended = Details(Symptom.QUERY_ENDED, code=status)
-            raise BackendUnavailable(name, f"query {status}", details=ended)  # internal: log
+            raise BackendError(name, f"query {status}", details=ended)  # internal: log
         if loop.time() + pause > deadline:
             await _stop(backends, name, client, query_id)
             return answer, False
@@ -310,7 +310,7 @@ async def run_query(
 async def _stop(backends: Backends, name: str, client: Any, query_id: str) -> None:
     """Stop a query we stop waiting for (it would keep scanning, and costing, otherwise)."""
     # Best effort: the answer is what matters, and the query ends on its own anyway.
-    with contextlib.suppress(BackendUnavailable):
+    with contextlib.suppress(BackendError):
         await backends.blocking.run(
             name, backends.config.timeouts.backend_seconds, client.stop_query, queryId=query_id
         )

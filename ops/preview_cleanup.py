@@ -45,7 +45,7 @@ class HubCleanupRan:
 async def hub_cleanup(backends: Backends, env: EnvName) -> HubCleanupRan | None:
     """Run the hub's cleanupExpired() in `env`; None when the hub has no such endpoint (404).
 
-    Raises BackendUnavailable (with `may_have_applied`) when it failed or may have."""
+    Raises BackendError (with `may_have_applied`) when it failed or may have."""
     try:
         answer = await backends.hub_api.cleanup_expired(env)
     except CleanupEndpointMissing:

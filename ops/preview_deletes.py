@@ -18,7 +18,7 @@ from typing import Any
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, Fault, Problem, UserError
+from ops.errors import BackendError, Fault, Problem, UserError
 from ops.kube_writes import is_conflict
 from ops.preview_namespace_state import (
     NamespaceState,
@@ -57,7 +57,7 @@ async def delete_read_preview(backends: Backends, state: NamespaceState, *, acto
             body={"preconditions": {"uid": state.uid}},
             actor=actor,
         )
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         if exc.fault is Fault.NOT_FOUND:
             raise UserError(Problem.PREVIEW_GONE_MEANWHILE, env=env, namespace=name) from None
         if is_conflict(exc):
@@ -70,7 +70,7 @@ async def _changed_meanwhile(backends: Backends, before: NamespaceState) -> User
     env, name = before.env, before.name
     try:
         now = await read_namespace(backends, env, name)
-    except BackendUnavailable:
+    except BackendError:
         now = before
     if now is None:
         return UserError(Problem.PREVIEW_GONE_MEANWHILE, env=env, namespace=name)
@@ -144,13 +144,13 @@ async def _delete_if_expired(
             return CleanupOutcome(name, "skipped", UserError(Problem.CLEANUP_TERMINATING))
     except UserError as exc:
         return CleanupOutcome(name, "failed", exc)
-    except BackendUnavailable as exc:  # the read: nothing was asked to change
+    except BackendError as exc:  # the read: nothing was asked to change
         return CleanupOutcome(name, "failed", f"{exc.backend}: {exc.reason}")
     try:
         await delete_read_preview(backends, state, actor=actor)
     except UserError as exc:
         return CleanupOutcome(name, "failed", exc)
-    except BackendUnavailable as exc:  # sent, no clear answer: it may have been deleted
+    except BackendError as exc:  # sent, no clear answer: it may have been deleted
         outcome = "unknown" if exc.may_have_applied else "failed"
         return CleanupOutcome(name, outcome, f"{exc.backend}: {exc.reason}")
     return CleanupOutcome(name, "deleted")

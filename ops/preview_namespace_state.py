@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, Fault, Problem, UserError
+from ops.errors import BackendError, Fault, Problem, UserError
 from ops.kube_objects import Json, Namespace
 from ops.previews import EXPIRES_AT, ISSUE_LABEL, PREVIEW_LABEL, REQUESTED_BY, is_preview
 from ops.suggestions import suggest
@@ -38,7 +38,7 @@ async def read_namespace(backends: Backends, env: EnvName, name: str) -> Namespa
     made that alert 1.3 s late and the bot ~22 MB bigger (bench/monitors.py)."""
     try:
         body = await backends.kube.get_json(env, f"/api/v1/namespaces/{quote(name, safe='')}")
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         if exc.fault is Fault.NOT_FOUND:
             return None
         raise
@@ -83,7 +83,7 @@ async def require_preview(backends: Backends, env: EnvName, name: str) -> Namesp
 
 
 def forbidden_error(
-    backends: Backends, env: EnvName, exc: BackendUnavailable, verb: str, resource: str
+    backends: Backends, env: EnvName, exc: BackendError, verb: str, resource: str
 ) -> Exception:
     """A 403 names the role that lacks the permission; anything else stays as it was."""
     if exc.fault is not Fault.FORBIDDEN:

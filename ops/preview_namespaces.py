@@ -18,7 +18,7 @@ from typing import Any
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, Fault, Problem, UserError
+from ops.errors import BackendError, Fault, Problem, UserError
 from ops.kube_writes import Permission, retry_conflicts, write
 
 # approvals/preview_mutations.py and approvals/namespaces.py read these here (`previews.…`):
@@ -78,7 +78,7 @@ async def create_preview(
     name = body["metadata"]["name"]
     try:
         await backends.kube.call(env, "core", "create_namespace", body=body, actor=actor)
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         if exc.fault is Fault.CONFLICT:
             raise UserError(Problem.PREVIEW_EXISTS, env=env, namespace=name) from None
         raise forbidden_error(backends, env, exc, "create", "namespaces") from None

@@ -99,7 +99,7 @@ class Problem(Enum):
     TOO_MANY_EXPIRED = ("preview.too_many_expired", "env,count:int,most:int")
     NONE_DELETED = ("preview.none_deleted", "failures:errors")
     # one namespace of a cleanup: why it was not deleted (`why` a UserError, or the backend's
-    # `failure`, "backend: reason", as `BackendUnavailable` tells it)
+    # `failure`, "backend: reason", as `BackendError` tells it)
     CLEANUP_REFUSED = ("preview.cleanup_refused", "namespace,why:error")
     CLEANUP_BACKEND = ("preview.cleanup_backend", "namespace,failure")
     CLEANUP_GONE = ("preview.cleanup_gone",)

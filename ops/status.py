@@ -18,7 +18,7 @@ from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.config import EnvName, IndicatorName
 from ops.costs import HUB_DB, DailyCost, ai_cost_today
-from ops.errors import BackendUnavailable, Details, Symptom
+from ops.errors import BackendError, Details, Symptom
 from ops.executions import ErrorRate, error_rate
 from ops.fanout import Failed, Part, gather_parts
 from ops.previews import preview_namespaces
@@ -221,7 +221,7 @@ async def webhook_p99(
         minutes = metric.period_seconds * LATENCY_PERIODS // 60
         reason = f"no datapoints in the last {minutes} min"  # internal: the log's reason
         told = Details(Symptom.NO_DATAPOINTS, seconds=minutes * 60)
-        raise BackendUnavailable(CLOUDWATCH, reason, details=told)
+        raise BackendError(CLOUDWATCH, reason, details=told)
     at, milliseconds = points[0]
     return LatencyP99(float(milliseconds) / 1000.0, at, metric.period_seconds)
 

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from ops.backends.container import Backends
 from ops.config import ENV_NAMES, EnvName
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from ops.fanout import Failed, gather_parts
 from ops.previews import preview_from, preview_namespaces
 
@@ -165,7 +165,7 @@ async def comment_on_issue(backends: Backends, issue_key: str, body: Obj) -> Jir
     url = jira.issue_url(issue_key)
     try:
         await jira.add_comment(issue_key, body)
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         return JiraComment("failed", exc.reason, url)
     return JiraComment("added", issue_url=url)
 

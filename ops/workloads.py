@@ -8,7 +8,7 @@ from typing import Any
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, Fault, Problem, UserError
+from ops.errors import BackendError, Fault, Problem, UserError
 from ops.kube_objects import Deployment, Json, mapping
 from ops.kube_writes import Permission, retry_conflicts, write
 
@@ -51,7 +51,7 @@ async def read_deployment_object(
         body: dict[str, Any] = await backends.kube.call(
             env, "apps", "read_namespaced_deployment", name=name, namespace=namespace
         )
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         if exc.fault is Fault.NOT_FOUND:
             raise UserError(
                 Problem.NO_DEPLOYMENT, env=env, namespace=namespace, deployment=name

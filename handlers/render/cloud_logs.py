@@ -13,7 +13,7 @@ from handlers.render.cloud_format import quoted, span, stamp
 from handlers.render.failures import failure_text
 from handlers.render.i18n import _, ngettext, number
 from handlers.render.message import Message, clip, code_block, context, escape, section, simple
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from ops.logs import ALL, QUERY_ENV, LogFilters, LogLine, LogSearch, short_group
 
 MAX_LOG_LINES_SHOWN = 20
@@ -59,7 +59,7 @@ def render_search(result: LogSearch, timezone: str) -> Message:
     return Message(text=summary, blocks=tuple(blocks), files=files)
 
 
-def render_search_unreadable(error: BackendUnavailable, env: str) -> Message:
+def render_search_unreadable(error: BackendError, env: str) -> Message:
     """Another env's groups could not be searched: the same words as any backend that does
     not answer, and where to look (int reads them only through the OAM link)."""
     return simple(

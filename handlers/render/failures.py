@@ -1,6 +1,6 @@
 """Why a backend failed, in the reader's words: `failure_text(exc)`.
 
-`BackendUnavailable.reason` (and `Failed.reason` of a fan-out part) is the log's English; the
+`BackendError.reason` (and `Failed.reason` of a fan-out part) is the log's English; the
 words a reader sees come from `details` here (`Symptom` with its status, code and seconds).
 A failure an adapter still tells only in a sentence (`Symptom.DESCRIBED`) shows that sentence.
 The backend's name is the caller's to show ("Redis: cannot connect").
@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from handlers.render.errors import error_text
 from handlers.render.i18n import N_, _, number
-from ops.errors import BackendUnavailable, Details, Symptom
+from ops.errors import BackendError, Details, Symptom
 from ops.fanout import Failed
 
 FIXED = {
@@ -29,7 +29,7 @@ FIXED = {
 }
 
 
-def failure_text(failure: BackendUnavailable | Failed) -> str:
+def failure_text(failure: BackendError | Failed) -> str:
     """The reason, without the backend's name: "HTTP 403 Forbidden", "5초 후 시간 초과"."""
     if isinstance(failure, Failed) and failure.error is not None:
         return error_text(failure.error)

@@ -13,7 +13,7 @@ from handlers.render.failures import failure_text
 from handlers.render.i18n import N_, Locale, _, current_locale
 from handlers.render.message import Message, context, escape, header, section, simple
 from handlers.spec import Command
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendError, UserError
 from ops.health import BackendCheck, PingReport, Seen
 
 # each language named in the reader's language (`영어로`, `in Korean`)
@@ -29,7 +29,7 @@ def render_user_error(error: UserError) -> Message:
     return simple(text, ephemeral=True)
 
 
-def render_backend_unavailable(error: BackendUnavailable) -> Message:
+def render_backend_unavailable(error: BackendError) -> Message:
     return simple(
         _(
             ":warning: *{backend}* is not answering: {reason}. "

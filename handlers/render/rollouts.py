@@ -23,7 +23,7 @@ from handlers.render.errors import error_text
 from handlers.render.failures import failure_text
 from handlers.render.i18n import N_, _, number
 from handlers.render.message import Message, button, buttons, clip, context, escape, section
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendError, UserError
 from ops.images import PushedTag
 from ops.rollouts.follow import FollowedRollouts, Observation
 from ops.rollouts.status import RolloutStatus
@@ -129,7 +129,7 @@ def _unreadable(o: Observation) -> str:
     """Why a look failed, escaped: a user error's sentence, or the backend and its failure."""
     if isinstance(o.error, UserError):
         return escape(error_text(o.error))
-    if isinstance(o.error, BackendUnavailable):
+    if isinstance(o.error, BackendError):
         return escape(f"{o.error.backend}: {failure_text(o.error)}")
     return "?"
 

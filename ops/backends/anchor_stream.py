@@ -37,7 +37,7 @@ class AnchorStream:
         self._timeout = timeout
 
     async def put(self, seq: int, hash_: str) -> None:
-        """Append one anchor; BackendUnavailable when CloudWatch Logs refuses or is away."""
+        """Append one anchor; BackendError when CloudWatch Logs refuses or is away."""
         await self._blocking.run(BACKEND, self._timeout, self._put, seq, hash_)
 
     async def read(self) -> list[Anchor]:

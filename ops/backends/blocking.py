@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from ops.backends.faults import backend_error
-from ops.errors import BackendUnavailable, Details, Fault, Symptom
+from ops.errors import BackendError, Details, Fault, Symptom
 
 # The client libraries get a slightly longer timeout than the call itself, so the call's own
 # timeout always fires first and says the same thing ("timed out after 2 s"); the library's
@@ -76,14 +76,14 @@ class BlockingCalls:
 
 async def _answer(backend: str, timeout: float, future: Awaitable[T]) -> T:
     """The call's result within `timeout`; a timeout or a failure we can describe becomes
-    BackendUnavailable naming `backend` (never the exception's text)."""
+    BackendError naming `backend` (never the exception's text)."""
     try:
         return await asyncio.wait_for(future, timeout)
     except TimeoutError:
         reason = f"timed out after {timeout:g} s"  # internal: the log's reason
         told = Details(Symptom.TIMED_OUT, seconds=timeout)
-        raise BackendUnavailable(backend, reason, fault=Fault.TIMED_OUT, details=told) from None
-    except BackendUnavailable:
+        raise BackendError(backend, reason, fault=Fault.TIMED_OUT, details=told) from None
+    except BackendError:
         raise
     except Exception as exc:
         error = backend_error(backend, exc)

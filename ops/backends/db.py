@@ -21,7 +21,7 @@ Row = dict[str, Any]
 
 
 class Database:
-    """A small pool; every query has a timeout and fails as BackendUnavailable(name, reason)."""
+    """A small pool; every query has a timeout and fails as BackendError(name, reason)."""
 
     def __init__(self, name: str, url: str, *, timeout: float = 5.0, max_size: int = 8) -> None:
         self.name = name
@@ -53,7 +53,7 @@ class Database:
     @asynccontextmanager
     async def failures_as_unavailable(self) -> AsyncIterator[None]:
         """A database failure inside the block (on a connection held since earlier, e.g. a
-        lease) surfaces as BackendUnavailable, as it does through `connection()`."""
+        lease) surfaces as BackendError, as it does through `connection()`."""
         try:
             yield
         except Exception as exc:

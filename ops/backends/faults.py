@@ -18,7 +18,7 @@ import psycopg_pool
 import redis.exceptions as redis_errors
 import urllib3.exceptions as http_errors
 
-from ops.errors import BackendUnavailable, Details, Fault, Symptom
+from ops.errors import BackendError, Details, Fault, Symptom
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,11 @@ class Failure:
 
     reason: str  # the log's English
     fault: Fault = Fault.UNAVAILABLE
-    may_have_applied: bool = True  # False only when the backend refused (see BackendUnavailable)
+    may_have_applied: bool = True  # False only when the backend refused (see BackendError)
     details: Details = Details()  # what a reader is told, in their language
 
-    def error(self, backend: str) -> BackendUnavailable:
-        return BackendUnavailable(
+    def error(self, backend: str) -> BackendError:
+        return BackendError(
             backend,
             self.reason,
             fault=self.fault,
@@ -54,8 +54,8 @@ def describe_failure(exc: BaseException) -> str | None:
     return None if failure is None else failure.reason
 
 
-def backend_error(backend: str, exc: BaseException) -> BackendUnavailable | None:
-    """`exc` as the BackendUnavailable naming `backend`, or None for a bug."""
+def backend_error(backend: str, exc: BaseException) -> BackendError | None:
+    """`exc` as the BackendError naming `backend`, or None for a bug."""
     failure = classify_failure(exc)
     return None if failure is None else failure.error(backend)
 

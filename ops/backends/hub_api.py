@@ -8,7 +8,7 @@ every env, opened on first use and closed at shutdown.
 `hub_api_url` only, naming the env in the body (`{"env": "stg"}`): the hub runs in int, and the
 bot changes nothing through a hub outside int (core infrastructure there). It is the one call
 here that changes something: its failures say whether the hub may have acted
-(`BackendUnavailable.may_have_applied`): not when the connection failed or the hub refused,
+(`BackendError.may_have_applied`): not when the connection failed or the hub refused,
 possibly when the request went out and no full answer came back.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 from ops.config import Config, EnvName
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 
 PROBE_PATH = "/api/previews"
 CLEANUP_HUB_ENV: EnvName = "int"  # where the hub runs (runbook §3.1): the only hub changed
@@ -69,7 +69,7 @@ class HubApi:
         """`POST <int's hub_api_url><hub.cleanup_path>` with `{"env": env}`: the hub's
         cleanupExpired() for `env`'s previews; its JSON answer.
 
-        Raises CleanupEndpointMissing on a 404, BackendUnavailable otherwise (see the module)."""
+        Raises CleanupEndpointMissing on a 404, BackendError otherwise (see the module)."""
         hub_env = self._config.environments.get(CLEANUP_HUB_ENV)
         base = (hub_env.hub_api_url if hub_env else None) or ""
         url = str(base).rstrip("/") + (self._config.hub.cleanup_path or "")
@@ -86,18 +86,16 @@ class HubApi:
                 if r.status == 404:
                     raise CleanupEndpointMissing(url)
                 if not 200 <= r.status < 300:  # 5xx: the hub may have stopped half-way
-                    raise BackendUnavailable(
-                        name, f"HTTP {r.status}", may_have_applied=r.status >= 500
-                    )
+                    raise BackendError(name, f"HTTP {r.status}", may_have_applied=r.status >= 500)
                 return await _json_or_none(r)
         except (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError):
-            raise BackendUnavailable(name, "cannot connect", may_have_applied=False) from None
+            raise BackendError(name, "cannot connect", may_have_applied=False) from None
         except TimeoutError:
             reason = f"no answer within {seconds:g} s after the request was sent"
-            raise BackendUnavailable(name, reason, may_have_applied=True) from None
+            raise BackendError(name, reason, may_have_applied=True) from None
         except aiohttp.ClientError:
             reason = "the answer broke off after the request was sent"
-            raise BackendUnavailable(name, reason, may_have_applied=True) from None
+            raise BackendError(name, reason, may_have_applied=True) from None
 
     async def close(self) -> None:
         if self._session is not None:

@@ -2,7 +2,7 @@
 
 `POST {url}/rest/api/3/issue/{key}/comment` with `{"body": <Atlassian Document Format>}` and
 basic auth (the account's email and an API token, from the environment). A failure is a
-`BackendUnavailable("Jira", reason)` whose reason is built from the HTTP status or the kind of
+`BackendError("Jira", reason)` whose reason is built from the HTTP status or the kind of
 failure only: Jira's answer body and the exception's text (which may carry the URL or headers)
 never reach Slack or the log. One aiohttp session, opened on first use, closed at shutdown.
 """
@@ -17,7 +17,7 @@ import aiohttp
 
 from ops.backends.faults import http_failure
 from ops.config import Jira
-from ops.errors import BackendUnavailable, Details, Fault, Symptom
+from ops.errors import BackendError, Details, Fault, Symptom
 
 BACKEND = "Jira"
 _STATUS_WORDS = {
@@ -41,7 +41,7 @@ class JiraComments:
         return f"{self.settings.url.rstrip('/')}/browse/{quote(issue_key)}"
 
     async def add_comment(self, issue_key: str, body: dict[str, Any]) -> str:
-        """The new comment's id; BackendUnavailable when Jira did not take it."""
+        """The new comment's id; BackendError when Jira did not take it."""
         url = f"{self.settings.url.rstrip('/')}/rest/api/3/issue/{quote(issue_key)}/comment"
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout, headers=self._headers)
@@ -54,9 +54,9 @@ class JiraComments:
             seconds = self.settings.timeout_seconds
             reason = f"no answer within {seconds:g} s"  # internal: the log's reason
             told = Details(Symptom.NO_ANSWER, seconds=seconds)
-            raise BackendUnavailable(BACKEND, reason, fault=Fault.TIMED_OUT, details=told) from None
+            raise BackendError(BACKEND, reason, fault=Fault.TIMED_OUT, details=told) from None
         except (aiohttp.ClientError, ValueError):
-            raise BackendUnavailable(BACKEND, "unreachable (connection failed)") from None
+            raise BackendError(BACKEND, "unreachable (connection failed)") from None
         return str(answer.get("id", "")) if isinstance(answer, dict) else ""
 
     async def close(self) -> None:

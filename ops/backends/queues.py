@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 from bullmq import Queue
 
 from ops.backends.faults import backend_error
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 
 REDIS = "Redis"
 COUNT_STATES = (
@@ -140,7 +140,7 @@ async def _after_progress(awaitable: Awaitable[T]) -> T:
     """A Redis call after others of the same change were applied: its failure is partial."""
     try:
         return await _redis(awaitable)
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         raise exc.after_progress() from exc
 
 
@@ -156,7 +156,7 @@ def _failed_job(job: Any) -> RawFailedJob:
 
 
 async def _redis(awaitable: Awaitable[T]) -> T:
-    """Await a Redis call; a recognised failure becomes BackendUnavailable("Redis", reason)."""
+    """Await a Redis call; a recognised failure becomes BackendError("Redis", reason)."""
     try:
         return await awaitable
     except Exception as exc:

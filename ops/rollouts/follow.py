@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendError, UserError
 from ops.rollouts.status import RolloutStatus, assess_rollout
 from ops.workloads import read_deployment_object
 
@@ -23,7 +23,7 @@ class Observation:
     namespace: str
     deployment: str
     status: RolloutStatus | None
-    error: UserError | BackendUnavailable | None = None
+    error: UserError | BackendError | None = None
 
     @property
     def done(self) -> bool:
@@ -75,6 +75,6 @@ async def _observe(backends: Backends, env: EnvName, namespace: str, name: str) 
         deployment = await read_deployment_object(backends, env, namespace, name)
     except UserError as exc:  # e.g. deleted meanwhile
         return Observation(namespace, name, None, exc)
-    except BackendUnavailable as exc:  # a slow look is not the end of the rollout: look again
+    except BackendError as exc:  # a slow look is not the end of the rollout: look again
         return Observation(namespace, name, None, exc)
     return Observation(namespace, name, assess_rollout(env, deployment))

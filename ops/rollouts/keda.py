@@ -7,7 +7,7 @@ from __future__ import annotations
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
 from ops.config import EnvName
-from ops.errors import BackendUnavailable, Fault, Problem, UserError
+from ops.errors import BackendError, Fault, Problem, UserError
 from ops.kube_objects import PAUSED_REPLICAS, ScaledObject, listed
 from ops.kube_writes import Permission, write
 
@@ -30,7 +30,7 @@ async def find_scaled_object(
             namespace=namespace,
             plural=SCALED_OBJECTS,
         )
-    except BackendUnavailable as exc:
+    except BackendError as exc:
         if exc.fault is Fault.NOT_FOUND:  # no such resource type: KEDA is not installed
             return None
         if exc.fault is Fault.FORBIDDEN:  # not knowing whether KEDA drives it is not "no"

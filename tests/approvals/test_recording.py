@@ -22,7 +22,7 @@ from approvals.spool import ResultSpool, UnrecordedResult
 from bot.settings import Settings
 from ops.backends.db import Database
 from ops.config import Approvals
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from sandbox.fake_slack import FakeSlackAPI
 from sandbox.tcp_proxy import TcpProxy
 from tests.approvals.rollout_support import ENGINE, LISTENER, seed_hub, writes
@@ -78,7 +78,7 @@ class CutBot:
             try:
                 await db.ping()
                 break
-            except BackendUnavailable:
+            except BackendError:
                 continue  # each attempt waits up to the pool's timeout
         await self.slack.runtime.deps.gate.sweep()
 

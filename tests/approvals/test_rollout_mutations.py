@@ -12,7 +12,7 @@ from handlers.render.change_facts import said_text
 from handlers.render.errors import stored_text
 from ops import images
 from ops.backends.aws import Actor
-from ops.errors import BackendUnavailable, UserError
+from ops.errors import BackendError, UserError
 from ops.rollouts.follow import FollowedRollouts, follow_rollouts
 from ops.rollouts.history import read_revisions
 from tests.approvals.rollout_support import (
@@ -169,7 +169,7 @@ async def test_a_conflict_is_retried_on_a_fresh_read(kube, config, backends):
     assert [m for m, _ in writes(kube["int"], LISTENER)] == ["PATCH"] * 3
 
     kube["int"].inject_fault("PATCH", f"/deployments/{LISTENER}/scale$", status=409, count=3)
-    with pytest.raises(BackendUnavailable, match="HTTP 409"):  # three times: give up
+    with pytest.raises(BackendError, match="HTTP 409"):  # three times: give up
         await ScaleDeployment.build(config, "int", HUB, LISTENER, 1).execute(backends, OPERATOR)
 
 
@@ -180,7 +180,7 @@ async def test_a_stale_resource_version_is_a_real_conflict(kube, config, backend
     found = await read_revisions(backends, "int", HUB, ENGINE)
     stale = dict(found.deployment.raw)
     stale["metadata"] = {**found.deployment.raw["metadata"], "resourceVersion": "1"}
-    with pytest.raises(BackendUnavailable, match="HTTP 409"):
+    with pytest.raises(BackendError, match="HTTP 409"):
         await backends.kube.call(
             "int", "apps", "replace_namespaced_deployment", name=ENGINE, namespace=HUB, body=stale
         )
@@ -203,7 +203,7 @@ async def test_kubernetes_403_names_what_the_role_lacks(kube, config, backends):
 async def test_a_write_without_an_answer_says_what_is_known(kube, config, backends):
     seed_hub(kube["int"])
     kube["int"].inject_fault("PATCH", f"/deployments/{LISTENER}/scale$", status=None, hold=True)
-    with pytest.raises(BackendUnavailable) as unknown:
+    with pytest.raises(BackendError) as unknown:
         await ScaleDeployment.build(config, "int", HUB, LISTENER, 5).execute(backends, OPERATOR)
     assert kube["int"].held_requests == 1  # the bot's own timeout, before the server answered
     kube["int"].release_held()

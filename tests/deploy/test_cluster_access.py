@@ -14,7 +14,7 @@ from ops import preview_deletes, preview_namespaces, workloads
 from ops.backends.aws import BOT
 from ops.backends.container import Backends, BackendUrls, build_backends
 from ops.config import Config
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from ops.kube_writes import Permission, write
 from ops.rollouts import keda
 from ops.rollouts import set_image as rollout_images
@@ -148,7 +148,7 @@ async def test_a_write_outside_previews_is_refused_by_the_cluster(
 ) -> None:
     env, api, method, arguments = OUTSIDE_PREVIEWS[case]
     before = snapshot(clusters[env])
-    with pytest.raises(BackendUnavailable) as refused:
+    with pytest.raises(BackendError) as refused:
         await backends.kube.call(env, api, method, **arguments)
     assert refused.value.reason.startswith("HTTP 403")
     assert snapshot(clusters[env]) == before
@@ -180,7 +180,7 @@ async def test_the_hubs_namespace_is_never_deleted_even_when_labelled_a_preview(
     backends: Backends, clusters: dict[str, FakeKubeServer]
 ) -> None:
     clusters["int"].apply(namespace(HUB, {"rtb.io/preview": "true"}))
-    with pytest.raises(BackendUnavailable) as refused:
+    with pytest.raises(BackendError) as refused:
         await backends.kube.call("int", "core", "delete_namespace", name=HUB)
     assert refused.value.reason.startswith("HTTP 403")
     assert clusters["int"].get("namespaces", None, HUB) is not None

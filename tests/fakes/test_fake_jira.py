@@ -6,7 +6,7 @@ import pytest
 
 from ops.backends.jira import JiraComments
 from ops.config import Jira
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from sandbox.fake_jira import NOT_FOUND, FakeJira
 
 EMAIL, TOKEN = "bot@example.com", "jira-token-0123456789-secret"
@@ -92,7 +92,7 @@ async def test_the_backend_names_each_failure_from_the_status_only(jira, arrange
     arrange(jira)
     client = backend(jira)
     try:
-        with pytest.raises(BackendUnavailable) as caught:
+        with pytest.raises(BackendError) as caught:
             await client.add_comment(issue, DOC)
     finally:
         await client.close()
@@ -103,7 +103,7 @@ async def test_the_backend_names_each_failure_from_the_status_only(jira, arrange
 async def test_a_wrong_token_is_named_and_not_shown(jira):
     client = backend(jira, token="not-the-token-7777")
     try:
-        with pytest.raises(BackendUnavailable) as caught:
+        with pytest.raises(BackendError) as caught:
             await client.add_comment("PROJ-1", DOC)
     finally:
         await client.close()
@@ -116,7 +116,7 @@ async def test_jira_that_does_not_answer_is_unreachable(jira):
     jira.stop()
     client = backend(jira, url=url)
     try:
-        with pytest.raises(BackendUnavailable) as caught:
+        with pytest.raises(BackendError) as caught:
             await client.add_comment("PROJ-1", DOC)
     finally:
         await client.close()

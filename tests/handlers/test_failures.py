@@ -15,7 +15,7 @@ import redis.exceptions as redis_errors
 from handlers.render.failures import FIXED, failure_text
 from handlers.render.i18n import use_locale
 from ops.backends.faults import backend_error
-from ops.errors import BackendUnavailable, Details, Fault, Symptom
+from ops.errors import BackendError, Details, Fault, Symptom
 from ops.fanout import Failed, gather_parts
 
 AWS_DENIED = botocore.exceptions.ClientError(
@@ -75,7 +75,7 @@ def test_a_failure_is_worded_from_its_details(exc, english, korean):
 def test_every_symptom_has_words():
     told = {s for s in Symptom if s is not Symptom.DESCRIBED}
     for symptom in told:
-        error = BackendUnavailable(
+        error = BackendError(
             "x", "the adapter's sentence", details=Details(symptom, 503, "Code", 5.0)
         )
         for locale in ("en", "ko"):
@@ -86,7 +86,7 @@ def test_every_symptom_has_words():
 
 
 def test_the_bots_own_bounds_say_their_seconds():
-    error = BackendUnavailable(
+    error = BackendError(
         "Jira",
         "no answer within 2.5 s",
         fault=Fault.TIMED_OUT,
@@ -96,15 +96,13 @@ def test_the_bots_own_bounds_say_their_seconds():
     with use_locale("ko"):
         assert failure_text(error) == "2.5초 안에 응답 없음"
         assert (
-            failure_text(
-                BackendUnavailable("x", "y", details=Details(Symptom.TIMED_OUT, seconds=5))
-            )
+            failure_text(BackendError("x", "y", details=Details(Symptom.TIMED_OUT, seconds=5)))
             == "5초 후 시간 초과"
         )
 
 
 def test_a_sentence_without_details_is_shown_as_the_adapter_wrote_it():
-    error = BackendUnavailable("OAM prd", "account 3 has no link to int")
+    error = BackendError("OAM prd", "account 3 has no link to int")
     with use_locale("ko"):
         assert failure_text(error) == "account 3 has no link to int"
 

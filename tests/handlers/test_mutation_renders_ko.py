@@ -55,7 +55,7 @@ from handlers.render.rollouts import (
     render_set_image_modal,
     with_following_note,
 )
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from ops.rollouts.follow import FollowedRollouts, Observation
 from tests.golden import assert_golden, buttons, shown
 from tests.handlers.test_approvals_render import (
@@ -377,7 +377,7 @@ def test_rollouts_in_korean():
                 "rtb-ai-hub",
                 "auth-service",
                 None,
-                BackendUnavailable("kubernetes int", "timed out after 5 s"),
+                BackendError("kubernetes int", "timed out after 5 s"),
             ),
         ),
         300.2,

@@ -9,7 +9,7 @@ from handlers.render.errors import error_text, invalid_text
 from handlers.render.failures import failure_text
 from handlers.render.general import render_ping
 from handlers.render.i18n import use_locale
-from ops.errors import BackendUnavailable, Details, Invalid, Problem, Symptom, UserError
+from ops.errors import BackendError, Details, Invalid, Problem, Symptom, UserError
 from ops.fanout import Failed
 from ops.health import BackendCheck, PingReport, Seen
 from ops.label_selectors import check_label_selector
@@ -70,7 +70,7 @@ def test_every_ping_finding_is_worded(locale):
 
 
 def test_a_query_that_ended_says_how():
-    ended = BackendUnavailable(
+    ended = BackendError(
         "AWS int logs", "query Failed", details=Details(Symptom.QUERY_ENDED, code="Failed")
     )
     assert failure_text(ended) == "the query ended as Failed"

@@ -9,7 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.outbox_sender import METADATA_EVENT, OutboxSender
 from ops.backends.db import Database, migrate
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from ops.outbox import Outbox
 
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}]
@@ -249,7 +249,7 @@ async def test_a_sender_cut_off_between_upload_and_mark_leaves_one_file_in_the_t
         dying = Outbox(cut_db, clock=clock)
         await enqueue_digest_with_chart(dying)
         proxy.cut_when_sent(b"SET sent_version = version, posted_channel")  # mark_uploaded
-        with pytest.raises(BackendUnavailable):  # PostgreSQL is gone mid-round
+        with pytest.raises(BackendError):  # PostgreSQL is gone mid-round
             await sender_for(dying, fake_slack, "pod-a").deliver_due()  # digest, then chart
     finally:
         await cut_db.close()

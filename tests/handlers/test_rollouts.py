@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ops.config import Timeouts
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from sandbox.slack_payloads import plain_text_value, selected_option_value
 from tests.approvals.rollout_support import (
     ENGINE,
@@ -600,7 +600,7 @@ def test_golden_following():
                 HUB,
                 "auth-service",
                 None,
-                BackendUnavailable("kubernetes int", "timed out after 5 s"),
+                BackendError("kubernetes int", "timed out after 5 s"),
             ),
         ),
         300.2,

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ops.backends.db import Database
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from sandbox.tcp_proxy import TcpProxy
 
 
@@ -30,6 +30,6 @@ async def test_the_first_query_after_an_outage_does_not_fail_on_a_dead_idle_conn
     proxy.cut()  # e.g. PostgreSQL restarted while the bot was idle
     proxy.restore()
     assert await db.fetch_one("SELECT 2 AS two") == {"two": 2}
-    proxy.cut()  # and while it is down, a query fails as BackendUnavailable
-    with pytest.raises(BackendUnavailable):
+    proxy.cut()  # and while it is down, a query fails as BackendError
+    with pytest.raises(BackendError):
         await db.fetch_one("SELECT 3 AS three")

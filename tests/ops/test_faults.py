@@ -15,7 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from ops.backends.faults import Failure, backend_error, classify_failure, http_failure
-from ops.errors import BackendUnavailable, Details, Fault, Symptom
+from ops.errors import BackendError, Details, Fault, Symptom
 
 
 @pytest.mark.parametrize(
@@ -119,7 +119,7 @@ def test_a_bug_is_not_a_backend_failure() -> None:
 def test_a_refusal_after_earlier_calls_of_the_same_change_may_have_applied() -> None:
     """bullmq's retryJobs loops its script in batches: a refused tenth batch says nothing of
     the first nine (ops.backends.queues wraps every call after the first this way)."""
-    refused = BackendUnavailable(
+    refused = BackendError(
         "Redis", "Redis refused the command", fault=Fault.INVALID, may_have_applied=False
     )
     later = refused.after_progress()

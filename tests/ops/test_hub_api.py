@@ -6,7 +6,7 @@ from aiohttp.test_utils import TestServer
 
 from ops import health
 from ops.backends.hub_api import CleanupEndpointMissing, HubApi
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from sandbox.servers import free_port
 
 
@@ -109,7 +109,7 @@ async def test_cleanup_returns_the_hubs_json_or_none(runtime):
 async def test_cleanup_failures_say_whether_the_hub_may_have_acted(
     runtime, status, may_have_applied
 ):
-    with pytest.raises(BackendUnavailable) as raised:
+    with pytest.raises(BackendError) as raised:
         await cleanup_answer(runtime, status, "{}")
     assert raised.value.reason == f"HTTP {status}"
     assert raised.value.may_have_applied is may_have_applied
@@ -118,7 +118,7 @@ async def test_cleanup_failures_say_whether_the_hub_may_have_acted(
 async def test_cleanup_404_is_a_missing_endpoint_and_no_connection_applied_nothing(runtime):
     with pytest.raises(CleanupEndpointMissing):
         await cleanup_answer(runtime, 404, "{}")
-    with pytest.raises(BackendUnavailable) as raised:
+    with pytest.raises(BackendError) as raised:
         await cleanup_answer(runtime, 200, "{}", url=f"http://127.0.0.1:{free_port()}")
     assert (raised.value.reason, raised.value.may_have_applied) == ("cannot connect", False)
     assert raised.value.backend == "the hub's cleanupExpired"

@@ -10,7 +10,7 @@ import pytest
 
 from ops import logs
 from ops.backends.container import Backends
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from sandbox.fake_aws import FakeAws, InsightsQuery, tokenize
 from tests.fixtures.aws import SHORT
 from tests.fixtures.bot import ACCOUNTS
@@ -297,7 +297,7 @@ async def test_another_envs_groups_are_read_in_its_account_through_oam(backends,
         f"arn:aws:logs:ap-northeast-2:{ACCOUNTS['stg']}:log-group:{GROUP}"
     ]
     fake_aws.remove_oam_link(ACCOUNTS["int"], ACCOUNTS["stg"])
-    with pytest.raises(BackendUnavailable, match="ResourceNotFound"):
+    with pytest.raises(BackendError, match="ResourceNotFound"):
         await logs.search(backends, "workflow-engine", logs.LogFilters(), env="stg", now=NOW)
 
 
@@ -347,7 +347,7 @@ async def test_a_query_still_running_at_the_deadline_is_stopped(backends, fake_a
 
 
 async def test_unknown_log_group_names_the_backend(backends, fake_aws):
-    with pytest.raises(BackendUnavailable) as caught:
+    with pytest.raises(BackendError) as caught:
         await logs.search(backends, "auth-service", logs.LogFilters("x"), now=NOW)
     assert caught.value.backend == "AWS int logs"
     assert caught.value.reason == "ResourceNotFoundException (HTTP 400)"
@@ -357,7 +357,7 @@ async def test_unknown_log_group_names_the_backend(backends, fake_aws):
 async def test_faults_name_the_backend(backends, fake_aws, error):
     seed(fake_aws)
     fake_aws.inject_fault("StartQuery", error=error, count=None)  # (botocore may retry once)
-    with pytest.raises(BackendUnavailable) as caught:
+    with pytest.raises(BackendError) as caught:
         await logs.search(backends, "workflow-engine", logs.LogFilters("x"), now=NOW)
     assert (caught.value.backend, caught.value.reason) == ("AWS int logs", f"{error} (HTTP 400)")
 
@@ -366,7 +366,7 @@ async def test_faults_name_the_backend(backends, fake_aws, error):
 async def test_a_slow_call_times_out(backends, fake_aws):
     seed(fake_aws)
     fake_aws.inject_fault("GetQueryResults", error=None, delay=4.0)
-    with pytest.raises(BackendUnavailable) as caught:
+    with pytest.raises(BackendError) as caught:
         await logs.search(backends, "workflow-engine", logs.LogFilters("x"), now=NOW)
     assert (caught.value.backend, caught.value.reason) == ("AWS int logs", "timed out after 2 s")
 

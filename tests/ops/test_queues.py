@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 from bullmq import Queue, Worker
 
 from ops.backends.queues import BullQueues
-from ops.errors import BackendUnavailable
+from ops.errors import BackendError
 from ops.queues import UnknownQueue, all_queue_counts, queue_counts, queue_detail, queue_name
 from tests.fixtures.node_bullmq import run_producer
 from tests.words import said, user_error
@@ -158,7 +158,7 @@ async def test_redis_down_names_redis_and_why():
         "redis://127.0.0.1:1", decode_responses=True, socket_connect_timeout=1
     )
     try:
-        with pytest.raises(BackendUnavailable) as error:
+        with pytest.raises(BackendError) as error:
             async with asyncio.timeout(60):  # a bound for a hang, not a measure
                 await all_queue_counts(BullQueues(client, "bull"), WATCHED)
         assert (error.value.backend, error.value.reason) == ("Redis", "cannot connect")
