@@ -214,7 +214,7 @@ async def test_a_card_in_a_leads_dm_is_in_that_leads_language(bot_settings, fake
             fake_slack.thread(channel, message["ts"])[0]
             for channel, message in (("DULEAD1", decided), ("DULEAD2", english))
         )
-        assert "성공: 1 replica → 0 replicas" in text_of(outcome)
+        assert "성공: replica 1개 → replica 0개" in text_of(outcome)
         assert "succeeded" in text_of(english_outcome) and not HANGUL.search(
             text_of(english_outcome)
         )

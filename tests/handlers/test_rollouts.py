@@ -512,11 +512,12 @@ def test_golden_confirmation_and_emergency_result():
                 decision,
                 change,
                 "D-abc123",
-                str(scale.confirmation({"replicas": 1}, config)),
+                why,
             )
         ),
     )
     assert "1 replica (autoscaled by KEDA" in in_korean and "확인" in in_korean
+    assert "ScaleToZero(" not in in_korean and "workflow-engine" in in_korean
     assert confirm.text.startswith("Confirm scale rtb-ai-hub/workflow-engine in int: 1 replica")
     assert confirm.text.endswith("→ 0 replicas")
     assert buttons(confirm) == [
