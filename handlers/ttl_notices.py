@@ -68,8 +68,9 @@ async def send_notice(deps: Deps, outbox: Outbox, preview: ExpiringPreview, now:
     config = deps.config
     comment = render_jira_comment(preview, now, config.timezone)
     jira = await comment_on_issue(deps.backends, preview.issue_key, comment)
-    if jira.status == "failed":
-        log.warning("ttl notice: jira comment failed", issue=preview.issue_key, reason=jira.reason)
+    if jira.failure is not None:
+        reason = jira.failure.reason
+        log.warning("ttl notice: jira comment failed", issue=preview.issue_key, reason=reason)
     client = deps.require_push().sender.client
     delivery = await delivery_for(client, preview, config.channels.alerts)
     view = TtlNoticeView(

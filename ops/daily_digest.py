@@ -97,7 +97,7 @@ class QueueFailures:
 @dataclass(frozen=True)
 class FailedJobsItem:
     queues: tuple[QueueFailures, ...] | None  # None: Redis could not be read
-    reasons: tuple[tuple[str, int], ...]  # top failure reasons of the new failures
+    reasons: tuple[tuple[str, int], ...]  # top failure reasons of the new ones ("": none recorded)
     executions: tuple[tuple[str, int], ...] | None  # (workflow_type, failed); None: not read
     failures: tuple[Failed, ...]
 
@@ -180,8 +180,11 @@ async def build_daily_digest(
     )
 
 
+HUB_API = "hub API"  # a name: the hub's own HTTP API, as the runbook calls it
+
+
 def _hub_api(env: EnvName) -> str:
-    return f"hub API {env}"
+    return f"{HUB_API} {env}"
 
 
 def _kube(env: EnvName) -> str:
@@ -211,7 +214,7 @@ def _previews_item(
         answered.append(env)
         live += [p for p in report.previews if not p.terminating]
         expired += report.cleanup_failures
-    failures += [p.failure for n, p in parts.items() if n.startswith("hub API") and p.failure]
+    failures += [p.failure for n, p in parts.items() if n.startswith(HUB_API) and p.failure]
     if not answered:
         return PreviewsItem((), (), (), None, (), tuple(failures))
     rows = tuple(_env_row(env, live, parts.get(_hub_api(env)), at) for env in answered)
@@ -274,9 +277,9 @@ async def _queue_failures(
 
 
 def _reason(text: str) -> str:
-    """A failure reason to group by: its first line, numbers kept (HTTP 529 ≠ 502), clipped."""
-    first = (text or "(no reason recorded)").strip().splitlines()[0] if text.strip() else ""
-    first = first or "(no reason recorded)"
+    """A failure reason to group by: its first line, numbers kept (HTTP 529 ≠ 502), clipped;
+    "" for a job that recorded none (the renderer says so in the reader's language)."""
+    first = text.strip().splitlines()[0] if text.strip() else ""
     return first if len(first) <= REASON_LENGTH else first[: REASON_LENGTH - 1] + "…"
 
 

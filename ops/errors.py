@@ -12,14 +12,15 @@ the details go to the log only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
+from ops.backends.faults import BackendError, Details, Fault, Symptom
 from ops.problems import Problem
 from ops.suggestions import Suggestion
 
-__all__ = ["BackendError", "Fault", "Problem", "UserError"]
+# A backend's failures are typed in `ops/backends/faults.py` (NotFound, Conflict, …); the base
+# and its data are named here too, beside the user's errors, for the layers that catch both.
+__all__ = ["BackendError", "Details", "Fault", "Problem", "Symptom", "UserError"]
 
 
 class UserError(Exception):
@@ -128,91 +129,3 @@ def _param_from_data(kind: str | None, value: Any) -> Any:
         flags = tuple((name, flag) for name, flag in value["flags"])
         return Suggestion(value["command"], tuple(value["args"]), flags)
     return value
-
-
-class Fault(Enum):
-    """What went wrong at a backend, for code to decide on (never by reading `reason`)."""
-
-    NOT_FOUND = "not found"  # internal: for code and logs, never shown
-    CONFLICT = "conflict"  # changed meanwhile, already exists, a precondition failed
-    FORBIDDEN = "forbidden"  # the bot's identity lacks the permission
-    INVALID = "invalid"  # the backend rejected the request as such
-    UNAVAILABLE = "unavailable"  # down, unreachable, throttled, failing (5xx)
-    TIMED_OUT = "timed out"  # internal: a log field
-
-
-class Symptom(Enum):
-    """What a reader is told about a failure (`handlers/render/failures.py` words it), with
-    `Details`' status, code and seconds; `reason` stays the English of the log."""
-
-    DESCRIBED = "described"  # only `reason`: an adapter's own sentence, not yet data
-    HTTP_STATUS = "http_status"  # status, code = the reason phrase ("Forbidden") or ""
-    SERVICE_ERROR = "service_error"  # code = the service's error code, status when known
-    CANNOT_CONNECT = "cannot_connect"
-    CONNECTION_FAILED = "connection_failed"
-    TLS_OR_PROTOCOL = "tls_or_protocol"
-    TIMED_OUT = "timed_out"  # seconds when the bot's own bound fired
-    CONNECT_TIMED_OUT = "connect_timed_out"
-    READ_TIMED_OUT = "read_timed_out"
-    NO_ANSWER = "no_answer"  # within `seconds`
-    NO_CREDENTIALS = "no_credentials"
-    NO_DATAPOINTS = "no_datapoints"  # in the last `seconds` (a metric nobody reported)
-    QUERY_ENDED = "query_ended"  # code = the status a Logs Insights query ended with
-    COMMAND_REFUSED = "command_refused"  # Redis answered with an error: nothing ran
-    STATEMENT_TIMEOUT = "statement_timeout"
-    POOL_TIMEOUT = "pool_timeout"
-    CLIENT_ERROR = "client_error"  # code = the client library's exception name
-    REQUEST_FAILED = "request_failed"  # code = the HTTP client's exception name
-    IO_ERROR = "io_error"  # code = the exception name
-    UNEXPECTED = "unexpected"  # a bug: the details are in the bot's log
-
-
-@dataclass(frozen=True)
-class Details:
-    """The facts a failure's words need; `Symptom.DESCRIBED` when there are none."""
-
-    symptom: Symptom = Symptom.DESCRIBED
-    status: int | None = None
-    code: str = ""
-    seconds: float | None = None
-
-
-class BackendError(Exception):
-    """A backend did not do what was asked. `reason` is safe to show; `fault` says what kind
-    of failure it was; `may_have_applied` is False only when the backend answered that it did
-    not do it (a 4xx, a Redis error reply, a connection that was never made for a single
-    request): otherwise (no answer, a timeout, a 5xx) a write may have been applied, and the bot
-    must not say "nothing changed".
-
-    The reason is written by our own adapters ("timed out after 5.0 s", "HTTP 403 Forbidden"),
-    never copied from an exception's text, so it cannot leak a secret or a stack trace. It is
-    the log's English; a reader is told `details` in their language (`failure_text`).
-    """
-
-    def __init__(
-        self,
-        backend: str,
-        reason: str,
-        *,
-        fault: Fault = Fault.UNAVAILABLE,
-        may_have_applied: bool = True,
-        details: Details = Details(),
-    ) -> None:
-        super().__init__(f"{backend}: {reason}")
-        self.backend = backend
-        self.reason = reason
-        self.fault = fault
-        self.may_have_applied = may_have_applied
-        self.details = details
-
-    def after_progress(self) -> BackendError:
-        """The same failure, in an operation of several calls of which some may have been
-        applied already (a refusal of the tenth batch says nothing of the first nine)."""
-        return BackendError(self.backend, self.reason, fault=self.fault, details=self.details)
-
-    def with_reason(self, reason: str) -> BackendError:
-        """The same failure, told differently (e.g. with what is known of the state now): the
-        new reason is the adapter's own sentence, so its details are only `reason`."""
-        return BackendError(
-            self.backend, reason, fault=self.fault, may_have_applied=self.may_have_applied
-        )

@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 
 import structlog
 
-from ops.backends.faults import classify_failure
+from ops.backends.classify import classify_failure
 from ops.errors import BackendError, Details, Symptom, UserError
 
 T = TypeVar("T")

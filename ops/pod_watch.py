@@ -25,8 +25,8 @@ from typing import Any
 
 import structlog
 
+from ops.backends.classify import describe_failure
 from ops.backends.container import Backends
-from ops.backends.faults import describe_failure
 from ops.backends.pod_watch import PodStream, WatchExpired
 from ops.config import EnvName, PodWatch
 

@@ -149,7 +149,7 @@ JiraStatus = Literal["added", "failed", "off", "no credentials"]  # internal: ke
 @dataclass(frozen=True)
 class JiraComment:
     status: JiraStatus
-    reason: str = ""  # why it failed, safe to show (built from the status, never Jira's text)
+    failure: BackendError | None = None  # why it failed (its details are worded for a reader)
     issue_url: str = ""  # where the issue is, when Jira is configured
 
 
@@ -166,7 +166,7 @@ async def comment_on_issue(backends: Backends, issue_key: str, body: Obj) -> Jir
     try:
         await jira.add_comment(issue_key, body)
     except BackendError as exc:
-        return JiraComment("failed", exc.reason, url)
+        return JiraComment("failed", exc, url)
     return JiraComment("added", issue_url=url)
 
 

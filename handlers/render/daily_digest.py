@@ -187,13 +187,17 @@ def _failed_jobs(item: FailedJobsItem) -> str:
                 )
             )
         if item.reasons:
-            top = "; ".join(f"{escape(reason)} ×{count}" for reason, count in item.reasons)
+            top = "; ".join(f"{_job_reason(reason)} ×{count}" for reason, count in item.reasons)
             lines.append(_("Top reasons: {reasons}", reasons=top))
     if item.executions is not None:
         lines.append(_executions_line(item.executions))
     if not lines:
         return _unread(_("BullMQ and workflow_executions"), item.failures)
     return "\n".join(lines + _failure_lines(item.failures))
+
+
+def _job_reason(reason: str) -> str:
+    return escape(reason) if reason else _("(no reason recorded)")
 
 
 def _executions_line(executions: Sequence[tuple[str, int]]) -> str:

@@ -22,6 +22,8 @@ FIXED = {
     Symptom.CONNECT_TIMED_OUT: N_("connect timed out"),
     Symptom.READ_TIMED_OUT: N_("read timed out"),
     Symptom.NO_CREDENTIALS: N_("no AWS credentials"),
+    Symptom.UNREACHABLE: N_("unreachable (connection failed)"),
+    Symptom.ANSWER_BROKE_OFF: N_("the answer broke off after the request was sent"),
     Symptom.COMMAND_REFUSED: N_("Redis refused the command"),
     Symptom.STATEMENT_TIMEOUT: N_("query cancelled (statement timeout)"),
     Symptom.POOL_TIMEOUT: N_("no connection available (pool timeout)"),
@@ -53,6 +55,25 @@ def _service_error(details: Details) -> str:
     return f"{details.code} (HTTP {details.status})"  # the service's code, as AWS names it
 
 
+# What Jira's answer to a comment means, and what to check (the status line is the protocol's)
+JIRA_STATUSES = {
+    400: N_("HTTP 400 Bad Request (the comment was refused)"),
+    401: N_("HTTP 401 Unauthorized (check JIRA_EMAIL and JIRA_API_TOKEN)"),
+    403: N_("HTTP 403 Forbidden (the account may not comment on that issue)"),
+    404: N_("HTTP 404 Not Found (no such issue, or the account cannot see it)"),
+    429: N_("HTTP 429 Too Many Requests"),
+}
+
+
+def _jira_status(details: Details) -> str:
+    status = details.status or 0
+    if status in JIRA_STATUSES:
+        return _(JIRA_STATUSES[status])
+    if status >= 500:
+        return _("HTTP {status} (Jira is failing)", status=status)
+    return f"HTTP {status}"  # the protocol's own words
+
+
 def _timed_out(details: Details) -> str:
     if details.seconds is None:
         return _("timed out")
@@ -63,6 +84,13 @@ def _no_answer(details: Details) -> str:
     if details.seconds is None:
         return _("no answer")
     return _("no answer within {seconds} s", seconds=number(details.seconds))
+
+
+def _no_answer_after_sending(details: Details) -> str:
+    return _(
+        "no answer within {seconds} s after the request was sent",
+        seconds=number(details.seconds or 0),
+    )
 
 
 def _no_datapoints(details: Details) -> str:
@@ -89,8 +117,10 @@ def _io_error(details: Details) -> str:
 _TOLD: dict[Symptom, Callable[[Details], str]] = {
     Symptom.HTTP_STATUS: _http_status,
     Symptom.SERVICE_ERROR: _service_error,
+    Symptom.JIRA_STATUS: _jira_status,
     Symptom.TIMED_OUT: _timed_out,
     Symptom.NO_ANSWER: _no_answer,
+    Symptom.NO_ANSWER_AFTER_SENDING: _no_answer_after_sending,
     Symptom.NO_DATAPOINTS: _no_datapoints,
     Symptom.QUERY_ENDED: _query_ended,
     Symptom.CLIENT_ERROR: _client_error,

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.render.failures import failure_text
 from handlers.render.i18n import _
 from handlers.render.message import Message, button, buttons, context, escape, section
 from ops.timestamps import parse_time
@@ -124,7 +125,7 @@ def _jira_note(preview: ExpiringPreview, jira: JiraComment) -> str:
         return _(
             ":warning: Jira: the comment could not be added to {issue} ({reason}).",
             issue=preview.issue_key,
-            reason=jira.reason,
+            reason=failure_text(jira.failure) if jira.failure else "",
         )
     if jira.status == "no credentials":  # internal: a status code
         return _(":warning: Jira: not commented (JIRA_EMAIL / JIRA_API_TOKEN are not set).")

@@ -168,6 +168,7 @@ def _change_line(change: ScalingChange, tz: ZoneInfo) -> str:
 # -- 3. AssumeRole audit ---------------------------------------------------------------------
 
 ASSUME_ROLE = N_("Cross-account AssumeRole audit")
+CAPPED_READS = {"current": N_("{env} this week"), "previous": N_("{env} week before")}
 
 
 def assume_role_item(part: Part[AssumeRoleAudit], tz: ZoneInfo) -> Item:
@@ -197,7 +198,8 @@ def assume_role_item(part: Part[AssumeRoleAudit], tz: ZoneInfo) -> Item:
     if not audit.baseline_known:
         lines.append(_("The week before could not be read: nobody is flagged as new"))
     if audit.capped:
-        lines.append(_("Cut at the newest records in: {envs}", envs=", ".join(audit.capped)))
+        cut = ", ".join(_(CAPPED_READS[which], env=env) for env, which in audit.capped)
+        lines.append(_("Cut at the newest records in: {envs}", envs=cut))
     details = _not_read(audit.failures) + [_caller_line(c, tz) for c in audit.callers]
     return Item(_(ASSUME_ROLE), mark, "\n".join(lines), tuple(details))
 

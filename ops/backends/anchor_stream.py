@@ -16,7 +16,7 @@ from ops.backends.aws import AwsSessions
 from ops.backends.blocking import BlockingCalls
 from ops.config import AuditAnchor
 
-BACKEND = "CloudWatch Logs (audit anchor)"
+BACKEND = "CloudWatch Logs (audit anchor)"  # a name: the backend, as failures call it
 _MAX_PAGES = 10_000  # ~10,000 events a page: far more anchors than a year of 10 s batches
 
 

@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from ops.backends.faults import backend_error
-from ops.errors import BackendError, Details, Fault, Symptom
+from ops.backends.classify import backend_error
+from ops.backends.faults import BackendError, Details, Symptom, TimedOut
 
 # The client libraries get a slightly longer timeout than the call itself, so the call's own
 # timeout always fires first and says the same thing ("timed out after 2 s"); the library's
@@ -82,7 +82,7 @@ async def _answer(backend: str, timeout: float, future: Awaitable[T]) -> T:
     except TimeoutError:
         reason = f"timed out after {timeout:g} s"  # internal: the log's reason
         told = Details(Symptom.TIMED_OUT, seconds=timeout)
-        raise BackendError(backend, reason, fault=Fault.TIMED_OUT, details=told) from None
+        raise TimedOut(backend, reason, details=told) from None
     except BackendError:
         raise
     except Exception as exc:

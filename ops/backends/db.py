@@ -12,7 +12,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from ops.backends.faults import backend_error
+from ops.backends.classify import backend_error
 
 SCHEMA = "rtb_bot"
 MIGRATION_LOCK = 0x52_54_42_00  # pg_advisory_lock key: "RTB\0"
@@ -110,15 +110,17 @@ async def _apply_pending(conn: psycopg.AsyncConnection[Row]) -> list[str]:
         return []  # no DDL at all: the runtime role (no CREATE on the schema) starts too
     await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     await conn.execute(
-        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_migrations ("
-        "version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz DEFAULT now())"
+        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_migrations ("  # internal: SQL
+        "version int PRIMARY KEY, name text NOT NULL, "  # internal: SQL
+        "applied_at timestamptz DEFAULT now())"
     )
     applied = []
     for version, name, sql in pending:
         async with conn.transaction():
             await conn.execute(sql.encode())  # our own files, not user input
             await conn.execute(
-                f"INSERT INTO {SCHEMA}.schema_migrations (version, name) VALUES (%s, %s)",
+                f"INSERT INTO {SCHEMA}.schema_migrations"  # internal: SQL
+                " (version, name) VALUES (%s, %s)",
                 (version, name),
             )
         applied.append(name)

@@ -1,204 +1,158 @@
-"""Turn client-library exceptions into typed failures: a short, safe reason ("HTTP 403
-Forbidden"), its kind (`Fault`) and whether a change may have been applied all the same.
+"""What a backend failure is, as types: `BackendError` and its kinds.
 
-The reason is built from status codes and error codes only, never from an exception's message,
-which may carry URLs with credentials, tokens or request bodies.
+    BackendError            a backend did not do what was asked (several parts: "partly applied")
+    ├── NotFound            it answered: no such thing (404, 410, NoSuchEntity, ImageNotFound)
+    ├── Conflict            it answered: changed meanwhile / already exists (409, 412)
+    ├── Forbidden           it answered: the bot's identity may not (403, AccessDenied)
+    ├── Rejected            it answered: the request is invalid (400, 422, a Redis error reply)
+    ├── Unavailable         down, unreachable, throttled, failing (5xx, no connection)
+    └── TimedOut            no answer in time (a read or statement timeout, 408, 504)
+
+Code decides with `except NotFound:`, never by reading `reason`. "Could this change have
+happened?" is the field `may_have_applied`: each kind knows its default (`refusal`: the backend
+answered that it did not do it, so False; without such an answer a write may have been applied,
+so True), and a classifier sets it where the kind alone does not tell (a 401 or 429 is an answer
+that did nothing: Unavailable, but not applied).
+
+This module is pure data (no client library), so every layer can raise and catch these cheaply;
+the client libraries' exceptions are turned into them in `ops/backends/classify.py`.
+`reason` is the log's English, written by our adapters from status and error codes, never from an
+exception's text; a reader is told `details` in their language (`handlers/render/failures.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
+from typing import ClassVar, Self
 
-import aiohttp
-import botocore.exceptions as aws_errors
-import kubernetes.client.exceptions as kube_errors
-import psycopg
-import psycopg_pool
-import redis.exceptions as redis_errors
-import urllib3.exceptions as http_errors
+__all__ = [
+    "BackendError",
+    "Conflict",
+    "Details",
+    "Fault",
+    "Forbidden",
+    "NotFound",
+    "Rejected",
+    "Symptom",
+    "TimedOut",
+    "Unavailable",
+]
 
-from ops.errors import BackendError, Details, Fault, Symptom
+
+class Fault(Enum):
+    """A kind's name for the log (`fault=conflict`), and for the code not yet catching the
+    kind itself (`exc.fault is Fault.CONFLICT` reads the same as `except Conflict`)."""
+
+    NOT_FOUND = "not found"  # internal: for code and logs, never shown
+    CONFLICT = "conflict"  # internal: a log field
+    FORBIDDEN = "forbidden"  # internal: a log field
+    INVALID = "invalid"  # internal: a log field
+    UNAVAILABLE = "unavailable"  # internal: a log field
+    TIMED_OUT = "timed out"  # internal: a log field
+
+
+class Symptom(Enum):
+    """What a reader is told about a failure (`handlers/render/failures.py` words it), with
+    `Details`' status, code and seconds; `reason` stays the English of the log."""
+
+    DESCRIBED = "described"  # only `reason`: an adapter's own sentence, not yet data
+    HTTP_STATUS = "http_status"  # status, code = the reason phrase ("Forbidden") or ""
+    SERVICE_ERROR = "service_error"  # code = the service's error code, status when known
+    CANNOT_CONNECT = "cannot_connect"
+    CONNECTION_FAILED = "connection_failed"
+    TLS_OR_PROTOCOL = "tls_or_protocol"
+    TIMED_OUT = "timed_out"  # seconds when the bot's own bound fired
+    CONNECT_TIMED_OUT = "connect_timed_out"
+    READ_TIMED_OUT = "read_timed_out"
+    NO_ANSWER = "no_answer"  # within `seconds`
+    NO_ANSWER_AFTER_SENDING = "no_answer_after_sending"  # within `seconds`: it may have acted
+    ANSWER_BROKE_OFF = "answer_broke_off"  # after the request was sent: it may have acted
+    NO_CREDENTIALS = "no_credentials"
+    UNREACHABLE = "unreachable"  # the request could not be sent or its answer not read
+    JIRA_STATUS = "jira_status"  # status: Jira's answer to a comment, told with what to check
+    NO_DATAPOINTS = "no_datapoints"  # in the last `seconds` (a metric nobody reported)
+    QUERY_ENDED = "query_ended"  # code = the status a Logs Insights query ended with
+    COMMAND_REFUSED = "command_refused"  # Redis answered with an error: nothing ran
+    STATEMENT_TIMEOUT = "statement_timeout"
+    POOL_TIMEOUT = "pool_timeout"
+    CLIENT_ERROR = "client_error"  # code = the client library's exception name
+    REQUEST_FAILED = "request_failed"  # code = the HTTP client's exception name
+    IO_ERROR = "io_error"  # code = the exception name
+    UNEXPECTED = "unexpected"  # a bug: the details are in the bot's log
 
 
 @dataclass(frozen=True)
-class Failure:
-    """A recognised failure: a safe reason, its kind, and whether a write may have been applied."""
+class Details:
+    """The facts a failure's words need; `Symptom.DESCRIBED` when there are none."""
 
-    reason: str  # the log's English
-    fault: Fault = Fault.UNAVAILABLE
-    may_have_applied: bool = True  # False only when the backend refused (see BackendError)
-    details: Details = Details()  # what a reader is told, in their language
-
-    def error(self, backend: str) -> BackendError:
-        return BackendError(
-            backend,
-            self.reason,
-            fault=self.fault,
-            may_have_applied=self.may_have_applied,
-            details=self.details,
-        )
+    symptom: Symptom = Symptom.DESCRIBED
+    status: int | None = None
+    code: str = ""
+    seconds: float | None = None
 
 
-def classify_failure(exc: BaseException) -> Failure | None:
-    """The failure we recognise in `exc`, or None for a bug (let it propagate)."""
-    for kind, classify in _CLASSIFIERS:
-        if isinstance(exc, kind):
-            return classify(exc)
-    return None
+class BackendError(Exception):
+    """A backend did not do what was asked; the kinds below say how. Raised as such only for an
+    operation of several calls that ended in more than one way ("partly applied").
+
+    `may_have_applied` is False only when the backend answered that it did not do it (a 4xx, a
+    Redis error reply, a connection that was never made for a single request): otherwise (no
+    answer, a timeout, a 5xx) a write may have been applied, and the bot must not say "nothing
+    changed".
+    """
+
+    fault: ClassVar[Fault | None] = None
+    refusal: ClassVar[bool] = False  # the backend answered that it did not do it
+
+    def __init__(
+        self,
+        backend: str,
+        reason: str,
+        *,
+        may_have_applied: bool | None = None,
+        details: Details = Details(),
+    ) -> None:
+        super().__init__(f"{backend}: {reason}")
+        self.backend = backend
+        self.reason = reason
+        self.may_have_applied = not self.refusal if may_have_applied is None else may_have_applied
+        self.details = details
+
+    def after_progress(self) -> Self:
+        """The same failure, in an operation of several calls of which some may have been
+        applied already (a refusal of the tenth batch says nothing of the first nine)."""
+        return type(self)(self.backend, self.reason, may_have_applied=True, details=self.details)
+
+    def with_reason(self, reason: str) -> Self:
+        """The same failure, told differently (e.g. with what is known of the state now): the
+        new reason is the adapter's own sentence, so its details are only `reason`."""
+        return type(self)(self.backend, reason, may_have_applied=self.may_have_applied)
 
 
-def describe_failure(exc: BaseException) -> str | None:
-    """A reason for a backend failure we recognise, or None for a bug (let it propagate)."""
-    failure = classify_failure(exc)
-    return None if failure is None else failure.reason
+class NotFound(BackendError):
+    fault = Fault.NOT_FOUND
+    refusal = True
 
 
-def backend_error(backend: str, exc: BaseException) -> BackendError | None:
-    """`exc` as the BackendError naming `backend`, or None for a bug."""
-    failure = classify_failure(exc)
-    return None if failure is None else failure.error(backend)
+class Conflict(BackendError):
+    fault = Fault.CONFLICT
+    refusal = True
 
 
-_STATUS_FAULTS = {
-    400: Fault.INVALID,
-    403: Fault.FORBIDDEN,
-    404: Fault.NOT_FOUND,
-    408: Fault.TIMED_OUT,
-    409: Fault.CONFLICT,
-    410: Fault.NOT_FOUND,
-    412: Fault.CONFLICT,
-    422: Fault.INVALID,
-    504: Fault.TIMED_OUT,
-}
+class Forbidden(BackendError):
+    fault = Fault.FORBIDDEN
+    refusal = True
 
 
-def http_failure(status: int, reason: str, details: Details | None = None) -> Failure:
-    """An HTTP error status: a 4xx is the server refusing (nothing applied); a 5xx may come
-    after the work was done (a gateway timing out, a server failing midway): it may have been.
-    401 is the bot's credentials not being accepted — unavailable, not "may not".
-    `details`: what the reader is told, when `reason` is more than `HTTP <status>`."""
-    client_error = 400 <= status < 500
-    fault = _STATUS_FAULTS.get(status) or (
-        Fault.INVALID if client_error and status not in (401, 429) else Fault.UNAVAILABLE
-    )
-    told = details or Details(Symptom.HTTP_STATUS, status)
-    return Failure(reason, fault, may_have_applied=not client_error, details=told)
+class Rejected(BackendError):
+    fault = Fault.INVALID
+    refusal = True
 
 
-def _kube(exc: BaseException) -> Failure:
-    """An answer's status and the server's reason phrase; without a status (the client's own
-    TLS or protocol failure, reason = its error text with host and path) a fixed reason."""
-    assert isinstance(exc, kube_errors.ApiException)
-    if not exc.status:
-        tls = Details(Symptom.TLS_OR_PROTOCOL)
-        return Failure("connection failed (TLS or protocol error)", details=tls)
-    phrase = _phrase(exc.reason)
-    reason = f"HTTP {exc.status} {phrase}".strip()
-    return http_failure(exc.status, reason, Details(Symptom.HTTP_STATUS, exc.status, phrase))
+class Unavailable(BackendError):
+    fault = Fault.UNAVAILABLE
 
 
-def _phrase(reason: object) -> str:
-    """An HTTP reason phrase ("Forbidden") is one short line; anything else is not shown."""
-    text = str(reason or "")
-    return text if len(text) <= 40 and text.replace(" ", "").isalpha() else ""
-
-
-def _retry_reason(exc: BaseException) -> Failure:
-    """urllib3 wraps the real cause (a read timeout, a refused connection) in MaxRetryError."""
-    cause = getattr(exc, "reason", None)
-    if isinstance(cause, http_errors.ReadTimeoutError | http_errors.ConnectTimeoutError):
-        return Failure("timed out", Fault.TIMED_OUT, details=Details(Symptom.TIMED_OUT))
-    return Failure("cannot connect", details=Details(Symptom.CANNOT_CONNECT))
-
-
-# AWS error codes by what they mean; anything else is judged by its HTTP status
-_AWS_CODE_FAULTS = (
-    (("NotFound", "NoSuchEntity", "NoSuch"), Fault.NOT_FOUND),
-    (("AccessDenied", "Unauthorized", "AuthorizationError", "Forbidden"), Fault.FORBIDDEN),
-    (("Conflict", "ConcurrentModification", "ResourceInUse", "AlreadyExists"), Fault.CONFLICT),
-    (("Throttl", "TooManyRequests", "RequestLimitExceeded"), Fault.UNAVAILABLE),
-    (("Validation", "InvalidParameter", "MalformedQuery", "InvalidInput"), Fault.INVALID),
-)
-
-
-def _aws_client(exc: BaseException) -> Failure:
-    assert isinstance(exc, aws_errors.ClientError)
-    error = exc.response.get("Error", {})
-    code = str(error.get("Code", "error"))
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    reason = f"{code} (HTTP {status})" if status else code
-    known = status if isinstance(status, int) else None
-    details = Details(Symptom.SERVICE_ERROR, known, code)
-    by_status = http_failure(known, reason, details) if known else Failure(reason, details=details)
-    for markers, fault in _AWS_CODE_FAULTS:
-        if any(marker in code for marker in markers):
-            return Failure(reason, fault, by_status.may_have_applied, details)
-    return by_status
-
-
-def _timed_out(reason: str, symptom: Symptom) -> Classifier:
-    return lambda _: Failure(reason, Fault.TIMED_OUT, details=Details(symptom))
-
-
-def _unavailable(reason: str, symptom: Symptom) -> Classifier:
-    return lambda _: Failure(reason, details=Details(symptom))
-
-
-def _named(template: str, symptom: Symptom) -> Classifier:
-    """A failure told by the exception's class name (never its text)."""
-
-    def classify(exc: BaseException) -> Failure:
-        name = type(exc).__name__
-        return Failure(template.format(name=name), details=Details(symptom, code=name))
-
-    return classify
-
-
-Classifier = Callable[[BaseException], Failure]
-_CLASSIFIERS: tuple[tuple[type[BaseException], Classifier], ...] = (
-    (kube_errors.ApiException, _kube),
-    (aws_errors.ClientError, _aws_client),
-    (aws_errors.EndpointConnectionError, _unavailable("cannot connect", Symptom.CANNOT_CONNECT)),
-    (aws_errors.ConnectTimeoutError, _timed_out("connect timed out", Symptom.CONNECT_TIMED_OUT)),
-    (aws_errors.ReadTimeoutError, _timed_out("read timed out", Symptom.READ_TIMED_OUT)),
-    (aws_errors.NoCredentialsError, _unavailable("no AWS credentials", Symptom.NO_CREDENTIALS)),
-    (aws_errors.BotoCoreError, _named("{name}", Symptom.CLIENT_ERROR)),
-    (http_errors.MaxRetryError, _retry_reason),
-    (http_errors.ReadTimeoutError, _timed_out("read timed out", Symptom.READ_TIMED_OUT)),
-    (http_errors.HTTPError, _unavailable("connection failed", Symptom.CONNECTION_FAILED)),
-    (redis_errors.TimeoutError, _timed_out("timed out", Symptom.TIMED_OUT)),
-    (redis_errors.ConnectionError, _unavailable("cannot connect", Symptom.CANNOT_CONNECT)),
-    # an error reply: Redis did not run the command (BullMQ's scripts check before they write)
-    (
-        redis_errors.ResponseError,
-        lambda _: Failure(
-            "Redis refused the command",  # internal: the log's reason
-            Fault.INVALID,
-            False,
-            Details(Symptom.COMMAND_REFUSED),
-        ),
-    ),
-    (
-        psycopg.errors.QueryCanceled,
-        _timed_out("query cancelled (statement timeout)", Symptom.STATEMENT_TIMEOUT),
-    ),
-    (
-        psycopg_pool.PoolTimeout,
-        _timed_out("no connection available (pool timeout)", Symptom.POOL_TIMEOUT),
-    ),
-    (psycopg.OperationalError, _unavailable("cannot connect", Symptom.CANNOT_CONNECT)),
-    (aiohttp.ClientResponseError, lambda e: _aiohttp_status(e)),
-    (aiohttp.ClientConnectionError, _unavailable("cannot connect", Symptom.CANNOT_CONNECT)),
-    (aiohttp.ClientError, _named("request failed ({name})", Symptom.REQUEST_FAILED)),
-    (ConnectionError, _unavailable("cannot connect", Symptom.CANNOT_CONNECT)),
-    (TimeoutError, _timed_out("timed out", Symptom.TIMED_OUT)),
-    (OSError, _named("I/O error ({name})", Symptom.IO_ERROR)),
-)
-
-
-def _aiohttp_status(exc: BaseException) -> Failure:
-    status = getattr(exc, "status", None)
-    if isinstance(status, int):
-        return http_failure(status, f"HTTP {status}")
-    return Failure("HTTP ?", details=Details(Symptom.HTTP_STATUS))
+class TimedOut(BackendError):
+    fault = Fault.TIMED_OUT

@@ -8,8 +8,9 @@ every env, opened on first use and closed at shutdown.
 `hub_api_url` only, naming the env in the body (`{"env": "stg"}`): the hub runs in int, and the
 bot changes nothing through a hub outside int (core infrastructure there). It is the one call
 here that changes something: its failures say whether the hub may have acted
-(`BackendError.may_have_applied`): not when the connection failed or the hub refused,
-possibly when the request went out and no full answer came back.
+(`BackendError.may_have_applied`): not when the connection failed or the hub refused (a 4xx,
+`Forbidden`…), possibly when the request went out and no full answer came back (`TimedOut`,
+`Unavailable`, a 5xx).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 
 import aiohttp
 
+from ops.backends.classify import http_failure
+from ops.backends.faults import Details, Symptom, TimedOut, Unavailable
 from ops.config import Config, EnvName
-from ops.errors import BackendError
 
 PROBE_PATH = "/api/previews"
 CLEANUP_HUB_ENV: EnvName = "int"  # where the hub runs (runbook §3.1): the only hub changed
@@ -62,7 +64,7 @@ class HubApi:
                 raise aiohttp.ClientResponseError(r.request_info, r.history, status=r.status)
             body = await r.json(content_type=None)
         if not isinstance(body, list):
-            raise aiohttp.ClientPayloadError("the previews answer is not a list")
+            raise aiohttp.ClientPayloadError("not a list")  # internal: told by its type only
         return [entry for entry in body if isinstance(entry, dict)]
 
     async def cleanup_expired(self, env: EnvName) -> Any:
@@ -73,7 +75,7 @@ class HubApi:
         hub_env = self._config.environments.get(CLEANUP_HUB_ENV)
         base = (hub_env.hub_api_url if hub_env else None) or ""
         url = str(base).rstrip("/") + (self._config.hub.cleanup_path or "")
-        name = "the hub's cleanupExpired"
+        name = "the hub's cleanupExpired"  # a name: the backend, as results and logs call it
         seconds = self._timeout.total or 10.0
         timeout = aiohttp.ClientTimeout(connect=min(_CONNECT_SECONDS, seconds), sock_read=seconds)
         if self._session is None:
@@ -86,16 +88,19 @@ class HubApi:
                 if r.status == 404:
                     raise CleanupEndpointMissing(url)
                 if not 200 <= r.status < 300:  # 5xx: the hub may have stopped half-way
-                    raise BackendError(name, f"HTTP {r.status}", may_have_applied=r.status >= 500)
+                    raise http_failure(r.status, f"HTTP {r.status}").error(name)
                 return await _json_or_none(r)
         except (aiohttp.ConnectionTimeoutError, aiohttp.ClientConnectorError):
-            raise BackendError(name, "cannot connect", may_have_applied=False) from None
+            reason, told = "cannot connect", Details(Symptom.CANNOT_CONNECT)  # internal: the log's
+            raise Unavailable(name, reason, may_have_applied=False, details=told) from None
         except TimeoutError:
-            reason = f"no answer within {seconds:g} s after the request was sent"
-            raise BackendError(name, reason, may_have_applied=True) from None
+            reason = f"no answer within {seconds:g} s after the request was sent"  # internal: log
+            told = Details(Symptom.NO_ANSWER_AFTER_SENDING, seconds=seconds)
+            raise TimedOut(name, reason, details=told) from None
         except aiohttp.ClientError:
-            reason = "the answer broke off after the request was sent"
-            raise BackendError(name, reason, may_have_applied=True) from None
+            reason = "the answer broke off after the request was sent"  # internal: the log's
+            told = Details(Symptom.ANSWER_BROKE_OFF)
+            raise Unavailable(name, reason, details=told) from None
 
     async def close(self) -> None:
         if self._session is not None:

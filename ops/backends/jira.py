@@ -2,9 +2,10 @@
 
 `POST {url}/rest/api/3/issue/{key}/comment` with `{"body": <Atlassian Document Format>}` and
 basic auth (the account's email and an API token, from the environment). A failure is a
-`BackendError("Jira", reason)` whose reason is built from the HTTP status or the kind of
-failure only: Jira's answer body and the exception's text (which may carry the URL or headers)
-never reach Slack or the log. One aiohttp session, opened on first use, closed at shutdown.
+`BackendError` of its kind (`NotFound`, `Forbidden`, `TimedOut`…) built from the HTTP status
+or the kind of failure only: Jira's answer body and the exception's text (which may carry the
+URL or headers) never reach Slack or the log. One aiohttp session, opened on first use, closed
+at shutdown.
 """
 
 from __future__ import annotations
@@ -15,18 +16,11 @@ from urllib.parse import quote
 
 import aiohttp
 
-from ops.backends.faults import http_failure
+from ops.backends.classify import http_failure
+from ops.backends.faults import BackendError, Details, Symptom, TimedOut, Unavailable
 from ops.config import Jira
-from ops.errors import BackendError, Details, Fault, Symptom
 
-BACKEND = "Jira"
-_STATUS_WORDS = {
-    400: "Bad Request (the comment was refused)",
-    401: "Unauthorized (check JIRA_EMAIL and JIRA_API_TOKEN)",
-    403: "Forbidden (the account may not comment on that issue)",
-    404: "Not Found (no such issue, or the account cannot see it)",
-    429: "Too Many Requests",
-}
+BACKEND = "Jira"  # a name
 
 
 class JiraComments:
@@ -48,15 +42,16 @@ class JiraComments:
         try:
             async with self._session.post(url, json={"body": body}, allow_redirects=False) as r:
                 if r.status != 201:
-                    raise http_failure(r.status, _status_reason(r.status)).error(BACKEND)
+                    raise status_failure(r.status)
                 answer = await r.json(content_type=None)
         except TimeoutError:
             seconds = self.settings.timeout_seconds
             reason = f"no answer within {seconds:g} s"  # internal: the log's reason
             told = Details(Symptom.NO_ANSWER, seconds=seconds)
-            raise BackendError(BACKEND, reason, fault=Fault.TIMED_OUT, details=told) from None
+            raise TimedOut(BACKEND, reason, details=told) from None
         except (aiohttp.ClientError, ValueError):
-            raise BackendError(BACKEND, "unreachable (connection failed)") from None
+            reason = "unreachable (connection failed)"  # internal: the log's reason
+            raise Unavailable(BACKEND, reason, details=Details(Symptom.UNREACHABLE)) from None
         return str(answer.get("id", "")) if isinstance(answer, dict) else ""
 
     async def close(self) -> None:
@@ -65,8 +60,8 @@ class JiraComments:
             await asyncio.sleep(0)  # let the connector close its sockets
 
 
-def _status_reason(status: int) -> str:
-    words = _STATUS_WORDS.get(status)
-    if words:
-        return f"HTTP {status} {words}"
-    return f"HTTP {status}" + (" (Jira is failing)" if status >= 500 else "")
+def status_failure(status: int) -> BackendError:
+    """Jira's answer to the comment, as its kind (404: NotFound…); a reader is told what the
+    status means for a comment and what to check (`Symptom.JIRA_STATUS`)."""
+    told = Details(Symptom.JIRA_STATUS, status)
+    return http_failure(status, f"HTTP {status}", told).error(BACKEND)

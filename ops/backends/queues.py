@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 from bullmq import Queue
 
-from ops.backends.faults import backend_error
+from ops.backends.classify import backend_error
 from ops.errors import BackendError
 
 REDIS = "Redis"

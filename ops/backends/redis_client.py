@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from ops.backends.faults import backend_error
+from ops.backends.classify import backend_error
 
 MAX_CONNECTIONS = 32
 

@@ -45,7 +45,7 @@ class AlarmQueue:
     ) -> None:
         settings = config.incidents
         if settings.queue_url is None:
-            raise ValueError("incidents.queue_url is not configured")
+            raise ValueError("incidents.queue_url is not configured")  # internal: a deployer's
         self.queue_url = settings.queue_url
         self.dead_letter_queue_url = settings.dead_letter_queue_url
         self.wait_seconds = settings.wait_seconds

@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
 
 from ops.backends.container import Backends
 from ops.cloudtrail import TrailEvent, env_events
@@ -26,6 +28,8 @@ from ops.fanout import Failed, Part, gather_parts
 from ops.weekly.window import Week, inner_seconds
 
 NO_ANSWER = Details(Symptom.NO_ANSWER)
+# Which of the two weeks a read covers (the renderer words it: "prd this week")
+WeekRead = Literal["current", "previous"]
 
 MAX_EVENTS = 1000  # per env and week: 20 pages at CloudTrail's 2 lookups a second
 EVENT = "AssumeRole"
@@ -57,7 +61,7 @@ class AssumeRoleAudit:
     calls: int
     failed: int
     errors: tuple[tuple[str, int], ...]  # (error code, count), most first
-    capped: tuple[str, ...]  # "prd this week", … where MAX_EVENTS cut the read short
+    capped: tuple[tuple[EnvName, WeekRead], ...]  # the reads MAX_EVENTS cut short
     failures: tuple[Failed, ...]  # (env, week) reads that did not answer
     baseline_known: bool  # the week before was read in every env (else nothing is flagged)
 
@@ -73,17 +77,24 @@ def caller_of(event: TrailEvent) -> str:
 
 async def assume_role_audit(backends: Backends, week: Week) -> AssumeRoleAudit:
     roles = audited_roles(backends)
-    weeks = {"this week": week, "week before": week.previous}
-    keys = [(env, label) for env, _ in roles for label in weeks]
+    weeks: dict[WeekRead, Week] = {"current": week, "previous": week.previous}
+    zone = ZoneInfo(backends.config.timezone)
+    keys = [(env, which) for env, _ in roles for which in weeks]
     parts = await gather_parts(
         {
-            f"AWS {env} cloudtrail ({label})": _role_events(backends, env, role, weeks[label])
+            _part_name(env, weeks[which], zone): _role_events(backends, env, role, weeks[which])
             for (env, role) in roles
-            for label in weeks
+            for which in weeks
         },
         inner_seconds(backends.config),
     )
     return audit_from(week, roles, dict(zip(keys, parts.values(), strict=True)))
+
+
+def _part_name(env: EnvName, week: Week, zone: ZoneInfo) -> str:
+    """What a read that did not answer is called: the env and the week's first day, the same
+    in every language ("AWS prd cloudtrail (2026-02-16)")."""
+    return f"AWS {env} cloudtrail ({week.start.astimezone(zone):%Y-%m-%d})"
 
 
 def audited_roles(backends: Backends) -> tuple[tuple[EnvName, str], ...]:
@@ -105,22 +116,22 @@ async def _role_events(
 def audit_from(
     week: Week,
     roles: Sequence[tuple[EnvName, str]],
-    parts: dict[tuple[EnvName, str], Part[tuple[list[TrailEvent], bool]]],
+    parts: dict[tuple[EnvName, WeekRead], Part[tuple[list[TrailEvent], bool]]],
 ) -> AssumeRoleAudit:
-    """Pure: the audit from each (env, "this week" | "week before") read."""
+    """Pure: the audit from each (env, this week | the week before) read."""
     current: list[TrailEvent] = []
     before: list[TrailEvent] = []
-    capped: list[str] = []
+    capped: list[tuple[EnvName, WeekRead]] = []
     failures: list[Failed] = []
-    for (env, label), part in parts.items():
+    for (env, which), part in parts.items():
         if part.failure is not None or part.value is None:
             failures.append(part.failure or Failed(env, "no answer", NO_ANSWER))  # internal
             continue
         events, complete = part.value
-        (current if label == "this week" else before).extend(events)
+        (current if which == "current" else before).extend(events)
         if not complete:
-            capped.append(f"{env} {label}")
-    baseline_known = all(p.ok for (_, label), p in parts.items() if label == "week before")
+            capped.append((env, which))
+    baseline_known = all(p.ok for (_, which), p in parts.items() if which == "previous")
     callers = _callers(current, before, baseline_known)
     errors = Counter(e.error_code for e in current if e.failed)
     return AssumeRoleAudit(

@@ -22,14 +22,14 @@ from ops.weekly.scaling import ScalingHistory, scaling_history
 from ops.weekly.ttl import TtlFailures, ttl_failures
 from ops.weekly.window import Week
 
-BOT_DB = "PostgreSQL (bot)"
-FARGATE, SCALING, ASSUME_ROLE, TTL, AI_DAILY = (
-    "Cost Explorer",
-    BOT_DB,
-    "CloudTrail",
-    "Logs Insights and the clusters",
-    HUB_DB,
-)
+# Each source by the backends it reads: a source that does not answer is named so ("Cost
+# Explorer: no answer within 20 s"), the same in every language.
+BOT_DB = "PostgreSQL (bot)"  # a name
+FARGATE = "Cost Explorer"  # a name
+SCALING = BOT_DB
+ASSUME_ROLE = "CloudTrail"  # a name
+TTL = "Logs Insights + Kubernetes"  # a name: the hub's logs and the clusters' namespaces
+AI_DAILY = HUB_DB
 
 
 @dataclass(frozen=True)

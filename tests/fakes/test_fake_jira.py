@@ -4,9 +4,11 @@ bot's Jira backend (ops/backends/jira.py) names each failure without Jira's text
 import aiohttp
 import pytest
 
+from handlers.render.failures import failure_text
+from handlers.render.i18n import use_locale
+from ops.backends.faults import BackendError, NotFound, Unavailable
 from ops.backends.jira import JiraComments
 from ops.config import Jira
-from ops.errors import BackendError
 from sandbox.fake_jira import NOT_FOUND, FakeJira
 
 EMAIL, TOKEN = "bot@example.com", "jira-token-0123456789-secret"
@@ -82,13 +84,15 @@ async def test_a_body_that_is_not_json_is_unsupported(jira):
 
 
 @pytest.mark.parametrize(
-    ("arrange", "issue", "reason"),
+    ("arrange", "issue", "kind", "reason"),
     [
-        (lambda fake: None, "PROJ-9", "HTTP 404 Not Found (no such issue"),
-        (lambda fake: fake.fail_with(503), "PROJ-1", "HTTP 503 (Jira is failing)"),
+        (lambda fake: None, "PROJ-9", NotFound, "HTTP 404 Not Found (no such issue"),
+        (lambda fake: fake.fail_with(503), "PROJ-1", Unavailable, "HTTP 503 (Jira is failing)"),
     ],
 )
-async def test_the_backend_names_each_failure_from_the_status_only(jira, arrange, issue, reason):
+async def test_the_backend_names_each_failure_from_the_status_only(
+    jira, arrange, issue, kind, reason
+):
     arrange(jira)
     client = backend(jira)
     try:
@@ -96,7 +100,8 @@ async def test_the_backend_names_each_failure_from_the_status_only(jira, arrange
             await client.add_comment(issue, DOC)
     finally:
         await client.close()
-    assert caught.value.backend == "Jira" and caught.value.reason.startswith(reason)
+    assert caught.value.backend == "Jira" and type(caught.value) is kind
+    assert failure_text(caught.value).startswith(reason)
     assert TOKEN not in str(caught.value) and "does not exist" not in caught.value.reason
 
 
@@ -107,8 +112,12 @@ async def test_a_wrong_token_is_named_and_not_shown(jira):
             await client.add_comment("PROJ-1", DOC)
     finally:
         await client.close()
-    assert caught.value.reason.startswith("HTTP 401 Unauthorized (check JIRA_EMAIL")
+    assert failure_text(caught.value).startswith("HTTP 401 Unauthorized (check JIRA_EMAIL")
+    assert caught.value.may_have_applied is False
     assert "not-the-token-7777" not in str(caught.value)
+    with use_locale("ko"):
+        told = failure_text(caught.value)
+    assert told.startswith("HTTP 401") and "JIRA_EMAIL" in told and "확인" in told
 
 
 async def test_jira_that_does_not_answer_is_unreachable(jira):
@@ -120,4 +129,5 @@ async def test_jira_that_does_not_answer_is_unreachable(jira):
             await client.add_comment("PROJ-1", DOC)
     finally:
         await client.close()
-    assert caught.value.reason == "unreachable (connection failed)"
+    assert type(caught.value) is Unavailable and caught.value.may_have_applied is True
+    assert failure_text(caught.value) == "unreachable (connection failed)"

@@ -14,8 +14,8 @@ import redis.exceptions as redis_errors
 
 from handlers.render.failures import FIXED, failure_text
 from handlers.render.i18n import use_locale
-from ops.backends.faults import backend_error
-from ops.errors import BackendError, Details, Fault, Symptom
+from ops.backends.classify import backend_error
+from ops.backends.faults import BackendError, Details, Symptom, TimedOut
 from ops.fanout import Failed, gather_parts
 
 AWS_DENIED = botocore.exceptions.ClientError(
@@ -86,11 +86,8 @@ def test_every_symptom_has_words():
 
 
 def test_the_bots_own_bounds_say_their_seconds():
-    error = BackendError(
-        "Jira",
-        "no answer within 2.5 s",
-        fault=Fault.TIMED_OUT,
-        details=Details(Symptom.NO_ANSWER, seconds=2.5),
+    error = TimedOut(
+        "Jira", "no answer within 2.5 s", details=Details(Symptom.NO_ANSWER, seconds=2.5)
     )
     assert failure_text(error) == "no answer within 2.5 s"
     with use_locale("ko"):

@@ -25,7 +25,8 @@ from handlers.render.home import render_home
 from handlers.render.i18n import LOCALES, use_locale
 from handlers.render.message import Message, simple
 from handlers.table import TABLE
-from ops.errors import BackendError, Fault, UserError
+from ops.backends.faults import TimedOut
+from ops.errors import UserError
 from ops.health import BackendCheck, PingReport
 from tests.golden import assert_golden, shown
 
@@ -83,7 +84,7 @@ def test_usage_and_command_help_in_korean():
 
 
 def test_errors_ping_and_language_answers_in_korean():
-    unavailable = BackendError("Redis", "timed out", fault=Fault.TIMED_OUT)
+    unavailable = TimedOut("Redis", "timed out")
     with use_locale("ko"):
         messages = {
             "backend_unavailable": render_backend_unavailable(unavailable),
@@ -115,7 +116,7 @@ def test_home_and_form_views_in_korean():
 
 
 def every_message() -> dict[str, Message | View]:
-    unavailable = BackendError("Redis", "timed out", fault=Fault.TIMED_OUT)
+    unavailable = TimedOut("Redis", "timed out")
     return {
         "help": render_help(TABLE.values()),
         **{f"help {verb}": render_command_help(command) for verb, command in TABLE.items()},

@@ -47,8 +47,8 @@ from handlers.render.schedules import ScheduleRow, render_schedules
 from ops import pods
 from ops.access_reviews import AccessReview, parse_resource, parse_subject
 from ops.alarms import AlarmReport
+from ops.backends.faults import Unavailable
 from ops.costs import AiCosts, CostLine, CostReport, CostWindow, FargateCost
-from ops.errors import BackendError, Fault
 from ops.executions import ExecutionFailure, ExecutionGroup, ExecutionsReport
 from ops.fanout import Failed, Part
 from ops.logs import LogFilters
@@ -187,7 +187,7 @@ def test_search_in_korean():
         in text
     )
     assert "`/rtb search preview --env prd --min-duration 1500ms --since 1h`" in text
-    down = BackendError("AWS stg Logs", "no OAM link", fault=Fault.UNAVAILABLE)
+    down = Unavailable("AWS stg Logs", "no OAM link")
     text = korean("cloud_search_unreadable", render_search_unreadable(down, "stg"))
     assert "*AWS stg Logs* 응답 없음: no OAM link." in text and "`/rtb ping`" in text
 

@@ -17,6 +17,7 @@ from handlers.render.ttl_notice import (
     time_left,
     with_outcome,
 )
+from ops.backends.jira import status_failure
 from ops.ttl_notice import ExpiringPreview, JiraComment
 from tests.golden import assert_golden, buttons, shown
 
@@ -45,7 +46,7 @@ def test_the_notice_in_the_alerts_channel_golden():
 
 
 def test_the_notice_by_dm_with_jira_down_golden():
-    failed = JiraComment("failed", "HTTP 503 (Jira is failing)", ADDED.issue_url)
+    failed = JiraComment("failed", status_failure(503), ADDED.issue_url)
     message = render_ttl_notice(view(failed, Delivery("ULEAD1", owner="ULEAD1")))
     assert_golden("ttl_notice_dm_jira_failed", message)
     text = shown(message)
@@ -105,7 +106,7 @@ def test_a_change_done_from_the_notice_replaces_its_buttons_with_a_line():
 
 
 def test_the_notice_in_korean_golden_its_facts_and_the_same_buttons():
-    failed = JiraComment("failed", "HTTP 503 (Jira is failing)", ADDED.issue_url)
+    failed = JiraComment("failed", status_failure(503), ADDED.issue_url)
     with use_locale("ko"):
         channel = render_ttl_notice(view())
         assert_golden("ttl_notice_channel", channel)
@@ -129,7 +130,9 @@ def test_the_notice_in_korean_golden_its_facts_and_the_same_buttons():
         ("지금 삭제", DELETE_ACTION, VALUE),
     ]
     assert "담당자: <@ULEAD1>" in shown(dm)
-    assert ":warning: Jira: PROJ-101에 댓글을 남기지 못했습니다(HTTP 503" in shown(dm)
+    told = ":warning: Jira: PROJ-101에 댓글을 남기지 못했습니다(HTTP 503 (Jira 서버 오류))"
+    assert told in shown(dm)
+    assert "Jira is failing" not in shown(dm)  # the reason in the reader's language too
     assert "`U0GONE`: Slack에 없는 사용자라 DM 대신 여기에 올렸습니다." in shown(gone)
     assert (
         extended
