@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from ops.backends.container import Backends
+from ops.backends.faults import NotFound
 from ops.config import Config
-from ops.errors import BackendError, Fault, Invalid, Problem, UserError
+from ops.errors import Invalid, Problem, UserError
 
 # The OCI distribution spec's tag grammar: `[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}`.
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
@@ -56,9 +57,7 @@ async def find_tag(backends: Backends, tag: str) -> PushedTag:
     repository = backends.config.hub.ecr_repository
     try:
         page = await _describe(backends, repositoryName=repository, imageIds=[{"imageTag": tag}])
-    except BackendError as exc:
-        if exc.fault is not Fault.NOT_FOUND:  # ImageNotFoundException
-            raise
+    except NotFound:  # ImageNotFoundException
         newest = tuple(t.tag for t in await recent_tags(backends, NEWEST_SHOWN))
         raise UserError(
             Problem.TAG_NOT_IN_REPOSITORY, tag=tag, repository=repository, newest=newest

@@ -7,8 +7,9 @@ from typing import Any
 
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
+from ops.backends.faults import NotFound
 from ops.config import EnvName
-from ops.errors import BackendError, Fault, Problem, UserError
+from ops.errors import Problem, UserError
 from ops.kube_objects import Deployment, Json, mapping
 from ops.kube_writes import Permission, retry_conflicts, write
 
@@ -51,12 +52,10 @@ async def read_deployment_object(
         body: dict[str, Any] = await backends.kube.call(
             env, "apps", "read_namespaced_deployment", name=name, namespace=namespace
         )
-    except BackendError as exc:
-        if exc.fault is Fault.NOT_FOUND:
-            raise UserError(
-                Problem.NO_DEPLOYMENT, env=env, namespace=namespace, deployment=name
-            ) from None
-        raise
+    except NotFound:
+        raise UserError(
+            Problem.NO_DEPLOYMENT, env=env, namespace=namespace, deployment=name
+        ) from None
     return body
 
 

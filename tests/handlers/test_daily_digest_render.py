@@ -46,7 +46,7 @@ def preview(env, key, hours):
     )
 
 
-def digest(previews_expiring=(), cost=Decimal("56.35"), failures=()):
+def digest(previews_expiring=(), cost=Decimal("56.35"), failures=(), reasons=None):
     return DailyDigest(
         AT,
         TZ,
@@ -63,7 +63,7 @@ def digest(previews_expiring=(), cost=Decimal("56.35"), failures=()):
                 QueueFailures("jira-queue", 6, 6, False),
                 QueueFailures("pr-review-queue", 1, 0, False),
             ),
-            (("Claude API 529 overloaded", 4), ("git push rejected", 2)),
+            reasons or (("Claude API 529 overloaded", 4), ("git push rejected", 2)),
             (("jira-auto-dev", 9), ("pr-review", 2)),
             (),
         ),
@@ -239,3 +239,13 @@ def test_the_largest_day_in_korean_fits_slack():
     assert "외 290개 (스레드에)" in texts(message)[0]
     assert details is not None and texts(details)[0].startswith("*24시간 내 만료 예정* (300)\n")
     assert details.text == "Preview 전체 목록"
+
+
+def test_jobs_that_recorded_no_reason_are_said_so_in_each_language():
+    """The digest groups them under "" (data); the renderer words it for the reader."""
+    reasons = (("", 3), ("git push rejected", 2))
+    jobs = texts(render_daily_digest(digest(reasons=reasons), message_key="k", ticks={}))[1]
+    assert "Top reasons: (no reason recorded) ×3; git push rejected ×2" in jobs
+    with use_locale("ko"):
+        jobs = texts(render_daily_digest(digest(reasons=reasons), message_key="k", ticks={}))[1]
+    assert "(기록된 사유 없음) ×3; git push rejected ×2" in jobs

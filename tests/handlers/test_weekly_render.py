@@ -317,3 +317,14 @@ def test_the_largest_realistic_week_in_korean_stays_within_slack_limits():
     for message in rendered.thread:
         within_limits(message)
     assert "TTL이 지났는데 남아 있는 Preview *199개*" in texts(rendered.main)[3]
+
+
+def test_reads_the_cap_cut_short_are_named_by_env_and_week_in_each_language():
+    """The audit holds (env, which week) as data; the words are the reader's."""
+    capped = audit([], capped=(("prd", "current"), ("stg", "previous")))
+    english = texts(render_weekly(digest(assume_role=Part(value=capped))).main)[2]
+    assert "Cut at the newest records in: prd this week, stg week before" in english
+    with use_locale("ko"):
+        korean = texts(render_weekly(digest(assume_role=Part(value=capped))).main)[2]
+    assert "최신 기록까지만 읽음: prd 이번 주, stg 전주" in korean
+    assert "this week" not in korean and "week before" not in korean

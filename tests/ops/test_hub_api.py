@@ -5,8 +5,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from ops import health
+from ops.backends.faults import (
+    BackendError,
+    Details,
+    Forbidden,
+    Rejected,
+    Symptom,
+    Unavailable,
+)
 from ops.backends.hub_api import CleanupEndpointMissing, HubApi
-from ops.errors import BackendError
 from sandbox.servers import free_port
 
 
@@ -103,15 +110,22 @@ async def test_cleanup_returns_the_hubs_json_or_none(runtime):
 
 
 @pytest.mark.parametrize(
-    ("status", "may_have_applied"),
-    [(403, False), (400, False), (500, True), (503, True)],
+    ("status", "kind", "may_have_applied"),
+    [
+        (403, Forbidden, False),
+        (400, Rejected, False),
+        (500, Unavailable, True),
+        (503, Unavailable, True),
+    ],
 )
 async def test_cleanup_failures_say_whether_the_hub_may_have_acted(
-    runtime, status, may_have_applied
+    runtime, status, kind, may_have_applied
 ):
     with pytest.raises(BackendError) as raised:
         await cleanup_answer(runtime, status, "{}")
+    assert type(raised.value) is kind
     assert raised.value.reason == f"HTTP {status}"
+    assert raised.value.details == Details(Symptom.HTTP_STATUS, status)
     assert raised.value.may_have_applied is may_have_applied
 
 
@@ -121,4 +135,6 @@ async def test_cleanup_404_is_a_missing_endpoint_and_no_connection_applied_nothi
     with pytest.raises(BackendError) as raised:
         await cleanup_answer(runtime, 200, "{}", url=f"http://127.0.0.1:{free_port()}")
     assert (raised.value.reason, raised.value.may_have_applied) == ("cannot connect", False)
+    assert type(raised.value) is Unavailable
+    assert raised.value.details == Details(Symptom.CANNOT_CONNECT)
     assert raised.value.backend == "the hub's cleanupExpired"
