@@ -27,7 +27,7 @@ async def run_spec(backends: Backends, spec: MutationSpec, actor: Actor) -> RunR
     except BackendError as exc:
         # The backend refused: nothing was applied. No answer, a timeout, a 5xx: it may have been.
         status: RunStatus = "unknown" if exc.may_have_applied else "failed"
-        return RunResult(status, {"error": f"{exc.backend}: {exc.reason}"})
+        return RunResult(status, {"error": exc.as_data()})
     except PartlyApplied as exc:
         return RunResult("unknown", {"error": exc.error.as_data()})
     except UserError as exc:
@@ -66,7 +66,7 @@ async def checked_run(services: GateServices, request: ApprovalRequest) -> RunRe
             return RunResult("failed", {"error": stale.as_data()})
         now = await spec.preflight(services.backends)
     except BackendError as exc:
-        return RunResult("failed", {"error": f"{exc.backend}: {exc.reason}"})
+        return RunResult("failed", {"error": exc.as_data()})
     except UserError as exc:
         return RunResult("failed", {"error": exc.as_data()})
     if now != request.preflight:

@@ -16,9 +16,10 @@ from typing import Any
 from approvals.policy import Reason
 from handlers.render.decisions import action_label, reason_text
 from handlers.render.error_messages import MESSAGES
+from handlers.render.failures import failure_text
 from handlers.render.i18n import _, number
 from handlers.render.suggestions import command_line
-from ops.errors import Cause, Invalid, UserError, cause_from_data
+from ops.errors import BackendError, Cause, Invalid, UserError, cause_from_data
 from ops.problems import Problem
 from ops.suggestions import Suggestion
 
@@ -32,8 +33,11 @@ def error_text(error: UserError) -> str:
 
 def stored_text(stored: object) -> str:
     """An error kept in a result or an audit event: a user error's data (`UserError.as_data`),
-    a policy decision's reason (`Reason.as_data`), or the text a backend failure is told with
-    (older rows: any text)."""
+    a policy decision's reason (`Reason.as_data`), a backend failure's (`BackendError.as_data`:
+    "Redis: cannot connect", its details in the reader's words), or text (older rows)."""
+    if isinstance(stored, Mapping) and "backend" in stored:
+        failure = BackendError.from_data(stored)
+        return f"{failure.backend}: {failure_text(failure)}"
     if isinstance(stored, Mapping) and "policy" in stored:
         return reason_text(Reason.from_data(dict(stored)))
     if isinstance(stored, Mapping):

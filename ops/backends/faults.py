@@ -22,9 +22,10 @@ exception's text; a reader is told `details` in their language (`handlers/render
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 __all__ = [
     "BackendError",
@@ -124,6 +125,32 @@ class BackendError(Exception):
         applied already (a refusal of the tenth batch says nothing of the first nine)."""
         return type(self)(self.backend, self.reason, may_have_applied=True, details=self.details)
 
+    def as_data(self) -> dict[str, Any]:
+        """Plain JSON for a stored result (a run's `error`): the backend, its kind, the log's
+        reason and the details a reader's words are made from; `from_data` reads it back."""
+        details = {**asdict(self.details), "symptom": self.details.symptom.value}
+        return {
+            "backend": self.backend,
+            "kind": type(self).__name__,
+            "reason": self.reason,
+            "may_have_applied": self.may_have_applied,
+            "details": details,
+        }
+
+    @staticmethod
+    def from_data(data: Mapping[str, Any]) -> BackendError:
+        kind = _KINDS.get(str(data.get("kind")), BackendError)
+        told = dict(data.get("details") or {})
+        details = Details(
+            Symptom(told.get("symptom", Symptom.DESCRIBED.value)),
+            told.get("status"),
+            str(told.get("code", "")),
+            told.get("seconds"),
+        )
+        applied = bool(data.get("may_have_applied", True))
+        reason = str(data.get("reason", ""))
+        return kind(str(data.get("backend", "")), reason, may_have_applied=applied, details=details)
+
     def with_reason(self, reason: str) -> Self:
         """The same failure, told differently (e.g. with what is known of the state now): the
         new reason is the adapter's own sentence, so its details are only `reason`."""
@@ -156,3 +183,9 @@ class Unavailable(BackendError):
 
 class TimedOut(BackendError):
     fault = Fault.TIMED_OUT
+
+
+_KINDS: dict[str, type[BackendError]] = {
+    kind.__name__: kind
+    for kind in (BackendError, NotFound, Conflict, Forbidden, Rejected, Unavailable, TimedOut)
+}

@@ -4,12 +4,17 @@ Real Redis and the fake Kubernetes API server give the answers."""
 
 from __future__ import annotations
 
+import json
+
 import redis.asyncio as aioredis
 
 from approvals.execution import run_spec
 from approvals.queue_mutations import PauseQueue
 from approvals.workload_mutations import ScaleDeployment
+from handlers.render.errors import stored_text
+from handlers.render.i18n import use_locale
 from ops.backends.aws import Actor
+from ops.backends.faults import BackendError, Details, Symptom, TimedOut
 from tests.approvals.rollout_support import HUB, LISTENER, seed_hub
 
 OPERATOR = Actor("UOPERATOR1")
@@ -26,7 +31,15 @@ async def test_a_command_redis_refused_is_recorded_failed_not_unknown(runtime, r
     finally:
         await client.aclose()
     assert result.status == "failed"
-    assert result.result == {"error": "Redis: Redis refused the command"}
+    stored = result.result["error"]
+    assert (stored["backend"], stored["kind"], stored["may_have_applied"]) == (
+        "Redis",
+        "Rejected",
+        False,
+    )
+    assert stored_text(stored) == "Redis: Redis refused the command"
+    with use_locale("ko"):
+        assert stored_text(stored) == "Redis: Redis가 명령을 거부함"
 
 
 async def test_a_change_the_api_server_failed_midway_is_recorded_unknown(runtime, kube):
@@ -36,4 +49,24 @@ async def test_a_change_the_api_server_failed_midway_is_recorded_unknown(runtime
     spec = ScaleDeployment.build(runtime.backends.config, "int", HUB, LISTENER, 2)
     result = await run_spec(runtime.backends, spec, OPERATOR)
     assert result.status == "unknown"
-    assert result.result["error"].startswith("kubernetes int: HTTP 503 Service Unavailable")
+    stored = result.result["error"]
+    assert (stored["kind"], stored["may_have_applied"]) == ("Unavailable", True)
+    told = stored_text(stored)
+    assert told.startswith("kubernetes int: HTTP 503 Service Unavailable; current state: ")
+
+
+def test_a_stored_failure_reads_back_as_its_kind_and_older_text_rows_as_written():
+    timed_out = TimedOut(
+        "the hub's cleanupExpired",
+        "no answer within 2 s after the request was sent",
+        details=Details(Symptom.NO_ANSWER_AFTER_SENDING, seconds=2.0),
+    )
+    stored = json.loads(json.dumps(timed_out.as_data()))  # as the database keeps it
+    again = BackendError.from_data(stored)
+    assert type(again) is TimedOut and again.details == timed_out.details
+    assert again.may_have_applied is True and again.reason == timed_out.reason
+    said = "the hub's cleanupExpired: no answer within 2 s after the request was sent"
+    assert stored_text(stored) == said
+    with use_locale("ko"):
+        assert stored_text(stored) == "the hub's cleanupExpired: 요청을 보낸 뒤 2초 안에 응답 없음"
+    assert stored_text("Kubernetes int: timed out") == "Kubernetes int: timed out"
