@@ -94,8 +94,9 @@ class Details:
 
 
 class BackendError(Exception):
-    """A backend did not do what was asked; the kinds below say how. Raised as such only for an
-    operation of several calls that ended in more than one way ("partly applied").
+    """A backend did not do what was asked; the kinds below say how. Raised as such only where
+    no kind fits (an operation of several calls that ended in more than one way: "partly
+    applied").
 
     `may_have_applied` is False only when the backend answered that it did not do it (a 4xx, a
     Redis error reply, a connection that was never made for a single request): otherwise (no
@@ -142,7 +143,7 @@ class BackendError(Exception):
         kind = _KINDS.get(str(data.get("kind")), BackendError)
         told = dict(data.get("details") or {})
         details = Details(
-            Symptom(told.get("symptom", Symptom.DESCRIBED.value)),
+            _symptom(told.get("symptom")),
             told.get("status"),
             str(told.get("code", "")),
             told.get("seconds"),
@@ -189,3 +190,12 @@ _KINDS: dict[str, type[BackendError]] = {
     kind.__name__: kind
     for kind in (BackendError, NotFound, Conflict, Forbidden, Rejected, Unavailable, TimedOut)
 }
+
+
+def _symptom(value: object) -> Symptom:
+    """A stored symptom; one this version does not know (a newer replica's row) shows its
+    reason, as a failure without details does."""
+    try:
+        return Symptom(value)
+    except ValueError:
+        return Symptom.DESCRIBED

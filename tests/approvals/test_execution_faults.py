@@ -70,3 +70,6 @@ def test_a_stored_failure_reads_back_as_its_kind_and_older_text_rows_as_written(
     with use_locale("ko"):
         assert stored_text(stored) == "the hub's cleanupExpired: 요청을 보낸 뒤 2초 안에 응답 없음"
     assert stored_text("Kubernetes int: timed out") == "Kubernetes int: timed out"
+    newer = {**stored, "kind": "Throttled", "details": {"symptom": "throttled_by_quota"}}
+    assert type(BackendError.from_data(newer)) is BackendError
+    assert stored_text(newer) == "the hub's cleanupExpired: " + timed_out.reason
