@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Literal
 
 from approvals.policy import CORE_INFRASTRUCTURE
-from ops import preview_namespaces
+from ops import preview_namespace_state
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
 from ops.errors import Problem, UserError
@@ -33,7 +33,7 @@ async def namespace_kind(backends: Backends, env: EnvName, name: str) -> Namespa
     """
     if name == backends.config.hub.namespace:
         return "hub"
-    state = await preview_namespaces.read_namespace(backends, env, name)
+    state = await preview_namespace_state.read_namespace(backends, env, name)
     if state is None:
         return "missing"
     return "preview" if state.is_preview else "core"

@@ -11,8 +11,7 @@ from approvals.facts import CleanedUp, ExpiredPreviews, Fact
 from approvals.mutations import Change, MutationSpec
 from approvals.preview_mutations import DELETE_ACTION, checked
 from approvals.queue_mutations import NamedTarget
-from ops import preview_cleanup
-from ops import preview_namespaces as previews
+from ops import preview_cleanup, preview_deletes, preview_names
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
@@ -49,7 +48,7 @@ class CleanupPreviews(MutationSpec):
         if len(names) > MAX_CLEANUP:
             raise UserError(Problem.TOO_MANY_EXPIRED, env=env, count=len(names), most=MAX_CLEANUP)
         for name in names:
-            checked(previews.namespace_ref, name, "namespace_name")
+            checked(preview_names.namespace_ref, name, "namespace_name")
         return cls(
             env=env,
             action=DELETE_ACTION,
@@ -72,7 +71,7 @@ class CleanupPreviews(MutationSpec):
         return "hub" if self.params.get("via") == "hub" else "namespaces"
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
-        expired = await previews.expired_previews(backends, self.env)
+        expired = await preview_deletes.expired_previews(backends, self.env)
         return {"expired": [p.namespace for p in expired]}
 
     def describe_state(self, state: dict[str, Any]) -> Fact:
@@ -97,7 +96,9 @@ class CleanupPreviews(MutationSpec):
         return {**result, **({"fallback": fallback} if fallback else {})}
 
     async def _delete_directly(self, backends: Backends, actor: Actor) -> dict[str, Any]:
-        outcomes = await previews.delete_expired(backends, self.env, self.namespaces, actor=actor)
+        outcomes = await preview_deletes.delete_expired(
+            backends, self.env, self.namespaces, actor=actor
+        )
         result: dict[str, Any] = {
             kind: [
                 {"namespace": o.namespace, "reason": o.reason_data()}
@@ -116,7 +117,7 @@ class CleanupPreviews(MutationSpec):
         return {"via": "namespaces", **result}
 
 
-def _cleanup_failure(outcome: previews.CleanupOutcome) -> UserError:
+def _cleanup_failure(outcome: preview_deletes.CleanupOutcome) -> UserError:
     if isinstance(outcome.reason, UserError):
         return UserError(Problem.CLEANUP_REFUSED, namespace=outcome.namespace, why=outcome.reason)
     return UserError(Problem.CLEANUP_BACKEND, namespace=outcome.namespace, failure=outcome.reason)

@@ -28,7 +28,7 @@ from approvals.mutations import Change, MutationSpec
 from approvals.namespaces import namespace_action
 from approvals.policy import CORE_INFRASTRUCTURE
 from approvals.queue_mutations import NamedTarget
-from ops import preview_namespaces as previews
+from ops import preview_deletes, preview_names, preview_namespace_state, preview_namespaces
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
@@ -62,10 +62,10 @@ class CreatePreview(MutationSpec):
 
     @classmethod
     def build(cls, env: EnvName, key: str, ttl: timedelta, requested_by: str) -> Self:
-        key = checked(previews.issue_key, key, "issue_key")
-        if not previews.MIN_TTL <= ttl <= previews.MAX_TTL:
+        key = checked(preview_names.issue_key, key, "issue_key")
+        if not preview_names.MIN_TTL <= ttl <= preview_names.MAX_TTL:
             raise UserError(Problem.PREVIEW_TTL_RANGE)
-        namespace = previews.preview_namespace(key)
+        namespace = preview_names.preview_namespace(key)
         return cls(
             env=env,
             action=CREATE_ACTION,
@@ -87,11 +87,11 @@ class CreatePreview(MutationSpec):
         return self.target.name
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
-        state = await previews.read_namespace(backends, self.env, self.namespace)
+        state = await preview_namespace_state.read_namespace(backends, self.env, self.namespace)
         if state is not None and state.expires_at is None:
             raise UserError(Problem.PREVIEW_EXISTS, env=self.env, namespace=self.namespace)
         if state is not None and state.expires_at is not None:
-            expires = previews.iso_utc(state.expires_at)
+            expires = preview_names.iso_utc(state.expires_at)
             raise UserError(
                 Problem.PREVIEW_EXISTS_UNTIL,
                 env=self.env,
@@ -108,7 +108,7 @@ class CreatePreview(MutationSpec):
         return Change(NoPreview(), PreviewToCreate(self.namespace, key, ttl))
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
-        created = await previews.create_preview(
+        created = await preview_namespaces.create_preview(
             backends,
             self.env,
             self.params["issue_key"],
@@ -119,7 +119,7 @@ class CreatePreview(MutationSpec):
         return {
             "namespace": created.namespace,
             "issue_key": created.issue_key,
-            "expires_at": previews.iso_utc(created.expires_at),
+            "expires_at": preview_names.iso_utc(created.expires_at),
             "requested_by": created.requested_by,
         }
 
@@ -142,7 +142,7 @@ class LabelledPreviewChange(MutationSpec):
             self.namespace,
             hub=CORE_INFRASTRUCTURE,
             preview=self.preview_action,
-            missing=previews.no_such_preview(self.env, self.namespace),
+            missing=preview_namespace_state.no_such_preview(self.env, self.namespace),
         )
         return replace(self, action=action)
 
@@ -165,7 +165,7 @@ class ExtendPreview(LabelledPreviewChange):
 
     @classmethod
     def build(cls, env: EnvName, target: str, expires_from: datetime, expires_to: datetime) -> Self:
-        ref = checked(previews.namespace_ref, target, "preview")
+        ref = checked(preview_names.namespace_ref, target, "preview")
         if expires_to <= expires_from:
             raise UserError(Problem.EXTENSION_NOT_LATER)
         return cls(
@@ -174,8 +174,8 @@ class ExtendPreview(LabelledPreviewChange):
             target=NamedTarget("", ref.namespace),
             params={
                 "namespace": ref.namespace,
-                "expires_from": previews.iso_utc(expires_from),
-                "expires_to": previews.iso_utc(expires_to),
+                "expires_from": preview_names.iso_utc(expires_from),
+                "expires_to": preview_names.iso_utc(expires_to),
             },
         )
 
@@ -185,7 +185,7 @@ class ExtendPreview(LabelledPreviewChange):
     ) -> Self:
         """`step` later than `expires_from`, never more than 7 days (MAX_TTL) from `now`."""
         expires_to = expires_from + step
-        if expires_to - now > previews.MAX_TTL:
+        if expires_to - now > preview_names.MAX_TTL:
             step_text = _ttl_text(int(step.total_seconds()))
             raise UserError(Problem.EXTENSION_TOO_FAR, env=env, step=step_text)
         return cls.build(env, target, expires_from, expires_to)
@@ -210,14 +210,14 @@ class ExtendPreview(LabelledPreviewChange):
         return moment
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
-        state = await previews.require_preview(backends, self.env, self.namespace)
-        if not previews.same_expiry(state.expires_at, self.expires_from):
-            raise previews.ttl_changed(self.env, self.namespace, state.expires_at)
+        state = await preview_namespace_state.require_preview(backends, self.env, self.namespace)
+        if not preview_namespaces.same_expiry(state.expires_at, self.expires_from):
+            raise preview_namespaces.ttl_changed(self.env, self.namespace, state.expires_at)
         return {
             "namespace": state.name,
             "uid": state.uid,
             "issue_key": state.issue_key,
-            "expires_at": previews.iso_utc(self.expires_from),
+            "expires_at": preview_names.iso_utc(self.expires_from),
         }
 
     def describe_state(self, state: dict[str, Any]) -> Fact:
@@ -228,14 +228,14 @@ class ExtendPreview(LabelledPreviewChange):
         return Change(self.describe_state(preflight), self.describe_state(after))
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
-        done = await previews.extend_preview(
+        done = await preview_namespaces.extend_preview(
             backends, self.env, self.namespace, self.expires_from, self.expires_to, actor=actor
         )
         return {
             "namespace": done.namespace,
             "issue_key": done.issue_key,
-            "expires_before": previews.iso_utc(done.expires_before),
-            "expires_at": previews.iso_utc(done.expires_at),
+            "expires_before": preview_names.iso_utc(done.expires_before),
+            "expires_at": preview_names.iso_utc(done.expires_at),
         }
 
 
@@ -246,7 +246,7 @@ class DeletePreview(LabelledPreviewChange):
 
     @classmethod
     def build(cls, env: EnvName, target: str) -> Self:
-        ref = checked(previews.namespace_ref, target, "preview")
+        ref = checked(preview_names.namespace_ref, target, "preview")
         return cls(
             env=env,
             action=CORE_INFRASTRUCTURE,  # until `classified` has read its label
@@ -259,8 +259,8 @@ class DeletePreview(LabelledPreviewChange):
         return cls.build(env, params["namespace"])
 
     async def preflight(self, backends: Backends) -> dict[str, Any]:
-        state = await previews.require_preview(backends, self.env, self.namespace)
-        expires = previews.iso_utc(state.expires_at) if state.expires_at else None
+        state = await preview_namespace_state.require_preview(backends, self.env, self.namespace)
+        expires = preview_names.iso_utc(state.expires_at) if state.expires_at else None
         return {
             "namespace": state.name,
             "uid": state.uid,
@@ -275,7 +275,9 @@ class DeletePreview(LabelledPreviewChange):
         return Change(self.describe_state(preflight), PreviewDeleted())
 
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
-        state = await previews.delete_preview(backends, self.env, self.namespace, actor=actor)
+        state = await preview_deletes.delete_preview(
+            backends, self.env, self.namespace, actor=actor
+        )
         return {"namespace": state.name, "issue_key": state.issue_key, "deleted": True}
 
 

@@ -18,9 +18,10 @@ import structlog
 
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
+from ops.backends.faults import BackendError, Conflict, Forbidden
 from ops.backends.kube_routes import Api, Operation
 from ops.config import EnvName
-from ops.errors import BackendError, Fault, Problem, UserError
+from ops.errors import Problem, UserError
 
 T = TypeVar("T")
 MAX_WRITE_ATTEMPTS = 3
@@ -41,10 +42,6 @@ class Permission:
         )
 
 
-def is_conflict(exc: BackendError) -> bool:
-    return exc.fault is Fault.CONFLICT
-
-
 def answered(exc: BackendError) -> bool:
     """The server refused, so nothing was applied (else: it may have been)."""
     return not exc.may_have_applied
@@ -62,10 +59,8 @@ async def write(
 ) -> Any:
     try:
         return await backends.kube.call(env, api, method, actor=actor, **kwargs)
-    except BackendError as exc:
-        if exc.fault is Fault.FORBIDDEN:
-            raise needs.refusal() from None
-        raise
+    except Forbidden:
+        raise needs.refusal() from None
 
 
 async def retry_conflicts(attempt: Callable[[], Awaitable[T]]) -> T:
@@ -73,8 +68,8 @@ async def retry_conflicts(attempt: Callable[[], Awaitable[T]]) -> T:
     for number in range(1, MAX_WRITE_ATTEMPTS + 1):
         try:
             return await attempt()
-        except BackendError as exc:
-            if not is_conflict(exc) or number == MAX_WRITE_ATTEMPTS:
+        except Conflict:
+            if number == MAX_WRITE_ATTEMPTS:
                 raise
             log.info("write conflict, retrying with a fresh read", attempt=number)
     raise AssertionError("unreachable")  # the loop returns or raises

@@ -17,9 +17,9 @@ from typing import Any
 
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
+from ops.backends.faults import Conflict, Forbidden, NotFound
 from ops.config import EnvName
-from ops.errors import BackendError, Fault, Problem, UserError
-from ops.kube_writes import is_conflict
+from ops.errors import BackendError, Problem, UserError
 from ops.preview_namespace_state import (
     NamespaceState,
     forbidden_error,
@@ -57,12 +57,12 @@ async def delete_read_preview(backends: Backends, state: NamespaceState, *, acto
             body={"preconditions": {"uid": state.uid}},
             actor=actor,
         )
-    except BackendError as exc:
-        if exc.fault is Fault.NOT_FOUND:
-            raise UserError(Problem.PREVIEW_GONE_MEANWHILE, env=env, namespace=name) from None
-        if is_conflict(exc):
-            raise await _changed_meanwhile(backends, state) from None
-        raise forbidden_error(backends, env, exc, "delete", "namespaces") from None
+    except NotFound:
+        raise UserError(Problem.PREVIEW_GONE_MEANWHILE, env=env, namespace=name) from None
+    except Conflict:
+        raise await _changed_meanwhile(backends, state) from None
+    except Forbidden:
+        raise forbidden_error(backends, env, "delete", "namespaces") from None
 
 
 async def _changed_meanwhile(backends: Backends, before: NamespaceState) -> UserError:

@@ -11,8 +11,9 @@ from datetime import datetime
 from urllib.parse import quote
 
 from ops.backends.container import Backends
+from ops.backends.faults import NotFound
 from ops.config import EnvName
-from ops.errors import BackendError, Fault, Problem, UserError
+from ops.errors import Problem, UserError
 from ops.kube_objects import Json, Namespace
 from ops.previews import EXPIRES_AT, ISSUE_LABEL, PREVIEW_LABEL, REQUESTED_BY, is_preview
 from ops.suggestions import suggest
@@ -38,10 +39,8 @@ async def read_namespace(backends: Backends, env: EnvName, name: str) -> Namespa
     made that alert 1.3 s late and the bot ~22 MB bigger (bench/monitors.py)."""
     try:
         body = await backends.kube.get_json(env, f"/api/v1/namespaces/{quote(name, safe='')}")
-    except BackendError as exc:
-        if exc.fault is Fault.NOT_FOUND:
-            return None
-        raise
+    except NotFound:
+        return None
     return _state(env, body, backends.config.hub.namespace)
 
 
@@ -82,12 +81,8 @@ async def require_preview(backends: Backends, env: EnvName, name: str) -> Namesp
     return state
 
 
-def forbidden_error(
-    backends: Backends, env: EnvName, exc: BackendError, verb: str, resource: str
-) -> Exception:
-    """A 403 names the role that lacks the permission; anything else stays as it was."""
-    if exc.fault is not Fault.FORBIDDEN:
-        return exc
+def forbidden_error(backends: Backends, env: EnvName, verb: str, resource: str) -> UserError:
+    """A 403, told with the role that lacks the permission."""
     arn = backends.config.environments[env].role_arn
     if not arn:
         return UserError(Problem.PREVIEW_FORBIDDEN, env=env, verb=verb, resource=resource)

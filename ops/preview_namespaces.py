@@ -17,25 +17,12 @@ from typing import Any
 
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
+from ops.backends.faults import Conflict, Forbidden
 from ops.config import EnvName
-from ops.errors import BackendError, Fault, Problem, UserError
+from ops.errors import Problem, UserError
 from ops.kube_writes import Permission, retry_conflicts, write
-
-# approvals/preview_mutations.py and approvals/namespaces.py read these here (`previews.…`):
-# re-exported for them until they import each from its own module; nothing else does.
-from ops.preview_deletes import CleanupOutcome as CleanupOutcome
-from ops.preview_deletes import delete_expired as delete_expired
-from ops.preview_deletes import delete_preview as delete_preview
-from ops.preview_deletes import expired_previews as expired_previews
-from ops.preview_names import MAX_TTL as MAX_TTL
-from ops.preview_names import MIN_TTL as MIN_TTL
-from ops.preview_names import iso_utc as iso_utc
-from ops.preview_names import issue_key as issue_key
-from ops.preview_names import namespace_ref as namespace_ref
-from ops.preview_names import preview_namespace as preview_namespace
+from ops.preview_names import iso_utc, preview_namespace
 from ops.preview_namespace_state import forbidden_error, require_preview
-from ops.preview_namespace_state import no_such_preview as no_such_preview
-from ops.preview_namespace_state import read_namespace as read_namespace
 from ops.previews import EXPIRES_AT, ISSUE_LABEL, PREVIEW_LABEL, REQUESTED_BY
 from ops.timestamps import now_utc
 
@@ -78,10 +65,10 @@ async def create_preview(
     name = body["metadata"]["name"]
     try:
         await backends.kube.call(env, "core", "create_namespace", body=body, actor=actor)
-    except BackendError as exc:
-        if exc.fault is Fault.CONFLICT:
-            raise UserError(Problem.PREVIEW_EXISTS, env=env, namespace=name) from None
-        raise forbidden_error(backends, env, exc, "create", "namespaces") from None
+    except Conflict:
+        raise UserError(Problem.PREVIEW_EXISTS, env=env, namespace=name) from None
+    except Forbidden:
+        raise forbidden_error(backends, env, "create", "namespaces") from None
     return CreatedPreview(env, name, key, expires_at.replace(microsecond=0), requested_by)
 
 

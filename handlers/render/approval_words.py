@@ -16,9 +16,9 @@ from approvals.facts import fact_from_data
 from approvals.mutations import Change, MutationSpec
 from approvals.requests import ApprovalRequest
 from handlers.render.change_facts import said_text
-from handlers.render.errors import stored_text
 from handlers.render.i18n import N_, _
 from handlers.render.message import escape
+from handlers.render.stored_errors import stored_text
 
 STATUS_WORDS = {  # a request's status as one word
     "pending": N_("pending"),

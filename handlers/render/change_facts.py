@@ -13,8 +13,8 @@ from typing import Any
 
 from approvals import facts as f
 from approvals.workload_mutations import describe_images, short_image
-from handlers.render.errors import stored_text
 from handlers.render.i18n import _, ngettext, number
+from handlers.render.stored_errors import stored_text
 from ops.timestamps import parse_time
 
 

@@ -13,13 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from approvals.policy import Reason
-from handlers.render.decisions import action_label, reason_text
+from handlers.render.decisions import action_label
 from handlers.render.error_messages import MESSAGES
-from handlers.render.failures import failure_text
 from handlers.render.i18n import _, number
 from handlers.render.suggestions import command_line
-from ops.errors import BackendError, Cause, Invalid, UserError, cause_from_data
+from ops.errors import Cause, Invalid, UserError
 from ops.problems import Problem
 from ops.suggestions import Suggestion
 
@@ -29,20 +27,6 @@ def error_text(error: UserError) -> str:
     if error.code is None:
         return error.text or ""
     return _words(error.code, error.params)
-
-
-def stored_text(stored: object) -> str:
-    """An error kept in a result or an audit event: a user error's data (`UserError.as_data`),
-    a policy decision's reason (`Reason.as_data`), a backend failure's (`BackendError.as_data`:
-    "Redis: cannot connect", its details in the reader's words), or text (older rows)."""
-    if isinstance(stored, Mapping) and "backend" in stored:
-        failure = BackendError.from_data(stored)
-        return f"{failure.backend}: {failure_text(failure)}"
-    if isinstance(stored, Mapping) and "policy" in stored:
-        return reason_text(Reason.from_data(dict(stored)))
-    if isinstance(stored, Mapping):
-        return cause_text(cause_from_data(stored))
-    return str(stored)
 
 
 def invalid_text(exc: ValueError) -> str:

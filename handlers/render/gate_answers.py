@@ -28,9 +28,9 @@ from handlers.render.approval_words import (
 )
 from handlers.render.change_facts import said_text
 from handlers.render.decisions import decision_reason
-from handlers.render.errors import stored_text
 from handlers.render.i18n import N_, _
 from handlers.render.message import Message, button, buttons, escape, section, simple
+from handlers.render.stored_errors import stored_text
 from ops.previews import PREVIEW_LABEL
 
 REASON_CALLBACK = "approval_reason"

@@ -17,7 +17,6 @@ from slack_sdk.models.blocks import Block, ButtonElement, InputBlock, PlainTextI
 from slack_sdk.models.views import View
 
 from handlers.incident_playbooks import Playbook
-from handlers.render.errors import stored_text
 from handlers.render.i18n import N_, _
 from handlers.render.message import (
     Message,
@@ -28,6 +27,7 @@ from handlers.render.message import (
     header,
     section,
 )
+from handlers.render.stored_errors import stored_text
 from ops.incidents import Incident, IncidentEvent
 
 ACK_ACTION = "incident.acknowledge"

@@ -16,9 +16,9 @@ from approvals.policy import Decision, PolicyRow
 from approvals.roles import RoleInfo
 from handlers.render.approval_words import mention, when
 from handlers.render.decisions import action_label, role_source
-from handlers.render.errors import stored_text
 from handlers.render.i18n import N_, _, number, pgettext
 from handlers.render.message import Message, code_block, context, escape, header, section
+from handlers.render.stored_errors import stored_text
 from ops.config import ENV_NAMES, EnvName
 
 # short words whose Korean is the grid's own (허용, 승인 필요, 불가, 금지): a context each

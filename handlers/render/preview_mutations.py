@@ -13,12 +13,12 @@ from slack_sdk.models.blocks import Block
 from approvals.outcomes import ApprovalRequested, GateOutcome, Ran, ReasonNeeded, Refused
 from handlers.render.approval_words import mention, when
 from handlers.render.decisions import decision_reason
-from handlers.render.errors import stored_text
 from handlers.render.failures import failure_text
 from handlers.render.gate_answers import render_ran
 from handlers.render.i18n import _, number
 from handlers.render.message import Message, context, escape, header, section
 from handlers.render.preview_cleanup import cleanup_done, cleanup_removed
+from handlers.render.stored_errors import stored_text
 from ops.config import EnvName
 from ops.fanout import Failed
 from ops.preview_cleanup import CleanupWay

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
+from ops.backends.faults import Forbidden, NotFound
 from ops.config import EnvName
-from ops.errors import BackendError, Fault, Problem, UserError
+from ops.errors import Problem, UserError
 from ops.kube_objects import PAUSED_REPLICAS, ScaledObject, listed
 from ops.kube_writes import Permission, write
 
@@ -30,17 +31,15 @@ async def find_scaled_object(
             namespace=namespace,
             plural=SCALED_OBJECTS,
         )
-    except BackendError as exc:
-        if exc.fault is Fault.NOT_FOUND:  # no such resource type: KEDA is not installed
-            return None
-        if exc.fault is Fault.FORBIDDEN:  # not knowing whether KEDA drives it is not "no"
-            raise UserError(
-                Problem.KEDA_UNKNOWABLE,
-                verb="list",
-                resource="scaledobjects.keda.sh",
-                namespace=namespace,
-            ) from None
-        raise
+    except NotFound:  # no such resource type: KEDA is not installed
+        return None
+    except Forbidden:  # not knowing whether KEDA drives it is not "no"
+        raise UserError(
+            Problem.KEDA_UNKNOWABLE,
+            verb="list",
+            resource="scaledobjects.keda.sh",
+            namespace=namespace,
+        ) from None
     scaled = (ScaledObject.of(item) for item in listed(answer))
     return next((s for s in scaled if s.scales(deployment)), None)
 

@@ -12,7 +12,7 @@ from approvals.gate import Requester
 from approvals.mutations import digest_document
 from approvals.outcomes import ApprovalRequested, ConfirmNeeded, Decided, DecisionRefused
 from approvals.workload_mutations import ScaleDeployment
-from handlers.render.errors import stored_text
+from handlers.render.stored_errors import stored_text
 from ops.config import Approvals, Config, Timeouts
 from tests.approvals.support import (
     PREVIEW,

@@ -11,8 +11,8 @@ import redis.asyncio as aioredis
 from approvals.execution import run_spec
 from approvals.queue_mutations import PauseQueue
 from approvals.workload_mutations import ScaleDeployment
-from handlers.render.errors import stored_text
 from handlers.render.i18n import use_locale
+from handlers.render.stored_errors import stored_text
 from ops.backends.aws import Actor
 from ops.backends.faults import BackendError, Details, Symptom, TimedOut
 from tests.approvals.rollout_support import HUB, LISTENER, seed_hub

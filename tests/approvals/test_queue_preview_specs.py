@@ -16,7 +16,7 @@ from approvals.preview_mutations import CreatePreview, DeletePreview
 from approvals.queue_mutations import PauseQueue, ResumeQueue, RetryFailedJobs
 from handlers.render.change_facts import said_text
 from handlers.render.decisions import decision_reason
-from handlers.render.errors import stored_text
+from handlers.render.stored_errors import stored_text
 from ops.backends.aws import Actor
 from ops.config import ENV_NAMES, Config
 from ops.preview_deletes import expired_previews

@@ -5,7 +5,7 @@ import asyncio
 from approvals.gate import Requester
 from approvals.outcomes import ApprovalRequested, Decided, DecisionRefused
 from approvals.workload_mutations import ScaleDeployment
-from handlers.render.errors import stored_text
+from handlers.render.stored_errors import stored_text
 from tests.approvals.support import (
     PREVIEW,
     running_bot,

@@ -9,7 +9,7 @@ from approvals.outcomes import ConfirmNeeded, Ran
 from approvals.rollout_mutations import RollbackDeployment, SetImage
 from approvals.workload_mutations import ResumeAutoscaling, ScaleDeployment
 from handlers.render.change_facts import said_text
-from handlers.render.errors import stored_text
+from handlers.render.stored_errors import stored_text
 from ops import images
 from ops.backends.aws import Actor
 from ops.errors import BackendError, UserError

@@ -19,9 +19,10 @@ from approvals.policy import Reason, Why
 from handlers.render.catalogs import ROOT
 from handlers.render.decisions import mutation_summary
 from handlers.render.error_messages import MESSAGES
-from handlers.render.errors import error_text, invalid_text, stored_text
+from handlers.render.errors import error_text, invalid_text
 from handlers.render.general import render_user_error
 from handlers.render.i18n import LOCALES, use_locale
+from handlers.render.stored_errors import stored_text
 from ops.errors import Invalid, UserError
 from ops.problems import Problem
 from ops.suggestions import suggest
