@@ -14,7 +14,7 @@ from approvals.facts import (
     PartState,
     PartUnchanged,
 )
-from approvals.mutations import Change, MutationSpec, PartlyApplied, Target
+from approvals.mutations import Change, MutationSpec, OutcomeUnknown, Target
 from approvals.namespaces import action_before_reading
 from approvals.rollout_mutations import RollbackDeployment, revision_fact
 from approvals.workload_mutations import WorkloadChange
@@ -97,23 +97,26 @@ class EmergencyRollback(WorkloadChange):
     async def execute(self, backends: Backends, actor: Actor) -> dict[str, Any]:
         """As one approved request (the gate's own path for an allowed change runs and audits
         the parts one by one): every part is tried; a failure after a success is reported as
-        partly applied (`PartlyApplied`, recorded as unknown with each part named), never as
-        "nothing changed"."""
-        results, told, failures = [], [], []
+        partly applied (`OutcomeUnknown`, recorded as unknown with each part named), never as
+        "nothing changed"; so is a part without a clear answer (it may have been applied)."""
+        results, told, failures, unclear = [], [], [], False
         for part in self.steps():
             name = part.target.name
             try:
                 result = await part.execute(backends, actor)
-            except (UserError, BackendError) as exc:
+            except (UserError, BackendError, OutcomeUnknown) as exc:
                 failures.append(_part_failure(name, exc))
                 told.append(failures[-1])
+                unclear = unclear or _may_have_applied(exc)
                 continue
             revision = str(result["to_revision"])
             told.append(UserError(Problem.PART_ROLLED_BACK, deployment=name, revision=revision))
             results.append({"target": str(part.target), "status": "succeeded", **result})
+        backend = f"kubernetes {self.env}"  # a name
         if failures and results:
-            backend = f"kubernetes {self.env}"  # a name
-            raise PartlyApplied(UserError(Problem.PARTLY_APPLIED, backend=backend, parts=told))
+            raise OutcomeUnknown(UserError(Problem.PARTLY_APPLIED, backend=backend, parts=told))
+        if unclear:
+            raise OutcomeUnknown(UserError(Problem.PARTS_UNCLEAR, backend=backend, parts=told))
         if failures:
             raise UserError(Problem.PARTS_FAILED, parts=failures)
         return {"parts": results}
@@ -138,9 +141,14 @@ def _refusal(kept: str | dict[str, Any]) -> UserError:
     return UserError(kept) if isinstance(kept, str) else UserError.from_data(kept)
 
 
-def _part_failure(deployment: str, exc: UserError | BackendError) -> UserError:
-    if isinstance(exc, UserError):
-        return UserError(Problem.PART_REFUSED, deployment=deployment, why=exc)
-    return UserError(
-        Problem.PART_BACKEND_FAILED, deployment=deployment, backend=exc.backend, reason=exc.reason
-    )
+def _part_failure(deployment: str, exc: UserError | BackendError | OutcomeUnknown) -> UserError:
+    if isinstance(exc, BackendError):
+        return UserError(Problem.PART_FAILED_AT_BACKEND, deployment=deployment, failure=exc)
+    why = exc.error if isinstance(exc, OutcomeUnknown) else exc
+    return UserError(Problem.PART_REFUSED, deployment=deployment, why=why)
+
+
+def _may_have_applied(exc: UserError | BackendError | OutcomeUnknown) -> bool:
+    if isinstance(exc, BackendError):
+        return exc.may_have_applied
+    return isinstance(exc, OutcomeUnknown)

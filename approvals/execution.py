@@ -6,7 +6,7 @@ import structlog
 
 from approvals.catalog import rebuild
 from approvals.events import request_event
-from approvals.mutations import MutationSpec, PartlyApplied
+from approvals.mutations import MutationSpec, OutcomeUnknown
 from approvals.outcomes import RunResult, RunStatus
 from approvals.recording import record_request_result
 from approvals.requests import ApprovalRequest
@@ -28,7 +28,7 @@ async def run_spec(backends: Backends, spec: MutationSpec, actor: Actor) -> RunR
         # The backend refused: nothing was applied. No answer, a timeout, a 5xx: it may have been.
         status: RunStatus = "unknown" if exc.may_have_applied else "failed"
         return RunResult(status, {"error": exc.as_data()})
-    except PartlyApplied as exc:
+    except OutcomeUnknown as exc:
         return RunResult("unknown", {"error": exc.error.as_data()})
     except UserError as exc:
         return RunResult("failed", {"error": exc.as_data()})

@@ -41,9 +41,11 @@ class Target:
         return f"{self.namespace}/{self.name}"
 
 
-class PartlyApplied(Exception):
-    """A change of several parts that stopped after some of them were applied: `error` says
-    which, part by part (a `UserError`, data). Recorded as unknown, never "nothing changed"."""
+class OutcomeUnknown(Exception):
+    """A change that may or may not have been applied: a write without a clear answer, or one of
+    several parts that stopped after some were applied. `error` says what is known (a `UserError`,
+    data: the failure, the state read again, each part's outcome). Recorded as unknown, never as
+    "nothing changed"."""
 
     def __init__(self, error: UserError) -> None:
         super().__init__(str(error))

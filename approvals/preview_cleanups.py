@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from approvals.facts import CleanedUp, ExpiredPreviews, Fact
-from approvals.mutations import Change, MutationSpec
+from approvals.mutations import Change, MutationSpec, OutcomeUnknown
 from approvals.preview_mutations import DELETE_ACTION, checked
 from approvals.queue_mutations import NamedTarget
 from ops import preview_cleanup, preview_deletes, preview_names
 from ops.backends.aws import Actor
 from ops.backends.container import Backends
 from ops.config import Config, EnvName
-from ops.errors import BackendError, Problem, UserError
+from ops.errors import Problem, UserError
 
 CLEANUP_TARGET = "expired previews"  # a name: the stored target, shown as is like every target
 MAX_CLEANUP = 200  # namespaces in one cleanup request (a card and an audit row stay readable)
@@ -108,9 +108,8 @@ class CleanupPreviews(MutationSpec):
             for kind in ("deleted", "failed", "skipped", "unknown")
         }
         if result["unknown"] and not result["deleted"]:  # recorded as unknown, never "failed"
-            unclear = "; ".join(f"{u['namespace']}: {u['reason']}" for u in result["unknown"])
-            told = f"no clear answer ({unclear})"  # internal: the log's English (reason)
-            raise BackendError(f"kubernetes {self.env}", told)
+            unclear = [_cleanup_failure(o) for o in outcomes if o.outcome == "unknown"]
+            raise OutcomeUnknown(UserError(Problem.CLEANUP_UNCLEAR, parts=unclear))
         failed = [o for o in outcomes if o.outcome == "failed"]
         if failed and not result["deleted"]:
             raise UserError(Problem.NONE_DELETED, failures=[_cleanup_failure(o) for o in failed])

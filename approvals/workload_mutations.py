@@ -20,7 +20,7 @@ from approvals.facts import (
     ScaledTo,
     ScaleToZero,
 )
-from approvals.mutations import Change, MutationSpec, Target
+from approvals.mutations import Change, MutationSpec, OutcomeUnknown, Target
 from approvals.namespaces import PREVIEW_WORKLOAD, action_before_reading, namespace_action
 from approvals.policy import CORE_INFRASTRUCTURE
 from ops import workloads
@@ -73,23 +73,24 @@ def describe_images(images: dict[str, str]) -> str:
 
 async def no_clear_answer(
     backends: Backends, env: EnvName, target: Target, exc: BackendError
-) -> BackendError:
+) -> BackendError | OutcomeUnknown:
     """A write without an answer (timeout, lost connection) may or may not have been applied:
-    the error says so with the state read again now (or that it could not be read either).
-
-    The state is told in the failure's `reason`, the log's English, as every backend failure
-    an adapter tells in a sentence is (`Symptom.DESCRIBED`) until failures carry data."""
+    the error says so with the Deployment read again now (or that it could not be read either),
+    as data. A refusal (the server answered no) stays the failure it is."""
     if answered(exc):
         return exc
     try:
         state = await workloads.read_deployment(backends, env, target.namespace, target.name)
-        revision = f"revision {state.revision}, " if state.revision is not None else ""
-        images = describe_images(dict(state.images))
-        count = "1 replica" if state.replicas == 1 else f"{state.replicas} replicas"
-        now = f"{revision}{count} ({images})"
     except (BackendError, UserError):
-        now = "unknown (it could not be read either)"  # internal: the log's English (reason)
-    return exc.with_reason(f"{exc.reason}; current state: {now}")  # internal: the log's English
+        return OutcomeUnknown(UserError(Problem.NO_CLEAR_ANSWER_UNREAD, failure=exc))
+    told = UserError(
+        Problem.NO_CLEAR_ANSWER,
+        failure=exc,
+        revision="" if state.revision is None else str(state.revision),
+        replicas=state.replicas,
+        images=describe_images(dict(state.images)),
+    )
+    return OutcomeUnknown(told)
 
 
 @dataclass(frozen=True)

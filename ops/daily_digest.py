@@ -209,7 +209,8 @@ def _previews_item(
         report = part.value
         if report is None or report.failures:
             failures += [part.failure] if part.failure else []
-            failures += [Failed(f.backend, f.reason) for f in report.failures] if report else []
+            envs_failed = report.failures if report else ()
+            failures += [Failed(f.backend, f.reason, f.details) for f in envs_failed]
             continue
         answered.append(env)
         live += [p for p in report.previews if not p.terminating]

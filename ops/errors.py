@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ops.backends.faults import BackendError, Details, Fault, Symptom
+from ops.backends.faults import BackendError, Details, Symptom
 from ops.problems import Problem
 from ops.suggestions import Suggestion
 
 # A backend's failures are typed in `ops/backends/faults.py` (NotFound, Conflict, …); the base
 # and its data are named here too, beside the user's errors, for the layers that catch both.
-__all__ = ["BackendError", "Details", "Fault", "Problem", "Symptom", "UserError"]
+__all__ = ["BackendError", "Details", "Problem", "Symptom", "UserError"]
 
 
 class UserError(Exception):
@@ -105,7 +105,7 @@ def _coded(code: Problem, params: Mapping[str, Any]) -> str:
 
 def _params_as_data(params: Mapping[str, Any]) -> dict[str, Any]:
     def plain(value: Any) -> Any:
-        if isinstance(value, UserError | Invalid):
+        if isinstance(value, UserError | Invalid | BackendError):
             return value.as_data()
         if isinstance(value, ValueError):
             return {"text": str(value)}
@@ -125,6 +125,8 @@ def _param_from_data(kind: str | None, value: Any) -> Any:
         return cause_from_data(value)
     if kind == "errors":
         return [cause_from_data(v) for v in value]
+    if kind == "failure":  # a backend's failure; text in rows stored before it was data
+        return BackendError.from_data(value) if isinstance(value, Mapping) else value
     if kind == "step":
         flags = tuple((name, flag) for name, flag in value["flags"])
         return Suggestion(value["command"], tuple(value["args"]), flags)

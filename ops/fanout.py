@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 import structlog
 
 from ops.backends.classify import classify_failure
+from ops.backends.faults import UNTOLD
 from ops.errors import BackendError, Details, Symptom, UserError
 
 T = TypeVar("T")
@@ -29,7 +30,7 @@ class Failed:
 
     backend: str
     reason: str
-    details: Details = Details()
+    details: Details = UNTOLD
     error: UserError | None = None
 
 

@@ -105,12 +105,12 @@ async def expired_previews(
 class CleanupOutcome:
     namespace: str
     outcome: str  # "deleted" | "failed" | "skipped" | "unknown" (the delete got no clear answer)
-    # why it failed or was skipped (a user error), or the backend's failure (`backend: reason`)
-    reason: UserError | str = ""
+    # why it failed or was skipped (a user error), or the backend's failure
+    reason: UserError | BackendError | None = None
 
     def reason_data(self) -> dict[str, Any] | str:
         """The reason as plain JSON (stored with the cleanup's result)."""
-        return self.reason.as_data() if isinstance(self.reason, UserError) else self.reason
+        return "" if self.reason is None else self.reason.as_data()
 
 
 async def delete_expired(
@@ -145,12 +145,12 @@ async def _delete_if_expired(
     except UserError as exc:
         return CleanupOutcome(name, "failed", exc)
     except BackendError as exc:  # the read: nothing was asked to change
-        return CleanupOutcome(name, "failed", f"{exc.backend}: {exc.reason}")
+        return CleanupOutcome(name, "failed", exc)
     try:
         await delete_read_preview(backends, state, actor=actor)
     except UserError as exc:
         return CleanupOutcome(name, "failed", exc)
     except BackendError as exc:  # sent, no clear answer: it may have been deleted
         outcome = "unknown" if exc.may_have_applied else "failed"
-        return CleanupOutcome(name, outcome, f"{exc.backend}: {exc.reason}")
+        return CleanupOutcome(name, outcome, exc)
     return CleanupOutcome(name, "deleted")

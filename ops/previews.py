@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from ops.backends.aws import BOT, Actor
 from ops.backends.container import Backends
+from ops.backends.faults import UNTOLD, Details
 from ops.config import EnvName
 from ops.fanout import gather_parts
 from ops.kube_objects import Json, Meta, Namespace, listed
@@ -94,7 +95,8 @@ class Preview:
 class EnvFailure:
     env: EnvName
     backend: str
-    reason: str
+    reason: str  # the log's English; a reader is told `details`
+    details: Details = UNTOLD
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,9 @@ async def list_previews(
     for env in envs:
         part = parts[env]
         if part.failure is not None:
-            failures.append(EnvFailure(env, part.failure.backend, part.failure.reason))
+            failures.append(
+                EnvFailure(env, part.failure.backend, part.failure.reason, part.failure.details)
+            )
         else:
             previews.extend(part.value or ())
     return PreviewReport(

@@ -99,9 +99,11 @@ class Problem(Enum):
     TOO_MANY_EXPIRED = ("preview.too_many_expired", "env,count:int,most:int")
     NONE_DELETED = ("preview.none_deleted", "failures:errors")
     # one namespace of a cleanup: why it was not deleted (`why` a UserError, or the backend's
-    # `failure`, "backend: reason", as `BackendError` tells it)
+    # `failure`, a `BackendError`: text in rows stored before failures were data)
     CLEANUP_REFUSED = ("preview.cleanup_refused", "namespace,why:error")
-    CLEANUP_BACKEND = ("preview.cleanup_backend", "namespace,failure")
+    CLEANUP_BACKEND = ("preview.cleanup_backend", "namespace,failure:failure")
+    # a cleanup that deleted nothing for sure: every namespace tried got no clear answer
+    CLEANUP_UNCLEAR = ("preview.cleanup_unclear", "parts:errors")
     CLEANUP_GONE = ("preview.cleanup_gone",)
     CLEANUP_CORE = ("preview.cleanup_core",)
     CLEANUP_EXTENDED = ("preview.cleanup_extended",)
@@ -133,10 +135,20 @@ class Problem(Enum):
     PARTS_REFUSED = ("rollout.parts_refused", "parts:errors")
     PARTS_FAILED = ("rollout.parts_failed", "parts:errors")
     PART_REFUSED = ("rollout.part_refused", "deployment,why:error")
-    PART_BACKEND_FAILED = ("rollout.part_backend_failed", "deployment,backend,reason")
+    PART_FAILED_AT_BACKEND = ("rollout.part_failed_at_backend", "deployment,failure:failure")
+    PART_BACKEND_FAILED = ("rollout.part_backend_failed", "deployment,backend,reason")  # old rows
+    # no part applied for sure, and some got no clear answer (they may have been applied)
+    PARTS_UNCLEAR = ("rollout.parts_unclear", "backend,parts:errors")
     # some parts applied, then one failed (`parts`: each part's outcome, in order)
     PARTLY_APPLIED = ("rollout.partly_applied", "backend,parts:errors")
     PART_ROLLED_BACK = ("rollout.part_rolled_back", "deployment,revision")
+    # a write that got no clear answer (`failure`), told with the Deployment as read again now
+    # (`revision` "" when it has none; `images` "container=image, …" or the one image)
+    NO_CLEAR_ANSWER = (
+        "change.no_clear_answer",
+        "failure:failure,revision,replicas:replicas,images",
+    )
+    NO_CLEAR_ANSWER_UNREAD = ("change.no_clear_answer_unread", "failure:failure")
 
     # -- the gate -----------------------------------------------------------------------------
     FORM_EXPIRED = ("gate.form_expired",)

@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import Block
 
 from handlers.render.answer_buttons import preview_oom_log_buttons
 from handlers.render.cluster_format import age, code, local, span, table, table_sections, zone_name
+from handlers.render.failure_words import details_text
 from handlers.render.i18n import _
 from handlers.render.message import Message, clip, context, escape, section
 from ops.preview_hub import HubJoin
@@ -43,7 +44,7 @@ def render_previews(report: PreviewReport, zone: tzinfo, hub: HubJoin | None = N
                     "not shown.",
                     env=failure.env,
                     backend=escape(failure.backend),
-                    reason=escape(failure.reason),
+                    reason=escape(details_text(failure.details, failure.reason)),
                 )
             )
         )

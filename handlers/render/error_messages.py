@@ -229,6 +229,7 @@ MESSAGES: dict[Problem, Words] = {
     ),
     Problem.CLEANUP_REFUSED: lambda a: f"{a['namespace']}: {a['why']}",
     Problem.CLEANUP_BACKEND: lambda a: f"{a['namespace']}: {a['failure']}",
+    Problem.CLEANUP_UNCLEAR: lambda a: _("no clear answer ({parts})", parts="; ".join(a["parts"])),
     Problem.CLEANUP_GONE: lambda a: _("already gone"),
     Problem.CLEANUP_CORE: lambda a: _("not a preview namespace (core infrastructure)"),
     Problem.CLEANUP_EXTENDED: lambda a: _("no longer expired (its TTL was extended)"),
@@ -284,11 +285,25 @@ MESSAGES: dict[Problem, Words] = {
     Problem.PARTS_REFUSED: lambda a: " ".join(a["parts"]),  # each part is its own sentence
     Problem.PARTS_FAILED: lambda a: "; ".join(a["parts"]),
     Problem.PART_REFUSED: lambda a: f"{a['deployment']}: {a['why']}",
+    Problem.PART_FAILED_AT_BACKEND: lambda a: f"{a['deployment']}: {a['failure']}",
     Problem.PART_BACKEND_FAILED: lambda a: f"{a['deployment']}: {a['backend']}: {a['reason']}",
+    Problem.PARTS_UNCLEAR: lambda a: _(
+        "{backend}: no part is known to be applied, and some may have been: {parts}",
+        backend=a["backend"],
+        parts="; ".join(a["parts"]),
+    ),
     Problem.PARTLY_APPLIED: lambda a: _(
         "{backend}: partly applied: {parts}", backend=a["backend"], parts="; ".join(a["parts"])
     ),
     Problem.PART_ROLLED_BACK: lambda a: _("{deployment}: rolled back to revision {revision}", **a),
+    Problem.NO_CLEAR_ANSWER: lambda a: (
+        _("{failure}; current state: revision {revision}, {replicas} ({images})", **a)
+        if a["revision"]
+        else _("{failure}; current state: {replicas} ({images})", **a)
+    ),
+    Problem.NO_CLEAR_ANSWER_UNREAD: lambda a: _(
+        "{failure}; current state: unknown (it could not be read either)", **a
+    ),
     # the gate
     Problem.FORM_EXPIRED: lambda a: _(
         "That form is no longer valid (expired, already sent, or not yours). Run the command again."

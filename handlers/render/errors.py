@@ -15,9 +15,10 @@ from typing import Any
 
 from handlers.render.decisions import action_label
 from handlers.render.error_messages import MESSAGES
-from handlers.render.i18n import _, number
+from handlers.render.failure_words import failure_line
+from handlers.render.i18n import _, ngettext, number
 from handlers.render.suggestions import command_line
-from ops.errors import Cause, Invalid, UserError
+from ops.errors import BackendError, Cause, Invalid, UserError
 from ops.problems import Problem
 from ops.suggestions import Suggestion
 
@@ -65,6 +66,10 @@ def _shown(kind: str, value: Any) -> Any:
         return character_name(value)
     if kind == "action":
         return action_label(value)
+    if kind == "failure":  # a BackendError, or the text of a row stored before it was data
+        return failure_line(value) if isinstance(value, BackendError) else str(value)
+    if kind == "replicas":
+        return ngettext("{n} replica", "{n} replicas", value)
     if kind == "step":
         return command_line(value) if isinstance(value, Suggestion) else str(value)
     return value

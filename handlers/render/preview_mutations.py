@@ -178,7 +178,7 @@ def _env_cleanup(
             ":warning: {env}: the cleanup did not finish ({reason}): some may have been "
             "deleted. `/rtb previews {name}` shows what is left.\n{listed}",
             env=env,
-            reason=escape(item.run_failure.reason),
+            reason=escape(failure_text(item.run_failure)),
             name=item.env,
             listed=listed,
         )

@@ -20,6 +20,7 @@ import redis.exceptions as redis_errors
 import urllib3.exceptions as http_errors
 
 from ops.backends.faults import (
+    UNTOLD,
     BackendError,
     Conflict,
     Details,
@@ -41,7 +42,7 @@ class Failure:
     reason: str  # the log's English
     kind: Kind = Unavailable
     may_have_applied: bool = True  # False only when the backend refused (see BackendError)
-    details: Details = Details()  # what a reader is told, in their language
+    details: Details = UNTOLD  # what a reader is told, in their language
 
     def error(self, backend: str) -> BackendError:
         return self.kind(
@@ -141,7 +142,7 @@ def _aws_client(exc: BaseException) -> Failure:
     by_status = http_failure(known, reason, details) if known else Failure(reason, details=details)
     for markers, kind in _AWS_CODE_KINDS:
         if any(marker in code for marker in markers):
-            return Failure(reason, kind, by_status.may_have_applied, details)
+            return Failure(reason, kind, by_status.may_have_applied, details=details)
     return by_status
 
 
@@ -166,7 +167,7 @@ LOG_REASONS = {
 
 def _told(kind: Kind, symptom: Symptom, name: str = "", *, applied: bool = True) -> Failure:
     reason = LOG_REASONS[symptom].format(name=name)
-    return Failure(reason, kind, applied, Details(symptom, code=name))
+    return Failure(reason, kind, applied, details=Details(symptom, code=name))
 
 
 def _timed_out(symptom: Symptom) -> Classifier:

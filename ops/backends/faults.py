@@ -28,10 +28,10 @@ from enum import Enum
 from typing import Any, ClassVar, Self
 
 __all__ = [
+    "UNTOLD",
     "BackendError",
     "Conflict",
     "Details",
-    "Fault",
     "Forbidden",
     "NotFound",
     "Rejected",
@@ -41,23 +41,13 @@ __all__ = [
 ]
 
 
-class Fault(Enum):
-    """A kind's name for the log (`fault=conflict`), and for the code not yet catching the
-    kind itself (`exc.fault is Fault.CONFLICT` reads the same as `except Conflict`)."""
-
-    NOT_FOUND = "not found"  # internal: for code and logs, never shown
-    CONFLICT = "conflict"  # internal: a log field
-    FORBIDDEN = "forbidden"  # internal: a log field
-    INVALID = "invalid"  # internal: a log field
-    UNAVAILABLE = "unavailable"  # internal: a log field
-    TIMED_OUT = "timed out"  # internal: a log field
-
-
 class Symptom(Enum):
     """What a reader is told about a failure (`handlers/render/failures.py` words it), with
     `Details`' status, code and seconds; `reason` stays the English of the log."""
 
-    DESCRIBED = "described"  # only `reason`: an adapter's own sentence, not yet data
+    # told by its `reason` only: a symptom a newer version stored, or a failure made without
+    # details (tests' shorthand; every adapter and classifier passes its details)
+    NOT_KNOWN_HERE = "not_known_here"
     HTTP_STATUS = "http_status"  # status, code = the reason phrase ("Forbidden") or ""
     SERVICE_ERROR = "service_error"  # code = the service's error code, status when known
     CANNOT_CONNECT = "cannot_connect"
@@ -85,12 +75,15 @@ class Symptom(Enum):
 
 @dataclass(frozen=True)
 class Details:
-    """The facts a failure's words need; `Symptom.DESCRIBED` when there are none."""
+    """The facts a failure's words need."""
 
-    symptom: Symptom = Symptom.DESCRIBED
+    symptom: Symptom
     status: int | None = None
     code: str = ""
     seconds: float | None = None
+
+
+UNTOLD = Details(Symptom.NOT_KNOWN_HERE)
 
 
 class BackendError(Exception):
@@ -104,7 +97,6 @@ class BackendError(Exception):
     changed".
     """
 
-    fault: ClassVar[Fault | None] = None
     refusal: ClassVar[bool] = False  # the backend answered that it did not do it
 
     def __init__(
@@ -113,7 +105,7 @@ class BackendError(Exception):
         reason: str,
         *,
         may_have_applied: bool | None = None,
-        details: Details = Details(),
+        details: Details = UNTOLD,
     ) -> None:
         super().__init__(f"{backend}: {reason}")
         self.backend = backend
@@ -152,38 +144,29 @@ class BackendError(Exception):
         reason = str(data.get("reason", ""))
         return kind(str(data.get("backend", "")), reason, may_have_applied=applied, details=details)
 
-    def with_reason(self, reason: str) -> Self:
-        """The same failure, told differently (e.g. with what is known of the state now): the
-        new reason is the adapter's own sentence, so its details are only `reason`."""
-        return type(self)(self.backend, reason, may_have_applied=self.may_have_applied)
-
 
 class NotFound(BackendError):
-    fault = Fault.NOT_FOUND
     refusal = True
 
 
 class Conflict(BackendError):
-    fault = Fault.CONFLICT
     refusal = True
 
 
 class Forbidden(BackendError):
-    fault = Fault.FORBIDDEN
     refusal = True
 
 
 class Rejected(BackendError):
-    fault = Fault.INVALID
     refusal = True
 
 
 class Unavailable(BackendError):
-    fault = Fault.UNAVAILABLE
+    """Down, unreachable, throttled or failing: a write may have been applied."""
 
 
 class TimedOut(BackendError):
-    fault = Fault.TIMED_OUT
+    """No answer in time: a write may have been applied."""
 
 
 _KINDS: dict[str, type[BackendError]] = {
@@ -194,8 +177,8 @@ _KINDS: dict[str, type[BackendError]] = {
 
 def _symptom(value: object) -> Symptom:
     """A stored symptom; one this version does not know (a newer replica's row) shows its
-    reason, as a failure without details does."""
+    reason."""
     try:
         return Symptom(value)
     except ValueError:
-        return Symptom.DESCRIBED
+        return Symptom.NOT_KNOWN_HERE

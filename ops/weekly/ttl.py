@@ -81,7 +81,7 @@ class TtlFailures:
         failed = [p.failure for p in (self.lines, self.overdue) if p.failure is not None]
         report = self.overdue.value
         if report is not None:
-            failed += [Failed(f.backend, f.reason) for f in report.failures]
+            failed += [Failed(f.backend, f.reason, f.details) for f in report.failures]
         return tuple(failed)
 
 

@@ -8,6 +8,7 @@ import json
 
 import redis.asyncio as aioredis
 
+from approvals.emergency_rollback import EmergencyRollback
 from approvals.execution import run_spec
 from approvals.queue_mutations import PauseQueue
 from approvals.workload_mutations import ScaleDeployment
@@ -50,9 +51,18 @@ async def test_a_change_the_api_server_failed_midway_is_recorded_unknown(runtime
     result = await run_spec(runtime.backends, spec, OPERATOR)
     assert result.status == "unknown"
     stored = result.result["error"]
-    assert (stored["kind"], stored["may_have_applied"]) == ("Unavailable", True)
-    told = stored_text(stored)
-    assert told.startswith("kubernetes int: HTTP 503 Service Unavailable; current state: ")
+    failure = stored["params"]["failure"]  # the failure and the state read again, as data
+    assert (failure["kind"], failure["may_have_applied"]) == ("Unavailable", True)
+    assert stored["params"]["replicas"] == 2
+    assert stored_text(stored) == (
+        "kubernetes int: HTTP 503 Service Unavailable; current state: revision 2, 2 replicas "
+        "(rtb-hub:v1.42.0)"
+    )
+    with use_locale("ko"):
+        assert stored_text(stored) == (
+            "kubernetes int: HTTP 503 Service Unavailable; 현재 상태: revision 2, replica 2개 "
+            "(rtb-hub:v1.42.0)"
+        )
 
 
 def test_a_stored_failure_reads_back_as_its_kind_and_older_text_rows_as_written():
@@ -73,3 +83,21 @@ def test_a_stored_failure_reads_back_as_its_kind_and_older_text_rows_as_written(
     newer = {**stored, "kind": "Throttled", "details": {"symptom": "throttled_by_quota"}}
     assert type(BackendError.from_data(newer)) is BackendError
     assert stored_text(newer) == "the hub's cleanupExpired: " + timed_out.reason
+
+
+async def test_an_emergency_rollback_whose_parts_got_no_clear_answer_is_unknown_not_failed(
+    runtime, kube
+):
+    """Every part answered a 503 (each may have been applied): the run says it does not know,
+    never "failed" ("nothing changed"); each part is named with its failure and its state."""
+    seed_hub(kube["int"])
+    for method in ("PUT", "PATCH"):
+        kube["int"].inject_fault(method, "/deployments/", status=503, count=None)
+    spec = EmergencyRollback.build(runtime.backends.config, "int")
+    result = await run_spec(runtime.backends, spec, OPERATOR)
+    assert result.status == "unknown"
+    told = stored_text(result.result["error"])
+    assert told.startswith("kubernetes int: no part is known to be applied, and some may have")
+    assert "workflow-engine: kubernetes int: HTTP 503 Service Unavailable; current state:" in told
+    with use_locale("ko"):
+        assert "일부는 적용됐을 수 있습니다" in stored_text(result.result["error"])

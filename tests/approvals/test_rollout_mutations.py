@@ -5,14 +5,17 @@ import pytest
 
 from approvals.emergency_rollback import EmergencyRollback
 from approvals.gate import Requester
+from approvals.mutations import OutcomeUnknown
 from approvals.outcomes import ConfirmNeeded, Ran
 from approvals.rollout_mutations import RollbackDeployment, SetImage
 from approvals.workload_mutations import ResumeAutoscaling, ScaleDeployment
 from handlers.render.change_facts import said_text
+from handlers.render.errors import error_text
 from handlers.render.stored_errors import stored_text
 from ops import images
 from ops.backends.aws import Actor
-from ops.errors import BackendError, UserError
+from ops.backends.faults import TimedOut
+from ops.errors import BackendError, Problem, UserError
 from ops.rollouts.follow import FollowedRollouts, follow_rollouts
 from ops.rollouts.history import read_revisions
 from tests.approvals.rollout_support import (
@@ -203,13 +206,15 @@ async def test_kubernetes_403_names_what_the_role_lacks(kube, config, backends):
 async def test_a_write_without_an_answer_says_what_is_known(kube, config, backends):
     seed_hub(kube["int"])
     kube["int"].inject_fault("PATCH", f"/deployments/{LISTENER}/scale$", status=None, hold=True)
-    with pytest.raises(BackendError) as unknown:
+    with pytest.raises(OutcomeUnknown) as unknown:
         await ScaleDeployment.build(config, "int", HUB, LISTENER, 5).execute(backends, OPERATOR)
     assert kube["int"].held_requests == 1  # the bot's own timeout, before the server answered
     kube["int"].release_held()
-    reason = unknown.value.reason
-    assert reason.startswith("timed out")
-    assert reason.endswith("; current state: revision 2, 2 replicas (rtb-hub:v1.42.0)")
+    told = unknown.value.error
+    assert told.code is Problem.NO_CLEAR_ANSWER
+    assert isinstance(told.params["failure"], TimedOut)
+    assert (told.params["revision"], told.params["replicas"]) == ("2", 2)
+    assert error_text(told).endswith("; current state: revision 2, 2 replicas (rtb-hub:v1.42.0)")
 
 
 # -- set image ---------------------------------------------------------------------------------

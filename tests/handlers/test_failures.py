@@ -12,7 +12,8 @@ import psycopg
 import pytest
 import redis.exceptions as redis_errors
 
-from handlers.render.failures import FIXED, failure_text
+from handlers.render.failure_words import FIXED
+from handlers.render.failures import failure_text
 from handlers.render.i18n import use_locale
 from ops.backends.classify import backend_error
 from ops.backends.faults import BackendError, Details, Symptom, TimedOut
@@ -73,7 +74,7 @@ def test_a_failure_is_worded_from_its_details(exc, english, korean):
 
 
 def test_every_symptom_has_words():
-    told = {s for s in Symptom if s is not Symptom.DESCRIBED}
+    told = {s for s in Symptom if s is not Symptom.NOT_KNOWN_HERE}
     for symptom in told:
         error = BackendError(
             "x", "the adapter's sentence", details=Details(symptom, 503, "Code", 5.0)

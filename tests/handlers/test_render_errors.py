@@ -23,6 +23,7 @@ from handlers.render.errors import error_text, invalid_text
 from handlers.render.general import render_user_error
 from handlers.render.i18n import LOCALES, use_locale
 from handlers.render.stored_errors import stored_text
+from ops.backends.faults import Details, Symptom, Unavailable
 from ops.errors import Invalid, UserError
 from ops.problems import Problem
 from ops.suggestions import suggest
@@ -30,7 +31,8 @@ from ops.suggestions import suggest
 NESTED = UserError(Problem.QUEUE_NOT_PAUSED, queue="nested-queue")
 WHEN = "2026-12-03T09:30:00Z"
 # Only data in them: `name: backend: reason`
-NO_WORDS = {Problem.PART_BACKEND_FAILED, Problem.CLEANUP_BACKEND}
+NO_WORDS = {Problem.PART_BACKEND_FAILED, Problem.PART_FAILED_AT_BACKEND, Problem.CLEANUP_BACKEND}
+FAILURE = Unavailable("kubernetes int", "HTTP 503", details=Details(Symptom.HTTP_STATUS, 503))
 TICKED_LISTS = {
     Problem.QUEUE_UNKNOWN,
     Problem.POD_NO_CONTAINER,
@@ -50,6 +52,8 @@ def _sample(code: Problem, name: str, kind: str) -> Any:
         "char": 0,
         "step": suggest("queue resume", f"{name}-step"),
         "when": WHEN,
+        "failure": FAILURE,
+        "replicas": 1,
     }.get(kind, f"{name}-value")
 
 
@@ -65,6 +69,8 @@ def _expected(code: Problem, name: str, kind: str) -> str | None:
         "char": "U+0000",
         "step": f"/rtb queue resume {name}-step",
         "when": "2026-12-03",
+        "failure": "kubernetes int: HTTP 503",
+        "replicas": "1",
     }.get(kind, f"{name}-value")
 
 
