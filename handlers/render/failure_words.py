@@ -95,6 +95,10 @@ def _request_failed(details: Details) -> str:
     return _("request failed ({error})", error=details.code)
 
 
+def _query_refused(details: Details) -> str:
+    return _("the database refused the query ({error})", error=details.code)  # UndefinedTable
+
+
 def _io_error(details: Details) -> str:
     return _("I/O error ({error})", error=details.code)
 
@@ -111,6 +115,7 @@ _TOLD: dict[Symptom, Callable[[Details], str]] = {
     Symptom.CLIENT_ERROR: _client_error,
     Symptom.REQUEST_FAILED: _request_failed,
     Symptom.IO_ERROR: _io_error,
+    Symptom.QUERY_REFUSED: _query_refused,
 }
 
 

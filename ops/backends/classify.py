@@ -157,6 +157,7 @@ LOG_REASONS = {
     Symptom.READ_TIMED_OUT: "read timed out",  # internal: the log's reason
     Symptom.NO_CREDENTIALS: "no AWS credentials",  # internal: the log's reason
     Symptom.COMMAND_REFUSED: "Redis refused the command",  # internal: the log's reason
+    Symptom.QUERY_REFUSED: "the database refused the query ({name})",  # internal: the log's
     Symptom.STATEMENT_TIMEOUT: "query cancelled (statement timeout)",  # internal: the log's
     Symptom.POOL_TIMEOUT: "no connection available (pool timeout)",  # internal: the log's
     Symptom.CLIENT_ERROR: "{name}",
@@ -183,6 +184,13 @@ def _named(symptom: Symptom) -> Classifier:
     return lambda exc: _told(Unavailable, symptom, type(exc).__name__)
 
 
+def _query_refused(exc: BaseException) -> Failure:
+    """A table that is missing or not granted is the database's state, not a bug of ours (a hub
+    deployed without its migrations, a grant not given): answered like any backend failure.
+    Other SQL errors are the bot's own bugs and propagate."""
+    return _told(Rejected, Symptom.QUERY_REFUSED, type(exc).__name__, applied=False)
+
+
 def _refused(_: BaseException) -> Failure:
     """An error reply: Redis did not run the command (BullMQ's scripts check before they
     write), so nothing was applied."""
@@ -205,6 +213,8 @@ _CLASSIFIERS: tuple[tuple[type[BaseException], Classifier], ...] = (
     (redis_errors.ConnectionError, _unavailable(Symptom.CANNOT_CONNECT)),
     (redis_errors.ResponseError, _refused),
     (psycopg.errors.QueryCanceled, _timed_out(Symptom.STATEMENT_TIMEOUT)),
+    (psycopg.errors.UndefinedTable, _query_refused),
+    (psycopg.errors.InsufficientPrivilege, _query_refused),
     (psycopg_pool.PoolTimeout, _timed_out(Symptom.POOL_TIMEOUT)),
     (psycopg.OperationalError, _unavailable(Symptom.CANNOT_CONNECT)),
     (aiohttp.ClientResponseError, lambda e: _aiohttp_status(e)),

@@ -65,6 +65,7 @@ class Symptom(Enum):
     NO_DATAPOINTS = "no_datapoints"  # in the last `seconds` (a metric nobody reported)
     QUERY_ENDED = "query_ended"  # code = the status a Logs Insights query ended with
     COMMAND_REFUSED = "command_refused"  # Redis answered with an error: nothing ran
+    QUERY_REFUSED = "query_refused"  # code = the SQLSTATE's name (UndefinedTable): nothing ran
     STATEMENT_TIMEOUT = "statement_timeout"
     POOL_TIMEOUT = "pool_timeout"
     CLIENT_ERROR = "client_error"  # code = the client library's exception name

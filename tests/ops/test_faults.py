@@ -133,6 +133,21 @@ def test_a_statement_timeout_is_timed_out(pg_url: str) -> None:
     assert error.details == Details(Symptom.STATEMENT_TIMEOUT)
 
 
+def test_a_table_missing_or_not_granted_is_a_refusal_and_other_sql_errors_are_bugs(
+    pg_url: str,
+) -> None:
+    """A hub deployed without its tables (or a grant not given) is the database's state: told
+    like any backend failure, nothing ran. A syntax error is the bot's own bug: it propagates."""
+    with psycopg.connect(pg_url) as conn, pytest.raises(psycopg.Error) as missing:
+        conn.execute("SELECT count(*) FROM no_such_table_here")
+    error = backend_error("PostgreSQL (hub)", missing.value)
+    assert type(error) is Rejected and error.may_have_applied is False
+    assert error.details == Details(Symptom.QUERY_REFUSED, code="UndefinedTable")
+    with psycopg.connect(pg_url) as conn, pytest.raises(psycopg.Error) as bug:
+        conn.execute("SELEC 1")
+    assert backend_error("PostgreSQL (hub)", bug.value) is None
+
+
 def test_a_database_nobody_listens_for_is_unavailable() -> None:
     with pytest.raises(psycopg.Error) as refused:
         psycopg.connect("postgresql://bot@127.0.0.1:9/rtb", connect_timeout=2)
