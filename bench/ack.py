@@ -121,6 +121,7 @@ def run_backends(sandbox: bool = False) -> int:
         postgres = stack.enter_context(PostgresServer())
         bot_db = postgres.create_database("rtb_bot")
         hub_db = postgres.create_database("rtb_hub")
+        create_hub_tables(hub_db)
         moto = stack.enter_context(MotoServer())
         kube = {env: stack.enter_context(FakeKubeServer()) for env in ENVS}
         slack = stack.enter_context(FakeSlackAPI())
@@ -134,6 +135,17 @@ def run_backends(sandbox: bool = False) -> int:
             "slack_api_url": slack.base_url,
         }
         return serve_backends(addresses, slack)
+
+
+def create_hub_tables(url: str) -> None:
+    """The hub's tables, empty: a hub database always has them, and the bot's scheduled
+    threshold pass reads them (without them every pass logged an error, a missing table)."""
+    import psycopg
+
+    from sandbox.seed_hub import hub_schema_sql
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(hub_schema_sql().encode())
 
 
 def sandbox_backends() -> tuple[dict[str, Any], Any]:

@@ -26,6 +26,7 @@ class TcpProxy:
         self.port = 0
         self.dropped = 0  # connections aborted by cut()
         self.refused = 0  # connections closed at once while cut
+        self.chunks_sent = 0  # client → server reads forwarded: one per round trip a client began
         self._cut = False
         self._trigger: bytes | None = None
         self._open: set[asyncio.StreamWriter] = set()
@@ -121,6 +122,7 @@ class TcpProxy:
     async def _passes(self, chunk: bytes) -> bool:
         """False (and everything cut) when the chunk holds the armed pattern."""
         if self._trigger is None or self._trigger not in chunk:
+            self.chunks_sent += 1
             return True
         self._trigger = None
         await self._drop_all()

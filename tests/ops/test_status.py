@@ -7,6 +7,7 @@ itself.
 """
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from bullmq import Queue
+from structlog.testing import capture_logs
 
 from ops.backends.container import BackendUrls, build_backends
 from ops.errors import Details, Symptom
@@ -271,6 +273,28 @@ async def test_hub_database_down_leaves_its_two_indicators_unknown(world, backen
     for key in ("error_rate", "ai_cost_today"):
         assert indicators[key].state == "unknown"
         assert indicators[key].failures[0].backend == "PostgreSQL (hub)"
+    assert indicators["waiting_jobs"].value == 55
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="psycopg's error replies (UndefinedTable 42P01, InsufficientPrivilege 42501: "
+    "ProgrammingError) are not classified yet (ops/backends/classify.py, the lead's faults16)",
+)
+async def test_a_hub_database_without_its_tables_is_a_backend_failure_not_a_traceback(
+    world, backends_factory, postgres_server
+):
+    """A hub whose tables are missing (or not granted) answered: its two indicators are
+    unknown with a backend's failure, and no traceback is logged on every threshold pass."""
+    empty_hub = postgres_server.create_database(f"hub_without_tables_{uuid.uuid4().hex[:8]}")
+    with capture_logs() as logs:
+        report = await status(await backends_factory(hub=empty_hub))
+    indicators = by_key(report)
+    for key in ("error_rate", "ai_cost_today"):
+        failure = indicators[key].failures[0]
+        assert indicators[key].state == "unknown" and failure.backend == "PostgreSQL (hub)"
+        assert failure.details.symptom is not Symptom.UNEXPECTED
+    assert [entry for entry in logs if entry["log_level"] == "error"] == []
     assert indicators["waiting_jobs"].value == 55
 
 
