@@ -276,11 +276,6 @@ async def test_hub_database_down_leaves_its_two_indicators_unknown(world, backen
     assert indicators["waiting_jobs"].value == 55
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="psycopg's error replies (UndefinedTable 42P01, InsufficientPrivilege 42501: "
-    "ProgrammingError) are not classified yet (ops/backends/classify.py, the lead's faults16)",
-)
 async def test_a_hub_database_without_its_tables_is_a_backend_failure_not_a_traceback(
     world, backends_factory, postgres_server
 ):
