@@ -207,7 +207,8 @@ def replay(server: FakeKubeServer, steps: list[Step], now: datetime) -> None:
 
 def seed_hub_namespace(server: FakeKubeServer, now: datetime | None = None) -> None:
     """The hub's namespace, its three deployments (one rollout per release) and KEDA."""
-    replay(server, hub_steps(server, now or datetime.now(UTC)), now or datetime.now(UTC))
+    moment = now or datetime.now(UTC).replace(microsecond=0)  # whole seconds, as the API's
+    replay(server, hub_steps(server, moment), moment)
 
 
 def hub_steps(server: FakeKubeServer, now: datetime) -> list[Step]:

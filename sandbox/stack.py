@@ -138,7 +138,10 @@ class SandboxStack:
 
     def start(self) -> Self:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
-        now = self.now = self.now or datetime.now(UTC)
+        # Whole seconds, as the API's timestamps are: a replayed moment then dates what the
+        # cluster creates at it to the same second the seed computes (a pod's start was a
+        # second before its creation when `now` ended in .999…).
+        now = self.now = self.now or datetime.now(UTC).replace(microsecond=0)
         try:
             self._dir = Path(tempfile.mkdtemp(prefix="rtb-sandbox-"))
             self._start_servers()
