@@ -65,7 +65,9 @@ def build_backends(
         config=config,
         blocking=blocking,
         db=Database("PostgreSQL (bot)", urls.database, timeout=timeout),
-        hub_db=Database("PostgreSQL (hub)", urls.hub_database, timeout=timeout),
+        # `/rtb status` reads the hub's error rate and AI cost at once: two connections kept
+        # open, so the second query never waits for the first (bench/status.py)
+        hub_db=Database("PostgreSQL (hub)", urls.hub_database, timeout=timeout, min_size=2),
         redis=connect_redis(urls.redis, timeout),
         aws=aws,
         kube=Kube(config, aws, blocking, retries=retries),

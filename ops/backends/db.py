@@ -24,12 +24,14 @@ Row = dict[str, Any]
 class Database:
     """A small pool; every query has a timeout and fails as BackendError(name, reason)."""
 
-    def __init__(self, name: str, url: str, *, timeout: float = 5.0, max_size: int = 8) -> None:
+    def __init__(
+        self, name: str, url: str, *, timeout: float = 5.0, min_size: int = 1, max_size: int = 8
+    ) -> None:
         self.name = name
         self.timeout = timeout
         self._pool = AsyncConnectionPool(
             url,
-            min_size=1,
+            min_size=min_size,
             max_size=max_size,
             open=False,
             timeout=timeout,
