@@ -320,7 +320,7 @@ async def test_dm_cards_each_get_the_rollout_in_their_leads_language(
         ko_thread = [text_of(m) for m in fake_slack.thread("DULEAD1", korean["ts"])]
         en_thread = [text_of(m) for m in fake_slack.thread("DULEAD2", english["ts"])]
     assert replicas(kube["prd"], PREVIEW, "app") == 2
-    assert "rollout 완료, 2/2 사용 가능" in ko_thread[-1] and "is rolled out" not in ko_thread[-1]
+    assert "롤아웃 완료, 2/2 사용 가능" in ko_thread[-1] and "is rolled out" not in ko_thread[-1]
     assert "is rolled out: 2/2 available" in en_thread[-1]
     assert not [t for t in en_thread if HANGUL.search(t)]
     assert len(ko_thread) == len(en_thread)  # the same posts, each in its language
@@ -629,7 +629,7 @@ def test_golden_following():
     final = render_rollout_final(done, [undo])
     assert_golden("rollout_final", final)
     in_korean = korean("rollout_final", lambda: render_rollout_final(done, [undo]))
-    assert "rollout 완료, 3/3 사용 가능" in in_korean
+    assert "롤아웃 완료, 3/3 사용 가능" in in_korean
     assert final.text == "Rollout finished (int): workflow-engine complete"
     assert "is rolled out: 3/3 available" in shown(final)
     assert buttons(final) == [("Roll this back", "mutation_rollback", "D-undo1")]
