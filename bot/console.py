@@ -319,7 +319,10 @@ class Console:
                 )
             )
         await self.runtime.deps.require_push().sender.deliver_due()  # what the line enqueued
-        await self.output.show_new()
+        # the console's own words in the user's language after the line: the answer to
+        # `/rtb lang en` is English, its "(only you)" too
+        with use_locale(await self.runtime.deps.languages.locale_for_user(self.user_id)):
+            await self.output.show_new()
 
 
 def _no_such_user(name: str, users: dict[str, str], known: str) -> str:

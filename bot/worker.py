@@ -26,20 +26,12 @@ from bot.link import WorkerLink, encode, open_stream, read_frames
 from bot.requests import bolt_request
 from bot.settings import Settings
 from handlers.listeners import new_correlation_id
-from handlers.render.message import simple
+from handlers.render.general import render_not_handled
+from handlers.render.i18n import use_locale
 from handlers.replies import Reply
 from ops.health import check_ready
 
 log = structlog.get_logger(__name__)
-
-# What the user is told when Bolt did not run a listener to the end (the front has acked, so
-# Slack itself shows nothing): 404 no listener matched; anything else, a listener failed.
-NOT_HANDLED = {
-    404: "rtb-ops-bot has no handler for that: perhaps a button from an older version of the "
-    "bot. Run the command again.",
-    None: "rtb-ops-bot failed on that. Try again; if it keeps failing, give the bot's "
-    "maintainers this id: `{correlation_id}`.",
-}
 
 
 async def run_worker(settings: Settings, sock: socket.socket, front: BaseProcess, mode: str) -> int:
@@ -102,11 +94,19 @@ async def _dispatch(runtime: Runtime, frame: dict[str, Any]) -> None:
         )
         response_url = body.get("response_url")
         if isinstance(response_url, str) and response_url:
-            text = NOT_HANDLED.get(response.status, NOT_HANDLED[None])
-            message = simple(text.format(correlation_id=correlation_id), ephemeral=True)
             user = str((body.get("user") or {}).get("id") or body.get("user_id") or "")
-            reply = Reply(runtime.client, user, respond=AsyncRespond(response_url=response_url))
-            await reply.answer(message)
+            await _tell_not_handled(runtime, user, response_url, response.status, correlation_id)
+
+
+async def _tell_not_handled(
+    runtime: Runtime, user: str, response_url: str, status: int, correlation_id: str
+) -> None:
+    """The front has acked, so Slack itself shows nothing: the user is told, in their language
+    (the team's default for a request without a user, or when the database does not answer)."""
+    with use_locale(await runtime.deps.languages.locale_for_user(user)):
+        message = render_not_handled(status, correlation_id)
+    reply = Reply(runtime.client, user, respond=AsyncRespond(response_url=response_url))
+    await reply.answer(message)
 
 
 def _answer(runtime: Runtime, writer: asyncio.StreamWriter, frame: dict[str, Any]) -> None:
@@ -126,7 +126,7 @@ def _answer(runtime: Runtime, writer: asyncio.StreamWriter, frame: dict[str, Any
     elif question == "ready":
         runtime.deps.tasks.spawn(readiness(), name="readiness")
     else:
-        reply(400, {"error": f"unknown question {str(question)[:40]!r}"})
+        reply(400, {"error": f"unknown question {str(question)[:40]!r}"})  # internal: the link
 
 
 @asynccontextmanager

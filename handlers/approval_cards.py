@@ -56,7 +56,7 @@ class SlackApprovalNotifier:
         card = self._in_locales(lambda: render_approval_card(request, leads, self._tz))
         cards = []
         for channel in await self._channels(leads):
-            message = card(await self._locale_of(channel))
+            message = card(await self.locale_of(channel))
             answer = await self._post(message, channel=channel, approval_id=request.id)
             if answer is not None:
                 cards.append(CardRef(str(answer["channel"]), str(answer["ts"])))
@@ -66,7 +66,7 @@ class SlackApprovalNotifier:
         leads = await self._roles.leads()
         card = self._in_locales(lambda: render_approval_card(request, leads, self._tz))
         for ref in request.cards:
-            message = card(await self._locale_of(ref.channel))
+            message = card(await self.locale_of(ref.channel))
             await self._call(
                 "chat.update",
                 request.id,
@@ -79,18 +79,18 @@ class SlackApprovalNotifier:
     async def post_outcome(self, request: ApprovalRequest) -> None:
         outcome = self._in_locales(lambda: render_request_outcome(request))
         for ref in request.cards:
-            message = outcome(await self._locale_of(ref.channel))
+            message = outcome(await self.locale_of(ref.channel))
             await self._post(message, channel=ref.channel, thread_ts=ref.ts, approval_id=request.id)
 
     async def alert_unknown(self, request: ApprovalRequest) -> None:
         leads = await self._roles.leads()
         alert = self._in_locales(lambda: render_unknown_alert(request, leads))
         for ref in request.cards:
-            message = alert(await self._locale_of(ref.channel))
+            message = alert(await self.locale_of(ref.channel))
             await self._post(message, channel=ref.channel, thread_ts=ref.ts, approval_id=request.id)
         if not request.cards or self._destination != "dm":
             for channel in await self._channels(leads):
-                message = alert(await self._locale_of(channel))
+                message = alert(await self.locale_of(channel))
                 await self._post(message, channel=channel, approval_id=request.id)
 
     @staticmethod
@@ -106,8 +106,9 @@ class SlackApprovalNotifier:
 
         return in_locale
 
-    async def _locale_of(self, channel: str) -> Locale:
-        """The approvals channel's language; in a lead's DM, the lead's."""
+    async def locale_of(self, channel: str) -> Locale:
+        """The language of a card in `channel` and of what goes in its thread: the approvals
+        channel's; in a lead's DM, the lead's (handlers.rollout_follow follows a rollout there)."""
         if self._destination != "dm" or self.languages is None:
             return self._locale
         if channel not in self._dm_leads:  # a card posted before this replica started

@@ -49,10 +49,11 @@ from handlers.render.click_replies import (
     render_investigating,
     render_members_only,
     render_not_offered,
+    render_read_for,
     render_resolve_form_failed,
     render_resolved_run_it_yourself,
 )
-from handlers.render.i18n import _
+from handlers.render.i18n import _, use_locale
 from handlers.render.incident_replies import render_resolved_already
 from handlers.render.incident_timeline import (
     ACK_ACTION,
@@ -125,14 +126,16 @@ async def investigate(click: Click) -> Message:
 async def _run_reads(
     click: Click, incident: Incident, book: Playbook, event: IncidentEvent
 ) -> None:
+    """Each read answered in the card's thread, in that channel's language (not the
+    clicker's: the thread is the channel's, like the card)."""
     deps, push = click.deps, click.deps.require_push()
+    locale = deps.languages.locale_for_channel(incident.channel)
     async with deps.tasks.slot():  # heavy reads take their turn, like typed ones
         for number, line in enumerate(book.reads):
-            message = await answer(deps, _reader(click, line), click.correlation_id)
-            blocks = [
-                context(f"`/rtb {line}` for <@{click.user}>").to_dict(),
-                *message.blocks_json(),
-            ]
+            with use_locale(locale):
+                message = await answer(deps, _reader(click, line), click.correlation_id)
+                blocks = [context(render_read_for(line, click.user)).to_dict()]
+            blocks.extend(message.blocks_json())
             key = f"{incident.card_key}:investigate:{event.id}:{number}"
             await push.outbox.enqueue(
                 incident.channel, blocks[:50], message.text, key, thread_key=incident.card_key

@@ -21,7 +21,12 @@ from handlers.render.incident_replies import (
     takes_nothing_after,
     trail_not_configured,
 )
-from handlers.render.incident_timeline import MAX_NOTE, render_incident, render_incident_list
+from handlers.render.incident_timeline import (
+    EXPORTED,
+    MAX_NOTE,
+    render_incident,
+    render_incident_list,
+)
 from handlers.render.message import Message
 from handlers.render.postmortem import (
     TrailWindow,
@@ -38,7 +43,6 @@ from ops.incidents import Incident
 GROUP = "Incidents"
 LISTED = 20
 # stored with the event and shown as is in every language (the timeline has no "exported" kind)
-EXPORTED_NOTE = "post-mortem draft exported"  # internal: stored data
 TRAIL_MARGIN = timedelta(hours=1)  # a change just before the alarm is the usual suspect
 USAGE = "/rtb incident <id> [export | resolve <note>]"  # a name: a command line
 
@@ -73,9 +77,7 @@ async def export(call: CommandCall, incident: Incident) -> Message:
         trail = await write_calls(call, incident, now)
     events = await store_of(deps).events(incident.id)
     markdown = render_postmortem(incident, events, trail, now, ZoneInfo(deps.config.timezone))
-    event = await store_of(deps).add_event(
-        incident.id, "note", call.user_id, {"text": EXPORTED_NOTE}
-    )
+    event = await store_of(deps).add_event(incident.id, "note", call.user_id, dict(EXPORTED))
     await record(deps, incident, event)
     answer = render_postmortem_exported(incident.id, len(events))
     return replace(answer, files=((postmortem_filename(incident), markdown),))

@@ -4,14 +4,19 @@ post its progress and final state, with a "Roll this back" button.
 Where the posts go (a sink): the thread of the result when it has one (an approval card, the
 set-image modal's result), else follow-ups through the command's `response_url`, which Slack
 takes 5 times within 30 minutes: one is the result, so at most two progress posts and always
-the final one. Progress is posted at most once per `timeouts.rollout_progress_seconds` (Slack:
-about one message per second per channel) and only when it changed.
+the final one. An approved change whose cards are in the leads' DMs is followed once (one look
+at the cluster per poll, whatever the number of leads) and each post is rendered once per
+language, each card's thread getting its card's (`Audience`). Progress is posted at most once
+per `timeouts.rollout_progress_seconds` (Slack: about one message per second per channel) and
+only when it changed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
@@ -20,8 +25,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from approvals.catalog import rebuild
 from approvals.mutations import MutationSpec
 from approvals.outcomes import Decided, DecisionOutcome, RunResult
+from handlers.approval_cards import SlackApprovalNotifier
 from handlers.context import Deps
-from handlers.render.i18n import use_locale
+from handlers.render.i18n import Locale, current_locale, use_locale
 from handlers.render.message import Message
 from handlers.render.rollouts import (
     UndoButton,
@@ -29,7 +35,7 @@ from handlers.render.rollouts import (
     render_rollout_final,
     render_rollout_progress,
 )
-from handlers.replies import Reply
+from handlers.replies import Reply, Thread
 from ops.errors import UserError
 from ops.rollouts.follow import FollowedRollouts, follow_rollouts
 
@@ -41,6 +47,27 @@ class Sink(Protocol):
     """Where a rollout's progress goes: a `handlers.replies.Reply`."""
 
     async def follow_up(self, message: Message, *, final: bool) -> None: ...
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The sinks a rollout's posts go to, each with the language its readers read."""
+
+    sinks: tuple[tuple[Locale, Sink], ...]
+
+    @classmethod
+    def of(cls, sink: Sink) -> Audience:
+        """One sink, in the language of the request that started the change."""
+        return cls(((current_locale(), sink),))
+
+    async def post(self, render: Callable[[], Message], *, final: bool) -> None:
+        """`render` in each sink's language (each language rendered once), then posted."""
+        rendered: dict[Locale, Message] = {}
+        for locale, sink in self.sinks:
+            if locale not in rendered:
+                with use_locale(locale):
+                    rendered[locale] = render()
+            await sink.follow_up(rendered[locale], final=final)
 
 
 def rolled_out(spec: MutationSpec, run: RunResult) -> list[Change]:
@@ -71,14 +98,15 @@ def start_following(
     """Follow in a tracked background task (not a command slot: it mostly waits)."""
     if not changes:
         return
-    work = follow(deps, changes, sink, requester=requester, channel=channel, after=after)
+    audience = Audience.of(sink)
+    work = follow(deps, changes, audience, requester=requester, channel=channel, after=after)
     deps.tasks.spawn(work, name="follow rollout")
 
 
 async def follow(
     deps: Deps,
     changes: list[Change],
-    sink: Sink,
+    audience: Audience,
     *,
     requester: str,
     channel: str | None,
@@ -93,7 +121,7 @@ async def follow(
 
     async def report(looked: FollowedRollouts) -> None:
         if throttle.ready(_summary(looked)):
-            await sink.follow_up(render_rollout_progress(looked), final=False)
+            await audience.post(lambda: render_rollout_progress(looked), final=False)
 
     with structlog.contextvars.bound_contextvars(env=env, deployments=[t[1] for t in targets]):
         try:
@@ -109,8 +137,8 @@ async def follow(
             log.exception("following a rollout failed")
             return
         log.info("rollout followed", done=followed.done, timed_out=followed.timed_out)
-        offers = await _undo_buttons(deps, changes, requester, channel)
-        await sink.follow_up(render_rollout_final(followed, offers), final=True)
+        offers = await _undo_offers(deps, changes, requester, channel)
+        await audience.post(lambda: render_rollout_final(followed, _buttons(offers)), final=True)
 
 
 class _Throttle:
@@ -137,9 +165,12 @@ def _summary(looked: FollowedRollouts) -> str:
     )
 
 
-async def _undo_buttons(
+UndoOffer = tuple[str, MutationSpec, str]  # the deployment, the change back, its draft's token
+
+
+async def _undo_offers(
     deps: Deps, changes: list[Change], requester: str, channel: str | None
-) -> list[UndoButton]:
+) -> list[UndoOffer]:
     gate, offers = deps.gate, []
     for spec, result in changes:
         undo = spec.undo(result, deps.config)
@@ -150,13 +181,19 @@ async def _undo_buttons(
         except Exception:  # no button rather than no final state (the database may be down)
             log.warning("could not keep the undo of a change", mutation=spec.mutation)
             continue
-        offers.append(UndoButton(spec.target.name, describe_undo(undo), token))
+        offers.append((spec.target.name, undo, token))
     return offers
 
 
+def _buttons(offers: list[UndoOffer]) -> list[UndoButton]:
+    """The offers worded in the current language."""
+    return [UndoButton(name, describe_undo(undo), token) for name, undo, token in offers]
+
+
 def follow_decided(deps: Deps, outcome: DecisionOutcome, client: AsyncWebClient | None) -> None:
-    """An approved request that ran: follow its rollout in the thread of its card(s), in the
-    card's language (the approvals channel's), whoever approved."""
+    """An approved request that ran: follow its rollout in the thread of its card(s), each in
+    its card's language (the approvals channel's; a lead's DM card, that lead's), whoever
+    approved."""
     if not isinstance(outcome, Decided) or client is None:
         return
     request = outcome.request
@@ -167,8 +204,37 @@ def follow_decided(deps: Deps, outcome: DecisionOutcome, client: AsyncWebClient 
     except (KeyError, ValueError, UserError):
         return
     changes = rolled_out(spec, RunResult(request.status, request.result))
-    threads = [(card.channel, card.ts) for card in request.cards]
-    sink = Reply(client, request.requester, threads=tuple(threads))
-    # in the card's thread: the card's language, not the approver's (the follow task keeps it)
-    with use_locale(deps.languages.locale_for_channel(deps.config.channels.approvals)):
-        start_following(deps, changes, sink, requester=request.requester, channel=request.channel)
+    if not changes:
+        return
+    threads = tuple((card.channel, card.ts) for card in request.cards)
+    work = _follow_in_cards(deps, changes, threads, client, request.requester, request.channel)
+    deps.tasks.spawn(work, name="follow rollout")
+
+
+async def _follow_in_cards(
+    deps: Deps,
+    changes: list[Change],
+    threads: tuple[Thread, ...],
+    client: AsyncWebClient,
+    requester: str,
+    channel: str | None,
+) -> None:
+    by_locale: dict[Locale, list[Thread]] = {}
+    for thread in threads:
+        by_locale.setdefault(await _card_locale(deps, thread[0]), []).append(thread)
+    audience = Audience(
+        tuple(
+            (locale, Reply(client, requester, threads=tuple(where)))
+            for locale, where in by_locale.items()
+        )
+    )
+    await follow(deps, changes, audience, requester=requester, channel=channel)
+
+
+async def _card_locale(deps: Deps, channel: str) -> Locale:
+    """The language a card in `channel` is in: the Slack notifier knows (a lead's DM); any
+    other notifier's cards are in the approvals channel's."""
+    notifier = deps.gate.services.notifier
+    if isinstance(notifier, SlackApprovalNotifier):
+        return await notifier.locale_of(channel)
+    return deps.languages.locale_for_channel(deps.config.channels.approvals)

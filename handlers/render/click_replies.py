@@ -21,6 +21,11 @@ def render_investigating(lines: Sequence[str]) -> Message:
     )
 
 
+def render_read_for(line: str, user: str) -> str:
+    """The line above a playbook read's answer in the card's thread: who it ran for."""
+    return _("`/rtb {line}` for {who}", line=line, who=f"<@{user}>")
+
+
 def render_not_offered() -> Message:
     return simple(_("That action is not one this incident offers."), ephemeral=True)
 

@@ -52,6 +52,24 @@ def render_internal_error(correlation_id: str) -> Message:
     )
 
 
+def render_not_handled(status: int, correlation_id: str) -> Message:
+    """The answer when Bolt ran no listener to the end (bot.worker: the front has acked, so
+    Slack itself shows nothing): 404, no listener matched (a button of an older version);
+    anything else, a listener failed (the id finds it in the log)."""
+    if status == 404:
+        text = _(
+            "rtb-ops-bot has no handler for that: perhaps a button from an older version of "
+            "the bot. Run the command again."
+        )
+    else:
+        text = _(
+            "rtb-ops-bot failed on that. Try again; if it keeps failing, give the bot's "
+            "maintainers this id: `{correlation_id}`.",
+            correlation_id=correlation_id,
+        )
+    return simple(text, ephemeral=True)
+
+
 def render_help(commands: Iterable[Command]) -> Message:
     blocks: list[Block] = [header(_("rtb-ops-bot: the rtb-ai-hub runbook in Slack"))]
     for group, members in _help_groups(commands):

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from slack_sdk.models.blocks import Block
 
-from handlers.render.hub_format import MARKS, failure, local, usd, whole_usd, window
-from handlers.render.i18n import N_, _, number
+from handlers.render.cluster_format import columns
+from handlers.render.hub_format import MARKS, failure, local, padded, usd, whole_usd, window
+from handlers.render.i18n import N_, _, number, pgettext
 from handlers.render.message import Message, clip, code_block, header, section
 from ops.costs import AiCosts, CostReport, CostWindow, FargateCost
 from ops.fanout import Part
@@ -110,15 +111,18 @@ def _ai_section(ai: Part[AiCosts]) -> str:
 def _cost_table(costs: AiCosts) -> list[str]:
     labels = [" ".join(v for v in (line.model, line.env) if v is not None) for line in costs.lines]
     width = min(max(5, *(len(label) for label in labels)) + 1, 40)
-    head = f"{'':<{width}}{'calls':>8}{'cost':>13}"
+    calls, cost = pgettext("cost table", "calls"), pgettext("cost table", "cost")
+    head = " " * width + padded(calls, 8, right=True) + padded(cost, 13, right=True)
     rows = [
         f"{clip(label, width - 1):<{width}}{line.calls:>8,}{usd(line.total_usd):>13}"
         for label, line in zip(labels[:MAX_ROWS], costs.lines, strict=False)
     ]
     if len(costs.lines) > MAX_ROWS:
         rows.append(_("… {more} more", more=len(costs.lines) - MAX_ROWS))
-    total = f"{'total':<{width}}{costs.calls:>8,}{usd(costs.total_usd):>13}"
-    return [head, *rows, "-" * len(head), total]
+    total = padded(pgettext("cost table", "total"), width) + (
+        f"{costs.calls:>8,}{usd(costs.total_usd):>13}"
+    )
+    return [head, *rows, "-" * columns(head), total]
 
 
 def _fargate_section(fargate: Sequence[tuple[str, Part[FargateCost]]]) -> str:

@@ -6,8 +6,15 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
-from handlers.render.hub_format import backend_text, duration_ms, local, user_text, window
-from handlers.render.i18n import _, number
+from handlers.render.hub_format import (
+    backend_text,
+    duration_ms,
+    local,
+    padded,
+    user_text,
+    window,
+)
+from handlers.render.i18n import _, number, pgettext
 from handlers.render.message import Message, clip, code_block, context, escape, header, section
 from ops.executions import ExecutionFailure, ExecutionsReport
 
@@ -75,7 +82,15 @@ def _execution_summary(report: ExecutionsReport) -> str:
 def _execution_table(report: ExecutionsReport) -> list[str]:
     width = max(4, *(len(g.workflow_type) for g in report.groups)) + 1
     width = min(width, 32)
-    head = f"{'type':<{width}}{'status':<10}{'runs':>7}{'avg':>10}{'p95':>10}"
+    head = "".join(
+        (
+            padded(pgettext("executions table", "type"), width),
+            padded(pgettext("executions table", "status"), 10),
+            padded(pgettext("executions table", "runs"), 7, right=True),
+            padded(pgettext("executions table", "avg"), 10, right=True),
+            padded("p95", 10, right=True),
+        )
+    )
     rows = [
         f"{clip(g.workflow_type, width - 1):<{width}}{g.status:<10}{g.runs:>7,}"
         f"{duration_ms(g.avg_ms):>10}{duration_ms(g.p95_ms):>10}"

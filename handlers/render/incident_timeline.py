@@ -36,6 +36,10 @@ CHANGE_ACTION = "incident.change"
 RESOLVE_ACTION = "incident.resolve"
 RESOLVE_CALLBACK = "incident.resolve_note"
 NOTE_BLOCK, NOTE_INPUT = "incident-note", "note"
+# the note `/rtb incident <id> export` leaves on the timeline: data (`exported`), worded when
+# shown in the reader's language; its text is what rows stored before the flag hold
+_EXPORTED_TEXT = "post-mortem draft exported"  # internal: stored data
+EXPORTED: dict[str, Any] = {"exported": True, "text": _EXPORTED_TEXT}
 MAX_NOTE = 1000
 MAX_TIMELINE_LINES = 40  # `/rtb incident`: the newest, the rest is in the thread and the export
 
@@ -113,6 +117,8 @@ def event_line(event: IncidentEvent) -> str:
     if kind == "escalated":
         to = ", ".join(who(str(u)) for u in detail.get("to") or ())
         return _("Escalated to {to}", to=to) if to else _("Escalated to the leads")
+    if detail.get("exported") or detail.get("text") == _EXPORTED_TEXT:
+        return _("Post-mortem draft exported by {who}", who=who(event.actor))
     text = escape(clip(str(detail.get("text") or ""), 500))
     return _("Note by {who}: {text}", who=who(event.actor), text=text)
 

@@ -188,13 +188,34 @@ def _audit_line(record: AuditRecord, tz: ZoneInfo) -> str:
     event = record.event
     actor = mention(event.actor) if event.actor[:1] in ("U", "W") else escape(event.actor)
     approval = f" ({event.approval_id})" if event.approval_id else ""
-    why = stored_text(event.detail.get("reason") or event.detail.get("refused") or "")
-    why = why.replace("_", " ")
+    why = _why_refused(event.detail)
     tail = f" — {escape(why)[:120]}" if why and event.outcome == "refused" else ""
     return (
         f"`#{record.id}` {when(record.at, tz)} {actor} *{escape(event.action)}*"
         f"{_target(event.params)} {event.env or ''} → {escape(event.outcome)}{approval}{tail}"
     )
+
+
+# a decision refused for one of these (approvals.decisions.RefusalCode) audits only its code
+_REFUSED: dict[str, str] = {
+    "unknown_request": N_("no such request"),
+    "busy": N_("another click was being handled"),
+    "not_lead": N_("not a team lead"),
+    "self_approval": N_("own request: another team lead must approve"),
+    "not_pending": N_("already decided"),
+    "expired": N_("expired"),
+    "already_voted": N_("already approved by this lead"),
+    "not_requester": N_("only the requester cancels"),
+}
+
+
+def _why_refused(detail: Mapping[str, object]) -> str:
+    """A refusal's reason worded when shown (a code stored before a worded reason reads as
+    its words: `self_approval`, not "self approval")."""
+    reason, code = detail.get("reason"), detail.get("refused")
+    if not reason and isinstance(code, str) and code in _REFUSED:
+        return _(_REFUSED[code])
+    return stored_text(reason or code or "").replace("_", " ")
 
 
 def _target(params: Mapping[str, object]) -> str:

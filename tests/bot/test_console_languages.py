@@ -22,6 +22,7 @@ def test_the_sandbox_reads_korean_until_a_user_chooses_english():
     for stage in ("감지", "조사", "격리", "복구", "사후 분석"):
         assert f"\n{stage}\n" in first
     assert "From now on I answer you in English." in after_choice
+    assert after_choice.lstrip().startswith("(only you)\n")  # the title is English too
     assert "== rtb-ops-bot: the rtb-ai-hub runbook in Slack ==" in after_choice
     assert "rtb-ai-hub status" in after_choice and "I don't know" not in after_choice
     other = out.split("operator2> /rtb lang", 1)[1]

@@ -194,8 +194,8 @@ async def test_cards_go_to_each_lead_by_dm_when_configured(bot_settings, fake_sl
 
 async def test_a_card_in_a_leads_dm_is_in_that_leads_language(bot_settings, fake_slack, kube):
     """ULEAD1 reads Korean (`/rtb lang ko`), ULEAD2 the default: each DM card, its update after
-    the decision and the outcome in its thread are in its lead's language. (A rollout followed
-    in those threads is in the default language: one follower for all the cards' threads.)"""
+    the decision and the outcome in its thread are in its lead's language (a rollout followed
+    there too: tests/handlers/test_rollouts.py)."""
     seed_deployment(kube["prd"], PREVIEW, "app")
     settings = with_config(bot_settings, channels=Channels(approvals="dm"))
     async with running_bot(settings, fake_slack) as slack:

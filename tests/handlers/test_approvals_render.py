@@ -32,6 +32,7 @@ from handlers.render.approvals import (
     render_unknown_alert,
     when,
 )
+from handlers.render.i18n import use_locale
 from handlers.render.policy import AuditWindow, render_audit, render_policy, render_whoami
 from ops.config import Config
 from tests.golden import GOLDEN_DIR, assert_golden, buttons, korean, shown
@@ -242,3 +243,24 @@ def test_the_reason_modal():
         path.write_text(actual, encoding="utf-8")
     assert actual == path.read_text(encoding="utf-8")
     assert view.private_metadata == "D-tok" and view.callback_id == "approval_reason"
+
+
+def test_a_refusal_audited_by_its_code_is_worded_in_each_language():
+    """A lead clicking Approve on their own request is audited with the code `self_approval`
+    only: the audit log words it (it showed "self approval" in every language)."""
+    own = AuditEvent(
+        "ULEAD1",
+        "scale",
+        "refused",
+        "prd",
+        SPEC.params,
+        approval_id="AR-7K3Q9",
+        detail={"refused": "self_approval"},
+    )
+    page = AuditPage((AuditRecord(3, AT, own),), 0, 1)
+    window = AuditWindow("of the last 7 days", AT - timedelta(days=7), None)
+    english = shown(render_audit(page, window, TZ))
+    with use_locale("ko"):
+        korean = shown(render_audit(page, window, TZ))
+    assert "prd → refused (AR-7K3Q9) — own request: another team lead must approve" in english
+    assert "prd → refused (AR-7K3Q9) — 본인 요청: 다른 팀장이 승인해야 함" in korean

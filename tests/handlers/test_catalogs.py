@@ -62,6 +62,15 @@ FOR_DEPLOYERS = {
 # Modules whose words have not moved into the catalogs yet. Shrinks to nothing.
 NOT_YET_MOVED: set[str] = {
     "bot/worker.py",
+    "ops/backends/anchor_stream.py",
+    "ops/backends/db.py",
+    "ops/backends/faults.py",
+    "ops/backends/hub_api.py",
+    "ops/backends/jira.py",
+    "ops/backends/sqs.py",
+    "ops/daily_digest.py",
+    "ops/weekly/assume_role.py",
+    "ops/weekly/digest.py",
 }
 
 

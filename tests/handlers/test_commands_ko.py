@@ -164,7 +164,7 @@ def test_the_incident_replies_in_korean_golden():
         twice = render_resolved_before("INC-0042")
         exported = render_postmortem_exported("INC-0042", 7)
         assert_golden("incident_acknowledge_refused", refused)
-    assert "operator와 리드만" in refused.text and "*조사*" in refused.text
+    assert "operator와 팀장만" in refused.text and "*조사*" in refused.text
     assert acked.text == "<@ULEAD1> 님이 12-03 09:58에 이미 확인했습니다."
     assert "INC-0042" in twice.text and "변경하지 않았습니다" in twice.text
     assert "INC-0042 사후 분석 초안" in exported.text and "이벤트 7건" in exported.text
@@ -272,7 +272,7 @@ async def test_audit_answers_its_window_in_korean(runtime):
 
 async def test_a_viewer_may_not_post_a_digest_in_korean(runtime):
     refused = await ask_ko(runtime, "digest daily --post", user="UVIEWER1")
-    assert "체크리스트 채널 게시는 operator와 리드만 할 수 있습니다." in refused
+    assert "체크리스트 채널 게시는 operator와 팀장만 할 수 있습니다." in refused
 
 
 async def test_incident_lookups_answer_in_korean(runtime):

@@ -5,6 +5,7 @@ every one of them in both languages within Block Kit's limits."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from slack_sdk.models.views import View
@@ -18,6 +19,7 @@ from handlers.render.general import (
     render_internal_error,
     render_language,
     render_language_chosen,
+    render_not_handled,
     render_ping,
     render_user_error,
 )
@@ -30,6 +32,7 @@ from ops.errors import UserError
 from ops.health import BackendCheck, PingReport
 from tests.golden import assert_golden, shown
 
+HANGUL = re.compile("[가-힣]")
 REPORT = PingReport(
     "1.2.3",
     (
@@ -160,3 +163,13 @@ def _texts(node: object) -> list[str]:
     if isinstance(node, list):
         return [t for item in node for t in _texts(item)]
     return []
+
+
+@pytest.mark.parametrize("locale", ["en", "ko"])
+def test_a_request_nobody_handled_is_worded_in_each_language(locale):
+    with use_locale(locale):
+        older, failed = render_not_handled(404, "c0ffee"), render_not_handled(500, "c0ffee")
+    assert older.ephemeral and failed.ephemeral
+    assert "c0ffee" in failed.text and "c0ffee" not in older.text
+    hangul = [bool(HANGUL.search(m.text)) for m in (older, failed)]
+    assert hangul == [locale == "ko"] * 2

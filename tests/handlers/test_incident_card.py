@@ -8,6 +8,7 @@ card is written to the outbox the way the intake's card is (key `incident:<id>`)
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -194,6 +195,24 @@ async def test_investigate_runs_the_backlog_playbook_into_the_thread_for_a_viewe
     [answer] = [t for t in thread if "`/rtb diagnose backlog` for <@UVIEWER1>" in t]
     assert "BullMQ backlog" in answer  # the playbook's own answer, as /rtb diagnose backlog gives
     assert ("action", "UVIEWER1") in await kinds(runtime, incident.id)
+
+
+async def test_investigate_answers_in_the_cards_language_not_the_clickers(
+    slack, runtime, fake_slack
+):
+    """A viewer reading Korean clicks Investigate on a card in an English channel: their
+    private answer is Korean, the reads in the card's thread are English, like the card."""
+    incident = await open_incident(runtime)
+    await slack.ask("lang ko", user="UVIEWER1")
+    await click(slack, INVESTIGATE_ACTION, incident.id, "UVIEWER1")
+    assert "실행 중: `/rtb diagnose backlog`" in private_answers(fake_slack)[-1]
+    [answer] = [
+        t for t in thread_texts(fake_slack) if "`/rtb diagnose backlog`" in t and "BullMQ" in t
+    ]
+    assert (
+        "`/rtb diagnose backlog` for <@UVIEWER1>" in answer and "Diagnose: BullMQ backlog" in answer
+    )
+    assert not re.search("[가-힣]", answer)
 
 
 # -- isolate / recover through the gate ------------------------------------------------------

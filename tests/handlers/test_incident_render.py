@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from handlers.incident_playbooks import AlarmSubject, playbook_for
 from handlers.render.i18n import use_locale
 from handlers.render.incident_timeline import (
+    EXPORTED,
     card_buttons,
     event_line,
     render_event,
@@ -355,3 +356,16 @@ def test_postmortem_in_korean_keeps_the_facts_verbatim():
         still_open
     )
     assert "- **1시간 15분째 진행 중**" in still_open
+
+
+def test_the_export_note_is_worded_in_the_readers_language_old_rows_too():
+    """`export` leaves a note that is data (`EXPORTED`); a row stored before the flag holds
+    only the English text, and reads the same."""
+    new = event(9, 30, "note", "UOPERATOR1", **EXPORTED)
+    old = event(10, 31, "note", "UOPERATOR1", text="post-mortem draft exported")
+    typed = event(11, 32, "note", "UOPERATOR1", text="rolled back, watching")
+    with use_locale("ko"):
+        lines = [event_line(e) for e in (new, old, typed)]
+    assert lines[:2] == ["<@UOPERATOR1> 사후 분석 초안 내보냄"] * 2
+    assert lines[2] == "<@UOPERATOR1> 메모: rolled back, watching"
+    assert event_line(new) == "Post-mortem draft exported by <@UOPERATOR1>"

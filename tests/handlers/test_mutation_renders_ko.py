@@ -364,7 +364,7 @@ def test_rollouts_in_korean():
     )
     progress = ko(render_rollout_progress, rolling)
     golden("rollout_progress", progress)
-    assert progress.text == "Rollout 진행 중 (int): workflow-engine 진행 중"
+    assert progress.text == "롤아웃 진행 중 (int): workflow-engine 진행 중"
     assert "`rtb-ai-hub`의 `workflow-engine` (int): 새 replica 3개 중 1개 업데이트" in shown(
         progress
     )
@@ -389,8 +389,8 @@ def test_rollouts_in_korean():
     ]
     final = ko(render_rollout_final, stuck, offers)
     text = golden("rollout_final_timeout", final)
-    assert final.text == "Rollout 시간 초과 (int): workflow-engine 실패, auth-service 읽을 수 없음"
-    assert "*rollout 실패* (progress deadline 초과)" in text and "_300초 후 시간 초과._" in text
+    assert final.text == "롤아웃 시간 초과 (int): workflow-engine 실패, auth-service 읽을 수 없음"
+    assert "*롤아웃 실패* (progress deadline 초과)" in text and "_300초 후 시간 초과._" in text
     assert buttons(final) == [
         ("workflow-engine 롤백", "mutation_rollback.1", "D-undo1"),
         ("auth-service 롤백", "mutation_rollback.2", "D-undo2"),

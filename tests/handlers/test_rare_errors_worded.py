@@ -52,7 +52,7 @@ def no_codes(text: str) -> None:
     ("locale", "sentence"),
     [
         ("en", "int: there is no deployment `webhook-listener` in namespace `rtb-ai-hub`."),
-        ("ko", "int: `rtb-ai-hub` 네임스페이스에 `webhook-listener` Deployment가 없습니다."),
+        ("ko", "int: `rtb-ai-hub` namespace에 `webhook-listener` Deployment가 없습니다."),
     ],
 )
 async def test_a_deployment_deleted_while_followed_is_said_in_words(

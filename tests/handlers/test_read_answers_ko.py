@@ -436,6 +436,9 @@ def test_executions_in_korean():
     assert "*843건 실행*: 완료 812, 실패 31 (끝난 실행의 3.7 %), 실행 중 0" in text
     assert "PROJ-123 (int) — 오류 메시지 없음" in text
     assert "|대시보드에서 실패한 실행 보기>" in text
+    # the table's head in Korean, its columns still aligned (a syllable takes two columns)
+    head = "타입          상태         실행      평균       p95"
+    assert f"{head}\njira-auto-dev completed     812" in text
     empty = ExecutionsReport(timedelta(minutes=15), "failed", "pr-review", (), ())
     text = korean("hub_executions_empty", render_executions(empty, TZ))
     assert "최근 15분 동안 실행 (상태 `failed`, 타입 `pr-review`)이 없습니다." in text
@@ -461,6 +464,8 @@ def test_costs_in_korean():
     assert message.text == "AI 토큰 비용, 오늘 지금까지 (2025-03-10, Asia/Seoul): US$48.37"
     assert ":large_green_circle: *AI 토큰 비용*  `US$48.37`  (임계값 일 US$100) — 00:00–" in text
     assert "*모델·env별 AI API 비용*" in text and "US$45.12" in text
+    assert "```\n                        호출         비용\nclaude-sonnet-4 int      120" in text
+    assert "\n합계                   1,370     US$48.37\n" in text and "calls" not in text
     assert (
         "*int* (111111111111) `US$54.60` · 03-03 → 03-09 (UTC 기준 일), 마지막 날 US$7.80" in text
     )

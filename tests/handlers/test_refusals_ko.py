@@ -74,7 +74,7 @@ async def test_a_policy_refusal_is_said_in_korean(slack_ko, redis_url, queue):
 
 async def test_a_missing_preview_names_the_listing_command_in_korean(slack_ko):
     said = await _ask(slack_ko, "preview delete int PROJ-404")
-    assert "int: `preview-proj-404` Preview 네임스페이스가 없습니다." in said
+    assert "int: `preview-proj-404` Preview namespace가 없습니다." in said
     assert "`/rtb previews int`" in said
 
 

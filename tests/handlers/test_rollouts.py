@@ -7,10 +7,11 @@ import re
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
-from ops.config import Timeouts
+from ops.config import Channels, Timeouts
 from ops.errors import BackendError
-from sandbox.slack_payloads import plain_text_value, selected_option_value
+from sandbox.slack_payloads import block_actions, plain_text_value, selected_option_value
 from tests.approvals.rollout_support import (
     ENGINE,
     FAST_TIMEOUTS,
@@ -38,12 +39,14 @@ from tests.approvals.support import (
     request_id_in,
     running_bot,
     seed_deployment,
+    send_click,
     text_of,
     with_config,
 )
 from tests.fixtures.bot import SlackDriver, answer_text
 
 PREVIEW_IMAGE = f"{INT_REPO}:preview-proj-7"
+HANGUL = re.compile("[가-힣]")
 
 
 @pytest.fixture
@@ -283,6 +286,44 @@ async def test_a_korean_leads_approval_is_followed_in_the_cards_language(slack, 
     thread = [text_of(m) for m in slack.api.thread(APPROVALS, message["ts"])]
     assert "is rolled out: 1/1 available" in thread[-1]
     assert not [t for t in thread if re.search("[가-힣]", t)]
+
+
+async def test_dm_cards_each_get_the_rollout_in_their_leads_language(
+    bot_settings, fake_slack, kube
+):
+    """Cards in the leads' DMs (ULEAD1 reads Korean, ULEAD2 the default): an approved scale is
+    followed once (one follower, whatever the number of leads), each card's thread getting
+    the progress and final state in its lead's language."""
+    seed_deployment(kube["prd"], PREVIEW, "app")
+    kube["prd"].rollout_delay_seconds = 0.5
+    settings = with_config(bot_settings, channels=Channels(approvals="dm"))
+    async with running_bot(settings, fake_slack) as slack:
+        await slack.ask("lang ko", user="ULEAD1")
+        asked = await answers(slack, f'scale prd app 2 --namespace {PREVIEW} --reason "INC-7"')
+        request_id = request_id_in(asked[-1])
+        korean, english = (card(fake_slack, request_id, channel=d) for d in ("DULEAD1", "DULEAD2"))
+        with capture_logs() as logs:
+            approved = await send_click(
+                slack,
+                block_actions(
+                    user_id="ULEAD2",
+                    action_id="approval_approve",
+                    value=request_id,
+                    channel_id="DULEAD2",
+                    message_ts=english["ts"],
+                    message=english,
+                    response_url=fake_slack.response_url(),
+                ),
+            )
+        assert "You approved" in approved
+        assert len([e for e in logs if e["event"] == "rollout followed"]) == 1
+        ko_thread = [text_of(m) for m in fake_slack.thread("DULEAD1", korean["ts"])]
+        en_thread = [text_of(m) for m in fake_slack.thread("DULEAD2", english["ts"])]
+    assert replicas(kube["prd"], PREVIEW, "app") == 2
+    assert "롤아웃 완료, 2/2 사용 가능" in ko_thread[-1] and "is rolled out" not in ko_thread[-1]
+    assert "is rolled out: 2/2 available" in en_thread[-1]
+    assert not [t for t in en_thread if HANGUL.search(t)]
+    assert len(ko_thread) == len(en_thread)  # the same posts, each in its language
 
 
 # -- set image ---------------------------------------------------------------------------------
@@ -588,7 +629,7 @@ def test_golden_following():
     final = render_rollout_final(done, [undo])
     assert_golden("rollout_final", final)
     in_korean = korean("rollout_final", lambda: render_rollout_final(done, [undo]))
-    assert "rollout 완료, 3/3 사용 가능" in in_korean
+    assert "롤아웃 완료, 3/3 사용 가능" in in_korean
     assert final.text == "Rollout finished (int): workflow-engine complete"
     assert "is rolled out: 3/3 available" in shown(final)
     assert buttons(final) == [("Roll this back", "mutation_rollback", "D-undo1")]

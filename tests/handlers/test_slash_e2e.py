@@ -107,6 +107,17 @@ async def test_a_slash_command_the_bot_has_no_listener_for_is_answered_not_dropp
     assert "pong" not in answer_text(dict(told))
 
 
+async def test_a_request_nobody_handled_is_answered_in_the_users_language(slack):
+    await slack.ask("lang ko", user="U1")
+    fields = slash_command(
+        "ping", user_id="U1", command="/rtb-old", response_url=slack.api.response_url()
+    )
+    assert await slack.send(form_body(fields)) == 200
+    await slack.settle()
+    told = answer_text(dict(slack.api.responses[-1].body))
+    assert "rtb-ops-bot이 처리할 수 없는 요청입니다" in told and "no handler" not in told
+
+
 async def test_health_endpoints(slack, redis_server):
     assert (await slack.http.get("/healthz")).status == 200
     ready = await slack.http.get("/readyz")
