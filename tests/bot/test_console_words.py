@@ -3,7 +3,7 @@ they read in the acting user's language, as the bot's answers do (the team's Kor
 user chooses `/rtb lang en`), and every console module is under the catalogs' scanner."""
 
 from tests.bot.drill import console_drill
-from tests.handlers.test_catalogs import APP_PACKAGES, NOT_YET_MOVED, _user_facing_modules
+from tests.handlers.test_catalogs import APP_PACKAGES, _user_facing_modules
 
 SCRIPT = """\
 /whoami
@@ -34,4 +34,3 @@ def test_every_console_module_is_scanned_for_words_outside_the_catalogs():
     scanned = {str(path).split("/bot/", 1)[-1] for path in _user_facing_modules()}
     console = {"console.py", "console_output.py", "console_session.py", "console_io.py"}
     assert console <= scanned
-    assert not {m for m in NOT_YET_MOVED if m.startswith("bot/console")}
