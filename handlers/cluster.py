@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from zoneinfo import ZoneInfo
 
+from handlers.call_args import configured_env, namespace_or_hub
 from handlers.context import CommandCall
 from handlers.render.cluster import (
     render_can_i,
@@ -14,12 +15,11 @@ from handlers.render.cluster import (
     render_previews,
     render_rollout_status,
 )
-from handlers.render.i18n import N_, _
+from handlers.render.i18n import N_
 from handlers.render.message import Message
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, duration, kube_name
 from ops import access_reviews, label_selectors, pod_logs, preview_hub, previews
-from ops.config import ENV_NAMES, EnvName
-from ops.errors import UserError
+from ops.config import ENV_NAMES
 from ops.pods import list_pods
 from ops.rollouts.history import rollout_history
 from ops.rollouts.status import rollout_status
@@ -28,37 +28,24 @@ GROUP = "Investigate"
 _NAMESPACE = Flag("namespace", N_("namespace (default: the hub's)"), kube_name, metavar="N")
 
 
-def _env(call: CommandCall) -> EnvName:
-    env: EnvName = call.values["env"]
-    if env not in call.deps.config.environments:
-        raise UserError(
-            _("`{env}` is not configured in this bot (environments in its config).", env=env)
-        )
-    return env
-
-
-def _namespace(call: CommandCall) -> str:
-    return str(call.values["namespace"] or call.deps.config.hub.namespace)
-
-
 def _zone(call: CommandCall) -> ZoneInfo:
     return ZoneInfo(call.deps.config.timezone)
 
 
 async def run_pods(call: CommandCall) -> Message:
     """Phase, ready, restarts, age, start duration and last termination of each pod."""
-    env = _env(call)
-    pods = await list_pods(call.deps.backends, env, _namespace(call), call.values["selector"])
+    env = configured_env(call)
+    pods = await list_pods(call.deps.backends, env, namespace_or_hub(call), call.values["selector"])
     return render_pods(pods, _zone(call))
 
 
 async def run_logs(call: CommandCall) -> Message:
     """The newest pod of a deployment, or a pod by name; long output comes as a file."""
-    env, values = _env(call), call.values
+    env, values = configured_env(call), call.values
     logs = await pod_logs.pod_logs(
         call.deps.backends,
         env,
-        _namespace(call),
+        namespace_or_hub(call),
         values["target"],
         tail=values["tail"],
         since=values["since"],
@@ -69,23 +56,23 @@ async def run_logs(call: CommandCall) -> Message:
 
 
 async def run_history(call: CommandCall) -> Message:
-    env = _env(call)
+    env = configured_env(call)
     history = await rollout_history(
-        call.deps.backends, env, _namespace(call), call.values["deployment"]
+        call.deps.backends, env, namespace_or_hub(call), call.values["deployment"]
     )
     return render_history(history, _zone(call))
 
 
 async def run_rollout_status(call: CommandCall) -> Message:
-    env = _env(call)
+    env = configured_env(call)
     status = await rollout_status(
-        call.deps.backends, env, _namespace(call), call.values["deployment"]
+        call.deps.backends, env, namespace_or_hub(call), call.values["deployment"]
     )
     return render_rollout_status(status)
 
 
 async def run_can_i(call: CommandCall) -> Message:
-    env, values, config = _env(call), call.values, call.deps.config
+    env, values, config = configured_env(call), call.values, call.deps.config
     resource: access_reviews.ResourceRef = values["resource"]
     subject = values["as"] or access_reviews.parse_subject(config.hub.service_account)
     namespace = access_reviews.review_namespace(resource, values["namespace"], config.hub.namespace)
@@ -97,7 +84,11 @@ async def run_can_i(call: CommandCall) -> Message:
 
 async def run_previews(call: CommandCall) -> Message:
     configured = call.deps.config.environments
-    envs = (_env(call),) if call.values["env"] else tuple(e for e in ENV_NAMES if e in configured)
+    envs = (
+        (configured_env(call),)
+        if call.values["env"]
+        else tuple(e for e in ENV_NAMES if e in configured)
+    )
     report, listings = await asyncio.gather(
         previews.list_previews(call.deps.backends, envs),
         preview_hub.hub_listings(call.deps.backends, envs),

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.call_args import optional_env
 from handlers.context import CommandCall
 from handlers.render.hub import (
     render_costs,
@@ -20,8 +21,6 @@ from handlers.render.message import Message
 from handlers.spec import ENV, Arg, Command, Flag, bounded_int, choice, duration, text_arg
 from ops import costs, executions, queues, status
 from ops.backends.aws import Actor
-from ops.config import EnvName
-from ops.errors import UserError
 
 GROUP = "Investigate"
 MAX_TYPE_LENGTH = 200
@@ -32,18 +31,9 @@ def _actor(call: CommandCall) -> Actor:
     return Actor(user=call.user_id)
 
 
-def _env(call: CommandCall) -> EnvName | None:
-    env: EnvName | None = call.values["env"]
-    if env is not None and env not in call.deps.config.environments:
-        raise UserError(
-            _("`{env}` is not configured in this bot (environments in its config).", env=env)
-        )
-    return env
-
-
 async def run_status(call: CommandCall) -> Message:
     """The five runbook §3.1 indicators; `env` narrows the previews count only."""
-    report = await status.status(call.deps.backends, _env(call), actor=_actor(call))
+    report = await status.status(call.deps.backends, optional_env(call), actor=_actor(call))
     return render_status(report, call.deps.config.timezone)
 
 

@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from handlers.call_args import configured_env, namespace_or_hub
 from handlers.cluster import GROUP
 from handlers.context import CommandCall
-from handlers.render.i18n import N_, _
+from handlers.render.i18n import N_
 from handlers.render.message import Message
 from handlers.render.pod_alerts import render_pod_events
 from handlers.spec import ENV, Arg, Command, Flag, kube_name
-from ops.config import EnvName
-from ops.errors import UserError
 from ops.pod_events import pod_events
 
 
 async def run_events(call: CommandCall) -> Message:
-    env: EnvName = call.values["env"]
-    if env not in call.deps.config.environments:
-        raise UserError(
-            _("`{env}` is not configured in this bot (environments in its config).", env=env)
-        )
-    namespace = str(call.values["namespace"] or call.deps.config.hub.namespace)
-    events = await pod_events(call.deps.backends, env, namespace, call.values["pod"])
+    env, ns = configured_env(call), namespace_or_hub(call)
+    events = await pod_events(call.deps.backends, env, ns, call.values["pod"])
     return render_pod_events(events, ZoneInfo(call.deps.config.timezone))
 
 

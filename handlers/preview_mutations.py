@@ -9,6 +9,7 @@ from approvals.gate import Requester
 from approvals.outcomes import GateOutcome, ReasonNeeded
 from approvals.preview_cleanups import CleanupPreviews
 from approvals.preview_mutations import DELETE_ACTION, CreatePreview, DeletePreview
+from handlers.call_args import configured_env
 from handlers.context import CommandCall
 from handlers.forms import form_opened_if
 from handlers.mutations import REASON, ask_for_reason, submit_mutation
@@ -24,7 +25,6 @@ from handlers.render.preview_mutations import (
 from handlers.spec import ENV, Arg, Command, Flag
 from ops import preview_cleanup, preview_deletes, preview_names
 from ops.config import ENV_NAMES, EnvName
-from ops.errors import UserError
 from ops.fanout import gather_parts
 from ops.timestamps import now_utc
 
@@ -34,18 +34,9 @@ GROUP = "Change"
 _CLEANUP_BACKEND_CALLS = 4
 
 
-def _env(call: CommandCall) -> EnvName:
-    env: EnvName = call.values["env"]
-    if env not in call.deps.config.environments:
-        raise UserError(
-            _("`{env}` is not configured in this bot (environments in its config).", env=env)
-        )
-    return env
-
-
 async def run_preview_create(call: CommandCall) -> Message:
     values = call.values
-    spec = CreatePreview.build(_env(call), values["issue"], values["ttl"], call.user_id)
+    spec = CreatePreview.build(configured_env(call), values["issue"], values["ttl"], call.user_id)
     tz = ZoneInfo(call.deps.config.timezone)
     return await submit_mutation(
         call, spec, render_ran=lambda ran: render_preview_created(ran, tz, now_utc())
@@ -53,7 +44,7 @@ async def run_preview_create(call: CommandCall) -> Message:
 
 
 async def run_preview_delete(call: CommandCall) -> Message:
-    spec = DeletePreview.build(_env(call), call.values["preview"].namespace)
+    spec = DeletePreview.build(configured_env(call), call.values["preview"].namespace)
     return await submit_mutation(call, spec, render_ran=render_preview_deleted)
 
 
@@ -62,7 +53,7 @@ async def run_preview_cleanup(call: CommandCall) -> Message:
     one env, a reason form opens at once when the gate will ask for one (handlers.forms)."""
     config = call.deps.config
     configured = tuple(e for e in ENV_NAMES if e in config.environments)
-    envs = (_env(call),) if call.values["env"] else configured
+    envs = (configured_env(call),) if call.values["env"] else configured
     one = len(envs) == 1 and not call.values["dry-run"]
     asks = one and await call.deps.gate.asks_reason(
         (DELETE_ACTION,), envs[0], _requester(call), call.values.get("reason")

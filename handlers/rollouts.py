@@ -13,6 +13,7 @@ import structlog
 from approvals.emergency_rollback import EmergencyRollback
 from approvals.rollout_mutations import RollbackDeployment, SetImage
 from approvals.workload_mutations import ResumeAutoscaling
+from handlers.call_args import configured_env, namespace_or_hub
 from handlers.context import CommandCall
 from handlers.forms import form_opened_if
 from handlers.mutations import REASON, namespace_name, submit_mutation
@@ -39,24 +40,11 @@ PICKER_TAGS = 10
 log = structlog.get_logger(__name__)
 
 
-def _env(call: CommandCall) -> EnvName:
-    env: EnvName = call.values["env"] or "int"
-    if env not in call.deps.config.environments:
-        raise UserError(
-            _("`{env}` is not configured in this bot (environments in its config).", env=env)
-        )
-    return env
-
-
-def _namespace(call: CommandCall) -> str:
-    return str(call.values["namespace"] or call.deps.config.hub.namespace)
-
-
 async def run_rollback(call: CommandCall) -> Message:
     spec = RollbackDeployment.build(
         call.deps.config,
-        _env(call),
-        _namespace(call),
+        configured_env(call, default="int"),
+        namespace_or_hub(call),
         call.values["deployment"],
         call.values["to-revision"],
     )
@@ -68,8 +56,8 @@ async def run_set_image(call: CommandCall) -> Message:
         return await open_image_picker(call)
     spec = SetImage.build(
         call.deps.config,
-        _env(call),
-        _namespace(call),
+        configured_env(call, default="int"),
+        namespace_or_hub(call),
         call.values["deployment"],
         call.values["tag"],
         call.values["container"],
@@ -78,12 +66,17 @@ async def run_set_image(call: CommandCall) -> Message:
 
 
 async def run_emergency_rollback(call: CommandCall) -> Message:
-    return await submit_mutation(call, EmergencyRollback.build(call.deps.config, _env(call)))
+    return await submit_mutation(
+        call, EmergencyRollback.build(call.deps.config, configured_env(call, default="int"))
+    )
 
 
 async def run_autoscale_resume(call: CommandCall) -> Message:
     spec = ResumeAutoscaling.build(
-        call.deps.config, _env(call), _namespace(call), call.values["deployment"]
+        call.deps.config,
+        configured_env(call, default="int"),
+        namespace_or_hub(call),
+        call.values["deployment"],
     )
     return await submit_mutation(call, spec)
 
@@ -95,7 +88,11 @@ async def open_image_picker(call: CommandCall) -> Message:
     """A modal offering previous revisions' tags and the last pushed ones. It opens at once
     with a loading view (the trigger id lasts 3 s; handlers.forms); listing the tags takes a
     heavy command's turn and at most `PICKER_SECONDS`, then fills it."""
-    env, namespace, deployment = _env(call), _namespace(call), call.values["deployment"]
+    env, namespace, deployment = (
+        configured_env(call, default="int"),
+        namespace_or_hub(call),
+        call.values["deployment"],
+    )
     async with form_opened_if(True, call.client, call.trigger_id, _(PICKER_TITLE)) as form:
         async with call.deps.tasks.slot():
             choices = await _image_choices_in_time(call, env, namespace, deployment)
