@@ -19,7 +19,7 @@ import json
 import sys
 from typing import Any
 
-from handlers.render.failures import failure_text
+from handlers.render.failures import failure_line
 from handlers.render.i18n import N_, _, use_locale
 from ops.weekly.digest import WeeklyDigest
 
@@ -78,7 +78,7 @@ def _labels() -> dict[str, str]:
 def _reason(failure: Any) -> str:
     if failure is None:
         return _("no answer")
-    return f"{failure.backend}: {failure_text(failure)}"
+    return failure_line(failure)
 
 
 async def draw_chart(spec: dict[str, Any], timeout: float = CHART_SECONDS) -> bytes:

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from handlers.render import diagnose_preview as preview
-from handlers.render.diagnose_words import clock, failed, one_line, times
+from handlers.render.diagnose_words import clock, one_line, times
+from handlers.render.failures import failure_line
 from handlers.render.i18n import N_, _, money, ngettext, number
 from ops.diagnose import ENGINE, HUB_ENV
 from ops.diagnose.findings import (
@@ -92,7 +93,7 @@ def finding(check: Check, timezone: str) -> str:
 def _unanswered(facts: Unanswered, timezone: str) -> str:
     if facts.failure is None:
         return _("Could not check (no answer).")
-    return _("Could not check ({failure}).", failure=failed(facts.failure))
+    return _("Could not check ({failure}).", failure=failure_line(facts.failure))
 
 
 def _waiting(facts: WaitingFacts, timezone: str) -> str:

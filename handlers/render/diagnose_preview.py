@@ -3,8 +3,8 @@ failed AssumeRole calls and the namespace access review."""
 
 from __future__ import annotations
 
-from handlers.render.diagnose_words import caller, clock, failed, listing, one_line, role
-from handlers.render.failures import failure_text
+from handlers.render.diagnose_words import caller, clock, listing, one_line, role
+from handlers.render.failures import failure_line, failure_text
 from handlers.render.i18n import N_, _, number
 from ops.diagnose.findings import (
     AccessFacts,
@@ -29,7 +29,7 @@ def namespace(facts: NamespaceFacts, timezone: str) -> str:
             _("not in {envs}", envs=missing) if facts.found else _("Not in {envs}", envs=missing)
         )
     clauses += [
-        _("unknown in {env} ({failure})", env=_env_of(f.backend), failure=failed(f))
+        _("unknown in {env} ({failure})", env=_env_of(f.backend), failure=failure_line(f))
         for f in facts.failed
     ]
     return "; ".join(clauses) + "."
@@ -112,7 +112,7 @@ def engine_log(facts: EngineLogFacts, timezone: str) -> str:
 
 
 def trail(facts: TrailFacts, timezone: str) -> str:
-    gaps = [failed(gap) for gap in facts.gaps]
+    gaps = [failure_line(gap) for gap in facts.gaps]
     if not facts.failures:
         clauses = []
         if facts.read_envs:

@@ -7,10 +7,8 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from handlers.render.failures import failure_text
 from handlers.render.i18n import _, number
 from ops.diagnose.findings import RoleRef
-from ops.fanout import Failed
 
 
 def listing(names: Sequence[str], last: Literal["and", "or"] = "and") -> str:
@@ -49,8 +47,3 @@ def role(target: RoleRef) -> str:
 
 def caller(name: str) -> str:
     return name or _("an unknown caller")
-
-
-def failed(failure: Failed) -> str:
-    """`kubernetes prd: HTTP 403 Forbidden`: the backend and its reason."""
-    return f"{failure.backend}: {failure_text(failure)}"

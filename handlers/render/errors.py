@@ -15,7 +15,7 @@ from typing import Any
 
 from handlers.render.decisions import action_label
 from handlers.render.error_messages import MESSAGES
-from handlers.render.failure_words import failure_line
+from handlers.render.failure_words import details_text
 from handlers.render.i18n import _, ngettext, number
 from handlers.render.suggestions import command_line
 from ops.errors import BackendError, Cause, Invalid, UserError
@@ -67,7 +67,9 @@ def _shown(kind: str, value: Any) -> Any:
     if kind == "action":
         return action_label(value)
     if kind == "failure":  # a BackendError, or the text of a row stored before it was data
-        return failure_line(value) if isinstance(value, BackendError) else str(value)
+        if isinstance(value, BackendError):  # failures.failure_line's words (it imports us)
+            return f"{value.backend}: {details_text(value.details, value.reason)}"
+        return str(value)
     if kind == "replicas":
         return ngettext("{n} replica", "{n} replicas", value)
     if kind == "step":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from handlers.render.i18n import N_, _, number
-from ops.errors import BackendError, Details, Symptom
+from ops.errors import Details, Symptom
 
 FIXED = {
     Symptom.CANNOT_CONNECT: N_("cannot connect"),
@@ -126,8 +126,3 @@ def details_text(details: Details, reason: str) -> str:
         return _(fixed)
     told = _TOLD.get(details.symptom)
     return told(details) if told else reason
-
-
-def failure_line(failure: BackendError) -> str:
-    """The failure with its backend's name: "kubernetes int: HTTP 500 Internal Server Error"."""
-    return f"{failure.backend}: {details_text(failure.details, failure.reason)}"

@@ -19,3 +19,8 @@ def failure_text(failure: BackendError | Failed) -> str:
     if isinstance(failure, Failed) and failure.error is not None:
         return error_text(failure.error)
     return details_text(failure.details, failure.reason)
+
+
+def failure_line(failure: BackendError | Failed) -> str:
+    """The failure with its backend's name: "kubernetes int: HTTP 500 Internal Server Error"."""
+    return f"{failure.backend}: {failure_text(failure)}"

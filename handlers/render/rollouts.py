@@ -20,7 +20,7 @@ from approvals.mutations import MutationSpec
 from approvals.rollout_mutations import RollbackDeployment
 from approvals.workload_mutations import ResumeAutoscaling, ScaleDeployment
 from handlers.render.errors import error_text
-from handlers.render.failures import failure_text
+from handlers.render.failures import failure_line
 from handlers.render.i18n import N_, _, number
 from handlers.render.message import Message, button, buttons, clip, context, escape, section
 from ops.errors import BackendError, UserError
@@ -130,7 +130,7 @@ def _unreadable(o: Observation) -> str:
     if isinstance(o.error, UserError):
         return escape(error_text(o.error))
     if isinstance(o.error, BackendError):
-        return escape(f"{o.error.backend}: {failure_text(o.error)}")
+        return escape(failure_line(o.error))
     return "?"
 
 

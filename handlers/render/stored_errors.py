@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from approvals.policy import Reason
 from handlers.render.decisions import reason_text
 from handlers.render.errors import cause_text
-from handlers.render.failures import failure_text
+from handlers.render.failures import failure_line
 from ops.errors import BackendError, cause_from_data
 
 
@@ -19,7 +19,7 @@ def stored_text(stored: object) -> str:
     "Redis: cannot connect", its details in the reader's words), or text (older rows)."""
     if isinstance(stored, Mapping) and "backend" in stored:
         failure = BackendError.from_data(stored)
-        return f"{failure.backend}: {failure_text(failure)}"
+        return failure_line(failure)
     if isinstance(stored, Mapping) and "policy" in stored:
         return reason_text(Reason.from_data(dict(stored)))
     if isinstance(stored, Mapping):
