@@ -57,8 +57,8 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int])
     widths = [max(columns(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells: Sequence[str]) -> str:
-        padded = [_pad(c, widths[i], right=i in right) for i, c in enumerate(cells)]
-        return "  ".join(padded).rstrip()
+        aligned = [padded(c, widths[i], right=i in right) for i, c in enumerate(cells)]
+        return "  ".join(aligned).rstrip()
 
     return [line(header), *(line(r) for r in rows)]
 
@@ -68,9 +68,10 @@ def columns(text: str) -> int:
     return sum(2 if east_asian_width(c) in ("W", "F") else 1 for c in text)
 
 
-def _pad(cell: str, width: int, *, right: bool) -> str:
-    room = " " * (width - columns(cell))
-    return room + cell if right else cell + room
+def padded(text: str, width: int, *, right: bool = False) -> str:
+    """`text` in a column `width` monospace columns wide (a Hangul syllable takes two)."""
+    room = " " * max(width - columns(text), 0)
+    return room + text if right else text + room
 
 
 def table_sections(lines: list[str]) -> list[Block]:

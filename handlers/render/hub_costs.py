@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from slack_sdk.models.blocks import Block
 
-from handlers.render.cluster_format import columns
-from handlers.render.hub_format import MARKS, failure, local, padded, usd, whole_usd, window
+from handlers.render.cluster_format import columns, padded
+from handlers.render.hub_format import MARKS, failure, local, usd, whole_usd, window
 from handlers.render.i18n import N_, _, number, pgettext
 from handlers.render.message import Message, clip, code_block, header, section
 from ops.costs import AiCosts, CostReport, CostWindow, FargateCost

@@ -6,14 +6,8 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
-from handlers.render.hub_format import (
-    backend_text,
-    duration_ms,
-    local,
-    padded,
-    user_text,
-    window,
-)
+from handlers.render.cluster_format import padded
+from handlers.render.hub_format import backend_text, duration_ms, local, user_text, window
 from handlers.render.i18n import _, number, pgettext
 from handlers.render.message import Message, clip, code_block, context, escape, header, section
 from ops.executions import ExecutionFailure, ExecutionsReport

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from handlers.render.cluster_format import columns
 from handlers.render.failures import failure_text
 from handlers.render.i18n import _, babel_locale, money, number
 from handlers.render.message import clip, escape
@@ -41,13 +40,6 @@ def whole_usd(value: float | Decimal) -> str:
         value, "USD", format="¤#,##0", currency_digits=False, locale=babel_locale()
     )
     return str(shown)
-
-
-def padded(text: str, width: int, *, right: bool = False) -> str:
-    """`text` in a table column `width` monospace columns wide: a column's head is a word in
-    the reader's language, and a Hangul syllable takes two columns."""
-    room = " " * max(width - columns(text), 0)
-    return room + text if right else text + room
 
 
 def duration_ms(value: float | None) -> str:

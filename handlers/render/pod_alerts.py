@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from unicodedata import east_asian_width
 
 from slack_sdk.models.blocks import Block
 
 from handlers.render.cluster import span
+from handlers.render.cluster_format import padded
 from handlers.render.command_lines import events_command, logs_command
 from handlers.render.i18n import N_, _
 from handlers.render.message import (
@@ -123,7 +123,7 @@ def render_slow_start(alert: SlowStartAlert, zone: tzinfo) -> Message:
         took=took(start.seconds),
         threshold=took(alert.threshold_seconds),
     )
-    lines = [f"{_padded(_phase(p.name), 22)}{took(p.seconds):>6}" for p in start.phases]
+    lines = [f"{padded(_phase(p.name), 22)}{took(p.seconds):>6}" for p in start.phases]
     blocks: list[Block] = [section(title)]
     if lines:
         blocks.append(section(code_block([escape(line) for line in lines])))
@@ -150,13 +150,6 @@ def _ready(start: SlowStart, zone: tzinfo) -> str:
         phase=_phase(slowest.name),
         took=took(slowest.seconds),
     )
-
-
-def _padded(text: str, width: int) -> str:
-    """`text` left-aligned in `width` columns of a code block, where a Korean (East Asian wide)
-    character takes two."""
-    columns = sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * max(0, width - columns)
 
 
 def _phase(name: str) -> str:

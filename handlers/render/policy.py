@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +14,7 @@ from approvals.audit import AuditPage, AuditRecord
 from approvals.policy import Decision, PolicyRow
 from approvals.roles import RoleInfo
 from handlers.render.approval_words import mention, when
+from handlers.render.cluster_format import padded
 from handlers.render.decisions import action_label, role_source
 from handlers.render.i18n import N_, _, number, pgettext
 from handlers.render.message import Message, code_block, context, escape, header, section
@@ -37,20 +37,14 @@ _ACTION_WIDTH = 18
 
 
 def _grid(rows: Sequence[tuple[str, Sequence[str]]]) -> str:
-    head = _pad(pgettext("policy grid", "action"), _ACTION_WIDTH) + "".join(
-        _pad(env, 10) for env in ENV_NAMES
+    head = padded(pgettext("policy grid", "action"), _ACTION_WIDTH) + "".join(
+        padded(env, 10) for env in ENV_NAMES
     )
     lines = [head]
     lines += [
-        _pad(name, _ACTION_WIDTH) + "".join(_pad(c, 10) for c in cells) for name, cells in rows
+        padded(name, _ACTION_WIDTH) + "".join(padded(c, 10) for c in cells) for name, cells in rows
     ]
     return code_block([line.rstrip() for line in lines])
-
-
-def _pad(text: str, width: int) -> str:
-    """`text` padded to `width` columns of a monospace font: a Korean syllable takes two."""
-    wide = sum(unicodedata.east_asian_width(c) in ("W", "F") for c in text)
-    return text + " " * max(width - len(text) - wide, 0)
 
 
 def render_policy(rows: Sequence[PolicyRow]) -> Message:
